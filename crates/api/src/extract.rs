@@ -1,0 +1,186 @@
+//! Request extractors that turn every client mistake into a Clerk error: the secret-key guard, JSON bodies
+//! (empty body = `{}`, field-level errors with `meta.param_name`) and query strings (repeated keys, lenient
+//! numbers).
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+use tessera_core::instances::Instance;
+use tessera_core::{Error, ErrorCode};
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// Largest JSON body accepted.
+const MAX_JSON_BODY: usize = 1024 * 1024;
+
+/// The instance selected by `Authorization: Bearer <secret key>`.
+#[derive(Debug, Clone)]
+pub struct SecretKey(pub Instance);
+
+/// The bearer token of a request, if any.
+pub fn bearer_token(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+}
+
+impl FromRequestParts<AppState> for SecretKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = bearer_token(parts).ok_or(ErrorCode::ClerkKeyInvalid)?;
+        Ok(Self(tessera_core::instances::authenticate(&state.ctx, token).await?))
+    }
+}
+
+/// A JSON request body of type `T`. An empty body counts as `{}`.
+#[derive(Debug)]
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = axum::body::to_bytes(req.into_body(), MAX_JSON_BODY)
+            .await
+            .map_err(|_| Error::new(ErrorCode::RequestBodyTooLarge))?;
+        parse_json_body(&bytes).map(Body)
+    }
+}
+
+/// Parses a JSON body, mapping serde's complaints to Clerk errors naming the parameter.
+pub fn parse_json_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let text = if bytes.iter().all(u8::is_ascii_whitespace) { &b"{}"[..] } else { bytes };
+    let de = &mut serde_json::Deserializer::from_slice(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        ApiError(match inner.classify() {
+            serde_json::error::Category::Data => data_error(&path, &inner.to_string()),
+            _ => Error::with(
+                ErrorCode::RequestBodyInvalid,
+                "invalid request body",
+                format!("The request body is not valid JSON: {inner}"),
+                None,
+            ),
+        })
+    })
+}
+
+/// Maps a serde data error to the Clerk error for the field it concerns.
+fn data_error(path: &str, message: &str) -> Error {
+    // serde_path_to_error reports "missing field `x`" at the parent's path, "unknown field `x`" at the field's.
+    let quoted = message.split('`').nth(1).unwrap_or_default();
+    let join = |field: &str| if path == "." || path.is_empty() { field.to_owned() } else { format!("{path}.{field}") };
+    if message.starts_with("missing field") {
+        Error::param_missing(&join(quoted))
+    } else if message.starts_with("unknown field") {
+        Error::param_unknown(if path == "." || path.is_empty() { quoted } else { path })
+    } else {
+        let param = if path == "." { "body" } else { path };
+        let why = message.split(" at line ").next().unwrap_or(message);
+        Error::param_format_invalid(param, format!("{param}: {why}"))
+    }
+}
+
+/// Query-string parameters of type `T`. Repeated keys fill `Vec` fields.
+#[derive(Debug)]
+pub struct Params<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        serde_html_form::from_str(query).map(Params).map_err(|e| {
+            let message = e.to_string();
+            let field = message.split('`').nth(1).unwrap_or("query");
+            ApiError(if message.starts_with("missing field") {
+                Error::query_param_missing(field)
+            } else {
+                Error::query_param_invalid(field, format!("Invalid query parameter: {message}"))
+            })
+        })
+    }
+}
+
+/// Deserializes an optional non-negative integer from a query value, leniently: `10`, `10.0` and `1e1` are 10.
+pub fn lenient_u64<'de, D: Deserializer<'de>>(de: D) -> Result<Option<u64>, D::Error> {
+    let raw: Option<String> = Option::deserialize(de)?;
+    match raw.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) => {
+            if let Ok(n) = s.parse::<u64>() {
+                return Ok(Some(n));
+            }
+            match s.parse::<f64>() {
+                Ok(f) if f.is_finite() && f >= 0.0 && f.fract() == 0.0 && f <= 9.0e15 => Ok(Some(f as u64)),
+                _ => Err(serde::de::Error::custom(format!("`{s}` is not a non-negative integer"))),
+            }
+        }
+    }
+}
+
+/// Deserializes an optional boolean query value: `true`/`false` (any case), `1`/`0`.
+pub fn lenient_bool<'de, D: Deserializer<'de>>(de: D) -> Result<Option<bool>, D::Error> {
+    let raw: Option<String> = Option::deserialize(de)?;
+    match raw.as_deref().map(|s| s.trim().to_ascii_lowercase()) {
+        None => Ok(None),
+        Some(s) if s.is_empty() => Ok(None),
+        Some(s) if s == "true" || s == "1" => Ok(Some(true)),
+        Some(s) if s == "false" || s == "0" => Ok(Some(false)),
+        Some(s) => Err(serde::de::Error::custom(format!("`{s}` is not a boolean"))),
+    }
+}
+
+/// For PATCH bodies: distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
+/// Use with `#[serde(default, deserialize_with = "nullable")]`.
+pub fn nullable<'de, T: Deserialize<'de>, D: Deserializer<'de>>(de: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(de).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[expect(dead_code, reason = "fields are only deserialized")]
+    struct Sample {
+        name: String,
+        count: Option<u32>,
+    }
+
+    fn code(r: Result<Sample, ApiError>) -> (String, Option<String>) {
+        let e = r.unwrap_err().0;
+        let item = &e.items()[0];
+        (item.code.as_str().to_owned(), item.meta.as_ref().and_then(|m| m.param_name.clone()))
+    }
+
+    #[test]
+    fn body_errors_name_the_field() {
+        assert_eq!(code(parse_json_body(b"")), ("form_param_missing".into(), Some("name".into())));
+        assert_eq!(code(parse_json_body(br#"{"name":1}"#)), ("form_param_format_invalid".into(), Some("name".into())));
+        assert_eq!(code(parse_json_body(br#"{"name":"a","x":1}"#)), ("form_param_unknown".into(), Some("x".into())));
+        assert_eq!(code(parse_json_body(br#"{"name":"#)).0, "request_body_invalid");
+        assert!(parse_json_body::<Sample>(br#"{"name":"a","count":null}"#).is_ok());
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Paging {
+        #[serde(default, deserialize_with = "lenient_u64")]
+        limit: Option<u64>,
+        #[serde(default, deserialize_with = "lenient_bool")]
+        flag: Option<bool>,
+    }
+
+    #[test]
+    fn query_numbers_are_lenient() {
+        let p: Paging = serde_html_form::from_str("limit=10.0&flag=true").unwrap();
+        assert_eq!((p.limit, p.flag), (Some(10), Some(true)));
+        assert!(serde_html_form::from_str::<Paging>("limit=1.5").is_err());
+        assert!(serde_html_form::from_str::<Paging>("limit=-1").is_err());
+    }
+}

@@ -1,0 +1,74 @@
+//! Tessera's HTTP layer: Clerk's Backend API over axum. Handlers are thin: extract, validate, call one core
+//! function, map to a Clerk object.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::header::{AUTHORIZATION, COOKIE};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use tessera_core::{Ctx, Error};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::trace::TraceLayer;
+
+pub mod error;
+pub mod extract;
+pub mod list;
+pub mod objects;
+pub mod operations;
+pub mod routes;
+
+/// State shared by all handlers.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The core context.
+    pub ctx: Arc<Ctx>,
+}
+
+impl AppState {
+    /// Wraps a context.
+    pub fn new(ctx: Ctx) -> Self {
+        Self { ctx: Arc::new(ctx) }
+    }
+}
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    let mut app = Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz));
+    for route in routes::table() {
+        if route.unversioned {
+            app = app.route(route.path, route.handlers.clone());
+        }
+        app = app.route(&format!("/v1{}", route.path), route.handlers);
+    }
+    app.fallback(routes::fallback::not_found)
+        .method_not_allowed_fallback(routes::fallback::method_not_allowed)
+        .layer(CatchPanicLayer::custom(|_panic| error::ApiError(Error::internal(anyhow_panic())).into_response()))
+        .layer(TraceLayer::new_for_http())
+        // Secrets travel in these headers; they must never reach a log line.
+        .layer(SetSensitiveRequestHeadersLayer::new([AUTHORIZATION, COOKIE]))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(30),
+        ))
+        .with_state(state)
+}
+
+fn anyhow_panic() -> std::io::Error {
+    std::io::Error::other("handler panicked")
+}
+
+/// `GET /healthz`: the process is up.
+async fn healthz() -> impl IntoResponse {
+    axum::Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// `GET /readyz`: the database answers.
+async fn readyz(
+    axum::extract::State(app): axum::extract::State<AppState>,
+) -> Result<impl IntoResponse, error::ApiError> {
+    app.ctx.db.ping().await.map_err(Error::from)?;
+    Ok(axum::Json(serde_json::json!({ "status": "ready" })))
+}

@@ -1,0 +1,1 @@
+//! Clerk JSON objects, shared across route groups.

@@ -1,0 +1,7 @@
+//! The API integration suite: one test binary, a module per resource group. Every request goes through the
+//! spec-validating client of `tessera-testkit`; the suite runs on SQLite, or on PostgreSQL when
+//! `TESSERA_TEST_DATABASE_URL` is set.
+
+mod contract;
+mod foundation;
+mod jwks;

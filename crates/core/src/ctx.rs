@@ -1,0 +1,45 @@
+//! The context every core operation receives.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use tessera_store::Db;
+
+use crate::clock::Clock;
+use crate::crypto::{MasterKey, Secrets};
+use crate::instances::Instance;
+use crate::keyring::Keyring;
+
+/// Shared state of a server: database, clock, derived secrets and caches of immutable data.
+#[derive(Debug)]
+pub struct Ctx {
+    /// The database.
+    pub db: Db,
+    /// The clock every expiry uses.
+    pub clock: Clock,
+    /// Lookup digests and sealing.
+    pub secrets: Secrets,
+    /// Parsed signing keys.
+    pub keyring: Keyring,
+    /// Instance secret-key digest → instance. Instance secret keys cannot be changed or revoked through the API,
+    /// so an entry never goes stale.
+    pub(crate) instance_auth_cache: RwLock<HashMap<Vec<u8>, Instance>>,
+}
+
+impl Ctx {
+    /// Builds a context.
+    pub fn new(db: Db, clock: Clock, master_key: &MasterKey) -> Self {
+        Self {
+            db,
+            clock,
+            secrets: Secrets::new(master_key),
+            keyring: Keyring::default(),
+            instance_auth_cache: RwLock::default(),
+        }
+    }
+
+    /// Now, in Unix ms.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+}

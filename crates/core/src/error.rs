@@ -1,0 +1,281 @@
+//! The one error type on the request path, and the table of Clerk error codes.
+
+use std::fmt;
+
+/// Declares [`ErrorCode`] from one table: variant => HTTP status, wire code, message, long message.
+macro_rules! error_codes {
+    ($($variant:ident => $status:literal, $code:literal, $message:literal, $long:literal;)*) => {
+        /// A Clerk error code. The wire `code` is the snake_case string; each has one HTTP status.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum ErrorCode { $(#[doc = $long] $variant,)* }
+
+        impl ErrorCode {
+            /// Every code, for tests that check the table.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
+            /// The HTTP status this code is answered with.
+            pub fn status(self) -> u16 { match self { $(Self::$variant => $status,)* } }
+            /// The wire code.
+            pub fn as_str(self) -> &'static str { match self { $(Self::$variant => $code,)* } }
+            /// The default short message.
+            pub fn message(self) -> &'static str { match self { $(Self::$variant => $message,)* } }
+            /// The default long message.
+            pub fn long_message(self) -> &'static str { match self { $(Self::$variant => $long,)* } }
+        }
+    };
+}
+
+error_codes! {
+    ClerkKeyInvalid => 401, "clerk_key_invalid", "Secret Key invalid",
+        "The provided Clerk Secret Key is invalid. Make sure that your Clerk Secret Key is correct.";
+    MachineSecretKeyInvalid => 401, "machine_secret_key_invalid", "Machine Secret Key invalid",
+        "The provided Machine Secret Key is invalid.";
+    AuthorizationInvalid => 403, "authorization_invalid", "Unauthorized request",
+        "You are not authorized to perform this request.";
+    ResourceNotFound => 404, "resource_not_found", "not found", "Resource not found";
+    OperationNotImplemented => 404, "operation_not_implemented", "not implemented",
+        "This operation is not implemented by this Tessera server yet.";
+    MethodNotAllowed => 405, "method_not_allowed", "method not allowed",
+        "The HTTP method is not allowed for this path.";
+    RequestBodyInvalid => 400, "request_body_invalid", "invalid request body",
+        "The request body could not be parsed as JSON.";
+    UnsupportedContentType => 415, "unsupported_content_type", "unsupported content type",
+        "The request body must be sent as application/json.";
+    RequestBodyTooLarge => 413, "request_body_too_large", "request body too large",
+        "The request body is too large.";
+    BadRequest => 400, "bad_request", "Bad Request", "The request could not be processed.";
+    FormParamMissing => 422, "form_param_missing", "missing required parameter", "A required parameter is missing.";
+    FormParamFormatInvalid => 422, "form_param_format_invalid", "is invalid", "A parameter has an invalid format.";
+    FormParamValueInvalid => 422, "form_param_value_invalid", "is invalid", "A parameter has an invalid value.";
+    FormParamUnknown => 422, "form_param_unknown", "is unknown", "A parameter is not a valid parameter for this request.";
+    FormIdentifierExists => 422, "form_identifier_exists", "already exists", "That value is already taken.";
+    QueryParamMissing => 400, "query_param_missing", "missing query parameter", "A required query parameter is missing.";
+    QueryParamInvalid => 400, "query_param_invalid", "invalid query parameter", "A query parameter has an invalid value.";
+    Conflict => 409, "conflict", "conflict", "The request conflicts with the current state of the resource.";
+    ServiceUnavailable => 503, "service_unavailable", "service unavailable",
+        "The server is temporarily unable to handle the request. Please retry.";
+    InternalClerkError => 500, "internal_clerk_error", "Oops, an unexpected error occurred",
+        "There was an internal error on our servers. We've been notified and are working on fixing it.";
+}
+
+/// Optional structured details of one error item (`meta` on the wire).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct ErrorMeta {
+    /// The request parameter the error is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub param_name: Option<String>,
+}
+
+/// One item of the `errors` array.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErrorItem {
+    /// The code.
+    pub code: ErrorCode,
+    /// Short message.
+    pub message: String,
+    /// Long message.
+    pub long_message: String,
+    /// Details.
+    pub meta: Option<ErrorMeta>,
+}
+
+/// An error answered to a client as Clerk's `ClerkErrors` envelope. Boxed so that `Result<T>` stays small.
+pub struct Error(Box<Inner>);
+
+struct Inner {
+    status: u16,
+    items: Vec<ErrorItem>,
+    source: Option<anyhow::Error>,
+}
+
+/// The result of core operations.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// An error with one item of this code and its default messages.
+    pub fn new(code: ErrorCode) -> Self {
+        Self::with(code, code.message(), code.long_message(), None)
+    }
+
+    /// An error with one item and explicit messages.
+    pub fn with(
+        code: ErrorCode,
+        message: impl Into<String>,
+        long_message: impl Into<String>,
+        param: Option<&str>,
+    ) -> Self {
+        let item = ErrorItem {
+            code,
+            message: message.into(),
+            long_message: long_message.into(),
+            meta: param.map(|p| ErrorMeta { param_name: Some(p.to_owned()) }),
+        };
+        Self(Box::new(Inner { status: code.status(), items: vec![item], source: None }))
+    }
+
+    /// 404 for a resource of the given kind (`"machine"`, `"api key"`…).
+    pub fn not_found(what: &str) -> Self {
+        Self::with(ErrorCode::ResourceNotFound, "not found", format!("{what} not found"), None)
+    }
+
+    /// 422: a required body parameter is missing.
+    pub fn param_missing(param: &str) -> Self {
+        Self::with(
+            ErrorCode::FormParamMissing,
+            "missing required parameter",
+            format!("{param} must be included."),
+            Some(param),
+        )
+    }
+
+    /// 422: a body parameter has the wrong type or shape.
+    pub fn param_format_invalid(param: &str, why: impl Into<String>) -> Self {
+        Self::with(ErrorCode::FormParamFormatInvalid, "is invalid", why, Some(param))
+    }
+
+    /// 422: a body parameter is well-formed but its value is not acceptable.
+    pub fn param_value_invalid(param: &str, why: impl Into<String>) -> Self {
+        Self::with(ErrorCode::FormParamValueInvalid, "is invalid", why, Some(param))
+    }
+
+    /// 422: a body parameter the operation does not accept.
+    pub fn param_unknown(param: &str) -> Self {
+        Self::with(
+            ErrorCode::FormParamUnknown,
+            "is unknown",
+            format!("{param} is not a valid parameter for this request."),
+            Some(param),
+        )
+    }
+
+    /// 422: a unique value is already taken.
+    pub fn identifier_exists(param: &str) -> Self {
+        Self::with(
+            ErrorCode::FormIdentifierExists,
+            "That value is taken. Please try another.",
+            format!("{param} is already taken."),
+            Some(param),
+        )
+    }
+
+    /// 400: a query parameter is missing.
+    pub fn query_param_missing(param: &str) -> Self {
+        Self::with(
+            ErrorCode::QueryParamMissing,
+            "missing query parameter",
+            format!("The query parameter {param} is required."),
+            Some(param),
+        )
+    }
+
+    /// 400: a query parameter has an invalid value.
+    pub fn query_param_invalid(param: &str, why: impl Into<String>) -> Self {
+        Self::with(ErrorCode::QueryParamInvalid, "invalid query parameter", why, Some(param))
+    }
+
+    /// 404: an operation of the spec this server does not implement yet.
+    pub fn not_implemented(operation_id: &str) -> Self {
+        Self::with(
+            ErrorCode::OperationNotImplemented,
+            "not implemented",
+            format!("The operation {operation_id} is not implemented by this Tessera server yet."),
+            None,
+        )
+    }
+
+    /// 500 with a cause that is logged, never shown.
+    pub fn internal(source: impl Into<anyhow::Error>) -> Self {
+        let mut e = Self::new(ErrorCode::InternalClerkError);
+        e.0.source = Some(source.into());
+        e
+    }
+
+    /// Adds another item (Clerk reports several problems of one request together).
+    pub fn and(mut self, other: Error) -> Self {
+        self.0.items.extend(other.0.items);
+        self
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        self.0.status
+    }
+
+    /// The items.
+    pub fn items(&self) -> &[ErrorItem] {
+        &self.0.items
+    }
+
+    /// The code of the first item.
+    pub fn code(&self) -> ErrorCode {
+        self.0.items[0].code
+    }
+
+    /// The hidden cause of an internal error.
+    pub fn source_error(&self) -> Option<&anyhow::Error> {
+        self.0.source.as_ref()
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("status", &self.0.status)
+            .field("items", &self.0.items)
+            .field("source", &self.0.source)
+            .finish()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let item = &self.0.items[0];
+        write!(f, "{} ({}): {}", self.0.status, item.code.as_str(), item.long_message)
+    }
+}
+
+impl From<tessera_store::StoreError> for Error {
+    fn from(e: tessera_store::StoreError) -> Self {
+        if let tessera_store::StoreError::Sqlx(sqlx_err) = &e {
+            // Pool exhaustion is load, not a bug: answer 503 so that clients back off and retry.
+            if sqlx_err.to_string().contains("pool timed out") {
+                return Self::new(ErrorCode::ServiceUnavailable);
+            }
+        }
+        Self::internal(e)
+    }
+}
+
+/// Maps a unique violation of a store call to a chosen error; anything else stays internal.
+pub trait OnUnique<T> {
+    /// Turns a unique-constraint violation into `f()`.
+    fn on_unique(self, f: impl FnOnce() -> Error) -> Result<T>;
+}
+
+impl<T> OnUnique<T> for std::result::Result<T, tessera_store::StoreError> {
+    fn on_unique(self, f: impl FnOnce() -> Error) -> Result<T> {
+        self.map_err(|e| if e.is_unique_violation() { f() } else { e.into() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_snake_case_with_messages() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            assert!(seen.insert(code.as_str()), "duplicate code {}", code.as_str());
+            assert!(code.as_str().chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+            assert!(!code.message().is_empty() && !code.long_message().is_empty());
+            assert!((400..600).contains(&code.status()));
+        }
+    }
+
+    #[test]
+    fn constructors_set_param_name() {
+        let e = Error::param_missing("name");
+        assert_eq!(e.status(), 422);
+        assert_eq!(e.items()[0].meta.as_ref().unwrap().param_name.as_deref(), Some("name"));
+    }
+}

@@ -1,0 +1,244 @@
+//! Instances: creation (keys, keyring, primary domain), secret-key authentication and listing.
+
+use base64::Engine as _;
+use tessera_store::instances::{InstanceRow, SigningKeyRow};
+
+use crate::ids::{new_id, random_base62};
+use crate::{Ctx, Error, ErrorCode, Result, keyring};
+
+/// Development or production.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    /// `sk_test_` / `pk_test_` keys.
+    Development,
+    /// `sk_live_` / `pk_live_` keys.
+    Production,
+}
+
+impl Environment {
+    /// `development` / `production`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Development => "development",
+            Self::Production => "production",
+        }
+    }
+
+    fn key_infix(self) -> &'static str {
+        match self {
+            Self::Development => "test",
+            Self::Production => "live",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        if s == "production" { Self::Production } else { Self::Development }
+    }
+}
+
+/// An instance: the tenant every resource belongs to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Instance {
+    /// `ins_…`
+    pub id: String,
+    /// Environment.
+    pub environment: Environment,
+    /// `pk_test_…` / `pk_live_…`.
+    pub publishable_key: String,
+    /// Unix ms.
+    pub created_at: i64,
+    /// Unix ms.
+    pub updated_at: i64,
+}
+
+impl From<InstanceRow> for Instance {
+    fn from(r: InstanceRow) -> Self {
+        Self {
+            id: r.id,
+            environment: Environment::parse(&r.environment_type),
+            publishable_key: r.publishable_key,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+impl Instance {
+    /// The Frontend API host encoded in the publishable key.
+    pub fn frontend_host(&self) -> String {
+        let b64 = self.publishable_key.splitn(3, '_').nth(2).unwrap_or_default();
+        let decoded = base64::engine::general_purpose::STANDARD.decode(b64).unwrap_or_default();
+        String::from_utf8_lossy(&decoded).trim_end_matches('$').to_owned()
+    }
+}
+
+/// A new instance and its secret key, which is shown once and stored only as a digest.
+#[derive(Debug)]
+pub struct CreatedInstance {
+    /// The instance.
+    pub instance: Instance,
+    /// `sk_test_…` / `sk_live_…`.
+    pub secret_key: String,
+}
+
+/// The publishable key for a Frontend API host, as the SDKs parse it: `pk_<env>_` + base64(`<host>$`).
+pub fn publishable_key(environment: Environment, host: &str) -> String {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{host}$"));
+    format!("pk_{}_{encoded}", environment.key_infix())
+}
+
+/// Checks a caller-chosen secret key: the right prefix for the environment and at least 16 more alphanumerics.
+fn validate_secret_key(environment: Environment, key: &str) -> Result<()> {
+    let prefix = format!("sk_{}_", environment.key_infix());
+    let ok = key
+        .strip_prefix(&prefix)
+        .is_some_and(|rest| rest.len() >= 16 && rest.bytes().all(|b| b.is_ascii_alphanumeric()));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::param_format_invalid(
+            "secret_key",
+            format!(
+                "A {} secret key must be `{prefix}` followed by at least 16 letters or digits.",
+                environment.as_str()
+            ),
+        ))
+    }
+}
+
+/// Creates an instance with a secret key (given or generated), an RSA signing key and a primary domain.
+pub async fn create_instance(
+    ctx: &Ctx,
+    environment: Environment,
+    secret_key: Option<String>,
+) -> Result<CreatedInstance> {
+    let secret_key = match secret_key {
+        Some(k) => {
+            validate_secret_key(environment, &k)?;
+            k
+        }
+        None => format!("sk_{}_{}", environment.key_infix(), random_base62(42)),
+    };
+    let now = ctx.now_ms();
+    let id = new_id("ins");
+    // The host only has to be unique and stable; Tessera serves no Frontend API, the SDKs just parse it.
+    let slug = id["ins_".len()..].to_ascii_lowercase();
+    let host = format!("{}.tessera.localhost", &slug[slug.len() - 12..]);
+    let instance = Instance {
+        id: id.clone(),
+        environment,
+        publishable_key: publishable_key(environment, &host),
+        created_at: now,
+        updated_at: now,
+    };
+    // Key generation and sealing happen before the transaction opens, so the writer is held only briefly.
+    let key = tokio::task::spawn_blocking(keyring::generate_rsa_2048).await.map_err(Error::internal)??;
+    let signing_key = SigningKeyRow {
+        id: new_id("ins").replacen("ins_", "key_", 1),
+        instance_id: id.clone(),
+        algorithm: "RS256".into(),
+        private_key_sealed: keyring::seal_private_key(ctx, &key.pkcs8),
+        public_n: key.n,
+        public_e: key.e,
+        active: true,
+        created_at: now,
+        retired_at: None,
+    };
+    let domain = tessera_store::domains::DomainRow {
+        id: new_id("dmn"),
+        instance_id: id.clone(),
+        name: host.clone(),
+        is_satellite: false,
+        is_primary: true,
+        is_secondary: false,
+        frontend_api_url: format!("https://{host}"),
+        accounts_portal_url: Some(format!("https://accounts.{host}")),
+        proxy_url: None,
+        development_origin: String::new(),
+        created_at: now,
+        updated_at: now,
+    };
+    let mut tx = ctx.db.begin().await?;
+    tessera_store::instances::insert(
+        &mut tx,
+        &InstanceRow {
+            id: id.clone(),
+            environment_type: environment.as_str().into(),
+            publishable_key: instance.publishable_key.clone(),
+            created_at: now,
+            updated_at: now,
+        },
+    )
+    .await?;
+    tessera_store::instances::insert_secret_key(&mut tx, &new_id("sk"), &id, &ctx.secrets.digest(&secret_key), now)
+        .await
+        .map_err(|e| {
+            if e.is_unique_violation() {
+                Error::with(
+                    ErrorCode::FormIdentifierExists,
+                    "already exists",
+                    "That secret key is already in use.",
+                    Some("secret_key"),
+                )
+            } else {
+                e.into()
+            }
+        })?;
+    tessera_store::instances::insert_signing_key(&mut tx, &signing_key).await?;
+    tessera_store::domains::insert(&mut tx, &domain).await?;
+    tx.commit().await?;
+    Ok(CreatedInstance { instance, secret_key })
+}
+
+/// Resolves `Authorization: Bearer <secret key>` to its instance, or 401 `clerk_key_invalid`.
+pub async fn authenticate(ctx: &Ctx, secret_key: &str) -> Result<Instance> {
+    if !(secret_key.starts_with("sk_test_") || secret_key.starts_with("sk_live_")) {
+        return Err(Error::new(ErrorCode::ClerkKeyInvalid));
+    }
+    let digest = ctx.secrets.digest(secret_key);
+    if let Some(hit) = ctx.instance_auth_cache.read().unwrap_or_else(|p| p.into_inner()).get(&digest) {
+        return Ok(hit.clone());
+    }
+    let instance: Instance = tessera_store::instances::find_by_secret_hash(&ctx.db, &digest)
+        .await?
+        .ok_or_else(|| Error::new(ErrorCode::ClerkKeyInvalid))?
+        .into();
+    let mut cache = ctx.instance_auth_cache.write().unwrap_or_else(|p| p.into_inner());
+    if cache.len() > 10_000 {
+        cache.clear();
+    }
+    cache.insert(digest, instance.clone());
+    Ok(instance)
+}
+
+/// All instances.
+pub async fn list_instances(ctx: &Ctx) -> Result<Vec<Instance>> {
+    Ok(tessera_store::instances::list(&ctx.db).await?.into_iter().map(Instance::from).collect())
+}
+
+/// Number of instances.
+pub async fn count_instances(ctx: &Ctx) -> Result<i64> {
+    Ok(tessera_store::instances::count(&ctx.db).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn publishable_key_encodes_host_with_dollar() {
+        let pk = publishable_key(Environment::Development, "abc.tessera.localhost");
+        assert!(pk.starts_with("pk_test_"));
+        let decoded = base64::engine::general_purpose::STANDARD.decode(&pk[8..]).unwrap();
+        assert_eq!(decoded, b"abc.tessera.localhost$");
+    }
+
+    #[test]
+    fn secret_key_shape_is_checked() {
+        assert!(validate_secret_key(Environment::Development, "sk_test_0123456789abcdefXYZ").is_ok());
+        assert!(validate_secret_key(Environment::Development, "sk_live_0123456789abcdefXYZ").is_err());
+        assert!(validate_secret_key(Environment::Development, "sk_test_short").is_err());
+        assert!(validate_secret_key(Environment::Development, "sk_test_0123456789abcdef-+").is_err());
+    }
+}

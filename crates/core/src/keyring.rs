@@ -1,0 +1,168 @@
+//! Each instance's RSA signing keyring: key generation, the public JWKS, and RS256 signing and verification of
+//! JWTs with parsed keys cached by `kid`.
+//!
+//! Several keys may exist per instance; exactly one is active and signs, the others still verify until retired.
+//! The cache is keyed by `kid`, and a key never changes under its `kid`, so two nodes can never disagree
+//! through it: which key is active is read from the database.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::rsa::{KeyPair, KeySize, PublicKeyComponents};
+use aws_lc_rs::signature::{self, KeyPair as _, RSA_PKCS1_SHA256};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Map, Value};
+
+use crate::{Ctx, Error, Result};
+
+/// Purpose label for sealed signing keys.
+const SIGNING_KEY_PURPOSE: &str = "signing_key";
+
+/// A freshly generated RSA-2048 key, ready to be stored.
+pub struct GeneratedKey {
+    /// PKCS#8 DER of the private key (to be sealed before storage).
+    pub pkcs8: Vec<u8>,
+    /// Modulus, base64url without padding.
+    pub n: String,
+    /// Public exponent, base64url without padding (`AQAB`).
+    pub e: String,
+}
+
+/// Generates an RSA-2048 key with e = 65537 (the SDKs' PEM handling assumes exactly this shape).
+pub fn generate_rsa_2048() -> Result<GeneratedKey> {
+    let pair = KeyPair::generate(KeySize::Rsa2048).map_err(|e| Error::internal(anyhow::anyhow!("RSA keygen: {e}")))?;
+    let pkcs8 = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&pair)
+        .map_err(|e| Error::internal(anyhow::anyhow!("PKCS#8 export: {e}")))?
+        .as_ref()
+        .to_vec();
+    let public = pair.public_key();
+    Ok(GeneratedKey {
+        pkcs8,
+        n: URL_SAFE_NO_PAD.encode(public.modulus().big_endian_without_leading_zero()),
+        e: URL_SAFE_NO_PAD.encode(public.exponent().big_endian_without_leading_zero()),
+    })
+}
+
+/// Seals a private key for storage.
+pub fn seal_private_key(ctx: &Ctx, pkcs8: &[u8]) -> Vec<u8> {
+    ctx.secrets.seal(SIGNING_KEY_PURPOSE, pkcs8)
+}
+
+/// One public key as published in the JWKS.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Jwk {
+    /// Key id.
+    pub kid: String,
+    /// Always `RS256`.
+    pub alg: String,
+    /// Always `sig`.
+    #[serde(rename = "use")]
+    pub use_: String,
+    /// Always `RSA`.
+    pub kty: String,
+    /// Modulus.
+    pub n: String,
+    /// Exponent.
+    pub e: String,
+}
+
+/// Parsed private keys by `kid`.
+#[derive(Default)]
+pub struct Keyring {
+    signers: RwLock<HashMap<String, Arc<KeyPair>>>,
+}
+
+impl std::fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Keyring")
+    }
+}
+
+/// The instance's published keys.
+pub async fn jwks(ctx: &Ctx, instance_id: &str) -> Result<Vec<Jwk>> {
+    let rows = tessera_store::instances::signing_keys(&ctx.db, instance_id).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Jwk {
+            kid: r.id,
+            alg: r.algorithm,
+            use_: "sig".into(),
+            kty: "RSA".into(),
+            n: r.public_n,
+            e: r.public_e,
+        })
+        .collect())
+}
+
+/// Signs a JWT with the instance's active key. `extra_header` adds header fields (e.g. `cat`).
+pub async fn sign_jwt(ctx: &Ctx, instance_id: &str, extra_header: &[(&str, &str)], claims: &Value) -> Result<String> {
+    let rows = tessera_store::instances::signing_keys(&ctx.db, instance_id).await?;
+    let row = rows
+        .into_iter()
+        .find(|r| r.active)
+        .ok_or_else(|| Error::internal(anyhow::anyhow!("instance {instance_id} has no active signing key")))?;
+    let cached = ctx.keyring.signers.read().unwrap_or_else(|p| p.into_inner()).get(&row.id).cloned();
+    let pair = match cached {
+        Some(pair) => pair,
+        None => {
+            let der = ctx.secrets.open(SIGNING_KEY_PURPOSE, &row.private_key_sealed).map_err(Error::internal)?;
+            let pair =
+                Arc::new(KeyPair::from_pkcs8(&der).map_err(|e| Error::internal(anyhow::anyhow!("signing key: {e}")))?);
+            ctx.keyring.signers.write().unwrap_or_else(|p| p.into_inner()).insert(row.id.clone(), pair.clone());
+            pair
+        }
+    };
+    let mut header = Map::new();
+    header.insert("alg".into(), "RS256".into());
+    header.insert("kid".into(), row.id.clone().into());
+    header.insert("typ".into(), "JWT".into());
+    for (k, v) in extra_header {
+        header.insert((*k).into(), (*v).into());
+    }
+    let signing_input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).map_err(Error::internal)?),
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).map_err(Error::internal)?)
+    );
+    let mut sig = vec![0u8; pair.public_modulus_len()];
+    pair.sign(&RSA_PKCS1_SHA256, &aws_lc_rs::rand::SystemRandom::new(), signing_input.as_bytes(), &mut sig)
+        .map_err(|e| Error::internal(anyhow::anyhow!("RS256 sign: {e}")))?;
+    Ok(format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig)))
+}
+
+/// A JWT whose RS256 signature verified against one of the instance's keys. Claims are not checked here.
+#[derive(Debug, Clone)]
+pub struct VerifiedJwt {
+    /// The decoded header.
+    pub header: Map<String, Value>,
+    /// The decoded claims.
+    pub claims: Map<String, Value>,
+}
+
+/// Verifies a compact JWS against the instance's keyring. Only RS256 with a known `kid` is accepted; headers
+/// that point elsewhere for keys (`jku`, `x5u`, `jwk`) are rejected.
+pub async fn verify_jwt(ctx: &Ctx, instance_id: &str, token: &str) -> Option<VerifiedJwt> {
+    let mut parts = token.split('.');
+    let (h, p, s) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let header: Map<String, Value> = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(h).ok()?).ok()?;
+    if header.get("alg")?.as_str()? != "RS256" || ["jku", "x5u", "jwk"].iter().any(|k| header.contains_key(*k)) {
+        return None;
+    }
+    let kid = header.get("kid")?.as_str()?;
+    let rows = tessera_store::instances::signing_keys(&ctx.db, instance_id).await.ok()?;
+    let key = rows.iter().find(|r| r.id == kid)?;
+    let n = URL_SAFE_NO_PAD.decode(&key.public_n).ok()?;
+    let e = URL_SAFE_NO_PAD.decode(&key.public_e).ok()?;
+    let sig = URL_SAFE_NO_PAD.decode(s).ok()?;
+    let signing_input = &token[..h.len() + 1 + p.len()];
+    PublicKeyComponents { n: n.as_slice(), e: e.as_slice() }
+        .verify(&signature::RSA_PKCS1_2048_8192_SHA256, signing_input.as_bytes(), &sig)
+        .ok()?;
+    let claims: Map<String, Value> = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(p).ok()?).ok()?;
+    Some(VerifiedJwt { header, claims })
+}

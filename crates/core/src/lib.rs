@@ -1,0 +1,16 @@
+//! Tessera's domain rules: no HTTP and no SQL strings here. Operations are plain async functions that take the
+//! [`Ctx`] and validated inputs and return domain types or an [`Error`] carrying a Clerk error code.
+
+pub mod clock;
+pub mod crypto;
+pub mod ctx;
+pub mod error;
+pub mod ids;
+pub mod instances;
+pub mod keyring;
+pub mod startup;
+
+pub use clock::Clock;
+pub use ctx::Ctx;
+pub use error::{Error, ErrorCode, ErrorItem, ErrorMeta, OnUnique, Result};
+pub use tessera_store as store;

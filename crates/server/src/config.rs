@@ -1,0 +1,81 @@
+//! Command-line and environment configuration. Secrets are redacted from `Debug`.
+
+use std::fmt;
+use std::net::SocketAddr;
+
+use clap::{Args, ValueEnum};
+use tessera_core::instances::Environment;
+
+/// Where the data lives and how secrets at rest are keyed.
+#[derive(Clone, Args)]
+pub struct DatabaseArgs {
+    /// `tessera.db` (SQLite file, created if missing), `sqlite::memory:` (throwaway) or `postgres://…`.
+    #[arg(long, env = "TESSERA_DATABASE_URL", default_value = "tessera.db")]
+    pub database_url: String,
+    /// 32-byte master key (64 hex characters or base64) for secrets at rest. Required with PostgreSQL; with a
+    /// SQLite file it defaults to a key file generated beside the database (`<file>.key`, mode 0600).
+    #[arg(long, env = "TESSERA_MASTER_KEY", hide_env_values = true)]
+    pub master_key: Option<String>,
+}
+
+impl fmt::Debug for DatabaseArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseArgs")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("master_key", &self.master_key.as_ref().map(|_| "[REDACTED]"))
+            .finish()
+    }
+}
+
+/// `tessera serve` options.
+#[derive(Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "TESSERA_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    /// Secret key (`sk_test_…`) for the instance created on first start, so that it is known in advance.
+    #[arg(long, env = "TESSERA_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+}
+
+impl fmt::Debug for ServeArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServeArgs")
+            .field("addr", &self.addr)
+            .field("db", &self.db)
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "[REDACTED]"))
+            .finish()
+    }
+}
+
+/// `--environment`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum EnvironmentArg {
+    /// `sk_test_` keys.
+    Development,
+    /// `sk_live_` keys.
+    Production,
+}
+
+impl From<EnvironmentArg> for Environment {
+    fn from(e: EnvironmentArg) -> Self {
+        match e {
+            EnvironmentArg::Development => Environment::Development,
+            EnvironmentArg::Production => Environment::Production,
+        }
+    }
+}
+
+/// Hides the password of a database URL.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let creds = &url[scheme_end + 3..at];
+            let user = creds.split(':').next().unwrap_or_default();
+            format!("{}{user}:[REDACTED]{}", &url[..scheme_end + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}

@@ -1,0 +1,63 @@
+//! `tessera`: serve Clerk's Backend API, and manage instances.
+
+use clap::{Parser, Subcommand};
+
+mod config;
+mod startup;
+
+use config::{DatabaseArgs, ServeArgs};
+
+#[derive(Debug, Parser)]
+#[command(name = "tessera", version, about = "A self-hostable server implementing Clerk's Backend API")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the Backend API.
+    Serve(ServeArgs),
+    /// Manage instances.
+    Instance {
+        #[command(subcommand)]
+        command: InstanceCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum InstanceCommand {
+    /// Create an instance and print its keys (the secret key is shown only once).
+    Create {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// The instance's environment.
+        #[arg(long, value_enum, default_value = "development")]
+        environment: config::EnvironmentArg,
+    },
+    /// List instances.
+    List {
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    startup::init_tracing();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => startup::serve(args).await,
+        Command::Instance { command: InstanceCommand::Create { db, environment } } => {
+            startup::instance_create(db, environment.into()).await
+        }
+        Command::Instance { command: InstanceCommand::List { db } } => startup::instance_list(db).await,
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tessera: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

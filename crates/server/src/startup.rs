@@ -1,0 +1,167 @@
+//! Wiring: open the database, resolve the master key, create the first instance, serve until a signal.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use tessera_api::AppState;
+use tessera_core::crypto::MasterKey;
+use tessera_core::instances::{self, Environment};
+use tessera_core::store::{Db, DbTarget};
+use tessera_core::{Clock, Ctx};
+
+use crate::config::{DatabaseArgs, ServeArgs};
+
+/// Logs to stderr; `TESSERA_LOG` (or `RUST_LOG`) filters, `TESSERA_LOG_FORMAT=json` switches to JSON lines.
+pub fn init_tracing() {
+    let filter = std::env::var("TESSERA_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| "info,tower_http=info".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    if std::env::var("TESSERA_LOG_FORMAT").is_ok_and(|v| v == "json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// Opens the database and builds the core context.
+async fn open(args: &DatabaseArgs) -> anyhow::Result<Ctx> {
+    let target = DbTarget::parse(&args.database_url)?;
+    let master_key = resolve_master_key(&target, args.master_key.as_deref())?;
+    let db = Db::connect(&target).await.with_context(|| format!("opening the database ({})", describe(&target)))?;
+    let ctx = Ctx::new(db, Clock::System, &master_key);
+    tessera_core::startup::check_master_key(&ctx).await.map_err(|e| anyhow::anyhow!("{}", source_text(&e)))?;
+    Ok(ctx)
+}
+
+fn source_text(e: &tessera_core::Error) -> String {
+    e.source_error().map_or_else(|| e.to_string(), |s| s.to_string())
+}
+
+fn describe(target: &DbTarget) -> String {
+    match target {
+        DbTarget::SqliteFile(p) => format!("SQLite file {}", p.display()),
+        DbTarget::SqliteMemory => "throwaway SQLite".into(),
+        DbTarget::Postgres(_) => "PostgreSQL".into(),
+    }
+}
+
+/// The master key: from the environment, else (SQLite file) from a key file beside the database, created on
+/// first use; a throwaway database gets a throwaway key; PostgreSQL without a key is refused.
+fn resolve_master_key(target: &DbTarget, given: Option<&str>) -> anyhow::Result<MasterKey> {
+    if let Some(text) = given.filter(|t| !t.trim().is_empty()) {
+        return MasterKey::parse(text).map_err(|e| anyhow::anyhow!("TESSERA_MASTER_KEY: {e}"));
+    }
+    match target {
+        DbTarget::SqliteMemory => Ok(MasterKey::generate()),
+        DbTarget::SqliteFile(path) => key_file(&key_file_path(path)),
+        DbTarget::Postgres(_) => bail!(
+            "TESSERA_MASTER_KEY is required with PostgreSQL: every node must encrypt and look up secrets with the same \
+             key. Generate one with `openssl rand -hex 32` and give it to every node."
+        ),
+    }
+}
+
+fn key_file_path(db_path: &Path) -> PathBuf {
+    let mut name = db_path.as_os_str().to_owned();
+    name.push(".key");
+    PathBuf::from(name)
+}
+
+fn key_file(path: &Path) -> anyhow::Result<MasterKey> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => MasterKey::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = MasterKey::generate();
+            write_private_file(path, &key.to_hex())
+                .with_context(|| format!("writing the key file {}", path.display()))?;
+            tracing::info!(path = %path.display(), "generated a master key file; keep it with the database");
+            Ok(key)
+        }
+        Err(e) => Err(e).with_context(|| format!("reading the key file {}", path.display())),
+    }
+}
+
+#[cfg(unix)]
+fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    f.write_all(contents.as_bytes())?;
+    f.sync_all()
+}
+
+#[cfg(not(unix))]
+fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
+    std::fs::write(path, contents)
+}
+
+fn print_keys(created: &instances::CreatedInstance) {
+    println!("Created {} instance {}", created.instance.environment.as_str(), created.instance.id);
+    println!("  Secret key:      {}", created.secret_key);
+    println!("  Publishable key: {}", created.instance.publishable_key);
+}
+
+/// `tessera serve`.
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let ctx = open(&args.db).await?;
+    if instances::count_instances(&ctx).await.map_err(|e| anyhow::anyhow!("{e}"))? == 0 {
+        let created = instances::create_instance(&ctx, Environment::Development, args.secret_key.clone())
+            .await
+            .map_err(|e| anyhow::anyhow!("creating the first instance: {e}"))?;
+        print_keys(&created);
+    } else if let Some(key) = &args.secret_key
+        && instances::authenticate(&ctx, key).await.is_err()
+    {
+        tracing::warn!("TESSERA_SECRET_KEY matches no instance of this database; it is used only on first start");
+    }
+    let listener = tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("binding {}", args.addr))?;
+    println!("Tessera listening on http://{}", listener.local_addr()?);
+    let state = AppState::new(ctx);
+    let db = state.ctx.db.clone();
+    axum::serve(listener, tessera_api::router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+/// `tessera instance create`.
+pub async fn instance_create(db: DatabaseArgs, environment: Environment) -> anyhow::Result<()> {
+    let ctx = open(&db).await?;
+    let created = instances::create_instance(&ctx, environment, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    print_keys(&created);
+    ctx.db.close().await;
+    Ok(())
+}
+
+/// `tessera instance list`.
+pub async fn instance_list(db: DatabaseArgs) -> anyhow::Result<()> {
+    let ctx = open(&db).await?;
+    for i in instances::list_instances(&ctx).await.map_err(|e| anyhow::anyhow!("{e}"))? {
+        println!("{}\t{}\t{}", i.id, i.environment.as_str(), i.publishable_key);
+    }
+    ctx.db.close().await;
+    Ok(())
+}

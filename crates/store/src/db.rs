@@ -1,0 +1,284 @@
+//! The database handle: SQLite (one writer, a read pool) or PostgreSQL, behind one small enum.
+//!
+//! Store functions never branch on the backend themselves: they write their SQL once (with `$n` placeholders,
+//! which both drivers accept) and run it through [`on_read!`](crate::on_read) / [`on_tx!`](crate::on_tx),
+//! which expand the same code once per driver.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+
+use crate::error::StoreError;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Which database a URL names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbTarget {
+    /// A SQLite file, created if missing.
+    SqliteFile(PathBuf),
+    /// A throwaway SQLite database, discarded when the handle is dropped.
+    SqliteMemory,
+    /// A PostgreSQL URL.
+    Postgres(String),
+}
+
+impl DbTarget {
+    /// Parses `sqlite::memory:`, `sqlite://path`, `sqlite:path`, a bare path, or `postgres://…`/`postgresql://…`.
+    pub fn parse(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self::Postgres(url.to_owned()));
+        }
+        if url == "sqlite::memory:" || url == ":memory:" {
+            return Ok(Self::SqliteMemory);
+        }
+        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+        let path = path.split('?').next().unwrap_or(path);
+        if path.is_empty() || url.contains("://") && !url.starts_with("sqlite://") {
+            return Err(StoreError::Config(format!("unsupported database URL scheme in {url:?}")));
+        }
+        Ok(Self::SqliteFile(PathBuf::from(path)))
+    }
+}
+
+/// SQLite pools: every write goes through the single writer connection with `BEGIN IMMEDIATE`, so that a
+/// transaction never fails with `SQLITE_BUSY_SNAPSHOT`; reads use their own pool and never block the writer (WAL).
+#[derive(Debug, Clone)]
+pub struct SqlitePools {
+    /// The one writer connection.
+    pub write: SqlitePool,
+    /// The read pool.
+    pub read: SqlitePool,
+    // Keeps a throwaway database's directory alive as long as any clone of the pools lives.
+    _tempdir: Option<std::sync::Arc<tempfile::TempDir>>,
+}
+
+/// A database handle. Cheap to clone.
+#[derive(Debug, Clone)]
+pub enum Db {
+    /// SQLite, the embedded default.
+    Sqlite(SqlitePools),
+    /// PostgreSQL, for many stateless nodes.
+    Postgres(PgPool),
+}
+
+/// An open write transaction. Commit it explicitly; dropping it rolls back.
+pub enum Tx {
+    /// A SQLite transaction started with `BEGIN IMMEDIATE` on the writer.
+    Sqlite(Transaction<'static, Sqlite>),
+    /// A PostgreSQL transaction (READ COMMITTED; invariants use row locks).
+    Postgres(Transaction<'static, Postgres>),
+}
+
+impl Db {
+    /// Opens the database and applies the embedded migrations of its dialect.
+    pub async fn connect(target: &DbTarget) -> Result<Self, StoreError> {
+        let db = match target {
+            DbTarget::SqliteFile(path) => Self::open_sqlite(path, None).await?,
+            DbTarget::SqliteMemory => {
+                // A private temporary file rather than SQLite's `:memory:`: a memory database is per connection,
+                // and the writer and the read pool must see the same data.
+                let dir = tempfile::tempdir().map_err(|e| StoreError::Config(e.to_string()))?;
+                let path = dir.path().join("tessera.db");
+                Self::open_sqlite(&path, Some(std::sync::Arc::new(dir))).await?
+            }
+            DbTarget::Postgres(url) => {
+                let options = PgConnectOptions::from_str(url)?;
+                Self::open_postgres(options).await?
+            }
+        };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    /// Opens PostgreSQL with explicit options (tests use this to pick a schema per test).
+    pub async fn open_postgres(options: PgConnectOptions) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await?;
+        Ok(Self::Postgres(pool))
+    }
+
+    async fn open_sqlite(path: &Path, tempdir: Option<std::sync::Arc<tempfile::TempDir>>) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options.clone())
+            .await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(Self::Sqlite(SqlitePools { write, read, _tempdir: tempdir }))
+    }
+
+    /// Applies pending migrations.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self {
+            Self::Sqlite(p) => SQLITE_MIGRATIONS.run(&p.write).await?,
+            Self::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// Starts a write transaction (`BEGIN IMMEDIATE` on SQLite).
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(match self {
+            Self::Sqlite(p) => Tx::Sqlite(p.write.begin_with("BEGIN IMMEDIATE").await?),
+            Self::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    /// Whether this is PostgreSQL (for the rare statement that differs by dialect).
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Self::Postgres(_))
+    }
+
+    /// Closes all connections (SQLite checkpoints its WAL on close).
+    pub async fn close(&self) {
+        match self {
+            Self::Sqlite(p) => {
+                p.read.close().await;
+                p.write.close().await;
+            }
+            Self::Postgres(p) => p.close().await,
+        }
+    }
+
+    /// One round trip, for readiness checks.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        crate::on_read!(self, |c| sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(c).await)?;
+        Ok(())
+    }
+}
+
+impl Tx {
+    /// Commits the transaction.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Self::Sqlite(t) => t.commit().await?,
+            Self::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+/// `(version, description)` of each embedded migration.
+pub type MigrationList = Vec<(i64, String)>;
+
+/// The versions of the embedded migrations of each dialect (SQLite, PostgreSQL), for the test that keeps them in step.
+pub fn migration_versions() -> (MigrationList, MigrationList) {
+    let list = |m: &sqlx::migrate::Migrator| m.iter().map(|m| (m.version, m.description.to_string())).collect();
+    (list(&SQLITE_MIGRATIONS), list(&POSTGRES_MIGRATIONS))
+}
+
+/// Runs `$body` against the read side: `$conn` is bound to the SQLite read pool or the PostgreSQL pool.
+#[macro_export]
+macro_rules! on_read {
+    ($db:expr, |$conn:ident| $body:expr) => {
+        match $db {
+            $crate::Db::Sqlite(pools) => {
+                let $conn = &pools.read;
+                $body
+            }
+            $crate::Db::Postgres(pool) => {
+                let $conn = pool;
+                $body
+            }
+        }
+    };
+}
+
+/// Runs `$body` inside a write transaction: `$conn` is bound to the transaction's connection.
+#[macro_export]
+macro_rules! on_tx {
+    ($tx:expr, |$conn:ident| $body:expr) => {
+        match $tx {
+            $crate::Tx::Sqlite(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+            $crate::Tx::Postgres(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+        }
+    };
+}
+
+/// Executes a query built by `$query` (which may use `$conn`-independent binds) inside a write transaction and
+/// returns the number of rows affected.
+#[macro_export]
+macro_rules! exec_tx {
+    ($tx:expr, $query:expr) => {
+        match $tx {
+            $crate::Tx::Sqlite(t) => $query.execute(&mut **t).await.map(|r| r.rows_affected()),
+            $crate::Tx::Postgres(t) => $query.execute(&mut **t).await.map(|r| r.rows_affected()),
+        }
+    };
+}
+
+/// Executes a single statement on the writer, in its own implicit transaction (for write-behind bookkeeping),
+/// and returns the number of rows affected.
+#[macro_export]
+macro_rules! exec_write {
+    ($db:expr, $query:expr) => {
+        match $db {
+            $crate::Db::Sqlite(pools) => $query.execute(&pools.write).await.map(|r| r.rows_affected()),
+            $crate::Db::Postgres(pool) => $query.execute(pool).await.map(|r| r.rows_affected()),
+        }
+    };
+}
+
+/// Runs a single statement on the writer, in its own implicit transaction (for write-behind bookkeeping).
+#[macro_export]
+macro_rules! on_write {
+    ($db:expr, |$conn:ident| $body:expr) => {
+        match $db {
+            $crate::Db::Sqlite(pools) => {
+                let $conn = &pools.write;
+                $body
+            }
+            $crate::Db::Postgres(pool) => {
+                let $conn = pool;
+                $body
+            }
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_database_urls() {
+        assert_eq!(DbTarget::parse("sqlite::memory:").unwrap(), DbTarget::SqliteMemory);
+        assert_eq!(DbTarget::parse("tessera.db").unwrap(), DbTarget::SqliteFile("tessera.db".into()));
+        assert_eq!(DbTarget::parse("sqlite://data/t.db?mode=rwc").unwrap(), DbTarget::SqliteFile("data/t.db".into()));
+        assert!(matches!(DbTarget::parse("postgres://u@h/db").unwrap(), DbTarget::Postgres(_)));
+        assert!(DbTarget::parse("mysql://x").is_err());
+    }
+
+    #[test]
+    fn migrations_stay_in_step() {
+        let (sqlite, postgres) = migration_versions();
+        assert!(!sqlite.is_empty());
+        assert_eq!(sqlite, postgres, "migrations/sqlite and migrations/postgres must have the same versions and names");
+    }
+}

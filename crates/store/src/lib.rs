@@ -1,0 +1,17 @@
+//! Persistence for Tessera: one SQL implementation over SQLite and PostgreSQL.
+//!
+//! Every query is written once with `$n` placeholders and runs on both drivers through the macros in [`db`].
+//! Timestamps are Unix milliseconds in `BIGINT`; JSON lives in `TEXT`; secrets are stored only as HMAC digests
+//! or sealed (encrypted) blobs, produced by core.
+
+pub mod db;
+pub mod domains;
+pub mod error;
+pub mod instances;
+pub mod meta;
+
+pub use db::{Db, DbTarget, Tx};
+pub use error::StoreError;
+
+/// Result of a store function.
+pub type StoreResult<T> = Result<T, StoreError>;

@@ -1,0 +1,230 @@
+//! Test support: an in-process [`TestApp`] on a fresh database (SQLite by default, PostgreSQL when
+//! `TESSERA_TEST_DATABASE_URL=postgres://…` is set) and a request builder whose every response is validated
+//! against the operation's schema in Clerk's OpenAPI spec.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request};
+use http_body_util::BodyExt as _;
+use serde_json::Value;
+use tessera_api::AppState;
+use tessera_core::crypto::MasterKey;
+use tessera_core::instances::{self, Environment, Instance};
+use tessera_core::store::{Db, DbTarget};
+use tessera_core::{Clock, Ctx};
+use tower::ServiceExt as _;
+
+/// The environment variable that selects PostgreSQL for the test suite.
+pub const TEST_DATABASE_URL: &str = "TESSERA_TEST_DATABASE_URL";
+
+/// Opens a fresh, migrated database for one test.
+pub async fn fresh_db() -> Db {
+    match std::env::var(TEST_DATABASE_URL).ok().filter(|u| !u.is_empty()) {
+        None => Db::connect(&DbTarget::SqliteMemory).await.expect("throwaway SQLite"),
+        Some(url) => fresh_postgres_schema(&url).await,
+    }
+}
+
+/// A new schema per test in the given PostgreSQL database, with the migrations applied inside it.
+async fn fresh_postgres_schema(url: &str) -> Db {
+    use sqlx::Connection as _;
+    use std::str::FromStr as _;
+    let options = sqlx::postgres::PgConnectOptions::from_str(url).expect("TESSERA_TEST_DATABASE_URL");
+    let schema = format!("t_{}", tessera_core::ids::random_base62(16).to_ascii_lowercase());
+    let mut admin = sqlx::PgConnection::connect_with(&options).await.expect("connect to the test PostgreSQL");
+    // The schema name is generated here from base62 characters only.
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&mut admin)
+        .await
+        .expect("create test schema");
+    admin.close().await.ok();
+    let db = Db::open_postgres(options.options([("search_path", schema.as_str())])).await.expect("test pool");
+    db.migrate().await.expect("migrations");
+    db
+}
+
+/// An in-process server with one development instance.
+pub struct TestApp {
+    /// State shared with the router (the core context is `state.ctx`).
+    pub state: AppState,
+    router: Router,
+    /// The first instance's secret key, sent by default.
+    pub secret_key: String,
+    /// The first instance.
+    pub instance: Instance,
+    /// The clock (manual in apps built with [`TestApp::with_clock`]).
+    pub clock: Clock,
+}
+
+impl TestApp {
+    /// A fresh app on the system clock.
+    pub async fn new() -> Self {
+        Self::build(Clock::System).await
+    }
+
+    /// A fresh app on a manual clock starting at `start_ms` (advance with `app.clock.advance_ms`).
+    pub async fn with_clock(start_ms: i64) -> Self {
+        Self::build(Clock::manual(start_ms)).await
+    }
+
+    async fn build(clock: Clock) -> Self {
+        let db = fresh_db().await;
+        let ctx = Ctx::new(db, clock.clone(), &MasterKey::generate());
+        let created = instances::create_instance(&ctx, Environment::Development, None).await.expect("first instance");
+        let state = AppState::new(ctx);
+        let router = tessera_api::router(state.clone());
+        Self { state, router, secret_key: created.secret_key, instance: created.instance, clock }
+    }
+
+    /// Creates another instance in the same database and returns it with its secret key.
+    pub async fn create_instance(&self, environment: Environment) -> (Instance, String) {
+        let created = instances::create_instance(&self.state.ctx, environment, None).await.expect("instance");
+        (created.instance, created.secret_key)
+    }
+
+    /// The core context.
+    pub fn ctx(&self) -> &Ctx {
+        &self.state.ctx
+    }
+
+    /// Starts a request with the default secret key.
+    pub fn request(&self, method: Method, path: &str) -> TestRequest<'_> {
+        TestRequest {
+            app: self,
+            method,
+            path: path.to_owned(),
+            bearer: Some(self.secret_key.clone()),
+            body: None,
+            content_type: None,
+        }
+    }
+
+    /// `GET path`.
+    pub fn get(&self, path: &str) -> TestRequest<'_> {
+        self.request(Method::GET, path)
+    }
+
+    /// `POST path` with a JSON body.
+    pub fn post(&self, path: &str, body: Value) -> TestRequest<'_> {
+        self.request(Method::POST, path).json(body)
+    }
+
+    /// `PATCH path` with a JSON body.
+    pub fn patch(&self, path: &str, body: Value) -> TestRequest<'_> {
+        self.request(Method::PATCH, path).json(body)
+    }
+
+    /// `PUT path` with a JSON body.
+    pub fn put(&self, path: &str, body: Value) -> TestRequest<'_> {
+        self.request(Method::PUT, path).json(body)
+    }
+
+    /// `DELETE path`.
+    pub fn delete(&self, path: &str) -> TestRequest<'_> {
+        self.request(Method::DELETE, path)
+    }
+}
+
+/// A request being built. [`TestRequest::send`] validates the response against the spec.
+pub struct TestRequest<'a> {
+    app: &'a TestApp,
+    method: Method,
+    path: String,
+    bearer: Option<String>,
+    body: Option<Vec<u8>>,
+    content_type: Option<String>,
+}
+
+impl TestRequest<'_> {
+    /// A JSON body.
+    pub fn json(mut self, body: Value) -> Self {
+        self.body = Some(serde_json::to_vec(&body).expect("json"));
+        self.content_type = Some("application/json".into());
+        self
+    }
+
+    /// A raw body with a content type (for malformed input).
+    pub fn raw(mut self, body: impl Into<Vec<u8>>, content_type: &str) -> Self {
+        self.body = Some(body.into());
+        self.content_type = Some(content_type.into());
+        self
+    }
+
+    /// Authenticate with another bearer token (another instance's key, a machine secret key…).
+    pub fn bearer(mut self, token: &str) -> Self {
+        self.bearer = Some(token.to_owned());
+        self
+    }
+
+    /// Send no `Authorization` header.
+    pub fn anonymous(mut self) -> Self {
+        self.bearer = None;
+        self
+    }
+
+    /// Sends the request in-process and validates the response against the spec (when the path is a spec
+    /// operation). Panics with the validator's explanation if the response breaks the contract.
+    pub async fn send(self) -> TestResponse {
+        let mut builder = Request::builder().method(self.method.clone()).uri(&self.path);
+        if let Some(token) = &self.bearer {
+            builder = builder.header("authorization", format!("Bearer {token}"));
+        }
+        if let Some(ct) = &self.content_type {
+            builder = builder.header("content-type", ct);
+        }
+        let request = builder.body(Body::from(self.body.unwrap_or_default())).expect("request");
+        let response = self.app.router.clone().oneshot(request).await.expect("infallible router");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.into_body().collect().await.expect("body").to_bytes().to_vec();
+        let content_type = headers.get("content-type").and_then(|v| v.to_str().ok());
+        let spec = tessera_spec_check::spec();
+        if spec.find_operation(self.method.as_str(), &self.path).is_some() {
+            if let Err(why) = spec.validate_response(self.method.as_str(), &self.path, status, content_type, &body) {
+                panic!("response breaks the contract:\n{why}");
+            }
+        } else if !body.is_empty() {
+            assert_eq!(content_type, Some("application/json"), "{} {}: every body is JSON", self.method, self.path);
+        }
+        let json = if body.is_empty() { Value::Null } else { serde_json::from_slice(&body).unwrap_or(Value::Null) };
+        TestResponse { status, headers, body, json }
+    }
+}
+
+/// A response, already validated against the spec.
+#[derive(Debug)]
+pub struct TestResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// Raw body.
+    pub body: Vec<u8>,
+    /// The body as JSON (`Null` when empty).
+    pub json: Value,
+}
+
+impl TestResponse {
+    /// Asserts the status and returns the response, printing the body on mismatch.
+    #[track_caller]
+    pub fn assert_status(self, expected: u16) -> Self {
+        assert_eq!(self.status, expected, "unexpected status; body: {}", String::from_utf8_lossy(&self.body));
+        self
+    }
+
+    /// Asserts a Clerk error: status, first error code, and (when given) `meta.param_name`.
+    #[track_caller]
+    pub fn assert_error(self, status: u16, code: &str, param: Option<&str>) -> Self {
+        let this = self.assert_status(status);
+        assert_eq!(this.error_code(), code, "error code; body: {}", this.json);
+        if let Some(param) = param {
+            assert_eq!(this.json["errors"][0]["meta"]["param_name"], param, "param_name; body: {}", this.json);
+        }
+        this
+    }
+
+    /// The first error's code (empty if none).
+    pub fn error_code(&self) -> &str {
+        self.json["errors"][0]["code"].as_str().unwrap_or_default()
+    }
+}
