@@ -108,19 +108,28 @@ pub struct VerifyApiKeyBody {
     secret: String,
 }
 
-/// Query of `GET /api_keys`. The SDKs send `limit=10.0&offset=0.0` (Python) or drop falsy values (JS).
+/// Query of `GET /api_keys`. The SDKs send `limit=10.0&offset=0.0` (Python) or drop falsy values (JS). The
+/// lenient values are parsed in the handler so that an error names its parameter.
 #[derive(Debug, Deserialize)]
 pub struct ListApiKeysParams {
     subject: Option<String>,
     #[serde(rename = "type")]
     key_type: Option<String>,
-    #[serde(default, deserialize_with = "lenient_bool")]
-    include_invalid: Option<bool>,
+    include_invalid: Option<String>,
     query: Option<String>,
-    #[serde(default, deserialize_with = "lenient_u64")]
-    limit: Option<u64>,
-    #[serde(default, deserialize_with = "lenient_u64")]
-    offset: Option<u64>,
+    limit: Option<String>,
+    offset: Option<String>,
+}
+
+/// Runs a shared lenient query parser on one raw value. (`Params` cannot name the parameter when a
+/// `deserialize_with` parser rejects a value: its error only quotes the value.)
+fn lenient<T>(
+    param: &str,
+    raw: Option<String>,
+    parse: fn(Value) -> Result<Option<T>, serde_json::Error>,
+) -> Result<Option<T>, Error> {
+    raw.map_or(Ok(None), |raw| parse(Value::String(raw)))
+        .map_err(|e| Error::query_param_invalid(param, format!("Invalid query parameter {param}: {e}")))
 }
 
 fn non_empty(s: Option<String>) -> Option<String> {
@@ -154,11 +163,16 @@ pub async fn get_api_keys(
     Params(params): Params<ListApiKeysParams>,
 ) -> ApiResult<Json<Value>> {
     let subject = non_empty(params.subject).ok_or_else(|| Error::query_param_missing("subject"))?;
-    let page = Paging { limit: params.limit, offset: params.offset, paginated: None }.page(api_keys::MAX_LIMIT)?;
+    let paging = Paging {
+        limit: lenient("limit", params.limit, lenient_u64)?,
+        offset: lenient("offset", params.offset, lenient_u64)?,
+        paginated: None,
+    };
+    let page = paging.page(api_keys::MAX_LIMIT)?;
     let query = ListQuery {
         subject,
         key_type: non_empty(params.key_type),
-        include_invalid: params.include_invalid.unwrap_or(false),
+        include_invalid: lenient("include_invalid", params.include_invalid, lenient_bool)?.unwrap_or(false),
         query: non_empty(params.query),
         limit: page.limit,
         offset: page.offset,
