@@ -1,1 +1,3 @@
 //! Clerk JSON objects, shared across route groups.
+
+pub mod api_key;

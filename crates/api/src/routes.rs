@@ -2,10 +2,11 @@
 //! snake_case of the operationId. Operations of the spec that are not listed here answer 404
 //! `operation_not_implemented` (see [`fallback`]).
 
-use axum::routing::{MethodRouter, get};
+use axum::routing::{MethodRouter, get, post};
 
 use crate::AppState;
 
+pub mod api_keys;
 pub mod fallback;
 pub mod jwks;
 
@@ -23,7 +24,6 @@ fn v1(path: &'static str, handlers: MethodRouter<AppState>) -> Route {
     Route { path, handlers, unversioned: false }
 }
 
-#[expect(dead_code, reason = "used once the machine-auth groups are routed")]
 fn v1_and_bare(path: &'static str, handlers: MethodRouter<AppState>) -> Route {
     Route { path, handlers, unversioned: true }
 }
@@ -33,5 +33,21 @@ pub fn table() -> Vec<Route> {
     vec![
         // JWKS
         v1("/jwks", get(jwks::get_jwks)),
+        // API Keys
+        v1_and_bare("/api_keys", get(api_keys::get_api_keys).post(api_keys::create_api_key)),
+        // The router prefers this static segment to `{apiKeyID}`; the other methods treat `verify` as an id (404).
+        v1_and_bare(
+            "/api_keys/verify",
+            post(api_keys::verify_api_key)
+                .get(api_keys::get_api_key)
+                .patch(api_keys::update_api_key)
+                .delete(api_keys::delete_api_key),
+        ),
+        v1_and_bare(
+            "/api_keys/{apiKeyID}",
+            get(api_keys::get_api_key).patch(api_keys::update_api_key).delete(api_keys::delete_api_key),
+        ),
+        v1_and_bare("/api_keys/{apiKeyID}/secret", get(api_keys::get_api_key_secret)),
+        v1_and_bare("/api_keys/{apiKeyID}/revoke", post(api_keys::revoke_api_key)),
     ]
 }

@@ -4,6 +4,7 @@
 //! Timestamps are Unix milliseconds in `BIGINT`; JSON lives in `TEXT`; secrets are stored only as HMAC digests
 //! or sealed (encrypted) blobs, produced by core.
 
+pub mod api_keys;
 pub mod db;
 pub mod domains;
 pub mod error;
