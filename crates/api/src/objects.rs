@@ -1,1 +1,4 @@
 //! Clerk JSON objects, shared across route groups.
+
+pub mod domain;
+pub mod instance;
