@@ -2,6 +2,9 @@
 //! spec-validating client of `tessera-testkit`; the suite runs on SQLite, or on PostgreSQL when
 //! `TESSERA_TEST_DATABASE_URL` is set.
 
+mod beta_features;
 mod contract;
+mod domains;
 mod foundation;
+mod instance_settings;
 mod jwks;
