@@ -2,12 +2,15 @@
 //! snake_case of the operationId. Operations of the spec that are not listed here answer 404
 //! `operation_not_implemented` (see [`fallback`]).
 
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, get, patch, post, put};
 
 use crate::AppState;
 
 pub mod api_keys;
+pub mod beta_features;
+pub mod domains;
 pub mod fallback;
+pub mod instance;
 pub mod jwks;
 
 /// One route: a spec path (relative to `/v1`), its handlers, and whether the SDKs also call it without `/v1`.
@@ -49,5 +52,29 @@ pub fn table() -> Vec<Route> {
         ),
         v1_and_bare("/api_keys/{apiKeyID}/secret", get(api_keys::get_api_key_secret)),
         v1_and_bare("/api_keys/{apiKeyID}/revoke", post(api_keys::revoke_api_key)),
+        // Beta Features
+        v1("/beta_features/instance_settings", patch(beta_features::update_instance_auth_config)),
+        v1("/beta_features/domain", put(beta_features::update_production_instance_domain)),
+        // Domains
+        v1("/domains", get(domains::list_domains).post(domains::add_domain)),
+        v1("/domains/{domain_id}", patch(domains::update_domain).delete(domains::delete_domain)),
+        // Instance Settings
+        v1("/instance", get(instance::get_instance).patch(instance::update_instance)),
+        v1("/instance/restrictions", patch(instance::update_instance_restrictions)),
+        v1("/instance/protect", get(instance::get_instance_protect).patch(instance::update_instance_protect)),
+        v1(
+            "/instance/communication",
+            get(instance::get_instance_communication).patch(instance::update_instance_communication),
+        ),
+        v1(
+            "/instance/oauth_application_settings",
+            get(instance::get_instance_o_auth_application_settings)
+                .patch(instance::update_instance_o_auth_application_settings),
+        ),
+        v1("/instance/change_domain", post(instance::change_production_instance_domain)),
+        v1(
+            "/instance/organization_settings",
+            get(instance::get_instance_organization_settings).patch(instance::update_instance_organization_settings),
+        ),
     ]
 }

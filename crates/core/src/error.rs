@@ -51,6 +51,10 @@ error_codes! {
     QueryParamMissing => 400, "query_param_missing", "missing query parameter", "A required query parameter is missing.";
     QueryParamInvalid => 400, "query_param_invalid", "invalid query parameter", "A query parameter has an invalid value.";
     Conflict => 409, "conflict", "conflict", "The request conflicts with the current state of the resource.";
+    PrimaryDomainCannotBeDeleted => 403, "primary_domain_cannot_be_deleted", "cannot delete primary domain",
+        "The primary domain of an instance cannot be deleted. Only satellite domains can be deleted.";
+    ProductionInstanceRequired => 400, "production_instance_required", "production instance required",
+        "This operation is only available for production instances. Development instances use a Clerk-assigned domain.";
     ServiceUnavailable => 503, "service_unavailable", "service unavailable",
         "The server is temporarily unable to handle the request. Please retry.";
     InternalClerkError => 500, "internal_clerk_error", "Oops, an unexpected error occurred",

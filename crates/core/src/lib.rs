@@ -5,10 +5,12 @@ pub mod api_keys;
 pub mod clock;
 pub mod crypto;
 pub mod ctx;
+pub mod domains;
 pub mod error;
 pub mod ids;
 pub mod instances;
 pub mod keyring;
+pub mod settings;
 pub mod startup;
 
 pub use clock::Clock;

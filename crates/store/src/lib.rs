@@ -10,6 +10,7 @@ pub mod domains;
 pub mod error;
 pub mod instances;
 pub mod meta;
+pub mod settings;
 
 pub use db::{Db, DbTarget, Tx};
 pub use error::StoreError;

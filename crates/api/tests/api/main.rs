@@ -3,6 +3,9 @@
 //! `TESSERA_TEST_DATABASE_URL` is set.
 
 mod api_keys;
+mod beta_features;
 mod contract;
+mod domains;
 mod foundation;
+mod instance_settings;
 mod jwks;
