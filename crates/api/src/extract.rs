@@ -85,6 +85,38 @@ fn data_error(path: &str, message: &str) -> Error {
     }
 }
 
+/// A JSON body for operations whose spec declares only 400 for client errors (the machine-auth family: API keys,
+/// M2M tokens): errors are 400 `bad_request` with the same messages and `meta.param_name` as [`Body`].
+#[derive(Debug)]
+pub struct BadRequestBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for BadRequestBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Body::<T>::from_request(req, state).await {
+            Ok(Body(value)) => Ok(Self(value)),
+            Err(ApiError(e)) => Err(ApiError(as_bad_request(e))),
+        }
+    }
+}
+
+/// Turns 422 parameter errors into 400 `bad_request` items, keeping their messages and parameter names.
+fn as_bad_request(e: Error) -> Error {
+    if e.status() != 422 {
+        return e;
+    }
+    let converted = e
+        .items()
+        .iter()
+        .map(|item| {
+            let param = item.meta.as_ref().and_then(|m| m.param_name.as_deref());
+            Error::with(ErrorCode::BadRequest, item.message.clone(), item.long_message.clone(), param)
+        })
+        .reduce(Error::and);
+    converted.unwrap_or(e)
+}
+
 /// Query-string parameters of type `T`. Repeated keys fill `Vec` fields.
 #[derive(Debug)]
 pub struct Params<T>(pub T);
@@ -94,13 +126,16 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
-        serde_html_form::from_str(query).map(Params).map_err(|e| {
-            let message = e.to_string();
-            let field = message.split('`').nth(1).unwrap_or("query");
+        let de = serde_html_form::Deserializer::from_bytes(query.as_bytes());
+        serde_path_to_error::deserialize(de).map(Params).map_err(|e| {
+            let path = e.path().to_string();
+            let message = e.into_inner().to_string();
+            let quoted = message.split('`').nth(1).unwrap_or("query");
             ApiError(if message.starts_with("missing field") {
-                Error::query_param_missing(field)
+                Error::query_param_missing(quoted)
             } else {
-                Error::query_param_invalid(field, format!("Invalid query parameter: {message}"))
+                let field = if path == "." || path.is_empty() { quoted } else { path.as_str() };
+                Error::query_param_invalid(field, format!("Invalid query parameter {field}: {message}"))
             })
         })
     }
@@ -174,6 +209,13 @@ mod tests {
         limit: Option<u64>,
         #[serde(default, deserialize_with = "lenient_bool")]
         flag: Option<bool>,
+    }
+
+    #[tokio::test]
+    async fn query_errors_name_the_parameter_not_the_value() {
+        let (mut parts, ()) = axum::http::Request::get("/x?limit=1.5").body(()).unwrap().into_parts();
+        let err = Params::<Paging>::from_request_parts(&mut parts, &()).await.unwrap_err().0;
+        assert_eq!(err.items()[0].meta.as_ref().unwrap().param_name.as_deref(), Some("limit"));
     }
 
     #[test]

@@ -4,51 +4,19 @@
 //! only 400 (and 404, 409) for errors. Create answers 201 (see `tessera_spec_check::DEVIATIONS`).
 
 use axum::Json;
-use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use tessera_core::api_keys::{self, ApiKeyUpdate, ListQuery, NewApiKey};
-use tessera_core::{Error, ErrorCode};
+use tessera_core::Error;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Body, Params, SecretKey, lenient_bool, lenient_u64, nullable};
+use crate::extract::{BadRequestBody, Params, SecretKey, lenient_bool, lenient_u64, nullable};
 use crate::list::{Paging, data_list};
 use crate::objects::api_key::ApiKeyObject;
-
-/// A JSON body whose client errors are 400 `bad_request` (same messages and `meta.param_name` as [`Body`]).
-#[derive(Debug)]
-pub struct KeyBody<T>(pub T);
-
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for KeyBody<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Body::<T>::from_request(req, state).await {
-            Ok(Body(value)) => Ok(Self(value)),
-            Err(ApiError(e)) => Err(ApiError(as_bad_request(e))),
-        }
-    }
-}
-
-/// Turns 422 parameter errors into 400 `bad_request` items, keeping their messages and parameter names.
-fn as_bad_request(e: Error) -> Error {
-    if e.status() != 422 {
-        return e;
-    }
-    let converted = e
-        .items()
-        .iter()
-        .map(|item| {
-            let param = item.meta.as_ref().and_then(|m| m.param_name.as_deref());
-            Error::with(ErrorCode::BadRequest, item.message.clone(), item.long_message.clone(), param)
-        })
-        .reduce(Error::and);
-    converted.unwrap_or(e)
-}
 
 /// The `{apiKeyID}` path parameter, normalised; anything that cannot be a key id is 404 like an unknown one.
 #[derive(Debug)]
@@ -67,7 +35,7 @@ impl<S: Send + Sync> FromRequestParts<S> for KeyId {
 /// Body of `POST /api_keys`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CreateApiKeyBody {
+pub struct CreateApiBadRequestBody {
     #[serde(rename = "type")]
     key_type: Option<String>,
     name: String,
@@ -83,7 +51,7 @@ pub struct CreateApiKeyBody {
 /// expires); `null` scopes or subject change nothing (they are not nullable).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct UpdateApiKeyBody {
+pub struct UpdateApiBadRequestBody {
     #[serde(default, deserialize_with = "nullable")]
     claims: Option<Option<Value>>,
     scopes: Option<Vec<String>>,
@@ -97,14 +65,14 @@ pub struct UpdateApiKeyBody {
 /// Body of `POST /api_keys/{id}/revoke`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RevokeApiKeyBody {
+pub struct RevokeApiBadRequestBody {
     revocation_reason: Option<String>,
 }
 
 /// Body of `POST /api_keys/verify`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct VerifyApiKeyBody {
+pub struct VerifyApiBadRequestBody {
     secret: String,
 }
 
@@ -140,7 +108,7 @@ fn non_empty(s: Option<String>) -> Option<String> {
 pub async fn create_api_key(
     State(app): State<AppState>,
     SecretKey(instance): SecretKey,
-    KeyBody(body): KeyBody<CreateApiKeyBody>,
+    BadRequestBody(body): BadRequestBody<CreateApiBadRequestBody>,
 ) -> ApiResult<(StatusCode, Json<ApiKeyObject>)> {
     let input = NewApiKey {
         key_type: body.key_type,
@@ -195,7 +163,7 @@ pub async fn update_api_key(
     State(app): State<AppState>,
     SecretKey(instance): SecretKey,
     KeyId(id): KeyId,
-    KeyBody(body): KeyBody<UpdateApiKeyBody>,
+    BadRequestBody(body): BadRequestBody<UpdateApiBadRequestBody>,
 ) -> ApiResult<Json<ApiKeyObject>> {
     let input = ApiKeyUpdate {
         claims: body.claims,
@@ -234,7 +202,7 @@ pub async fn revoke_api_key(
     State(app): State<AppState>,
     SecretKey(instance): SecretKey,
     KeyId(id): KeyId,
-    KeyBody(body): KeyBody<RevokeApiKeyBody>,
+    BadRequestBody(body): BadRequestBody<RevokeApiBadRequestBody>,
 ) -> ApiResult<Json<ApiKeyObject>> {
     Ok(Json(ApiKeyObject::new(api_keys::revoke(&app.ctx, &instance.id, &id, body.revocation_reason).await?)))
 }
@@ -243,7 +211,7 @@ pub async fn revoke_api_key(
 pub async fn verify_api_key(
     State(app): State<AppState>,
     SecretKey(instance): SecretKey,
-    KeyBody(body): KeyBody<VerifyApiKeyBody>,
+    BadRequestBody(body): BadRequestBody<VerifyApiBadRequestBody>,
 ) -> ApiResult<Json<ApiKeyObject>> {
     Ok(Json(ApiKeyObject::new(api_keys::verify(&app.ctx, &instance.id, &body.secret).await?)))
 }
