@@ -5,3 +5,5 @@
 mod contract;
 mod foundation;
 mod jwks;
+mod m2m_tokens;
+mod machines;
