@@ -318,8 +318,9 @@ async fn create_jwt(
         expired: false,
         expiration: exp * 1000,
         last_used_at: None,
-        created_at: now,
-        updated_at: now,
+        // As verification reports it (from `iat`), so that both answers agree.
+        created_at: iat * 1000,
+        updated_at: iat * 1000,
     };
     Ok(CreatedM2mToken { token, secret: jwt })
 }

@@ -8,7 +8,7 @@ use tessera_store::machines::{MachineOrder, MachineRow, MachineScopeRow, NewSecr
 
 use crate::ids::{new_id, random_base62};
 use crate::instances::Instance;
-use crate::{Ctx, Error, ErrorCode, OnUnique, Result};
+use crate::{Ctx, Error, ErrorCode, Result};
 
 /// Default lifetime of a machine's M2M tokens, in seconds (the spec's default).
 pub const DEFAULT_TOKEN_TTL: i64 = 3600;
@@ -229,7 +229,17 @@ pub async fn create_machine(ctx: &Ctx, instance_id: &str, input: NewMachine) -> 
     .await?;
     for to in &scopes {
         let scope = MachineScopeRow { from_machine_id: row.id.clone(), to_machine_id: to.clone(), created_at: now };
-        tessera_store::machines::insert_scope(&mut tx, instance_id, &scope).await?;
+        // A scoped machine deleted since the check above (PostgreSQL, READ COMMITTED) fails the foreign key.
+        tessera_store::machines::insert_scope(&mut tx, instance_id, &scope).await.map_err(|e| {
+            if e.is_foreign_key_violation() {
+                Error::param_value_invalid(
+                    "scoped_machines",
+                    format!("No machine with id {to} exists in this instance."),
+                )
+            } else {
+                e.into()
+            }
+        })?;
     }
     tx.commit().await?;
     let machine = get_machine(ctx, instance_id, &row.id).await?;
@@ -336,12 +346,7 @@ pub async fn create_scope(ctx: &Ctx, instance_id: &str, from_id: &str, to_id: &s
         return Err(Error::param_value_invalid("to_machine_id", "A machine cannot be scoped to itself."));
     }
     if tessera_store::machines::get_tx(&mut tx, instance_id, to_id).await?.is_none() {
-        return Err(Error::with(
-            ErrorCode::ResourceNotFound,
-            "not found",
-            format!("No machine with id {to_id} exists in this instance."),
-            Some("to_machine_id"),
-        ));
+        return Err(unknown_target(to_id));
     }
     if tessera_store::machines::count_scopes_tx(&mut tx, instance_id, from_id).await? >= MAX_SCOPES as i64 {
         return Err(Error::param_value_invalid(
@@ -354,13 +359,20 @@ pub async fn create_scope(ctx: &Ctx, instance_id: &str, from_id: &str, to_id: &s
         to_machine_id: to_id.to_owned(),
         created_at: ctx.now_ms(),
     };
-    tessera_store::machines::insert_scope(&mut tx, instance_id, &scope).await.on_unique(|| {
-        Error::with(
-            ErrorCode::Conflict,
-            "already exists",
-            format!("Machine {from_id} is already scoped to machine {to_id}."),
-            Some("to_machine_id"),
-        )
+    tessera_store::machines::insert_scope(&mut tx, instance_id, &scope).await.map_err(|e| {
+        if e.is_unique_violation() {
+            Error::with(
+                ErrorCode::Conflict,
+                "already exists",
+                format!("Machine {from_id} is already scoped to machine {to_id}."),
+                Some("to_machine_id"),
+            )
+        } else if e.is_foreign_key_violation() {
+            // The target was deleted since it was read (PostgreSQL, READ COMMITTED).
+            unknown_target(to_id)
+        } else {
+            e.into()
+        }
     })?;
     tx.commit().await?;
     Ok(MachineScope {
@@ -368,6 +380,15 @@ pub async fn create_scope(ctx: &Ctx, instance_id: &str, from_id: &str, to_id: &s
         to_machine_id: scope.to_machine_id,
         created_at: scope.created_at,
     })
+}
+
+fn unknown_target(to_id: &str) -> Error {
+    Error::with(
+        ErrorCode::ResourceNotFound,
+        "not found",
+        format!("No machine with id {to_id} exists in this instance."),
+        Some("to_machine_id"),
+    )
 }
 
 /// Removes `from_id`'s access to `to_id`. Tokens minted before keep the scopes they were minted with.
