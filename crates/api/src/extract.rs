@@ -35,6 +35,20 @@ impl FromRequestParts<AppState> for SecretKey {
     }
 }
 
+/// The caller of the machine-auth endpoints (`/m2m_tokens…`): `Authorization: Bearer` with the instance secret key
+/// or a machine secret key (`ak_…`). 401 `clerk_key_invalid` / `machine_secret_key_invalid` otherwise.
+#[derive(Debug, Clone)]
+pub struct MachineOrSecretKey(pub tessera_core::machines::Caller);
+
+impl FromRequestParts<AppState> for MachineOrSecretKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = bearer_token(parts).ok_or(ErrorCode::ClerkKeyInvalid)?;
+        Ok(Self(tessera_core::machines::authenticate_caller(&state.ctx, token).await?))
+    }
+}
+
 /// A JSON request body of type `T`. An empty body counts as `{}`.
 #[derive(Debug)]
 pub struct Body<T>(pub T);

@@ -3,3 +3,5 @@
 pub mod api_key;
 pub mod domain;
 pub mod instance;
+pub mod m2m_token;
+pub mod machine;

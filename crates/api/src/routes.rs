@@ -2,7 +2,7 @@
 //! snake_case of the operationId. Operations of the spec that are not listed here answer 404
 //! `operation_not_implemented` (see [`fallback`]).
 
-use axum::routing::{MethodRouter, get, patch, post, put};
+use axum::routing::{MethodRouter, delete, get, patch, post, put};
 
 use crate::AppState;
 
@@ -12,6 +12,8 @@ pub mod domains;
 pub mod fallback;
 pub mod instance;
 pub mod jwks;
+pub mod m2m_tokens;
+pub mod machines;
 
 /// One route: a spec path (relative to `/v1`), its handlers, and whether the SDKs also call it without `/v1`.
 pub struct Route {
@@ -76,5 +78,19 @@ pub fn table() -> Vec<Route> {
             "/instance/organization_settings",
             get(instance::get_instance_organization_settings).patch(instance::update_instance_organization_settings),
         ),
+        // Machines
+        v1("/machines", get(machines::list_machines).post(machines::create_machine)),
+        v1(
+            "/machines/{machine_id}",
+            get(machines::get_machine).patch(machines::update_machine).delete(machines::delete_machine),
+        ),
+        v1("/machines/{machine_id}/secret_key", get(machines::get_machine_secret_key)),
+        v1("/machines/{machine_id}/secret_key/rotate", post(machines::rotate_machine_secret_key)),
+        v1("/machines/{machine_id}/scopes", post(machines::create_machine_scope)),
+        v1("/machines/{machine_id}/scopes/{other_machine_id}", delete(machines::delete_machine_scope)),
+        // M2M Tokens
+        v1_and_bare("/m2m_tokens", get(m2m_tokens::get_m2m_tokens).post(m2m_tokens::create_m2m_token)),
+        v1_and_bare("/m2m_tokens/{m2m_token_id}/revoke", post(m2m_tokens::revoke_m2m_token)),
+        v1_and_bare("/m2m_tokens/verify", post(m2m_tokens::verify_m2m_token)),
     ]
 }

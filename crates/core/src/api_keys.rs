@@ -206,14 +206,18 @@ pub fn parse_subject(subject: &str) -> Result<SubjectKind> {
 
 /// Checks that the owner of a key exists in the instance.
 ///
-/// Checked prefixes: **none yet** — this server has no users, organizations or machines tables so far, so only the
-/// format is enforced (by [`parse_subject`]). When those resources land, look the id up here (`user_` → users,
-/// `org_` → organizations, `mch_` → machines, always filtered on `instance_id`) and answer
+/// Checked prefixes: `mch_` (machines). `user_` and `org_` are only format-checked (by [`parse_subject`]) until the
+/// users and organizations tables exist; then look them up here too, always filtered on `instance_id`, and answer
 /// `invalid("subject", …)`: create and update declare only 400 (and 409) for request errors.
 pub async fn ensure_subject_exists(ctx: &Ctx, instance_id: &str, subject: &str, kind: SubjectKind) -> Result<()> {
-    let _ = (ctx, instance_id, subject);
     match kind {
-        SubjectKind::User | SubjectKind::Organization | SubjectKind::Machine => Ok(()),
+        SubjectKind::Machine => {
+            if tessera_store::machines::get(&ctx.db, instance_id, subject).await?.is_none() {
+                return Err(invalid("subject", format!("No machine with id {subject} exists in this instance.")));
+            }
+            Ok(())
+        }
+        SubjectKind::User | SubjectKind::Organization => Ok(()),
     }
 }
 

@@ -10,6 +10,8 @@ pub mod error;
 pub mod ids;
 pub mod instances;
 pub mod keyring;
+pub mod m2m_tokens;
+pub mod machines;
 pub mod settings;
 pub mod startup;
 

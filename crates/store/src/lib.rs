@@ -9,6 +9,8 @@ pub mod db;
 pub mod domains;
 pub mod error;
 pub mod instances;
+pub mod m2m_tokens;
+pub mod machines;
 pub mod meta;
 pub mod settings;
 

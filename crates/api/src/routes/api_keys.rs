@@ -9,8 +9,8 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tessera_core::api_keys::{self, ApiKeyUpdate, ListQuery, NewApiKey};
 use tessera_core::Error;
+use tessera_core::api_keys::{self, ApiKeyUpdate, ListQuery, NewApiKey};
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};

@@ -81,7 +81,8 @@ async fn create_takes_every_optional_field() {
     assert_eq!(key["created_by"], USER);
     assert_eq!(key["expiration"].as_i64(), Some(START + 3_600_000));
     // Fractions of a second count too.
-    let key = create(&app, json!({ "name": "short", "subject": MACHINE, "seconds_until_expiration": 1.5 })).await;
+    let machine = app.post("/v1/machines", json!({ "name": "biller" })).send().await.assert_status(200).json;
+    let key = create(&app, json!({ "name": "short", "subject": machine["id"], "seconds_until_expiration": 1.5 })).await;
     assert_eq!(key["expiration"].as_i64(), Some(START + 1_500));
     // `@clerk/backend` sends explicit nulls for options the caller left out.
     let key = create(
@@ -383,4 +384,24 @@ async fn secrets_are_stored_only_as_digest_and_sealed() {
             }
         }
     }
+}
+
+#[tokio::test]
+async fn a_machine_subject_must_exist_in_the_instance() {
+    let app = TestApp::new().await;
+    app.post("/v1/api_keys", json!({ "name": "ghost", "subject": MACHINE })).send().await.assert_error(
+        400,
+        "bad_request",
+        Some("subject"),
+    );
+    // A machine of another instance is not one of this instance's machines.
+    let (_, other_key) = app.create_instance(tessera_core::instances::Environment::Development).await;
+    let theirs = app.post("/v1/machines", json!({ "name": "theirs" })).bearer(&other_key).send().await.json;
+    app.post("/v1/api_keys", json!({ "name": "cross", "subject": theirs["id"] })).send().await.assert_error(
+        400,
+        "bad_request",
+        Some("subject"),
+    );
+    let mine = app.post("/v1/machines", json!({ "name": "mine" })).send().await.json;
+    app.post("/v1/api_keys", json!({ "name": "mine", "subject": mine["id"] })).send().await.assert_status(201);
 }

@@ -9,3 +9,5 @@ mod domains;
 mod foundation;
 mod instance_settings;
 mod jwks;
+mod m2m_tokens;
+mod machines;

@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 use tessera_testkit::TestApp;
 
-use super::{MACHINE, ORG, PREFIXES, START, USER, create, create_named};
+use super::{ORG, PREFIXES, START, USER, create, create_named};
 
 #[tokio::test]
 async fn update_changes_the_mutable_fields() {
@@ -59,8 +59,9 @@ async fn update_changes_the_mutable_fields() {
     // What the GET shows is what the PATCH answered.
     assert_eq!(app.get(&path).send().await.assert_status(200).json, cleared);
     // The owner can move to a machine too.
-    let moved = app.patch(&path, json!({ "subject": MACHINE })).send().await.assert_status(200).json;
-    assert_eq!(moved["subject"], MACHINE);
+    let machine = app.post("/v1/machines", json!({ "name": "worker" })).send().await.assert_status(200).json;
+    let moved = app.patch(&path, json!({ "subject": machine["id"] })).send().await.assert_status(200).json;
+    assert_eq!(moved["subject"], machine["id"]);
 }
 
 #[tokio::test]
