@@ -80,7 +80,7 @@ def rss_mib(pid):
 
 
 def lua_script(directory, method, body, token):
-    path = os.path.join(directory, f"s{abs(hash((method, body, token)))}.lua")
+    path = os.path.join(directory, f"s{abs(hash((method, json.dumps(body), token)))}.lua")
     lines = [f'wrk.method = "{method}"', 'wrk.headers["Content-Type"] = "application/json"']
     if token:
         lines.append(f'wrk.headers["Authorization"] = "Bearer {token}"')
