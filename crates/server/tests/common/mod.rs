@@ -409,6 +409,8 @@ pub fn http() -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(30))
         .redirect(reqwest::redirect::Policy::none())
+        // Loopback traffic must never go through a proxy from the environment.
+        .no_proxy()
         .build()
         .expect("http client")
 }
