@@ -348,6 +348,20 @@ impl Server {
         if opts.addr_from_env {
             assert_eq!(url, format!("http://{addr}"), "the printed address is the one asked for");
         }
+        // Ready means answering: `tessera serve` prints its address before its SIGTERM handler is installed (it is
+        // installed when the server future is first polled), so a signal sent on the printed line alone can kill
+        // the process with the default disposition instead of shutting it down gracefully.
+        let ready_deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match http().get(format!("{url}/healthz")).send() {
+                Ok(res) if res.status().is_success() => break,
+                _ if Instant::now() < ready_deadline => std::thread::sleep(Duration::from_millis(20)),
+                other => {
+                    let _ = child.kill();
+                    return Err(format!("tessera serve printed {url} but /healthz does not answer: {other:?}"));
+                }
+            }
+        }
         Ok(Self { child, url, port, printed, stdout, stderr_path, _stderr_dir: stderr_dir })
     }
 
