@@ -7,8 +7,12 @@ import { isClerkAPIResponseError } from '@clerk/backend/errors';
 const apiUrl = mustEnv('TESSERA_API_URL');
 const secretKey = mustEnv('TESSERA_SECRET_KEY');
 const WRONG_KEY = 'sk_test_' + 'x'.repeat(40);
-// An operation of the spec that Tessera does not serve yet; change it when it gets implemented.
-const UNIMPLEMENTED = { call: c => c.users.getUser('user_2abcdefghijklmnopqrstuvwxyz1'), operationId: 'GetUser' };
+// An operation of the spec that Tessera does not serve yet (SAML connections are far down the list); change it
+// when it gets implemented.
+const UNIMPLEMENTED = {
+  call: c => c.samlConnections.getSamlConnection('samlc_2abcdefghijklmnopqrstuvwxyz1'),
+  operationId: 'GetSAMLConnection',
+};
 
 function mustEnv(name) {
   const v = process.env[name];
