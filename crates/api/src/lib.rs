@@ -49,11 +49,19 @@ pub fn router(state: AppState) -> Router {
         .layer(TraceLayer::new_for_http())
         // Secrets travel in these headers; they must never reach a log line.
         .layer(SetSensitiveRequestHeadersLayer::new([AUTHORIZATION, COOKIE]))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            Duration::from_secs(30),
-        ))
+        .layer(axum::middleware::from_fn(request_deadline))
         .with_state(state)
+}
+
+/// How long a request may take before it is answered 503 (in the Clerk envelope, with `Retry-After`).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Bounds every request's duration. An abandoned handler's open transaction rolls back when it is dropped.
+async fn request_deadline(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => error::ApiError(Error::new(tessera_core::ErrorCode::ServiceUnavailable)).into_response(),
+    }
 }
 
 fn anyhow_panic() -> std::io::Error {

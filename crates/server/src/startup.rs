@@ -118,33 +118,36 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     {
         tracing::warn!("TESSERA_SECRET_KEY matches no instance of this database; it is used only on first start");
     }
+    let shutdown = shutdown_signal()?;
     let listener = tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("binding {}", args.addr))?;
     println!("Tessera listening on http://{}", listener.local_addr()?);
     let state = AppState::new(ctx);
     let db = state.ctx.db.clone();
-    axum::serve(listener, tessera_api::router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    axum::serve(listener, tessera_api::router(state)).with_graceful_shutdown(shutdown).await?;
     db.close().await;
     tracing::info!("stopped");
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Installs the SIGINT/SIGTERM handlers now and returns a future that resolves on the first signal. Installing them
+/// before the listener is bound matters: a signal that arrives between "listening" and the first poll of the server
+/// must still shut down gracefully rather than kill the process.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+        let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+        Ok(async move {
+            tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} }
+            tracing::info!("shutting down: finishing in-flight requests");
+        })
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { () = ctrl_c => {}, () = term => {} }
-    tracing::info!("shutting down: finishing in-flight requests");
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down: finishing in-flight requests");
+    })
 }
 
 /// `tessera instance create`.
