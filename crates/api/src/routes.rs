@@ -14,6 +14,7 @@ pub mod instance;
 pub mod jwks;
 pub mod m2m_tokens;
 pub mod machines;
+pub mod users;
 
 /// One route: a spec path (relative to `/v1`), its handlers, and whether the SDKs also call it without `/v1`.
 pub struct Route {
@@ -92,5 +93,9 @@ pub fn table() -> Vec<Route> {
         v1_and_bare("/m2m_tokens", get(m2m_tokens::get_m2m_tokens).post(m2m_tokens::create_m2m_token)),
         v1_and_bare("/m2m_tokens/{m2m_token_id}/revoke", post(m2m_tokens::revoke_m2m_token)),
         v1_and_bare("/m2m_tokens/verify", post(m2m_tokens::verify_m2m_token)),
+        // Users
+        v1("/users", get(users::get_user_list).post(users::create_user)),
+        v1("/users/count", get(users::get_users_count)),
+        v1("/users/{user_id}", get(users::get_user).delete(users::delete_user)),
     ]
 }
