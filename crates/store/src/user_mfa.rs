@@ -304,3 +304,66 @@ pub async fn set_banned(
         q.execute(c).await.map(|r| r.rows_affected())
     })?)
 }
+
+/// Stops using the user's phone numbers as second factors.
+pub async fn clear_second_factor_phones(tx: &mut Tx, instance_id: &str, user_id: &str, now: i64) -> StoreResult<u64> {
+    exec_tx!(
+        tx,
+        sqlx::query(
+            "UPDATE identifications SET reserved_for_second_factor = FALSE, default_second_factor = FALSE, \
+             updated_at = $1 WHERE instance_id = $2 AND user_id = $3 AND reserved_for_second_factor"
+        )
+        .bind(now)
+        .bind(instance_id)
+        .bind(user_id)
+    )
+    .map_err(Into::into)
+}
+
+/// Stores a profile image and makes it the user's current one (replacing any previous image).
+pub async fn set_image(
+    tx: &mut Tx,
+    instance_id: &str,
+    user_id: &str,
+    image: Option<(&str, &str, &[u8])>,
+    now: i64,
+) -> StoreResult<u64> {
+    exec_tx!(
+        tx,
+        sqlx::query("DELETE FROM user_images WHERE instance_id = $1 AND user_id = $2").bind(instance_id).bind(user_id)
+    )?;
+    if let Some((id, content_type, data)) = image {
+        exec_tx!(
+            tx,
+            sqlx::query(
+                "INSERT INTO user_images (id, instance_id, user_id, content_type, data, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)"
+            )
+            .bind(id)
+            .bind(instance_id)
+            .bind(user_id)
+            .bind(content_type)
+            .bind(data)
+            .bind(now)
+        )?;
+    }
+    exec_tx!(
+        tx,
+        sqlx::query("UPDATE users SET image_id = $1, updated_at = $2 WHERE instance_id = $3 AND id = $4")
+            .bind(image.map(|i| i.0))
+            .bind(now)
+            .bind(instance_id)
+            .bind(user_id)
+    )
+    .map_err(Into::into)
+}
+
+/// A stored image: `(content_type, bytes)`.
+pub async fn image(db: &Db, id: &str) -> StoreResult<Option<(String, Vec<u8>)>> {
+    Ok(on_read!(db, |c| sqlx::query_as::<_, (String, Vec<u8>)>(
+        "SELECT content_type, data FROM user_images WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(c)
+    .await)?)
+}

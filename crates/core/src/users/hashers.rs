@@ -217,7 +217,11 @@ fn parse(hasher: Hasher, d: &str) -> Option<Parsed> {
             let parsed = argon2::PasswordHash::new(d).ok()?;
             let params = argon2::Params::try_from(&parsed).ok()?;
             // A bound on what one verification may cost: 256 MiB and 64 passes.
-            (parsed.algorithm.as_str() == want && params.m_cost() <= 262_144 && params.t_cost() <= 64)
+            (parsed.algorithm.as_str() == want
+                && parsed.salt.is_some()
+                && parsed.hash.is_some()
+                && params.m_cost() <= 262_144
+                && params.t_cost() <= 64)
                 .then(|| Parsed::Argon2(d.to_owned()))
         }
         Hasher::Sha512Symfony => match parts.as_slice() {

@@ -2,11 +2,14 @@
 //! second factors (TOTP, backup codes), ban and lockout state.
 
 pub mod create;
+pub mod credentials;
 pub mod hashers;
 pub mod identifiers;
+pub mod images;
 pub mod list;
 pub mod lockout;
 pub mod passwords;
+pub mod update;
 
 use serde_json::{Map, Value};
 use tessera_store::user_mfa;

@@ -1,7 +1,10 @@
 //! Users: create, get, list/count filters and ordering, delete, and the operations on one user.
 
 mod create;
+mod credentials;
+mod hashers;
 mod list;
+mod update;
 
 use serde_json::{Value, json};
 use tessera_testkit::TestApp;
