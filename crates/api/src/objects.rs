@@ -2,6 +2,10 @@
 
 pub mod api_key;
 pub mod domain;
+pub mod email_address;
 pub mod instance;
 pub mod m2m_token;
 pub mod machine;
+pub mod phone_number;
+pub mod user;
+pub mod web3_wallet;

@@ -2,6 +2,7 @@
 //! snake_case of the operationId. Operations of the spec that are not listed here answer 404
 //! `operation_not_implemented` (see [`fallback`]).
 
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{MethodRouter, delete, get, patch, post, put};
 
 use crate::AppState;
@@ -14,6 +15,9 @@ pub mod instance;
 pub mod jwks;
 pub mod m2m_tokens;
 pub mod machines;
+pub mod user_account;
+pub mod user_credentials;
+pub mod users;
 
 /// One route: a spec path (relative to `/v1`), its handlers, and whether the SDKs also call it without `/v1`.
 pub struct Route {
@@ -92,5 +96,52 @@ pub fn table() -> Vec<Route> {
         v1_and_bare("/m2m_tokens", get(m2m_tokens::get_m2m_tokens).post(m2m_tokens::create_m2m_token)),
         v1_and_bare("/m2m_tokens/{m2m_token_id}/revoke", post(m2m_tokens::revoke_m2m_token)),
         v1_and_bare("/m2m_tokens/verify", post(m2m_tokens::verify_m2m_token)),
+        // Users
+        v1("/users", get(users::get_user_list).post(users::create_user)),
+        v1("/users/count", get(users::get_users_count)),
+        v1("/users/ban", post(user_account::users_ban)),
+        v1("/users/unban", post(user_account::users_unban)),
+        v1("/users/{user_id}", get(users::get_user).patch(user_account::update_user).delete(users::delete_user)),
+        v1("/users/{user_id}/ban", post(user_account::ban_user)),
+        v1("/users/{user_id}/unban", post(user_account::unban_user)),
+        v1("/users/{user_id}/lock", post(user_account::lock_user)),
+        v1("/users/{user_id}/unlock", post(user_account::unlock_user)),
+        v1(
+            "/users/{user_id}/metadata",
+            patch(user_account::update_user_metadata).put(user_account::replace_user_metadata),
+        ),
+        v1(
+            "/users/{user_id}/profile_image",
+            // Images may be up to 10 MB (plus multipart framing).
+            post(user_account::set_user_profile_image)
+                .layer(DefaultBodyLimit::max(11 * 1024 * 1024))
+                .delete(user_account::delete_user_profile_image),
+        ),
+        v1("/user_images/{image_id}", get(user_account::get_user_image)),
+        v1("/users/{user_id}/verify_password", post(user_credentials::verify_password)),
+        v1("/users/{user_id}/verify_totp", post(user_credentials::verify_totp)),
+        v1("/users/{user_id}/mfa", delete(user_credentials::disable_mfa)),
+        v1("/users/{user_id}/backup_code", delete(user_credentials::delete_backup_code)),
+        v1("/users/{user_id}/totp", delete(user_credentials::delete_totp)),
+        v1("/users/{user_id}/remove_password", post(user_credentials::remove_user_password)),
+        v1("/users/{user_id}/password/set_compromised", post(user_credentials::set_user_password_compromised)),
+        v1("/users/{user_id}/password/unset_compromised", post(user_credentials::unset_user_password_compromised)),
+        v1(
+            "/users/{user_id}/web3_wallets/{web3_wallet_identification_id}",
+            delete(user_credentials::user_web3_wallet_delete),
+        ),
+        v1("/users/{user_id}/passkeys/{passkey_identification_id}", delete(user_credentials::user_passkey_delete)),
+        v1(
+            "/users/{user_id}/external_accounts/{external_account_id}",
+            delete(user_credentials::delete_external_account),
+        ),
+        v1("/users/{user_id}/trusted_devices", get(user_credentials::list_user_trusted_devices)),
+        v1(
+            "/users/{user_id}/trusted_devices/{trusted_device_id}",
+            delete(user_credentials::revoke_user_trusted_device),
+        ),
+        v1("/users/{user_id}/oauth_access_tokens/{provider}", get(user_credentials::get_o_auth_access_token)),
+        v1("/users/{user_id}/organization_memberships", get(user_credentials::users_get_organization_memberships)),
+        v1("/users/{user_id}/organization_invitations", get(user_credentials::users_get_organization_invitations)),
     ]
 }

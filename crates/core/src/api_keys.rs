@@ -217,7 +217,13 @@ pub async fn ensure_subject_exists(ctx: &Ctx, instance_id: &str, subject: &str, 
             }
             Ok(())
         }
-        SubjectKind::User | SubjectKind::Organization => Ok(()),
+        SubjectKind::User => {
+            if !tessera_store::users::exists(&ctx.db, instance_id, subject).await? {
+                return Err(invalid("subject", format!("No user with id {subject} exists in this instance.")));
+            }
+            Ok(())
+        }
+        SubjectKind::Organization => Ok(()),
     }
 }
 

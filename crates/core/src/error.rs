@@ -48,6 +48,24 @@ error_codes! {
     FormParamValueInvalid => 422, "form_param_value_invalid", "is invalid", "A parameter has an invalid value.";
     FormParamUnknown => 422, "form_param_unknown", "is unknown", "A parameter is not a valid parameter for this request.";
     FormIdentifierExists => 422, "form_identifier_exists", "already exists", "That value is already taken.";
+    FormPasswordLengthTooShort => 422, "form_password_length_too_short", "Passwords must be 8 characters or more.",
+        "The password is shorter than the password policy allows.";
+    FormPasswordSizeInBytesExceeded => 422, "form_password_size_in_bytes_exceeded", "password too long",
+        "The password is longer, in bytes, than the password policy allows.";
+    FormPasswordPwned => 422, "form_password_pwned", "password found in a data breach",
+        "Password has been found in an online data breach. For account safety, please use a different password.";
+    FormPasswordDigestInvalid => 422, "form_password_digest_invalid_code", "invalid password digest",
+        "The provided password_digest is not valid for the provided password_hasher.";
+    FormPasswordIncorrect => 422, "form_password_incorrect", "Password is incorrect. Try again, or use another method.",
+        "The provided password was incorrect.";
+    FormCodeIncorrect => 422, "form_code_incorrect", "Incorrect code", "The provided TOTP or backup code was incorrect.";
+    FormUsernameCannotBePhoneNumber => 422, "form_username_cannot_be_phone_number", "username cannot be a phone number.",
+        "username cannot be a phone number. Please choose a different username.";
+    UserLocked => 403, "user_locked", "Account locked",
+        "Your account is locked. Please try again later or contact support.";
+    PasswordNotSet => 400, "password_not_set", "no password set", "The user does not have a password set.";
+    TotpNotEnabled => 400, "totp_not_enabled", "TOTP not enabled",
+        "The user does not have TOTP configured for their account.";
     QueryParamMissing => 400, "query_param_missing", "missing query parameter", "A required query parameter is missing.";
     QueryParamInvalid => 400, "query_param_invalid", "invalid query parameter", "A query parameter has an invalid value.";
     Conflict => 409, "conflict", "conflict", "The request conflicts with the current state of the resource.";

@@ -14,6 +14,7 @@ pub mod m2m_tokens;
 pub mod machines;
 pub mod settings;
 pub mod startup;
+pub mod users;
 
 pub use clock::Clock;
 pub use ctx::Ctx;

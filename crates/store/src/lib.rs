@@ -13,6 +13,9 @@ pub mod m2m_tokens;
 pub mod machines;
 pub mod meta;
 pub mod settings;
+pub mod user_list;
+pub mod user_mfa;
+pub mod users;
 
 pub use db::{Db, DbTarget, Tx};
 pub use error::StoreError;

@@ -25,13 +25,30 @@ async fn create_named(app: &TestApp, subject: &str, name: &str) -> Value {
     create(app, json!({ "name": name, "subject": subject })).await
 }
 
+/// The app with a user whose id is [`USER`] in its first instance: API-key subjects of the `user_` kind must
+/// exist in the instance. Seeded through the store, because the API does not let a client choose a user id.
+async fn with_user(app: TestApp) -> TestApp {
+    let row = tessera_core::store::users::UserRow {
+        id: USER.into(),
+        instance_id: app.instance.id.clone(),
+        public_metadata: "{}".into(),
+        private_metadata: "{}".into(),
+        unsafe_metadata: "{}".into(),
+        ..Default::default()
+    };
+    let mut tx = app.ctx().db.begin().await.unwrap();
+    tessera_core::store::users::insert(&mut tx, &row).await.unwrap();
+    tx.commit().await.unwrap();
+    app
+}
+
 fn ids(list: &Value) -> Vec<&str> {
     list["data"].as_array().unwrap().iter().map(|k| k["id"].as_str().unwrap()).collect()
 }
 
 #[tokio::test]
 async fn create_answers_201_with_every_field_and_the_secret() {
-    let app = TestApp::with_clock(START).await;
+    let app = with_user(TestApp::with_clock(START).await).await;
     for prefix in PREFIXES {
         let r = app
             .post(&format!("{prefix}/api_keys"), json!({ "name": "my service", "subject": USER }))
@@ -59,7 +76,7 @@ async fn create_answers_201_with_every_field_and_the_secret() {
 
 #[tokio::test]
 async fn create_takes_every_optional_field() {
-    let app = TestApp::with_clock(START).await;
+    let app = with_user(TestApp::with_clock(START).await).await;
     let key = create(
         &app,
         json!({
@@ -102,7 +119,7 @@ async fn create_takes_every_optional_field() {
 
 #[tokio::test]
 async fn create_rejects_bad_bodies_with_400_naming_the_parameter() {
-    let app = TestApp::new().await;
+    let app = with_user(TestApp::new().await).await;
     let long = "x".repeat(256);
     let cases = [
         (json!({}), "name"),
@@ -160,7 +177,7 @@ async fn create_rejects_bad_bodies_with_400_naming_the_parameter() {
 
 #[tokio::test]
 async fn get_returns_the_key_without_its_secret() {
-    let app = TestApp::with_clock(START).await;
+    let app = with_user(TestApp::with_clock(START).await).await;
     let created = create_named(&app, USER, "fetch me").await;
     let id = created["id"].as_str().unwrap();
     for prefix in PREFIXES {
@@ -177,7 +194,7 @@ async fn get_returns_the_key_without_its_secret() {
 
 #[tokio::test]
 async fn unknown_or_malformed_ids_are_404_on_every_operation() {
-    let app = TestApp::new().await;
+    let app = with_user(TestApp::new().await).await;
     for id in ["ak_00000000000000000000000000000000", "ak_nothex", "user_2xhFjEI5X2qWRvtV13BzSj8H6Dk", "verify"] {
         for prefix in PREFIXES {
             let base = format!("{prefix}/api_keys/{id}");
@@ -198,7 +215,7 @@ async fn unknown_or_malformed_ids_are_404_on_every_operation() {
 
 #[tokio::test]
 async fn list_is_per_subject_newest_first_and_paged() {
-    let app = TestApp::with_clock(START).await;
+    let app = with_user(TestApp::with_clock(START).await).await;
     let mut mine = Vec::new();
     for name in ["alpha key", "beta key", "Gamma Key"] {
         mine.push(create_named(&app, USER, name).await["id"].as_str().unwrap().to_owned());
@@ -245,7 +262,7 @@ async fn list_is_per_subject_newest_first_and_paged() {
 
 #[tokio::test]
 async fn list_rejects_bad_queries_with_400() {
-    let app = TestApp::new().await;
+    let app = with_user(TestApp::new().await).await;
     for prefix in PREFIXES {
         app.get(&format!("{prefix}/api_keys")).send().await.assert_error(400, "query_param_missing", Some("subject"));
         app.get(&format!("{prefix}/api_keys?subject=")).send().await.assert_error(
@@ -274,7 +291,7 @@ async fn list_rejects_bad_queries_with_400() {
 
 #[tokio::test]
 async fn list_hides_revoked_and_expired_keys_unless_asked() {
-    let app = TestApp::with_clock(START).await;
+    let app = with_user(TestApp::with_clock(START).await).await;
     let valid = create_named(&app, USER, "still valid").await;
     app.clock.advance_ms(1);
     let expiring = create(&app, json!({ "name": "expiring", "subject": USER, "seconds_until_expiration": 60 })).await;
@@ -303,7 +320,7 @@ async fn list_hides_revoked_and_expired_keys_unless_asked() {
 
 #[tokio::test]
 async fn requests_without_the_instance_secret_key_are_401() {
-    let app = TestApp::new().await;
+    let app = with_user(TestApp::new().await).await;
     let key = create_named(&app, USER, "guarded").await;
     for prefix in PREFIXES {
         app.get(&format!("{prefix}/api_keys?subject={USER}")).anonymous().send().await.assert_error(
@@ -322,7 +339,7 @@ async fn requests_without_the_instance_secret_key_are_401() {
 
 #[tokio::test]
 async fn another_instance_cannot_see_or_touch_the_keys() {
-    let app = TestApp::new().await;
+    let app = with_user(TestApp::new().await).await;
     let key = create(&app, json!({ "name": "tenant one", "subject": USER, "scopes": ["a"] })).await;
     let (id, secret) = (key["id"].as_str().unwrap(), key["secret"].as_str().unwrap());
     let (_, other) = app.create_instance(Environment::Development).await;
@@ -345,7 +362,9 @@ async fn another_instance_cannot_see_or_touch_the_keys() {
     let mine = app.post("/api_keys/verify", json!({ "secret": secret })).send().await.assert_status(200).json;
     assert_eq!((mine["revoked"].clone(), mine["scopes"].clone()), (json!(false), json!(["a"])));
     // The other instance's own keys live beside them without mixing.
-    let theirs = app.post("/api_keys", json!({ "name": "tenant two", "subject": USER })).bearer(&other).send().await;
+    let their_user = app.post("/v1/users", json!({})).bearer(&other).send().await.assert_status(200).json;
+    let body = json!({ "name": "tenant two", "subject": their_user["id"] });
+    let theirs = app.post("/api_keys", body).bearer(&other).send().await;
     let theirs = theirs.assert_status(201).json;
     let list = app.get(&format!("/api_keys?subject={USER}")).send().await.assert_status(200).json;
     assert_eq!(ids(&list), vec![id]);
@@ -355,7 +374,7 @@ async fn another_instance_cannot_see_or_touch_the_keys() {
 
 #[tokio::test]
 async fn secrets_are_stored_only_as_digest_and_sealed() {
-    let app = TestApp::new().await;
+    let app = with_user(TestApp::new().await).await;
     let mut secrets = Vec::new();
     for name in ["first key", "second key"] {
         let key = create(&app, json!({ "name": name, "subject": USER, "claims": { "k": "v" } })).await;
@@ -388,7 +407,7 @@ async fn secrets_are_stored_only_as_digest_and_sealed() {
 
 #[tokio::test]
 async fn a_machine_subject_must_exist_in_the_instance() {
-    let app = TestApp::new().await;
+    let app = with_user(TestApp::new().await).await;
     app.post("/v1/api_keys", json!({ "name": "ghost", "subject": MACHINE })).send().await.assert_error(
         400,
         "bad_request",
@@ -404,4 +423,19 @@ async fn a_machine_subject_must_exist_in_the_instance() {
     );
     let mine = app.post("/v1/machines", json!({ "name": "mine" })).send().await.json;
     app.post("/v1/api_keys", json!({ "name": "mine", "subject": mine["id"] })).send().await.assert_status(201);
+}
+
+#[tokio::test]
+async fn user_subjects_must_exist_in_the_instance() {
+    let app = TestApp::new().await;
+    let unknown = "user_2xhFjEI5X2qWRvtV13BzSj8H6Dk";
+    let r = app.post("/v1/api_keys", json!({ "name": "nobody's", "subject": unknown })).send().await;
+    r.assert_error(400, "bad_request", Some("subject"));
+    let (_, other) = app.create_instance(Environment::Development).await;
+    let theirs = app.post("/v1/users", json!({})).bearer(&other).send().await.assert_status(200).json;
+    let r = app.post("/v1/api_keys", json!({ "name": "not mine", "subject": theirs["id"] })).send().await;
+    r.assert_error(400, "bad_request", Some("subject"));
+    let mine = app.post("/v1/users", json!({})).send().await.assert_status(200).json;
+    let key = create(&app, json!({ "name": "mine", "subject": mine["id"] })).await;
+    assert_eq!(key["subject"], mine["id"]);
 }

@@ -11,3 +11,4 @@ mod instance_settings;
 mod jwks;
 mod m2m_tokens;
 mod machines;
+mod users;

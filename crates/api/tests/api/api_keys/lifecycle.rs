@@ -3,11 +3,11 @@
 use serde_json::{Value, json};
 use tessera_testkit::TestApp;
 
-use super::{ORG, PREFIXES, START, USER, create, create_named};
+use super::{ORG, PREFIXES, START, USER, create, create_named, with_user};
 
 #[tokio::test]
 async fn update_changes_the_mutable_fields() {
-    let app = TestApp::with_clock(START).await;
+    let app = with_user(TestApp::with_clock(START).await).await;
     let key = create_named(&app, USER, "mutable").await;
     let id = key["id"].as_str().unwrap();
     for (n, prefix) in PREFIXES.into_iter().enumerate() {
@@ -66,7 +66,7 @@ async fn update_changes_the_mutable_fields() {
 
 #[tokio::test]
 async fn update_rejects_bad_bodies_with_400() {
-    let app = TestApp::new().await;
+    let app = with_user(TestApp::new().await).await;
     let key = create_named(&app, USER, "strict").await;
     let path = format!("/v1/api_keys/{}", key["id"].as_str().unwrap());
     let cases = [
@@ -94,7 +94,7 @@ async fn update_rejects_bad_bodies_with_400() {
 
 #[tokio::test]
 async fn the_secret_can_be_read_again() {
-    let app = TestApp::new().await;
+    let app = with_user(TestApp::new().await).await;
     let key = create_named(&app, USER, "retrievable").await;
     for prefix in PREFIXES {
         let r = app.get(&format!("{prefix}/api_keys/{}/secret", key["id"].as_str().unwrap())).send().await;
@@ -106,7 +106,7 @@ async fn the_secret_can_be_read_again() {
 
 #[tokio::test]
 async fn revoke_is_permanent_and_keeps_the_first_reason() {
-    let app = TestApp::with_clock(START).await;
+    let app = with_user(TestApp::with_clock(START).await).await;
     let mut keys = Vec::new();
     for prefix in PREFIXES {
         let key = create_named(&app, USER, "to revoke").await;
@@ -150,7 +150,7 @@ async fn revoke_is_permanent_and_keeps_the_first_reason() {
 
 #[tokio::test]
 async fn revoke_accepts_what_the_sdks_send() {
-    let app = TestApp::new().await;
+    let app = with_user(TestApp::new().await).await;
     // `@clerk/backend` sends an explicit null reason; an empty body counts as `{}`.
     for body in [json!({ "revocation_reason": null }), json!({})] {
         let key = create_named(&app, USER, "revocable").await;
@@ -173,7 +173,7 @@ async fn revoke_accepts_what_the_sdks_send() {
 
 #[tokio::test]
 async fn delete_removes_the_key_and_its_secret() {
-    let app = TestApp::new().await;
+    let app = with_user(TestApp::new().await).await;
     for prefix in PREFIXES {
         let key = create(&app, json!({ "name": "doomed", "subject": USER })).await;
         let id = key["id"].as_str().unwrap();

@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 use tessera_testkit::TestApp;
 
-use super::{PREFIXES, START, USER, create};
+use super::{PREFIXES, START, USER, create, with_user};
 
 /// `last_used_at` as recorded (GET reads the row; verify answers the time of the current use).
 async fn stored_last_use(app: &TestApp, id: &str) -> Option<i64> {
@@ -12,7 +12,7 @@ async fn stored_last_use(app: &TestApp, id: &str) -> Option<i64> {
 
 #[tokio::test]
 async fn verify_returns_the_key_and_records_the_use() {
-    let app = TestApp::with_clock(START).await;
+    let app = with_user(TestApp::with_clock(START).await).await;
     let key =
         create(&app, json!({ "name": "verified", "subject": USER, "claims": { "role": "bot" }, "scopes": ["x"] }))
             .await;
@@ -45,7 +45,7 @@ async fn verify_returns_the_key_and_records_the_use() {
 
 #[tokio::test]
 async fn unknown_secrets_are_404() {
-    let app = TestApp::new().await;
+    let app = with_user(TestApp::new().await).await;
     let key = create(&app, json!({ "name": "real", "subject": USER })).await;
     let secret = key["secret"].as_str().unwrap();
     let tampered = format!("{}{}", &secret[..secret.len() - 1], if secret.ends_with('A') { 'B' } else { 'A' });
@@ -63,7 +63,7 @@ async fn unknown_secrets_are_404() {
 
 #[tokio::test]
 async fn verify_rejects_bad_bodies_with_400() {
-    let app = TestApp::new().await;
+    let app = with_user(TestApp::new().await).await;
     for prefix in PREFIXES {
         let path = format!("{prefix}/api_keys/verify");
         app.post(&path, json!({})).send().await.assert_error(400, "bad_request", Some("secret"));
@@ -85,7 +85,7 @@ async fn verify_rejects_bad_bodies_with_400() {
 
 #[tokio::test]
 async fn expiry_takes_effect_at_the_exact_millisecond() {
-    let app = TestApp::with_clock(START).await;
+    let app = with_user(TestApp::with_clock(START).await).await;
     let key = create(&app, json!({ "name": "short lived", "subject": USER, "seconds_until_expiration": 60 })).await;
     let (id, secret) = (key["id"].as_str().unwrap(), key["secret"].clone());
     assert_eq!(key["expiration"].as_i64(), Some(START + 60_000));
@@ -113,7 +113,7 @@ async fn expiry_takes_effect_at_the_exact_millisecond() {
 
 #[tokio::test]
 async fn other_methods_on_the_verify_path_treat_it_as_an_id() {
-    let app = TestApp::new().await;
+    let app = with_user(TestApp::new().await).await;
     for prefix in PREFIXES {
         app.get(&format!("{prefix}/api_keys/verify")).send().await.assert_error(404, "resource_not_found", None);
     }

@@ -1,0 +1,235 @@
+//! Credentials of a user: password verification with lockout, TOTP and backup codes, and their removal.
+
+use aws_lc_rs::hmac;
+
+use super::create::TOTP_PURPOSE;
+use super::hashers::Hasher;
+use super::{User, get_user, identifiers, lockout, not_found, passwords};
+use crate::crypto::constant_time_eq;
+use crate::{Ctx, Error, ErrorCode, Result};
+use tessera_store::user_mfa;
+
+/// TOTP time step, seconds (RFC 6238 default, as Clerk).
+pub const TOTP_STEP_SECONDS: i64 = 30;
+
+fn locked_error(state: lockout::LockState) -> Error {
+    let long = match state.expires_in_seconds {
+        Some(s) => format!("Your account is locked. You will be able to try again in {s} seconds."),
+        None => "Your account is locked.".to_owned(),
+    };
+    Error::with(ErrorCode::UserLocked, ErrorCode::UserLocked.message(), long, None)
+}
+
+/// Counts a failed verification (atomically) and answers `error`.
+async fn fail(ctx: &Ctx, instance_id: &str, id: &str, error: Error) -> Result<Error> {
+    let mut tx = ctx.db.begin().await?;
+    user_mfa::record_failed_attempt(
+        &mut tx,
+        instance_id,
+        id,
+        lockout::MAX_ATTEMPTS,
+        lockout::LOCKOUT_SECONDS * 1000,
+        ctx.now_ms(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(error)
+}
+
+async fn succeed(ctx: &Ctx, instance_id: &str, id: &str) -> Result<()> {
+    let mut tx = ctx.db.begin().await?;
+    user_mfa::clear_expired_lock(&mut tx, instance_id, id, ctx.now_ms()).await?;
+    user_mfa::reset_failed_attempts(&mut tx, instance_id, id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Checks a user's password. Failures count toward the lockout; a locked user is refused without checking. A
+/// correct password resets the failed attempts and rehashes an imported digest with argon2id.
+pub async fn verify_password(ctx: &Ctx, instance_id: &str, id: &str, password: String) -> Result<()> {
+    let row = tessera_store::users::get(&ctx.db, instance_id, id).await?.ok_or_else(not_found)?;
+    let state = lockout::LockState::of(&row, ctx.now_ms());
+    if state.locked {
+        return Err(locked_error(state));
+    }
+    let (Some(digest), Some(hasher)) = (row.password_digest, row.password_hasher.as_deref().and_then(Hasher::parse))
+    else {
+        return Err(Error::new(ErrorCode::PasswordNotSet));
+    };
+    if !passwords::verify(hasher, digest.clone(), password.clone()).await? {
+        return Err(fail(ctx, instance_id, id, Error::new(ErrorCode::FormPasswordIncorrect)).await?);
+    }
+    // Hash before the transaction; the update only applies if the digest did not change meanwhile.
+    let rehash = if hasher == Hasher::Argon2id && digest.starts_with("$argon2id$v=19$m=19456,t=2,p=1$") {
+        None
+    } else {
+        Some(passwords::hash(password).await?)
+    };
+    let mut tx = ctx.db.begin().await?;
+    user_mfa::clear_expired_lock(&mut tx, instance_id, id, ctx.now_ms()).await?;
+    user_mfa::reset_failed_attempts(&mut tx, instance_id, id).await?;
+    if let Some(new) = &rehash {
+        user_mfa::rehash_password(&mut tx, instance_id, id, &digest, new).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The 6-digit TOTP code of `key` at time step `step` (RFC 6238, HMAC-SHA1).
+pub fn totp_code(key: &[u8], step: i64) -> String {
+    let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, key), &step.to_be_bytes());
+    let h = tag.as_ref();
+    let offset = usize::from(h[19] & 0x0f);
+    let bin = (u32::from(h[offset]) & 0x7f) << 24
+        | u32::from(h[offset + 1]) << 16
+        | u32::from(h[offset + 2]) << 8
+        | u32::from(h[offset + 3]);
+    format!("{:06}", bin % 1_000_000)
+}
+
+/// Which kind of code [`verify_totp`] accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeType {
+    /// A TOTP code.
+    Totp,
+    /// A backup code (now consumed).
+    BackupCode,
+}
+
+/// Checks a TOTP code (current step ±1, each step accepted once) or a backup code (consumed on use).
+pub async fn verify_totp(ctx: &Ctx, instance_id: &str, id: &str, code: String) -> Result<CodeType> {
+    let row = tessera_store::users::get(&ctx.db, instance_id, id).await?.ok_or_else(not_found)?;
+    let now = ctx.now_ms();
+    let state = lockout::LockState::of(&row, now);
+    if state.locked {
+        return Err(locked_error(state));
+    }
+    let backup = user_mfa::backup_codes(&ctx.db, instance_id, id).await?;
+    if row.totp_secret_sealed.is_none() && backup.is_empty() {
+        return Err(Error::new(ErrorCode::TotpNotEnabled));
+    }
+    let code = code.trim().to_owned();
+    if let Some(sealed) = &row.totp_secret_sealed {
+        let key = ctx.secrets.open(TOTP_PURPOSE, sealed).map_err(Error::internal)?;
+        let current = now.div_euclid(TOTP_STEP_SECONDS * 1000);
+        let matched = [current - 1, current, current + 1]
+            .into_iter()
+            .filter(|s| *s >= 0)
+            .find(|s| constant_time_eq(totp_code(&key, *s).as_bytes(), code.as_bytes()));
+        if let Some(step) = matched {
+            let mut tx = ctx.db.begin().await?;
+            let fresh = user_mfa::use_totp_step(&mut tx, instance_id, id, step).await?;
+            tx.commit().await?;
+            if fresh {
+                succeed(ctx, instance_id, id).await?;
+                return Ok(CodeType::Totp);
+            }
+            return Err(fail(ctx, instance_id, id, Error::new(ErrorCode::FormCodeIncorrect)).await?);
+        }
+    }
+    let digest = ctx.secrets.digest(&code);
+    let mut found =
+        backup.iter().find(|b| b.scheme == "hmac" && constant_time_eq(&b.digest, &digest)).map(|b| b.id.clone());
+    if found.is_none() {
+        let bcrypt: Vec<_> = backup.iter().filter(|b| b.scheme == "bcrypt").collect();
+        let digests = bcrypt.iter().map(|b| String::from_utf8_lossy(&b.digest).into_owned()).collect();
+        if let Some(i) = passwords::verify_bcrypt_any(digests, code).await? {
+            found = Some(bcrypt[i].id.clone());
+        }
+    }
+    if let Some(code_id) = found {
+        let mut tx = ctx.db.begin().await?;
+        let consumed = user_mfa::consume_backup_code(&mut tx, instance_id, &code_id).await?;
+        tx.commit().await?;
+        if consumed {
+            succeed(ctx, instance_id, id).await?;
+            return Ok(CodeType::BackupCode);
+        }
+    }
+    Err(fail(ctx, instance_id, id, Error::new(ErrorCode::FormCodeIncorrect)).await?)
+}
+
+/// What to remove from a user's second factors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MfaRemoval {
+    /// Everything: TOTP, backup codes, second-factor phones.
+    All,
+    /// TOTP only.
+    Totp,
+    /// Backup codes only.
+    BackupCodes,
+}
+
+/// Removes second factors of a user.
+pub async fn remove_mfa(ctx: &Ctx, instance_id: &str, id: &str, what: MfaRemoval) -> Result<()> {
+    let now = ctx.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    tessera_store::users::lock(&mut tx, instance_id, id).await?.ok_or_else(not_found)?;
+    if matches!(what, MfaRemoval::All | MfaRemoval::Totp) {
+        user_mfa::set_totp(&mut tx, instance_id, id, None, now).await?;
+    }
+    if matches!(what, MfaRemoval::All | MfaRemoval::BackupCodes) {
+        user_mfa::delete_backup_codes(&mut tx, instance_id, id).await?;
+    }
+    if what == MfaRemoval::All {
+        user_mfa::clear_second_factor_phones(&mut tx, instance_id, id, now).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Removes the password (a user without one is returned unchanged).
+pub async fn remove_password(ctx: &Ctx, instance_id: &str, id: &str) -> Result<User> {
+    let mut tx = ctx.db.begin().await?;
+    let row = tessera_store::users::lock(&mut tx, instance_id, id).await?.ok_or_else(not_found)?;
+    if row.password_digest.is_some() {
+        user_mfa::set_password(&mut tx, instance_id, id, None, ctx.now_ms()).await?;
+    }
+    tx.commit().await?;
+    get_user(ctx, instance_id, id).await
+}
+
+/// Marks the password compromised (or not). A user without a password cannot have it marked.
+pub async fn set_password_compromised(ctx: &Ctx, instance_id: &str, id: &str, compromised: bool) -> Result<User> {
+    let mut tx = ctx.db.begin().await?;
+    let row = tessera_store::users::lock(&mut tx, instance_id, id).await?.ok_or_else(not_found)?;
+    if row.password_digest.is_none() {
+        return Err(Error::new(ErrorCode::PasswordNotSet));
+    }
+    user_mfa::set_password_compromised(&mut tx, instance_id, id, compromised, ctx.now_ms()).await?;
+    tx.commit().await?;
+    get_user(ctx, instance_id, id).await
+}
+
+/// Deletes a web3 wallet of a user (the primary wallet id moves to the next wallet, if any).
+pub async fn delete_web3_wallet(ctx: &Ctx, instance_id: &str, user_id: &str, wallet_id: &str) -> Result<()> {
+    let mut tx = ctx.db.begin().await?;
+    let mut row = tessera_store::users::lock(&mut tx, instance_id, user_id).await?.ok_or_else(not_found)?;
+    let idents = tessera_store::users::identifications_tx(&mut tx, instance_id, user_id).await?;
+    if !idents.iter().any(|i| i.id == wallet_id && i.kind == identifiers::WEB3) {
+        return Err(Error::not_found("web3 wallet"));
+    }
+    tessera_store::users::delete_identification(&mut tx, instance_id, user_id, wallet_id).await?;
+    if row.primary_web3_wallet_id.as_deref() == Some(wallet_id) {
+        row.primary_web3_wallet_id =
+            idents.iter().find(|i| i.kind == identifiers::WEB3 && i.id != wallet_id).map(|i| i.id.clone());
+    }
+    row.updated_at = ctx.now_ms();
+    tessera_store::users::update_profile(&mut tx, &row).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc6238_vectors() {
+        // RFC 6238 appendix B, SHA1 key "12345678901234567890", last 6 digits.
+        let key = b"12345678901234567890";
+        assert_eq!(totp_code(key, 59 / 30), "287082");
+        assert_eq!(totp_code(key, 1_111_111_109 / 30), "081804");
+        assert_eq!(totp_code(key, 2_000_000_000 / 30), "279037");
+    }
+}

@@ -1,0 +1,117 @@
+//! Validation and normalization of identifiers: the normalized form is what the unique indexes and the list
+//! filters compare.
+
+use crate::settings::validate;
+use crate::{Error, ErrorCode, Result};
+
+/// Kinds of identification rows.
+pub const EMAIL: &str = "email_address";
+/// Phone numbers.
+pub const PHONE: &str = "phone_number";
+/// Web3 wallets.
+pub const WEB3: &str = "web3_wallet";
+
+/// Shortest username.
+pub const USERNAME_MIN: usize = 4;
+/// Longest username.
+pub const USERNAME_MAX: usize = 64;
+
+/// An email address as stored: trimmed and lower-cased (Clerk compares and shows addresses lower-cased).
+pub fn email(param: &str, value: &str) -> Result<String> {
+    Ok(validate::email(param, value)?.to_lowercase())
+}
+
+/// Lower-cased email for lookups (no validation: a filter value that is not an address simply matches nothing).
+pub fn email_key(value: &str) -> String {
+    value.trim().to_lowercase()
+}
+
+/// A phone number in E.164 (`+` and 8–15 digits); spaces, dashes, dots and parentheses are dropped.
+pub fn phone(param: &str, value: &str) -> Result<String> {
+    let key = phone_key(value);
+    let digits = key.strip_prefix('+').unwrap_or("");
+    if digits.len() < 8 || digits.len() > 15 || !digits.bytes().all(|b| b.is_ascii_digit()) || digits.starts_with('0') {
+        return Err(Error::param_format_invalid(
+            param,
+            format!("{param} must be a valid phone number in E.164 format (e.g. +15555550100)."),
+        ));
+    }
+    Ok(key)
+}
+
+/// A phone number without separators, for lookups.
+pub fn phone_key(value: &str) -> String {
+    value.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect()
+}
+
+/// A web3 wallet: an Ethereum address (`0x` + 40 hex digits) or a base58 (Solana) address of 32–44 characters.
+/// Returns `(value, normalized)`; Ethereum addresses compare case-insensitively.
+pub fn web3_wallet(param: &str, value: &str) -> Result<(String, String)> {
+    let v = value.trim();
+    let eth = v.len() == 42 && v.starts_with("0x") && v[2..].bytes().all(|b| b.is_ascii_hexdigit());
+    let base58 = (32..=44).contains(&v.len())
+        && v.bytes().all(|b| b.is_ascii_alphanumeric() && !matches!(b, b'0' | b'O' | b'I' | b'l'));
+    if !eth && !base58 {
+        return Err(Error::param_format_invalid(param, format!("{param} must be a valid web3 wallet address.")));
+    }
+    Ok((v.to_owned(), web3_key(v)))
+}
+
+/// The lookup form of a wallet.
+pub fn web3_key(value: &str) -> String {
+    let v = value.trim();
+    if v.starts_with("0x") { v.to_ascii_lowercase() } else { v.to_owned() }
+}
+
+/// A username: 4–64 letters, digits, `_`, `-` or `.`, not a phone number. Returns `(value, normalized)`.
+pub fn username(param: &str, value: &str) -> Result<(String, String)> {
+    let v = value.trim();
+    let n = v.chars().count();
+    if v.starts_with('+') && v.len() > 1 && v[1..].bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::with(
+            ErrorCode::FormUsernameCannotBePhoneNumber,
+            ErrorCode::FormUsernameCannotBePhoneNumber.message(),
+            ErrorCode::FormUsernameCannotBePhoneNumber.long_message(),
+            Some(param),
+        ));
+    }
+    if !(USERNAME_MIN..=USERNAME_MAX).contains(&n) {
+        return Err(Error::param_format_invalid(
+            param,
+            format!("{param} must be between {USERNAME_MIN} and {USERNAME_MAX} characters long."),
+        ));
+    }
+    if !v.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.')) {
+        return Err(Error::param_format_invalid(
+            param,
+            format!("{param} can only contain letters, numbers, underscores, hyphens and dots."),
+        ));
+    }
+    Ok((v.to_owned(), v.to_lowercase()))
+}
+
+/// The lookup form of a username.
+pub fn username_key(value: &str) -> String {
+    value.trim().to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes() {
+        assert_eq!(email("e", " Ada@Example.COM ").unwrap(), "ada@example.com");
+        assert!(email("e", "nope").is_err());
+        assert_eq!(phone("p", "+1 (555) 555-0100").unwrap(), "+15555550100");
+        assert!(phone("p", "5555550100").is_err());
+        assert_eq!(
+            web3_wallet("w", "0xABCDEF0123456789abcdef0123456789ABCDEF01").unwrap().1,
+            "0xabcdef0123456789abcdef0123456789abcdef01"
+        );
+        assert!(web3_wallet("w", "0x12").is_err());
+        assert_eq!(username("u", "Ada_L").unwrap(), ("Ada_L".into(), "ada_l".into()));
+        assert!(username("u", "ab").is_err());
+        assert_eq!(username("u", "+15555550100").unwrap_err().code(), ErrorCode::FormUsernameCannotBePhoneNumber);
+    }
+}

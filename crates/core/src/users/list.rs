@@ -1,0 +1,189 @@
+//! `GET /users` and `GET /users/count`: filters, ordering, offset and cursor paging.
+
+use tessera_store::user_list::{self, UserFilter, UserOrder, UserPage};
+
+use super::{User, hydrate, identifiers};
+use crate::{Ctx, Error, ErrorCode, Result};
+
+/// Most values one array filter accepts.
+pub const MAX_FILTER_VALUES: usize = 100;
+
+/// The filters of the list and the count, as the query string gives them.
+#[derive(Debug, Default, Clone)]
+pub struct UserListQuery {
+    /// Email addresses.
+    pub email_address: Vec<String>,
+    /// Phone numbers.
+    pub phone_number: Vec<String>,
+    /// External ids, each optionally prefixed with `+` (include) or `-` (exclude).
+    pub external_id: Vec<String>,
+    /// Usernames.
+    pub username: Vec<String>,
+    /// Web3 wallets.
+    pub web3_wallet: Vec<String>,
+    /// User ids, each optionally prefixed with `+` or `-`.
+    pub user_id: Vec<String>,
+    /// Organization ids, each optionally prefixed with `+` or `-`.
+    pub organization_id: Vec<String>,
+    /// Free-text query.
+    pub query: Option<String>,
+    /// Part of an email address.
+    pub email_address_query: Option<String>,
+    /// Part of a phone number.
+    pub phone_number_query: Option<String>,
+    /// Part of a username.
+    pub username_query: Option<String>,
+    /// Part of a name.
+    pub name_query: Option<String>,
+    /// Banned or not.
+    pub banned: Option<bool>,
+    /// Unix ms.
+    pub last_active_at_before: Option<i64>,
+    /// Unix ms.
+    pub last_active_at_after: Option<i64>,
+    /// Unix ms (deprecated alias of `last_active_at_after`).
+    pub last_active_at_since: Option<i64>,
+    /// Unix ms.
+    pub created_at_before: Option<i64>,
+    /// Unix ms.
+    pub created_at_after: Option<i64>,
+    /// Unix ms.
+    pub last_sign_in_at_before: Option<i64>,
+    /// Unix ms.
+    pub last_sign_in_at_after: Option<i64>,
+    /// OAuth provider (with `provider_user_id`).
+    pub provider: Option<String>,
+    /// Provider user ids (with `provider`).
+    pub provider_user_id: Vec<String>,
+}
+
+/// The page part of a list request.
+#[derive(Debug, Clone)]
+pub struct UserListPage {
+    /// Sort field.
+    pub order: UserOrder,
+    /// Descending.
+    pub descending: bool,
+    /// Page size.
+    pub limit: i64,
+    /// Skipped rows.
+    pub offset: i64,
+    /// Cursor: the id of the last user of the previous page.
+    pub starting_after: Option<String>,
+}
+
+fn non_empty(s: &Option<String>) -> Option<String> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
+}
+
+fn bounded(param: &str, values: &[String]) -> Result<()> {
+    if values.len() > MAX_FILTER_VALUES {
+        return Err(Error::with(
+            ErrorCode::FormParamValueInvalid,
+            "too many values",
+            format!("{param} accepts at most {MAX_FILTER_VALUES} values."),
+            Some(param),
+        ));
+    }
+    Ok(())
+}
+
+/// Splits `+a`, `-b`, `c` into (included, excluded).
+fn signed(values: &[String]) -> (Vec<String>, Vec<String>) {
+    let (mut inc, mut exc) = (Vec::new(), Vec::new());
+    for v in values.iter().map(|v| v.trim()).filter(|v| !v.is_empty()) {
+        match v.strip_prefix('-') {
+            Some(rest) => exc.push(rest.to_owned()),
+            None => inc.push(v.strip_prefix('+').unwrap_or(v).to_owned()),
+        }
+    }
+    (inc, exc)
+}
+
+fn filter(q: &UserListQuery) -> Result<UserFilter> {
+    for (param, values) in [
+        ("email_address", &q.email_address),
+        ("phone_number", &q.phone_number),
+        ("external_id", &q.external_id),
+        ("username", &q.username),
+        ("web3_wallet", &q.web3_wallet),
+        ("user_id", &q.user_id),
+        ("organization_id", &q.organization_id),
+        ("provider_user_id", &q.provider_user_id),
+    ] {
+        bounded(param, values)?;
+    }
+    let provider = non_empty(&q.provider);
+    if provider.is_some() == q.provider_user_id.is_empty() {
+        let missing = if provider.is_some() { "provider_user_id" } else { "provider" };
+        return Err(Error::with(
+            ErrorCode::FormParamMissing,
+            "missing required parameter",
+            "provider and provider_user_id must be used together.",
+            Some(missing),
+        ));
+    }
+    let (external_ids, external_ids_excluded) = signed(&q.external_id);
+    let (user_ids, user_ids_excluded) = signed(&q.user_id);
+    let (orgs_included, _orgs_excluded) = signed(&q.organization_id);
+    Ok(UserFilter {
+        email_addresses: q.email_address.iter().map(|e| identifiers::email_key(e)).collect(),
+        phone_numbers: q.phone_number.iter().map(|p| identifiers::phone_key(p)).collect(),
+        web3_wallets: q.web3_wallet.iter().map(|w| identifiers::web3_key(w)).collect(),
+        usernames: q.username.iter().map(|u| identifiers::username_key(u)).collect(),
+        external_ids,
+        external_ids_excluded,
+        user_ids,
+        user_ids_excluded,
+        // Organizations and external accounts do not exist yet: no user has a membership or an OAuth account,
+        // so including any organization or provider user id matches nobody, and excluding one excludes nobody.
+        match_nothing: !orgs_included.is_empty() || provider.is_some(),
+        query: non_empty(&q.query),
+        email_address_query: non_empty(&q.email_address_query).map(|s| s.to_lowercase()),
+        phone_number_query: non_empty(&q.phone_number_query).map(|s| identifiers::phone_key(&s)),
+        username_query: non_empty(&q.username_query).map(|s| s.to_lowercase()),
+        name_query: non_empty(&q.name_query).map(|s| s.to_lowercase()),
+        banned: q.banned,
+        last_active_at_before: q.last_active_at_before,
+        last_active_at_after: q.last_active_at_after.or(q.last_active_at_since),
+        created_at_before: q.created_at_before,
+        created_at_after: q.created_at_after,
+        last_sign_in_at_before: q.last_sign_in_at_before,
+        last_sign_in_at_after: q.last_sign_in_at_after,
+    })
+}
+
+/// A page of the instance's users.
+pub async fn list_users(ctx: &Ctx, instance_id: &str, q: &UserListQuery, page: &UserListPage) -> Result<Vec<User>> {
+    let filter = filter(q)?;
+    let after = match page.starting_after.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(id) => {
+            if page.order != UserOrder::CreatedAt {
+                return Err(Error::param_value_invalid(
+                    "starting_after",
+                    "starting_after requires ordering by created_at.",
+                ));
+            }
+            if page.offset != 0 {
+                return Err(Error::param_value_invalid(
+                    "starting_after",
+                    "starting_after cannot be combined with offset.",
+                ));
+            }
+            let cursor = tessera_store::users::get(&ctx.db, instance_id, id).await?.ok_or_else(|| {
+                Error::param_value_invalid("starting_after", format!("No user with id {id} exists in this instance."))
+            })?;
+            Some((cursor.created_at, cursor.id))
+        }
+    };
+    let store_page =
+        UserPage { order: page.order, descending: page.descending, limit: page.limit, offset: page.offset, after };
+    let rows = user_list::list(&ctx.db, instance_id, &filter, &store_page).await?;
+    hydrate(ctx, instance_id, rows).await
+}
+
+/// How many users of the instance match.
+pub async fn count_users(ctx: &Ctx, instance_id: &str, q: &UserListQuery) -> Result<i64> {
+    Ok(user_list::count(&ctx.db, instance_id, &filter(q)?).await?)
+}

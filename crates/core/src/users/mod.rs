@@ -1,0 +1,255 @@
+//! Users: identities with identifications (email addresses, phone numbers, web3 wallets), metadata, a password,
+//! second factors (TOTP, backup codes), ban and lockout state.
+
+pub mod create;
+pub mod credentials;
+pub mod hashers;
+pub mod identifiers;
+pub mod images;
+pub mod list;
+pub mod lockout;
+pub mod passwords;
+pub mod update;
+
+use serde_json::{Map, Value};
+use tessera_store::user_mfa;
+use tessera_store::users::{IdentificationRow, UserRow};
+
+use crate::{Ctx, Error, Result};
+
+pub use create::{NewUser, create_user};
+pub use list::{UserListQuery, count_users, list_users};
+
+/// A verification attached to an identification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    /// `verified`, `unverified`…
+    pub status: String,
+    /// `admin`, `email_code`…
+    pub strategy: String,
+    /// Attempts made.
+    pub attempts: Option<i64>,
+    /// Expiry, Unix ms.
+    pub expire_at: Option<i64>,
+}
+
+/// An email address, phone number or web3 wallet of a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identification {
+    /// `idn_…`
+    pub id: String,
+    /// The owner.
+    pub user_id: String,
+    /// [`identifiers::EMAIL`], [`identifiers::PHONE`] or [`identifiers::WEB3`].
+    pub kind: String,
+    /// The value.
+    pub value: String,
+    /// Reserved (unverified but claimed).
+    pub reserved: bool,
+    /// The verification, if any.
+    pub verification: Option<Verification>,
+    /// Phone used as a second factor.
+    pub reserved_for_second_factor: bool,
+    /// Default second-factor phone.
+    pub default_second_factor: bool,
+    /// Unix ms.
+    pub created_at: i64,
+    /// Unix ms.
+    pub updated_at: i64,
+}
+
+impl From<IdentificationRow> for Identification {
+    fn from(r: IdentificationRow) -> Self {
+        let verification = match (r.verification_strategy, r.verification_status) {
+            (Some(strategy), Some(status)) => Some(Verification {
+                status,
+                strategy,
+                attempts: r.verification_attempts,
+                expire_at: r.verification_expire_at,
+            }),
+            _ => None,
+        };
+        Self {
+            id: r.id,
+            user_id: r.user_id,
+            kind: r.kind,
+            value: r.value,
+            reserved: r.reserved,
+            verification,
+            reserved_for_second_factor: r.reserved_for_second_factor,
+            default_second_factor: r.default_second_factor,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// A user as the API shows it.
+#[derive(Debug, Clone)]
+pub struct User {
+    /// `user_…`
+    pub id: String,
+    /// Owning instance.
+    pub instance_id: String,
+    /// External id.
+    pub external_id: Option<String>,
+    /// Username.
+    pub username: Option<String>,
+    /// First name.
+    pub first_name: Option<String>,
+    /// Last name.
+    pub last_name: Option<String>,
+    /// Locale.
+    pub locale: Option<String>,
+    /// Primary email identification.
+    pub primary_email_address_id: Option<String>,
+    /// Primary phone identification.
+    pub primary_phone_number_id: Option<String>,
+    /// Primary wallet identification.
+    pub primary_web3_wallet_id: Option<String>,
+    /// Public metadata (an object).
+    pub public_metadata: Value,
+    /// Private metadata (an object).
+    pub private_metadata: Value,
+    /// Unsafe metadata (an object).
+    pub unsafe_metadata: Value,
+    /// Email addresses, oldest first.
+    pub email_addresses: Vec<Identification>,
+    /// Phone numbers, oldest first.
+    pub phone_numbers: Vec<Identification>,
+    /// Web3 wallets, oldest first.
+    pub web3_wallets: Vec<Identification>,
+    /// Has a password.
+    pub password_enabled: bool,
+    /// Password marked compromised.
+    pub password_compromised: bool,
+    /// Has TOTP.
+    pub totp_enabled: bool,
+    /// Has backup codes.
+    pub backup_code_enabled: bool,
+    /// Has a second factor (TOTP or a second-factor phone).
+    pub two_factor_enabled: bool,
+    /// Unix ms.
+    pub mfa_enabled_at: Option<i64>,
+    /// Unix ms.
+    pub mfa_disabled_at: Option<i64>,
+    /// Unix ms.
+    pub password_last_updated_at: Option<i64>,
+    /// Current profile image.
+    pub image_id: Option<String>,
+    /// Banned.
+    pub banned: bool,
+    /// Lock state at the time of reading.
+    pub lock: lockout::LockState,
+    /// Flag.
+    pub delete_self_enabled: bool,
+    /// Flag.
+    pub create_organization_enabled: bool,
+    /// Limit (0 = unlimited).
+    pub create_organizations_limit: Option<i64>,
+    /// Flag.
+    pub bypass_client_trust: bool,
+    /// Unix ms.
+    pub legal_accepted_at: Option<i64>,
+    /// Unix ms.
+    pub last_sign_in_at: Option<i64>,
+    /// Unix ms.
+    pub last_active_at: Option<i64>,
+    /// Unix ms.
+    pub created_at: i64,
+    /// Unix ms.
+    pub updated_at: i64,
+}
+
+/// Parses a stored metadata document (always an object).
+pub(crate) fn metadata(text: &str) -> Value {
+    serde_json::from_str::<Value>(text).ok().filter(Value::is_object).unwrap_or_else(|| Value::Object(Map::new()))
+}
+
+fn assemble(row: UserRow, idents: &[IdentificationRow], backup_codes: i64, now: i64) -> User {
+    let mine = |kind: &str| -> Vec<Identification> {
+        idents.iter().filter(|i| i.user_id == row.id && i.kind == kind).cloned().map(Into::into).collect()
+    };
+    let phone_numbers = mine(identifiers::PHONE);
+    let totp_enabled = row.totp_secret_sealed.is_some();
+    let two_factor_enabled = totp_enabled || phone_numbers.iter().any(|p| p.reserved_for_second_factor);
+    User {
+        lock: lockout::LockState::of(&row, now),
+        email_addresses: mine(identifiers::EMAIL),
+        web3_wallets: mine(identifiers::WEB3),
+        phone_numbers,
+        password_enabled: row.password_digest.is_some(),
+        password_compromised: row.password_compromised,
+        totp_enabled,
+        backup_code_enabled: backup_codes > 0,
+        two_factor_enabled,
+        public_metadata: metadata(&row.public_metadata),
+        private_metadata: metadata(&row.private_metadata),
+        unsafe_metadata: metadata(&row.unsafe_metadata),
+        id: row.id,
+        instance_id: row.instance_id,
+        external_id: row.external_id,
+        username: row.username,
+        first_name: row.first_name,
+        last_name: row.last_name,
+        locale: row.locale,
+        primary_email_address_id: row.primary_email_address_id,
+        primary_phone_number_id: row.primary_phone_number_id,
+        primary_web3_wallet_id: row.primary_web3_wallet_id,
+        mfa_enabled_at: row.mfa_enabled_at,
+        mfa_disabled_at: row.mfa_disabled_at,
+        password_last_updated_at: row.password_last_updated_at,
+        image_id: row.image_id,
+        banned: row.banned,
+        delete_self_enabled: row.delete_self_enabled,
+        create_organization_enabled: row.create_organization_enabled,
+        create_organizations_limit: row.create_organizations_limit,
+        bypass_client_trust: row.bypass_client_trust,
+        legal_accepted_at: row.legal_accepted_at,
+        last_sign_in_at: row.last_sign_in_at,
+        last_active_at: row.last_active_at,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    }
+}
+
+/// Attaches identifications and second-factor state to user rows, keeping their order.
+pub async fn hydrate(ctx: &Ctx, instance_id: &str, rows: Vec<UserRow>) -> Result<Vec<User>> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let idents = tessera_store::users::identifications_of(&ctx.db, instance_id, &ids).await?;
+    let counts = user_mfa::backup_code_counts(&ctx.db, instance_id, &ids).await?;
+    let now = ctx.now_ms();
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let n = counts.iter().find(|(id, _)| *id == row.id).map_or(0, |(_, n)| *n);
+            assemble(row, &idents, n, now)
+        })
+        .collect())
+}
+
+/// 404 for a user.
+pub fn not_found() -> Error {
+    Error::not_found("user")
+}
+
+/// One user, or 404.
+pub async fn get_user(ctx: &Ctx, instance_id: &str, id: &str) -> Result<User> {
+    let row = tessera_store::users::get(&ctx.db, instance_id, id).await?.ok_or_else(not_found)?;
+    hydrate(ctx, instance_id, vec![row]).await?.pop().ok_or_else(not_found)
+}
+
+/// 404 unless the user exists in the instance.
+pub async fn ensure_exists(ctx: &Ctx, instance_id: &str, id: &str) -> Result<()> {
+    if tessera_store::users::exists(&ctx.db, instance_id, id).await? { Ok(()) } else { Err(not_found()) }
+}
+
+/// Deletes a user with their identifications, backup codes and images.
+pub async fn delete_user(ctx: &Ctx, instance_id: &str, id: &str) -> Result<()> {
+    let mut tx = ctx.db.begin().await?;
+    if tessera_store::users::delete(&mut tx, instance_id, id).await? == 0 {
+        return Err(not_found());
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,363 @@
+//! Users and their identifications (email addresses, phone numbers, web3 wallets).
+
+use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
+
+/// A row of `users`.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct UserRow {
+    /// `user_…`
+    pub id: String,
+    /// Owning instance.
+    pub instance_id: String,
+    /// Id in the customer's systems (unique per instance, exact).
+    pub external_id: Option<String>,
+    /// Username as given.
+    pub username: Option<String>,
+    /// Lower-cased username (unique per instance).
+    pub username_normalized: Option<String>,
+    /// First name.
+    pub first_name: Option<String>,
+    /// Last name.
+    pub last_name: Option<String>,
+    /// Lower-cased "first last".
+    pub name_search: String,
+    /// Locale.
+    pub locale: Option<String>,
+    /// Primary email identification.
+    pub primary_email_address_id: Option<String>,
+    /// Primary phone identification.
+    pub primary_phone_number_id: Option<String>,
+    /// Primary web3 wallet identification.
+    pub primary_web3_wallet_id: Option<String>,
+    /// JSON object.
+    pub public_metadata: String,
+    /// JSON object.
+    pub private_metadata: String,
+    /// JSON object.
+    pub unsafe_metadata: String,
+    /// Password digest (PHC for argon2id; imported format otherwise).
+    pub password_digest: Option<String>,
+    /// Hasher of `password_digest`.
+    pub password_hasher: Option<String>,
+    /// Unix ms.
+    pub password_last_updated_at: Option<i64>,
+    /// Marked compromised by the API.
+    pub password_compromised: bool,
+    /// Sealed base32 TOTP secret.
+    pub totp_secret_sealed: Option<Vec<u8>>,
+    /// Last accepted TOTP step.
+    pub totp_last_step: Option<i64>,
+    /// Unix ms.
+    pub mfa_enabled_at: Option<i64>,
+    /// Unix ms.
+    pub mfa_disabled_at: Option<i64>,
+    /// Banned.
+    pub banned: bool,
+    /// Start of the current lock, Unix ms.
+    pub locked_at: Option<i64>,
+    /// End of the current lock (NULL with `locked_at` set: never), Unix ms.
+    pub lockout_expires_at: Option<i64>,
+    /// Failed password/code verifications since the last success or lock expiry.
+    pub failed_verification_attempts: i64,
+    /// Current profile image.
+    pub image_id: Option<String>,
+    /// Flag.
+    pub delete_self_enabled: bool,
+    /// Flag.
+    pub create_organization_enabled: bool,
+    /// 0/NULL = unlimited.
+    pub create_organizations_limit: Option<i64>,
+    /// Flag.
+    pub bypass_client_trust: bool,
+    /// Unix ms.
+    pub legal_accepted_at: Option<i64>,
+    /// Unix ms.
+    pub last_sign_in_at: Option<i64>,
+    /// Unix ms.
+    pub last_active_at: Option<i64>,
+    /// Unix ms.
+    pub created_at: i64,
+    /// Unix ms.
+    pub updated_at: i64,
+}
+
+/// A row of `identifications`.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct IdentificationRow {
+    /// `idn_…`
+    pub id: String,
+    /// Owning instance.
+    pub instance_id: String,
+    /// Owning user.
+    pub user_id: String,
+    /// `email_address`, `phone_number` or `web3_wallet`.
+    pub kind: String,
+    /// Value as shown.
+    pub value: String,
+    /// Normalized value (unique per instance and kind).
+    pub value_normalized: String,
+    /// Reserved (unverified but claimed).
+    pub reserved: bool,
+    /// `verified`, `unverified`…
+    pub verification_status: Option<String>,
+    /// `admin`, `email_code`…; NULL = no verification object.
+    pub verification_strategy: Option<String>,
+    /// Attempts of the verification.
+    pub verification_attempts: Option<i64>,
+    /// Expiry of the verification, Unix ms.
+    pub verification_expire_at: Option<i64>,
+    /// Phone used for second factor.
+    pub reserved_for_second_factor: bool,
+    /// Default second factor phone.
+    pub default_second_factor: bool,
+    /// Unix ms.
+    pub created_at: i64,
+    /// Unix ms.
+    pub updated_at: i64,
+}
+
+/// Every column of `users`, prefixed with `u.`.
+pub const USER_COLUMNS: &str = "u.id, u.instance_id, u.external_id, u.username, u.username_normalized, u.first_name, \
+    u.last_name, u.name_search, u.locale, u.primary_email_address_id, u.primary_phone_number_id, \
+    u.primary_web3_wallet_id, u.public_metadata, u.private_metadata, u.unsafe_metadata, u.password_digest, \
+    u.password_hasher, u.password_last_updated_at, u.password_compromised, u.totp_secret_sealed, u.totp_last_step, \
+    u.mfa_enabled_at, u.mfa_disabled_at, u.banned, u.locked_at, u.lockout_expires_at, u.failed_verification_attempts, \
+    u.image_id, u.delete_self_enabled, u.create_organization_enabled, u.create_organizations_limit, \
+    u.bypass_client_trust, u.legal_accepted_at, u.last_sign_in_at, u.last_active_at, u.created_at, u.updated_at";
+
+const IDENTIFICATION_COLUMNS: &str = "id, instance_id, user_id, kind, value, value_normalized, reserved, \
+    verification_status, verification_strategy, verification_attempts, verification_expire_at, \
+    reserved_for_second_factor, default_second_factor, created_at, updated_at";
+
+/// Inserts a user. A unique violation names the taken username or external id (see [`UniqueField`]).
+pub async fn insert(tx: &mut Tx, u: &UserRow) -> StoreResult<()> {
+    exec_tx!(
+        tx,
+        sqlx::query(
+            "INSERT INTO users (id, instance_id, external_id, username, username_normalized, first_name, last_name, \
+             name_search, locale, primary_email_address_id, primary_phone_number_id, primary_web3_wallet_id, \
+             public_metadata, private_metadata, unsafe_metadata, password_digest, password_hasher, \
+             password_last_updated_at, password_compromised, totp_secret_sealed, totp_last_step, mfa_enabled_at, \
+             mfa_disabled_at, banned, locked_at, lockout_expires_at, failed_verification_attempts, image_id, \
+             delete_self_enabled, create_organization_enabled, create_organizations_limit, bypass_client_trust, \
+             legal_accepted_at, last_sign_in_at, last_active_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, \
+             $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, \
+             $28, $29, $30, $31, $32, $33, $34, $35, $36, $37)"
+        )
+        .bind(&u.id)
+        .bind(&u.instance_id)
+        .bind(&u.external_id)
+        .bind(&u.username)
+        .bind(&u.username_normalized)
+        .bind(&u.first_name)
+        .bind(&u.last_name)
+        .bind(&u.name_search)
+        .bind(&u.locale)
+        .bind(&u.primary_email_address_id)
+        .bind(&u.primary_phone_number_id)
+        .bind(&u.primary_web3_wallet_id)
+        .bind(&u.public_metadata)
+        .bind(&u.private_metadata)
+        .bind(&u.unsafe_metadata)
+        .bind(&u.password_digest)
+        .bind(&u.password_hasher)
+        .bind(u.password_last_updated_at)
+        .bind(u.password_compromised)
+        .bind(&u.totp_secret_sealed)
+        .bind(u.totp_last_step)
+        .bind(u.mfa_enabled_at)
+        .bind(u.mfa_disabled_at)
+        .bind(u.banned)
+        .bind(u.locked_at)
+        .bind(u.lockout_expires_at)
+        .bind(u.failed_verification_attempts)
+        .bind(&u.image_id)
+        .bind(u.delete_self_enabled)
+        .bind(u.create_organization_enabled)
+        .bind(u.create_organizations_limit)
+        .bind(u.bypass_client_trust)
+        .bind(u.legal_accepted_at)
+        .bind(u.last_sign_in_at)
+        .bind(u.last_active_at)
+        .bind(u.created_at)
+        .bind(u.updated_at)
+    )?;
+    Ok(())
+}
+
+/// Writes the profile fields a PATCH can change (not passwords, MFA, lockout or images: they have their own
+/// statements, so that concurrent changes of those do not overwrite each other).
+pub async fn update_profile(tx: &mut Tx, u: &UserRow) -> StoreResult<u64> {
+    exec_tx!(
+        tx,
+        sqlx::query(
+            "UPDATE users SET external_id = $1, username = $2, username_normalized = $3, first_name = $4, \
+             last_name = $5, name_search = $6, locale = $7, primary_email_address_id = $8, \
+             primary_phone_number_id = $9, primary_web3_wallet_id = $10, public_metadata = $11, \
+             private_metadata = $12, unsafe_metadata = $13, delete_self_enabled = $14, \
+             create_organization_enabled = $15, create_organizations_limit = $16, bypass_client_trust = $17, \
+             legal_accepted_at = $18, created_at = $19, updated_at = $20 WHERE instance_id = $21 AND id = $22"
+        )
+        .bind(&u.external_id)
+        .bind(&u.username)
+        .bind(&u.username_normalized)
+        .bind(&u.first_name)
+        .bind(&u.last_name)
+        .bind(&u.name_search)
+        .bind(&u.locale)
+        .bind(&u.primary_email_address_id)
+        .bind(&u.primary_phone_number_id)
+        .bind(&u.primary_web3_wallet_id)
+        .bind(&u.public_metadata)
+        .bind(&u.private_metadata)
+        .bind(&u.unsafe_metadata)
+        .bind(u.delete_self_enabled)
+        .bind(u.create_organization_enabled)
+        .bind(u.create_organizations_limit)
+        .bind(u.bypass_client_trust)
+        .bind(u.legal_accepted_at)
+        .bind(u.created_at)
+        .bind(u.updated_at)
+        .bind(&u.instance_id)
+        .bind(&u.id)
+    )
+    .map_err(Into::into)
+}
+
+/// Inserts an identification.
+pub async fn insert_identification(tx: &mut Tx, i: &IdentificationRow) -> StoreResult<()> {
+    exec_tx!(
+        tx,
+        sqlx::query(
+            "INSERT INTO identifications (id, instance_id, user_id, kind, value, value_normalized, reserved, \
+             verification_status, verification_strategy, verification_attempts, verification_expire_at, \
+             reserved_for_second_factor, default_second_factor, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+        )
+        .bind(&i.id)
+        .bind(&i.instance_id)
+        .bind(&i.user_id)
+        .bind(&i.kind)
+        .bind(&i.value)
+        .bind(&i.value_normalized)
+        .bind(i.reserved)
+        .bind(&i.verification_status)
+        .bind(&i.verification_strategy)
+        .bind(i.verification_attempts)
+        .bind(i.verification_expire_at)
+        .bind(i.reserved_for_second_factor)
+        .bind(i.default_second_factor)
+        .bind(i.created_at)
+        .bind(i.updated_at)
+    )?;
+    Ok(())
+}
+
+/// One user of the instance.
+pub async fn get(db: &Db, instance_id: &str, id: &str) -> StoreResult<Option<UserRow>> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.instance_id = $1 AND u.id = $2");
+    Ok(on_read!(db, |c| sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(instance_id)
+        .bind(id)
+        .fetch_optional(c)
+        .await)?)
+}
+
+/// One user of the instance, read inside a write transaction. On PostgreSQL the row is locked until the end of
+/// the transaction, so read-modify-write sequences on one user serialize (SQLite's single writer already does).
+pub async fn lock(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Option<UserRow>> {
+    let suffix = if matches!(tx, Tx::Postgres(_)) { " FOR UPDATE" } else { "" };
+    let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.instance_id = $1 AND u.id = $2{suffix}");
+    Ok(on_tx!(tx, |c| sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(instance_id)
+        .bind(id)
+        .fetch_optional(c)
+        .await)?)
+}
+
+/// The users of the instance among `ids`, in no particular order.
+pub async fn get_many(db: &Db, instance_id: &str, ids: &[String]) -> StoreResult<Vec<UserRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM users u WHERE u.instance_id = $1 AND u.id IN ({})",
+        placeholders(2, ids.len())
+    );
+    Ok(on_read!(db, |c| {
+        let mut q = sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id);
+        for id in ids {
+            q = q.bind(id);
+        }
+        q.fetch_all(c).await
+    })?)
+}
+
+/// The identifications of `user_ids`, oldest first.
+pub async fn identifications_of(
+    db: &Db,
+    instance_id: &str,
+    user_ids: &[String],
+) -> StoreResult<Vec<IdentificationRow>> {
+    if user_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {IDENTIFICATION_COLUMNS} FROM identifications WHERE instance_id = $1 AND user_id IN ({}) \
+         ORDER BY created_at, id",
+        placeholders(2, user_ids.len())
+    );
+    Ok(on_read!(db, |c| {
+        let mut q = sqlx::query_as::<_, IdentificationRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id);
+        for id in user_ids {
+            q = q.bind(id);
+        }
+        q.fetch_all(c).await
+    })?)
+}
+
+/// The identifications of one user, read inside a write transaction.
+pub async fn identifications_tx(tx: &mut Tx, instance_id: &str, user_id: &str) -> StoreResult<Vec<IdentificationRow>> {
+    let sql = format!(
+        "SELECT {IDENTIFICATION_COLUMNS} FROM identifications WHERE instance_id = $1 AND user_id = $2 \
+         ORDER BY created_at, id"
+    );
+    Ok(on_tx!(tx, |c| sqlx::query_as::<_, IdentificationRow>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(instance_id)
+        .bind(user_id)
+        .fetch_all(c)
+        .await)?)
+}
+
+/// Deletes an identification of a user; returns the rows deleted.
+pub async fn delete_identification(tx: &mut Tx, instance_id: &str, user_id: &str, id: &str) -> StoreResult<u64> {
+    exec_tx!(
+        tx,
+        sqlx::query("DELETE FROM identifications WHERE instance_id = $1 AND user_id = $2 AND id = $3")
+            .bind(instance_id)
+            .bind(user_id)
+            .bind(id)
+    )
+    .map_err(Into::into)
+}
+
+/// Deletes a user (identifications, backup codes and images go with it). Returns the rows deleted.
+pub async fn delete(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<u64> {
+    exec_tx!(tx, sqlx::query("DELETE FROM users WHERE instance_id = $1 AND id = $2").bind(instance_id).bind(id))
+        .map_err(Into::into)
+}
+
+/// Whether a user exists in the instance.
+pub async fn exists(db: &Db, instance_id: &str, id: &str) -> StoreResult<bool> {
+    Ok(on_read!(db, |c| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users WHERE instance_id = $1 AND id = $2")
+        .bind(instance_id)
+        .bind(id)
+        .fetch_one(c)
+        .await)?
+        > 0)
+}
+
+/// `$start, $start+1, …` for `n` binds. Only numbers are generated, never caller data.
+pub(crate) fn placeholders(start: usize, n: usize) -> String {
+    (start..start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
