@@ -380,12 +380,24 @@ check('machines.rotateSecretKey(previousTokenTtl: 0): the replaced key is reject
 
 check('machines.delete: DeletedObject; then get → 404 and its key is rejected', async () => {
   const doomed = await clerk.machines.create({ name: 'to-be-deleted', scopedMachines: [m.callee.id] });
+  const opaque = await machineClient(doomed.secretKey).m2m.createToken();
+  const jwt = await machineClient(doomed.secretKey).m2m.createToken({ tokenFormat: 'jwt' });
+  assert.equal((await clerk.m2m.verify({ token: opaque.token })).subject, doomed.id);
   const deleted = await clerk.machines.delete(doomed.id);
   assert.deepEqual([deleted.object, deleted.id, deleted.deleted], ['machine', doomed.id, true]);
   await rejects(clerk.machines.get(doomed.id), apiError(404), 'get a deleted machine');
   await rejects(machineClient(doomed.secretKey).m2m.createToken(), apiError(401), 'mint with a deleted machine key');
   const all = await clerk.machines.list();
   assert.ok(!all.data.some(x => x.id === doomed.id));
+  // Its tokens go with it: the server no longer verifies them (a JWT still passes a purely local check).
+  await rejects(clerk.m2m.verify({ token: opaque.token }), apiError(404), "verify a deleted machine's opaque token");
+  const res = await fetch(`${apiUrl}/m2m_tokens/verify`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${secretKey}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ token: jwt.token }),
+  });
+  assert.equal(res.status, 404, "the server verifying a deleted machine's JWT");
+  await rejects(clerk.m2m.list({ subject: doomed.id }), apiError(404), "list a deleted machine's tokens");
 });
 
 // --- M2M tokens --------------------------------------------------------------------------------------------------
@@ -630,6 +642,12 @@ check('m2m: an expired opaque token (secondsUntilExpiration: 1) → 404, not aut
   assert.equal((await clerk.m2m.verify({ token: token.token })).id, token.id);
   await sleep(1300);
   await rejects(clerk.m2m.verify({ token: token.token }), apiError(404), 'verify an expired token');
+  const listed = await clerk.m2m.list({ subject: m.caller.id });
+  assert.ok(!listed.data.some(x => x.id === token.id), 'expired tokens are not listed by default');
+  const withExpired = await clerk.m2m.list({ subject: m.caller.id, expired: true });
+  const found = withExpired.data.find(x => x.id === token.id);
+  assert.ok(found, 'listed with expired: true');
+  assert.deepEqual([found.expired, found.revoked], [true, false]);
   const state = await clerk.authenticateRequest(bearerRequest(token.token), { acceptsToken: 'm2m_token' });
   assert.deepEqual([state.isAuthenticated, state.reason], [false, 'token-invalid']);
 });
