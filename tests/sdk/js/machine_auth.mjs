@@ -521,6 +521,13 @@ check('m2m.verify (jwt) runs locally against /v1/jwks: id, subject, scopes, clai
     assert.equal(e.code, 'token-verification-failed');
   }, 'verify a forged JWT');
 
+  // Local verification fetches the JWKS with the instance secret key: a client holding only a machine secret key
+  // cannot verify JWT-format tokens (README, "Using the official SDKs").
+  await rejects(machineClient(m.callee.secretKey).m2m.verify({ token: t.jwt.token }), e => {
+    assert.ok(e instanceof MachineTokenVerificationError, `${e?.stack ?? e}`);
+    assert.equal(e.code, 'token-verification-failed');
+  }, 'verify a JWT with only a machine secret key');
+
   // The server verifies the same JWT too (the route @clerk/backend would use for an opaque token).
   const res = await fetch(`${apiUrl}/m2m_tokens/verify`, {
     method: 'POST',
