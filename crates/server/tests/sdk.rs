@@ -133,11 +133,18 @@ fn run_program(server: &Server, mut cmd: Command, name: &str, production_key: Op
         .env("TESSERA_SECRET_KEY", DEV_KEY)
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .env("PYTHONUNBUFFERED", "1")
+        // @clerk/backend would otherwise send telemetry to Clerk: the programs talk to the server under test only.
+        .env("CLERK_TELEMETRY_DISABLED", "1")
         // Loopback traffic must never go through a proxy from the environment.
         .env("NO_PROXY", "127.0.0.1,localhost")
         .env("no_proxy", "127.0.0.1,localhost");
     if let Some(key) = production_key {
         cmd.env("TESSERA_PRODUCTION_SECRET_KEY", key);
+    }
+    // Printed when the server created its instance (a fresh database): `authenticateRequest` needs it for some
+    // `acceptsToken` values.
+    if let Some(key) = &server.printed.publishable_key {
+        cmd.env("TESSERA_PUBLISHABLE_KEY", key);
     }
     let out = run_with_timeout(cmd, PROGRAM_TIMEOUT);
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -201,4 +208,25 @@ fn sdk_python_instance_settings() {
 
     let server = Server::start(&db);
     run_python(&server, "test_instance_settings.py", &["--after-restart"], Some(&production_key));
+}
+
+/// API keys, machines (scopes, secret-key rotation) and M2M tokens (opaque and JWT) through `@clerk/backend`,
+/// including `authenticateRequest` with machine tokens.
+#[test]
+fn sdk_js_machine_auth() {
+    node_dir();
+    let db = TestDb::fresh_or_memory();
+    let server = Server::start_with(ServeOptions::new(&db).secret_key(DEV_KEY));
+    assert!(server.printed.publishable_key.is_some(), "the publishable key is printed on first start");
+    run_node(&server, "machine_auth.mjs");
+}
+
+/// API keys, machines and M2M tokens through `clerk-backend-api`, including `security.verify_token` for `ak_…` and
+/// `mt_…` tokens.
+#[test]
+fn sdk_python_machine_auth() {
+    python();
+    let db = TestDb::fresh_or_memory();
+    let server = Server::start_with(ServeOptions::new(&db).secret_key(DEV_KEY));
+    run_python(&server, "test_machine_auth.py", &[], None);
 }
