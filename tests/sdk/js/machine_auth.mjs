@@ -64,7 +64,8 @@ const bearerRequest = token =>
 
 // --- API keys ----------------------------------------------------------------------------------------------------
 
-const USER = fakeId('user');
+// API-key subjects of the user_ kind must be users of the instance.
+const USER = (await clerk.users.createUser({ firstName: 'Ada' })).id;
 const CREATOR = fakeId('user');
 const ak = {}; // what the API-key checks create
 

@@ -86,7 +86,8 @@ def status_error(e, status: int, code=None) -> None:
         assert e.data.errors[0].code == code, e.data
 
 
-USER = fake_id("user")
+# API-key subjects of the user_ kind must be users of the instance.
+USER = clerk.users.create(first_name="Ada").id
 CREATOR = fake_id("user")
 S: dict = {}  # what the checks create
 
