@@ -15,6 +15,7 @@ pub mod instance;
 pub mod jwks;
 pub mod m2m_tokens;
 pub mod machines;
+pub mod redirect_urls;
 pub mod user_account;
 pub mod user_credentials;
 pub mod users;
@@ -96,6 +97,9 @@ pub fn table() -> Vec<Route> {
         v1_and_bare("/m2m_tokens", get(m2m_tokens::get_m2m_tokens).post(m2m_tokens::create_m2m_token)),
         v1_and_bare("/m2m_tokens/{m2m_token_id}/revoke", post(m2m_tokens::revoke_m2m_token)),
         v1_and_bare("/m2m_tokens/verify", post(m2m_tokens::verify_m2m_token)),
+        // Redirect URLs
+        v1("/redirect_urls", get(redirect_urls::list_redirect_urls).post(redirect_urls::create_redirect_url)),
+        v1("/redirect_urls/{id}", get(redirect_urls::get_redirect_url).delete(redirect_urls::delete_redirect_url)),
         // Users
         v1("/users", get(users::get_user_list).post(users::create_user)),
         v1("/users/count", get(users::get_users_count)),

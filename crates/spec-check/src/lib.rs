@@ -56,7 +56,9 @@ pub fn spec() -> &'static Spec {
 /// them.
 ///
 /// Each entry says: for operation `operation_id` the server answers `actual_status` where the
-/// spec declares `spec_status`; the body is validated against the schema of `spec_status`.
+/// spec declares `spec_status`; the body is validated against the schema of `spec_status`. An error status
+/// the operation does not declare at all is listed with `spec_status == actual_status`; its body must be the
+/// `ClerkErrors` envelope.
 /// While a deviation is in force, `spec_status` itself is *not* accepted for that operation (the
 /// server is expected to answer `actual_status`; answering the spec's status would break the SDK
 /// that motivated the deviation).
@@ -81,6 +83,13 @@ pub struct Deviation {
 /// (`docs/sdk-reference/py-ops.tsv`); every other operation agrees with the spec
 /// (`createM2MToken`, for example, is declared 201 in the spec, as the SDK expects).
 pub const DEVIATIONS: &[Deviation] = &[
+    Deviation {
+        operation_id: "ListRedirectURLs",
+        actual_status: 400,
+        spec_status: 400,
+        reason: "the spec declares only 200, but an out-of-range limit or offset is answered 400 \
+                 query_param_invalid (a ClerkErrors body) as on the other lists",
+    },
     Deviation {
         operation_id: "createApiKey",
         actual_status: 201,
@@ -417,7 +426,12 @@ impl Spec {
         let universal;
         let declared = match op.response_for(spec_status) {
             Some(d) => Some(d),
-            None if UNIVERSAL_ERROR_STATUSES.contains(&status) && self.clerk_errors_body.is_some() => {
+            // A universal error, or a deviation to an error status this operation does not declare at all: the
+            // body must be the ClerkErrors envelope.
+            None if (UNIVERSAL_ERROR_STATUSES.contains(&status)
+                || (status >= 400 && spec_status == status && !note.is_empty()))
+                && self.clerk_errors_body.is_some() =>
+            {
                 universal =
                     DeclaredResponse { status: status.to_string(), body: DeclaredBody::Json(self.clerk_errors_body) };
                 Some(&universal)
@@ -467,6 +481,11 @@ impl Spec {
                     Err(e) => return fail(format!("body is not valid JSON: {e}")),
                 };
                 let Some(index) = *schema else { return Ok(()) };
+                let (instance, paginated_note) = match paginated_envelope(path, status, &instance) {
+                    Some(Ok(data)) => (data, " (the `data` of a paginated=true answer)"),
+                    Some(Err(why)) => return fail(why),
+                    None => (instance, ""),
+                };
                 let validator = match self.validator(index) {
                     Ok(v) => v,
                     Err(e) => return fail(format!("cannot compile the response schema: {e}")),
@@ -484,7 +503,18 @@ impl Spec {
                 if lines > MAX_VIOLATIONS {
                     let _ = write!(violations, "\n  - ... ({} lines left out)", lines - MAX_VIOLATIONS);
                 }
-                fail(format!("body does not match the schema of response {}:{violations}", declared.status))
+                if paginated_note.is_empty() && validator.is_valid(&json!([])) && !instance.is_array() {
+                    // An array response answered as an object: name the rule the server probably missed.
+                    return fail(format!(
+                        "body does not match the schema of response {}:{violations}\n  (lists answer \
+                         {{data, total_count}} only when the request says paginated=true)",
+                        declared.status
+                    ));
+                }
+                fail(format!(
+                    "body does not match the schema of response {}{paginated_note}:{violations}",
+                    declared.status
+                ))
             }
         }
     }
@@ -598,6 +628,31 @@ fn describe(error: &ValidationError<'_>, depth: usize, out: &mut String, lines: 
         for e in branch {
             describe(e, depth + 1, out, lines);
         }
+    }
+}
+
+/// The `paginated` rule of the list endpoints that declare a bare array (spec-digest, "paginated"): with
+/// `paginated=true` in the query, a 2xx answer is `{data: [...], total_count: integer}` and `data` must match the
+/// declared array schema. Returns `None` when the rule does not apply, else the `data` to validate or why the
+/// envelope is wrong.
+fn paginated_envelope(path: &str, status: u16, body: &Value) -> Option<Result<Value, String>> {
+    let query = path.split_once('?')?.1;
+    let paginated = query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .any(|(k, v)| k == "paginated" && v.eq_ignore_ascii_case("true"));
+    if !paginated || !(200..300).contains(&status) {
+        return None;
+    }
+    let Some(object) = body.as_object() else {
+        return Some(Err("with paginated=true the body must be {data, total_count}".to_owned()));
+    };
+    let keys_ok = object.len() == 2 && object.get("total_count").is_some_and(|t| t.is_i64() && t.as_i64() >= Some(0));
+    match object.get("data") {
+        Some(data @ Value::Array(_)) if keys_ok => Some(Ok(data.clone())),
+        _ => Some(Err(
+            "with paginated=true the body must be exactly {data: [...], total_count: integer >= 0}".to_owned()
+        )),
     }
 }
 
