@@ -6,6 +6,7 @@ pub mod email_address;
 pub mod instance;
 pub mod m2m_token;
 pub mod machine;
+pub mod organization;
 pub mod phone_number;
 pub mod user;
 pub mod web3_wallet;

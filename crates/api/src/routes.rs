@@ -15,6 +15,7 @@ pub mod instance;
 pub mod jwks;
 pub mod m2m_tokens;
 pub mod machines;
+pub mod organizations;
 pub mod user_account;
 pub mod user_credentials;
 pub mod users;
@@ -96,6 +97,26 @@ pub fn table() -> Vec<Route> {
         v1_and_bare("/m2m_tokens", get(m2m_tokens::get_m2m_tokens).post(m2m_tokens::create_m2m_token)),
         v1_and_bare("/m2m_tokens/{m2m_token_id}/revoke", post(m2m_tokens::revoke_m2m_token)),
         v1_and_bare("/m2m_tokens/verify", post(m2m_tokens::verify_m2m_token)),
+        // Organizations
+        v1("/organizations", get(organizations::list_organizations).post(organizations::create_organization)),
+        v1(
+            "/organizations/{organization_id}",
+            get(organizations::get_organization)
+                .patch(organizations::update_organization)
+                .delete(organizations::delete_organization),
+        ),
+        v1(
+            "/organizations/{organization_id}/metadata",
+            patch(organizations::merge_organization_metadata).put(organizations::replace_organization_metadata),
+        ),
+        v1(
+            "/organizations/{organization_id}/logo",
+            // Logos may be up to 10 MB (plus multipart framing).
+            put(organizations::upload_organization_logo)
+                .layer(DefaultBodyLimit::max(11 * 1024 * 1024))
+                .delete(organizations::delete_organization_logo),
+        ),
+        v1("/organization_images/{image_id}", get(organizations::get_organization_image)),
         // Users
         v1("/users", get(users::get_user_list).post(users::create_user)),
         v1("/users/count", get(users::get_users_count)),

@@ -12,6 +12,8 @@ pub mod instances;
 pub mod m2m_tokens;
 pub mod machines;
 pub mod meta;
+pub mod organization_memberships;
+pub mod organizations;
 pub mod settings;
 pub mod user_list;
 pub mod user_mfa;
