@@ -7,6 +7,7 @@ pub mod instance;
 pub mod m2m_token;
 pub mod machine;
 pub mod organization;
+pub mod permission;
 pub mod phone_number;
 pub mod user;
 pub mod web3_wallet;

@@ -15,6 +15,7 @@ pub mod instance;
 pub mod jwks;
 pub mod m2m_tokens;
 pub mod machines;
+pub mod organization_permissions;
 pub mod organizations;
 pub mod user_account;
 pub mod user_credentials;
@@ -117,6 +118,18 @@ pub fn table() -> Vec<Route> {
                 .delete(organizations::delete_organization_logo),
         ),
         v1("/organization_images/{image_id}", get(organizations::get_organization_image)),
+        // Organization Permissions
+        v1(
+            "/organization_permissions",
+            get(organization_permissions::list_organization_permissions)
+                .post(organization_permissions::create_organization_permission),
+        ),
+        v1(
+            "/organization_permissions/{permission_id}",
+            get(organization_permissions::get_organization_permission)
+                .patch(organization_permissions::update_organization_permission)
+                .delete(organization_permissions::delete_organization_permission),
+        ),
         // Users
         v1("/users", get(users::get_user_list).post(users::create_user)),
         v1("/users/count", get(users::get_users_count)),

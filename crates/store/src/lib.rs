@@ -13,6 +13,7 @@ pub mod m2m_tokens;
 pub mod machines;
 pub mod meta;
 pub mod organization_memberships;
+pub mod organization_permissions;
 pub mod organizations;
 pub mod settings;
 pub mod user_list;

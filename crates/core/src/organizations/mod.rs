@@ -1,6 +1,7 @@
 //! Organizations: named groups of users (memberships with a role), with metadata, a logo and a membership limit.
 
 pub mod list;
+pub mod permissions;
 
 use serde_json::{Map, Value};
 use tessera_store::organization_memberships::MembershipRow;

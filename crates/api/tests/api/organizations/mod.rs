@@ -2,6 +2,7 @@
 
 mod crud;
 mod logo;
+mod permissions;
 
 use serde_json::{Value, json};
 use tessera_testkit::TestApp;
