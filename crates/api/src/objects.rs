@@ -6,6 +6,8 @@ pub mod email_address;
 pub mod instance;
 pub mod m2m_token;
 pub mod machine;
+pub mod organization;
+pub mod permission;
 pub mod phone_number;
 pub mod redirect_url;
 pub mod user;

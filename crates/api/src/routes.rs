@@ -15,6 +15,8 @@ pub mod instance;
 pub mod jwks;
 pub mod m2m_tokens;
 pub mod machines;
+pub mod organization_permissions;
+pub mod organizations;
 pub mod redirect_urls;
 pub mod user_account;
 pub mod user_credentials;
@@ -100,6 +102,38 @@ pub fn table() -> Vec<Route> {
         // Redirect URLs
         v1("/redirect_urls", get(redirect_urls::list_redirect_urls).post(redirect_urls::create_redirect_url)),
         v1("/redirect_urls/{id}", get(redirect_urls::get_redirect_url).delete(redirect_urls::delete_redirect_url)),
+        // Organizations
+        v1("/organizations", get(organizations::list_organizations).post(organizations::create_organization)),
+        v1(
+            "/organizations/{organization_id}",
+            get(organizations::get_organization)
+                .patch(organizations::update_organization)
+                .delete(organizations::delete_organization),
+        ),
+        v1(
+            "/organizations/{organization_id}/metadata",
+            patch(organizations::merge_organization_metadata).put(organizations::replace_organization_metadata),
+        ),
+        v1(
+            "/organizations/{organization_id}/logo",
+            // Logos may be up to 10 MB (plus multipart framing).
+            put(organizations::upload_organization_logo)
+                .layer(DefaultBodyLimit::max(11 * 1024 * 1024))
+                .delete(organizations::delete_organization_logo),
+        ),
+        v1("/organization_images/{image_id}", get(organizations::get_organization_image)),
+        // Organization Permissions
+        v1(
+            "/organization_permissions",
+            get(organization_permissions::list_organization_permissions)
+                .post(organization_permissions::create_organization_permission),
+        ),
+        v1(
+            "/organization_permissions/{permission_id}",
+            get(organization_permissions::get_organization_permission)
+                .patch(organization_permissions::update_organization_permission)
+                .delete(organization_permissions::delete_organization_permission),
+        ),
         // Users
         v1("/users", get(users::get_user_list).post(users::create_user)),
         v1("/users/count", get(users::get_users_count)),

@@ -73,6 +73,11 @@ error_codes! {
         "The primary domain of an instance cannot be deleted. Only satellite domains can be deleted.";
     ProductionInstanceRequired => 400, "production_instance_required", "production instance required",
         "This operation is only available for production instances. Development instances use a Clerk-assigned domain.";
+    // Organizations
+    OrganizationNotEnabledInInstance => 403, "organization_not_enabled_in_instance", "access denied",
+        "The organizations feature is not enabled for this instance. You can enable it at https://dashboard.clerk.com.";
+    OrganizationMembershipQuotaExceeded => 403, "organization_membership_quota_exceeded",
+        "membership quota exceeded", "The organization has reached its maximum number of memberships.";
     ServiceUnavailable => 503, "service_unavailable", "service unavailable",
         "The server is temporarily unable to handle the request. Please retry.";
     InternalClerkError => 500, "internal_clerk_error", "Oops, an unexpected error occurred",

@@ -12,6 +12,7 @@ pub mod instances;
 pub mod keyring;
 pub mod m2m_tokens;
 pub mod machines;
+pub mod organizations;
 pub mod redirect_urls;
 pub mod settings;
 pub mod startup;

@@ -44,13 +44,14 @@ async fn wrong_method_is_a_405_envelope() {
 #[tokio::test]
 async fn unimplemented_operations_say_so_with_a_4xx() {
     let app = TestApp::new().await;
-    // The spec declares 404 for GetOrganization, so this validates as a ClerkErrors body.
-    let r = app.get("/v1/organizations/org_2xhFjEI5X2qWRvtV13BzSj8H6Dk").send().await.assert_error(
+    // The spec declares 404 for GetSAMLConnection (deprecated, never to be built), so this validates as a
+    // ClerkErrors body.
+    let r = app.get("/v1/saml_connections/samlc_2xhFjEI5X2qWRvtV13BzSj8H6Dk").send().await.assert_error(
         404,
         "operation_not_implemented",
         None,
     );
-    assert!(r.json["errors"][0]["long_message"].as_str().unwrap().contains("GetOrganization"), "{}", r.json);
+    assert!(r.json["errors"][0]["long_message"].as_str().unwrap().contains("GetSAMLConnection"), "{}", r.json);
 }
 
 #[tokio::test]

@@ -11,5 +11,6 @@ mod instance_settings;
 mod jwks;
 mod m2m_tokens;
 mod machines;
+mod organizations;
 mod redirect_urls;
 mod users;

@@ -1,0 +1,58 @@
+//! Organization memberships: a user's role in an organization, with its metadata.
+
+use crate::{StoreResult, Tx, exec_tx, on_tx};
+
+/// A row of `organization_memberships`.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct MembershipRow {
+    /// `orgmem_…`
+    pub id: String,
+    /// Owning instance.
+    pub instance_id: String,
+    /// The organization.
+    pub organization_id: String,
+    /// The member.
+    pub user_id: String,
+    /// Role key.
+    pub role: String,
+    /// JSON object.
+    pub public_metadata: String,
+    /// JSON object.
+    pub private_metadata: String,
+    /// Unix ms.
+    pub created_at: i64,
+    /// Unix ms.
+    pub updated_at: i64,
+}
+
+/// Inserts a membership. A unique violation means the user is already a member.
+pub async fn insert(tx: &mut Tx, m: &MembershipRow) -> StoreResult<()> {
+    exec_tx!(
+        tx,
+        sqlx::query(
+            "INSERT INTO organization_memberships (id, instance_id, organization_id, user_id, role, public_metadata, \
+             private_metadata, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        )
+        .bind(&m.id)
+        .bind(&m.instance_id)
+        .bind(&m.organization_id)
+        .bind(&m.user_id)
+        .bind(&m.role)
+        .bind(&m.public_metadata)
+        .bind(&m.private_metadata)
+        .bind(m.created_at)
+        .bind(m.updated_at)
+    )?;
+    Ok(())
+}
+
+/// Number of members of an organization, read inside a write transaction (after locking the organization).
+pub async fn count_tx(tx: &mut Tx, instance_id: &str, organization_id: &str) -> StoreResult<i64> {
+    Ok(on_tx!(tx, |c| sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM organization_memberships WHERE instance_id = $1 AND organization_id = $2"
+    )
+    .bind(instance_id)
+    .bind(organization_id)
+    .fetch_one(c)
+    .await)?)
+}
