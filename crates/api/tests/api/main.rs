@@ -12,3 +12,7 @@ mod jwks;
 mod m2m_tokens;
 mod machines;
 mod users;
+// Proof (issue 6): cross-cutting tests over every routed operation.
+mod hostile;
+mod isolation;
+mod probe;
