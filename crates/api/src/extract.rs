@@ -67,8 +67,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
 /// Parses a JSON body, mapping serde's complaints to Clerk errors naming the parameter.
 pub fn parse_json_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let text = if bytes.iter().all(u8::is_ascii_whitespace) { &b"{}"[..] } else { bytes };
+    reject_nul(text)?;
     let de = &mut serde_json::Deserializer::from_slice(text);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         ApiError(match inner.classify() {
@@ -80,7 +81,50 @@ pub fn parse_json_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError>
                 None,
             ),
         })
-    })
+    })?;
+    // Trailing characters after the document (`{} x`, `{}{}`) make the body invalid, as in any JSON parser.
+    de.end().map_err(|e| {
+        ApiError(Error::with(
+            ErrorCode::RequestBodyInvalid,
+            "invalid request body",
+            format!("The request body is not valid JSON: {e}"),
+            None,
+        ))
+    })?;
+    Ok(value)
+}
+
+/// Refuses a NUL character (`\u0000`) anywhere in a JSON body, naming the field: no Clerk field has a use for it,
+/// and PostgreSQL cannot store it in text (it would fail the write with a 500). The cheap byte scan comes first;
+/// the document is walked only when it might contain one.
+fn reject_nul(text: &[u8]) -> Result<(), ApiError> {
+    if !text.windows(6).any(|w| w == b"\\u0000") {
+        return Ok(());
+    }
+    // Unparsable documents are reported by the typed parse.
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(text) else { return Ok(()) };
+    match nul_at(&value, String::new()) {
+        Some(path) => {
+            let param = if path.is_empty() { "body".to_owned() } else { path };
+            Err(ApiError(Error::param_format_invalid(&param, format!("{param} must not contain NUL characters."))))
+        }
+        None => Ok(()),
+    }
+}
+
+/// The dotted path of the first string or key containing NUL (`""` for the root).
+fn nul_at(value: &serde_json::Value, path: String) -> Option<String> {
+    let join = |key: &str| if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") };
+    match value {
+        serde_json::Value::String(s) => s.contains('\0').then_some(path),
+        serde_json::Value::Array(items) => {
+            items.iter().enumerate().find_map(|(i, item)| nul_at(item, format!("{path}[{i}]")))
+        }
+        serde_json::Value::Object(map) => map.iter().find_map(|(key, item)| {
+            if key.contains('\0') { Some(join(&key.replace('\0', ""))) } else { nul_at(item, join(key)) }
+        }),
+        _ => None,
+    }
 }
 
 /// Maps a serde data error to the Clerk error for the field it concerns.
@@ -140,6 +184,17 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
+        // NUL can reach no column (PostgreSQL refuses it in text): name the parameter instead of failing the query.
+        if query.contains("%00") {
+            let pairs: Vec<(String, String)> = serde_html_form::from_str(query).unwrap_or_default();
+            if let Some((key, _)) = pairs.iter().find(|(k, v)| k.contains('\0') || v.contains('\0')) {
+                let key = key.replace('\0', "");
+                return Err(ApiError(Error::query_param_invalid(
+                    &key,
+                    format!("Invalid query parameter {key}: must not contain NUL characters."),
+                )));
+            }
+        }
         let de = serde_html_form::Deserializer::from_bytes(query.as_bytes());
         serde_path_to_error::deserialize(de).map(Params).map_err(|e| {
             let path = e.path().to_string();

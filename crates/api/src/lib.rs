@@ -50,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         // Secrets travel in these headers; they must never reach a log line.
         .layer(SetSensitiveRequestHeadersLayer::new([AUTHORIZATION, COOKIE]))
         .layer(axum::middleware::from_fn(request_deadline))
+        .layer(axum::middleware::from_fn(unusable_paths))
         .with_state(state)
 }
 
@@ -62,6 +63,44 @@ async fn request_deadline(request: axum::extract::Request, next: axum::middlewar
         Ok(response) => response,
         Err(_) => error::ApiError(Error::new(tessera_core::ErrorCode::ServiceUnavailable)).into_response(),
     }
+}
+
+/// A path whose segments decode to something no id can be (invalid UTF-8, control characters such as NUL) names
+/// no resource: 404 in the Clerk envelope, before a handler's extractor answers a bare 400 or a database refuses the
+/// value with a 500.
+async fn unusable_paths(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let path = request.uri().path();
+    if path.contains('%') && !percent_decoded_is_usable(path) {
+        return error::ApiError(Error::with(
+            tessera_core::ErrorCode::ResourceNotFound,
+            "not found",
+            "No resource has this id.",
+            None,
+        ))
+        .into_response();
+    }
+    next.run(request).await
+}
+
+/// Whether `path` percent-decodes to UTF-8 without control characters.
+fn percent_decoded_is_usable(path: &str) -> bool {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| char::from(b).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push(u8::try_from(hi * 16 + lo).unwrap_or(0));
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    std::str::from_utf8(&out).is_ok_and(|s| !s.chars().any(char::is_control))
 }
 
 fn anyhow_panic() -> std::io::Error {

@@ -14,3 +14,7 @@ mod machines;
 mod organizations;
 mod redirect_urls;
 mod users;
+// Proof (issue 6): cross-cutting tests over every routed operation.
+mod hostile;
+mod isolation;
+mod probe;

@@ -1,0 +1,157 @@
+//! Instance isolation, for every routed operation with a path id: instance B's secret key on instance A's real ids
+//! answers 404 — never A's data, never a change to it.
+//!
+//! The operations are found by asking the server (see [`crate::probe`]), so a newly routed operation is covered
+//! automatically. Its path parameters need a fixture in [`FIXTURES`]: a function that creates the resource in
+//! instance A and returns its id (see docs/CONVENTIONS.md).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+
+use serde_json::{Value, json};
+use tessera_core::instances::Environment;
+use tessera_testkit::TestApp;
+
+use crate::probe::{self, fill, path_params};
+
+/// What fixtures share: the app (instance A) and the ids created so far, by path-parameter name.
+pub struct Fixtures<'a> {
+    /// The app; requests use instance A's key by default.
+    pub app: &'a TestApp,
+    ids: HashMap<&'static str, String>,
+    /// Objects fixtures created, by path-parameter name, for fixtures that derive from them.
+    pub objects: HashMap<&'static str, Value>,
+}
+
+impl Fixtures<'_> {
+    /// The id for `param`, created on first use by its fixture.
+    pub async fn id(&mut self, param: &str) -> String {
+        if let Some(id) = self.ids.get(param) {
+            return id.clone();
+        }
+        let Some((name, fixture)) = FIXTURES.iter().find(|(name, _)| *name == param) else {
+            panic!(
+                "no isolation fixture for path parameter `{param}`: add a line to FIXTURES in \
+                 crates/api/tests/api/isolation.rs with a function that creates this resource in instance A and \
+                 returns its id (see docs/CONVENTIONS.md)"
+            )
+        };
+        let id = fixture(self).await;
+        self.ids.insert(name, id.clone());
+        id
+    }
+
+    /// `POST path` with `body` on instance A; the response body (2xx asserted).
+    pub async fn create(&self, path: &str, body: Value) -> Value {
+        let res = self.app.post(path, body).send().await;
+        assert!((200..300).contains(&res.status), "fixture POST {path}: {} {}", res.status, res.json);
+        res.json
+    }
+}
+
+/// A fixture: creates one resource in instance A and returns its id.
+pub type Fixture = for<'a, 'b> fn(&'a mut Fixtures<'b>) -> Pin<Box<dyn Future<Output = String> + 'a>>;
+
+fn id_of(v: &Value) -> String {
+    v["id"].as_str().unwrap_or_else(|| panic!("no id in {v}")).to_owned()
+}
+
+/// Path-parameter name → fixture. One line per parameter; keep alphabetical.
+pub const FIXTURES: &[(&str, Fixture)] = &[
+    ("apiKeyID", |f| {
+        Box::pin(async move {
+            let user = f.id("user_id").await;
+            id_of(&f.create("/v1/api_keys", json!({ "name": "isolation key", "subject": user })).await)
+        })
+    }),
+    ("domain_id", |f| {
+        Box::pin(async move {
+            let list = f.app.get("/v1/domains").send().await.assert_status(200).json;
+            id_of(&list["data"][0])
+        })
+    }),
+    // Passkeys, external accounts and trusted devices cannot be created through this API yet: a well-formed id
+    // under A's real user still must answer 404 to B (the user is A's).
+    ("external_account_id", |_| Box::pin(async { "eac_2x1sOlAtIoNfIxTuReId00000".to_owned() })),
+    ("m2m_token_id", |f| {
+        Box::pin(async move {
+            f.id("machine_id").await;
+            let key = f.objects["machine_id"]["secret_key"].as_str().expect("machine secret key").to_owned();
+            let res = f.app.post("/m2m_tokens", json!({})).bearer(&key).send().await.assert_status(201);
+            id_of(&res.json)
+        })
+    }),
+    ("machine_id", |f| {
+        Box::pin(async move {
+            let other = f.id("other_machine_id").await;
+            let m = f.create("/v1/machines", json!({ "name": "isolation machine", "scoped_machines": [other] })).await;
+            f.objects.insert("machine_id", m.clone());
+            id_of(&m)
+        })
+    }),
+    ("other_machine_id", |f| {
+        Box::pin(async move { id_of(&f.create("/v1/machines", json!({ "name": "isolation callee" })).await) })
+    }),
+    ("passkey_identification_id", |_| Box::pin(async { "idn_2x1sOlAtIoNpAsSkEy000000".to_owned() })),
+    ("provider", |_| Box::pin(async { "oauth_google".to_owned() })),
+    ("trusted_device_id", |_| Box::pin(async { "td_2x1sOlAtIoNtRuStEd0000000".to_owned() })),
+    ("user_id", |f| {
+        Box::pin(async move {
+            let body = json!({
+                "email_address": ["isolation@example.com"],
+                "web3_wallet": ["0x0123456789abcdef0123456789abcdef01234567"],
+                "password": "isolation password 1",
+                "skip_password_checks": true,
+                "totp_secret": "AICJ3HCXKO4KOU6NDHU2SXCZNYUN3ZXG",
+                "backup_codes": ["aaaa-bbbb"],
+            });
+            let u = f.create("/v1/users", body).await;
+            f.objects.insert("user_id", u.clone());
+            id_of(&u)
+        })
+    }),
+    ("web3_wallet_identification_id", |f| {
+        Box::pin(async move {
+            f.id("user_id").await;
+            id_of(&f.objects["user_id"]["web3_wallets"][0])
+        })
+    }),
+];
+
+#[tokio::test]
+async fn another_instances_key_never_reaches_an_id() {
+    let app = TestApp::new().await;
+    let (_, key_b) = app.create_instance(Environment::Development).await;
+    let ops = probe::routed_with_path_ids(&app).await;
+    let mut fx = Fixtures { app: &app, ids: HashMap::new(), objects: HashMap::new() };
+    // Every parameter first, so that a missing fixture is reported before anything else.
+    for op in &ops {
+        for param in path_params(op.path) {
+            fx.id(param).await;
+        }
+    }
+    for op in &ops {
+        let path = format!("/v1{}", fill(op.path, |p| fx.ids[p].clone()));
+        let res = probe::request(&app, op, &path).bearer(&key_b).send().await;
+        assert_eq!(
+            (res.status, res.json["errors"].is_array()),
+            (404, true),
+            "{} {path} with another instance's key must answer 404, got {} {}",
+            op.operation_id,
+            res.status,
+            res.json
+        );
+    }
+    // Nothing B did changed A's objects.
+    for (param, path) in [("user_id", "/v1/users"), ("machine_id", "/v1/machines"), ("apiKeyID", "/v1/api_keys")] {
+        if let Some(id) = fx.ids.get(param) {
+            let res = app.get(&format!("{path}/{id}")).send().await.assert_status(200);
+            assert_eq!(res.json["id"], id.as_str());
+        }
+    }
+    let user = &fx.ids["user_id"];
+    let res = app.get(&format!("/v1/users/{user}")).send().await.json;
+    assert_eq!((&res["banned"], &res["locked"]), (&json!(false), &json!(false)), "{res}");
+    assert_eq!(res["password_enabled"], true, "{res}");
+}
