@@ -7,5 +7,6 @@ pub mod instance;
 pub mod m2m_token;
 pub mod machine;
 pub mod phone_number;
+pub mod session;
 pub mod user;
 pub mod web3_wallet;

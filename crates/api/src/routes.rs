@@ -15,6 +15,7 @@ pub mod instance;
 pub mod jwks;
 pub mod m2m_tokens;
 pub mod machines;
+pub mod sessions;
 pub mod user_account;
 pub mod user_credentials;
 pub mod users;
@@ -96,6 +97,13 @@ pub fn table() -> Vec<Route> {
         v1_and_bare("/m2m_tokens", get(m2m_tokens::get_m2m_tokens).post(m2m_tokens::create_m2m_token)),
         v1_and_bare("/m2m_tokens/{m2m_token_id}/revoke", post(m2m_tokens::revoke_m2m_token)),
         v1_and_bare("/m2m_tokens/verify", post(m2m_tokens::verify_m2m_token)),
+        // Sessions and Clients
+        v1("/sessions", get(sessions::get_session_list).post(sessions::create_session)),
+        v1("/sessions/{session_id}", get(sessions::get_session)),
+        v1("/sessions/{session_id}/revoke", post(sessions::revoke_session)),
+        v1("/sessions/{session_id}/tokens", post(sessions::create_session_token)),
+        v1("/clients/verify", post(sessions::verify_client)),
+        v1("/clients/{client_id}", get(sessions::get_client)),
         // Users
         v1("/users", get(users::get_user_list).post(users::create_user)),
         v1("/users/count", get(users::get_users_count)),

@@ -73,6 +73,13 @@ error_codes! {
         "The primary domain of an instance cannot be deleted. Only satellite domains can be deleted.";
     ProductionInstanceRequired => 400, "production_instance_required", "production instance required",
         "This operation is only available for production instances. Development instances use a Clerk-assigned domain.";
+    // Sessions, clients, session tokens and JWT templates.
+    DevelopmentInstanceRequired => 400, "development_instance_required", "development instance required",
+        "Sessions can only be created through the Backend API on development instances. Use sign-in tokens instead.";
+    UserBanned => 400, "user_banned", "user banned", "The user is banned and cannot sign in.";
+    TokenInvalid => 400, "token_invalid", "invalid token",
+        "The token is malformed or was not signed by this instance.";
+    TokenExpired => 400, "token_expired", "token expired", "The token has expired.";
     ServiceUnavailable => 503, "service_unavailable", "service unavailable",
         "The server is temporarily unable to handle the request. Please retry.";
     InternalClerkError => 500, "internal_clerk_error", "Oops, an unexpected error occurred",

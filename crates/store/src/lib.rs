@@ -12,6 +12,7 @@ pub mod instances;
 pub mod m2m_tokens;
 pub mod machines;
 pub mod meta;
+pub mod sessions;
 pub mod settings;
 pub mod user_list;
 pub mod user_mfa;

@@ -11,4 +11,5 @@ mod instance_settings;
 mod jwks;
 mod m2m_tokens;
 mod machines;
+mod sessions;
 mod users;
