@@ -10,5 +10,6 @@ pub mod organization;
 pub mod permission;
 pub mod phone_number;
 pub mod redirect_url;
+pub mod session;
 pub mod user;
 pub mod web3_wallet;

@@ -18,6 +18,7 @@ pub mod machines;
 pub mod organization_permissions;
 pub mod organizations;
 pub mod redirect_urls;
+pub mod sessions;
 pub mod user_account;
 pub mod user_credentials;
 pub mod users;
@@ -134,6 +135,13 @@ pub fn table() -> Vec<Route> {
                 .patch(organization_permissions::update_organization_permission)
                 .delete(organization_permissions::delete_organization_permission),
         ),
+        // Sessions and Clients
+        v1("/sessions", get(sessions::get_session_list).post(sessions::create_session)),
+        v1("/sessions/{session_id}", get(sessions::get_session)),
+        v1("/sessions/{session_id}/revoke", post(sessions::revoke_session)),
+        v1("/sessions/{session_id}/tokens", post(sessions::create_session_token)),
+        v1("/clients/verify", post(sessions::verify_client)),
+        v1("/clients/{client_id}", get(sessions::get_client)),
         // Users
         v1("/users", get(users::get_user_list).post(users::create_user)),
         v1("/users/count", get(users::get_users_count)),

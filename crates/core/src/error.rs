@@ -78,6 +78,13 @@ error_codes! {
         "The organizations feature is not enabled for this instance. You can enable it at https://dashboard.clerk.com.";
     OrganizationMembershipQuotaExceeded => 403, "organization_membership_quota_exceeded",
         "membership quota exceeded", "The organization has reached its maximum number of memberships.";
+    // Sessions, clients, session tokens and JWT templates.
+    DevelopmentInstanceRequired => 400, "development_instance_required", "development instance required",
+        "Sessions can only be created through the Backend API on development instances. Use sign-in tokens instead.";
+    UserBanned => 400, "user_banned", "user banned", "The user is banned and cannot sign in.";
+    TokenInvalid => 400, "token_invalid", "invalid token",
+        "The token is malformed or was not signed by this instance.";
+    TokenExpired => 400, "token_expired", "token expired", "The token has expired.";
     ServiceUnavailable => 503, "service_unavailable", "service unavailable",
         "The server is temporarily unable to handle the request. Please retry.";
     InternalClerkError => 500, "internal_clerk_error", "Oops, an unexpected error occurred",

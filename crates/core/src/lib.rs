@@ -14,6 +14,7 @@ pub mod m2m_tokens;
 pub mod machines;
 pub mod organizations;
 pub mod redirect_urls;
+pub mod sessions;
 pub mod settings;
 pub mod startup;
 pub mod users;

@@ -16,6 +16,7 @@ pub mod organization_memberships;
 pub mod organization_permissions;
 pub mod organizations;
 pub mod redirect_urls;
+pub mod sessions;
 pub mod settings;
 pub mod user_list;
 pub mod user_mfa;

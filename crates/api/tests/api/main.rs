@@ -13,6 +13,7 @@ mod m2m_tokens;
 mod machines;
 mod organizations;
 mod redirect_urls;
+mod sessions;
 mod users;
 // Proof (issue 6): cross-cutting tests over every routed operation.
 mod hostile;

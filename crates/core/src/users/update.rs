@@ -271,8 +271,20 @@ pub async fn change_metadata(
 /// Bans or unbans one user.
 pub async fn set_banned(ctx: &Ctx, instance_id: &str, id: &str, banned: bool) -> Result<User> {
     let mut tx = ctx.db.begin().await?;
-    if tessera_store::user_mfa::set_banned(&mut tx, instance_id, &[id.to_owned()], banned, ctx.now_ms()).await? == 0 {
+    let ids = [id.to_owned()];
+    if tessera_store::user_mfa::set_banned(&mut tx, instance_id, &ids, banned, ctx.now_ms()).await? == 0 {
         return Err(not_found());
+    }
+    if banned {
+        // Banning revokes all of the user's sessions (Clerk's BanUser).
+        crate::sessions::end_sessions_of_users(
+            &mut tx,
+            instance_id,
+            &ids,
+            crate::sessions::status::REVOKED,
+            ctx.now_ms(),
+        )
+        .await?;
     }
     tx.commit().await?;
     get_user(ctx, instance_id, id).await
@@ -294,6 +306,16 @@ pub async fn set_banned_bulk(ctx: &Ctx, instance_id: &str, ids: Vec<String>, ban
     ids.dedup();
     let mut tx = ctx.db.begin().await?;
     tessera_store::user_mfa::set_banned(&mut tx, instance_id, &ids, banned, ctx.now_ms()).await?;
+    if banned {
+        crate::sessions::end_sessions_of_users(
+            &mut tx,
+            instance_id,
+            &ids,
+            crate::sessions::status::REVOKED,
+            ctx.now_ms(),
+        )
+        .await?;
+    }
     tx.commit().await?;
     let rows = tessera_store::users::get_many(&ctx.db, instance_id, &ids).await?;
     super::hydrate(ctx, instance_id, rows).await
@@ -306,6 +328,17 @@ pub async fn set_locked(ctx: &Ctx, instance_id: &str, id: &str, locked: bool) ->
     let mut tx = ctx.db.begin().await?;
     if tessera_store::user_mfa::set_lock(&mut tx, instance_id, id, lock, now).await? == 0 {
         return Err(not_found());
+    }
+    if locked {
+        // A locked user is signed out of every session.
+        crate::sessions::end_sessions_of_users(
+            &mut tx,
+            instance_id,
+            &[id.to_owned()],
+            crate::sessions::status::ENDED,
+            now,
+        )
+        .await?;
     }
     tx.commit().await?;
     get_user(ctx, instance_id, id).await

@@ -1,0 +1,145 @@
+//! Sessions and clients: create (development instances), list, get, revoke, session tokens; clients get and
+//! verify. Authenticated with the instance secret key.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use serde::Deserialize;
+use serde_json::Value;
+use tessera_core::sessions::SessionListQuery;
+
+use crate::AppState;
+use crate::error::ApiResult;
+use crate::extract::{BadRequestBody, Body, Params, SecretKey, lenient_bool, lenient_u64};
+use crate::list::{Paging, array_or_paginated};
+use crate::objects::session::{ClientObject, SessionObject, TokenObject};
+
+/// Largest page of the session list.
+const MAX_LIMIT: u64 = 500;
+
+/// Query of `GET /sessions`.
+#[derive(Debug, Deserialize)]
+pub struct GetSessionListParams {
+    client_id: Option<String>,
+    user_id: Option<String>,
+    status: Option<String>,
+    #[serde(default, deserialize_with = "lenient_u64")]
+    limit: Option<u64>,
+    #[serde(default, deserialize_with = "lenient_u64")]
+    offset: Option<u64>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    paginated: Option<bool>,
+}
+
+/// `GET /v1/sessions`
+pub async fn get_session_list(
+    State(app): State<AppState>,
+    SecretKey(instance): SecretKey,
+    Params(p): Params<GetSessionListParams>,
+) -> ApiResult<Json<Value>> {
+    let page = Paging { limit: p.limit, offset: p.offset, paginated: p.paginated }.page(MAX_LIMIT)?;
+    let status = match p.status.as_deref() {
+        Some(s) => tessera_core::sessions::parse_status_filter(s)?,
+        None => None,
+    };
+    let query = SessionListQuery {
+        client_id: p.client_id.filter(|s| !s.is_empty()),
+        user_id: p.user_id.filter(|s| !s.is_empty()),
+        status,
+    };
+    let (sessions, total) =
+        tessera_core::sessions::list_sessions(&app.ctx, &instance.id, &query, page.limit, page.offset).await?;
+    Ok(array_or_paginated(sessions.iter().map(SessionObject::from).collect(), total, p.paginated.unwrap_or(false)))
+}
+
+/// Body of `POST /sessions`.
+#[derive(Debug, Deserialize)]
+pub struct CreateSessionBody {
+    user_id: String,
+    active_organization_id: Option<String>,
+}
+
+/// `POST /v1/sessions`
+pub async fn create_session(
+    State(app): State<AppState>,
+    SecretKey(instance): SecretKey,
+    Body(body): Body<CreateSessionBody>,
+) -> ApiResult<Json<Value>> {
+    let session = tessera_core::sessions::create_session(
+        &app.ctx,
+        &instance,
+        &body.user_id,
+        body.active_organization_id.as_deref(),
+    )
+    .await?;
+    Ok(json(SessionObject::from(&session))?)
+}
+
+/// `GET /v1/sessions/{session_id}`
+pub async fn get_session(
+    State(app): State<AppState>,
+    SecretKey(instance): SecretKey,
+    Path(session_id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let session = tessera_core::sessions::get_session(&app.ctx, &instance.id, &session_id).await?;
+    Ok(json(SessionObject::from(&session))?)
+}
+
+/// `POST /v1/sessions/{session_id}/revoke`
+pub async fn revoke_session(
+    State(app): State<AppState>,
+    SecretKey(instance): SecretKey,
+    Path(session_id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let session = tessera_core::sessions::revoke_session(&app.ctx, &instance.id, &session_id).await?;
+    Ok(json(SessionObject::from(&session))?)
+}
+
+/// Body of the token operations.
+#[derive(Debug, Deserialize)]
+pub struct CreateSessionTokenBody {
+    expires_in_seconds: Option<i64>,
+}
+
+/// `POST /v1/sessions/{session_id}/tokens`
+pub async fn create_session_token(
+    State(app): State<AppState>,
+    SecretKey(instance): SecretKey,
+    Path(session_id): Path<String>,
+    Body(body): Body<CreateSessionTokenBody>,
+) -> ApiResult<Json<Value>> {
+    let jwt =
+        tessera_core::sessions::create_session_token(&app.ctx, &instance, &session_id, body.expires_in_seconds, None)
+            .await?;
+    Ok(json(TokenObject::new(&jwt))?)
+}
+
+/// `GET /v1/clients/{client_id}`
+pub async fn get_client(
+    State(app): State<AppState>,
+    SecretKey(instance): SecretKey,
+    Path(client_id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let client = tessera_core::sessions::get_client(&app.ctx, &instance.id, &client_id).await?;
+    Ok(json(ClientObject::from(&client))?)
+}
+
+/// Body of `POST /clients/verify` (`additionalProperties: false`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyClientBody {
+    token: String,
+}
+
+/// `POST /v1/clients/verify`
+pub async fn verify_client(
+    State(app): State<AppState>,
+    SecretKey(instance): SecretKey,
+    BadRequestBody(body): BadRequestBody<VerifyClientBody>,
+) -> ApiResult<Json<Value>> {
+    let client = tessera_core::sessions::verify_client(&app.ctx, &instance.id, &body.token).await?;
+    Ok(json(ClientObject::from(&client))?)
+}
+
+fn json(object: impl serde::Serialize) -> Result<Json<Value>, tessera_core::Error> {
+    serde_json::to_value(object).map(Json).map_err(tessera_core::Error::internal)
+}

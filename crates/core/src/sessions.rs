@@ -1,0 +1,400 @@
+//! Sessions and clients: creation (for testing, as Clerk's BAPI allows), listing, revocation, ending on ban/lock,
+//! and session tokens (RS256 JWTs with Clerk's v2 claims) signed by the instance keyring.
+//!
+//! Stored statuses change by events (revoke, ban, lock); `expired` and `abandoned` follow from the clock, so a
+//! session read after its `expire_at` is expired without any background job.
+
+use serde_json::{Map, Value, json};
+use tessera_store::sessions::{ClientRow, SessionFilter, SessionRow, StatusFilter};
+
+use crate::instances::{Environment, Instance};
+use crate::{Ctx, Error, ErrorCode, Result, ids, keyring};
+
+/// A session's maximum lifetime (Clerk's default: 7 days).
+pub const SESSION_LIFETIME_MS: i64 = 7 * 24 * 3600 * 1000;
+/// When an unused session is abandoned (Clerk's default: 30 days).
+pub const ABANDON_AFTER_MS: i64 = 30 * 24 * 3600 * 1000;
+/// Default session-token lifetime (Clerk: 60 s).
+pub const DEFAULT_TOKEN_LIFETIME_S: i64 = 60;
+/// Bounds of `expires_in_seconds` (the spec's).
+pub const TOKEN_LIFETIME_RANGE: std::ops::RangeInclusive<i64> = 30..=315_360_000;
+/// Session-token `nbf` lies this far before `iat`, as Clerk's do (tolerates clock skew between servers).
+const NBF_LEEWAY_S: i64 = 10;
+/// The `cat` header of Clerk session tokens (never the M2M category).
+pub const SESSION_TOKEN_CATEGORY: &str = "cl_B7d4PD111AAA";
+/// Activity (`last_active_at`) is written at most this often per session.
+const ACTIVITY_INTERVAL_MS: i64 = 1000;
+
+/// Statuses as the API shows them.
+pub mod status {
+    /// Signed in.
+    pub const ACTIVE: &str = "active";
+    /// Revoked through the API (or by banning the user).
+    pub const REVOKED: &str = "revoked";
+    /// Signed out (or ended by locking the user).
+    pub const ENDED: &str = "ended";
+    /// Past `expire_at`.
+    pub const EXPIRED: &str = "expired";
+    /// Removed from its client.
+    pub const REMOVED: &str = "removed";
+    /// Not used until `abandon_at`.
+    pub const ABANDONED: &str = "abandoned";
+    /// Replaced by another session.
+    pub const REPLACED: &str = "replaced";
+}
+
+/// A session as the API shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    /// `sess_…`
+    pub id: String,
+    /// `client_…`
+    pub client_id: String,
+    /// `user_…`
+    pub user_id: String,
+    /// Effective status at the time of reading.
+    pub status: &'static str,
+    /// Impersonator payload.
+    pub actor: Option<Value>,
+    /// Active organization.
+    pub last_active_organization_id: Option<String>,
+    /// Unix ms.
+    pub last_active_at: i64,
+    /// Unix ms.
+    pub expire_at: i64,
+    /// Unix ms.
+    pub abandon_at: i64,
+    /// Unix ms.
+    pub created_at: i64,
+    /// Unix ms.
+    pub updated_at: i64,
+}
+
+fn stored_status(s: &str) -> &'static str {
+    match s {
+        status::REVOKED => status::REVOKED,
+        status::ENDED => status::ENDED,
+        status::REMOVED => status::REMOVED,
+        status::REPLACED => status::REPLACED,
+        _ => status::ACTIVE,
+    }
+}
+
+impl Session {
+    fn from_row(r: SessionRow, now: i64) -> Self {
+        let mut status = stored_status(&r.status);
+        if status == status::ACTIVE {
+            if now >= r.abandon_at {
+                status = status::ABANDONED;
+            } else if now >= r.expire_at {
+                status = status::EXPIRED;
+            }
+        }
+        Self {
+            status,
+            actor: r.actor.as_deref().and_then(|a| serde_json::from_str(a).ok()),
+            id: r.id,
+            client_id: r.client_id,
+            user_id: r.user_id,
+            last_active_organization_id: r.last_active_organization_id,
+            last_active_at: r.last_active_at,
+            expire_at: r.expire_at,
+            abandon_at: r.abandon_at,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// A client (a browser or device) and its sessions, newest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Client {
+    /// `client_…`
+    pub id: String,
+    /// Sessions on the client.
+    pub sessions: Vec<Session>,
+    /// Last active session.
+    pub last_active_session_id: Option<String>,
+    /// Unix ms.
+    pub created_at: i64,
+    /// Unix ms.
+    pub updated_at: i64,
+}
+
+/// 404 for a session.
+pub fn not_found() -> Error {
+    Error::not_found("session")
+}
+
+/// Creates an active session for an existing user, on a new client. Like Clerk, only development instances
+/// allow it (production instances use sign-in tokens).
+pub async fn create_session(
+    ctx: &Ctx,
+    instance: &Instance,
+    user_id: &str,
+    active_organization_id: Option<&str>,
+) -> Result<Session> {
+    if instance.environment == Environment::Production {
+        return Err(Error::new(ErrorCode::DevelopmentInstanceRequired));
+    }
+    if user_id.is_empty() {
+        return Err(Error::param_missing("user_id"));
+    }
+    if active_organization_id.is_some_and(|o| !o.is_empty()) {
+        // No organizations exist on this server yet, so no id can name one of the user's organizations.
+        return Err(Error::not_found("organization"));
+    }
+    let now = ctx.now_ms();
+    let session_id = ids::new_id("sess");
+    let client = ClientRow {
+        id: ids::new_id("client"),
+        instance_id: instance.id.clone(),
+        last_active_session_id: Some(session_id.clone()),
+        created_at: now,
+        updated_at: now,
+    };
+    let row = SessionRow {
+        id: session_id,
+        instance_id: instance.id.clone(),
+        client_id: client.id.clone(),
+        user_id: user_id.to_owned(),
+        status: status::ACTIVE.into(),
+        actor: None,
+        last_active_organization_id: None,
+        last_active_at: now,
+        expire_at: now + SESSION_LIFETIME_MS,
+        abandon_at: now + ABANDON_AFTER_MS,
+        created_at: now,
+        updated_at: now,
+    };
+    let mut tx = ctx.db.begin().await?;
+    // Locking the user row orders this against a concurrent delete/ban of the same user.
+    let user = tessera_store::users::lock(&mut tx, &instance.id, user_id).await?.ok_or_else(crate::users::not_found)?;
+    if user.banned {
+        return Err(Error::new(ErrorCode::UserBanned));
+    }
+    tessera_store::sessions::insert_client(&mut tx, &client).await?;
+    tessera_store::sessions::insert_session(&mut tx, &row).await?;
+    tessera_store::sessions::touch_user(&mut tx, &instance.id, user_id, now).await?;
+    tx.commit().await?;
+    Ok(Session::from_row(row, now))
+}
+
+/// Filters of the session list, as the API takes them.
+#[derive(Debug, Clone, Default)]
+pub struct SessionListQuery {
+    /// Only this client's sessions.
+    pub client_id: Option<String>,
+    /// Only this user's sessions.
+    pub user_id: Option<String>,
+    /// Only sessions in this (effective) status.
+    pub status: Option<String>,
+}
+
+/// Parses a `status` filter value.
+pub fn parse_status_filter(s: &str) -> Result<Option<String>> {
+    match s {
+        "" => Ok(None),
+        status::ACTIVE
+        | status::REVOKED
+        | status::ENDED
+        | status::EXPIRED
+        | status::REMOVED
+        | status::ABANDONED
+        | status::REPLACED => Ok(Some(s.to_owned())),
+        _ => Err(Error::query_param_invalid(
+            "status",
+            "status must be one of abandoned, active, ended, expired, removed, replaced, revoked.",
+        )),
+    }
+}
+
+/// A page of sessions, newest first, and the total.
+pub async fn list_sessions(
+    ctx: &Ctx,
+    instance_id: &str,
+    q: &SessionListQuery,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Session>, i64)> {
+    let status = q.status.as_deref().map(|s| match s {
+        status::ACTIVE => StatusFilter::Active,
+        status::EXPIRED => StatusFilter::Expired,
+        status::ABANDONED => StatusFilter::Abandoned,
+        other => StatusFilter::Stored(other.to_owned()),
+    });
+    let filter = SessionFilter { client_id: q.client_id.clone(), user_id: q.user_id.clone(), status };
+    let now = ctx.now_ms();
+    let (rows, total) =
+        tessera_store::sessions::list_sessions(&ctx.db, instance_id, &filter, now, limit, offset).await?;
+    Ok((rows.into_iter().map(|r| Session::from_row(r, now)).collect(), total))
+}
+
+/// One session, or 404.
+pub async fn get_session(ctx: &Ctx, instance_id: &str, id: &str) -> Result<Session> {
+    let row = tessera_store::sessions::get_session(&ctx.db, instance_id, id).await?.ok_or_else(not_found)?;
+    Ok(Session::from_row(row, ctx.now_ms()))
+}
+
+/// Revokes a session. A session that is no longer active (revoked, ended, expired…) keeps its status.
+pub async fn revoke_session(ctx: &Ctx, instance_id: &str, id: &str) -> Result<Session> {
+    let now = ctx.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    let row = tessera_store::sessions::get_session_tx(&mut tx, instance_id, id).await?.ok_or_else(not_found)?;
+    if Session::from_row(row, now).status == status::ACTIVE {
+        tessera_store::sessions::set_status(&mut tx, instance_id, id, status::ACTIVE, status::REVOKED, now).await?;
+    }
+    let row = tessera_store::sessions::get_session_tx(&mut tx, instance_id, id).await?.ok_or_else(not_found)?;
+    tx.commit().await?;
+    Ok(Session::from_row(row, now))
+}
+
+/// Ends the live sessions of users inside the caller's transaction: `revoked` when banned, `ended` when locked.
+pub async fn end_sessions_of_users(
+    tx: &mut tessera_store::Tx,
+    instance_id: &str,
+    user_ids: &[String],
+    to: &'static str,
+    now: i64,
+) -> Result<u64> {
+    Ok(tessera_store::sessions::end_user_sessions(tx, instance_id, user_ids, to, now).await?)
+}
+
+/// Validates `expires_in_seconds` of the token operations.
+pub fn token_lifetime(expires_in_seconds: Option<i64>, default: i64) -> Result<i64> {
+    match expires_in_seconds {
+        None => Ok(default),
+        Some(s) if TOKEN_LIFETIME_RANGE.contains(&s) => Ok(s),
+        Some(_) => Err(Error::param_value_invalid(
+            "expires_in_seconds",
+            format!(
+                "expires_in_seconds must be between {} and {}.",
+                TOKEN_LIFETIME_RANGE.start(),
+                TOKEN_LIFETIME_RANGE.end()
+            ),
+        )),
+    }
+}
+
+/// An active session about to get a token; records the activity on the session and its user.
+pub(crate) async fn use_active_session(ctx: &Ctx, instance_id: &str, id: &str) -> Result<Session> {
+    let now = ctx.now_ms();
+    let row = tessera_store::sessions::get_session(&ctx.db, instance_id, id).await?.ok_or_else(not_found)?;
+    let session = Session::from_row(row, now);
+    if session.status != status::ACTIVE {
+        // Only active sessions get tokens; Clerk answers this case as a missing session.
+        return Err(Error::with(
+            ErrorCode::ResourceNotFound,
+            "session not active",
+            format!("The session is {}; tokens are only issued for active sessions.", session.status),
+            None,
+        ));
+    }
+    if now - session.last_active_at >= ACTIVITY_INTERVAL_MS {
+        let mut tx = ctx.db.begin().await?;
+        tessera_store::sessions::touch(&mut tx, instance_id, id, &session.user_id, now, ACTIVITY_INTERVAL_MS).await?;
+        tx.commit().await?;
+    }
+    Ok(session)
+}
+
+/// The claims every token of a session carries (Clerk's session token v2), valid from `iat` for `lifetime_s`.
+pub(crate) fn session_claims(instance: &Instance, session: &Session, iat: i64, lifetime_s: i64) -> Map<String, Value> {
+    // Minutes since the first factor was verified (the session's sign-in) and -1: no second factor verified.
+    let first_factor_age = ((iat * 1000 - session.created_at) / 60_000).max(0);
+    let mut claims = Map::new();
+    claims.insert("exp".into(), json!(iat + lifetime_s));
+    claims.insert("fva".into(), json!([first_factor_age, -1]));
+    claims.insert("iat".into(), json!(iat));
+    claims.insert("iss".into(), json!(format!("https://{}", instance.frontend_host())));
+    claims.insert("nbf".into(), json!(iat - NBF_LEEWAY_S));
+    claims.insert("sid".into(), json!(session.id));
+    claims.insert("sub".into(), json!(session.user_id));
+    claims.insert("v".into(), json!(2));
+    if let Some(actor) = &session.actor {
+        claims.insert("act".into(), actor.clone());
+    }
+    claims
+}
+
+/// Mints a session token for an active session. `azp` is the origin the token is for, when known.
+pub async fn create_session_token(
+    ctx: &Ctx,
+    instance: &Instance,
+    session_id: &str,
+    expires_in_seconds: Option<i64>,
+    azp: Option<&str>,
+) -> Result<String> {
+    let lifetime = token_lifetime(expires_in_seconds, DEFAULT_TOKEN_LIFETIME_S)?;
+    let session = use_active_session(ctx, &instance.id, session_id).await?;
+    let iat = ctx.now_ms().div_euclid(1000);
+    let mut claims = session_claims(instance, &session, iat, lifetime);
+    if let Some(azp) = azp {
+        claims.insert("azp".into(), json!(azp));
+    }
+    keyring::sign_jwt(ctx, &instance.id, &[("cat", SESSION_TOKEN_CATEGORY)], &Value::Object(claims)).await
+}
+
+fn client_not_found() -> Error {
+    Error::not_found("client")
+}
+
+async fn load_client(ctx: &Ctx, instance_id: &str, row: ClientRow) -> Result<Client> {
+    let now = ctx.now_ms();
+    let sessions = tessera_store::sessions::sessions_of_client(&ctx.db, instance_id, &row.id).await?;
+    Ok(Client {
+        sessions: sessions.into_iter().map(|s| Session::from_row(s, now)).collect(),
+        id: row.id,
+        last_active_session_id: row.last_active_session_id,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+/// One client with its sessions, or 404.
+pub async fn get_client(ctx: &Ctx, instance_id: &str, id: &str) -> Result<Client> {
+    let row = tessera_store::sessions::get_client(&ctx.db, instance_id, id).await?.ok_or_else(client_not_found)?;
+    load_client(ctx, instance_id, row).await
+}
+
+/// The client a token stands for. The token must be signed by the instance keyring and unexpired; it names the
+/// client either directly (Clerk's client token: `{"id": "client_…"}`) or through one of its sessions (a
+/// session token's `sid`).
+pub async fn verify_client(ctx: &Ctx, instance_id: &str, token: &str) -> Result<Client> {
+    let invalid = || Error::new(ErrorCode::TokenInvalid);
+    let jwt = keyring::verify_jwt(ctx, instance_id, token).await.ok_or_else(invalid)?;
+    let now_s = ctx.now_ms().div_euclid(1000);
+    if let Some(exp) = jwt.claims.get("exp")
+        && exp.as_i64().is_none_or(|exp| exp <= now_s)
+    {
+        return Err(Error::new(ErrorCode::TokenExpired));
+    }
+    let client_id = match (jwt.claims.get("id").and_then(Value::as_str), jwt.claims.get("sid").and_then(Value::as_str))
+    {
+        (Some(id), _) if id.starts_with("client_") => id.to_owned(),
+        (_, Some(sid)) => {
+            tessera_store::sessions::get_session(&ctx.db, instance_id, sid)
+                .await?
+                .ok_or_else(client_not_found)?
+                .client_id
+        }
+        _ => return Err(invalid()),
+    };
+    get_client(ctx, instance_id, &client_id).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_lifetime_is_bounded() {
+        assert_eq!(token_lifetime(None, 60).unwrap(), 60);
+        assert_eq!(token_lifetime(Some(30), 60).unwrap(), 30);
+        assert_eq!(token_lifetime(Some(315_360_000), 60).unwrap(), 315_360_000);
+        for bad in [29, 315_360_001, -1] {
+            let e = token_lifetime(Some(bad), 60).unwrap_err();
+            assert_eq!((e.status(), e.code()), (422, ErrorCode::FormParamValueInvalid));
+        }
+    }
+}
