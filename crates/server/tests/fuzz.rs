@@ -95,9 +95,20 @@ fn schemathesis_finds_no_server_error_and_no_schema_violation() {
     let phases = std::env::var("TESSERA_FUZZ_PHASES").unwrap_or_else(|_| "examples,coverage,fuzzing".into());
     let work = tempfile::tempdir().expect("temp dir");
 
+    // `paginated=true` turns the bare-array lists into `{data, total_count}`: a rule of the SDKs that the spec
+    // does not express (the in-process validator checks it). Schemathesis gets the spec without that parameter.
+    let spec = std::fs::read_to_string(repo_root().join("spec/clerk-bapi-2025-11-10.yml")).expect("spec");
+    let spec: String = spec
+        .lines()
+        .filter(|line| line.trim() != "- $ref: '#/components/parameters/Paginated'")
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let spec_path = work.path().join("clerk-bapi-without-paginated.yml");
+    std::fs::write(&spec_path, spec).expect("write the fuzzed spec");
+
     let mut cmd = Command::new(&st);
     cmd.arg("run")
-        .arg(repo_root().join("spec/clerk-bapi-2025-11-10.yml"))
+        .arg(&spec_path)
         .args(["--url", &server.at("/v1")])
         .args(["--header", &format!("Authorization: Bearer {KEY}")])
         .args(["--checks", "not_a_server_error,response_schema_conformance"])

@@ -31,6 +31,7 @@ const NOT_IDS: &[&str] = &["provider"];
 #[tokio::test]
 async fn unusable_path_ids_answer_404() {
     let app = TestApp::new().await;
+    crate::probe::enable_features(&app, None).await;
     let long = "x".repeat(5000);
     for op in probe::routed_with_path_ids(&app).await {
         let ids = UNUSABLE_IDS.iter().map(|id| (*id, true)).chain(WRONG_IDS.iter().map(|id| (*id, false)));

@@ -65,6 +65,12 @@ pub const FIXTURES: &[(&str, Fixture)] = &[
             id_of(&f.create("/v1/api_keys", json!({ "name": "isolation key", "subject": user })).await)
         })
     }),
+    ("client_id", |f| {
+        Box::pin(async move {
+            f.id("session_id").await;
+            f.objects["session_id"]["client_id"].as_str().expect("session client_id").to_owned()
+        })
+    }),
     ("domain_id", |f| {
         Box::pin(async move {
             let list = f.app.get("/v1/domains").send().await.assert_status(200).json;
@@ -74,6 +80,12 @@ pub const FIXTURES: &[(&str, Fixture)] = &[
     // Passkeys, external accounts and trusted devices cannot be created through this API yet: a well-formed id
     // under A's real user still must answer 404 to B (the user is A's).
     ("external_account_id", |_| Box::pin(async { "eac_2x1sOlAtIoNfIxTuReId00000".to_owned() })),
+    // `{id}` is the redirect URL's path parameter.
+    ("id", |f| {
+        Box::pin(async move {
+            id_of(&f.create("/v1/redirect_urls", json!({ "url": "https://isolation.example/cb" })).await)
+        })
+    }),
     ("m2m_token_id", |f| {
         Box::pin(async move {
             f.id("machine_id").await;
@@ -93,8 +105,28 @@ pub const FIXTURES: &[(&str, Fixture)] = &[
     ("other_machine_id", |f| {
         Box::pin(async move { id_of(&f.create("/v1/machines", json!({ "name": "isolation callee" })).await) })
     }),
+    ("organization_id", |f| {
+        Box::pin(async move {
+            let user = f.id("user_id").await;
+            id_of(&f.create("/v1/organizations", json!({ "name": "Isolation Org", "created_by": user })).await)
+        })
+    }),
     ("passkey_identification_id", |_| Box::pin(async { "idn_2x1sOlAtIoNpAsSkEy000000".to_owned() })),
+    ("permission_id", |f| {
+        Box::pin(async move {
+            let body = json!({ "name": "Isolation", "key": "org:isolation:read", "description": "isolation" });
+            id_of(&f.create("/v1/organization_permissions", body).await)
+        })
+    }),
     ("provider", |_| Box::pin(async { "oauth_google".to_owned() })),
+    ("session_id", |f| {
+        Box::pin(async move {
+            let user = f.id("user_id").await;
+            let s = f.create("/v1/sessions", json!({ "user_id": user })).await;
+            f.objects.insert("session_id", s.clone());
+            id_of(&s)
+        })
+    }),
     ("trusted_device_id", |_| Box::pin(async { "td_2x1sOlAtIoNtRuStEd0000000".to_owned() })),
     ("user_id", |f| {
         Box::pin(async move {
@@ -123,6 +155,8 @@ pub const FIXTURES: &[(&str, Fixture)] = &[
 async fn another_instances_key_never_reaches_an_id() {
     let app = TestApp::new().await;
     let (_, key_b) = app.create_instance(Environment::Development).await;
+    probe::enable_features(&app, None).await;
+    probe::enable_features(&app, Some(&key_b)).await;
     let ops = probe::routed_with_path_ids(&app).await;
     let mut fx = Fixtures { app: &app, ids: HashMap::new(), objects: HashMap::new() };
     // Every parameter first, so that a missing fixture is reported before anything else.

@@ -131,3 +131,13 @@ pub async fn routed_with_path_ids(app: &TestApp) -> Vec<&'static SpecOperation> 
     assert!(!routed.is_empty(), "no routed operation with a path id found");
     routed
 }
+
+/// Turns on the instance features that gate whole resource groups (organizations), so that a probe reaches the
+/// id lookup instead of stopping at "feature disabled". `key` selects another instance than the app's.
+pub async fn enable_features(app: &TestApp, key: Option<&str>) {
+    let mut req = app.patch("/v1/instance/organization_settings", json!({ "enabled": true }));
+    if let Some(key) = key {
+        req = req.bearer(key);
+    }
+    req.send().await.assert_status(200);
+}
