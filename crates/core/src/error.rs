@@ -73,6 +73,9 @@ error_codes! {
         "The primary domain of an instance cannot be deleted. Only satellite domains can be deleted.";
     ProductionInstanceRequired => 400, "production_instance_required", "production instance required",
         "This operation is only available for production instances. Development instances use a Clerk-assigned domain.";
+    SvixAppExists => 400, "svix_app_exists", "Svix app already exists", "A Svix app already exists for this instance.";
+    SvixAppMissing => 400, "svix_app_missing", "Svix app missing",
+        "There is no Svix app for this instance. Create one first with POST /webhooks/svix.";
     ServiceUnavailable => 503, "service_unavailable", "service unavailable",
         "The server is temporarily unable to handle the request. Please retry.";
     InternalClerkError => 500, "internal_clerk_error", "Oops, an unexpected error occurred",

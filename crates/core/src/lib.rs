@@ -7,14 +7,17 @@ pub mod crypto;
 pub mod ctx;
 pub mod domains;
 pub mod error;
+pub mod events;
 pub mod ids;
 pub mod instances;
 pub mod keyring;
 pub mod m2m_tokens;
 pub mod machines;
+pub mod objects;
 pub mod settings;
 pub mod startup;
 pub mod users;
+pub mod webhooks;
 
 pub use clock::Clock;
 pub use ctx::Ctx;

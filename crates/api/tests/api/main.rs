@@ -12,3 +12,4 @@ mod jwks;
 mod m2m_tokens;
 mod machines;
 mod users;
+mod webhooks;
