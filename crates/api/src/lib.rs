@@ -18,7 +18,9 @@ pub mod extract;
 pub mod list;
 pub mod objects;
 pub mod operations;
+pub mod portal;
 pub mod routes;
+pub mod worker;
 
 /// State shared by all handlers.
 #[derive(Debug, Clone)]
@@ -43,7 +45,8 @@ pub fn router(state: AppState) -> Router {
         }
         app = app.route(&format!("/v1{}", route.path), route.handlers);
     }
-    app.fallback(routes::fallback::not_found)
+    app.merge(portal::router())
+        .fallback(routes::fallback::not_found)
         .method_not_allowed_fallback(routes::fallback::method_not_allowed)
         .layer(CatchPanicLayer::custom(|_panic| error::ApiError(Error::internal(anyhow_panic())).into_response()))
         .layer(TraceLayer::new_for_http())

@@ -22,6 +22,7 @@ pub mod sessions;
 pub mod user_account;
 pub mod user_credentials;
 pub mod users;
+pub mod webhooks;
 
 /// One route: a spec path (relative to `/v1`), its handlers, and whether the SDKs also call it without `/v1`.
 pub struct Route {
@@ -189,5 +190,8 @@ pub fn table() -> Vec<Route> {
         v1("/users/{user_id}/oauth_access_tokens/{provider}", get(user_credentials::get_o_auth_access_token)),
         v1("/users/{user_id}/organization_memberships", get(user_credentials::users_get_organization_memberships)),
         v1("/users/{user_id}/organization_invitations", get(user_credentials::users_get_organization_invitations)),
+        // Webhooks
+        v1("/webhooks/svix", post(webhooks::create_svix_app).delete(webhooks::delete_svix_app)),
+        v1("/webhooks/svix_url", post(webhooks::generate_svix_auth_url)),
     ]
 }

@@ -85,6 +85,9 @@ error_codes! {
     TokenInvalid => 400, "token_invalid", "invalid token",
         "The token is malformed or was not signed by this instance.";
     TokenExpired => 400, "token_expired", "token expired", "The token has expired.";
+    SvixAppExists => 400, "svix_app_exists", "Svix app already exists", "A Svix app already exists for this instance.";
+    SvixAppMissing => 400, "svix_app_missing", "Svix app missing",
+        "There is no Svix app for this instance. Create one first with POST /webhooks/svix.";
     ServiceUnavailable => 503, "service_unavailable", "service unavailable",
         "The server is temporarily unable to handle the request. Please retry.";
     InternalClerkError => 500, "internal_clerk_error", "Oops, an unexpected error occurred",

@@ -38,6 +38,26 @@ pub struct ServeArgs {
     /// Secret key (`sk_test_…`) for the instance created on first start, so that it is known in advance.
     #[arg(long, env = "TESSERA_SECRET_KEY", hide_env_values = true)]
     pub secret_key: Option<String>,
+    #[command(flatten)]
+    pub webhooks: WebhookArgs,
+}
+
+/// Webhook delivery options.
+#[derive(Debug, Clone, Args)]
+pub struct WebhookArgs {
+    /// Let production instances deliver webhooks to loopback and private addresses too (development instances
+    /// always may).
+    #[arg(long, env = "TESSERA_WEBHOOK_ALLOW_PRIVATE_TARGETS")]
+    pub webhook_allow_private_targets: bool,
+    /// Delays between delivery tries, in seconds, comma-separated (default: Svix's 5,300,1800,7200,18000,36000,36000).
+    #[arg(long, env = "TESSERA_WEBHOOK_RETRY_SCHEDULE", value_delimiter = ',')]
+    pub webhook_retry_schedule: Option<Vec<u64>>,
+    /// How often an idle worker looks for due deliveries, in milliseconds.
+    #[arg(long, env = "TESSERA_WEBHOOK_POLL_MS", default_value_t = 500)]
+    pub webhook_poll_ms: u64,
+    /// Do not run the delivery worker on this node (another node delivers).
+    #[arg(long, env = "TESSERA_WEBHOOK_WORKER_DISABLED")]
+    pub webhook_worker_disabled: bool,
 }
 
 impl fmt::Debug for ServeArgs {
@@ -46,6 +66,7 @@ impl fmt::Debug for ServeArgs {
             .field("addr", &self.addr)
             .field("db", &self.db)
             .field("secret_key", &self.secret_key.as_ref().map(|_| "[REDACTED]"))
+            .field("webhooks", &self.webhooks)
             .finish()
     }
 }

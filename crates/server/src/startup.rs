@@ -9,7 +9,7 @@ use tessera_core::instances::{self, Environment};
 use tessera_core::store::{Db, DbTarget};
 use tessera_core::{Clock, Ctx};
 
-use crate::config::{DatabaseArgs, ServeArgs};
+use crate::config::{DatabaseArgs, ServeArgs, WebhookArgs};
 
 /// Logs to stderr; `TESSERA_LOG` (or `RUST_LOG`) filters, `TESSERA_LOG_FORMAT=json` switches to JSON lines.
 pub fn init_tracing() {
@@ -123,10 +123,39 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     println!("Tessera listening on http://{}", listener.local_addr()?);
     let state = AppState::new(ctx);
     let db = state.ctx.db.clone();
+    let (stop_worker, worker_stopped) = tokio::sync::watch::channel(false);
+    let worker = if args.webhooks.webhook_worker_disabled {
+        None
+    } else {
+        let w = tessera_api::worker::Worker::new(state.ctx.clone(), worker_config(&args.webhooks))
+            .context("starting the webhook delivery worker")?;
+        let mut stopped = worker_stopped.clone();
+        Some(tokio::spawn(w.run(async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        })))
+    };
     axum::serve(listener, tessera_api::router(state)).with_graceful_shutdown(shutdown).await?;
+    let _ = stop_worker.send(true);
+    if let Some(w) = worker {
+        // A delivery in flight finishes (bounded by its timeout); an abandoned one is retried when its lease ends.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(20), w).await;
+    }
     db.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+fn worker_config(args: &WebhookArgs) -> tessera_api::worker::WorkerConfig {
+    let mut config = tessera_api::worker::WorkerConfig {
+        poll_interval: std::time::Duration::from_millis(args.webhook_poll_ms.max(10)),
+        allow_private_targets: args.webhook_allow_private_targets,
+        ..Default::default()
+    };
+    if let Some(schedule) = &args.webhook_retry_schedule {
+        config.retry.delays_ms =
+            schedule.iter().map(|s| i64::try_from(s.saturating_mul(1000)).unwrap_or(i64::MAX / 2)).collect();
+    }
+    config
 }
 
 /// Installs the SIGINT/SIGTERM handlers now and returns a future that resolves on the first signal. Installing them

@@ -230,3 +230,13 @@ fn sdk_python_machine_auth() {
     let server = Server::start_with(ServeOptions::new(&db).secret_key(DEV_KEY));
     run_python(&server, "test_machine_auth.py", &[], None);
 }
+
+/// Webhooks through `@clerk/backend`: the Svix-app operations, the endpoint portal over HTTP, and a scripted
+/// session of user changes delivered by the server's worker to a local receiver, each verified by `verifyWebhook`.
+#[test]
+fn sdk_js_webhooks() {
+    node_dir();
+    let db = TestDb::fresh_or_memory();
+    let server = Server::start_with(ServeOptions::new(&db).secret_key(DEV_KEY));
+    run_node(&server, "webhooks.mjs");
+}

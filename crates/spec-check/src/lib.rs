@@ -21,6 +21,9 @@
 #![warn(missing_docs)]
 
 mod convert;
+mod webhooks;
+
+pub use webhooks::{validate_webhook_event, webhook_event_types};
 
 use std::collections::HashMap;
 use std::fmt::Write as _;

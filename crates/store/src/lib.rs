@@ -21,6 +21,7 @@ pub mod settings;
 pub mod user_list;
 pub mod user_mfa;
 pub mod users;
+pub mod webhooks;
 
 pub use db::{Db, DbTarget, Tx};
 pub use error::StoreError;

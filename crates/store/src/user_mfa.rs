@@ -59,6 +59,17 @@ pub async fn backup_code_counts(db: &Db, instance_id: &str, user_ids: &[String])
     })?)
 }
 
+/// The number of backup codes of a user, read inside a write transaction.
+pub async fn backup_code_count_tx(tx: &mut Tx, instance_id: &str, user_id: &str) -> StoreResult<i64> {
+    Ok(on_tx!(tx, |c| sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM user_backup_codes WHERE instance_id = $1 AND user_id = $2"
+    )
+    .bind(instance_id)
+    .bind(user_id)
+    .fetch_one(c)
+    .await)?)
+}
+
 /// The backup codes of a user.
 pub async fn backup_codes(db: &Db, instance_id: &str, user_id: &str) -> StoreResult<Vec<BackupCodeRow>> {
     Ok(on_read!(db, |c| sqlx::query_as::<_, BackupCodeRow>(

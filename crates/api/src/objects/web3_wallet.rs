@@ -1,18 +1,5 @@
 //! `web3_wallet` objects.
+//!
+//! Built in core (webhook payloads need them inside transactions); re-exported here.
 
-use serde_json::{Value, json};
-use tessera_core::users::Identification;
-
-use super::email_address::verification;
-
-/// `Web3Wallet`.
-pub fn web3_wallet(w: &Identification) -> Value {
-    json!({
-        "id": w.id,
-        "object": "web3_wallet",
-        "web3_wallet": w.value,
-        "verification": verification(w.verification.as_ref()),
-        "created_at": w.created_at,
-        "updated_at": w.updated_at,
-    })
-}
+pub use tessera_core::objects::web3_wallet::*;

@@ -19,3 +19,4 @@ mod users;
 mod hostile;
 mod isolation;
 mod probe;
+mod webhooks;

@@ -6,6 +6,7 @@ use tessera_store::users::{IdentificationRow, UserRow};
 
 use super::hashers::{self, Hasher};
 use super::{User, identifiers, lockout, passwords};
+use crate::events::EventType;
 use crate::ids::new_id;
 use crate::{Ctx, Error, ErrorCode, Result};
 
@@ -373,6 +374,7 @@ pub async fn create_user(ctx: &Ctx, instance_id: &str, input: NewUser) -> Result
         )
         .await?;
     }
+    super::emit_user(ctx, &mut tx, instance_id, &user_id, EventType::UserCreated).await?;
     tx.commit().await?;
     super::get_user(ctx, instance_id, &user_id).await
 }

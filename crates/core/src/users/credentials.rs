@@ -6,6 +6,7 @@ use super::create::TOTP_PURPOSE;
 use super::hashers::Hasher;
 use super::{User, get_user, identifiers, lockout, not_found, passwords};
 use crate::crypto::constant_time_eq;
+use crate::events::EventType;
 use crate::{Ctx, Error, ErrorCode, Result};
 use tessera_store::user_mfa;
 
@@ -174,6 +175,7 @@ pub async fn remove_mfa(ctx: &Ctx, instance_id: &str, id: &str, what: MfaRemoval
     if what == MfaRemoval::All {
         user_mfa::clear_second_factor_phones(&mut tx, instance_id, id, now).await?;
     }
+    super::emit_user(ctx, &mut tx, instance_id, id, EventType::UserUpdated).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -184,6 +186,7 @@ pub async fn remove_password(ctx: &Ctx, instance_id: &str, id: &str) -> Result<U
     let row = tessera_store::users::lock(&mut tx, instance_id, id).await?.ok_or_else(not_found)?;
     if row.password_digest.is_some() {
         user_mfa::set_password(&mut tx, instance_id, id, None, ctx.now_ms()).await?;
+        super::emit_user(ctx, &mut tx, instance_id, id, EventType::UserUpdated).await?;
     }
     tx.commit().await?;
     get_user(ctx, instance_id, id).await
@@ -197,6 +200,7 @@ pub async fn set_password_compromised(ctx: &Ctx, instance_id: &str, id: &str, co
         return Err(Error::new(ErrorCode::PasswordNotSet));
     }
     user_mfa::set_password_compromised(&mut tx, instance_id, id, compromised, ctx.now_ms()).await?;
+    super::emit_user(ctx, &mut tx, instance_id, id, EventType::UserUpdated).await?;
     tx.commit().await?;
     get_user(ctx, instance_id, id).await
 }
@@ -216,6 +220,7 @@ pub async fn delete_web3_wallet(ctx: &Ctx, instance_id: &str, user_id: &str, wal
     }
     row.updated_at = ctx.now_ms();
     tessera_store::users::update_profile(&mut tx, &row).await?;
+    super::emit_user(ctx, &mut tx, instance_id, user_id, EventType::UserUpdated).await?;
     tx.commit().await?;
     Ok(())
 }

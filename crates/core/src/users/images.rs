@@ -1,6 +1,7 @@
 //! Profile images: uploaded through the API, stored in the database, served back at the user's `image_url`.
 
 use super::{User, get_user, not_found};
+use crate::events::EventType;
 use crate::{Ctx, Error, Result};
 
 /// Largest image accepted (Clerk's limit for uploaded images).
@@ -45,6 +46,7 @@ pub async fn set_profile_image(ctx: &Ctx, instance_id: &str, id: &str, data: Opt
         _ => None,
     };
     tessera_store::user_mfa::set_image(&mut tx, instance_id, id, stored, ctx.now_ms()).await?;
+    super::emit_user(ctx, &mut tx, instance_id, id, EventType::UserUpdated).await?;
     tx.commit().await?;
     get_user(ctx, instance_id, id).await
 }

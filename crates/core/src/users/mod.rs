@@ -12,9 +12,11 @@ pub mod passwords;
 pub mod update;
 
 use serde_json::{Map, Value};
+use tessera_store::Tx;
 use tessera_store::user_mfa;
 use tessera_store::users::{IdentificationRow, UserRow};
 
+use crate::events::{self, EventType};
 use crate::{Ctx, Error, Result};
 
 pub use create::{NewUser, create_user};
@@ -247,9 +249,34 @@ pub async fn ensure_exists(ctx: &Ctx, instance_id: &str, id: &str) -> Result<()>
 /// Deletes a user with their identifications, backup codes and images.
 pub async fn delete_user(ctx: &Ctx, instance_id: &str, id: &str) -> Result<()> {
     let mut tx = ctx.db.begin().await?;
+    let row = tessera_store::users::lock(&mut tx, instance_id, id).await?.ok_or_else(not_found)?;
     if tessera_store::users::delete(&mut tx, instance_id, id).await? == 0 {
         return Err(not_found());
     }
+    let mut data = serde_json::json!({ "object": "user", "id": id, "deleted": true });
+    if let Some(external_id) = row.external_id {
+        data["external_id"] = Value::String(external_id);
+    }
+    events::emit(ctx, &mut tx, instance_id, EventType::UserDeleted, &data).await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// A user read inside a write transaction (sees the transaction's own changes), or `None`.
+pub async fn get_user_tx(ctx: &Ctx, tx: &mut Tx, instance_id: &str, id: &str) -> Result<Option<User>> {
+    let Some(row) = tessera_store::users::lock(tx, instance_id, id).await? else {
+        return Ok(None);
+    };
+    let idents = tessera_store::users::identifications_tx(tx, instance_id, id).await?;
+    let codes = user_mfa::backup_code_count_tx(tx, instance_id, id).await?;
+    Ok(Some(assemble(row, &idents, codes, ctx.now_ms())))
+}
+
+/// Emits `event_type` (`user.created`/`user.updated`) with the user as the transaction leaves it; a user that
+/// does not exist (any more) emits nothing.
+pub async fn emit_user(ctx: &Ctx, tx: &mut Tx, instance_id: &str, id: &str, event_type: EventType) -> Result<()> {
+    if let Some(user) = get_user_tx(ctx, tx, instance_id, id).await? {
+        events::emit(ctx, tx, instance_id, event_type, &crate::objects::user::user(&user, "")).await?;
+    }
     Ok(())
 }

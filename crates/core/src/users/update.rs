@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 use super::create::{imported_digest, metadata_text, parse_rfc3339, seal_totp, user_unique_error};
 use super::hashers::Hasher;
 use super::{User, get_user, identifiers, lockout, metadata, not_found, passwords};
+use crate::events::EventType;
 use crate::{Ctx, Error, Result};
 
 /// A field of a PATCH: absent (`None`), `null` (`Some(None)`) or a value.
@@ -192,6 +193,7 @@ pub async fn update_user(ctx: &Ctx, instance_id: &str, id: &str, u: UserUpdate) 
                 .await?;
         }
     }
+    super::emit_user(ctx, &mut tx, instance_id, id, EventType::UserUpdated).await?;
     tx.commit().await?;
     get_user(ctx, instance_id, id).await
 }
@@ -264,6 +266,7 @@ pub async fn change_metadata(
     }
     row.updated_at = ctx.now_ms();
     tessera_store::users::update_profile(&mut tx, &row).await?;
+    super::emit_user(ctx, &mut tx, instance_id, id, EventType::UserUpdated).await?;
     tx.commit().await?;
     get_user(ctx, instance_id, id).await
 }
@@ -286,6 +289,7 @@ pub async fn set_banned(ctx: &Ctx, instance_id: &str, id: &str, banned: bool) ->
         )
         .await?;
     }
+    super::emit_user(ctx, &mut tx, instance_id, id, EventType::UserUpdated).await?;
     tx.commit().await?;
     get_user(ctx, instance_id, id).await
 }
@@ -316,6 +320,9 @@ pub async fn set_banned_bulk(ctx: &Ctx, instance_id: &str, ids: Vec<String>, ban
         )
         .await?;
     }
+    for id in &ids {
+        super::emit_user(ctx, &mut tx, instance_id, id, EventType::UserUpdated).await?;
+    }
     tx.commit().await?;
     let rows = tessera_store::users::get_many(&ctx.db, instance_id, &ids).await?;
     super::hydrate(ctx, instance_id, rows).await
@@ -340,6 +347,7 @@ pub async fn set_locked(ctx: &Ctx, instance_id: &str, id: &str, locked: bool) ->
         )
         .await?;
     }
+    super::emit_user(ctx, &mut tx, instance_id, id, EventType::UserUpdated).await?;
     tx.commit().await?;
     get_user(ctx, instance_id, id).await
 }

@@ -1,0 +1,197 @@
+//! The webhook delivery worker: claims due deliveries from the outbox (leased, so that with several nodes on one
+//! database each delivery is sent by one node at a time), sends them signed like Svix, and records the outcome.
+//! Redirects are never followed; loopback and private targets are refused unless the instance is a development
+//! instance or the operator allows them.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use tessera_core::webhooks::{self, Outgoing, RetryPolicy, SendResult};
+use tessera_core::{Ctx, Result};
+
+/// How much of a response body is kept.
+const RESPONSE_EXCERPT: usize = 4096;
+
+/// Worker settings.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Pause between polls when nothing was due.
+    pub poll_interval: Duration,
+    /// How long a claimed delivery stays with this node (longer than `timeout`).
+    pub lease: Duration,
+    /// Deliveries claimed per poll (sent concurrently).
+    pub batch: i64,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// When to retry.
+    pub retry: RetryPolicy,
+    /// Let every instance deliver to loopback/private addresses (development instances always may).
+    pub allow_private_targets: bool,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            poll_interval: Duration::from_millis(500),
+            lease: Duration::from_secs(60),
+            batch: 32,
+            timeout: Duration::from_secs(15),
+            retry: RetryPolicy::default(),
+            allow_private_targets: false,
+        }
+    }
+}
+
+/// Resolves names to public addresses only: a name that resolves to nothing public fails, so a public-looking
+/// host cannot reach the private network (checked at connection time, which also defeats DNS rebinding).
+struct PublicOnly;
+
+impl Resolve for PublicOnly {
+    fn resolve(&self, name: Name) -> Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.filter(|a| webhooks::is_public(a.ip())).collect();
+            if addrs.is_empty() {
+                return Err(format!("{host} resolves to no public address (private targets are not allowed)").into());
+            }
+            Ok(Box::new(addrs.into_iter()) as Addrs)
+        })
+    }
+}
+
+/// A delivery worker. Cheap to clone (the clones share the lease owner id and HTTP clients).
+#[derive(Clone)]
+pub struct Worker {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    ctx: Arc<Ctx>,
+    config: WorkerConfig,
+    owner: String,
+    public_only: reqwest::Client,
+    any_target: reqwest::Client,
+}
+
+impl Worker {
+    /// A worker with its own lease owner id.
+    pub fn new(ctx: Arc<Ctx>, config: WorkerConfig) -> std::result::Result<Self, reqwest::Error> {
+        let builder = || {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .no_proxy()
+                .timeout(config.timeout)
+                .connect_timeout(config.timeout)
+                .user_agent("Tessera-Webhooks/1")
+        };
+        Ok(Self {
+            inner: Arc::new(Inner {
+                owner: tessera_core::ids::new_id("wkr"),
+                public_only: builder().dns_resolver(Arc::new(PublicOnly)).build()?,
+                any_target: builder().build()?,
+                ctx,
+                config,
+            }),
+        })
+    }
+
+    /// Claims one batch of due deliveries, sends them and records the outcomes; returns how many were sent.
+    pub async fn run_once(&self) -> Result<usize> {
+        let me = &self.inner;
+        let lease_ms = i64::try_from(me.config.lease.as_millis()).unwrap_or(i64::MAX / 2);
+        let batch =
+            webhooks::claim(&me.ctx, &me.owner, lease_ms, me.config.batch, me.config.allow_private_targets).await?;
+        let n = batch.len();
+        let mut sends = tokio::task::JoinSet::new();
+        for o in batch {
+            let inner = Arc::clone(&self.inner);
+            sends.spawn(async move {
+                let result = inner.send(&o).await;
+                webhooks::record(&inner.ctx, &inner.owner, &o.delivery, &result, &inner.config.retry).await
+            });
+        }
+        let mut first_error = None;
+        while let Some(joined) = sends.join_next().await {
+            match joined {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => first_error = first_error.or(Some(e)),
+                Err(e) => first_error = first_error.or(Some(tessera_core::Error::internal(e))),
+            }
+        }
+        first_error.map_or(Ok(n), Err)
+    }
+
+    /// Delivers until `shutdown` resolves.
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            let pause = match self.run_once().await {
+                Ok(0) => self.inner.config.poll_interval,
+                Ok(_) => Duration::ZERO,
+                Err(e) => {
+                    tracing::warn!(error = %e, "webhook delivery poll failed");
+                    self.inner.config.poll_interval
+                }
+            };
+            tokio::select! {
+                () = &mut shutdown => return,
+                () = tokio::time::sleep(pause) => {}
+            }
+        }
+    }
+}
+
+impl Inner {
+    async fn send(&self, o: &Outgoing) -> SendResult {
+        let failed = |error: String| SendResult { status_code: None, response: None, error: Some(error) };
+        let Ok(url) = url::Url::parse(&o.delivery.url) else {
+            return failed("the endpoint URL does not parse".into());
+        };
+        let literal: Option<IpAddr> = match url.host() {
+            Some(url::Host::Ipv4(ip)) => Some(ip.into()),
+            Some(url::Host::Ipv6(ip)) => Some(ip.into()),
+            _ => None,
+        };
+        if !o.allow_private && literal.is_some_and(|ip| !webhooks::is_public(ip)) {
+            return failed("private target refused (allowed only for development instances)".into());
+        }
+        let client = if o.allow_private { &self.any_target } else { &self.public_only };
+        let request = client
+            .post(url)
+            .header("content-type", "application/json")
+            .header("svix-id", &o.delivery.event_id)
+            .header("svix-timestamp", o.timestamp.to_string())
+            .header("svix-signature", &o.signature)
+            .body(o.delivery.payload.clone());
+        let mut response = match request.send().await {
+            Ok(r) => r,
+            Err(e) => return failed(describe(&e)),
+        };
+        let status = response.status().as_u16();
+        let mut body = Vec::new();
+        while body.len() < RESPONSE_EXCERPT {
+            match response.chunk().await {
+                Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+                _ => break,
+            }
+        }
+        body.truncate(RESPONSE_EXCERPT);
+        let error = (300..400).contains(&status).then(|| "redirects are not followed".to_owned());
+        SendResult { status_code: Some(status), response: Some(String::from_utf8_lossy(&body).into_owned()), error }
+    }
+}
+
+/// The error chain of a failed request (without the URL, which the portal already shows).
+fn describe(e: &reqwest::Error) -> String {
+    let mut text = if e.is_timeout() { "timed out".to_owned() } else { e.to_string() };
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}

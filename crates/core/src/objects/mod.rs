@@ -1,0 +1,7 @@
+//! Clerk JSON objects that core itself must produce (webhook event payloads are written in the same transaction
+//! as the change). The API layer re-exports them from `tessera_api::objects`.
+
+pub mod email_address;
+pub mod phone_number;
+pub mod user;
+pub mod web3_wallet;
