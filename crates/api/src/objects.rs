@@ -8,4 +8,5 @@ pub mod m2m_token;
 pub mod machine;
 pub mod phone_number;
 pub mod user;
+pub mod verification;
 pub mod web3_wallet;

@@ -73,6 +73,11 @@ error_codes! {
         "The primary domain of an instance cannot be deleted. Only satellite domains can be deleted.";
     ProductionInstanceRequired => 400, "production_instance_required", "production instance required",
         "This operation is only available for production instances. Development instances use a Clerk-assigned domain.";
+    // Identifiers: verification codes and their delivery.
+    VerificationAlreadyVerified => 400, "verification_already_verified", "already verified",
+        "This verification has already been verified.";
+    DeliveryNotConfigured => 400, "delivery_not_configured", "delivery not configured",
+        "No delivery is configured for this channel.";
     ServiceUnavailable => 503, "service_unavailable", "service unavailable",
         "The server is temporarily unable to handle the request. Please retry.";
     InternalClerkError => 500, "internal_clerk_error", "Oops, an unexpected error occurred",

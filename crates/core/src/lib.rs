@@ -12,6 +12,7 @@ pub mod instances;
 pub mod keyring;
 pub mod m2m_tokens;
 pub mod machines;
+pub mod sender;
 pub mod settings;
 pub mod startup;
 pub mod users;

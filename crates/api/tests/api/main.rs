@@ -7,6 +7,7 @@ mod beta_features;
 mod contract;
 mod domains;
 mod foundation;
+mod identifications;
 mod instance_settings;
 mod jwks;
 mod m2m_tokens;
