@@ -148,8 +148,10 @@ impl Builder {
             return;
         }
         let list = self.list(values);
+        // Driven from the unique index (instance_id, kind, value_normalized): a correlated EXISTS made both
+        // databases walk every user of the instance (600 ms per lookup at 10,000 users).
         self.clauses.push(format!(
-            "EXISTS (SELECT 1 FROM identifications i WHERE i.user_id = u.id AND i.kind = '{kind}' \
+            "u.id IN (SELECT i.user_id FROM identifications i WHERE i.instance_id = $1 AND i.kind = '{kind}' \
              AND i.value_normalized IN ({list}))"
         ));
     }
