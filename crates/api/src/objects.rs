@@ -4,6 +4,7 @@ pub mod api_key;
 pub mod domain;
 pub mod email_address;
 pub mod instance;
+pub mod invitation;
 pub mod m2m_token;
 pub mod machine;
 pub mod phone_number;

@@ -13,6 +13,7 @@ pub mod domains;
 pub mod fallback;
 pub mod identifications;
 pub mod instance;
+pub mod invitations;
 pub mod jwks;
 pub mod m2m_tokens;
 pub mod machines;
@@ -99,6 +100,21 @@ pub fn table() -> Vec<Route> {
             post(identifications::attempt_phone_number_verification),
         ),
         v1("/users/{user_id}/phone_number", put(identifications::replace_user_phone_number)),
+        // Invitations
+        v1("/invitations", get(invitations::list_invitations).post(invitations::create_invitation)),
+        v1("/invitations/bulk", post(invitations::create_bulk_invitations)),
+        v1("/invitations/{invitation_id}/revoke", post(invitations::revoke_invitation)),
+        // Allow-list / Block-list
+        v1(
+            "/allowlist_identifiers",
+            get(invitations::list_allowlist_identifiers).post(invitations::create_allowlist_identifier),
+        ),
+        v1("/allowlist_identifiers/{identifier_id}", delete(invitations::delete_allowlist_identifier)),
+        v1(
+            "/blocklist_identifiers",
+            get(invitations::list_blocklist_identifiers).post(invitations::create_blocklist_identifier),
+        ),
+        v1("/blocklist_identifiers/{identifier_id}", delete(invitations::delete_blocklist_identifier)),
         // Instance Settings
         v1("/instance", get(instance::get_instance).patch(instance::update_instance)),
         v1("/instance/restrictions", patch(instance::update_instance_restrictions)),

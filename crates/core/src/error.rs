@@ -76,6 +76,9 @@ error_codes! {
     // Identifiers: verification codes and their delivery.
     VerificationAlreadyVerified => 400, "verification_already_verified", "already verified",
         "This verification has already been verified.";
+    NotAllowedAccess => 422, "not_allowed_access", "Access not allowed",
+        "This identifier is not allowed to access this application.";
+    DuplicateRecord => 422, "duplicate_record", "duplicate record", "A record with this value already exists.";
     DeliveryNotConfigured => 400, "delivery_not_configured", "delivery not configured",
         "No delivery is configured for this channel.";
     ServiceUnavailable => 503, "service_unavailable", "service unavailable",

@@ -9,6 +9,7 @@ mod domains;
 mod foundation;
 mod identifications;
 mod instance_settings;
+mod invitations;
 mod jwks;
 mod m2m_tokens;
 mod machines;

@@ -114,6 +114,7 @@ async fn reserve_second_factor(tx: &mut tessera_store::Tx, row: &mut Identificat
 /// Creates an email address or phone number for a user.
 pub async fn create(ctx: &Ctx, instance_id: &str, kind: Kind, input: NewAddress) -> Result<Identification> {
     let value = kind.normalize(kind.as_str(), &input.value)?;
+    crate::restriction_lists::enforce(ctx, instance_id, kind.as_str(), &value).await?;
     if input.reserved_for_second_factor && !input.verified {
         return Err(second_factor_needs_verified());
     }
@@ -279,6 +280,7 @@ pub async fn replace(
     status: ReplaceStatus,
 ) -> Result<Identification> {
     let value = kind.normalize(kind.as_str(), value)?;
+    crate::restriction_lists::enforce(ctx, instance_id, kind.as_str(), &value).await?;
     let now = ctx.now_ms();
     let mut row = IdentificationRow {
         id: new_id("idn"),
