@@ -160,7 +160,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for BadRequestBody<T> {
 }
 
 /// Turns 422 parameter errors into 400 `bad_request` items, keeping their messages and parameter names.
-fn as_bad_request(e: Error) -> Error {
+pub fn as_bad_request(e: Error) -> Error {
     if e.status() != 422 {
         return e;
     }

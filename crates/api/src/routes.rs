@@ -11,7 +11,9 @@ pub mod api_keys;
 pub mod beta_features;
 pub mod domains;
 pub mod fallback;
+pub mod identifications;
 pub mod instance;
+pub mod invitations;
 pub mod jwks;
 pub mod m2m_tokens;
 pub mod machines;
@@ -69,6 +71,55 @@ pub fn table() -> Vec<Route> {
         // Domains
         v1("/domains", get(domains::list_domains).post(domains::add_domain)),
         v1("/domains/{domain_id}", patch(domains::update_domain).delete(domains::delete_domain)),
+        // Email Addresses
+        v1("/email_addresses", post(identifications::create_email_address)),
+        v1(
+            "/email_addresses/{email_address_id}",
+            get(identifications::get_email_address)
+                .patch(identifications::update_email_address)
+                .delete(identifications::delete_email_address),
+        ),
+        v1(
+            "/email_addresses/{email_address_id}/prepare_verification",
+            post(identifications::prepare_email_address_verification),
+        ),
+        v1(
+            "/email_addresses/{email_address_id}/attempt_verification",
+            post(identifications::attempt_email_address_verification),
+        ),
+        v1("/users/{user_id}/email_address", put(identifications::replace_user_email_address)),
+        // Phone Numbers
+        v1("/phone_numbers", post(identifications::create_phone_number)),
+        v1(
+            "/phone_numbers/{phone_number_id}",
+            get(identifications::get_phone_number)
+                .patch(identifications::update_phone_number)
+                .delete(identifications::delete_phone_number),
+        ),
+        v1(
+            "/phone_numbers/{phone_number_id}/prepare_verification",
+            post(identifications::prepare_phone_number_verification),
+        ),
+        v1(
+            "/phone_numbers/{phone_number_id}/attempt_verification",
+            post(identifications::attempt_phone_number_verification),
+        ),
+        v1("/users/{user_id}/phone_number", put(identifications::replace_user_phone_number)),
+        // Invitations
+        v1("/invitations", get(invitations::list_invitations).post(invitations::create_invitation)),
+        v1("/invitations/bulk", post(invitations::create_bulk_invitations)),
+        v1("/invitations/{invitation_id}/revoke", post(invitations::revoke_invitation)),
+        // Allow-list / Block-list
+        v1(
+            "/allowlist_identifiers",
+            get(invitations::list_allowlist_identifiers).post(invitations::create_allowlist_identifier),
+        ),
+        v1("/allowlist_identifiers/{identifier_id}", delete(invitations::delete_allowlist_identifier)),
+        v1(
+            "/blocklist_identifiers",
+            get(invitations::list_blocklist_identifiers).post(invitations::create_blocklist_identifier),
+        ),
+        v1("/blocklist_identifiers/{identifier_id}", delete(invitations::delete_blocklist_identifier)),
         // Instance Settings
         v1("/instance", get(instance::get_instance).patch(instance::update_instance)),
         v1("/instance/restrictions", patch(instance::update_instance_restrictions)),

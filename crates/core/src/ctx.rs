@@ -21,6 +21,8 @@ pub struct Ctx {
     pub secrets: Secrets,
     /// Parsed signing keys.
     pub keyring: Keyring,
+    /// Delivery of codes and invitations (SMTP when configured; development instances also capture).
+    pub sender: crate::sender::Sender,
     /// Instance secret-key digest → instance. Instance secret keys cannot be changed or revoked through the API,
     /// so an entry never goes stale.
     pub(crate) instance_auth_cache: RwLock<HashMap<Vec<u8>, Instance>>,
@@ -34,8 +36,15 @@ impl Ctx {
             clock,
             secrets: Secrets::new(master_key),
             keyring: Keyring::default(),
+            sender: crate::sender::Sender::default(),
             instance_auth_cache: RwLock::default(),
         }
+    }
+
+    /// The context with this sender (SMTP) instead of the default (development outbox only).
+    pub fn with_sender(mut self, sender: crate::sender::Sender) -> Self {
+        self.sender = sender;
+        self
     }
 
     /// Now, in Unix ms.

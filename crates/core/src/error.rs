@@ -88,6 +88,14 @@ error_codes! {
     SvixAppExists => 400, "svix_app_exists", "Svix app already exists", "A Svix app already exists for this instance.";
     SvixAppMissing => 400, "svix_app_missing", "Svix app missing",
         "There is no Svix app for this instance. Create one first with POST /webhooks/svix.";
+    // Identifiers: verification codes and their delivery.
+    VerificationAlreadyVerified => 400, "verification_already_verified", "already verified",
+        "This verification has already been verified.";
+    NotAllowedAccess => 422, "not_allowed_access", "Access not allowed",
+        "This identifier is not allowed to access this application.";
+    DuplicateRecord => 422, "duplicate_record", "duplicate record", "A record with this value already exists.";
+    DeliveryNotConfigured => 400, "delivery_not_configured", "delivery not configured",
+        "No delivery is configured for this channel.";
     ServiceUnavailable => 503, "service_unavailable", "service unavailable",
         "The server is temporarily unable to handle the request. Please retry.";
     InternalClerkError => 500, "internal_clerk_error", "Oops, an unexpected error occurred",

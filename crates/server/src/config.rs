@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 
 use clap::{Args, ValueEnum};
 use tessera_core::instances::Environment;
+use tessera_core::sender::{SmtpConfig, SmtpSecurity};
 
 /// Where the data lives and how secrets at rest are keyed.
 #[derive(Clone, Args)]
@@ -40,6 +41,8 @@ pub struct ServeArgs {
     pub secret_key: Option<String>,
     #[command(flatten)]
     pub webhooks: WebhookArgs,
+    #[command(flatten)]
+    pub smtp: SmtpArgs,
 }
 
 /// Webhook delivery options.
@@ -60,6 +63,77 @@ pub struct WebhookArgs {
     pub webhook_worker_disabled: bool,
 }
 
+/// Outgoing e-mail (verification codes, invitations). Without `--smtp-host`, development instances capture
+/// messages in the outbox (`tessera outbox`) and production instances cannot send e-mail.
+#[derive(Clone, Args)]
+pub struct SmtpArgs {
+    /// SMTP relay host; enables e-mail delivery.
+    #[arg(long, env = "TESSERA_SMTP_HOST")]
+    pub smtp_host: Option<String>,
+    /// SMTP relay port.
+    #[arg(long, env = "TESSERA_SMTP_PORT", default_value_t = 587)]
+    pub smtp_port: u16,
+    /// `starttls` (port 587), `tls` (implicit TLS, port 465) or `none` (plain, for a local relay only).
+    #[arg(long, env = "TESSERA_SMTP_SECURITY", value_enum, default_value = "starttls")]
+    pub smtp_security: SmtpSecurityArg,
+    /// SMTP login.
+    #[arg(long, env = "TESSERA_SMTP_USERNAME")]
+    pub smtp_username: Option<String>,
+    /// SMTP password.
+    #[arg(long, env = "TESSERA_SMTP_PASSWORD", hide_env_values = true)]
+    pub smtp_password: Option<String>,
+    /// The `From` mailbox, e.g. `Example <notifications@example.com>`.
+    #[arg(long, env = "TESSERA_SMTP_FROM")]
+    pub smtp_from: Option<String>,
+}
+
+/// `--smtp-security`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SmtpSecurityArg {
+    /// STARTTLS upgrade.
+    Starttls,
+    /// Implicit TLS.
+    Tls,
+    /// Plain text.
+    None,
+}
+
+impl SmtpArgs {
+    /// The SMTP settings, if a host is configured.
+    pub fn config(&self) -> anyhow::Result<Option<SmtpConfig>> {
+        let Some(host) = self.smtp_host.clone().filter(|h| !h.is_empty()) else { return Ok(None) };
+        let from = self
+            .smtp_from
+            .clone()
+            .ok_or_else(|| anyhow::anyhow!("--smtp-from (TESSERA_SMTP_FROM) is required with --smtp-host"))?;
+        Ok(Some(SmtpConfig {
+            host,
+            port: self.smtp_port,
+            security: match self.smtp_security {
+                SmtpSecurityArg::Starttls => SmtpSecurity::StartTls,
+                SmtpSecurityArg::Tls => SmtpSecurity::Tls,
+                SmtpSecurityArg::None => SmtpSecurity::None,
+            },
+            username: self.smtp_username.clone(),
+            password: self.smtp_password.clone(),
+            from,
+        }))
+    }
+}
+
+impl fmt::Debug for SmtpArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmtpArgs")
+            .field("smtp_host", &self.smtp_host)
+            .field("smtp_port", &self.smtp_port)
+            .field("smtp_security", &self.smtp_security)
+            .field("smtp_username", &self.smtp_username)
+            .field("smtp_password", &self.smtp_password.as_ref().map(|_| "[REDACTED]"))
+            .field("smtp_from", &self.smtp_from)
+            .finish()
+    }
+}
+
 impl fmt::Debug for ServeArgs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ServeArgs")
@@ -67,6 +141,7 @@ impl fmt::Debug for ServeArgs {
             .field("db", &self.db)
             .field("secret_key", &self.secret_key.as_ref().map(|_| "[REDACTED]"))
             .field("webhooks", &self.webhooks)
+            .field("smtp", &self.smtp)
             .finish()
     }
 }

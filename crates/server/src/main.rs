@@ -23,6 +23,17 @@ enum Command {
         #[command(subcommand)]
         command: InstanceCommand,
     },
+    /// Print the messages captured for development instances (verification codes, invitations), newest first.
+    Outbox {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// Only this instance's messages.
+        #[arg(long)]
+        instance: Option<String>,
+        /// How many messages.
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -52,6 +63,7 @@ async fn main() -> std::process::ExitCode {
             startup::instance_create(db, environment.into()).await
         }
         Command::Instance { command: InstanceCommand::List { db } } => startup::instance_list(db).await,
+        Command::Outbox { db, instance, limit } => startup::outbox(db, instance, limit).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -107,7 +107,15 @@ fn print_keys(created: &instances::CreatedInstance) {
 
 /// `tessera serve`.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let ctx = open(&args.db).await?;
+    let mut ctx = open(&args.db).await?;
+    if let Some(smtp) = args.smtp.config()? {
+        tracing::info!(host = %smtp.host, port = smtp.port, "e-mail is delivered over SMTP");
+        ctx = ctx.with_sender(tessera_core::sender::Sender::smtp(&smtp)?);
+    } else {
+        tracing::info!(
+            "no SMTP server configured: development instances capture e-mail in the outbox (tessera outbox)"
+        );
+    }
     if instances::count_instances(&ctx).await.map_err(|e| anyhow::anyhow!("{e}"))? == 0 {
         let created = instances::create_instance(&ctx, Environment::Development, args.secret_key.clone())
             .await
@@ -193,6 +201,21 @@ pub async fn instance_list(db: DatabaseArgs) -> anyhow::Result<()> {
     let ctx = open(&db).await?;
     for i in instances::list_instances(&ctx).await.map_err(|e| anyhow::anyhow!("{e}"))? {
         println!("{}\t{}\t{}", i.id, i.environment.as_str(), i.publishable_key);
+    }
+    ctx.db.close().await;
+    Ok(())
+}
+
+/// `tessera outbox`: the newest messages captured for development instances, newest first.
+pub async fn outbox(db: DatabaseArgs, instance: Option<String>, limit: i64) -> anyhow::Result<()> {
+    let ctx = open(&db).await?;
+    let messages =
+        tessera_core::sender::outbox(&ctx, instance.as_deref(), limit).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    for m in messages {
+        println!("{}\t{}\t{}\t{}\t{}", m.created_at, m.instance_id, m.channel, m.recipient, m.subject);
+        for line in m.body.lines() {
+            println!("    {line}");
+        }
     }
     ctx.db.close().await;
     Ok(())

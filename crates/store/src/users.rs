@@ -125,7 +125,8 @@ pub const USER_COLUMNS: &str = "u.id, u.instance_id, u.external_id, u.username, 
     u.image_id, u.delete_self_enabled, u.create_organization_enabled, u.create_organizations_limit, \
     u.bypass_client_trust, u.legal_accepted_at, u.last_sign_in_at, u.last_active_at, u.created_at, u.updated_at";
 
-const IDENTIFICATION_COLUMNS: &str = "id, instance_id, user_id, kind, value, value_normalized, reserved, \
+/// Every column of `identifications`.
+pub const IDENTIFICATION_COLUMNS: &str = "id, instance_id, user_id, kind, value, value_normalized, reserved, \
     verification_status, verification_strategy, verification_attempts, verification_expire_at, \
     reserved_for_second_factor, default_second_factor, created_at, updated_at";
 

@@ -355,6 +355,9 @@ pub async fn create_user(ctx: &Ctx, instance_id: &str, input: NewUser) -> Result
         ..Default::default()
     };
 
+    for i in &idents {
+        crate::restriction_lists::enforce(ctx, instance_id, &i.kind, &i.value_normalized).await?;
+    }
     let mut tx = ctx.db.begin().await?;
     tessera_store::users::insert(&mut tx, &row).await.map_err(user_unique_error)?;
     for i in &idents {

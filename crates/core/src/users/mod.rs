@@ -1,6 +1,7 @@
 //! Users: identities with identifications (email addresses, phone numbers, web3 wallets), metadata, a password,
 //! second factors (TOTP, backup codes), ban and lockout state.
 
+pub mod addresses;
 pub mod create;
 pub mod credentials;
 pub mod hashers;
@@ -10,6 +11,7 @@ pub mod list;
 pub mod lockout;
 pub mod passwords;
 pub mod update;
+pub mod verification;
 
 use serde_json::{Map, Value};
 use tessera_store::Tx;

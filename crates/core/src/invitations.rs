@@ -1,0 +1,201 @@
+//! Instance invitations: create (one or a bulk of up to 10, all or nothing), list, revoke. The invitation e-mail
+//! goes through [`crate::sender`]. Status is `revoked`, `accepted`, `expired` (by the clock) or `pending`.
+
+use serde_json::{Map, Value};
+use tessera_store::invitations::{self as store, InvitationRow};
+
+use crate::ids::new_id;
+use crate::instances::Instance;
+use crate::sender::{self, Channel, Message};
+use crate::users::identifiers;
+use crate::{Ctx, Error, ErrorCode, Result};
+
+/// Default lifetime (Clerk: 30 days).
+pub const DEFAULT_DAYS: i64 = 30;
+const DAY_MS: i64 = 86_400_000;
+
+/// An invitation as the API shows it.
+#[derive(Debug, Clone)]
+pub struct Invitation {
+    /// The row.
+    pub row: InvitationRow,
+    /// Status at the time of reading.
+    pub status: &'static str,
+    /// Public metadata.
+    pub public_metadata: Value,
+}
+
+impl Invitation {
+    fn of(row: InvitationRow, now: i64) -> Self {
+        let status = if row.revoked {
+            "revoked"
+        } else if row.accepted_at.is_some() {
+            "accepted"
+        } else if row.expires_at.is_some_and(|e| e <= now) {
+            "expired"
+        } else {
+            "pending"
+        };
+        let public_metadata = crate::users::metadata(&row.public_metadata);
+        Self { row, status, public_metadata }
+    }
+}
+
+/// One invitation to create.
+#[derive(Debug, Default)]
+pub struct NewInvitation {
+    /// The invitee.
+    pub email_address: String,
+    /// 1–365; default 30.
+    pub expires_in_days: Option<i64>,
+    /// Create even if a pending invitation exists or a user holds the address.
+    pub ignore_existing: bool,
+    /// Send the invitation e-mail (default true).
+    pub notify: bool,
+    /// Metadata for the future user.
+    pub public_metadata: Option<Map<String, Value>>,
+    /// Where the link leads.
+    pub redirect_url: Option<String>,
+    /// `invitation` (default) or `waitlist_invitation`.
+    pub template_slug: Option<String>,
+}
+
+fn message(row: &InvitationRow) -> Message {
+    let link = row.redirect_url.as_deref().map(|u| format!("\nAccept it here: {u}\n")).unwrap_or_default();
+    Message {
+        channel: Channel::Email,
+        to: row.email_address.clone(),
+        subject: "You have been invited".into(),
+        body: format!("You have been invited to sign up.\n{link}"),
+    }
+}
+
+/// Creates invitations, all in one transaction; `params` prefixes parameter names (`[0].email_address` in bulk).
+pub async fn create(ctx: &Ctx, instance: &Instance, inputs: Vec<NewInvitation>, bulk: bool) -> Result<Vec<Invitation>> {
+    let now = ctx.now_ms();
+    let param = |i: usize, p: &str| if bulk { format!("[{i}].{p}") } else { p.to_owned() };
+    let mut rows = Vec::new();
+    for (i, input) in inputs.iter().enumerate() {
+        let email = identifiers::email(&param(i, "email_address"), &input.email_address)?;
+        crate::restriction_lists::enforce(ctx, &instance.id, identifiers::EMAIL, &email).await?;
+        let days = input.expires_in_days.unwrap_or(DEFAULT_DAYS);
+        if !(1..=365).contains(&days) {
+            return Err(Error::param_value_invalid(
+                &param(i, "expires_in_days"),
+                "expires_in_days must be between 1 and 365.",
+            ));
+        }
+        let template = input.template_slug.clone().unwrap_or_else(|| "invitation".into());
+        if !matches!(template.as_str(), "invitation" | "waitlist_invitation") {
+            return Err(Error::param_value_invalid(
+                &param(i, "template_slug"),
+                "template_slug must be `invitation` or `waitlist_invitation`.",
+            ));
+        }
+        if let Some(url) = input.redirect_url.as_deref().filter(|u| !u.is_empty())
+            && url::Url::parse(url).is_err()
+        {
+            return Err(Error::param_format_invalid(
+                &param(i, "redirect_url"),
+                "redirect_url must be an absolute URL.",
+            ));
+        }
+        rows.push(InvitationRow {
+            id: new_id("inv"),
+            instance_id: instance.id.clone(),
+            email_address: email,
+            public_metadata: Value::Object(input.public_metadata.clone().unwrap_or_default()).to_string(),
+            redirect_url: input.redirect_url.clone().filter(|u| !u.is_empty()),
+            template_slug: template,
+            revoked: false,
+            accepted_at: None,
+            expires_at: Some(now + days * DAY_MS),
+            created_at: now,
+            updated_at: now,
+        });
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, (row, input)) in rows.iter().zip(&inputs).enumerate() {
+        if !input.ignore_existing && !seen.insert(row.email_address.clone()) {
+            return Err(duplicate(&param(i, "email_address"), &row.email_address));
+        }
+    }
+    // Deliveries first (an SMTP exchange must not hold the writer); a production instance without SMTP fails here.
+    let notified: Vec<bool> = inputs.iter().map(|i| i.notify).collect();
+    for (row, notify) in rows.iter().zip(&notified) {
+        if *notify {
+            sender::send_external(ctx, instance, &message(row)).await?;
+        }
+    }
+    let mut tx = ctx.db.begin().await?;
+    for (i, (row, input)) in rows.iter().zip(&inputs).enumerate() {
+        if !input.ignore_existing {
+            if store::email_claimed(&mut tx, &instance.id, &row.email_address).await? {
+                return Err(Error::identifier_exists(&param(i, "email_address")));
+            }
+            if store::pending_exists(&mut tx, &instance.id, &row.email_address, now).await? {
+                return Err(duplicate(&param(i, "email_address"), &row.email_address));
+            }
+        }
+        store::insert(&mut tx, row).await?;
+        if input.notify {
+            sender::capture(ctx, &mut tx, instance, &message(row)).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(rows.into_iter().map(|r| Invitation::of(r, now)).collect())
+}
+
+fn duplicate(param: &str, email: &str) -> Error {
+    Error::with(
+        ErrorCode::DuplicateRecord,
+        "duplicate invitation",
+        format!("There are already pending invitations for the following email addresses: {email}"),
+        Some(param),
+    )
+}
+
+/// A page of invitations.
+#[allow(clippy::too_many_arguments)]
+pub async fn list(
+    ctx: &Ctx,
+    instance_id: &str,
+    status: Option<&str>,
+    query: Option<&str>,
+    order: (&str, bool),
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Invitation>, i64)> {
+    let now = ctx.now_ms();
+    let dir = if order.1 { "DESC" } else { "ASC" };
+    let column = match order.0 {
+        "email_address" => "email_address",
+        "expires_at" => "expires_at",
+        _ => "created_at",
+    };
+    let order_sql = format!("{column} {dir}, id {dir}");
+    let (rows, total) = store::list(&ctx.db, instance_id, status, query, &order_sql, limit, offset, now).await?;
+    Ok((rows.into_iter().map(|r| Invitation::of(r, now)).collect(), total))
+}
+
+/// Revokes a pending invitation.
+pub async fn revoke(ctx: &Ctx, instance_id: &str, id: &str) -> Result<Invitation> {
+    let now = ctx.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    let row = store::lock(&mut tx, instance_id, id).await?.ok_or_else(|| Error::not_found("invitation"))?;
+    let current = Invitation::of(row, now);
+    if current.status != "pending" {
+        return Err(Error::with(
+            ErrorCode::BadRequest,
+            "invitation not pending",
+            format!("Only pending invitations can be revoked; this one is {}.", current.status),
+            None,
+        ));
+    }
+    store::revoke(&mut tx, instance_id, id, now).await?;
+    tx.commit().await?;
+    let mut row = current.row;
+    row.revoked = true;
+    row.updated_at = now;
+    Ok(Invitation::of(row, now))
+}

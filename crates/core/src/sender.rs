@@ -1,0 +1,295 @@
+//! Delivery of verification codes and invitations: SMTP (lettre) when configured, and for development
+//! instances a captured outbox (`outbox_messages`, printed by `tessera outbox` and announced in the log).
+//!
+//! What is logged: a captured message's instance, channel, recipient and subject. Subjects of code messages
+//! carry the code ("123456 is your verification code"), which is the point of a development outbox; bodies
+//! (which could carry links) are never logged, and production instances capture and log nothing.
+
+use std::sync::Arc;
+
+use lettre::message::Mailbox;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use tessera_store::Tx;
+use tessera_store::outbox::OutboxRow;
+
+use crate::ids::new_id;
+use crate::instances::{Environment, Instance};
+use crate::{Ctx, Error, ErrorCode, Result};
+
+/// How a message travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// E-mail.
+    Email,
+    /// SMS (no SMS provider is built in: only development instances can "send" them, into the outbox).
+    Sms,
+}
+
+impl Channel {
+    /// `email` / `sms`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::Sms => "sms",
+        }
+    }
+}
+
+/// A message to one recipient.
+#[derive(Debug, Clone)]
+pub struct Message {
+    /// Channel.
+    pub channel: Channel,
+    /// E-mail address or E.164 phone number.
+    pub to: String,
+    /// Subject (SMS: a summary, shown in the outbox).
+    pub subject: String,
+    /// Plain-text body.
+    pub body: String,
+}
+
+/// Transport security of the SMTP connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// Plain SMTP (local relays, tests).
+    None,
+    /// STARTTLS upgrade (port 587).
+    StartTls,
+    /// Implicit TLS (port 465).
+    Tls,
+}
+
+/// SMTP settings.
+#[derive(Clone)]
+pub struct SmtpConfig {
+    /// Relay host.
+    pub host: String,
+    /// Relay port.
+    pub port: u16,
+    /// Security.
+    pub security: SmtpSecurity,
+    /// Login, if the relay needs one.
+    pub username: Option<String>,
+    /// Password (never logged).
+    pub password: Option<String>,
+    /// `From` mailbox, e.g. `Example <notifications@example.com>`.
+    pub from: String,
+}
+
+impl std::fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "[REDACTED]"))
+            .field("from", &self.from)
+            .finish()
+    }
+}
+
+/// The configured delivery: SMTP or nothing (then only development instances can deliver, into the outbox).
+#[derive(Clone, Default)]
+pub struct Sender {
+    smtp: Option<(Arc<AsyncSmtpTransport<Tokio1Executor>>, Mailbox)>,
+}
+
+impl std::fmt::Debug for Sender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sender").field("smtp", &self.smtp.as_ref().map(|(_, from)| from.to_string())).finish()
+    }
+}
+
+impl Sender {
+    /// A sender over SMTP.
+    pub fn smtp(config: &SmtpConfig) -> anyhow::Result<Self> {
+        let from: Mailbox = config.from.parse().map_err(|e| anyhow::anyhow!("invalid SMTP from address: {e}"))?;
+        let mut builder = match config.security {
+            SmtpSecurity::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host),
+            SmtpSecurity::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&config.host)?,
+            SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&config.host)?,
+        }
+        .port(config.port)
+        .timeout(Some(std::time::Duration::from_secs(15)));
+        if let (Some(user), Some(pass)) = (&config.username, &config.password) {
+            builder = builder.credentials(Credentials::new(user.clone(), pass.clone()));
+        }
+        Ok(Self { smtp: Some((Arc::new(builder.build()), from)) })
+    }
+
+    /// Whether e-mail goes out over SMTP.
+    pub fn has_smtp(&self) -> bool {
+        self.smtp.is_some()
+    }
+}
+
+fn not_configured(channel: Channel) -> Error {
+    let what = match channel {
+        Channel::Email => "No SMTP server is configured, so e-mail cannot be sent for a production instance.",
+        Channel::Sms => "No SMS provider is configured, so SMS cannot be sent for a production instance.",
+    };
+    Error::with(ErrorCode::DeliveryNotConfigured, ErrorCode::DeliveryNotConfigured.message(), what, None)
+}
+
+/// Sends a message over the configured external transport. Call it before opening the transaction that
+/// records what was sent (the SMTP exchange must not hold the writer). Development instances without a
+/// transport succeed here: [`capture`] records the message instead. Production instances without one fail.
+pub async fn send_external(ctx: &Ctx, instance: &Instance, msg: &Message) -> Result<()> {
+    let dev = instance.environment == Environment::Development;
+    match (msg.channel, &ctx.sender.smtp) {
+        (Channel::Email, Some((transport, from))) => {
+            let to: Mailbox =
+                msg.to.parse().map_err(|e| Error::internal(anyhow::anyhow!("recipient is not a mailbox: {e}")))?;
+            let email = lettre::Message::builder()
+                .from(from.clone())
+                .to(to)
+                .subject(msg.subject.clone())
+                .body(msg.body.clone())
+                .map_err(Error::internal)?;
+            transport.send(email).await.map_err(|e| Error::internal(anyhow::anyhow!("SMTP delivery failed: {e}")))?;
+            Ok(())
+        }
+        _ if dev => Ok(()),
+        (channel, _) => Err(not_configured(channel)),
+    }
+}
+
+/// Records a message of a development instance in the outbox (in the caller's transaction) and announces it in
+/// the log. Production instances capture nothing.
+pub async fn capture(ctx: &Ctx, tx: &mut Tx, instance: &Instance, msg: &Message) -> Result<()> {
+    if instance.environment != Environment::Development {
+        return Ok(());
+    }
+    let row = OutboxRow {
+        id: new_id("msg"),
+        instance_id: instance.id.clone(),
+        channel: msg.channel.as_str().to_owned(),
+        recipient: msg.to.clone(),
+        subject: msg.subject.clone(),
+        body: msg.body.clone(),
+        created_at: ctx.now_ms(),
+    };
+    tessera_store::outbox::insert(tx, &row).await?;
+    tracing::info!(
+        instance_id = %instance.id,
+        channel = msg.channel.as_str(),
+        to = %msg.to,
+        subject = %msg.subject,
+        "development outbox: message captured (tessera outbox shows it)"
+    );
+    Ok(())
+}
+
+/// The newest captured messages, newest first.
+pub async fn outbox(ctx: &Ctx, instance_id: Option<&str>, limit: i64) -> Result<Vec<OutboxRow>> {
+    Ok(tessera_store::outbox::list(&ctx.db, instance_id, limit.clamp(1, 10_000)).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+    use super::*;
+    use crate::Clock;
+    use crate::crypto::MasterKey;
+
+    /// A minimal SMTP server for one session: accepts everything and returns the commands and the DATA text.
+    async fn one_smtp_session(listener: tokio::net::TcpListener) -> (Vec<String>, String) {
+        let (stream, _) = listener.accept().await.unwrap();
+        let (read, mut write) = stream.into_split();
+        let mut lines = BufReader::new(read).lines();
+        write.write_all(b"220 test ESMTP\r\n").await.unwrap();
+        let (mut commands, mut data) = (Vec::new(), String::new());
+        while let Some(line) = lines.next_line().await.unwrap() {
+            let verb = line.split_whitespace().next().unwrap_or_default().to_ascii_uppercase();
+            commands.push(line.clone());
+            let reply: &[u8] = match verb.as_str() {
+                "EHLO" | "HELO" => b"250 test\r\n",
+                "DATA" => {
+                    write.write_all(b"354 go ahead\r\n").await.unwrap();
+                    while let Some(l) = lines.next_line().await.unwrap() {
+                        if l == "." {
+                            break;
+                        }
+                        data.push_str(&l);
+                        data.push('\n');
+                    }
+                    b"250 queued\r\n"
+                }
+                "QUIT" => {
+                    write.write_all(b"221 bye\r\n").await.unwrap();
+                    break;
+                }
+                _ => b"250 ok\r\n",
+            };
+            write.write_all(reply).await.unwrap();
+        }
+        (commands, data)
+    }
+
+    async fn ctx(sender: Sender) -> Ctx {
+        let db = tessera_store::Db::connect(&tessera_store::DbTarget::SqliteMemory).await.unwrap();
+        Ctx::new(db, Clock::System, &MasterKey::generate()).with_sender(sender)
+    }
+
+    fn instance(environment: Environment) -> Instance {
+        Instance { id: "ins_test".into(), environment, publishable_key: String::new(), created_at: 0, updated_at: 0 }
+    }
+
+    #[tokio::test]
+    async fn smtp_delivers_the_message() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(one_smtp_session(listener));
+        let config = SmtpConfig {
+            host: "127.0.0.1".into(),
+            port,
+            security: SmtpSecurity::None,
+            username: None,
+            password: None,
+            from: "Tessera <notifications@example.com>".into(),
+        };
+        let ctx = ctx(Sender::smtp(&config).unwrap()).await;
+        assert!(ctx.sender.has_smtp());
+        let msg = Message {
+            channel: Channel::Email,
+            to: "ada@example.com".into(),
+            subject: "123456 is your verification code".into(),
+            body: "Your verification code is 123456.".into(),
+        };
+        // Production instances deliver over SMTP.
+        send_external(&ctx, &instance(Environment::Production), &msg).await.unwrap();
+        let (commands, data) = server.await.unwrap();
+        assert!(commands.iter().any(|c| c.starts_with("MAIL FROM:<notifications@example.com>")), "{commands:?}");
+        assert!(commands.iter().any(|c| c.starts_with("RCPT TO:<ada@example.com>")), "{commands:?}");
+        assert!(data.contains("Subject: 123456 is your verification code"), "{data}");
+        assert!(data.contains("Your verification code is 123456."), "{data}");
+        // SMS has no provider: production instances cannot send them even with SMTP.
+        let sms = Message { channel: Channel::Sms, to: "+15555550100".into(), ..msg.clone() };
+        let err = send_external(&ctx, &instance(Environment::Production), &sms).await.unwrap_err();
+        assert_eq!(err.code(), ErrorCode::DeliveryNotConfigured);
+        send_external(&ctx, &instance(Environment::Development), &sms).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_failing_relay_is_an_internal_error() {
+        // Nothing listens on this port once the listener is dropped.
+        let port = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port();
+        let config = SmtpConfig {
+            host: "127.0.0.1".into(),
+            port,
+            security: SmtpSecurity::None,
+            username: None,
+            password: None,
+            from: "notifications@example.com".into(),
+        };
+        let ctx = ctx(Sender::smtp(&config).unwrap()).await;
+        let msg =
+            Message { channel: Channel::Email, to: "a@example.com".into(), subject: "s".into(), body: "b".into() };
+        let err = send_external(&ctx, &instance(Environment::Development), &msg).await.unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InternalClerkError);
+        assert!(Sender::smtp(&SmtpConfig { from: "not a mailbox".into(), ..config }).is_err());
+    }
+}
