@@ -79,11 +79,28 @@ pub const FIXTURES: &[(&str, Fixture)] = &[
     }),
     // Passkeys, external accounts and trusted devices cannot be created through this API yet: a well-formed id
     // under A's real user still must answer 404 to B (the user is A's).
+    ("email_address_id", |f| {
+        Box::pin(async move {
+            f.id("user_id").await;
+            id_of(&f.objects["user_id"]["email_addresses"][0])
+        })
+    }),
     ("external_account_id", |_| Box::pin(async { "eac_2x1sOlAtIoNfIxTuReId00000".to_owned() })),
     // `{id}` is the redirect URL's path parameter.
     ("id", |f| {
         Box::pin(async move {
             id_of(&f.create("/v1/redirect_urls", json!({ "url": "https://isolation.example/cb" })).await)
+        })
+    }),
+    // `{identifier_id}` names allow-list and block-list entries alike; an allow-list entry serves both.
+    ("identifier_id", |f| {
+        Box::pin(async move {
+            id_of(&f.create("/v1/allowlist_identifiers", json!({ "identifier": "isolation@allowed.example" })).await)
+        })
+    }),
+    ("invitation_id", |f| {
+        Box::pin(async move {
+            id_of(&f.create("/v1/invitations", json!({ "email_address": "invitee@isolation.example" })).await)
         })
     }),
     ("m2m_token_id", |f| {
@@ -116,6 +133,12 @@ pub const FIXTURES: &[(&str, Fixture)] = &[
         Box::pin(async move {
             let body = json!({ "name": "Isolation", "key": "org:isolation:read", "description": "isolation" });
             id_of(&f.create("/v1/organization_permissions", body).await)
+        })
+    }),
+    ("phone_number_id", |f| {
+        Box::pin(async move {
+            let user = f.id("user_id").await;
+            id_of(&f.create("/v1/phone_numbers", json!({ "user_id": user, "phone_number": "+15555550123" })).await)
         })
     }),
     ("provider", |_| Box::pin(async { "oauth_google".to_owned() })),

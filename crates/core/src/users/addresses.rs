@@ -279,6 +279,8 @@ pub async fn replace(
     value: &str,
     status: ReplaceStatus,
 ) -> Result<Identification> {
+    // An unknown user is a 404 before any judgement of the body (another instance's user must not leak a 422).
+    super::ensure_exists(ctx, instance_id, user_id).await?;
     let value = kind.normalize(kind.as_str(), value)?;
     crate::restriction_lists::enforce(ctx, instance_id, kind.as_str(), &value).await?;
     let now = ctx.now_ms();
