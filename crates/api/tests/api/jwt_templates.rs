@@ -49,6 +49,7 @@ async fn crud_and_defaults() {
     );
     assert_eq!(app.get(&format!("/v1/jwt_templates/{id}")).send().await.assert_status(200).json, t);
 
+    app.clock.advance_ms(1000);
     let second = create(&app, json!({ "name": "b", "claims": {}, "lifetime": 3600, "allowed_clock_skew": 0 })).await;
     assert_eq!((second["lifetime"].as_i64(), second["allowed_clock_skew"].as_i64()), (Some(3600), Some(0)));
     let list = app.get("/v1/jwt_templates").send().await.assert_status(200).json;
@@ -64,7 +65,7 @@ async fn crud_and_defaults() {
     let u = app.patch(&path, json!({ "name": "b2", "claims": { "k": 1 } })).send().await.assert_status(200).json;
     assert_eq!(
         (u["name"].as_str(), u["lifetime"].as_i64(), u["updated_at"].as_i64()),
-        (Some("b2"), Some(3600), Some(T0 + 1000))
+        (Some("b2"), Some(3600), Some(T0 + 2000))
     );
     assert_eq!(u["claims"], json!({ "k": 1 }));
     let u = app
