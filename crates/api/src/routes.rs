@@ -258,7 +258,7 @@ pub fn table() -> Vec<Route> {
         v1("/sign_in_tokens", post(tickets::create_sign_in_token)),
         v1("/sign_in_tokens/{sign_in_token_id}/revoke", post(tickets::revoke_sign_in_token)),
         v1("/testing_tokens", post(tickets::create_testing_token)),
-        v1("/tickets/accept", get(tickets::accept_ticket).post(tickets::accept_ticket)),
+        v1("/tickets/accept", post(tickets::accept_ticket)),
         v1("/clients", get(tickets::get_client_list)),
         v1("/sessions/{session_id}/refresh", post(tickets::refresh_session)),
         // Webhooks

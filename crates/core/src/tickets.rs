@@ -5,7 +5,8 @@
 //! digest (a unique index), so no stored secret is ever compared byte by byte.
 //!
 //! Clerk redeems tickets in its Frontend API, which Tessera does not run. Tessera redeems them at
-//! `GET|POST /v1/tickets/accept?ticket=…` (the `url` of the token objects points there): the ticket becomes a new
+//! `POST /v1/tickets/accept` with `{"ticket": …}` (the `url` of the token objects points there; the ticket travels
+//! in the body, never in a URL that request logs would record): the ticket becomes a new
 //! client with an active session, atomically with the token becoming `accepted`.
 
 use serde_json::{Map, Value};
@@ -103,9 +104,10 @@ impl SignInToken {
     }
 }
 
-/// The URL that redeems `token` on this server (`base` is the server's origin as the client reached it).
-pub fn accept_url(base: &str, token: &str) -> String {
-    format!("{base}{ACCEPT_PATH}?ticket={token}")
+/// The URL that redeems a ticket on this server (`base` is the server's origin as the client reached it): POST
+/// `{"ticket": …}` to it.
+pub fn accept_url(base: &str) -> String {
+    format!("{base}{ACCEPT_PATH}")
 }
 
 fn lifetime(param: &str, v: Option<i64>, default: i64, max: i64) -> Result<i64> {

@@ -16,7 +16,7 @@ pub fn actor_token(t: &ActorToken, base: &str) -> Value {
     });
     if let Some(token) = &t.token {
         out["token"] = json!(token);
-        out["url"] = json!(accept_url(base, token));
+        out["url"] = json!(accept_url(base));
     }
     out
 }
@@ -34,7 +34,7 @@ pub fn sign_in_token(t: &SignInToken, base: &str) -> Value {
     });
     if let Some(token) = &t.token {
         out["token"] = json!(token);
-        out["url"] = json!(accept_url(base, token));
+        out["url"] = json!(accept_url(base));
     }
     out
 }

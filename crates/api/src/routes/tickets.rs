@@ -1,5 +1,5 @@
 //! Actor tokens (create, revoke), sign-in tokens (create, revoke), testing tokens (create), and Tessera's ticket
-//! redemption `GET|POST /v1/tickets/accept?ticket=…` (outside the Backend API spec; it stands in for the Frontend
+//! redemption `POST /v1/tickets/accept` with `{"ticket": …}` (outside the Backend API spec; it stands in for the Frontend
 //! API's ticket flow, so it takes no secret key: the ticket is the credential).
 
 use axum::Json;
@@ -91,17 +91,18 @@ pub async fn create_testing_token(
     Ok(Json(ticket::testing_token(&t)))
 }
 
-/// Query of the ticket endpoint.
+/// Body of the ticket endpoint.
 #[derive(Debug, Deserialize)]
-pub struct AcceptParams {
+#[serde(deny_unknown_fields)]
+pub struct AcceptBody {
     ticket: Option<String>,
 }
 
-/// `GET|POST /v1/tickets/accept?ticket=…` (Tessera): redeems an actor or sign-in token into a new session and
+/// `POST /v1/tickets/accept` `{"ticket": …}` (Tessera): redeems an actor or sign-in token into a new session and
 /// answers `{object: "ticket_acceptance", session, refresh_token}`. The session's tokens are minted with
 /// `POST /v1/sessions/{id}/tokens`; the refresh token (the Frontend API's `__refresh` cookie) is what
 /// `POST /v1/sessions/{id}/refresh` asks for.
-pub async fn accept_ticket(State(app): State<AppState>, Params(p): Params<AcceptParams>) -> ApiResult<Json<Value>> {
+pub async fn accept_ticket(State(app): State<AppState>, Body(p): Body<AcceptBody>) -> ApiResult<Json<Value>> {
     let accepted = tickets::accept(&app.ctx, p.ticket.as_deref().unwrap_or_default()).await?;
     let session =
         serde_json::to_value(SessionObject::from(&accepted.session)).map_err(tessera_core::Error::internal)?;

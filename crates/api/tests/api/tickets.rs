@@ -11,7 +11,7 @@ use crate::sessions::{decode, mint};
 use crate::users::{T0, user_with_email};
 
 async fn accept(app: &TestApp, token: &str) -> tessera_testkit::TestResponse {
-    app.get(&format!("/v1/tickets/accept?ticket={token}")).anonymous().send().await
+    app.post("/v1/tickets/accept", json!({ "ticket": token })).anonymous().send().await
 }
 
 /// The session of a successful redemption.
@@ -38,7 +38,9 @@ async fn actor_token_impersonates_end_to_end() {
     assert_eq!(t["actor"], json!({ "sub": "user_support", "reason": "ticket 7" }));
     let token = t["token"].as_str().unwrap().to_owned();
     assert!(token.len() >= 40);
-    assert!(t["url"].as_str().unwrap().ends_with(&format!("/v1/tickets/accept?ticket={token}")));
+    // The ticket is POSTed to `url`, never put in a URL (request logs record URLs).
+    assert!(t["url"].as_str().unwrap().ends_with("/v1/tickets/accept"));
+    assert!(!t["url"].as_str().unwrap().contains(&token));
     // Only the digest is stored.
     assert_not_in_database(&app, &[&token]).await;
 
@@ -125,7 +127,9 @@ async fn actor_token_revoke_expiry_and_errors() {
     post(json!({ "user_id": user, "actor": { "sub": "a" }, "extra": 1 })).await.assert_status(422);
     app.post("/v1/actor_tokens/act_nope/revoke", json!({})).send().await.assert_error(404, "resource_not_found", None);
     accept(&app, "nope").await.assert_error(400, "token_invalid", None);
-    app.get("/v1/tickets/accept").anonymous().send().await.assert_error(400, "token_invalid", None);
+    app.post("/v1/tickets/accept", json!({})).anonymous().send().await.assert_error(400, "token_invalid", None);
+    // No GET: a ticket in a query string would end up in request logs.
+    app.get("/v1/tickets/accept").anonymous().send().await.assert_status(404);
 
     // A banned user cannot be impersonated into a session.
     let t = app.post("/v1/actor_tokens", json!({ "user_id": user, "actor": { "sub": "a" } })).send().await;
@@ -152,7 +156,7 @@ async fn sign_in_tokens() {
     assert_eq!(t["object"], "sign_in_token");
     assert_eq!(t["status"], "pending");
     let token = t["token"].as_str().unwrap().to_owned();
-    assert!(t["url"].as_str().unwrap().contains(&token));
+    assert!(t["url"].as_str().unwrap().ends_with("/v1/tickets/accept"));
     assert_not_in_database(&app, &[&token]).await;
     let s = session_of(accept(&app, &token).await);
     assert_eq!((s["user_id"].as_str(), s["actor"].is_null()), (Some(user.as_str()), true));
