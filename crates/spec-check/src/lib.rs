@@ -191,6 +191,13 @@ pub const DEVIATIONS: &[Deviation] = &[
         reason: "a locked user is refused with 403 user_locked (Clerk's lockout error), which the spec does \
                  not declare here; validated against the ClerkErrors schema of the declared 500",
     },
+    Deviation {
+        operation_id: "ListOrganizationMemberships",
+        actual_status: 404,
+        spec_status: 404,
+        reason: "the members of an organization that does not exist (or belongs to another instance) are answered \
+                 404 resource_not_found like every other organization path, which this list does not declare",
+    },
 ];
 
 /// Error statuses any operation may answer although the spec does not declare them for every operation, because
