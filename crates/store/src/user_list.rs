@@ -392,8 +392,8 @@ const MEMBERSHIP_USER_COLUMNS: &str = "m.id, m.instance_id, m.organization_id, m
     u.username, u.banned, (SELECT p.value FROM identifications p \
     WHERE p.id = COALESCE(u.primary_email_address_id, u.primary_phone_number_id)) AS identifier";
 
-fn membership_builder(instance_id: &str, f: &MembershipFilter) -> Builder {
-    let mut b = Builder::new(instance_id).filter(&f.users);
+fn membership_builder(instance_id: &str, dialect: Dialect, f: &MembershipFilter) -> Builder {
+    let mut b = Builder::new(instance_id, dialect).filter(&f.users);
     if let Some(org) = &f.organization_id {
         let p = b.bind(Bind::Text(org.clone()));
         b.clauses.push(format!("m.organization_id = {p}"));
@@ -418,7 +418,7 @@ pub async fn memberships(
     limit: i64,
     offset: i64,
 ) -> StoreResult<Vec<MembershipUserRow>> {
-    let mut b = membership_builder(instance_id, filter);
+    let mut b = membership_builder(instance_id, Dialect::of(db), filter);
     let dir = if descending { "DESC" } else { "ASC" };
     let order_sql = match order {
         UserOrder::CreatedAt => format!("m.created_at {dir}, m.id {dir}"),
@@ -441,7 +441,7 @@ pub async fn memberships(
 
 /// How many memberships [`memberships`] would return without paging.
 pub async fn memberships_count(db: &Db, instance_id: &str, filter: &MembershipFilter) -> StoreResult<i64> {
-    let b = membership_builder(instance_id, filter);
+    let b = membership_builder(instance_id, Dialect::of(db), filter);
     let sql = format!(
         "SELECT COUNT(*) FROM organization_memberships m JOIN users u ON u.id = m.user_id WHERE {}",
         b.where_sql()

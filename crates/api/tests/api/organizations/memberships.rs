@@ -171,6 +171,7 @@ async fn lists_filter_and_order() {
     add(&app, &org, &alice, "org:member").await;
     app.clock.advance_ms(10);
     add(&app, &org, &bob, "org:member").await;
+    app.clock.advance_ms(10);
     let other_org = org_by(&app, "Other", &bob).await;
 
     let path = format!("/v1/organizations/{org}/memberships");
