@@ -18,9 +18,12 @@ pub mod jwks;
 pub mod jwt_templates;
 pub mod m2m_tokens;
 pub mod machines;
+pub mod organization_memberships;
 pub mod organization_permissions;
+pub mod organization_roles;
 pub mod organizations;
 pub mod redirect_urls;
+pub mod role_sets;
 pub mod sessions;
 pub mod tickets;
 pub mod user_account;
@@ -197,6 +200,44 @@ pub fn table() -> Vec<Route> {
                 .patch(organization_permissions::update_organization_permission)
                 .delete(organization_permissions::delete_organization_permission),
         ),
+        // Organization Roles
+        v1(
+            "/organization_roles",
+            get(organization_roles::list_organization_roles).post(organization_roles::create_organization_role),
+        ),
+        v1(
+            "/organization_roles/{organization_role_id}",
+            get(organization_roles::get_organization_role)
+                .patch(organization_roles::update_organization_role)
+                .delete(organization_roles::delete_organization_role),
+        ),
+        v1(
+            "/organization_roles/{organization_role_id}/permissions/{permission_id}",
+            post(organization_roles::assign_permission_to_organization_role)
+                .delete(organization_roles::remove_permission_from_organization_role),
+        ),
+        // Organization Memberships
+        v1(
+            "/organizations/{organization_id}/memberships",
+            get(organization_memberships::list_organization_memberships)
+                .post(organization_memberships::create_organization_membership),
+        ),
+        v1(
+            "/organizations/{organization_id}/memberships/{user_id}",
+            patch(organization_memberships::update_organization_membership)
+                .delete(organization_memberships::delete_organization_membership),
+        ),
+        v1(
+            "/organizations/{organization_id}/memberships/{user_id}/metadata",
+            patch(organization_memberships::update_organization_membership_metadata),
+        ),
+        v1("/organization_memberships", get(organization_memberships::instance_get_organization_memberships)),
+        // Role Sets
+        v1("/role_sets", get(role_sets::list_role_sets).post(role_sets::create_role_set)),
+        v1("/role_sets/{role_set_key_or_id}", get(role_sets::get_role_set).patch(role_sets::update_role_set)),
+        v1("/role_sets/{role_set_key_or_id}/replace", post(role_sets::replace_role_set)),
+        v1("/role_sets/{role_set_key_or_id}/roles", post(role_sets::add_roles_to_role_set)),
+        v1("/role_sets/{role_set_key_or_id}/roles/replace", post(role_sets::replace_role_in_role_set)),
         // Sessions and Clients
         v1("/sessions", get(sessions::get_session_list).post(sessions::create_session)),
         v1("/sessions/{session_id}", get(sessions::get_session)),

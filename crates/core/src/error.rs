@@ -78,6 +78,8 @@ error_codes! {
         "The organizations feature is not enabled for this instance. You can enable it at https://dashboard.clerk.com.";
     OrganizationMembershipQuotaExceeded => 403, "organization_membership_quota_exceeded",
         "membership quota exceeded", "The organization has reached its maximum number of memberships.";
+    AlreadyAMemberInOrganization => 400, "already_a_member_in_organization", "already a member",
+        "The user is already a member of this organization.";
     // Sessions, clients, session tokens and JWT templates.
     DevelopmentInstanceRequired => 400, "development_instance_required", "development instance required",
         "Sessions can only be created through the Backend API on development instances. Use sign-in tokens instead.";

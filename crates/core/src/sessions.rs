@@ -140,10 +140,9 @@ pub async fn create_session(
     if user_id.is_empty() {
         return Err(Error::param_missing("user_id"));
     }
-    if active_organization_id.is_some_and(|o| !o.is_empty()) {
-        // No organizations exist on this server yet, so no id can name one of the user's organizations.
-        return Err(Error::not_found("organization"));
-    }
+    let active_organization =
+        crate::organizations::memberships::active_organization(ctx, &instance.id, user_id, active_organization_id)
+            .await?;
     let now = ctx.now_ms();
     let session_id = ids::new_id("sess");
     let client = ClientRow {
@@ -160,7 +159,7 @@ pub async fn create_session(
         user_id: user_id.to_owned(),
         status: status::ACTIVE.into(),
         actor: None,
-        last_active_organization_id: None,
+        last_active_organization_id: active_organization,
         last_active_at: now,
         expire_at: now + SESSION_LIFETIME_MS,
         abandon_at: now + ABANDON_AFTER_MS,
@@ -329,6 +328,15 @@ pub async fn create_session_token(
     let session = use_active_session(ctx, &instance.id, session_id).await?;
     let iat = ctx.now_ms().div_euclid(1000);
     let mut claims = session_claims(instance, &session, iat, lifetime);
+    let active_organization = session.last_active_organization_id.as_deref();
+    crate::organizations::memberships::add_organization_claims(
+        ctx,
+        &instance.id,
+        &session.user_id,
+        active_organization,
+        &mut claims,
+    )
+    .await?;
     if let Some(azp) = azp {
         claims.insert("azp".into(), json!(azp));
     }

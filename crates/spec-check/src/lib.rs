@@ -192,6 +192,13 @@ pub const DEVIATIONS: &[Deviation] = &[
                  not declare here; validated against the ClerkErrors schema of the declared 500",
     },
     Deviation {
+        operation_id: "ListOrganizationMemberships",
+        actual_status: 404,
+        spec_status: 404,
+        reason: "the members of an organization that does not exist (or belongs to another instance) are answered \
+                 404 resource_not_found like every other organization path, which this list does not declare",
+    },
+    Deviation {
         operation_id: "ListJWTTemplates",
         actual_status: 400,
         spec_status: 400,

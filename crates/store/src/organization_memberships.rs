@@ -56,3 +56,49 @@ pub async fn count_tx(tx: &mut Tx, instance_id: &str, organization_id: &str) -> 
     .fetch_one(c)
     .await)?)
 }
+
+/// Writes a membership's role and metadata.
+pub async fn update(tx: &mut Tx, m: &MembershipRow) -> StoreResult<u64> {
+    exec_tx!(
+        tx,
+        sqlx::query(
+            "UPDATE organization_memberships SET role = $1, public_metadata = $2, private_metadata = $3, \
+             updated_at = $4 WHERE instance_id = $5 AND id = $6"
+        )
+        .bind(&m.role)
+        .bind(&m.public_metadata)
+        .bind(&m.private_metadata)
+        .bind(m.updated_at)
+        .bind(&m.instance_id)
+        .bind(&m.id)
+    )
+    .map_err(Into::into)
+}
+
+/// Deletes a membership. Returns the rows deleted.
+pub async fn delete(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<u64> {
+    exec_tx!(
+        tx,
+        sqlx::query("DELETE FROM organization_memberships WHERE instance_id = $1 AND id = $2")
+            .bind(instance_id)
+            .bind(id)
+    )
+    .map_err(Into::into)
+}
+
+/// The role key of a user's membership in an organization, read from `db`.
+pub async fn role_of(
+    db: &crate::Db,
+    instance_id: &str,
+    organization_id: &str,
+    user_id: &str,
+) -> StoreResult<Option<String>> {
+    Ok(crate::on_read!(db, |c| sqlx::query_scalar::<_, String>(
+        "SELECT role FROM organization_memberships WHERE instance_id = $1 AND organization_id = $2 AND user_id = $3"
+    )
+    .bind(instance_id)
+    .bind(organization_id)
+    .bind(user_id)
+    .fetch_optional(c)
+    .await)?)
+}

@@ -304,6 +304,32 @@ pub async fn with_member_in_roles(
     })?)
 }
 
+/// Whether the organization has a member whose role is one of `role_keys`, read inside a write transaction.
+pub async fn has_member_in_roles_tx(
+    tx: &mut Tx,
+    instance_id: &str,
+    organization_id: &str,
+    role_keys: &[String],
+) -> StoreResult<bool> {
+    if role_keys.is_empty() {
+        return Ok(false);
+    }
+    let mut binds = vec![instance_id.to_owned(), organization_id.to_owned()];
+    let role_list = push_binds(&mut binds, role_keys);
+    let sql = format!(
+        "SELECT COUNT(*) FROM organization_memberships WHERE instance_id = $1 AND organization_id = $2 \
+         AND role IN ({role_list})"
+    );
+    let n = on_tx!(tx, |c| {
+        let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.clone()));
+        for b in &binds {
+            q = q.bind(b);
+        }
+        q.fetch_one(c).await
+    })?;
+    Ok(n > 0)
+}
+
 /// Stores a logo and makes it the organization's current one (replacing any previous logo); `None` removes it.
 pub async fn set_image(
     tx: &mut Tx,

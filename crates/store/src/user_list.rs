@@ -100,6 +100,10 @@ pub struct UserFilter {
     pub last_sign_in_at_before: Option<i64>,
     /// Unix ms bounds (exclusive).
     pub last_sign_in_at_after: Option<i64>,
+    /// Members of any of these organizations.
+    pub organization_ids: Vec<String>,
+    /// Members of none of these organizations.
+    pub organization_ids_excluded: Vec<String>,
 }
 
 /// A page request: ordering, window and an optional keyset cursor `(created_at, id)` of the last user seen.
@@ -238,6 +242,16 @@ impl Builder {
         self.bound("u.created_at", ">", f.created_at_after);
         self.bound("u.last_sign_in_at", "<", f.last_sign_in_at_before);
         self.bound("u.last_sign_in_at", ">", f.last_sign_in_at_after);
+        for (ids, negate) in [(&f.organization_ids, false), (&f.organization_ids_excluded, true)] {
+            if !ids.is_empty() {
+                let list = self.list(ids);
+                let not = if negate { "NOT " } else { "" };
+                self.clauses.push(format!(
+                    "u.id {not}IN (SELECT om.user_id FROM organization_memberships om WHERE om.instance_id = $1 \
+                     AND om.organization_id IN ({list}))"
+                ));
+            }
+        }
         self
     }
 
@@ -336,6 +350,124 @@ pub async fn count(db: &Db, instance_id: &str, filter: &UserFilter) -> StoreResu
     let sql = format!("SELECT COUNT(*) FROM users u WHERE {}", b.where_sql());
     Ok(on_read!(db, |c| bind_all!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.clone())), &b.binds)
         .fetch_one(c)
+        .await)?)
+}
+
+/// A membership with the public data of its user, as the membership lists show it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MembershipUserRow {
+    /// The membership.
+    #[sqlx(flatten)]
+    pub membership: crate::organization_memberships::MembershipRow,
+    /// The member's first name.
+    pub first_name: Option<String>,
+    /// The member's last name.
+    pub last_name: Option<String>,
+    /// The member's image.
+    pub image_id: Option<String>,
+    /// The member's username.
+    pub username: Option<String>,
+    /// The member is banned.
+    pub banned: bool,
+    /// The member's primary email address, else primary phone number.
+    pub identifier: Option<String>,
+}
+
+/// Which memberships a membership list shows: those of one organization, of one user, or all of the instance;
+/// `roles` (any of) and `users` (a user filter on the members) narrow it.
+#[derive(Debug, Clone, Default)]
+pub struct MembershipFilter {
+    /// Only this organization's memberships.
+    pub organization_id: Option<String>,
+    /// Only this user's memberships.
+    pub user_id: Option<String>,
+    /// Only memberships with one of these role keys.
+    pub roles: Vec<String>,
+    /// Only members matching this user filter.
+    pub users: UserFilter,
+}
+
+const MEMBERSHIP_USER_COLUMNS: &str = "m.id, m.instance_id, m.organization_id, m.user_id, m.role, \
+    m.public_metadata, m.private_metadata, m.created_at, m.updated_at, u.first_name, u.last_name, u.image_id, \
+    u.username, u.banned, (SELECT p.value FROM identifications p \
+    WHERE p.id = COALESCE(u.primary_email_address_id, u.primary_phone_number_id)) AS identifier";
+
+fn membership_builder(instance_id: &str, dialect: Dialect, f: &MembershipFilter) -> Builder {
+    let mut b = Builder::new(instance_id, dialect).filter(&f.users);
+    if let Some(org) = &f.organization_id {
+        let p = b.bind(Bind::Text(org.clone()));
+        b.clauses.push(format!("m.organization_id = {p}"));
+    }
+    if let Some(user) = &f.user_id {
+        let p = b.bind(Bind::Text(user.clone()));
+        b.clauses.push(format!("m.user_id = {p}"));
+    }
+    b.column_in("m.role", &f.roles, false);
+    b.clauses.push("m.instance_id = $1".into());
+    b
+}
+
+/// A page of memberships with their users' public data, ordered by `order` (a user field, or the membership's
+/// creation time for [`UserOrder::CreatedAt`]).
+pub async fn memberships(
+    db: &Db,
+    instance_id: &str,
+    filter: &MembershipFilter,
+    order: UserOrder,
+    descending: bool,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<Vec<MembershipUserRow>> {
+    let mut b = membership_builder(instance_id, Dialect::of(db), filter);
+    let dir = if descending { "DESC" } else { "ASC" };
+    let order_sql = match order {
+        UserOrder::CreatedAt => format!("m.created_at {dir}, m.id {dir}"),
+        other => {
+            let e = other.expr();
+            format!("({e} IS NULL), {e} {dir}, m.created_at {dir}, m.id {dir}")
+        }
+    };
+    let limit = b.bind(Bind::Int(limit));
+    let offset = b.bind(Bind::Int(offset));
+    let sql = format!(
+        "SELECT {MEMBERSHIP_USER_COLUMNS} FROM organization_memberships m JOIN users u ON u.id = m.user_id \
+         WHERE {} ORDER BY {order_sql} LIMIT {limit} OFFSET {offset}",
+        b.where_sql()
+    );
+    Ok(on_read!(db, |c| bind_all!(sqlx::query_as::<_, MembershipUserRow>(sqlx::AssertSqlSafe(sql.clone())), &b.binds)
+        .fetch_all(c)
+        .await)?)
+}
+
+/// How many memberships [`memberships`] would return without paging.
+pub async fn memberships_count(db: &Db, instance_id: &str, filter: &MembershipFilter) -> StoreResult<i64> {
+    let b = membership_builder(instance_id, Dialect::of(db), filter);
+    let sql = format!(
+        "SELECT COUNT(*) FROM organization_memberships m JOIN users u ON u.id = m.user_id WHERE {}",
+        b.where_sql()
+    );
+    Ok(on_read!(db, |c| bind_all!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.clone())), &b.binds)
+        .fetch_one(c)
+        .await)?)
+}
+
+/// One membership (of `user_id` in `organization_id`) with its user's public data, read inside a write
+/// transaction.
+pub async fn membership_tx(
+    tx: &mut crate::Tx,
+    instance_id: &str,
+    organization_id: &str,
+    user_id: &str,
+) -> StoreResult<Option<MembershipUserRow>> {
+    let sql = format!(
+        "SELECT {MEMBERSHIP_USER_COLUMNS} FROM organization_memberships m JOIN users u ON u.id = m.user_id \
+         WHERE m.instance_id = $1 AND m.organization_id = $2 AND m.user_id = $3"
+    );
+    Ok(crate::on_tx!(tx, |c| sqlx::query_as::<_, MembershipUserRow>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(instance_id)
+        .bind(organization_id)
+        .bind(user_id)
+        .fetch_optional(c)
         .await)?)
 }
 

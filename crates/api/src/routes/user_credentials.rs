@@ -233,16 +233,17 @@ pub struct OrgListParams {
     status: Option<String>,
 }
 
-/// `GET /v1/users/{user_id}/organization_memberships`: organizations do not exist yet, so no user has any.
+/// `GET /v1/users/{user_id}/organization_memberships`: the user's memberships (see `organization_memberships`).
 pub async fn users_get_organization_memberships(
     State(app): State<AppState>,
     SecretKey(instance): SecretKey,
+    RequestOrigin(origin): RequestOrigin,
     Path(user_id): Path<String>,
     Params(p): Params<OrgListParams>,
 ) -> ApiResult<Json<Value>> {
-    Paging { limit: p.limit, offset: p.offset, paginated: None }.page(500)?;
-    tessera_core::users::ensure_exists(&app.ctx, &instance.id, &user_id).await?;
-    Ok(data_list(Vec::<Value>::new(), 0))
+    let paging = Paging { limit: p.limit, offset: p.offset, paginated: None };
+    super::organization_memberships::users_get_organization_memberships(&app, &instance.id, &origin, &user_id, paging)
+        .await
 }
 
 /// `GET /v1/users/{user_id}/organization_invitations`: none exist yet.

@@ -134,6 +134,11 @@ pub const FIXTURES: &[(&str, Fixture)] = &[
             id_of(&f.create("/v1/organizations", json!({ "name": "Isolation Org", "created_by": user })).await)
         })
     }),
+    ("organization_role_id", |f| {
+        Box::pin(async move {
+            id_of(&f.create("/v1/organization_roles", json!({ "name": "Isolation", "key": "org:isolation" })).await)
+        })
+    }),
     ("passkey_identification_id", |_| Box::pin(async { "idn_2x1sOlAtIoNpAsSkEy000000".to_owned() })),
     ("permission_id", |f| {
         Box::pin(async move {
@@ -148,6 +153,13 @@ pub const FIXTURES: &[(&str, Fixture)] = &[
         })
     }),
     ("provider", |_| Box::pin(async { "oauth_google".to_owned() })),
+    ("role_set_key_or_id", |f| {
+        Box::pin(async move {
+            let body = json!({ "name": "Isolation set", "default_role_key": "org:member",
+                               "creator_role_key": "org:admin", "roles": ["org:admin", "org:member"] });
+            id_of(&f.create("/v1/role_sets", body).await)
+        })
+    }),
     ("session_id", |f| {
         Box::pin(async move {
             let user = f.id("user_id").await;

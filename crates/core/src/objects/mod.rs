@@ -2,6 +2,7 @@
 //! as the change). The API layer re-exports them from `tessera_api::objects`.
 
 pub mod email_address;
+pub mod organization;
 pub mod phone_number;
 pub mod user;
 pub mod web3_wallet;

@@ -1,15 +1,20 @@
 //! Organizations: named groups of users (memberships with a role), with metadata, a logo and a membership limit.
 
 pub mod list;
+pub mod memberships;
 pub mod permissions;
+pub mod role_sets;
+pub mod roles;
 
-use serde_json::{Map, Value};
-use tessera_store::organization_memberships::MembershipRow;
+use serde_json::{Map, Value, json};
+use tessera_store::Tx;
 use tessera_store::organizations::OrganizationRow;
+
+use crate::events::{self, EventType};
 
 use crate::ids::new_id;
 use crate::users::create::parse_rfc3339;
-use crate::users::update::deep_merge;
+use crate::users::update::apply_metadata;
 use crate::users::{images, metadata};
 use crate::{Ctx, Error, ErrorCode, Result};
 
@@ -91,8 +96,18 @@ pub async fn ensure_enabled(ctx: &Ctx, instance_id: &str) -> Result<()> {
 
 /// Role keys whose holders have elevated permissions (may manage memberships): the organization is "missing a
 /// member with elevated permissions" when nobody holds one of them.
-async fn elevated_role_keys(_ctx: &Ctx, _instance_id: &str) -> Result<Vec<String>> {
-    Ok(vec!["org:admin".to_owned()])
+async fn elevated_role_keys(ctx: &Ctx, instance_id: &str) -> Result<Vec<String>> {
+    let roles = roles::all_roles(ctx, instance_id).await?;
+    Ok(roles.into_iter().filter(|r| r.has(roles::MANAGE_MEMBERSHIPS)).map(|r| r.key).collect())
+}
+
+/// Emits an organization event with the organization as it stands inside the transaction (default roles must
+/// have been seeded before the transaction began).
+async fn emit_organization(ctx: &Ctx, tx: &mut Tx, instance_id: &str, id: &str, event_type: EventType) -> Result<()> {
+    let roles = roles::all_roles_tx(tx, instance_id).await?;
+    let org = memberships::organization_tx(tx, instance_id, id, &roles).await?;
+    let data = crate::objects::organization::organization(&org, "", crate::objects::organization::Include::ALL);
+    events::emit(ctx, tx, instance_id, event_type, &data).await
 }
 
 /// Turns rows into organizations, computing which have a member with elevated permissions.
@@ -180,11 +195,14 @@ fn limit(value: i64) -> Result<i64> {
     Ok(value)
 }
 
-/// Role set keys are accepted only when they name a role set of the instance; Tessera has no role sets yet.
-fn role_set(param_value: Option<String>) -> Result<Option<String>> {
-    match param_value.filter(|k| !k.is_empty()) {
+/// A role set key is accepted only when it names a role set of the instance (read inside the transaction).
+async fn role_set(tx: &mut Tx, instance_id: &str, param_value: Option<String>) -> Result<Option<role_sets::RoleSet>> {
+    match param_value.map(|k| k.trim().to_owned()).filter(|k| !k.is_empty()) {
         None => Ok(None),
-        Some(k) => Err(Error::param_value_invalid("role_set_key", format!("No role set with key `{k}` exists."))),
+        Some(k) => match role_sets::role_set_tx(tx, instance_id, &k).await? {
+            Some(set) if set.key == k => Ok(Some(set)),
+            _ => Err(Error::param_value_invalid("role_set_key", format!("No role set with key `{k}` exists."))),
+        },
     }
 }
 
@@ -230,8 +248,8 @@ pub async fn create_organization(ctx: &Ctx, instance_id: &str, input: NewOrganiz
     let given_slug = input.slug.filter(|s| !s.is_empty()).map(|s| validate_slug(&s)).transpose()?;
     let max = input.max_allowed_memberships.map(limit).transpose()?.unwrap_or(settings.max_allowed_memberships);
     let created_at = input.created_at.as_deref().map(|t| rfc3339("created_at", t)).transpose()?;
-    let role_set_key = role_set(input.role_set_key)?;
     let created_by = input.created_by.filter(|s| !s.is_empty());
+    roles::ensure_default_roles(ctx, instance_id).await?;
     let now = ctx.now_ms();
     let id = new_id("org");
     let mut tx = ctx.db.begin().await?;
@@ -240,6 +258,13 @@ pub async fn create_organization(ctx: &Ctx, instance_id: &str, input: NewOrganiz
     {
         return Err(Error::param_value_invalid("created_by", format!("No user with id {user_id} exists.")));
     }
+    // The given role set, else the instance's initial one.
+    let set = match role_set(&mut tx, instance_id, input.role_set_key).await? {
+        Some(set) => Some(set),
+        None => role_sets::initial_tx(&mut tx, instance_id).await?,
+    };
+    let role_set_key = set.as_ref().map(|s| s.key.clone());
+    let creator_role = set.map(|s| s.creator_role_key).unwrap_or(settings.creator_role.clone());
     let slug = match given_slug {
         Some(s) => s,
         None => {
@@ -271,19 +296,11 @@ pub async fn create_organization(ctx: &Ctx, instance_id: &str, input: NewOrganiz
         members_count: 0,
     };
     tessera_store::organizations::insert(&mut tx, &row).await.map_err(unique_error)?;
+    emit_organization(ctx, &mut tx, instance_id, &id, EventType::OrganizationCreated).await?;
     if let Some(user_id) = created_by {
-        let membership = MembershipRow {
-            id: new_id("orgmem"),
-            instance_id: instance_id.to_owned(),
-            organization_id: id.clone(),
-            user_id,
-            role: settings.creator_role.clone(),
-            public_metadata: "{}".into(),
-            private_metadata: "{}".into(),
-            created_at: now,
-            updated_at: now,
-        };
-        tessera_store::organization_memberships::insert(&mut tx, &membership).await?;
+        let locked = tessera_store::organizations::lock(&mut tx, instance_id, &id).await?.ok_or_else(not_found)?;
+        let empty = ("{}".to_owned(), "{}".to_owned());
+        memberships::add_member_tx(ctx, &mut tx, instance_id, &locked, &user_id, &creator_role, empty).await?;
     }
     tx.commit().await?;
     get_organization(ctx, instance_id, &id).await
@@ -322,12 +339,13 @@ pub async fn update_organization(
     let slug = u.slug.as_deref().map(validate_slug).transpose()?;
     let max = u.max_allowed_memberships.map(limit).transpose()?;
     let created_at = u.created_at.as_deref().map(|t| rfc3339("created_at", t)).transpose()?;
-    let role_set_key = match u.role_set_key {
-        Some(k) => Some(role_set(k)?),
-        None => None,
-    };
+    roles::ensure_default_roles(ctx, instance_id).await?;
     let mut tx = ctx.db.begin().await?;
     let mut row = tessera_store::organizations::lock(&mut tx, instance_id, id).await?.ok_or_else(not_found)?;
+    let role_set_key = match u.role_set_key {
+        Some(k) => Some(role_set(&mut tx, instance_id, k).await?.map(|s| s.key)),
+        None => None,
+    };
     if let Some(v) = name {
         row.name = v;
     }
@@ -354,6 +372,7 @@ pub async fn update_organization(
     }
     row.updated_at = ctx.now_ms();
     tessera_store::organizations::update(&mut tx, &row).await.map_err(unique_error)?;
+    emit_organization(ctx, &mut tx, instance_id, &row.id, EventType::OrganizationUpdated).await?;
     tx.commit().await?;
     get_organization(ctx, instance_id, &row.id).await
 }
@@ -363,6 +382,8 @@ pub async fn delete_organization(ctx: &Ctx, instance_id: &str, id: &str) -> Resu
     let mut tx = ctx.db.begin().await?;
     let row = tessera_store::organizations::lock(&mut tx, instance_id, id).await?.ok_or_else(not_found)?;
     tessera_store::organizations::delete(&mut tx, instance_id, &row.id).await?;
+    let data = json!({ "object": "organization", "id": row.id, "slug": row.slug, "deleted": true });
+    events::emit(ctx, &mut tx, instance_id, EventType::OrganizationDeleted, &data).await?;
     tx.commit().await?;
     Ok((row.id, row.slug))
 }
@@ -384,27 +405,19 @@ pub async fn change_metadata(
     change: MetadataChange,
     merge: bool,
 ) -> Result<Organization> {
+    roles::ensure_default_roles(ctx, instance_id).await?;
     let mut tx = ctx.db.begin().await?;
     let mut row = tessera_store::organizations::lock(&mut tx, instance_id, id).await?.ok_or_else(not_found)?;
     for (patch, field) in
         [(change.public_metadata, &mut row.public_metadata), (change.private_metadata, &mut row.private_metadata)]
     {
         if let Some(p) = patch {
-            let next = if merge {
-                let mut current = match metadata(field) {
-                    Value::Object(m) => m,
-                    _ => Map::new(),
-                };
-                deep_merge(&mut current, p);
-                current
-            } else {
-                p
-            };
-            *field = Value::Object(next).to_string();
+            apply_metadata(field, p, merge);
         }
     }
     row.updated_at = ctx.now_ms();
     tessera_store::organizations::update(&mut tx, &row).await?;
+    emit_organization(ctx, &mut tx, instance_id, &row.id, EventType::OrganizationUpdated).await?;
     tx.commit().await?;
     get_organization(ctx, instance_id, &row.id).await
 }
@@ -432,6 +445,7 @@ pub async fn set_logo(
             Some((new_id("img"), content_type))
         }
     };
+    roles::ensure_default_roles(ctx, instance_id).await?;
     let mut tx = ctx.db.begin().await?;
     let row = tessera_store::organizations::lock(&mut tx, instance_id, id).await?.ok_or_else(not_found)?;
     if let Some(uploader) = uploader_user_id.filter(|u| !u.is_empty())
@@ -444,6 +458,7 @@ pub async fn set_logo(
         _ => None,
     };
     tessera_store::organizations::set_image(&mut tx, instance_id, &row.id, stored, ctx.now_ms()).await?;
+    emit_organization(ctx, &mut tx, instance_id, &row.id, EventType::OrganizationUpdated).await?;
     tx.commit().await?;
     get_organization(ctx, instance_id, &row.id).await
 }

@@ -3,6 +3,7 @@
 
 use tessera_store::organization_permissions::{self as store, PermissionOrder, PermissionRow};
 
+use crate::events::{self, EventType};
 use crate::ids::new_id;
 use crate::{Ctx, Error, ErrorCode, Result};
 
@@ -156,8 +157,17 @@ pub async fn create_permission(
     };
     let mut tx = ctx.db.begin().await?;
     store::insert(&mut tx, &row, false).await.map_err(key_taken)?;
+    let p: Permission = row.into();
+    events::emit(
+        ctx,
+        &mut tx,
+        instance_id,
+        EventType::PermissionCreated,
+        &crate::objects::organization::permission(&p),
+    )
+    .await?;
     tx.commit().await?;
-    Ok(row.into())
+    Ok(p)
 }
 
 /// One permission, or 404.
@@ -194,8 +204,17 @@ pub async fn update_permission(
     if store::update(&mut tx, &row).await.map_err(key_taken)? == 0 {
         return Err(not_found());
     }
+    let p: Permission = row.into();
+    events::emit(
+        ctx,
+        &mut tx,
+        instance_id,
+        EventType::PermissionUpdated,
+        &crate::objects::organization::permission(&p),
+    )
+    .await?;
     tx.commit().await?;
-    Ok(row.into())
+    Ok(p)
 }
 
 /// Deletes a custom permission (roles lose it); system permissions cannot be deleted (403).
@@ -209,6 +228,8 @@ pub async fn delete_permission(ctx: &Ctx, instance_id: &str, id: &str) -> Result
     if store::delete(&mut tx, instance_id, id).await? == 0 {
         return Err(not_found());
     }
+    let data = serde_json::json!({ "object": "permission", "id": row.id, "deleted": true });
+    events::emit(ctx, &mut tx, instance_id, EventType::PermissionDeleted, &data).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -12,7 +12,7 @@ use tessera_store::Tx;
 pub use types::*;
 
 use crate::instances::{Environment, Instance};
-use crate::{Ctx, Error, ErrorCode, Result};
+use crate::{Ctx, Error, Result};
 
 /// A settings group: its storage name and its defaults.
 pub trait Group: Serialize + DeserializeOwned {
@@ -117,6 +117,22 @@ pub async fn restrictions(ctx: &Ctx, instance_id: &str) -> Result<Restrictions> 
 /// The instance's organization settings (membership limit, creator and domain roles, enrollment modes…).
 pub async fn organization_settings(ctx: &Ctx, instance_id: &str) -> Result<OrganizationSettings> {
     load(ctx, instance_id, Environment::Development).await
+}
+
+/// The instance's organization settings, read inside a write transaction.
+pub async fn organization_settings_tx(tx: &mut Tx, instance_id: &str) -> Result<OrganizationSettings> {
+    load_tx(tx, instance_id, Environment::Development).await
+}
+
+/// Writes the instance's organization settings inside the caller's transaction (which should hold the instance
+/// lock, `tessera_store::settings::lock_instance`).
+pub async fn save_organization_settings_tx(
+    tx: &mut Tx,
+    instance_id: &str,
+    settings: &OrganizationSettings,
+    now: i64,
+) -> Result<()> {
+    save_tx(tx, instance_id, settings, now).await
 }
 
 /// The instance's Protect switches.
@@ -324,22 +340,10 @@ pub async fn update_oauth_application_settings(
 /// Organization roles every instance has from the start (Clerk's defaults).
 pub const BUILTIN_ORGANIZATION_ROLES: &[&str] = &["org:admin", "org:member"];
 
-/// Resolves the role a `creator_role_id` / `domains_default_role_id` names to its key. Tessera does not store
-/// custom organization roles yet, so the roles that exist are the built-in ones, named by their key; anything
-/// else is a role this instance does not have (404, as the spec declares).
-fn resolve_role_key(param: &str, id_or_key: &str) -> Result<String> {
-    let value = id_or_key.trim();
-    if value.is_empty() {
-        return Err(Error::param_value_invalid(param, format!("{param} must name an organization role.")));
-    }
-    BUILTIN_ORGANIZATION_ROLES.iter().find(|k| **k == value).map(|k| (*k).to_owned()).ok_or_else(|| {
-        Error::with(
-            ErrorCode::ResourceNotFound,
-            "not found",
-            format!("No organization role `{value}` exists."),
-            Some(param),
-        )
-    })
+/// Resolves the role a `creator_role_id` / `domains_default_role_id` names (by id or key) to its key; a role
+/// this instance does not have is a 404, as the spec declares.
+async fn resolve_role_key(ctx: &Ctx, instance_id: &str, param: &str, id_or_key: &str) -> Result<String> {
+    Ok(crate::organizations::roles::resolve_role_reference(ctx, instance_id, param, id_or_key).await?.key)
 }
 
 /// `PATCH /instance/organization_settings`.
@@ -374,9 +378,14 @@ pub async fn update_organization_settings(
         }
         None => None,
     };
-    let creator = patch.creator_role_id.as_deref().map(|r| resolve_role_key("creator_role_id", r)).transpose()?;
-    let domain_role =
-        patch.domains_default_role_id.as_deref().map(|r| resolve_role_key("domains_default_role_id", r)).transpose()?;
+    let creator = match patch.creator_role_id.as_deref() {
+        Some(r) => Some(resolve_role_key(ctx, &instance.id, "creator_role_id", r).await?),
+        None => None,
+    };
+    let domain_role = match patch.domains_default_role_id.as_deref() {
+        Some(r) => Some(resolve_role_key(ctx, &instance.id, "domains_default_role_id", r).await?),
+        None => None,
+    };
     modify(ctx, instance, |s: &mut OrganizationSettings| {
         set(&mut s.enabled, patch.enabled);
         set(&mut s.max_allowed_memberships, patch.max_allowed_memberships);
@@ -448,10 +457,6 @@ mod tests {
         assert_eq!(o.membership_limit(), Some(5));
     }
 
-    #[test]
-    fn roles_resolve_to_builtin_keys() {
-        assert_eq!(resolve_role_key("r", "org:admin").unwrap(), "org:admin");
-        assert_eq!(resolve_role_key("r", "role_123").unwrap_err().status(), 404);
-        assert_eq!(resolve_role_key("r", " ").unwrap_err().status(), 422);
-    }
+    // Role references (`creator_role_id`, `domains_default_role_id`) now resolve against the instance's stored
+    // roles (by id or key); the API tests in `instance_settings.rs` and `organizations/roles.rs` cover them.
 }

@@ -125,7 +125,7 @@ fn filter(q: &UserListQuery) -> Result<UserFilter> {
     }
     let (external_ids, external_ids_excluded) = signed(&q.external_id);
     let (user_ids, user_ids_excluded) = signed(&q.user_id);
-    let (orgs_included, _orgs_excluded) = signed(&q.organization_id);
+    let (organization_ids, organization_ids_excluded) = signed(&q.organization_id);
     Ok(UserFilter {
         email_addresses: q.email_address.iter().map(|e| identifiers::email_key(e)).collect(),
         phone_numbers: q.phone_number.iter().map(|p| identifiers::phone_key(p)).collect(),
@@ -135,9 +135,8 @@ fn filter(q: &UserListQuery) -> Result<UserFilter> {
         external_ids_excluded,
         user_ids,
         user_ids_excluded,
-        // Organizations and external accounts do not exist yet: no user has a membership or an OAuth account,
-        // so including any organization or provider user id matches nobody, and excluding one excludes nobody.
-        match_nothing: !orgs_included.is_empty() || provider.is_some(),
+        // External accounts do not exist yet: no user has an OAuth account, so a provider user id matches nobody.
+        match_nothing: provider.is_some(),
         query: non_empty(&q.query),
         email_address_query: non_empty(&q.email_address_query).map(|s| s.to_lowercase()),
         phone_number_query: non_empty(&q.phone_number_query).map(|s| identifiers::phone_key(&s)),
@@ -150,7 +149,15 @@ fn filter(q: &UserListQuery) -> Result<UserFilter> {
         created_at_after: q.created_at_after,
         last_sign_in_at_before: q.last_sign_in_at_before,
         last_sign_in_at_after: q.last_sign_in_at_after,
+        organization_ids,
+        organization_ids_excluded,
     })
+}
+
+/// The store filter of a user query (validated as the user list validates it), for lists over users such as an
+/// organization's memberships.
+pub fn user_filter(q: &UserListQuery) -> Result<UserFilter> {
+    filter(q)
 }
 
 /// A page of the instance's users.

@@ -224,6 +224,22 @@ pub fn deep_merge(target: &mut Map<String, Value>, patch: Map<String, Value>) {
     }
 }
 
+/// Applies a metadata change to a stored JSON object text: a deep merge (`merge`, `null` deletes) or a
+/// replacement. Users, organizations and memberships share it.
+pub fn apply_metadata(field: &mut String, patch: Map<String, Value>, merge: bool) {
+    let next = if merge {
+        let mut current = match metadata(field) {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        deep_merge(&mut current, patch);
+        current
+    } else {
+        patch
+    };
+    *field = Value::Object(next).to_string();
+}
+
 /// The three metadata fields of a metadata request (absent = unchanged).
 #[derive(Debug, Default)]
 pub struct MetadataChange {
@@ -251,17 +267,7 @@ pub async fn change_metadata(
         (change.unsafe_metadata, &mut row.unsafe_metadata),
     ] {
         if let Some(p) = patch {
-            let next = if merge {
-                let mut current = match metadata(field) {
-                    Value::Object(m) => m,
-                    _ => Map::new(),
-                };
-                deep_merge(&mut current, p);
-                current
-            } else {
-                p
-            };
-            *field = Value::Object(next).to_string();
+            apply_metadata(field, p, merge);
         }
     }
     row.updated_at = ctx.now_ms();

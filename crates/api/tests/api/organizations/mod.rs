@@ -2,7 +2,10 @@
 
 mod crud;
 mod logo;
+mod memberships;
 mod permissions;
+mod role_sets;
+mod roles;
 
 use serde_json::{Value, json};
 use tessera_testkit::TestApp;

@@ -1,0 +1,267 @@
+//! Organization roles: the default roles, custom CRUD, permissions, the in-use rule, key renames, events.
+
+use serde_json::{Value, json};
+use tessera_core::events;
+use tessera_testkit::TestApp;
+
+use super::{T0, app, ids, org_by, user_with_email};
+
+fn keys(list: &Value) -> Vec<String> {
+    list["data"].as_array().unwrap().iter().map(|p| p["key"].as_str().unwrap().to_owned()).collect()
+}
+
+fn perm_keys(role: &Value) -> Vec<String> {
+    role["permissions"].as_array().unwrap().iter().map(|p| p["key"].as_str().unwrap().to_owned()).collect()
+}
+
+async fn permission(app: &TestApp, key: &str) -> String {
+    let p = app
+        .post("/v1/organization_permissions", json!({ "name": key, "key": key }))
+        .send()
+        .await
+        .assert_status(200)
+        .json;
+    p["id"].as_str().unwrap().to_owned()
+}
+
+async fn role_id(app: &TestApp, key: &str) -> String {
+    let list = app.get(&format!("/v1/organization_roles?query={key}")).send().await.assert_status(200).json;
+    list["data"].as_array().unwrap().iter().find(|r| r["key"] == key).expect("role")["id"].as_str().unwrap().to_owned()
+}
+
+/// Events of the instance, oldest first, each checked against the webhook spec.
+pub async fn outbox(app: &TestApp) -> Vec<Value> {
+    let events = events::recent(app.ctx(), &app.instance.id, 1000).await.expect("events");
+    events
+        .into_iter()
+        .map(|e| {
+            tessera_spec_check::validate_webhook_event(&e.payload).unwrap_or_else(|why| panic!("{why}"));
+            e.payload
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn default_roles_exist() {
+    let app = TestApp::new().await;
+    let list = app.get("/v1/organization_roles?order_by=key").send().await.assert_status(200).json;
+    assert_eq!(list["total_count"], 2);
+    assert_eq!(keys(&list), ["org:admin", "org:member"]);
+    let admin = &list["data"][0];
+    assert_eq!((admin["name"].clone(), admin["is_creator_eligible"].clone()), (json!("Admin"), json!(true)));
+    assert_eq!(perm_keys(admin).len(), 8, "every system permission: {admin}");
+    let member = &list["data"][1];
+    assert_eq!(perm_keys(member), ["org:sys_memberships:read"]);
+    assert_eq!(member["is_creator_eligible"], false);
+    // Reading again does not duplicate them.
+    let list = app.get("/v1/organization_roles").send().await.assert_status(200).json;
+    assert_eq!(list["total_count"], 2);
+}
+
+#[tokio::test]
+async fn custom_role_crud_and_permissions() {
+    let app = TestApp::with_clock(T0).await;
+    let read = permission(&app, "org:posts:read").await;
+    let write = permission(&app, "org:posts:write").await;
+    app.clock.advance_ms(10);
+    let r = app
+        .post(
+            "/v1/organization_roles",
+            json!({ "name": "Editor", "key": "org:editor", "description": "Edits", "permissions": [read],
+                    "include_in_initial_role_set": true }),
+        )
+        .send()
+        .await
+        .assert_status(200)
+        .json;
+    let id = r["id"].as_str().unwrap().to_owned();
+    assert_eq!((r["object"].clone(), r["key"].clone()), (json!("role"), json!("org:editor")));
+    assert_eq!(perm_keys(&r), ["org:posts:read"]);
+    let path = format!("/v1/organization_roles/{id}");
+    assert_eq!(app.get(&path).send().await.assert_status(200).json, r);
+
+    app.clock.advance_ms(5);
+    let u = app
+        .patch(&path, json!({ "name": "Writer", "description": null, "permissions": [write] }))
+        .send()
+        .await
+        .assert_status(200)
+        .json;
+    assert_eq!((u["name"].clone(), u["description"].clone()), (json!("Writer"), json!("Edits")));
+    assert_eq!(perm_keys(&u), ["org:posts:write"]);
+    assert_eq!(u["updated_at"], T0 + 15);
+
+    let assigned = app.post(&format!("{path}/permissions/{read}"), json!({})).send().await.assert_status(200).json;
+    assert_eq!(perm_keys(&assigned), ["org:posts:read", "org:posts:write"]);
+    app.post(&format!("{path}/permissions/{read}"), json!({})).send().await.assert_error(409, "conflict", None);
+    app.post(&format!("{path}/permissions/perm_missing"), json!({})).send().await.assert_error(
+        404,
+        "resource_not_found",
+        None,
+    );
+    let removed = app.delete(&format!("{path}/permissions/{read}")).send().await.assert_status(200).json;
+    assert_eq!(perm_keys(&removed), ["org:posts:write"]);
+    app.delete(&format!("{path}/permissions/{read}")).send().await.assert_error(404, "resource_not_found", None);
+    // Deleting a permission takes it from the role.
+    app.delete(&format!("/v1/organization_permissions/{write}")).send().await.assert_status(200);
+    assert!(perm_keys(&app.get(&path).send().await.assert_status(200).json).is_empty());
+
+    // Errors.
+    for (body, status, code, param) in [
+        (json!({ "name": "X", "key": "editor" }), 422, "form_param_format_invalid", Some("key")),
+        (json!({ "name": "X", "key": "org:Editor" }), 422, "form_param_format_invalid", Some("key")),
+        (json!({ "name": "X", "key": "org:editor" }), 422, "form_identifier_exists", Some("key")),
+        (json!({ "key": "org:x" }), 422, "form_param_missing", Some("name")),
+        (json!({ "name": "X", "key": "org:x", "permissions": ["perm_missing"] }), 404, "resource_not_found", None),
+        (json!({ "name": "X", "key": "org:x", "bogus": 1 }), 422, "form_param_unknown", Some("bogus")),
+    ] {
+        app.post("/v1/organization_roles", body.clone()).send().await.assert_error(status, code, param);
+    }
+    app.get("/v1/organization_roles/role_missing").send().await.assert_error(404, "resource_not_found", None);
+    app.patch("/v1/organization_roles/role_missing", json!({ "name": "x" })).send().await.assert_error(
+        404,
+        "resource_not_found",
+        None,
+    );
+    app.patch(&path, json!({ "key": "org:admin" })).send().await.assert_error(
+        422,
+        "form_identifier_exists",
+        Some("key"),
+    );
+    let list = app.get("/v1/organization_roles").send().await.assert_status(200).json;
+    assert_eq!(list["total_count"], 3, "nothing half-written");
+
+    app.delete(&path).send().await.assert_status(200);
+    app.get(&path).send().await.assert_error(404, "resource_not_found", None);
+    app.delete(&path).send().await.assert_error(404, "resource_not_found", None);
+}
+
+#[tokio::test]
+async fn list_queries_orders_and_pages() {
+    let app = TestApp::with_clock(T0).await;
+    for (i, key) in ["org:alpha", "org:beta", "org:gamma"].iter().enumerate() {
+        app.clock.advance_ms(10);
+        app.post("/v1/organization_roles", json!({ "name": format!("Role {i}"), "key": key }))
+            .send()
+            .await
+            .assert_status(200);
+    }
+    let list = app.get("/v1/organization_roles").send().await.assert_status(200).json;
+    assert_eq!(keys(&list), ["org:gamma", "org:beta", "org:alpha", "org:member", "org:admin"], "newest first");
+    let list = app.get("/v1/organization_roles?order_by=key&limit=2&offset=1").send().await.assert_status(200).json;
+    assert_eq!((keys(&list), list["total_count"].clone()), (vec!["org:alpha".to_owned(), "org:beta".into()], json!(5)));
+    let list = app.get("/v1/organization_roles?query=GAM").send().await.assert_status(200).json;
+    assert_eq!(keys(&list), ["org:gamma"]);
+    let gamma = ids(&list)[0].clone();
+    let list = app.get(&format!("/v1/organization_roles?query={gamma}")).send().await.assert_status(200).json;
+    assert_eq!(ids(&list), [gamma]);
+    app.get("/v1/organization_roles?order_by=secret").send().await.assert_error(
+        400,
+        "query_param_invalid",
+        Some("order_by"),
+    );
+    app.get("/v1/organization_roles?limit=0").send().await.assert_error(400, "query_param_invalid", Some("limit"));
+}
+
+#[tokio::test]
+async fn a_role_in_use_cannot_be_deleted() {
+    let app = app().await;
+    let user = user_with_email(&app, "owner@example.com").await;
+    let other = user_with_email(&app, "other@example.com").await;
+    let org = org_by(&app, "Acme", &user).await;
+    let custom = app
+        .post("/v1/organization_roles", json!({ "name": "Viewer", "key": "org:viewer" }))
+        .send()
+        .await
+        .assert_status(200)
+        .json["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/v1/organizations/{org}/memberships");
+    app.post(&path, json!({ "user_id": other, "role": "org:viewer" })).send().await.assert_status(200);
+    for id in [custom.clone(), role_id(&app, "org:admin").await, role_id(&app, "org:member").await] {
+        app.delete(&format!("/v1/organization_roles/{id}")).send().await.assert_error(
+            422,
+            "form_param_value_invalid",
+            None,
+        );
+    }
+    app.delete(&format!("{path}/{other}")).send().await.assert_status(200);
+    app.delete(&format!("/v1/organization_roles/{custom}")).send().await.assert_status(200);
+    // Creator and domain roles are freed by pointing the settings elsewhere.
+    app.patch(
+        "/v1/instance/organization_settings",
+        json!({ "creator_role_id": "org:admin", "domains_default_role_id": "org:admin" }),
+    )
+    .send()
+    .await
+    .assert_status(200);
+    let member = role_id(&app, "org:member").await;
+    app.delete(&format!("/v1/organization_roles/{member}")).send().await.assert_status(200);
+}
+
+#[tokio::test]
+async fn renaming_a_key_follows_memberships_and_settings() {
+    let app = app().await;
+    let user = user_with_email(&app, "owner@example.com").await;
+    let org = org_by(&app, "Acme", &user).await;
+    let admin = role_id(&app, "org:admin").await;
+    let r = app
+        .patch(&format!("/v1/organization_roles/{admin}"), json!({ "key": "org:owner" }))
+        .send()
+        .await
+        .assert_status(200)
+        .json;
+    assert_eq!(r["key"], "org:owner");
+    let members = app.get(&format!("/v1/organizations/{org}/memberships")).send().await.assert_status(200).json;
+    assert_eq!(members["data"][0]["role"], "org:owner");
+    assert_eq!(members["data"][0]["role_name"], "Admin");
+    let s = app.get("/v1/instance/organization_settings").send().await.assert_status(200).json;
+    assert_eq!(s["creator_role"], "org:owner");
+    // The settings name roles by id too.
+    app.patch("/v1/instance/organization_settings", json!({ "creator_role_id": admin }))
+        .send()
+        .await
+        .assert_status(200);
+}
+
+#[tokio::test]
+async fn role_and_permission_events() {
+    let app = TestApp::new().await;
+    let perm = permission(&app, "org:docs:read").await;
+    app.patch(&format!("/v1/organization_permissions/{perm}"), json!({ "name": "Docs" }))
+        .send()
+        .await
+        .assert_status(200);
+    let role = app
+        .post("/v1/organization_roles", json!({ "name": "Reader", "key": "org:reader", "permissions": [perm] }))
+        .send()
+        .await
+        .assert_status(200)
+        .json;
+    let id = role["id"].as_str().unwrap();
+    app.patch(&format!("/v1/organization_roles/{id}"), json!({ "name": "Readers" })).send().await.assert_status(200);
+    app.delete(&format!("/v1/organization_roles/{id}/permissions/{perm}")).send().await.assert_status(200);
+    app.delete(&format!("/v1/organization_roles/{id}")).send().await.assert_status(200);
+    app.delete(&format!("/v1/organization_permissions/{perm}")).send().await.assert_status(200);
+    // Refused changes write nothing.
+    app.post("/v1/organization_roles", json!({ "name": "Bad", "key": "bad" })).send().await.assert_status(422);
+    let events = outbox(&app).await;
+    let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        types,
+        [
+            "permission.created",
+            "permission.updated",
+            "role.created",
+            "role.updated",
+            "role.updated",
+            "role.deleted",
+            "permission.deleted"
+        ]
+    );
+    assert_eq!(events[2]["data"], role);
+    assert_eq!(events[5]["data"], json!({ "object": "role", "id": id, "deleted": true }));
+    assert_eq!(events[6]["data"], json!({ "object": "permission", "id": perm, "deleted": true }));
+}
