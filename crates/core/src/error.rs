@@ -78,6 +78,17 @@ error_codes! {
         "The organizations feature is not enabled for this instance. You can enable it at https://dashboard.clerk.com.";
     OrganizationMembershipQuotaExceeded => 403, "organization_membership_quota_exceeded",
         "membership quota exceeded", "The organization has reached its maximum number of memberships.";
+    // Organization invitations and domains.
+    AlreadyAMemberInOrganization => 400, "already_a_member_in_organization", "already a member",
+        "The invited email address already belongs to a member of the organization.";
+    NotAnAdminInOrganization => 403, "not_an_admin_in_organization", "not an admin",
+        "The user must be a member of the organization who can manage its memberships.";
+    OrganizationInvitationNotPending => 400, "organization_invitation_not_pending", "invitation not pending",
+        "Only pending organization invitations can be revoked.";
+    OrganizationDomainsNotEnabled => 403, "organization_domains_not_enabled", "domains not enabled",
+        "Verified domains are not enabled for the organizations of this instance.";
+    OrganizationDomainQuotaExceeded => 403, "organization_domain_quota_exceeded", "domain quota exceeded",
+        "The organization has reached its maximum number of domains.";
     // Sessions, clients, session tokens and JWT templates.
     DevelopmentInstanceRequired => 400, "development_instance_required", "development instance required",
         "Sessions can only be created through the Backend API on development instances. Use sign-in tokens instead.";

@@ -15,6 +15,8 @@ pub mod keyring;
 pub mod m2m_tokens;
 pub mod machines;
 pub mod objects;
+pub mod organization_domains;
+pub mod organization_invitations;
 pub mod organizations;
 pub mod redirect_urls;
 pub mod restriction_lists;
@@ -23,6 +25,7 @@ pub mod sessions;
 pub mod settings;
 pub mod startup;
 pub mod users;
+pub mod waitlist_entries;
 pub mod webhooks;
 
 pub use clock::Clock;

@@ -14,6 +14,8 @@ pub mod invitations;
 pub mod m2m_tokens;
 pub mod machines;
 pub mod meta;
+pub mod organization_domains;
+pub mod organization_invitations;
 pub mod organization_memberships;
 pub mod organization_permissions;
 pub mod organizations;
@@ -25,6 +27,7 @@ pub mod settings;
 pub mod user_list;
 pub mod user_mfa;
 pub mod users;
+pub mod waitlist_entries;
 pub mod webhooks;
 
 pub use db::{Db, DbTarget, Tx};

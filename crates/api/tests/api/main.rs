@@ -17,6 +17,7 @@ mod organizations;
 mod redirect_urls;
 mod sessions;
 mod users;
+mod waitlist_entries;
 // Proof (issue 6): cross-cutting tests over every routed operation.
 mod hostile;
 mod isolation;

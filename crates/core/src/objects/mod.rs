@@ -2,6 +2,9 @@
 //! as the change). The API layer re-exports them from `tessera_api::objects`.
 
 pub mod email_address;
+pub mod organization_domain;
+pub mod organization_invitation;
 pub mod phone_number;
 pub mod user;
+pub mod waitlist_entry;
 pub mod web3_wallet;
