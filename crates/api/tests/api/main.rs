@@ -11,11 +11,14 @@ mod identifications;
 mod instance_settings;
 mod invitations;
 mod jwks;
+mod jwt_templates;
+mod key_rotation;
 mod m2m_tokens;
 mod machines;
 mod organizations;
 mod redirect_urls;
 mod sessions;
+mod tickets;
 mod users;
 mod waitlist_entries;
 // Proof (issue 6): cross-cutting tests over every routed operation.
