@@ -18,6 +18,8 @@ pub mod jwks;
 pub mod jwt_templates;
 pub mod m2m_tokens;
 pub mod machines;
+pub mod organization_domains;
+pub mod organization_invitations;
 pub mod organization_memberships;
 pub mod organization_permissions;
 pub mod organization_roles;
@@ -29,6 +31,7 @@ pub mod tickets;
 pub mod user_account;
 pub mod user_credentials;
 pub mod users;
+pub mod waitlist_entries;
 pub mod webhooks;
 
 /// One route: a spec path (relative to `/v1`), its handlers, and whether the SDKs also call it without `/v1`.
@@ -238,6 +241,53 @@ pub fn table() -> Vec<Route> {
         v1("/role_sets/{role_set_key_or_id}/replace", post(role_sets::replace_role_set)),
         v1("/role_sets/{role_set_key_or_id}/roles", post(role_sets::add_roles_to_role_set)),
         v1("/role_sets/{role_set_key_or_id}/roles/replace", post(role_sets::replace_role_in_role_set)),
+        // Organization Invitations
+        v1(
+            "/organizations/{organization_id}/invitations",
+            get(organization_invitations::list_organization_invitations)
+                .post(organization_invitations::create_organization_invitation),
+        ),
+        v1(
+            "/organizations/{organization_id}/invitations/bulk",
+            post(organization_invitations::create_organization_invitation_bulk),
+        ),
+        v1(
+            "/organizations/{organization_id}/invitations/pending",
+            get(organization_invitations::list_pending_organization_invitations),
+        ),
+        v1(
+            "/organizations/{organization_id}/invitations/{invitation_id}",
+            get(organization_invitations::get_organization_invitation),
+        ),
+        v1(
+            "/organizations/{organization_id}/invitations/{invitation_id}/revoke",
+            post(organization_invitations::revoke_organization_invitation),
+        ),
+        v1("/organization_invitations", get(organization_invitations::list_instance_organization_invitations)),
+        // Organization Domains
+        v1(
+            "/organizations/{organization_id}/domains",
+            get(organization_domains::list_organization_domains).post(organization_domains::create_organization_domain),
+        ),
+        v1(
+            "/organizations/{organization_id}/domains/{domain_id}",
+            patch(organization_domains::update_organization_domain)
+                .delete(organization_domains::delete_organization_domain),
+        ),
+        v1(
+            "/organizations/{organization_id}/domains/{domain_id}/verify_ownership",
+            post(organization_domains::verify_organization_domain_ownership),
+        ),
+        v1("/organization_domains", get(organization_domains::list_all_organization_domains)),
+        // Waitlist Entries
+        v1(
+            "/waitlist_entries",
+            get(waitlist_entries::list_waitlist_entries).post(waitlist_entries::create_waitlist_entry),
+        ),
+        v1("/waitlist_entries/bulk", post(waitlist_entries::create_bulk_waitlist_entries)),
+        v1("/waitlist_entries/{waitlist_entry_id}", delete(waitlist_entries::delete_waitlist_entry)),
+        v1("/waitlist_entries/{waitlist_entry_id}/invite", post(waitlist_entries::invite_waitlist_entry)),
+        v1("/waitlist_entries/{waitlist_entry_id}/reject", post(waitlist_entries::reject_waitlist_entry)),
         // Sessions and Clients
         v1("/sessions", get(sessions::get_session_list).post(sessions::create_session)),
         v1("/sessions/{session_id}", get(sessions::get_session)),

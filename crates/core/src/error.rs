@@ -80,6 +80,15 @@ error_codes! {
         "membership quota exceeded", "The organization has reached its maximum number of memberships.";
     AlreadyAMemberInOrganization => 400, "already_a_member_in_organization", "already a member",
         "The user is already a member of this organization.";
+    // Organization invitations and domains.
+    NotAnAdminInOrganization => 403, "not_an_admin_in_organization", "not an admin",
+        "The user must be a member of the organization who can manage its memberships.";
+    OrganizationInvitationNotPending => 400, "organization_invitation_not_pending", "invitation not pending",
+        "Only pending organization invitations can be revoked.";
+    OrganizationDomainsNotEnabled => 403, "organization_domains_not_enabled", "domains not enabled",
+        "Verified domains are not enabled for the organizations of this instance.";
+    OrganizationDomainQuotaExceeded => 403, "organization_domain_quota_exceeded", "domain quota exceeded",
+        "The organization has reached its maximum number of domains.";
     // Sessions, clients, session tokens and JWT templates.
     DevelopmentInstanceRequired => 400, "development_instance_required", "development instance required",
         "Sessions can only be created through the Backend API on development instances. Use sign-in tokens instead.";

@@ -9,6 +9,7 @@ use crate::instances::Instance;
 use crate::sender::{self, Channel, Message};
 use crate::users::identifiers;
 use crate::{Ctx, Error, ErrorCode, Result};
+use tessera_store::Tx;
 
 /// Default lifetime (Clerk: 30 days).
 pub const DEFAULT_DAYS: i64 = 30;
@@ -26,7 +27,8 @@ pub struct Invitation {
 }
 
 impl Invitation {
-    fn of(row: InvitationRow, now: i64) -> Self {
+    /// The invitation of a row, with its status at `now`.
+    pub fn of(row: InvitationRow, now: i64) -> Self {
         let status = if row.revoked {
             "revoked"
         } else if row.accepted_at.is_some() {
@@ -72,6 +74,21 @@ fn message(row: &InvitationRow) -> Message {
 
 /// Creates invitations, all in one transaction; `params` prefixes parameter names (`[0].email_address` in bulk).
 pub async fn create(ctx: &Ctx, instance: &Instance, inputs: Vec<NewInvitation>, bulk: bool) -> Result<Vec<Invitation>> {
+    let rows = prepare(ctx, instance, &inputs, bulk).await?;
+    send(ctx, instance, &rows, &inputs).await?;
+    let mut tx = ctx.db.begin().await?;
+    let created = insert(ctx, &mut tx, instance, rows, &inputs, bulk).await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+/// Validates the inputs into rows (no writes); see [`create`].
+pub async fn prepare(
+    ctx: &Ctx,
+    instance: &Instance,
+    inputs: &[NewInvitation],
+    bulk: bool,
+) -> Result<Vec<InvitationRow>> {
     let now = ctx.now_ms();
     let param = |i: usize, p: &str| if bulk { format!("[{i}].{p}") } else { p.to_owned() };
     let mut rows = Vec::new();
@@ -115,34 +132,50 @@ pub async fn create(ctx: &Ctx, instance: &Instance, inputs: Vec<NewInvitation>, 
         });
     }
     let mut seen = std::collections::HashSet::new();
-    for (i, (row, input)) in rows.iter().zip(&inputs).enumerate() {
+    for (i, (row, input)) in rows.iter().zip(inputs).enumerate() {
         if !input.ignore_existing && !seen.insert(row.email_address.clone()) {
             return Err(duplicate(&param(i, "email_address"), &row.email_address));
         }
     }
-    // Deliveries first (an SMTP exchange must not hold the writer); a production instance without SMTP fails here.
-    let notified: Vec<bool> = inputs.iter().map(|i| i.notify).collect();
-    for (row, notify) in rows.iter().zip(&notified) {
-        if *notify {
+    Ok(rows)
+}
+
+/// Sends the invitation e-mails of prepared rows. Deliveries come before the transaction (an SMTP exchange must not
+/// hold the writer); a production instance without SMTP fails here.
+pub async fn send(ctx: &Ctx, instance: &Instance, rows: &[InvitationRow], inputs: &[NewInvitation]) -> Result<()> {
+    for (row, input) in rows.iter().zip(inputs) {
+        if input.notify {
             sender::send_external(ctx, instance, &message(row)).await?;
         }
     }
-    let mut tx = ctx.db.begin().await?;
-    for (i, (row, input)) in rows.iter().zip(&inputs).enumerate() {
+    Ok(())
+}
+
+/// Checks and inserts prepared rows in the caller's transaction (which it does not commit).
+pub async fn insert(
+    ctx: &Ctx,
+    tx: &mut Tx,
+    instance: &Instance,
+    rows: Vec<InvitationRow>,
+    inputs: &[NewInvitation],
+    bulk: bool,
+) -> Result<Vec<Invitation>> {
+    let now = ctx.now_ms();
+    let param = |i: usize, p: &str| if bulk { format!("[{i}].{p}") } else { p.to_owned() };
+    for (i, (row, input)) in rows.iter().zip(inputs).enumerate() {
         if !input.ignore_existing {
-            if store::email_claimed(&mut tx, &instance.id, &row.email_address).await? {
+            if store::email_claimed(tx, &instance.id, &row.email_address).await? {
                 return Err(Error::identifier_exists(&param(i, "email_address")));
             }
-            if store::pending_exists(&mut tx, &instance.id, &row.email_address, now).await? {
+            if store::pending_exists(tx, &instance.id, &row.email_address, now).await? {
                 return Err(duplicate(&param(i, "email_address"), &row.email_address));
             }
         }
-        store::insert(&mut tx, row).await?;
+        store::insert(tx, row).await?;
         if input.notify {
-            sender::capture(ctx, &mut tx, instance, &message(row)).await?;
+            sender::capture(ctx, tx, instance, &message(row)).await?;
         }
     }
-    tx.commit().await?;
     Ok(rows.into_iter().map(|r| Invitation::of(r, now)).collect())
 }
 

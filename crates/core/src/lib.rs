@@ -16,6 +16,8 @@ pub mod keyring;
 pub mod m2m_tokens;
 pub mod machines;
 pub mod objects;
+pub mod organization_domains;
+pub mod organization_invitations;
 pub mod organizations;
 pub mod redirect_urls;
 pub mod restriction_lists;
@@ -25,6 +27,7 @@ pub mod settings;
 pub mod startup;
 pub mod tickets;
 pub mod users;
+pub mod waitlist_entries;
 pub mod webhooks;
 
 pub use clock::Clock;

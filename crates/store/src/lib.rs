@@ -16,6 +16,8 @@ pub mod jwt_templates;
 pub mod m2m_tokens;
 pub mod machines;
 pub mod meta;
+pub mod organization_domains;
+pub mod organization_invitations;
 pub mod organization_memberships;
 pub mod organization_permissions;
 pub mod organization_roles;
@@ -30,6 +32,7 @@ pub mod tickets;
 pub mod user_list;
 pub mod user_mfa;
 pub mod users;
+pub mod waitlist_entries;
 pub mod webhooks;
 
 pub use db::{Db, DbTarget, Tx};

@@ -14,6 +14,7 @@ use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::{Body, Params, SecretKey, lenient_bool, lenient_u64};
 use crate::list::{Paging, array_or_paginated, data_list};
+use crate::objects::organization_invitation::organization_invitation;
 use crate::objects::user::user;
 
 /// Body of `POST /users/{user_id}/verify_password`.
@@ -246,15 +247,17 @@ pub async fn users_get_organization_memberships(
         .await
 }
 
-/// `GET /v1/users/{user_id}/organization_invitations`: none exist yet.
+/// `GET /v1/users/{user_id}/organization_invitations`: invitations addressed to the user's verified addresses.
 pub async fn users_get_organization_invitations(
     State(app): State<AppState>,
     SecretKey(instance): SecretKey,
+    RequestOrigin(origin): RequestOrigin,
     Path(user_id): Path<String>,
     Params(p): Params<OrgListParams>,
 ) -> ApiResult<Json<Value>> {
-    Paging { limit: p.limit, offset: p.offset, paginated: None }.page(500)?;
-    if let Some(status) = p.status.as_deref().filter(|s| !s.is_empty())
+    let page = Paging { limit: p.limit, offset: p.offset, paginated: None }.page(500)?;
+    let status = p.status.filter(|s| !s.is_empty());
+    if let Some(status) = status.as_deref()
         && !["pending", "accepted", "revoked", "expired"].contains(&status)
     {
         return Err(Error::with(
@@ -265,6 +268,14 @@ pub async fn users_get_organization_invitations(
         )
         .into());
     }
-    tessera_core::users::ensure_exists(&app.ctx, &instance.id, &user_id).await?;
-    Ok(data_list(Vec::<Value>::new(), 0))
+    let (rows, total) = tessera_core::organization_invitations::list_for_user(
+        &app.ctx,
+        &instance.id,
+        &user_id,
+        status,
+        page.limit,
+        page.offset,
+    )
+    .await?;
+    Ok(data_list(rows.iter().map(|i| organization_invitation(i, &origin, true)).collect(), total))
 }

@@ -56,6 +56,7 @@ const BODY_OPS: &[(&str, &str, &str)] = &[
     ("POST", "/v1/machines", "name"),
     ("POST", "/v1/api_keys", "name"),
     ("PATCH", "/v1/users/{user_id}", "first_name"),
+    ("POST", "/v1/waitlist_entries", "email_address"),
 ];
 
 #[tokio::test]

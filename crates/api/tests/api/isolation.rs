@@ -104,6 +104,9 @@ pub const FIXTURES: &[(&str, Fixture)] = &[
             id_of(&f.create("/v1/allowlist_identifiers", json!({ "identifier": "isolation@allowed.example" })).await)
         })
     }),
+    // Also fills the organization-scoped `…/invitations/{invitation_id}` (and `…/domains/{domain_id}` below gets the
+    // instance domain): there A's organization already answers 404 to B; isolation of organization invitations
+    // and domains themselves is tested in organizations/invitations.rs and organizations/domains.rs.
     ("invitation_id", |f| {
         Box::pin(async move {
             id_of(&f.create("/v1/invitations", json!({ "email_address": "invitee@isolation.example" })).await)
@@ -200,6 +203,11 @@ pub const FIXTURES: &[(&str, Fixture)] = &[
             let u = f.create("/v1/users", body).await;
             f.objects.insert("user_id", u.clone());
             id_of(&u)
+        })
+    }),
+    ("waitlist_entry_id", |f| {
+        Box::pin(async move {
+            id_of(&f.create("/v1/waitlist_entries", json!({ "email_address": "isolation@waitlist.example" })).await)
         })
     }),
     ("web3_wallet_identification_id", |f| {

@@ -20,6 +20,7 @@ mod redirect_urls;
 mod sessions;
 mod tickets;
 mod users;
+mod waitlist_entries;
 // Proof (issue 6): cross-cutting tests over every routed operation.
 mod hostile;
 mod isolation;

@@ -3,6 +3,9 @@
 
 pub mod email_address;
 pub mod organization;
+pub mod organization_domain;
+pub mod organization_invitation;
 pub mod phone_number;
 pub mod user;
+pub mod waitlist_entry;
 pub mod web3_wallet;

@@ -1,6 +1,8 @@
 //! Organizations and everything that hangs off them (memberships, roles, permissions, invitations).
 
 mod crud;
+mod domains;
+mod invitations;
 mod logo;
 mod memberships;
 mod permissions;

@@ -1,0 +1,5 @@
+//! `organization_domain` objects.
+//!
+//! Built in core (webhook payloads need them inside transactions); re-exported here.
+
+pub use tessera_core::objects::organization_domain::*;

@@ -1,0 +1,5 @@
+//! `waitlist_entry` objects.
+//!
+//! Built in core (webhook payloads need them inside transactions); re-exported here.
+
+pub use tessera_core::objects::waitlist_entry::*;
