@@ -12,6 +12,7 @@ pub mod permission;
 pub mod phone_number;
 pub mod redirect_url;
 pub mod session;
+pub mod template;
 pub mod user;
 pub mod verification;
 pub mod web3_wallet;

@@ -6,7 +6,7 @@ use tessera_store::invitations::{self as store, InvitationRow};
 
 use crate::ids::new_id;
 use crate::instances::Instance;
-use crate::sender::{self, Channel, Message};
+use crate::sender::{self, Channel, TemplatedMessage};
 use crate::users::identifiers;
 use crate::{Ctx, Error, ErrorCode, Result};
 
@@ -60,13 +60,20 @@ pub struct NewInvitation {
     pub template_slug: Option<String>,
 }
 
-fn message(row: &InvitationRow) -> Message {
-    let link = row.redirect_url.as_deref().map(|u| format!("\nAccept it here: {u}\n")).unwrap_or_default();
-    Message {
+/// The invitation e-mail, from the `invitation` or `waitlist_invitation` template. Without a redirect URL the link
+/// leads to the Account Portal's sign-up page.
+fn message(row: &InvitationRow, portal: &str) -> TemplatedMessage {
+    let action_url = row.redirect_url.clone().unwrap_or_else(|| format!("{portal}/sign-up"));
+    TemplatedMessage {
         channel: Channel::Email,
+        slug: if row.template_slug == "waitlist_invitation" { "waitlist_invitation" } else { "invitation" },
         to: row.email_address.clone(),
-        subject: "You have been invited".into(),
-        body: format!("You have been invited to sign up.\n{link}"),
+        user_id: None,
+        identification_id: None,
+        data: serde_json::json!({
+            "action_url": action_url,
+            "invitation": { "public_metadata": crate::users::metadata(&row.public_metadata) },
+        }),
     }
 }
 
@@ -121,14 +128,18 @@ pub async fn create(ctx: &Ctx, instance: &Instance, inputs: Vec<NewInvitation>, 
         }
     }
     // Deliveries first (an SMTP exchange must not hold the writer); a production instance without SMTP fails here.
-    let notified: Vec<bool> = inputs.iter().map(|i| i.notify).collect();
-    for (row, notify) in rows.iter().zip(&notified) {
-        if *notify {
-            sender::send_external(ctx, instance, &message(row)).await?;
-        }
+    let portal = crate::domains::primary_domain(ctx, instance)
+        .await
+        .ok()
+        .and_then(|d| d.accounts_portal_url)
+        .unwrap_or_default();
+    let mut prepared = Vec::with_capacity(rows.len());
+    for (row, input) in rows.iter().zip(&inputs) {
+        let sent = if input.notify { Some(sender::prepare(ctx, instance, message(row, &portal)).await?) } else { None };
+        prepared.push(sent);
     }
     let mut tx = ctx.db.begin().await?;
-    for (i, (row, input)) in rows.iter().zip(&inputs).enumerate() {
+    for (i, ((row, input), prepared)) in rows.iter().zip(&inputs).zip(&prepared).enumerate() {
         if !input.ignore_existing {
             if store::email_claimed(&mut tx, &instance.id, &row.email_address).await? {
                 return Err(Error::identifier_exists(&param(i, "email_address")));
@@ -138,8 +149,8 @@ pub async fn create(ctx: &Ctx, instance: &Instance, inputs: Vec<NewInvitation>, 
             }
         }
         store::insert(&mut tx, row).await?;
-        if input.notify {
-            sender::capture(ctx, &mut tx, instance, &message(row)).await?;
+        if let Some(p) = prepared {
+            sender::record(ctx, &mut tx, instance, p).await?;
         }
     }
     tx.commit().await?;

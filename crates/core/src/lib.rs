@@ -22,6 +22,7 @@ pub mod sender;
 pub mod sessions;
 pub mod settings;
 pub mod startup;
+pub mod templates;
 pub mod users;
 pub mod webhooks;
 

@@ -22,6 +22,7 @@ pub mod redirect_urls;
 pub mod restriction_lists;
 pub mod sessions;
 pub mod settings;
+pub mod templates;
 pub mod user_list;
 pub mod user_mfa;
 pub mod users;

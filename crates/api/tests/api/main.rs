@@ -16,6 +16,7 @@ mod machines;
 mod organizations;
 mod redirect_urls;
 mod sessions;
+mod templates;
 mod users;
 // Proof (issue 6): cross-cutting tests over every routed operation.
 mod hostile;
