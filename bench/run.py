@@ -315,7 +315,7 @@ def main():
                 ("users/count, no filter", "/v1/users/count"),
                 ("users/count?email_address= (indexed)", f"/v1/users/count?email_address=seed{probe}@bench.example"),
                 ("users/count?created_at_after= (range)", f"/v1/users/count?created_at_after={int(time.time() * 1000) - args.users // 2 - 1000}"),
-                ("users/count?query= (substring, full scan)", f"/v1/users/count?query=user{probe}"),
+                ("users/count?query= (substring, trigram index)", f"/v1/users/count?query=user{probe}"),
             ]
             seeded += ["", "| filtered count | median ms | worst ms |", "|---|---:|---:|"]
             for label, path in counts:

@@ -15,6 +15,7 @@ pub mod identifications;
 pub mod instance;
 pub mod invitations;
 pub mod jwks;
+pub mod jwt_templates;
 pub mod m2m_tokens;
 pub mod machines;
 pub mod organization_permissions;
@@ -22,6 +23,7 @@ pub mod organizations;
 pub mod redirect_urls;
 pub mod sessions;
 pub mod templates;
+pub mod tickets;
 pub mod user_account;
 pub mod user_credentials;
 pub mod users;
@@ -153,6 +155,14 @@ pub fn table() -> Vec<Route> {
         v1_and_bare("/m2m_tokens", get(m2m_tokens::get_m2m_tokens).post(m2m_tokens::create_m2m_token)),
         v1_and_bare("/m2m_tokens/{m2m_token_id}/revoke", post(m2m_tokens::revoke_m2m_token)),
         v1_and_bare("/m2m_tokens/verify", post(m2m_tokens::verify_m2m_token)),
+        // JWT Templates
+        v1("/jwt_templates", get(jwt_templates::list_jwt_templates).post(jwt_templates::create_jwt_template)),
+        v1(
+            "/jwt_templates/{template_id}",
+            get(jwt_templates::get_jwt_template)
+                .patch(jwt_templates::update_jwt_template)
+                .delete(jwt_templates::delete_jwt_template),
+        ),
         // Redirect URLs
         v1("/redirect_urls", get(redirect_urls::list_redirect_urls).post(redirect_urls::create_redirect_url)),
         v1("/redirect_urls/{id}", get(redirect_urls::get_redirect_url).delete(redirect_urls::delete_redirect_url)),
@@ -193,6 +203,7 @@ pub fn table() -> Vec<Route> {
         v1("/sessions/{session_id}", get(sessions::get_session)),
         v1("/sessions/{session_id}/revoke", post(sessions::revoke_session)),
         v1("/sessions/{session_id}/tokens", post(sessions::create_session_token)),
+        v1("/sessions/{session_id}/tokens/{template_name}", post(jwt_templates::create_session_token_from_template)),
         v1("/clients/verify", post(sessions::verify_client)),
         v1("/clients/{client_id}", get(sessions::get_client)),
         // Users
@@ -242,6 +253,15 @@ pub fn table() -> Vec<Route> {
         v1("/users/{user_id}/oauth_access_tokens/{provider}", get(user_credentials::get_o_auth_access_token)),
         v1("/users/{user_id}/organization_memberships", get(user_credentials::users_get_organization_memberships)),
         v1("/users/{user_id}/organization_invitations", get(user_credentials::users_get_organization_invitations)),
+        // Actor Tokens, Sign-in Tokens, Testing Tokens; Tessera's ticket redemption (not in the spec)
+        v1("/actor_tokens", post(tickets::create_actor_token)),
+        v1("/actor_tokens/{actor_token_id}/revoke", post(tickets::revoke_actor_token)),
+        v1("/sign_in_tokens", post(tickets::create_sign_in_token)),
+        v1("/sign_in_tokens/{sign_in_token_id}/revoke", post(tickets::revoke_sign_in_token)),
+        v1("/testing_tokens", post(tickets::create_testing_token)),
+        v1("/tickets/accept", get(tickets::accept_ticket).post(tickets::accept_ticket)),
+        v1("/clients", get(tickets::get_client_list)),
+        v1("/sessions/{session_id}/refresh", post(tickets::refresh_session)),
         // Webhooks
         v1("/webhooks/svix", post(webhooks::create_svix_app).delete(webhooks::delete_svix_app)),
         v1("/webhooks/svix_url", post(webhooks::generate_svix_auth_url)),

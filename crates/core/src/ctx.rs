@@ -24,7 +24,9 @@ pub struct Ctx {
     /// Delivery of codes and invitations (SMTP when configured; development instances also capture).
     pub sender: crate::sender::Sender,
     /// Instance secret-key digest → instance. Instance secret keys cannot be changed or revoked through the API,
-    /// so an entry never goes stale.
+    /// so the key → instance mapping never goes stale. Only the immutable fields (`id`, `environment`) of a cached
+    /// instance may be read on request paths: its `publishable_key` changes with the primary domain on any node,
+    /// so code that needs it reads the instance from the database.
     pub(crate) instance_auth_cache: RwLock<HashMap<Vec<u8>, Instance>>,
 }
 

@@ -85,6 +85,14 @@ error_codes! {
     TokenInvalid => 400, "token_invalid", "invalid token",
         "The token is malformed or was not signed by this instance.";
     TokenExpired => 400, "token_expired", "token expired", "The token has expired.";
+    ActorTokenCannotBeRevoked => 400, "actor_token_cannot_be_revoked", "cannot revoke",
+        "Only pending actor tokens can be revoked.";
+    SignInTokenCannotBeRevoked => 400, "sign_in_token_cannot_be_revoked", "cannot revoke",
+        "Only pending sign-in tokens can be revoked.";
+    SessionRefreshInvalid => 401, "session_refresh_invalid", "session refresh refused",
+        "The session cannot be refreshed with these tokens; fall back to the handshake flow.";
+    JwtTemplateReservedClaim => 400, "jwt_template_reserved_claim", "reserved claim",
+        "The JWT template uses a claim that is reserved for the server.";
     SvixAppExists => 400, "svix_app_exists", "Svix app already exists", "A Svix app already exists for this instance.";
     SvixAppMissing => 400, "svix_app_missing", "Svix app missing",
         "There is no Svix app for this instance. Create one first with POST /webhooks/svix.";

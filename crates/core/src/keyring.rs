@@ -166,3 +166,30 @@ pub async fn verify_jwt(ctx: &Ctx, instance_id: &str, token: &str) -> Option<Ver
     let claims: Map<String, Value> = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(p).ok()?).ok()?;
     Some(VerifiedJwt { header, claims })
 }
+
+/// Rotates the instance's keyring: a new RSA-2048 key becomes the active (signing) key and the previous ones stay
+/// published in the JWKS, verify-only, so tokens signed before keep verifying until they expire. Returns the new
+/// key's `kid`. 404 for an unknown instance.
+pub async fn rotate(ctx: &Ctx, instance_id: &str) -> Result<String> {
+    if tessera_store::instances::get(&ctx.db, instance_id).await?.is_none() {
+        return Err(Error::not_found("instance"));
+    }
+    // Key generation happens before the transaction opens, so the writer is held only briefly.
+    let key = tokio::task::spawn_blocking(generate_rsa_2048).await.map_err(Error::internal)??;
+    let row = tessera_store::instances::SigningKeyRow {
+        id: crate::ids::new_id("key"),
+        instance_id: instance_id.to_owned(),
+        algorithm: "RS256".into(),
+        private_key_sealed: seal_private_key(ctx, &key.pkcs8),
+        public_n: key.n,
+        public_e: key.e,
+        active: true,
+        created_at: ctx.now_ms(),
+        retired_at: None,
+    };
+    let mut tx = ctx.db.begin().await?;
+    tessera_store::instances::deactivate_signing_keys(&mut tx, instance_id).await?;
+    tessera_store::instances::insert_signing_key(&mut tx, &row).await?;
+    tx.commit().await?;
+    Ok(row.id)
+}

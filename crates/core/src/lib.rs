@@ -11,6 +11,7 @@ pub mod events;
 pub mod ids;
 pub mod instances;
 pub mod invitations;
+pub mod jwt_templates;
 pub mod keyring;
 pub mod m2m_tokens;
 pub mod machines;
@@ -23,6 +24,7 @@ pub mod sessions;
 pub mod settings;
 pub mod startup;
 pub mod templates;
+pub mod tickets;
 pub mod users;
 pub mod webhooks;
 

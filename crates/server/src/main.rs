@@ -23,6 +23,11 @@ enum Command {
         #[command(subcommand)]
         command: InstanceCommand,
     },
+    /// Manage an instance's signing keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Print the messages captured for development instances (verification codes, invitations), newest first.
     Outbox {
         #[command(flatten)]
@@ -53,6 +58,19 @@ enum InstanceCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Add a new active signing key; the previous keys stay in the JWKS (verify-only), so tokens signed with them
+    /// keep verifying until they expire. Prints the new key id.
+    Rotate {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// The instance (`ins_…`); may be left out when the database holds exactly one.
+        #[arg(long)]
+        instance: Option<String>,
+    },
+}
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     startup::init_tracing();
@@ -63,6 +81,7 @@ async fn main() -> std::process::ExitCode {
             startup::instance_create(db, environment.into()).await
         }
         Command::Instance { command: InstanceCommand::List { db } } => startup::instance_list(db).await,
+        Command::Keys { command: KeysCommand::Rotate { db, instance } } => startup::keys_rotate(db, instance).await,
         Command::Outbox { db, instance, limit } => startup::outbox(db, instance, limit).await,
     };
     match result {

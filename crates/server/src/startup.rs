@@ -220,3 +220,23 @@ pub async fn outbox(db: DatabaseArgs, instance: Option<String>, limit: i64) -> a
     ctx.db.close().await;
     Ok(())
 }
+
+/// `tessera keys rotate`: a new active signing key for the instance (the only one when none is named).
+pub async fn keys_rotate(db: DatabaseArgs, instance: Option<String>) -> anyhow::Result<()> {
+    let ctx = open(&db).await?;
+    let instance_id = match instance {
+        Some(id) => id,
+        None => {
+            let all = instances::list_instances(&ctx).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            match all.as_slice() {
+                [only] => only.id.clone(),
+                [] => anyhow::bail!("the database holds no instance"),
+                _ => anyhow::bail!("the database holds several instances: name one with --instance"),
+            }
+        }
+    };
+    let kid = tessera_core::keyring::rotate(&ctx, &instance_id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("{instance_id}\t{kid}");
+    ctx.db.close().await;
+    Ok(())
+}

@@ -245,3 +245,27 @@ fn sigterm_finishes_the_request_in_flight_then_exits_zero() {
     assert!(started.elapsed() < Duration::from_secs(10));
     assert!(TcpStream::connect(&addr).is_err(), "stopped accepting");
 }
+
+#[test]
+fn keys_rotate_adds_an_active_key_and_keeps_the_old_one_published() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::fresh(dir.path());
+    let server = Server::start(&db);
+    let sk = server.printed.secret_key.clone().unwrap();
+    let instance_id = server.printed.instance_id.clone().unwrap();
+    let before = jwks_kids(&server, &sk);
+    assert_eq!(before.len(), 1);
+
+    // The only instance is taken when none is named.
+    let out = run_with_timeout(with_db(tessera(&["keys", "rotate"]), &db), QUICK);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let (printed_instance, kid) = text.trim().split_once('\t').expect("instance<TAB>kid");
+    assert_eq!(printed_instance, instance_id);
+    let after = jwks_kids(&server, &sk);
+    assert_eq!(after.len(), 2);
+    assert!(after.contains(&before[0]) && after.iter().any(|k| k == kid), "{after:?}");
+
+    let out = run_with_timeout(with_db(tessera(&["keys", "rotate", "--instance", "ins_nope"]), &db), QUICK);
+    assert!(!out.status.success());
+}

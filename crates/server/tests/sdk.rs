@@ -240,3 +240,22 @@ fn sdk_js_webhooks() {
     let server = Server::start_with(ServeOptions::new(&db).secret_key(DEV_KEY));
     run_node(&server, "webhooks.mjs");
 }
+
+/// Session tokens and JWT-template tokens through `@clerk/backend`: minted, verified by `verifyToken`; expired and
+/// foreign-key tokens refused.
+#[test]
+fn sdk_js_tokens() {
+    node_dir();
+    let db = TestDb::fresh_or_memory();
+    let server = Server::start_with(ServeOptions::new(&db).secret_key(DEV_KEY));
+    run_node(&server, "tokens.mjs");
+}
+
+/// The same through `clerk-backend-api` and `security.verify_token`.
+#[test]
+fn sdk_python_tokens() {
+    python();
+    let db = TestDb::fresh_or_memory();
+    let server = Server::start_with(ServeOptions::new(&db).secret_key(DEV_KEY));
+    run_python(&server, "test_tokens.py", &[], None);
+}

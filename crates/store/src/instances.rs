@@ -137,3 +137,12 @@ pub async fn signing_keys(db: &Db, instance_id: &str) -> StoreResult<Vec<Signing
     .fetch_all(c)
     .await)?)
 }
+
+/// Makes every key of the instance's keyring verify-only (before a new active key is inserted in the same
+/// transaction). Returns the rows changed.
+pub async fn deactivate_signing_keys(tx: &mut Tx, instance_id: &str) -> StoreResult<u64> {
+    Ok(exec_tx!(
+        tx,
+        sqlx::query("UPDATE signing_keys SET active = FALSE WHERE instance_id = $1 AND active").bind(instance_id)
+    )?)
+}

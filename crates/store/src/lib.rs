@@ -5,12 +5,14 @@
 //! or sealed (encrypted) blobs, produced by core.
 
 pub mod api_keys;
+pub mod client_list;
 pub mod db;
 pub mod domains;
 pub mod error;
 pub mod identifications;
 pub mod instances;
 pub mod invitations;
+pub mod jwt_templates;
 pub mod m2m_tokens;
 pub mod machines;
 pub mod meta;
@@ -23,6 +25,7 @@ pub mod restriction_lists;
 pub mod sessions;
 pub mod settings;
 pub mod templates;
+pub mod tickets;
 pub mod user_list;
 pub mod user_mfa;
 pub mod users;

@@ -26,7 +26,7 @@ const UNUSABLE_IDS: &[&str] = &["%00", "user_%00", "%FF%FE", "%C3%28", "%25%00%0
 const WRONG_IDS: &[&str] = &["..%2F..%2Fjwks", "%E2%80%AE", "'%20OR%201=1--", "%2525", "%F0%9F%98%80"];
 
 /// Path parameters that are names, not ids (validated like body values: 422 for an unknown name).
-const NOT_IDS: &[&str] = &["provider"];
+const NOT_IDS: &[&str] = &["provider", "template_name"];
 
 #[tokio::test]
 async fn unusable_path_ids_answer_404() {

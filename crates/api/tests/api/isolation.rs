@@ -59,6 +59,12 @@ fn id_of(v: &Value) -> String {
 
 /// Path-parameter name → fixture. One line per parameter; keep alphabetical.
 pub const FIXTURES: &[(&str, Fixture)] = &[
+    ("actor_token_id", |f| {
+        Box::pin(async move {
+            let user = f.id("user_id").await;
+            id_of(&f.create("/v1/actor_tokens", json!({ "user_id": user, "actor": { "sub": "user_isolation" } })).await)
+        })
+    }),
     ("apiKeyID", |f| {
         Box::pin(async move {
             let user = f.id("user_id").await;
@@ -148,6 +154,24 @@ pub const FIXTURES: &[(&str, Fixture)] = &[
             let s = f.create("/v1/sessions", json!({ "user_id": user })).await;
             f.objects.insert("session_id", s.clone());
             id_of(&s)
+        })
+    }),
+    ("sign_in_token_id", |f| {
+        Box::pin(async move {
+            let user = f.id("user_id").await;
+            id_of(&f.create("/v1/sign_in_tokens", json!({ "user_id": user })).await)
+        })
+    }),
+    ("template_id", |f| {
+        Box::pin(async move {
+            id_of(&f.create("/v1/jwt_templates", json!({ "name": "isolation_template", "claims": {} })).await)
+        })
+    }),
+    ("template_name", |f| {
+        Box::pin(async move {
+            let id = f.id("template_id").await;
+            let t = f.app.get(&format!("/v1/jwt_templates/{id}")).send().await.assert_status(200).json;
+            t["name"].as_str().expect("template name").to_owned()
         })
     }),
     ("trusted_device_id", |_| Box::pin(async { "td_2x1sOlAtIoNtRuStEd0000000".to_owned() })),

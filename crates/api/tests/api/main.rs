@@ -11,12 +11,15 @@ mod identifications;
 mod instance_settings;
 mod invitations;
 mod jwks;
+mod jwt_templates;
+mod key_rotation;
 mod m2m_tokens;
 mod machines;
 mod organizations;
 mod redirect_urls;
 mod sessions;
 mod templates;
+mod tickets;
 mod users;
 // Proof (issue 6): cross-cutting tests over every routed operation.
 mod hostile;

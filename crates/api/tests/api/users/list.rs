@@ -147,3 +147,47 @@ async fn ordering_and_paging() {
         Some("email_address"),
     );
 }
+
+/// `query` is answered from a search index (migration 0015): it must follow every change to what it matches.
+#[tokio::test]
+async fn query_follows_every_change_to_names_and_identifiers() {
+    let app = TestApp::with_clock(T0).await;
+    let user = create_user(
+        &app,
+        json!({ "email_address": ["dora@example.com"], "first_name": "Quinn", "username": "explorer", "external_id": "ext-9" }),
+    )
+    .await;
+    let id = user["id"].as_str().unwrap().to_owned();
+    let other = create_user(&app, json!({ "email_address": ["100%_real@example.com"] })).await;
+    let other_id = other["id"].as_str().unwrap().to_owned();
+    assert_eq!(list(&app, "query=quinn").await, vec![id.clone()]);
+    assert_eq!(list(&app, "query=PLORE").await, vec![id.clone()]);
+    assert_eq!(list(&app, &format!("query={id}")).await, vec![id.clone()], "the exact user id");
+    assert_eq!(list(&app, "query=ext-9").await, vec![id.clone()], "the exact external id");
+    assert_eq!(list(&app, "query=ext-").await, Vec::<String>::new(), "external ids match only exactly");
+    assert_eq!(list(&app, "query=0%25_r").await, vec![other_id.clone()], "% and _ are literal");
+    assert_eq!(list(&app, "query=0%25x").await, Vec::<String>::new());
+    assert_eq!(count(&app, "query=xa").await, 2, "two characters: both e-mail addresses contain 'xa'");
+    // A field boundary is never matched across: the username ends in "r", the name starts with "q".
+    assert_eq!(count(&app, "query=rquinn").await, 0);
+
+    app.patch(&format!("/v1/users/{id}"), json!({ "first_name": "Nadia" })).send().await.assert_status(200);
+    assert_eq!(count(&app, "query=quinn").await, 0, "the old name is gone");
+    assert_eq!(list(&app, "query=nadia").await, vec![id.clone()]);
+    assert_eq!(list(&app, "query=dora@").await, vec![id.clone()], "the address still matches");
+
+    let added = app
+        .post("/v1/email_addresses", json!({ "user_id": id, "email_address": "second@mailbox.test", "verified": true }))
+        .send()
+        .await
+        .assert_status(200)
+        .json;
+    assert_eq!(list(&app, "query=mailbox.test").await, vec![id.clone()]);
+    app.delete(&format!("/v1/email_addresses/{}", added["id"].as_str().unwrap())).send().await.assert_status(200);
+    assert_eq!(count(&app, "query=mailbox.test").await, 0, "a deleted address no longer matches");
+    assert_eq!(list(&app, "query=nadia").await, vec![id.clone()], "the rest of the user still does");
+
+    app.delete(&format!("/v1/users/{id}")).send().await.assert_status(200);
+    assert_eq!(count(&app, "query=nadia").await, 0);
+    assert_eq!(count(&app, "query=example.com").await, 1);
+}

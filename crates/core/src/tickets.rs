@@ -1,0 +1,437 @@
+//! Tickets: one-time tokens that sign a user in. Actor tokens (impersonation: the session carries `actor`, so its
+//! tokens carry the `act` claim), sign-in tokens, and testing tokens.
+//!
+//! A token is shown once, in the creation answer, and stored only as a keyed digest; lookups go through the
+//! digest (a unique index), so no stored secret is ever compared byte by byte.
+//!
+//! Clerk redeems tickets in its Frontend API, which Tessera does not run. Tessera redeems them at
+//! `GET|POST /v1/tickets/accept?ticket=…` (the `url` of the token objects points there): the ticket becomes a new
+//! client with an active session, atomically with the token becoming `accepted`.
+
+use serde_json::{Map, Value};
+use tessera_store::sessions::{ClientRow, SessionRow};
+use tessera_store::tickets::{self as store, ActorTokenRow, SignInTokenRow};
+
+use crate::sessions::{self, Session};
+use crate::{Ctx, Error, ErrorCode, Result, ids};
+
+/// Default actor-token lifetime (Clerk: 1 hour).
+pub const ACTOR_TOKEN_LIFETIME_S: i64 = 3600;
+/// Default lifetime of an impersonation session (Clerk: 30 minutes).
+pub const ACTOR_SESSION_S: i64 = 1800;
+/// Default sign-in-token lifetime (Clerk: 30 days).
+pub const SIGN_IN_TOKEN_LIFETIME_S: i64 = 30 * 24 * 3600;
+/// Testing-token lifetime (Clerk: 1 hour).
+pub const TESTING_TOKEN_LIFETIME_S: i64 = 3600;
+/// Longest lifetime accepted for a token (ten years).
+const MAX_LIFETIME_S: i64 = 315_360_000;
+/// Length of the random part of a token.
+const TOKEN_LEN: usize = 48;
+/// Path of the redemption endpoint (outside the Backend API spec).
+pub const ACCEPT_PATH: &str = "/v1/tickets/accept";
+
+/// Token statuses.
+pub mod status {
+    /// Not used yet.
+    pub const PENDING: &str = "pending";
+    /// Redeemed into a session.
+    pub const ACCEPTED: &str = "accepted";
+    /// Revoked before use.
+    pub const REVOKED: &str = "revoked";
+}
+
+/// An actor token as the API shows it; `token` only in the creation answer.
+#[derive(Debug, Clone)]
+pub struct ActorToken {
+    /// `act_…`
+    pub id: String,
+    /// The impersonated user.
+    pub user_id: String,
+    /// The actor payload.
+    pub actor: Value,
+    /// See [`status`].
+    pub status: String,
+    /// The token, once.
+    pub token: Option<String>,
+    /// Unix ms.
+    pub created_at: i64,
+    /// Unix ms.
+    pub updated_at: i64,
+}
+
+impl ActorToken {
+    fn from_row(r: ActorTokenRow, token: Option<String>) -> Self {
+        Self {
+            actor: serde_json::from_str(&r.actor).unwrap_or(Value::Null),
+            id: r.id,
+            user_id: r.user_id,
+            status: r.status,
+            token,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// A sign-in token as the API shows it; `token` only in the creation answer.
+#[derive(Debug, Clone)]
+pub struct SignInToken {
+    /// `sit_…`
+    pub id: String,
+    /// The user.
+    pub user_id: String,
+    /// See [`status`].
+    pub status: String,
+    /// The token, once.
+    pub token: Option<String>,
+    /// Unix ms.
+    pub created_at: i64,
+    /// Unix ms.
+    pub updated_at: i64,
+}
+
+impl SignInToken {
+    fn from_row(r: SignInTokenRow, token: Option<String>) -> Self {
+        Self {
+            id: r.id,
+            user_id: r.user_id,
+            status: r.status,
+            token,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// The URL that redeems `token` on this server (`base` is the server's origin as the client reached it).
+pub fn accept_url(base: &str, token: &str) -> String {
+    format!("{base}{ACCEPT_PATH}?ticket={token}")
+}
+
+fn lifetime(param: &str, v: Option<i64>, default: i64, max: i64) -> Result<i64> {
+    match v {
+        None => Ok(default),
+        Some(s) if (1..=max).contains(&s) => Ok(s),
+        Some(_) => Err(Error::param_value_invalid(param, format!("{param} must be between 1 and {max}."))),
+    }
+}
+
+/// Body of `POST /actor_tokens`.
+#[derive(Debug, Default)]
+pub struct NewActorToken {
+    /// The user to impersonate.
+    pub user_id: Option<String>,
+    /// The actor payload, with `sub`.
+    pub actor: Option<Value>,
+    /// Token lifetime.
+    pub expires_in_seconds: Option<i64>,
+    /// Lifetime of the session the token creates.
+    pub session_max_duration_in_seconds: Option<i64>,
+}
+
+/// `POST /actor_tokens`. An unknown user is a 422 on `user_id` (the operation declares no 404).
+pub async fn create_actor_token(ctx: &Ctx, instance_id: &str, input: NewActorToken) -> Result<ActorToken> {
+    let user_id = input.user_id.filter(|u| !u.is_empty()).ok_or_else(|| Error::param_missing("user_id"))?;
+    let actor = input.actor.ok_or_else(|| Error::param_missing("actor"))?;
+    let Value::Object(actor_map) = &actor else {
+        return Err(Error::param_format_invalid("actor", "actor must be a JSON object."));
+    };
+    match actor_map.get("sub") {
+        Some(Value::String(s)) if !s.is_empty() => {}
+        None => return Err(Error::param_missing("actor.sub")),
+        Some(_) => return Err(Error::param_format_invalid("actor.sub", "actor.sub must be a non-empty string.")),
+    }
+    let actor_text = serde_json::to_string(&actor).map_err(Error::internal)?;
+    if actor_text.len() > 8192 {
+        return Err(Error::param_value_invalid("actor", "actor must be at most 8 KiB of JSON."));
+    }
+    let ttl = lifetime("expires_in_seconds", input.expires_in_seconds, ACTOR_TOKEN_LIFETIME_S, MAX_LIFETIME_S)?;
+    let session_s = lifetime(
+        "session_max_duration_in_seconds",
+        input.session_max_duration_in_seconds,
+        ACTOR_SESSION_S,
+        sessions::SESSION_LIFETIME_MS / 1000,
+    )?;
+    let token = ids::random_base62(TOKEN_LEN);
+    let now = ctx.now_ms();
+    let row = ActorTokenRow {
+        id: ids::new_id("act"),
+        instance_id: instance_id.to_owned(),
+        user_id: user_id.clone(),
+        actor: actor_text,
+        status: status::PENDING.into(),
+        token_hash: ctx.secrets.digest(&token),
+        expire_at: now + ttl * 1000,
+        session_max_duration_seconds: session_s,
+        created_at: now,
+        updated_at: now,
+    };
+    let mut tx = ctx.db.begin().await?;
+    if tessera_store::users::lock(&mut tx, instance_id, &user_id).await?.is_none() {
+        return Err(Error::param_value_invalid("user_id", format!("No user was found with id {user_id}.")));
+    }
+    store::insert_actor_token(&mut tx, &row).await?;
+    tx.commit().await?;
+    Ok(ActorToken::from_row(row, Some(token)))
+}
+
+/// `POST /actor_tokens/{id}/revoke`: only pending tokens can be revoked.
+pub async fn revoke_actor_token(ctx: &Ctx, instance_id: &str, id: &str) -> Result<ActorToken> {
+    let now = ctx.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    let row = store::actor_token_tx(&mut tx, instance_id, id).await?.ok_or_else(|| Error::not_found("actor_token"))?;
+    if store::set_actor_token_status(&mut tx, instance_id, id, status::PENDING, status::REVOKED, now).await? == 0 {
+        return Err(Error::new(ErrorCode::ActorTokenCannotBeRevoked));
+    }
+    tx.commit().await?;
+    Ok(ActorToken::from_row(ActorTokenRow { status: status::REVOKED.into(), updated_at: now, ..row }, None))
+}
+
+/// Body of `POST /sign_in_tokens`.
+#[derive(Debug, Default)]
+pub struct NewSignInToken {
+    /// The user.
+    pub user_id: Option<String>,
+    /// Organization to activate on sign-in.
+    pub org_id: Option<String>,
+    /// Token lifetime.
+    pub expires_in_seconds: Option<i64>,
+}
+
+/// `POST /sign_in_tokens`.
+pub async fn create_sign_in_token(ctx: &Ctx, instance_id: &str, input: NewSignInToken) -> Result<SignInToken> {
+    let user_id = input.user_id.filter(|u| !u.is_empty()).ok_or_else(|| Error::param_missing("user_id"))?;
+    let ttl = lifetime("expires_in_seconds", input.expires_in_seconds, SIGN_IN_TOKEN_LIFETIME_S, MAX_LIFETIME_S)?;
+    let org_id = input.org_id.filter(|o| !o.is_empty());
+    if org_id.is_some() {
+        crate::organizations::ensure_enabled(ctx, instance_id).await?;
+    }
+    let token = ids::random_base62(TOKEN_LEN);
+    let now = ctx.now_ms();
+    let row = SignInTokenRow {
+        id: ids::new_id("sit"),
+        instance_id: instance_id.to_owned(),
+        user_id: user_id.clone(),
+        organization_id: org_id.clone(),
+        status: status::PENDING.into(),
+        token_hash: ctx.secrets.digest(&token),
+        expire_at: now + ttl * 1000,
+        created_at: now,
+        updated_at: now,
+    };
+    let mut tx = ctx.db.begin().await?;
+    if tessera_store::users::lock(&mut tx, instance_id, &user_id).await?.is_none() {
+        return Err(crate::users::not_found());
+    }
+    if let Some(org_id) = &org_id
+        && !is_member_tx(&mut tx, instance_id, org_id, &user_id).await?
+    {
+        return Err(Error::not_found("organization"));
+    }
+    store::insert_sign_in_token(&mut tx, &row).await?;
+    tx.commit().await?;
+    Ok(SignInToken::from_row(row, Some(token)))
+}
+
+async fn is_member_tx(tx: &mut tessera_store::Tx, instance_id: &str, org_id: &str, user_id: &str) -> Result<bool> {
+    Ok(tessera_store::jwt_templates::membership_role_tx(tx, instance_id, org_id, user_id).await?.is_some())
+}
+
+/// `POST /sign_in_tokens/{id}/revoke`: only pending tokens can be revoked.
+pub async fn revoke_sign_in_token(ctx: &Ctx, instance_id: &str, id: &str) -> Result<SignInToken> {
+    let now = ctx.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    let row =
+        store::sign_in_token_tx(&mut tx, instance_id, id).await?.ok_or_else(|| Error::not_found("sign_in_token"))?;
+    if store::set_sign_in_token_status(&mut tx, instance_id, id, status::PENDING, status::REVOKED, now).await? == 0 {
+        return Err(Error::new(ErrorCode::SignInTokenCannotBeRevoked));
+    }
+    tx.commit().await?;
+    Ok(SignInToken::from_row(SignInTokenRow { status: status::REVOKED.into(), updated_at: now, ..row }, None))
+}
+
+/// A testing token: `{expires_at}-{random}`, with its expiry in Unix seconds.
+#[derive(Debug, Clone)]
+pub struct TestingToken {
+    /// The token.
+    pub token: String,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+/// `POST /testing_tokens`: a new token, valid for an hour; its digest is kept until it expires.
+pub async fn create_testing_token(ctx: &Ctx, instance_id: &str) -> Result<TestingToken> {
+    let now = ctx.now_ms();
+    let expires_at = now.div_euclid(1000) + TESTING_TOKEN_LIFETIME_S;
+    let token = format!("{expires_at}-{}", ids::random_base62(TOKEN_LEN));
+    let mut tx = ctx.db.begin().await?;
+    store::insert_testing_token(
+        &mut tx,
+        &ids::new_id("tt"),
+        instance_id,
+        &ctx.secrets.digest(&token),
+        expires_at * 1000,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(TestingToken { token, expires_at })
+}
+
+/// Whether `token` is a live testing token of the instance.
+pub async fn testing_token_valid(ctx: &Ctx, instance_id: &str, token: &str) -> Result<bool> {
+    Ok(store::testing_token_live(&ctx.db, instance_id, &ctx.secrets.digest(token), ctx.now_ms()).await?)
+}
+
+/// What redeeming a ticket gives: the session and its refresh token (shown once; what the Frontend API would keep
+/// in the `__refresh` cookie, for `POST /sessions/{id}/refresh`).
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    /// The new session.
+    pub session: Session,
+    /// The session's refresh token.
+    pub refresh_token: String,
+}
+
+/// Redeems an actor or sign-in token into a new client with an active session (with `actor` for an actor
+/// token). Unknown, used, revoked and expired tickets are refused alike, except that expiry says so.
+pub async fn accept(ctx: &Ctx, ticket: &str) -> Result<Accepted> {
+    let invalid = || Error::new(ErrorCode::TokenInvalid);
+    if ticket.is_empty() || ticket.len() > 256 {
+        return Err(invalid());
+    }
+    let hash = ctx.secrets.digest(ticket);
+    let now = ctx.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    // (instance, user, actor, organization, session lifetime in ms)
+    let (instance_id, user_id, actor, org_id, session_ms) = if let Some(t) =
+        store::actor_token_by_hash_tx(&mut tx, &hash).await?
+    {
+        if t.status != status::PENDING {
+            return Err(invalid());
+        }
+        if now >= t.expire_at {
+            return Err(Error::new(ErrorCode::TokenExpired));
+        }
+        store::set_actor_token_status(&mut tx, &t.instance_id, &t.id, status::PENDING, status::ACCEPTED, now).await?;
+        (t.instance_id, t.user_id, Some(t.actor), None, t.session_max_duration_seconds * 1000)
+    } else if let Some(t) = store::sign_in_token_by_hash_tx(&mut tx, &hash).await? {
+        if t.status != status::PENDING {
+            return Err(invalid());
+        }
+        if now >= t.expire_at {
+            return Err(Error::new(ErrorCode::TokenExpired));
+        }
+        store::set_sign_in_token_status(&mut tx, &t.instance_id, &t.id, status::PENDING, status::ACCEPTED, now).await?;
+        (t.instance_id, t.user_id, None, t.organization_id, sessions::SESSION_LIFETIME_MS)
+    } else {
+        return Err(invalid());
+    };
+    let user = tessera_store::users::lock(&mut tx, &instance_id, &user_id).await?.ok_or_else(invalid)?;
+    if user.banned {
+        return Err(Error::new(ErrorCode::UserBanned));
+    }
+    // An organization the user has left since the token was made is not activated.
+    let org_id = match org_id {
+        Some(o) if is_member_tx(&mut tx, &instance_id, &o, &user_id).await? => Some(o),
+        _ => None,
+    };
+    let session_id = ids::new_id("sess");
+    let client = ClientRow {
+        id: ids::new_id("client"),
+        instance_id: instance_id.clone(),
+        last_active_session_id: Some(session_id.clone()),
+        created_at: now,
+        updated_at: now,
+    };
+    let row = SessionRow {
+        id: session_id.clone(),
+        instance_id: instance_id.clone(),
+        client_id: client.id.clone(),
+        user_id: user_id.clone(),
+        status: sessions::status::ACTIVE.into(),
+        actor,
+        last_active_organization_id: org_id,
+        last_active_at: now,
+        expire_at: now + session_ms,
+        abandon_at: now + sessions::ABANDON_AFTER_MS.max(session_ms),
+        created_at: now,
+        updated_at: now,
+    };
+    tessera_store::sessions::insert_client(&mut tx, &client).await?;
+    tessera_store::sessions::insert_session(&mut tx, &row).await?;
+    tessera_store::sessions::touch_user(&mut tx, &instance_id, &user_id, now).await?;
+    let refresh_token = ids::random_base62(TOKEN_LEN);
+    store::insert_refresh_token(&mut tx, &instance_id, &session_id, &ctx.secrets.digest(&refresh_token), now).await?;
+    tx.commit().await?;
+    Ok(Accepted { session: sessions::get_session(ctx, &instance_id, &session_id).await?, refresh_token })
+}
+
+/// Inputs of `POST /sessions/{id}/refresh`.
+#[derive(Debug, Default)]
+pub struct RefreshInput {
+    /// The (expired) session token of the session.
+    pub expired_token: String,
+    /// The session's refresh token.
+    pub refresh_token: String,
+    /// The origin of the request (becomes `azp`).
+    pub request_origin: String,
+}
+
+/// `POST /sessions/{id}/refresh`: a new session token for an active session, given a session token the instance
+/// signed for this session (expired or not) and the session's refresh token. An unknown session is a 404; every
+/// mismatch is a 401, which tells the SDKs to fall back to the handshake flow.
+pub async fn refresh(
+    ctx: &Ctx,
+    instance: &crate::instances::Instance,
+    session_id: &str,
+    input: RefreshInput,
+) -> Result<String> {
+    let refused =
+        |why: &str| Error::with(ErrorCode::SessionRefreshInvalid, "session refresh refused", why.to_owned(), None);
+    let session = sessions::get_session(ctx, &instance.id, session_id).await?;
+    let jwt = crate::keyring::verify_jwt(ctx, &instance.id, &input.expired_token)
+        .await
+        .ok_or_else(|| refused("The expired token was not signed by this instance."))?;
+    if jwt.claims.get("sid").and_then(Value::as_str) != Some(session_id) {
+        return Err(refused("The expired token belongs to another session."));
+    }
+    let stored = store::refresh_token_hash(&ctx.db, &instance.id, session_id)
+        .await?
+        .ok_or_else(|| refused("The session has no refresh token."))?;
+    if !crate::crypto::constant_time_eq(&stored, &ctx.secrets.digest(&input.refresh_token)) {
+        return Err(refused("The refresh token does not match the session."));
+    }
+    let origin = input.request_origin.trim();
+    if origin.is_empty() {
+        return Err(refused("request_origin is required."));
+    }
+    if session.status != sessions::status::ACTIVE {
+        return Err(refused(&format!("The session is {}.", session.status)));
+    }
+    sessions::create_session_token(ctx, instance, session_id, None, Some(origin)).await
+}
+
+/// The actor payload of a token object: the stored object, or `{}` if it could not be read.
+pub fn actor_object(actor: &Value) -> Value {
+    match actor {
+        Value::Object(_) => actor.clone(),
+        _ => Value::Object(Map::new()),
+    }
+}
+
+/// `GET /clients` (deprecated by Clerk, still in the spec): a page of the instance's clients with their sessions,
+/// newest first, and the total.
+pub async fn list_clients(
+    ctx: &Ctx,
+    instance_id: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<sessions::Client>, i64)> {
+    let (rows, total) = tessera_store::client_list::list_clients(&ctx.db, instance_id, limit, offset).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        out.push(sessions::get_client(ctx, instance_id, &r.id).await?);
+    }
+    Ok((out, total))
+}

@@ -1,0 +1,123 @@
+// Session tokens and JWT-template tokens through @clerk/backend: create a user and a session, mint tokens (plain
+// and from a template), verify them with verifyToken against /v1/jwks; an expired token and a token signed by a
+// foreign key are refused.
+// Run by crates/server/tests/sdk.rs with TESSERA_API_URL and TESSERA_SECRET_KEY set; exits non-zero on failure.
+import assert from 'node:assert/strict';
+import { generateKeyPairSync, createSign, randomBytes } from 'node:crypto';
+import { createClerkClient, verifyToken } from '@clerk/backend';
+
+const apiUrl = mustEnv('TESSERA_API_URL');
+const secretKey = mustEnv('TESSERA_SECRET_KEY');
+
+function mustEnv(name) {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set`);
+  return v;
+}
+
+const clerk = createClerkClient({ secretKey, apiUrl });
+const b64url = s => Buffer.from(s).toString('base64url');
+const claimsOf = jwt => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString());
+const sleep = ms => new Promise(r => setTimeout(r, ms));
+
+async function bapi(method, path, body) {
+  const res = await fetch(`${apiUrl}/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${secretKey}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await res.json();
+  assert.equal(res.status, 200, `${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+async function rejects(promise, check, what) {
+  let err;
+  try {
+    await promise;
+  } catch (e) {
+    err = e;
+  }
+  assert.ok(err, `${what}: expected an error, got success`);
+  check(err);
+}
+
+const S = {};
+const checks = [];
+const check = (name, fn) => checks.push([name, fn]);
+
+check('users.createUser + sessions.createSession', async () => {
+  const user = await clerk.users.createUser({
+    emailAddress: [`sdk-tokens-${randomBytes(4).toString('hex')}@example.com`],
+    firstName: 'Ada',
+    publicMetadata: { plan: 'pro', seats: 3 },
+  });
+  S.user = user;
+  const session = await clerk.sessions.createSession({ userId: user.id });
+  assert.equal(session.userId, user.id);
+  assert.equal(session.status, 'active');
+  S.session = session;
+  // Minted now, checked last (tokens live at least 30 s; verifyToken allows 5 s of skew).
+  S.shortLived = (await bapi('POST', `/sessions/${session.id}/tokens`, { expires_in_seconds: 30 })).jwt;
+  S.shortLivedAt = Date.now();
+});
+
+check('sessions.getToken → verifyToken accepts it (sub, sid, v2 claims)', async () => {
+  const token = await clerk.sessions.getToken(S.session.id);
+  const payload = await verifyToken(token.jwt, { secretKey, apiUrl });
+  assert.equal(payload.sub, S.user.id);
+  assert.equal(payload.sid, S.session.id);
+  assert.equal(payload.v, 2);
+  S.kid = JSON.parse(Buffer.from(token.jwt.split('.')[0], 'base64url').toString()).kid;
+});
+
+check('a token signed by a foreign key (same kid) → token-invalid-signature', async () => {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const now = Math.floor(Date.now() / 1000);
+  const header = b64url(JSON.stringify({ alg: 'RS256', kid: S.kid, typ: 'JWT' }));
+  const payload = b64url(JSON.stringify({ sub: S.user.id, sid: S.session.id, iat: now, nbf: now - 10, exp: now + 60, v: 2 }));
+  const signer = createSign('RSA-SHA256');
+  signer.update(`${header}.${payload}`);
+  const jwt = `${header}.${payload}.${signer.sign(privateKey).toString('base64url')}`;
+  await rejects(verifyToken(jwt, { secretKey, apiUrl }), e => {
+    assert.equal(e.reason, 'token-invalid-signature', `${e.reason}: ${e.message}`);
+  }, 'verifyToken with a foreign signature');
+});
+
+check('JWT template: created, sessions.getToken(sid, template) → verifyToken accepts it with rendered claims', async () => {
+  const name = `sdk_${randomBytes(4).toString('hex')}`;
+  const claims = { name: '{{user.first_name}}', plan: '{{user.public_metadata.plan}}', seats: '{{user.public_metadata.seats}}', aud: 'sdk-test' };
+  const tmpl = clerk.jwtTemplates
+    ? await clerk.jwtTemplates.create({ name, claims, lifetime: 300 })
+    : await bapi('POST', '/jwt_templates', { name, claims, lifetime: 300 });
+  assert.equal(tmpl.name, name);
+  const token = await clerk.sessions.getToken(S.session.id, name);
+  const payload = await verifyToken(token.jwt, { secretKey, apiUrl });
+  assert.equal(payload.sub, S.user.id);
+  assert.equal(payload.name, 'Ada');
+  assert.equal(payload.plan, 'pro');
+  assert.equal(payload.seats, 3);
+  assert.equal(payload.exp - payload.iat, 300);
+});
+
+check('an expired token → token-expired', async () => {
+  const wait = S.shortLivedAt + 37_000 - Date.now();
+  if (wait > 0) await sleep(wait);
+  assert.ok(claimsOf(S.shortLived).exp * 1000 < Date.now() - 5000);
+  await rejects(verifyToken(S.shortLived, { secretKey, apiUrl }), e => {
+    assert.equal(e.reason, 'token-expired', `${e.reason}: ${e.message}`);
+  }, 'verifyToken with an expired token');
+});
+
+let failed = 0;
+for (const [name, fn] of checks) {
+  try {
+    await fn();
+    console.log(`ok - ${name}`);
+  } catch (e) {
+    failed += 1;
+    console.log(`FAIL - ${name}\n${e?.stack ?? e}`);
+  }
+}
+console.log(`${checks.length - failed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
