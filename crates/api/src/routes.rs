@@ -27,6 +27,7 @@ pub mod organizations;
 pub mod redirect_urls;
 pub mod role_sets;
 pub mod sessions;
+pub mod templates;
 pub mod tickets;
 pub mod user_account;
 pub mod user_credentials;
@@ -355,5 +356,11 @@ pub fn table() -> Vec<Route> {
         // Webhooks
         v1("/webhooks/svix", post(webhooks::create_svix_app).delete(webhooks::delete_svix_app)),
         v1("/webhooks/svix_url", post(webhooks::generate_svix_auth_url)),
+        // Email & SMS Templates
+        v1("/templates/{template_type}", get(templates::get_template_list)),
+        v1("/templates/{template_type}/{slug}", get(templates::get_template).put(templates::upsert_template)),
+        v1("/templates/{template_type}/{slug}/revert", post(templates::revert_template)),
+        v1("/templates/{template_type}/{slug}/preview", post(templates::preview_template)),
+        v1("/templates/{template_type}/{slug}/toggle_delivery", post(templates::toggle_template_delivery)),
     ]
 }

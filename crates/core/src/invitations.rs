@@ -6,7 +6,7 @@ use tessera_store::invitations::{self as store, InvitationRow};
 
 use crate::ids::new_id;
 use crate::instances::Instance;
-use crate::sender::{self, Channel, Message};
+use crate::sender::{self, Channel, Prepared, TemplatedMessage};
 use crate::users::identifiers;
 use crate::{Ctx, Error, ErrorCode, Result};
 use tessera_store::Tx;
@@ -62,22 +62,29 @@ pub struct NewInvitation {
     pub template_slug: Option<String>,
 }
 
-fn message(row: &InvitationRow) -> Message {
-    let link = row.redirect_url.as_deref().map(|u| format!("\nAccept it here: {u}\n")).unwrap_or_default();
-    Message {
+/// The invitation e-mail, from the `invitation` or `waitlist_invitation` template. Without a redirect URL the link
+/// leads to the Account Portal's sign-up page.
+fn message(row: &InvitationRow, portal: &str) -> TemplatedMessage {
+    let action_url = row.redirect_url.clone().unwrap_or_else(|| format!("{portal}/sign-up"));
+    TemplatedMessage {
         channel: Channel::Email,
+        slug: if row.template_slug == "waitlist_invitation" { "waitlist_invitation" } else { "invitation" },
         to: row.email_address.clone(),
-        subject: "You have been invited".into(),
-        body: format!("You have been invited to sign up.\n{link}"),
+        user_id: None,
+        identification_id: None,
+        data: serde_json::json!({
+            "action_url": action_url,
+            "invitation": { "public_metadata": crate::users::metadata(&row.public_metadata) },
+        }),
     }
 }
 
 /// Creates invitations, all in one transaction; `params` prefixes parameter names (`[0].email_address` in bulk).
 pub async fn create(ctx: &Ctx, instance: &Instance, inputs: Vec<NewInvitation>, bulk: bool) -> Result<Vec<Invitation>> {
     let rows = prepare(ctx, instance, &inputs, bulk).await?;
-    send(ctx, instance, &rows, &inputs).await?;
+    let prepared = send(ctx, instance, &rows, &inputs).await?;
     let mut tx = ctx.db.begin().await?;
-    let created = insert(ctx, &mut tx, instance, rows, &inputs, bulk).await?;
+    let created = insert(ctx, &mut tx, instance, rows, &inputs, &prepared, bulk).await?;
     tx.commit().await?;
     Ok(created)
 }
@@ -140,15 +147,26 @@ pub async fn prepare(
     Ok(rows)
 }
 
-/// Sends the invitation e-mails of prepared rows. Deliveries come before the transaction (an SMTP exchange must not
-/// hold the writer); a production instance without SMTP fails here.
-pub async fn send(ctx: &Ctx, instance: &Instance, rows: &[InvitationRow], inputs: &[NewInvitation]) -> Result<()> {
+/// Renders and sends the invitation e-mails of prepared rows (`None` where `notify` is off); [`insert`] records
+/// them. Deliveries come before the transaction (an SMTP exchange must not hold the writer); a production instance
+/// without SMTP fails here.
+pub async fn send(
+    ctx: &Ctx,
+    instance: &Instance,
+    rows: &[InvitationRow],
+    inputs: &[NewInvitation],
+) -> Result<Vec<Option<Prepared>>> {
+    let portal = crate::domains::primary_domain(ctx, instance)
+        .await
+        .ok()
+        .and_then(|d| d.accounts_portal_url)
+        .unwrap_or_default();
+    let mut prepared = Vec::with_capacity(rows.len());
     for (row, input) in rows.iter().zip(inputs) {
-        if input.notify {
-            sender::send_external(ctx, instance, &message(row)).await?;
-        }
+        let sent = if input.notify { Some(sender::prepare(ctx, instance, message(row, &portal)).await?) } else { None };
+        prepared.push(sent);
     }
-    Ok(())
+    Ok(prepared)
 }
 
 /// Checks and inserts prepared rows in the caller's transaction (which it does not commit).
@@ -158,11 +176,12 @@ pub async fn insert(
     instance: &Instance,
     rows: Vec<InvitationRow>,
     inputs: &[NewInvitation],
+    prepared: &[Option<Prepared>],
     bulk: bool,
 ) -> Result<Vec<Invitation>> {
     let now = ctx.now_ms();
     let param = |i: usize, p: &str| if bulk { format!("[{i}].{p}") } else { p.to_owned() };
-    for (i, (row, input)) in rows.iter().zip(inputs).enumerate() {
+    for (i, ((row, input), prepared)) in rows.iter().zip(inputs).zip(prepared).enumerate() {
         if !input.ignore_existing {
             if store::email_claimed(tx, &instance.id, &row.email_address).await? {
                 return Err(Error::identifier_exists(&param(i, "email_address")));
@@ -172,8 +191,8 @@ pub async fn insert(
             }
         }
         store::insert(tx, row).await?;
-        if input.notify {
-            sender::capture(ctx, tx, instance, &message(row)).await?;
+        if let Some(p) = prepared {
+            sender::record(ctx, tx, instance, p).await?;
         }
     }
     Ok(rows.into_iter().map(|r| Invitation::of(r, now)).collect())

@@ -25,6 +25,7 @@ pub mod sender;
 pub mod sessions;
 pub mod settings;
 pub mod startup;
+pub mod templates;
 pub mod tickets;
 pub mod users;
 pub mod waitlist_entries;

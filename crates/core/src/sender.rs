@@ -182,6 +182,178 @@ pub async fn capture(ctx: &Ctx, tx: &mut Tx, instance: &Instance, msg: &Message)
     Ok(())
 }
 
+/// A message made from one of the instance's templates (see [`crate::templates`]).
+#[derive(Debug, Clone)]
+pub struct TemplatedMessage {
+    /// Channel (e-mail templates for e-mail, SMS templates for SMS).
+    pub channel: Channel,
+    /// The template (`verification_code`, `invitation`…).
+    pub slug: &'static str,
+    /// E-mail address or E.164 phone number.
+    pub to: String,
+    /// The user it is for, if any.
+    pub user_id: Option<String>,
+    /// The e-mail address or phone number object it is for, if any.
+    pub identification_id: Option<String>,
+    /// The template variables (an object); the sender adds `app` and `theme`.
+    pub data: serde_json::Value,
+}
+
+/// A rendered message, already handed to the transport if its template is delivered by Tessera. [`record`] it in
+/// the transaction of the change that caused it.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// `ema_…` / `sms_…`
+    pub id: String,
+    /// What was asked for (with the complete template data).
+    pub message: TemplatedMessage,
+    /// What the template made of it.
+    pub composed: crate::templates::Composed,
+    /// Unix ms.
+    pub created_at: i64,
+}
+
+/// Renders `msg` with the instance's template and, unless delivery by Tessera is turned off for that template,
+/// sends it. Call it before opening the transaction that records the change (an SMTP exchange must not hold the
+/// writer); then [`record`] the result inside that transaction.
+pub async fn prepare(ctx: &Ctx, instance: &Instance, mut msg: TemplatedMessage) -> Result<Prepared> {
+    let (t, prefix) = match msg.channel {
+        Channel::Email => (crate::templates::TemplateType::Email, "ema"),
+        Channel::Sms => (crate::templates::TemplateType::Sms, "sms"),
+    };
+    let composed = crate::templates::compose(ctx, instance, t, msg.slug, &mut msg.data).await?;
+    let prepared = Prepared { id: new_id(prefix), message: msg, composed, created_at: ctx.now_ms() };
+    if prepared.composed.delivered_by_clerk {
+        deliver(ctx, instance, &prepared).await?;
+    }
+    Ok(prepared)
+}
+
+impl Prepared {
+    /// The message in the development outbox's terms (subject: the e-mail subject, or the SMS itself).
+    fn outbox_message(&self) -> Message {
+        let c = &self.composed;
+        let subject = c.subject.clone().unwrap_or_else(|| c.text.lines().next().unwrap_or_default().to_owned());
+        Message { channel: self.message.channel, to: self.message.to.clone(), subject, body: c.text.clone() }
+    }
+
+    /// The `email` / `sms_message` object of the `email.created` / `sms.created` event.
+    pub fn event_data(&self) -> serde_json::Value {
+        let (m, c) = (&self.message, &self.composed);
+        match m.channel {
+            Channel::Email => serde_json::json!({
+                "object": "email",
+                "id": self.id,
+                "slug": m.slug,
+                "from_email_name": c.from_email_name.clone().unwrap_or_default(),
+                "reply_to_email_name": c.reply_to_email_name,
+                "to_email_address": m.to,
+                "email_address_id": m.identification_id,
+                "user_id": m.user_id,
+                "subject": c.subject.clone().unwrap_or_default(),
+                "body": c.html.clone().unwrap_or_else(|| c.text.clone()),
+                "body_plain": c.text,
+                "status": "queued",
+                "data": m.data,
+                "delivered_by_clerk": c.delivered_by_clerk,
+                "created_at": self.created_at,
+            }),
+            Channel::Sms => serde_json::json!({
+                "object": "sms_message",
+                "id": self.id,
+                "slug": m.slug,
+                // No SMS provider is built in, so there is no sending number.
+                "from_phone_number": "",
+                "to_phone_number": m.to,
+                "phone_number_id": m.identification_id,
+                "user_id": m.user_id,
+                "message": c.text,
+                "status": "queued",
+                "data": m.data,
+                "delivered_by_clerk": c.delivered_by_clerk,
+                "created_at": self.created_at,
+                "created_at_ms": self.created_at,
+            }),
+        }
+    }
+}
+
+/// Hands a prepared message to the external transport (SMTP: text and HTML alternatives). Development instances
+/// without a transport succeed ([`record`] captures the message); production instances without one fail.
+async fn deliver(ctx: &Ctx, instance: &Instance, p: &Prepared) -> Result<()> {
+    let dev = instance.environment == Environment::Development;
+    match (p.message.channel, &ctx.sender.smtp) {
+        (Channel::Email, Some((transport, from))) => {
+            let to: Mailbox = p
+                .message
+                .to
+                .parse()
+                .map_err(|e| Error::internal(anyhow::anyhow!("recipient is not a mailbox: {e}")))?;
+            let builder = lettre::Message::builder()
+                .from(from.clone())
+                .to(to)
+                .subject(p.composed.subject.clone().unwrap_or_default());
+            let email = match &p.composed.html {
+                Some(html) => builder.multipart(lettre::message::MultiPart::alternative_plain_html(
+                    p.composed.text.clone(),
+                    html.clone(),
+                )),
+                None => builder.body(p.composed.text.clone()),
+            }
+            .map_err(Error::internal)?;
+            transport.send(email).await.map_err(|e| Error::internal(anyhow::anyhow!("SMTP delivery failed: {e}")))?;
+            Ok(())
+        }
+        _ if dev => Ok(()),
+        (channel, _) => Err(not_configured(channel)),
+    }
+}
+
+/// Records a prepared message in the caller's transaction: the development outbox (when Tessera delivers it) and
+/// the `email.created` / `sms.created` event (always: with delivery turned off, the app sends it from the event).
+pub async fn record(ctx: &Ctx, tx: &mut Tx, instance: &Instance, p: &Prepared) -> Result<()> {
+    if p.composed.delivered_by_clerk {
+        capture(ctx, tx, instance, &p.outbox_message()).await?;
+    }
+    let event = match p.message.channel {
+        Channel::Email => crate::events::EventType::EmailCreated,
+        Channel::Sms => crate::events::EventType::SmsCreated,
+    };
+    crate::events::emit(ctx, tx, &instance.id, event, &p.event_data()).await
+}
+
+/// A time as Clerk's templates show it: `23 November 2026, 12:14 UTC`.
+pub fn format_time(unix_ms: i64) -> String {
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let secs = unix_ms.div_euclid(1000);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let name = MONTHS[usize::try_from(month - 1).unwrap_or(0)];
+    format!("{day} {name} {year}, {:02}:{:02} UTC", rem / 3600, rem % 3600 / 60)
+}
+
 /// The newest captured messages, newest first.
 pub async fn outbox(ctx: &Ctx, instance_id: Option<&str>, limit: i64) -> Result<Vec<OutboxRow>> {
     Ok(tessera_store::outbox::list(&ctx.db, instance_id, limit.clamp(1, 10_000)).await?)
@@ -236,6 +408,13 @@ mod tests {
 
     fn instance(environment: Environment) -> Instance {
         Instance { id: "ins_test".into(), environment, publishable_key: String::new(), created_at: 0, updated_at: 0 }
+    }
+
+    #[test]
+    fn formats_times_as_clerk() {
+        assert_eq!(format_time(0), "1 January 1970, 00:00 UTC");
+        assert_eq!(format_time(1_661_861_640_000), "30 August 2022, 12:14 UTC");
+        assert_eq!(format_time(1_709_164_800_000), "29 February 2024, 00:00 UTC");
     }
 
     #[tokio::test]

@@ -180,11 +180,11 @@ pub async fn invite(ctx: &Ctx, instance: &Instance, id: &str, ignore_existing: b
         ..Default::default()
     }];
     let rows = invitations::prepare(ctx, instance, &inputs, false).await?;
-    invitations::send(ctx, instance, &rows, &inputs).await?;
+    let prepared = invitations::send(ctx, instance, &rows, &inputs).await?;
     let mut tx = ctx.db.begin().await?;
     let mut row = store::lock(&mut tx, &instance.id, id).await?.ok_or_else(not_found)?;
     ensure_invitable(&row)?;
-    let invitation = invitations::insert(ctx, &mut tx, instance, rows, &inputs, false)
+    let invitation = invitations::insert(ctx, &mut tx, instance, rows, &inputs, &prepared, false)
         .await?
         .pop()
         .ok_or_else(|| Error::new(ErrorCode::InternalClerkError))?;

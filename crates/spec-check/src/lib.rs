@@ -115,6 +115,13 @@ pub const DEVIATIONS: &[Deviation] = &[
                  query_param_invalid (a ClerkErrors body) as on the other lists",
     },
     Deviation {
+        operation_id: "GetTemplateList",
+        actual_status: 404,
+        spec_status: 404,
+        reason: "the spec declares no 404, but a {template_type} that no path segment can hold (NUL, control \
+                 characters, invalid UTF-8) is answered 404 resource_not_found before routing, as on every path",
+    },
+    Deviation {
         operation_id: "ListRedirectURLs",
         actual_status: 400,
         spec_status: 400,

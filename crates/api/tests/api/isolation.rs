@@ -218,6 +218,11 @@ pub const FIXTURES: &[(&str, Fixture)] = &[
     }),
 ];
 
+/// Path parameters that name things every instance has (Email & SMS templates by type and slug), not ids: an
+/// operation whose path has only these answers another instance its own object, so it is left out here; the
+/// templates tests check that one instance's changes never show in another.
+const INSTANCE_NAMES: &[&str] = &["template_type", "slug"];
+
 #[tokio::test]
 async fn another_instances_key_never_reaches_an_id() {
     let app = TestApp::new().await;
@@ -225,6 +230,8 @@ async fn another_instances_key_never_reaches_an_id() {
     probe::enable_features(&app, None).await;
     probe::enable_features(&app, Some(&key_b)).await;
     let ops = probe::routed_with_path_ids(&app).await;
+    let ops: Vec<_> =
+        ops.into_iter().filter(|op| !path_params(op.path).iter().all(|p| INSTANCE_NAMES.contains(p))).collect();
     let mut fx = Fixtures { app: &app, ids: HashMap::new(), objects: HashMap::new() };
     // Every parameter first, so that a missing fixture is reported before anything else.
     for op in &ops {

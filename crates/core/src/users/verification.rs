@@ -2,13 +2,14 @@
 //! code, valid for 10 minutes and for at most [`MAX_ATTEMPTS`] attempts, stored only as a keyed digest bound to
 //! its verification id, and delivered through [`crate::sender`].
 
+use serde_json::json;
 use tessera_store::identifications::{self as store, VerificationRow};
 
 use super::addresses::Kind;
 use crate::crypto::constant_time_eq;
 use crate::ids::{new_id, random_bytes};
 use crate::instances::Instance;
-use crate::sender::{self, Channel, Message};
+use crate::sender::{self, Channel, TemplatedMessage};
 use crate::{Ctx, Error, ErrorCode, Result};
 
 /// Lifetime of a code (Clerk's one-time codes last 10 minutes).
@@ -85,26 +86,24 @@ pub async fn prepare(ctx: &Ctx, instance: &Instance, kind: Kind, id: &str) -> Re
         updated_at: now,
     };
     let row = VerificationRow { code_digest: code_digest(ctx, &row.id, &code), ..row };
-    let msg = match kind {
-        Kind::Email => Message {
-            channel: Channel::Email,
-            to: ident.value.clone(),
-            subject: format!("{code} is your verification code"),
-            body: format!("Your verification code is {code}. It expires in 10 minutes.\n"),
-        },
-        Kind::Phone => Message {
-            channel: Channel::Sms,
-            to: ident.value.clone(),
-            subject: format!("{code} is your verification code"),
-            body: format!("{code} is your verification code. It expires in 10 minutes."),
-        },
+    let channel = match kind {
+        Kind::Email => Channel::Email,
+        Kind::Phone => Channel::Sms,
     };
-    sender::send_external(ctx, instance, &msg).await?;
+    let msg = TemplatedMessage {
+        channel,
+        slug: "verification_code",
+        to: ident.value.clone(),
+        user_id: Some(ident.user_id.clone()),
+        identification_id: Some(ident.id.clone()),
+        data: json!({ "otp_code": code, "requested_at": sender::format_time(now) }),
+    };
+    let prepared = sender::prepare(ctx, instance, msg).await?;
     let mut tx = ctx.db.begin().await?;
     // The identification may have been deleted meanwhile: the foreign key would fail, so check inside the tx.
     store::lock(&mut tx, &instance.id, kind.as_str(), id).await?.ok_or_else(|| Error::not_found(kind.as_str()))?;
     store::insert_verification(&mut tx, &row).await?;
-    sender::capture(ctx, &mut tx, instance, &msg).await?;
+    sender::record(ctx, &mut tx, instance, &prepared).await?;
     tx.commit().await?;
     Ok(view(&row))
 }
