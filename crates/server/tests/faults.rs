@@ -167,6 +167,45 @@ fn two_nodes_see_each_others_writes_at_once() {
     assert_eq!((s, &seen["banned"]), (200, &json!(true)), "B sees the ban");
 
     lockout_counts_exactly_across_nodes(&a, &b);
+    membership_limit_holds_across_nodes(&a, &b);
+}
+
+/// Members added concurrently through both nodes: exactly `max_allowed_memberships` memberships exist afterwards.
+fn membership_limit_holds_across_nodes(a: &Server, b: &Server) {
+    let (s, _) = must("PATCH", &a.at("/v1/instance/organization_settings"), KEY, Some(json!({ "enabled": true })));
+    assert_eq!(s, 200, "enable organizations");
+    let (s, org) = must(
+        "POST",
+        &a.at("/v1/organizations"),
+        KEY,
+        Some(json!({ "name": "Two nodes", "max_allowed_memberships": 6 })),
+    );
+    let org = id_of(s, &org, "create organization");
+    let users: Vec<String> = (0..16)
+        .map(|i| {
+            let (s, u) = must("POST", &a.at("/v1/users"), KEY, Some(json!({ "external_id": format!("member-{i}") })));
+            id_of(s, &u, "create member")
+        })
+        .collect();
+    let results: Vec<(u16, Value)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = users
+            .iter()
+            .enumerate()
+            .map(|(i, user)| {
+                let node = if i % 2 == 0 { a } else { b };
+                let url = node.at(&format!("/v1/organizations/{org}/memberships"));
+                scope.spawn(move || must("POST", &url, KEY, Some(json!({ "user_id": user, "role": "org:member" }))))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("add member")).collect()
+    });
+    let added = results.iter().filter(|(s, _)| *s == 200).count();
+    for (s, body) in results.iter().filter(|(s, _)| *s != 200) {
+        assert_eq!((*s, body["errors"][0]["code"].as_str()), (403, Some("organization_membership_quota_exceeded")));
+    }
+    assert_eq!(added, 6, "exactly the limit is admitted across both nodes");
+    let (s, list) = must("GET", &b.at(&format!("/v1/organizations/{org}/memberships?limit=100")), KEY, None);
+    assert_eq!((s, &list["total_count"]), (200, &json!(6)), "{list}");
 }
 
 /// Wrong passwords sent concurrently to both nodes: every failure counts once, no more, no less.

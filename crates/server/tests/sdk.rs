@@ -259,3 +259,14 @@ fn sdk_python_tokens() {
     let server = Server::start_with(ServeOptions::new(&db).secret_key(DEV_KEY));
     run_python(&server, "test_tokens.py", &[], None);
 }
+
+/// Organizations through `@clerk/backend`: organization, membership with a custom role, and the member's session
+/// token (created in the organization) read by `authenticateRequest` (`orgId`, `orgRole`, `has({ permission })`).
+#[test]
+fn sdk_js_organizations() {
+    node_dir();
+    let db = TestDb::fresh_or_memory();
+    let server = Server::start_with(ServeOptions::new(&db).secret_key(DEV_KEY));
+    assert!(server.printed.publishable_key.is_some(), "the publishable key is printed on first start");
+    run_node(&server, "organizations.mjs");
+}
