@@ -7,6 +7,7 @@
 use serde_json::{Map, Value, json};
 use tessera_store::sessions::{ClientRow, SessionFilter, SessionRow, StatusFilter};
 
+use crate::events::EventType;
 use crate::instances::{Environment, Instance};
 use crate::{Ctx, Error, ErrorCode, Result, ids, keyring};
 
@@ -81,7 +82,8 @@ fn stored_status(s: &str) -> &'static str {
 }
 
 impl Session {
-    fn from_row(r: SessionRow, now: i64) -> Self {
+    /// The session a stored row is at `now`.
+    pub fn from_row(r: SessionRow, now: i64) -> Self {
         let mut status = stored_status(&r.status);
         if status == status::ACTIVE {
             if now >= r.abandon_at {
@@ -175,8 +177,10 @@ pub async fn create_session(
     tessera_store::sessions::insert_client(&mut tx, &client).await?;
     tessera_store::sessions::insert_session(&mut tx, &row).await?;
     tessera_store::sessions::touch_user(&mut tx, &instance.id, user_id, now).await?;
+    let session = Session::from_row(row, now);
+    emit_session(ctx, &mut tx, &instance.id, &session, EventType::SessionCreated).await?;
     tx.commit().await?;
-    Ok(Session::from_row(row, now))
+    Ok(session)
 }
 
 /// Filters of the session list, as the API takes them.
@@ -240,23 +244,62 @@ pub async fn revoke_session(ctx: &Ctx, instance_id: &str, id: &str) -> Result<Se
     let now = ctx.now_ms();
     let mut tx = ctx.db.begin().await?;
     let row = tessera_store::sessions::get_session_tx(&mut tx, instance_id, id).await?.ok_or_else(not_found)?;
-    if Session::from_row(row, now).status == status::ACTIVE {
+    let was_active = Session::from_row(row, now).status == status::ACTIVE;
+    if was_active {
         tessera_store::sessions::set_status(&mut tx, instance_id, id, status::ACTIVE, status::REVOKED, now).await?;
     }
     let row = tessera_store::sessions::get_session_tx(&mut tx, instance_id, id).await?.ok_or_else(not_found)?;
+    let session = Session::from_row(row, now);
+    if was_active {
+        emit_session(ctx, &mut tx, instance_id, &session, EventType::SessionRevoked).await?;
+    }
     tx.commit().await?;
-    Ok(Session::from_row(row, now))
+    Ok(session)
 }
 
-/// Ends the live sessions of users inside the caller's transaction: `revoked` when banned, `ended` when locked.
+/// Ends the live sessions of users inside the caller's transaction: `revoked` when banned, `ended` when locked; each
+/// ended session emits `session.revoked` / `session.ended`.
 pub async fn end_sessions_of_users(
+    ctx: &Ctx,
     tx: &mut tessera_store::Tx,
     instance_id: &str,
     user_ids: &[String],
     to: &'static str,
     now: i64,
 ) -> Result<u64> {
-    Ok(tessera_store::sessions::end_user_sessions(tx, instance_id, user_ids, to, now).await?)
+    let mut ending = Vec::new();
+    for user_id in user_ids {
+        ending.extend(tessera_store::sessions::live_user_sessions_tx(tx, instance_id, user_id, now).await?);
+    }
+    let ended = tessera_store::sessions::end_user_sessions(tx, instance_id, user_ids, to, now).await?;
+    let event_type = if to == status::REVOKED { EventType::SessionRevoked } else { EventType::SessionEnded };
+    for mut row in ending {
+        row.status = to.to_owned();
+        row.updated_at = now;
+        emit_session(ctx, tx, instance_id, &Session::from_row(row, now), event_type).await?;
+    }
+    Ok(ended)
+}
+
+/// Emits a `session.*` event: the session object with its user (`SessionEventPayload`), read inside `tx`.
+pub async fn emit_session(
+    ctx: &Ctx,
+    tx: &mut tessera_store::Tx,
+    instance_id: &str,
+    session: &Session,
+    event_type: EventType,
+) -> Result<()> {
+    let Some(user) = crate::users::get_user_tx(ctx, tx, instance_id, &session.user_id).await? else {
+        return Ok(());
+    };
+    let mut data =
+        serde_json::to_value(crate::objects::session::SessionObject::from(session)).map_err(Error::internal)?;
+    // The webhook spec's `Session` is closed and has no `tasks` (the Backend API's has).
+    if let Some(fields) = data.as_object_mut() {
+        fields.remove("tasks");
+    }
+    data["user"] = crate::objects::user::user(&user, "");
+    crate::events::emit(ctx, tx, instance_id, event_type, &data).await
 }
 
 /// Validates `expires_in_seconds` of the token operations.

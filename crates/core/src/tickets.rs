@@ -363,6 +363,8 @@ pub async fn accept(ctx: &Ctx, ticket: &str) -> Result<Accepted> {
     tessera_store::sessions::insert_client(&mut tx, &client).await?;
     tessera_store::sessions::insert_session(&mut tx, &row).await?;
     tessera_store::sessions::touch_user(&mut tx, &instance_id, &user_id, now).await?;
+    let session = sessions::Session::from_row(row, now);
+    sessions::emit_session(ctx, &mut tx, &instance_id, &session, crate::events::EventType::SessionCreated).await?;
     let refresh_token = ids::random_base62(TOKEN_LEN);
     store::insert_refresh_token(&mut tx, &instance_id, &session_id, &ctx.secrets.digest(&refresh_token), now).await?;
     tx.commit().await?;

@@ -19,9 +19,11 @@ struct WebhookSpec {
 
 fn load() -> Result<WebhookSpec, String> {
     let doc: Value = serde_norway::from_str(WEBHOOKS_YAML).map_err(|e| format!("YAML: {e}"))?;
-    let schemas = doc.pointer("/components/schemas").and_then(Value::as_object).ok_or("no components.schemas")?;
+    let mut schemas =
+        doc.pointer("/components/schemas").and_then(Value::as_object).ok_or("no components.schemas")?.clone();
+    merge_extensions_of_closed_schemas(&mut schemas);
     let mut converted = Map::new();
-    for (name, schema) in schemas {
+    for (name, schema) in &schemas {
         converted.insert(name.clone(), convert::schema(schema).map_err(|e| format!("schemas.{name}: {e}"))?);
     }
     let hooks = doc.get("x-webhooks").and_then(Value::as_object).ok_or("no x-webhooks")?;
@@ -50,6 +52,45 @@ fn load() -> Result<WebhookSpec, String> {
         validators.insert(event_type.clone(), validator);
     }
     Ok(WebhookSpec { validators })
+}
+
+/// The spec extends some closed schemas (`additionalProperties: false`) with `allOf`, e.g. `SessionEventPayload` =
+/// `allOf: [Session, {properties: {user}, required: [user]}]`. Taken literally no payload can pass: the closed branch
+/// forbids the property the other branch requires. The evident intent is one closed schema with the extra
+/// properties, so such an `allOf` is merged into that before conversion.
+fn merge_extensions_of_closed_schemas(schemas: &mut Map<String, Value>) {
+    let originals = schemas.clone();
+    for schema in schemas.values_mut() {
+        let Some(parts) = schema.get("allOf").and_then(Value::as_array) else { continue };
+        let Some((base, extensions)) = parts.split_first() else { continue };
+        let Some(base_name) = base.get("$ref").and_then(Value::as_str).and_then(|r| r.rsplit('/').next()) else {
+            continue;
+        };
+        let Some(base_schema) = originals.get(base_name) else { continue };
+        let only_properties = |e: &Value| {
+            e.as_object().is_some_and(|o| o.keys().all(|k| matches!(k.as_str(), "properties" | "required")))
+        };
+        if base_schema.get("additionalProperties") != Some(&Value::Bool(false))
+            || !extensions.iter().all(only_properties)
+        {
+            continue;
+        }
+        let mut merged = base_schema.clone();
+        for extension in extensions {
+            if let (Some(Value::Object(props)), Some(Value::Object(into))) =
+                (extension.get("properties"), merged.get_mut("properties"))
+            {
+                into.extend(props.clone());
+            }
+            if let Some(Value::Array(required)) = extension.get("required") {
+                let into = merged.as_object_mut().map(|m| m.entry("required").or_insert_with(|| json!([])));
+                if let Some(Value::Array(into)) = into {
+                    into.extend(required.iter().cloned());
+                }
+            }
+        }
+        *schema = merged;
+    }
 }
 
 fn webhook_spec() -> &'static WebhookSpec {
@@ -91,5 +132,22 @@ mod tests {
             "data": { "object": "user", "id": "user_1", "deleted": "yes", "extra": 1 } });
         assert!(validate_webhook_event(&bad).is_err());
         assert!(validate_webhook_event(&json!({ "type": "user.nope" })).is_err());
+    }
+
+    #[test]
+    fn a_closed_schema_extended_by_all_of_takes_the_extension() {
+        let mut schemas = serde_json::from_value::<Map<String, Value>>(json!({
+            "Session": { "type": "object", "additionalProperties": false, "properties": { "id": { "type": "string" } },
+                         "required": ["id"] },
+            "SessionEventPayload": { "allOf": [ { "$ref": "#/components/schemas/Session" },
+                                                { "properties": { "user": { "type": "object" } }, "required": ["user"] } ] }
+        }))
+        .unwrap();
+        merge_extensions_of_closed_schemas(&mut schemas);
+        assert_eq!(
+            schemas["SessionEventPayload"],
+            json!({ "type": "object", "additionalProperties": false,
+                    "properties": { "id": { "type": "string" }, "user": { "type": "object" } }, "required": ["id", "user"] })
+        );
     }
 }

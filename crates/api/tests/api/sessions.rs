@@ -313,3 +313,45 @@ async fn instance_isolation() {
     let s = app.get(&format!("/v1/sessions/{sid}")).send().await.assert_status(200).json;
     assert_eq!(s["status"], "active");
 }
+
+/// `session.created`, `session.revoked` (revoke, ban) and `session.ended` (lock) are written with their change, each
+/// with the session and its user as the webhook spec shapes them.
+#[tokio::test]
+async fn session_events() {
+    let app = TestApp::new().await;
+    let (user, s1) = user_and_session(&app, "events@example.com").await;
+    let (locked, s2) = user_and_session(&app, "events-lock@example.com").await;
+    let s3 = app.post("/v1/sessions", json!({ "user_id": user })).send().await.assert_status(200).json["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.post(&format!("/v1/sessions/{s1}/revoke"), json!({})).send().await.assert_status(200);
+    // Revoking again changes nothing and emits nothing.
+    app.post(&format!("/v1/sessions/{s1}/revoke"), json!({})).send().await.assert_status(200);
+    app.post(&format!("/v1/users/{locked}/lock"), json!({})).send().await.assert_status(200);
+    app.post(&format!("/v1/users/{user}/ban"), json!({})).send().await.assert_status(200);
+
+    let events: Vec<(String, String, String)> = tessera_core::events::recent(app.ctx(), &app.instance.id, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.event_type.starts_with("session."))
+        .map(|e| {
+            tessera_spec_check::validate_webhook_event(&e.payload).unwrap_or_else(|why| panic!("{why}"));
+            let data = &e.payload["data"];
+            assert_eq!(data["user"]["id"], data["user_id"], "the event carries the session's user");
+            (e.event_type, data["id"].as_str().unwrap().to_owned(), data["status"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    let expected = [
+        ("session.created", &s1, "active"),
+        ("session.created", &s2, "active"),
+        ("session.created", &s3, "active"),
+        ("session.revoked", &s1, "revoked"),
+        ("session.ended", &s2, "ended"),
+        ("session.revoked", &s3, "revoked"),
+    ];
+    let expected: Vec<(String, String, String)> =
+        expected.iter().map(|(t, id, s)| (t.to_string(), id.to_string(), s.to_string())).collect();
+    assert_eq!(events, expected);
+}

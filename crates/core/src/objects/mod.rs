@@ -6,6 +6,7 @@ pub mod organization;
 pub mod organization_domain;
 pub mod organization_invitation;
 pub mod phone_number;
+pub mod session;
 pub mod user;
 pub mod waitlist_entry;
 pub mod web3_wallet;

@@ -287,6 +287,7 @@ pub async fn set_banned(ctx: &Ctx, instance_id: &str, id: &str, banned: bool) ->
     if banned {
         // Banning revokes all of the user's sessions (Clerk's BanUser).
         crate::sessions::end_sessions_of_users(
+            ctx,
             &mut tx,
             instance_id,
             &ids,
@@ -318,6 +319,7 @@ pub async fn set_banned_bulk(ctx: &Ctx, instance_id: &str, ids: Vec<String>, ban
     tessera_store::user_mfa::set_banned(&mut tx, instance_id, &ids, banned, ctx.now_ms()).await?;
     if banned {
         crate::sessions::end_sessions_of_users(
+            ctx,
             &mut tx,
             instance_id,
             &ids,
@@ -345,6 +347,7 @@ pub async fn set_locked(ctx: &Ctx, instance_id: &str, id: &str, locked: bool) ->
     if locked {
         // A locked user is signed out of every session.
         crate::sessions::end_sessions_of_users(
+            ctx,
             &mut tx,
             instance_id,
             &[id.to_owned()],
