@@ -1,5 +1,5 @@
-// Organizations through @clerk/backend: create an organization, add a member with a custom role, and read the
-// member's session token (a session created with `active_organization_id`) with `authenticateRequest`: `orgId`,
+// Organizations through @clerk/backend: create an organization, add a member with a custom role, invite with that role,
+// and read the member's session token (a session created with `active_organization_id`) with `authenticateRequest`: `orgId`,
 // `orgRole`, `orgSlug` and `has({ permission })` come from the token's `o` claim.
 // Run by crates/server/tests/sdk.rs with TESSERA_API_URL, TESSERA_SECRET_KEY and TESSERA_PUBLISHABLE_KEY set; exits
 // non-zero on failure. The checks run in order and share state.
@@ -70,6 +70,29 @@ check('custom role with custom permissions; the member gets it', async () => {
   const mine = await clerk.users.getOrganizationMembershipList({ userId: s.member });
   assert.equal(mine.totalCount, 1);
   assert.equal(mine.data[0].organization.slug, 'acme-corp');
+});
+
+check('invitation with the custom role: created, pending, listed for the organization, revoked', async () => {
+  const inv = await clerk.organizations.createOrganizationInvitation({
+    organizationId: s.org.id,
+    inviterUserId: s.owner,
+    emailAddress: 'newcomer@example.com',
+    role: 'org:editor',
+  });
+  assert.equal(inv.status, 'pending');
+  assert.equal(inv.role, 'org:editor');
+  assert.equal(inv.organizationId, s.org.id);
+  const pending = await clerk.organizations.getOrganizationInvitationList({
+    organizationId: s.org.id,
+    status: ['pending'],
+  });
+  assert.deepEqual(pending.data.map(i => i.id), [inv.id]);
+  const revoked = await clerk.organizations.revokeOrganizationInvitation({
+    organizationId: s.org.id,
+    invitationId: inv.id,
+    requestingUserId: s.owner,
+  });
+  assert.equal(revoked.status, 'revoked');
 });
 
 check('authenticateRequest: the session token carries the organization, role and permissions', async () => {
