@@ -8,11 +8,12 @@
 //! events::emit(ctx, &mut tx, instance_id, EventType::UserCreated, &objects::user::user(&user, "")).await?;
 //! ```
 
+use base64::Engine as _;
 use serde_json::{Value, json};
 use tessera_store::Tx;
 use tessera_store::webhooks::{self as store, NewEvent};
 
-use crate::{Ctx, Result};
+use crate::{Ctx, Error, Result};
 
 /// The event types of Clerk's webhooks (the `type` of an event), as the webhook spec lists them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -216,6 +217,24 @@ impl EventType {
     }
 }
 
+/// The sealing purpose of stored event payloads.
+const PAYLOAD_PURPOSE: &str = "webhook-event-payload";
+
+/// An event payload as stored: sealed (AES-256-GCM under the master key) and base64-encoded. Payloads carry what
+/// the webhook spec puts in them, which includes one-time codes (`email.created`, `sms.created`) and personal data;
+/// the outbox keeps them until delivery and after, so they are never in the database in plaintext.
+fn seal_payload(ctx: &Ctx, payload: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(ctx.secrets.seal(PAYLOAD_PURPOSE, payload.as_bytes()))
+}
+
+/// The JSON text of a stored payload (see [`seal_payload`]).
+pub fn open_payload(ctx: &Ctx, stored: &str) -> Result<String> {
+    let sealed = base64::engine::general_purpose::STANDARD
+        .decode(stored)
+        .map_err(|e| Error::internal(anyhow::anyhow!("stored event payload: {e}")))?;
+    ctx.secrets.open_string(PAYLOAD_PURPOSE, &sealed).map_err(Error::internal)
+}
+
 /// Writes an event (`object: "event"`, `type`, `timestamp` in Unix ms, `instance_id`, `data`) to the outbox in the
 /// caller's transaction, with a pending delivery for each endpoint subscribed to its type. `data` is the Clerk
 /// object the webhook spec gives for the type (its `id` orders deliveries per resource).
@@ -237,7 +256,7 @@ pub async fn emit(ctx: &Ctx, tx: &mut Tx, instance_id: &str, event_type: EventTy
             instance_id,
             event_type: event_type.as_str(),
             resource_id,
-            payload: &payload.to_string(),
+            payload: &seal_payload(ctx, &payload.to_string()),
             created_at: now,
         },
     )
@@ -260,14 +279,15 @@ pub struct Event {
 pub async fn recent(ctx: &Ctx, instance_id: &str, limit: i64) -> Result<Vec<Event>> {
     let mut rows = store::recent_events(&ctx.db, instance_id, limit).await?;
     rows.reverse();
-    Ok(rows
-        .into_iter()
-        .map(|r| Event {
-            id: r.id,
-            event_type: r.event_type,
-            payload: serde_json::from_str(&r.payload).unwrap_or(Value::Null),
+    rows.into_iter()
+        .map(|r| {
+            Ok(Event {
+                payload: serde_json::from_str(&open_payload(ctx, &r.payload)?).unwrap_or(Value::Null),
+                id: r.id,
+                event_type: r.event_type,
+            })
         })
-        .collect())
+        .collect()
 }
 
 #[cfg(test)]

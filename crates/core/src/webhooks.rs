@@ -350,7 +350,8 @@ pub async fn claim(ctx: &Ctx, owner: &str, lease_ms: i64, limit: i64, allow_priv
     let now = ctx.now_ms();
     let claimed = store::claim_due(&ctx.db, owner, now, now + lease_ms, limit).await?;
     let mut out = Vec::with_capacity(claimed.len());
-    for d in claimed {
+    for mut d in claimed {
+        d.payload = crate::events::open_payload(ctx, &d.payload)?;
         let secret = ctx.secrets.open_string(SECRET_PURPOSE, &d.secret_sealed).map_err(Error::internal)?;
         let timestamp = now.div_euclid(1000);
         let signature = sign(&secret, &d.event_id, timestamp, d.payload.as_bytes())?;

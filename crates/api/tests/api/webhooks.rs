@@ -33,6 +33,17 @@ fn types(events: &[Value]) -> Vec<&str> {
     events.iter().map(|e| e["type"].as_str().unwrap_or("")).collect()
 }
 
+/// Event payloads (which carry one-time codes and personal data) are sealed in the database.
+#[tokio::test]
+async fn stored_payloads_are_sealed() {
+    let app = TestApp::new().await;
+    create_user(&app, json!({ "email_address": ["sealed-payload@example.com"] })).await;
+    let stored = tessera_core::store::webhooks::recent_events(&app.ctx().db, &app.instance.id, 10).await.expect("rows");
+    assert_eq!(stored.len(), 1);
+    assert!(!stored[0].payload.contains("sealed-payload"), "the payload is stored in plaintext");
+    assert_eq!(outbox(&app).await[0]["data"]["email_addresses"][0]["email_address"], "sealed-payload@example.com");
+}
+
 #[tokio::test]
 async fn user_mutations_write_their_events() {
     let app = TestApp::new().await;
