@@ -229,6 +229,10 @@ fn seal_payload(ctx: &Ctx, payload: &str) -> String {
 
 /// The JSON text of a stored payload (see [`seal_payload`]).
 pub fn open_payload(ctx: &Ctx, stored: &str) -> Result<String> {
+    // Events written before payloads were sealed are plain JSON (base64 never starts with `{`).
+    if stored.starts_with('{') {
+        return Ok(stored.to_owned());
+    }
     let sealed = base64::engine::general_purpose::STANDARD
         .decode(stored)
         .map_err(|e| Error::internal(anyhow::anyhow!("stored event payload: {e}")))?;
