@@ -295,7 +295,8 @@ pub fn table() -> Vec<Route> {
         v1("/sessions/{session_id}/revoke", post(sessions::revoke_session)),
         v1("/sessions/{session_id}/tokens", post(sessions::create_session_token)),
         v1("/sessions/{session_id}/tokens/{template_name}", post(jwt_templates::create_session_token_from_template)),
-        v1("/clients/verify", post(sessions::verify_client)),
+        // The router prefers this static segment to `{client_id}`; a GET here is GetClient of the id "verify" (404).
+        v1("/clients/verify", post(sessions::verify_client).get(sessions::get_client)),
         v1("/clients/{client_id}", get(sessions::get_client)),
         // Users
         v1("/users", get(users::get_user_list).post(users::create_user)),

@@ -2,7 +2,8 @@
 //! verify. Authenticated with the instance secret key.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use serde::Deserialize;
 use serde_json::Value;
 use tessera_core::sessions::SessionListQuery;
@@ -12,6 +13,21 @@ use crate::error::ApiResult;
 use crate::extract::{BadRequestBody, Body, Params, SecretKey, lenient_bool, lenient_u64};
 use crate::list::{Paging, array_or_paginated};
 use crate::objects::session::{ClientObject, SessionObject, TokenObject};
+
+/// `{client_id}`, or the static `verify` segment a GET reaches (the route for POST /clients/verify takes GETs too):
+/// there it names a client that does not exist, so GetClient answers 404 as it would for any unknown id.
+pub struct ClientId(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientId {
+    type Rejection = crate::error::ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<String>::from_request_parts(parts, state).await {
+            Ok(Path(id)) => Ok(Self(id)),
+            Err(_) => Err(tessera_core::Error::not_found("client").into()),
+        }
+    }
+}
 
 /// Largest page of the session list.
 const MAX_LIMIT: u64 = 500;
@@ -117,7 +133,7 @@ pub async fn create_session_token(
 pub async fn get_client(
     State(app): State<AppState>,
     SecretKey(instance): SecretKey,
-    Path(client_id): Path<String>,
+    ClientId(client_id): ClientId,
 ) -> ApiResult<Json<Value>> {
     let client = tessera_core::sessions::get_client(&app.ctx, &instance.id, &client_id).await?;
     Ok(json(ClientObject::from(&client))?)

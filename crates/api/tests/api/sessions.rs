@@ -163,6 +163,8 @@ async fn list_filters_and_paging() {
 async fn revoke_and_unknown_ids() {
     let app = TestApp::with_clock(T0).await;
     let (_, sid) = user_and_session(&app, "r@example.com").await;
+    // `verify` is a static path segment for POST only; a GET of it is a client that does not exist.
+    app.get("/v1/clients/verify").send().await.assert_error(404, "resource_not_found", None);
     app.clock.advance_ms(5000);
     let r = app.post(&format!("/v1/sessions/{sid}/revoke"), json!({})).send().await.assert_status(200).json;
     assert_eq!(r["status"], "revoked");
