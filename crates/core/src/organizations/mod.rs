@@ -468,6 +468,34 @@ pub async fn logo(ctx: &Ctx, image_id: &str) -> Result<(String, Vec<u8>)> {
     tessera_store::organizations::image(&ctx.db, image_id).await?.ok_or_else(|| Error::not_found("image"))
 }
 
+/// The `name` of a role, permission or role set: trimmed, present, at most 256 characters.
+pub(crate) fn validate_label(name: &str) -> Result<String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(Error::param_missing("name"));
+    }
+    if name.chars().count() > 256 {
+        return Err(Error::param_value_invalid("name", "name must be at most 256 characters."));
+    }
+    Ok(name.to_owned())
+}
+
+/// Maps a unique violation on `key` to `form_identifier_exists` naming what (`role`, `permission`, `role set`).
+pub(crate) fn key_taken(what: &'static str) -> impl Fn(tessera_store::StoreError) -> Error {
+    move |e| {
+        if e.is_unique_violation() {
+            Error::with(
+                ErrorCode::FormIdentifierExists,
+                "already exists",
+                format!("A {what} with this key already exists."),
+                Some("key"),
+            )
+        } else {
+            e.into()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

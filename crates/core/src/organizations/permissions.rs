@@ -100,30 +100,6 @@ pub fn validate_key(key: &str) -> Result<String> {
     Ok(key.to_owned())
 }
 
-fn validate_name(name: &str) -> Result<String> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(Error::param_missing("name"));
-    }
-    if name.chars().count() > 256 {
-        return Err(Error::param_value_invalid("name", "name must be at most 256 characters."));
-    }
-    Ok(name.to_owned())
-}
-
-fn key_taken(e: tessera_store::StoreError) -> Error {
-    if e.is_unique_violation() {
-        Error::with(
-            ErrorCode::FormIdentifierExists,
-            "already exists",
-            "A permission with this key already exists.",
-            Some("key"),
-        )
-    } else {
-        e.into()
-    }
-}
-
 fn system_immutable(what: &str) -> Error {
     Error::with(
         ErrorCode::AuthorizationInvalid,
@@ -141,7 +117,7 @@ pub async fn create_permission(
     key: &str,
     description: Option<String>,
 ) -> Result<Permission> {
-    let name = validate_name(name)?;
+    let name = super::validate_label(name)?;
     let key = validate_key(key)?;
     ensure_system_permissions(ctx, instance_id).await?;
     let now = ctx.now_ms();
@@ -156,7 +132,7 @@ pub async fn create_permission(
         updated_at: now,
     };
     let mut tx = ctx.db.begin().await?;
-    store::insert(&mut tx, &row, false).await.map_err(key_taken)?;
+    store::insert(&mut tx, &row, false).await.map_err(super::key_taken("permission"))?;
     let p: Permission = row.into();
     events::emit(
         ctx,
@@ -191,7 +167,7 @@ pub async fn update_permission(
         return Err(system_immutable("updated"));
     }
     if let Some(n) = name {
-        row.name = validate_name(&n)?;
+        row.name = super::validate_label(&n)?;
     }
     if let Some(k) = key {
         row.key = validate_key(&k)?;
@@ -201,7 +177,7 @@ pub async fn update_permission(
     }
     row.updated_at = ctx.now_ms();
     let mut tx = ctx.db.begin().await?;
-    if store::update(&mut tx, &row).await.map_err(key_taken)? == 0 {
+    if store::update(&mut tx, &row).await.map_err(super::key_taken("permission"))? == 0 {
         return Err(not_found());
     }
     let p: Permission = row.into();

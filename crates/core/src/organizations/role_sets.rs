@@ -145,30 +145,6 @@ pub fn key_from_name(name: &str) -> String {
     format!("role_set:{}", if out.is_empty() { "set" } else { out.trim_end_matches('_') })
 }
 
-fn validate_name(name: &str) -> Result<String> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(Error::param_missing("name"));
-    }
-    if name.chars().count() > 256 {
-        return Err(Error::param_value_invalid("name", "name must be at most 256 characters."));
-    }
-    Ok(name.to_owned())
-}
-
-fn key_taken(e: tessera_store::StoreError) -> Error {
-    if e.is_unique_violation() {
-        Error::with(
-            ErrorCode::FormIdentifierExists,
-            "already exists",
-            "A role set with this key already exists.",
-            Some("key"),
-        )
-    } else {
-        e.into()
-    }
-}
-
 fn not_in_set(param: &str, key: &str) -> Error {
     Error::param_value_invalid(param, format!("`{key}` is not a role of this role set."))
 }
@@ -223,7 +199,7 @@ fn validate_kind(kind: Option<&str>) -> Result<Option<String>> {
 
 /// Creates a role set.
 pub async fn create_role_set(ctx: &Ctx, instance_id: &str, input: NewRoleSet) -> Result<RoleSet> {
-    let name = validate_name(&input.name)?;
+    let name = super::validate_label(&input.name)?;
     let key = match input.key.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
         Some(k) => validate_key(k)?,
         None => key_from_name(&name),
@@ -257,7 +233,7 @@ pub async fn create_role_set(ctx: &Ctx, instance_id: &str, input: NewRoleSet) ->
         created_at: now,
         updated_at: now,
     };
-    store::insert(&mut tx, &row).await.map_err(key_taken)?;
+    store::insert(&mut tx, &row).await.map_err(super::key_taken("role set"))?;
     if row.kind == "initial" {
         store::demote_initial(&mut tx, instance_id, &row.id, now).await?;
     }
@@ -312,7 +288,7 @@ pub struct RoleSetUpdate {
 
 /// Updates a role set.
 pub async fn update_role_set(ctx: &Ctx, instance_id: &str, id_or_key: &str, u: RoleSetUpdate) -> Result<RoleSet> {
-    let name = u.name.as_deref().map(validate_name).transpose()?;
+    let name = u.name.as_deref().map(super::validate_label).transpose()?;
     let key = u.key.as_deref().map(validate_key).transpose()?;
     let kind = match validate_kind(u.kind.as_deref())? {
         Some(k) if k != "initial" => {
@@ -349,7 +325,7 @@ pub async fn update_role_set(ctx: &Ctx, instance_id: &str, id_or_key: &str, u: R
         }
     }
     row.updated_at = now;
-    store::update(&mut tx, &row).await.map_err(key_taken)?;
+    store::update(&mut tx, &row).await.map_err(super::key_taken("role set"))?;
     if row.kind == "initial" {
         store::demote_initial(&mut tx, instance_id, &row.id, now).await?;
     }

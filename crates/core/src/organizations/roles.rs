@@ -171,30 +171,6 @@ pub fn validate_key(key: &str) -> Result<String> {
     Ok(key.to_owned())
 }
 
-fn validate_name(name: &str) -> Result<String> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(Error::param_missing("name"));
-    }
-    if name.chars().count() > 256 {
-        return Err(Error::param_value_invalid("name", "name must be at most 256 characters."));
-    }
-    Ok(name.to_owned())
-}
-
-fn key_taken(e: tessera_store::StoreError) -> Error {
-    if e.is_unique_violation() {
-        Error::with(
-            ErrorCode::FormIdentifierExists,
-            "already exists",
-            "A role with this key already exists.",
-            Some("key"),
-        )
-    } else {
-        e.into()
-    }
-}
-
 /// Grants the permissions named by id (each must be a permission of the instance: 404 otherwise).
 async fn grant_all(tx: &mut Tx, instance_id: &str, role_id: &str, ids: &[String], now: i64) -> Result<()> {
     for id in ids {
@@ -226,7 +202,7 @@ pub struct NewRole {
 
 /// Creates a custom role with the given permissions.
 pub async fn create_role(ctx: &Ctx, instance_id: &str, input: NewRole) -> Result<Role> {
-    let name = validate_name(&input.name)?;
+    let name = super::validate_label(&input.name)?;
     let key = validate_key(&input.key)?;
     ensure_default_roles(ctx, instance_id).await?;
     let now = ctx.now_ms();
@@ -240,7 +216,7 @@ pub async fn create_role(ctx: &Ctx, instance_id: &str, input: NewRole) -> Result
         updated_at: now,
     };
     let mut tx = ctx.db.begin().await?;
-    store::insert(&mut tx, &row, false).await.map_err(key_taken)?;
+    store::insert(&mut tx, &row, false).await.map_err(super::key_taken("role"))?;
     grant_all(&mut tx, instance_id, &row.id, &input.permissions, now).await?;
     let role = role_tx(&mut tx, instance_id, &row.id).await?;
     events::emit(ctx, &mut tx, instance_id, EventType::RoleCreated, &crate::objects::organization::role(&role)).await?;
@@ -268,7 +244,7 @@ pub struct RoleUpdate {
 
 /// Updates a role.
 pub async fn update_role(ctx: &Ctx, instance_id: &str, id: &str, u: RoleUpdate) -> Result<Role> {
-    let name = u.name.as_deref().map(validate_name).transpose()?;
+    let name = u.name.as_deref().map(super::validate_label).transpose()?;
     let key = u.key.as_deref().map(validate_key).transpose()?;
     ensure_default_roles(ctx, instance_id).await?;
     let now = ctx.now_ms();
@@ -287,7 +263,7 @@ pub async fn update_role(ctx: &Ctx, instance_id: &str, id: &str, u: RoleUpdate) 
         row.description = Some(v);
     }
     row.updated_at = now;
-    store::update(&mut tx, &row).await.map_err(key_taken)?;
+    store::update(&mut tx, &row).await.map_err(super::key_taken("role"))?;
     if let Some(ids) = &u.permissions {
         store::clear_permissions(&mut tx, instance_id, &row.id).await?;
         grant_all(&mut tx, instance_id, &row.id, ids, now).await?;
