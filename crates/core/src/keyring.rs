@@ -1,9 +1,13 @@
 //! Each instance's RSA signing keyring: key generation, the public JWKS, and RS256 signing and verification of
-//! JWTs with parsed keys cached by `kid`.
+//! JWTs.
 //!
-//! Several keys may exist per instance; exactly one is active and signs, the others still verify until retired.
-//! The cache is keyed by `kid`, and a key never changes under its `kid`, so two nodes can never disagree
-//! through it: which key is active is read from the database.
+//! Several keys may exist per instance; exactly one is active, the others still verify until retired. Minting,
+//! verification and the JWKS are hot paths, so each node keeps an instance's keyset in memory for
+//! [`KEYSET_TTL_MS`] instead of reading it per request. A rotation made elsewhere (another node, the CLI) is
+//! therefore published by every node within that time, and so a new key only starts signing once it has been in
+//! the database for [`ACTIVATION_DELAY_MS`]: until then the previous key keeps signing. That way no node ever
+//! signs with a key some other node's JWKS does not show yet. Parsed private keys are cached by `kid`; a key never
+//! changes under its `kid`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -68,10 +72,58 @@ pub struct Jwk {
     pub e: String,
 }
 
-/// Parsed private keys by `kid`.
+/// How long a node serves an instance's keyset from memory before reading it again.
+pub const KEYSET_TTL_MS: i64 = 5_000;
+/// How long a new key waits before it signs: twice the keyset TTL, so every node's cached JWKS shows it by then
+/// even with some clock skew between nodes.
+pub const ACTIVATION_DELAY_MS: i64 = 2 * KEYSET_TTL_MS;
+
+/// An instance's unretired keys as read at `fetched_at` (active first, then newest first).
+struct Keyset {
+    fetched_at: i64,
+    rows: Vec<tessera_store::instances::SigningKeyRow>,
+}
+
+/// Parsed private keys by `kid`, and keysets by instance.
 #[derive(Default)]
 pub struct Keyring {
     signers: RwLock<HashMap<String, Arc<KeyPair>>>,
+    keysets: RwLock<HashMap<String, Arc<Keyset>>>,
+}
+
+/// The instance's keyset: from memory while younger than [`KEYSET_TTL_MS`] (unless `fresh`), else from the
+/// database. An empty keyset is never cached (an instance gets its first key as it is created).
+async fn keyset(ctx: &Ctx, instance_id: &str, fresh: bool) -> Result<Arc<Keyset>> {
+    let now = ctx.now_ms();
+    if !fresh {
+        let cached = ctx.keyring.keysets.read().unwrap_or_else(|p| p.into_inner()).get(instance_id).cloned();
+        if let Some(set) = cached.filter(|s| (0..KEYSET_TTL_MS).contains(&(now - s.fetched_at))) {
+            return Ok(set);
+        }
+    }
+    let rows = tessera_store::instances::signing_keys(&ctx.db, instance_id).await?;
+    let set = Arc::new(Keyset { fetched_at: now, rows });
+    if !set.rows.is_empty() {
+        ctx.keyring.keysets.write().unwrap_or_else(|p| p.into_inner()).insert(instance_id.to_owned(), set.clone());
+    }
+    Ok(set)
+}
+
+/// Forgets the cached keyset of an instance (after a change made by this node).
+fn forget_keyset(ctx: &Ctx, instance_id: &str) {
+    ctx.keyring.keysets.write().unwrap_or_else(|p| p.into_inner()).remove(instance_id);
+}
+
+impl Keyset {
+    /// The key that signs now: the active key once it has waited [`ACTIVATION_DELAY_MS`], until then the newest
+    /// previous key (if there is none, the active key signs at once: no token can exist that it must agree with).
+    fn signer(&self, now: i64) -> Option<&tessera_store::instances::SigningKeyRow> {
+        let active = self.rows.iter().find(|r| r.active)?;
+        if now - active.created_at >= ACTIVATION_DELAY_MS {
+            return Some(active);
+        }
+        Some(self.rows.iter().filter(|r| !r.active).max_by_key(|r| r.created_at).unwrap_or(active))
+    }
 }
 
 impl std::fmt::Debug for Keyring {
@@ -82,26 +134,26 @@ impl std::fmt::Debug for Keyring {
 
 /// The instance's published keys.
 pub async fn jwks(ctx: &Ctx, instance_id: &str) -> Result<Vec<Jwk>> {
-    let rows = tessera_store::instances::signing_keys(&ctx.db, instance_id).await?;
-    Ok(rows
-        .into_iter()
+    let set = keyset(ctx, instance_id, false).await?;
+    Ok(set
+        .rows
+        .iter()
         .map(|r| Jwk {
-            kid: r.id,
-            alg: r.algorithm,
+            kid: r.id.clone(),
+            alg: r.algorithm.clone(),
             use_: "sig".into(),
             kty: "RSA".into(),
-            n: r.public_n,
-            e: r.public_e,
+            n: r.public_n.clone(),
+            e: r.public_e.clone(),
         })
         .collect())
 }
 
 /// Signs a JWT with the instance's active key. `extra_header` adds header fields (e.g. `cat`).
 pub async fn sign_jwt(ctx: &Ctx, instance_id: &str, extra_header: &[(&str, &str)], claims: &Value) -> Result<String> {
-    let rows = tessera_store::instances::signing_keys(&ctx.db, instance_id).await?;
-    let row = rows
-        .into_iter()
-        .find(|r| r.active)
+    let set = keyset(ctx, instance_id, false).await?;
+    let row = set
+        .signer(ctx.now_ms())
         .ok_or_else(|| Error::internal(anyhow::anyhow!("instance {instance_id} has no active signing key")))?;
     let cached = ctx.keyring.signers.read().unwrap_or_else(|p| p.into_inner()).get(&row.id).cloned();
     let pair = match cached {
@@ -154,8 +206,12 @@ pub async fn verify_jwt(ctx: &Ctx, instance_id: &str, token: &str) -> Option<Ver
         return None;
     }
     let kid = header.get("kid")?.as_str()?;
-    let rows = tessera_store::instances::signing_keys(&ctx.db, instance_id).await.ok()?;
-    let key = rows.iter().find(|r| r.id == kid)?;
+    let mut set = keyset(ctx, instance_id, false).await.ok()?;
+    if !set.rows.iter().any(|r| r.id == kid) {
+        // A key this node has not seen yet (or one retired since): ask the database before refusing.
+        set = keyset(ctx, instance_id, true).await.ok()?;
+    }
+    let key = set.rows.iter().find(|r| r.id == kid)?;
     let n = URL_SAFE_NO_PAD.decode(&key.public_n).ok()?;
     let e = URL_SAFE_NO_PAD.decode(&key.public_e).ok()?;
     let sig = URL_SAFE_NO_PAD.decode(s).ok()?;
@@ -191,5 +247,6 @@ pub async fn rotate(ctx: &Ctx, instance_id: &str) -> Result<String> {
     tessera_store::instances::deactivate_signing_keys(&mut tx, instance_id).await?;
     tessera_store::instances::insert_signing_key(&mut tx, &row).await?;
     tx.commit().await?;
+    forget_keyset(ctx, instance_id);
     Ok(row.id)
 }

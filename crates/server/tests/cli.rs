@@ -262,7 +262,14 @@ fn keys_rotate_adds_an_active_key_and_keeps_the_old_one_published() {
     let text = String::from_utf8(out.stdout).unwrap();
     let (printed_instance, kid) = text.trim().split_once('\t').expect("instance<TAB>kid");
     assert_eq!(printed_instance, instance_id);
-    let after = jwks_kids(&server, &sk);
+    // A running server caches its keyset for a few seconds (keyring::KEYSET_TTL_MS): it shows the new key within
+    // that time.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut after = jwks_kids(&server, &sk);
+    while after.len() < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+        after = jwks_kids(&server, &sk);
+    }
     assert_eq!(after.len(), 2);
     assert!(after.contains(&before[0]) && after.iter().any(|k| k == kid), "{after:?}");
 
