@@ -265,3 +265,65 @@ async fn role_and_permission_events() {
     assert_eq!(events[5]["data"], json!({ "object": "role", "id": id, "deleted": true }));
     assert_eq!(events[6]["data"], json!({ "object": "permission", "id": perm, "deleted": true }));
 }
+
+/// An instance as versions before default-role seeding at creation left it: no permission or role rows. Returns
+/// its id and secret key.
+async fn instance_without_defaults(app: &TestApp) -> (String, String) {
+    use tessera_core::store::instances;
+    let id = tessera_core::ids::new_id("ins");
+    let key = format!("sk_test_{}", tessera_core::ids::random_base62(42));
+    let mut tx = app.ctx().db.begin().await.unwrap();
+    let row = instances::InstanceRow {
+        id: id.clone(),
+        environment_type: "development".into(),
+        publishable_key: format!("pk_test_{id}"),
+        created_at: T0,
+        updated_at: T0,
+    };
+    instances::insert(&mut tx, &row).await.unwrap();
+    instances::insert_secret_key(&mut tx, &tessera_core::ids::new_id("sk"), &id, &app.ctx().secrets.digest(&key), T0)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    (id, key)
+}
+
+/// Stored (role, system permission) rows of an instance.
+async fn stored_defaults(app: &TestApp, instance_id: &str) -> (i64, i64) {
+    let db = &app.ctx().db;
+    let roles = tessera_core::store::organization_roles::count_all(db, instance_id).await.unwrap();
+    let perms = tessera_core::store::organization_permissions::count_system(db, instance_id).await.unwrap();
+    (roles, perms)
+}
+
+#[tokio::test]
+async fn reads_never_write_the_default_roles() {
+    let app = TestApp::new().await;
+    // A new instance has them from its creation, before any request.
+    assert_eq!(stored_defaults(&app, &app.instance.id).await, (2, 8));
+
+    // An older instance without them: GETs (roles, permissions, one role) write nothing.
+    let (old, key) = instance_without_defaults(&app).await;
+    let list = app.get("/v1/organization_roles").bearer(&key).send().await.assert_status(200).json;
+    assert_eq!(list["total_count"], 0);
+    app.get("/v1/organization_permissions").bearer(&key).send().await.assert_status(200);
+    app.get("/v1/organization_roles/role_nope").bearer(&key).send().await.assert_status(404);
+    assert_eq!(stored_defaults(&app, &old).await, (0, 0));
+
+    // Its first organization write seeds them inside its own transaction.
+    let r = app.post("/v1/organization_roles", json!({ "name": "Editor", "key": "org:editor" })).bearer(&key).send();
+    r.await.assert_status(200);
+    assert_eq!(stored_defaults(&app, &old).await, (3, 8));
+    let list = app.get("/v1/organization_roles?order_by=key").bearer(&key).send().await.assert_status(200).json;
+    assert_eq!(keys(&list), ["org:admin", "org:editor", "org:member"]);
+
+    // Start-up seeds the others, once.
+    let (other, key) = instance_without_defaults(&app).await;
+    tessera_core::startup::seed_organization_defaults(app.ctx()).await.unwrap();
+    tessera_core::startup::seed_organization_defaults(app.ctx()).await.unwrap();
+    assert_eq!(stored_defaults(&app, &other).await, (2, 8));
+    assert_eq!(stored_defaults(&app, &app.instance.id).await, (2, 8));
+    let list = app.get("/v1/organization_roles?order_by=key").bearer(&key).send().await.assert_status(200).json;
+    assert_eq!(keys(&list), ["org:admin", "org:member"]);
+    assert_eq!(perm_keys(&list["data"][0]).len(), 8);
+}
