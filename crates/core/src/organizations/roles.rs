@@ -397,13 +397,15 @@ pub async fn role_by_key_tx(tx: &mut Tx, instance_id: &str, key: &str, param: &s
     })
 }
 
-/// Resolves an organization settings role reference (a role id or key) to the role's key, or 404.
-pub async fn resolve_role_reference(ctx: &Ctx, instance_id: &str, param: &str, id_or_key: &str) -> Result<Role> {
+/// Resolves an organization settings role reference (a role id or key) to the role, or 404. Read inside the
+/// settings update's transaction, which holds the instance lock that role deletes also take, so the role cannot
+/// disappear between this check and the settings write.
+pub async fn resolve_role_reference_tx(tx: &mut Tx, instance_id: &str, param: &str, id_or_key: &str) -> Result<Role> {
     let value = id_or_key.trim();
     if value.is_empty() {
         return Err(Error::param_value_invalid(param, format!("{param} must name an organization role.")));
     }
-    all_roles(ctx, instance_id).await?.into_iter().find(|r| r.id == value || r.key == value).ok_or_else(|| {
+    all_roles_tx(tx, instance_id).await?.into_iter().find(|r| r.id == value || r.key == value).ok_or_else(|| {
         Error::with(
             ErrorCode::ResourceNotFound,
             "not found",

@@ -327,3 +327,33 @@ async fn reads_never_write_the_default_roles() {
     assert_eq!(keys(&list), ["org:admin", "org:member"]);
     assert_eq!(perm_keys(&list["data"][0]).len(), 8);
 }
+
+#[tokio::test]
+async fn settings_never_name_a_concurrently_deleted_role() {
+    let app = app().await;
+    for i in 0..8 {
+        let key = format!("org:lead{i}");
+        let r = app.post("/v1/organization_roles", json!({ "name": key, "key": key })).send().await;
+        let id = r.assert_status(200).json["id"].as_str().unwrap().to_owned();
+        let (deleted, patched) = tokio::join!(
+            app.delete(&format!("/v1/organization_roles/{id}")).send(),
+            app.patch("/v1/instance/organization_settings", json!({ "domains_default_role_id": id })).send(),
+        );
+        // One of them wins: the settings name the role (so it was not deleted), or it is gone (so the update
+        // found nothing to name).
+        assert!(
+            (deleted.status == 200) != (patched.status == 200),
+            "delete {} / settings update {}",
+            deleted.status,
+            patched.status
+        );
+        let s = app.get("/v1/instance/organization_settings").send().await.assert_status(200).json;
+        let roles = app.get("/v1/organization_roles?limit=100").send().await.assert_status(200).json;
+        assert!(keys(&roles).contains(&s["domains_default_role"].as_str().unwrap().to_owned()), "{s}");
+        if patched.status == 200 {
+            let body = json!({ "domains_default_role_id": "org:member" });
+            app.patch("/v1/instance/organization_settings", body).send().await.assert_status(200);
+            app.delete(&format!("/v1/organization_roles/{id}")).send().await.assert_status(200);
+        }
+    }
+}
