@@ -89,6 +89,8 @@ error_codes! {
         "Verified domains are not enabled for the organizations of this instance.";
     OrganizationDomainQuotaExceeded => 403, "organization_domain_quota_exceeded", "domain quota exceeded",
         "The organization has reached its maximum number of domains.";
+    OrganizationRoleQuotaExceeded => 403, "organization_role_quota_exceeded", "role quota exceeded",
+        "The instance has reached its maximum number of custom organization roles (max_allowed_roles).";
     // Sessions, clients, session tokens and JWT templates.
     DevelopmentInstanceRequired => 400, "development_instance_required", "development instance required",
         "Sessions can only be created through the Backend API on development instances. Use sign-in tokens instead.";

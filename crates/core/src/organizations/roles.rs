@@ -198,7 +198,16 @@ pub struct NewRole {
     pub permissions: Vec<String>,
 }
 
-/// Creates a custom role with the given permissions.
+/// How many custom roles the instance has: `max_allowed_roles` counts the roles it defined beyond Clerk's
+/// defaults (Clerk: "up to 10 custom organization roles").
+async fn custom_role_count_tx(tx: &mut Tx, instance_id: &str) -> Result<i64> {
+    let rows = store::all_tx(tx, instance_id).await?;
+    let custom = rows.iter().filter(|r| !DEFAULT_ROLES.iter().any(|(key, ..)| *key == r.key)).count();
+    Ok(i64::try_from(custom).unwrap_or(i64::MAX))
+}
+
+/// Creates a custom role with the given permissions; an instance at its `max_allowed_roles` gets 403
+/// `organization_role_quota_exceeded`.
 pub async fn create_role(ctx: &Ctx, instance_id: &str, input: NewRole) -> Result<Role> {
     let name = super::validate_label(&input.name)?;
     let key = validate_key(&input.key)?;
@@ -213,7 +222,13 @@ pub async fn create_role(ctx: &Ctx, instance_id: &str, input: NewRole) -> Result
         updated_at: now,
     };
     let mut tx = ctx.db.begin().await?;
+    // The instance lock serializes role creations, so concurrent ones cannot both pass the count below.
+    tessera_store::settings::lock_instance(&mut tx, instance_id, now).await?;
     ensure_default_roles_tx(&mut tx, instance_id, now).await?;
+    let limit = crate::settings::organization_settings_tx(&mut tx, instance_id).await?.max_allowed_roles;
+    if limit > 0 && custom_role_count_tx(&mut tx, instance_id).await? >= limit {
+        return Err(Error::new(ErrorCode::OrganizationRoleQuotaExceeded));
+    }
     store::insert(&mut tx, &row, false).await.map_err(super::key_taken("role"))?;
     grant_all(&mut tx, instance_id, &row.id, &input.permissions, now).await?;
     let role = role_tx(&mut tx, instance_id, &row.id).await?;

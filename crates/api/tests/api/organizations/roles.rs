@@ -357,3 +357,36 @@ async fn settings_never_name_a_concurrently_deleted_role() {
         }
     }
 }
+
+#[tokio::test]
+async fn max_allowed_roles_is_enforced() {
+    let app = app().await;
+    // Clerk's default limit: 10 custom roles (the default roles do not count).
+    for i in 0..9 {
+        let key = format!("org:r{i}");
+        app.post("/v1/organization_roles", json!({ "name": key, "key": key })).send().await.assert_status(200);
+    }
+    // The last free slot goes to exactly one of two concurrent creations.
+    let (a, b) = tokio::join!(
+        app.post("/v1/organization_roles", json!({ "name": "A", "key": "org:a" })).send(),
+        app.post("/v1/organization_roles", json!({ "name": "B", "key": "org:b" })).send(),
+    );
+    let mut statuses = [a.status, b.status];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 403]);
+    let loser = if a.status == 403 { a } else { b };
+    loser.assert_error(403, "organization_role_quota_exceeded", None);
+    let r = app.post("/v1/organization_roles", json!({ "name": "C", "key": "org:c" })).send().await;
+    r.assert_error(403, "organization_role_quota_exceeded", None);
+    let list = app.get("/v1/organization_roles?limit=100").send().await.assert_status(200).json;
+    assert_eq!(list["total_count"], 12);
+
+    // Deleting one frees a slot.
+    let id = role_id(&app, "org:r0").await;
+    app.delete(&format!("/v1/organization_roles/{id}")).send().await.assert_status(200);
+    app.post("/v1/organization_roles", json!({ "name": "C", "key": "org:c" })).send().await.assert_status(200);
+    // Another instance has its own quota.
+    let (_, key_b) = app.create_instance(tessera_core::instances::Environment::Development).await;
+    let r = app.post("/v1/organization_roles", json!({ "name": "C", "key": "org:c" })).bearer(&key_b).send().await;
+    r.assert_status(200);
+}
