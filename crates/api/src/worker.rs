@@ -131,6 +131,12 @@ impl Worker {
             let pause = match self.run_once().await {
                 Ok(0) => self.inner.config.poll_interval,
                 Ok(_) => Duration::ZERO,
+                // A busy database (another process holding SQLite's write lock) clears by itself: the next tick
+                // retries, so it is no warning. Real failures keep their level.
+                Err(e) if e.is_transient() => {
+                    tracing::debug!(error = %e, "webhook delivery poll deferred: database busy");
+                    self.inner.config.poll_interval
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "webhook delivery poll failed");
                     self.inner.config.poll_interval

@@ -89,6 +89,8 @@ error_codes! {
         "Verified domains are not enabled for the organizations of this instance.";
     OrganizationDomainQuotaExceeded => 403, "organization_domain_quota_exceeded", "domain quota exceeded",
         "The organization has reached its maximum number of domains.";
+    OrganizationRoleQuotaExceeded => 403, "organization_role_quota_exceeded", "role quota exceeded",
+        "The instance has reached its maximum number of custom organization roles (max_allowed_roles).";
     // Sessions, clients, session tokens and JWT templates.
     DevelopmentInstanceRequired => 400, "development_instance_required", "development instance required",
         "Sessions can only be created through the Backend API on development instances. Use sign-in tokens instead.";
@@ -274,6 +276,17 @@ impl Error {
         self.0.items[0].code
     }
 
+    /// Whether the failure is transient: the server was overloaded (503) or the database busy (SQLite's write lock
+    /// held by another process past the busy timeout). Retrying later is the remedy, so background loops log these
+    /// quietly.
+    pub fn is_transient(&self) -> bool {
+        self.code() == ErrorCode::ServiceUnavailable
+            || self
+                .source_error()
+                .and_then(|s| s.downcast_ref::<tessera_store::StoreError>())
+                .is_some_and(tessera_store::StoreError::is_busy)
+    }
+
     /// The hidden cause of an internal error.
     pub fn source_error(&self) -> Option<&anyhow::Error> {
         self.0.source.as_ref()
@@ -324,6 +337,14 @@ impl<T> OnUnique<T> for std::result::Result<T, tessera_store::StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_overload_and_busy_databases_are_transient() {
+        assert!(Error::new(ErrorCode::ServiceUnavailable).is_transient());
+        assert!(!Error::internal(anyhow::anyhow!("disk I/O error")).is_transient());
+        assert!(!Error::internal(tessera_store::StoreError::Config("bad".into())).is_transient());
+        assert!(!Error::not_found("user").is_transient());
+    }
 
     #[test]
     fn codes_are_unique_snake_case_with_messages() {

@@ -107,7 +107,8 @@ fn validate_secret_key(environment: Environment, key: &str) -> Result<()> {
     }
 }
 
-/// Creates an instance with a secret key (given or generated), an RSA signing key and a primary domain.
+/// Creates an instance with a secret key (given or generated), an RSA signing key, a primary domain and Clerk's
+/// default organization permissions and roles.
 pub async fn create_instance(
     ctx: &Ctx,
     environment: Environment,
@@ -187,6 +188,8 @@ pub async fn create_instance(
         })?;
     tessera_store::instances::insert_signing_key(&mut tx, &signing_key).await?;
     tessera_store::domains::insert(&mut tx, &domain).await?;
+    // Clerk's default organization roles exist from the start, so reading them never has to create them.
+    crate::organizations::roles::ensure_default_roles_tx(&mut tx, &id, now).await?;
     tx.commit().await?;
     Ok(CreatedInstance { instance, secret_key })
 }

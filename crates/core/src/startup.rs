@@ -1,4 +1,5 @@
-//! Start-up checks that protect the data: the master key must be the one this database was created with.
+//! Start-up checks that protect the data (the master key must be the one this database was created with), and
+//! one-time upgrades of data written by older versions.
 
 use crate::{Ctx, Error, Result};
 
@@ -19,4 +20,23 @@ pub async fn check_master_key(ctx: &Ctx) -> Result<()> {
             "the master key does not match this database (it was created with another TESSERA_MASTER_KEY or key file)"
         )))
     }
+}
+
+/// Seeds Clerk's default organization permissions and roles into instances created before instance creation
+/// seeded them, so that reads (which never write) find them. Each instance that lacks them gets one short write
+/// transaction; the others cost one read.
+pub async fn seed_organization_defaults(ctx: &Ctx) -> Result<()> {
+    use tessera_store::{organization_permissions, organization_roles};
+    let system = crate::organizations::permissions::SYSTEM_PERMISSIONS.len() as i64;
+    for instance in crate::instances::list_instances(ctx).await? {
+        if organization_roles::count_all(&ctx.db, &instance.id).await? > 0
+            && organization_permissions::count_system(&ctx.db, &instance.id).await? >= system
+        {
+            continue;
+        }
+        let mut tx = ctx.db.begin().await?;
+        crate::organizations::roles::ensure_default_roles_tx(&mut tx, &instance.id, ctx.now_ms()).await?;
+        tx.commit().await?;
+    }
+    Ok(())
 }

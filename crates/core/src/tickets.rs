@@ -333,6 +333,12 @@ pub async fn accept(ctx: &Ctx, ticket: &str) -> Result<Accepted> {
     if user.banned {
         return Err(Error::new(ErrorCode::UserBanned));
     }
+    // A locked user cannot sign in with a password or code, so not with a ticket either; the token stays pending
+    // (the transaction is dropped) and works once the lock ends.
+    let lock = crate::users::lockout::LockState::of(&user, now);
+    if lock.locked {
+        return Err(lock.error());
+    }
     // An organization the user has left since the token was made is not activated.
     let org_id = match org_id {
         Some(o) if is_member_tx(&mut tx, &instance_id, &o, &user_id).await? => Some(o),

@@ -34,6 +34,9 @@ async fn open(args: &DatabaseArgs) -> anyhow::Result<Ctx> {
     let db = Db::connect(&target).await.with_context(|| format!("opening the database ({})", describe(&target)))?;
     let ctx = Ctx::new(db, Clock::System, &master_key);
     tessera_core::startup::check_master_key(&ctx).await.map_err(|e| anyhow::anyhow!("{}", source_text(&e)))?;
+    tessera_core::startup::seed_organization_defaults(&ctx)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", source_text(&e)))?;
     Ok(ctx)
 }
 

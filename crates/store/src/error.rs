@@ -20,6 +20,18 @@ impl StoreError {
         matches!(self, Self::Sqlx(sqlx::Error::Database(e)) if e.is_unique_violation())
     }
 
+    /// Whether the database was busy: SQLite's `SQLITE_BUSY` / `SQLITE_LOCKED` (with their extended codes), which
+    /// it answers once another connection or process has held the write lock longer than the busy timeout. The
+    /// statement had no effect and can be retried.
+    pub fn is_busy(&self) -> bool {
+        let Self::Sqlx(sqlx::Error::Database(e)) = self else { return false };
+        if e.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_none() {
+            return false;
+        }
+        // The extended result code; its low byte is the primary code (5 BUSY, 6 LOCKED).
+        e.code().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| matches!(c & 0xff, 5 | 6))
+    }
+
     /// Whether this is a foreign-key violation.
     pub fn is_foreign_key_violation(&self) -> bool {
         matches!(self, Self::Sqlx(sqlx::Error::Database(e)) if e.is_foreign_key_violation())

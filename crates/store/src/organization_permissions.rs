@@ -1,7 +1,7 @@
 //! Organization permissions: the system ones every instance has, and the instance's own (`org:feature:action`).
 
 use crate::organizations::like_pattern;
-use crate::{Db, StoreResult, Tx, exec_tx, on_read};
+use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
 
 /// A row of `organization_permissions`.
 #[derive(Debug, Clone, Default, sqlx::FromRow)]
@@ -102,6 +102,16 @@ pub async fn get(db: &Db, instance_id: &str, id: &str) -> StoreResult<Option<Per
 /// Number of system permissions the instance has.
 pub async fn count_system(db: &Db, instance_id: &str) -> StoreResult<i64> {
     Ok(on_read!(db, |c| sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM organization_permissions WHERE instance_id = $1 AND type = 'system'"
+    )
+    .bind(instance_id)
+    .fetch_one(c)
+    .await)?)
+}
+
+/// Number of system permissions the instance has, read inside a write transaction.
+pub async fn count_system_tx(tx: &mut Tx, instance_id: &str) -> StoreResult<i64> {
+    Ok(on_tx!(tx, |c| sqlx::query_scalar::<_, i64>(
         "SELECT COUNT(*) FROM organization_permissions WHERE instance_id = $1 AND type = 'system'"
     )
     .bind(instance_id)

@@ -17,6 +17,7 @@ mod m2m_tokens;
 mod machines;
 mod organizations;
 mod redirect_urls;
+mod request_logs;
 mod sessions;
 mod templates;
 mod tickets;

@@ -292,3 +292,28 @@ async fn refresh_session_with_the_refresh_token() {
     app.post(&format!("/v1/sessions/{sid}/revoke"), json!({})).send().await.assert_status(200);
     app.post(&path, body(&expired, &refresh)).send().await.assert_error(401, "session_refresh_invalid", None);
 }
+
+#[tokio::test]
+async fn locked_user_cannot_redeem_a_ticket() {
+    let app = TestApp::with_clock(T0).await;
+    let user = user_with_email(&app, "l@example.com").await;
+    let sit = app.post("/v1/sign_in_tokens", json!({ "user_id": user })).send().await.assert_status(200).json;
+    let sit = sit["token"].as_str().unwrap().to_owned();
+    let act = app.post("/v1/actor_tokens", json!({ "user_id": user, "actor": { "sub": "user_support" } })).send().await;
+    let act = act.assert_status(200).json["token"].as_str().unwrap().to_owned();
+    app.post(&format!("/v1/users/{user}/lock"), json!({})).send().await.assert_status(200);
+    accept(&app, &sit).await.assert_error(403, "user_locked", None);
+    accept(&app, &act).await.assert_error(403, "user_locked", None);
+    // Nothing was written: no session, and both tokens are still pending.
+    let sessions = app.get(&format!("/v1/sessions?user_id={user}")).send().await.assert_status(200).json;
+    assert_eq!(sessions, json!([]));
+    app.post(&format!("/v1/users/{user}/unlock"), json!({})).send().await.assert_status(200);
+    session_of(accept(&app, &act).await);
+
+    // A lock that has run out (one hour) no longer stands in the way.
+    app.post(&format!("/v1/users/{user}/lock"), json!({})).send().await.assert_status(200);
+    app.clock.advance_ms(3_599_000);
+    accept(&app, &sit).await.assert_error(403, "user_locked", None);
+    app.clock.advance_ms(1000);
+    session_of(accept(&app, &sit).await);
+}

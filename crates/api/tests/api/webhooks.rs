@@ -328,3 +328,18 @@ async fn endpoint_input_is_validated() {
     webhooks::delete_endpoint(ctx, id, &ep.id).await.unwrap();
     assert!(webhooks::list_endpoints(ctx, id).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_busy_database_is_a_transient_poll_failure() {
+    let app = TestApp::new().await;
+    let tessera_core::store::Db::Sqlite(pools) = &app.ctx().db else { return };
+    // Another process holds SQLite's write lock longer than the busy timeout.
+    let path = pools.write.connect_options().get_filename().to_owned();
+    let other = tessera_core::store::Db::connect(&tessera_core::store::DbTarget::SqliteFile(path)).await.unwrap();
+    let mut held = other.begin().await.unwrap();
+    tessera_core::store::settings::lock_instance(&mut held, &app.instance.id, 0).await.unwrap();
+    let e = worker(&app, vec![1000]).run_once().await.expect_err("the database is busy");
+    assert!(e.is_transient(), "{e:?}");
+    drop(held);
+    assert_eq!(worker(&app, vec![1000]).run_once().await.expect("free again"), 0);
+}

@@ -203,8 +203,8 @@ pub async fn create_membership(
     if role.is_empty() {
         return Err(Error::param_missing("role"));
     }
-    roles::ensure_default_roles(ctx, instance_id).await?;
     let mut tx = ctx.db.begin().await?;
+    roles::ensure_default_roles_tx(&mut tx, instance_id, ctx.now_ms()).await?;
     let org =
         tessera_store::organizations::lock(&mut tx, instance_id, organization_id).await?.ok_or_else(org_not_found)?;
     if tessera_store::users::lock(&mut tx, instance_id, &user_id).await?.is_none() {
@@ -240,8 +240,8 @@ async fn change_membership(
     user_id: &str,
     change: Change,
 ) -> Result<Membership> {
-    roles::ensure_default_roles(ctx, instance_id).await?;
     let mut tx = ctx.db.begin().await?;
+    roles::ensure_default_roles_tx(&mut tx, instance_id, ctx.now_ms()).await?;
     let org =
         tessera_store::organizations::lock(&mut tx, instance_id, organization_id).await?.ok_or_else(org_not_found)?;
     let current = user_list::membership_tx(&mut tx, instance_id, &org.id, user_id)
@@ -312,8 +312,8 @@ pub async fn delete_membership(
     organization_id: &str,
     user_id: &str,
 ) -> Result<Membership> {
-    roles::ensure_default_roles(ctx, instance_id).await?;
     let mut tx = ctx.db.begin().await?;
+    roles::ensure_default_roles_tx(&mut tx, instance_id, ctx.now_ms()).await?;
     let org =
         tessera_store::organizations::lock(&mut tx, instance_id, organization_id).await?.ok_or_else(org_not_found)?;
     let roles = roles::all_roles_tx(&mut tx, instance_id).await?;

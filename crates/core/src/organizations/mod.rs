@@ -101,8 +101,8 @@ async fn elevated_role_keys(ctx: &Ctx, instance_id: &str) -> Result<Vec<String>>
     Ok(roles.into_iter().filter(|r| r.has(roles::MANAGE_MEMBERSHIPS)).map(|r| r.key).collect())
 }
 
-/// Emits an organization event with the organization as it stands inside the transaction (default roles must
-/// have been seeded before the transaction began).
+/// Emits an organization event with the organization as it stands inside the transaction (which seeded the
+/// default roles first, with [`roles::ensure_default_roles_tx`]).
 async fn emit_organization(ctx: &Ctx, tx: &mut Tx, instance_id: &str, id: &str, event_type: EventType) -> Result<()> {
     let roles = roles::all_roles_tx(tx, instance_id).await?;
     let org = memberships::organization_tx(tx, instance_id, id, &roles).await?;
@@ -249,10 +249,10 @@ pub async fn create_organization(ctx: &Ctx, instance_id: &str, input: NewOrganiz
     let max = input.max_allowed_memberships.map(limit).transpose()?.unwrap_or(settings.max_allowed_memberships);
     let created_at = input.created_at.as_deref().map(|t| rfc3339("created_at", t)).transpose()?;
     let created_by = input.created_by.filter(|s| !s.is_empty());
-    roles::ensure_default_roles(ctx, instance_id).await?;
     let now = ctx.now_ms();
     let id = new_id("org");
     let mut tx = ctx.db.begin().await?;
+    roles::ensure_default_roles_tx(&mut tx, instance_id, now).await?;
     if let Some(user_id) = &created_by
         && tessera_store::users::lock(&mut tx, instance_id, user_id).await?.is_none()
     {
@@ -339,8 +339,8 @@ pub async fn update_organization(
     let slug = u.slug.as_deref().map(validate_slug).transpose()?;
     let max = u.max_allowed_memberships.map(limit).transpose()?;
     let created_at = u.created_at.as_deref().map(|t| rfc3339("created_at", t)).transpose()?;
-    roles::ensure_default_roles(ctx, instance_id).await?;
     let mut tx = ctx.db.begin().await?;
+    roles::ensure_default_roles_tx(&mut tx, instance_id, ctx.now_ms()).await?;
     let mut row = tessera_store::organizations::lock(&mut tx, instance_id, id).await?.ok_or_else(not_found)?;
     let role_set_key = match u.role_set_key {
         Some(k) => Some(role_set(&mut tx, instance_id, k).await?.map(|s| s.key)),
@@ -405,8 +405,8 @@ pub async fn change_metadata(
     change: MetadataChange,
     merge: bool,
 ) -> Result<Organization> {
-    roles::ensure_default_roles(ctx, instance_id).await?;
     let mut tx = ctx.db.begin().await?;
+    roles::ensure_default_roles_tx(&mut tx, instance_id, ctx.now_ms()).await?;
     let mut row = tessera_store::organizations::lock(&mut tx, instance_id, id).await?.ok_or_else(not_found)?;
     for (patch, field) in
         [(change.public_metadata, &mut row.public_metadata), (change.private_metadata, &mut row.private_metadata)]
@@ -445,8 +445,8 @@ pub async fn set_logo(
             Some((new_id("img"), content_type))
         }
     };
-    roles::ensure_default_roles(ctx, instance_id).await?;
     let mut tx = ctx.db.begin().await?;
+    roles::ensure_default_roles_tx(&mut tx, instance_id, ctx.now_ms()).await?;
     let row = tessera_store::organizations::lock(&mut tx, instance_id, id).await?.ok_or_else(not_found)?;
     if let Some(uploader) = uploader_user_id.filter(|u| !u.is_empty())
         && tessera_store::users::lock(&mut tx, instance_id, uploader).await?.is_none()

@@ -1,6 +1,7 @@
 //! Organization permissions: Clerk's system permissions (present in every instance, immutable) and the
 //! instance's own permissions with keys of the form `org:feature:action`.
 
+use tessera_store::Tx;
 use tessera_store::organization_permissions::{self as store, PermissionOrder, PermissionRow};
 
 use crate::events::{self, EventType};
@@ -56,13 +57,12 @@ fn not_found() -> Error {
     Error::not_found("permission")
 }
 
-/// Makes sure the instance has Clerk's system permissions (created on first use; idempotent under races).
-pub async fn ensure_system_permissions(ctx: &Ctx, instance_id: &str) -> Result<()> {
-    if store::count_system(&ctx.db, instance_id).await? >= SYSTEM_PERMISSIONS.len() as i64 {
+/// Makes sure the instance has Clerk's system permissions, inside the caller's write transaction (idempotent under
+/// races: inserts skip keys that exist). Reads never call it: a read must not write.
+pub async fn ensure_system_permissions_tx(tx: &mut Tx, instance_id: &str, now: i64) -> Result<()> {
+    if store::count_system_tx(tx, instance_id).await? >= SYSTEM_PERMISSIONS.len() as i64 {
         return Ok(());
     }
-    let now = ctx.now_ms();
-    let mut tx = ctx.db.begin().await?;
     for (i, (key, name, description)) in SYSTEM_PERMISSIONS.iter().enumerate() {
         let row = PermissionRow {
             id: new_id("perm"),
@@ -76,9 +76,8 @@ pub async fn ensure_system_permissions(ctx: &Ctx, instance_id: &str) -> Result<(
             created_at: now - (SYSTEM_PERMISSIONS.len() - i) as i64,
             updated_at: now - (SYSTEM_PERMISSIONS.len() - i) as i64,
         };
-        store::insert(&mut tx, &row, true).await?;
+        store::insert(tx, &row, true).await?;
     }
-    tx.commit().await?;
     Ok(())
 }
 
@@ -119,7 +118,6 @@ pub async fn create_permission(
 ) -> Result<Permission> {
     let name = super::validate_label(name)?;
     let key = validate_key(key)?;
-    ensure_system_permissions(ctx, instance_id).await?;
     let now = ctx.now_ms();
     let row = PermissionRow {
         id: new_id("perm"),
@@ -132,6 +130,7 @@ pub async fn create_permission(
         updated_at: now,
     };
     let mut tx = ctx.db.begin().await?;
+    super::roles::ensure_default_roles_tx(&mut tx, instance_id, now).await?;
     store::insert(&mut tx, &row, false).await.map_err(super::key_taken("permission"))?;
     let p: Permission = row.into();
     events::emit(
@@ -148,7 +147,6 @@ pub async fn create_permission(
 
 /// One permission, or 404.
 pub async fn get_permission(ctx: &Ctx, instance_id: &str, id: &str) -> Result<Permission> {
-    ensure_system_permissions(ctx, instance_id).await?;
     Ok(store::get(&ctx.db, instance_id, id).await?.ok_or_else(not_found)?.into())
 }
 
@@ -161,7 +159,6 @@ pub async fn update_permission(
     key: Option<String>,
     description: Option<String>,
 ) -> Result<Permission> {
-    ensure_system_permissions(ctx, instance_id).await?;
     let mut row = store::get(&ctx.db, instance_id, id).await?.ok_or_else(not_found)?;
     if row.kind == "system" {
         return Err(system_immutable("updated"));
@@ -195,7 +192,6 @@ pub async fn update_permission(
 
 /// Deletes a custom permission (roles lose it); system permissions cannot be deleted (403).
 pub async fn delete_permission(ctx: &Ctx, instance_id: &str, id: &str) -> Result<()> {
-    ensure_system_permissions(ctx, instance_id).await?;
     let row = store::get(&ctx.db, instance_id, id).await?.ok_or_else(not_found)?;
     if row.kind == "system" {
         return Err(system_immutable("deleted"));
@@ -220,7 +216,6 @@ pub async fn list_permissions(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<Permission>, i64)> {
-    ensure_system_permissions(ctx, instance_id).await?;
     let query = query.map(str::trim).filter(|q| !q.is_empty());
     let rows = store::list(&ctx.db, instance_id, query, order, descending, limit, offset).await?;
     let total = store::count(&ctx.db, instance_id, query).await?;

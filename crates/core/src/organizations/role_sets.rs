@@ -8,7 +8,7 @@ use tessera_store::Tx;
 use tessera_store::organization_roles::RoleRow;
 use tessera_store::role_sets::{self as store, RoleSetOrder, RoleSetRow};
 
-use super::roles::ensure_default_roles;
+use super::roles::ensure_default_roles_tx;
 use crate::ids::new_id;
 use crate::{Ctx, Error, ErrorCode, Result};
 
@@ -205,9 +205,9 @@ pub async fn create_role_set(ctx: &Ctx, instance_id: &str, input: NewRoleSet) ->
         None => key_from_name(&name),
     };
     let kind = validate_kind(input.kind.as_deref())?.unwrap_or_else(|| "custom".into());
-    ensure_default_roles(ctx, instance_id).await?;
     let now = ctx.now_ms();
     let mut tx = ctx.db.begin().await?;
+    ensure_default_roles_tx(&mut tx, instance_id, now).await?;
     let roles = resolve_roles(&mut tx, instance_id, "roles", &input.roles).await?;
     for (param, k) in [("default_role_key", &input.default_role_key), ("creator_role_key", &input.creator_role_key)] {
         if !roles.iter().any(|r| r.key == k.trim()) {

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use tessera_store::Tx;
 use tessera_store::organization_roles::{self as store, RoleOrder, RoleRow};
 
-use super::permissions::{Permission, ensure_system_permissions};
+use super::permissions::{Permission, ensure_system_permissions_tx};
 use crate::events::{self, EventType};
 use crate::ids::new_id;
 use crate::{Ctx, Error, ErrorCode, Result};
@@ -101,14 +101,14 @@ fn assemble(rows: Vec<RoleRow>, grants: Vec<store::GrantRow>) -> Vec<Role> {
 
 /// Makes sure the instance has its system permissions and, if it has no role at all yet, Clerk's default roles
 /// (an instance always keeps at least its creator role afterwards, so deleted defaults are not recreated).
-pub async fn ensure_default_roles(ctx: &Ctx, instance_id: &str) -> Result<()> {
-    ensure_system_permissions(ctx, instance_id).await?;
-    if store::count_all(&ctx.db, instance_id).await? > 0 {
-        return Ok(());
-    }
-    let now = ctx.now_ms();
-    let mut tx = ctx.db.begin().await?;
-    if store::count_all_tx(&mut tx, instance_id).await? > 0 {
+///
+/// Runs inside the caller's write transaction: instance creation seeds the defaults this way, and every
+/// organization write does too, so an instance created before defaults were seeded at creation gets them on its
+/// first write (and at start-up, [`crate::startup::seed_organization_defaults`]). Reads never call it: a GET must
+/// not write.
+pub async fn ensure_default_roles_tx(tx: &mut Tx, instance_id: &str, now: i64) -> Result<()> {
+    ensure_system_permissions_tx(tx, instance_id, now).await?;
+    if store::count_all_tx(tx, instance_id).await? > 0 {
         return Ok(());
     }
     for (i, (key, name, description, permissions)) in DEFAULT_ROLES.iter().enumerate() {
@@ -123,28 +123,26 @@ pub async fn ensure_default_roles(ctx: &Ctx, instance_id: &str) -> Result<()> {
             created_at: at,
             updated_at: at,
         };
-        store::insert(&mut tx, &row, true).await?;
-        let role = store::get_by_key_tx(&mut tx, instance_id, key).await?.ok_or_else(not_found)?;
+        store::insert(tx, &row, true).await?;
+        let role = store::get_by_key_tx(tx, instance_id, key).await?.ok_or_else(not_found)?;
         for pkey in *permissions {
-            if let Some(p) = store::permission_by_key_tx(&mut tx, instance_id, pkey).await? {
-                store::add_permission(&mut tx, instance_id, &role.id, &p.id, at).await?;
+            if let Some(p) = store::permission_by_key_tx(tx, instance_id, pkey).await? {
+                store::add_permission(tx, instance_id, &role.id, &p.id, at).await?;
             }
         }
     }
-    tx.commit().await?;
     Ok(())
 }
 
-/// Every role of the instance with its permissions (seeding the defaults first).
+/// Every role of the instance with its permissions (a pure read: the defaults were seeded by a write).
 pub async fn all_roles(ctx: &Ctx, instance_id: &str) -> Result<Vec<Role>> {
-    ensure_default_roles(ctx, instance_id).await?;
     let rows = store::all(&ctx.db, instance_id).await?;
     let grants = store::grants(&ctx.db, instance_id).await?;
     Ok(assemble(rows, grants))
 }
 
-/// Every role of the instance with its permissions, read inside a write transaction (the defaults must have
-/// been seeded by [`ensure_default_roles`] before the transaction began).
+/// Every role of the instance with its permissions, read inside a write transaction (which seeded the defaults
+/// first, with [`ensure_default_roles_tx`]).
 pub async fn all_roles_tx(tx: &mut Tx, instance_id: &str) -> Result<Vec<Role>> {
     let rows = store::all_tx(tx, instance_id).await?;
     let grants = store::grants_tx(tx, instance_id).await?;
@@ -200,11 +198,19 @@ pub struct NewRole {
     pub permissions: Vec<String>,
 }
 
-/// Creates a custom role with the given permissions.
+/// How many custom roles the instance has: `max_allowed_roles` counts the roles it defined beyond Clerk's
+/// defaults (Clerk: "up to 10 custom organization roles").
+async fn custom_role_count_tx(tx: &mut Tx, instance_id: &str) -> Result<i64> {
+    let rows = store::all_tx(tx, instance_id).await?;
+    let custom = rows.iter().filter(|r| !DEFAULT_ROLES.iter().any(|(key, ..)| *key == r.key)).count();
+    Ok(i64::try_from(custom).unwrap_or(i64::MAX))
+}
+
+/// Creates a custom role with the given permissions; an instance at its `max_allowed_roles` gets 403
+/// `organization_role_quota_exceeded`.
 pub async fn create_role(ctx: &Ctx, instance_id: &str, input: NewRole) -> Result<Role> {
     let name = super::validate_label(&input.name)?;
     let key = validate_key(&input.key)?;
-    ensure_default_roles(ctx, instance_id).await?;
     let now = ctx.now_ms();
     let row = RoleRow {
         id: new_id("role"),
@@ -216,6 +222,13 @@ pub async fn create_role(ctx: &Ctx, instance_id: &str, input: NewRole) -> Result
         updated_at: now,
     };
     let mut tx = ctx.db.begin().await?;
+    // The instance lock serializes role creations, so concurrent ones cannot both pass the count below.
+    tessera_store::settings::lock_instance(&mut tx, instance_id, now).await?;
+    ensure_default_roles_tx(&mut tx, instance_id, now).await?;
+    let limit = crate::settings::organization_settings_tx(&mut tx, instance_id).await?.max_allowed_roles;
+    if limit > 0 && custom_role_count_tx(&mut tx, instance_id).await? >= limit {
+        return Err(Error::new(ErrorCode::OrganizationRoleQuotaExceeded));
+    }
     store::insert(&mut tx, &row, false).await.map_err(super::key_taken("role"))?;
     grant_all(&mut tx, instance_id, &row.id, &input.permissions, now).await?;
     let role = role_tx(&mut tx, instance_id, &row.id).await?;
@@ -246,11 +259,11 @@ pub struct RoleUpdate {
 pub async fn update_role(ctx: &Ctx, instance_id: &str, id: &str, u: RoleUpdate) -> Result<Role> {
     let name = u.name.as_deref().map(super::validate_label).transpose()?;
     let key = u.key.as_deref().map(validate_key).transpose()?;
-    ensure_default_roles(ctx, instance_id).await?;
     let now = ctx.now_ms();
     let mut tx = ctx.db.begin().await?;
     // Serializes against organization settings updates naming roles.
     tessera_store::settings::lock_instance(&mut tx, instance_id, now).await?;
+    ensure_default_roles_tx(&mut tx, instance_id, now).await?;
     let mut row = store::get_tx(&mut tx, instance_id, id).await?.ok_or_else(not_found)?;
     let old_key = row.key.clone();
     if let Some(v) = name {
@@ -291,10 +304,10 @@ pub async fn update_role(ctx: &Ctx, instance_id: &str, id: &str, u: RoleUpdate) 
 /// Deletes a role. A role held by a membership or an invitation, or that is the instance's creator role or
 /// domain default role, cannot be deleted.
 pub async fn delete_role(ctx: &Ctx, instance_id: &str, id: &str) -> Result<()> {
-    ensure_default_roles(ctx, instance_id).await?;
     let now = ctx.now_ms();
     let mut tx = ctx.db.begin().await?;
     tessera_store::settings::lock_instance(&mut tx, instance_id, now).await?;
+    ensure_default_roles_tx(&mut tx, instance_id, now).await?;
     let row = store::get_tx(&mut tx, instance_id, id).await?.ok_or_else(not_found)?;
     let settings = crate::settings::organization_settings_tx(&mut tx, instance_id).await?;
     if row.key == settings.creator_role || row.key == settings.domains_default_role {
@@ -345,9 +358,9 @@ pub async fn set_permission(
     permission_id: &str,
     assign: bool,
 ) -> Result<Role> {
-    ensure_default_roles(ctx, instance_id).await?;
     let now = ctx.now_ms();
     let mut tx = ctx.db.begin().await?;
+    ensure_default_roles_tx(&mut tx, instance_id, now).await?;
     let row = store::get_tx(&mut tx, instance_id, role_id).await?.ok_or_else(not_found)?;
     let permission = store::permission_tx(&mut tx, instance_id, permission_id)
         .await?
@@ -383,7 +396,6 @@ pub async fn list_roles(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<Role>, i64)> {
-    ensure_default_roles(ctx, instance_id).await?;
     let query = query.map(str::trim).filter(|q| !q.is_empty());
     let rows = store::list(&ctx.db, instance_id, query, order, descending, limit, offset).await?;
     let total = store::count(&ctx.db, instance_id, query).await?;
@@ -400,13 +412,15 @@ pub async fn role_by_key_tx(tx: &mut Tx, instance_id: &str, key: &str, param: &s
     })
 }
 
-/// Resolves an organization settings role reference (a role id or key) to the role's key, or 404.
-pub async fn resolve_role_reference(ctx: &Ctx, instance_id: &str, param: &str, id_or_key: &str) -> Result<Role> {
+/// Resolves an organization settings role reference (a role id or key) to the role, or 404. Read inside the
+/// settings update's transaction, which holds the instance lock that role deletes also take, so the role cannot
+/// disappear between this check and the settings write.
+pub async fn resolve_role_reference_tx(tx: &mut Tx, instance_id: &str, param: &str, id_or_key: &str) -> Result<Role> {
     let value = id_or_key.trim();
     if value.is_empty() {
         return Err(Error::param_value_invalid(param, format!("{param} must name an organization role.")));
     }
-    all_roles(ctx, instance_id).await?.into_iter().find(|r| r.id == value || r.key == value).ok_or_else(|| {
+    all_roles_tx(tx, instance_id).await?.into_iter().find(|r| r.id == value || r.key == value).ok_or_else(|| {
         Error::with(
             ErrorCode::ResourceNotFound,
             "not found",

@@ -340,10 +340,10 @@ pub async fn update_oauth_application_settings(
 /// Organization roles every instance has from the start (Clerk's defaults).
 pub const BUILTIN_ORGANIZATION_ROLES: &[&str] = &["org:admin", "org:member"];
 
-/// Resolves the role a `creator_role_id` / `domains_default_role_id` names (by id or key) to its key; a role
-/// this instance does not have is a 404, as the spec declares.
-async fn resolve_role_key(ctx: &Ctx, instance_id: &str, param: &str, id_or_key: &str) -> Result<String> {
-    Ok(crate::organizations::roles::resolve_role_reference(ctx, instance_id, param, id_or_key).await?.key)
+/// Resolves the role a `creator_role_id` / `domains_default_role_id` names (by id or key) to its key, inside the
+/// settings transaction; a role this instance does not have is a 404, as the spec declares.
+async fn resolve_role_key_tx(tx: &mut Tx, instance_id: &str, param: &str, id_or_key: &str) -> Result<String> {
+    Ok(crate::organizations::roles::resolve_role_reference_tx(tx, instance_id, param, id_or_key).await?.key)
 }
 
 /// `PATCH /instance/organization_settings`.
@@ -378,25 +378,32 @@ pub async fn update_organization_settings(
         }
         None => None,
     };
+    // The roles are resolved under the instance lock that role updates and deletes take too, so a role deleted
+    // concurrently is either seen as gone (404) or refused deletion because the settings now name it.
+    let (mut tx, now) = begin(ctx, &instance.id).await?;
+    if patch.creator_role_id.is_some() || patch.domains_default_role_id.is_some() {
+        crate::organizations::roles::ensure_default_roles_tx(&mut tx, &instance.id, now).await?;
+    }
     let creator = match patch.creator_role_id.as_deref() {
-        Some(r) => Some(resolve_role_key(ctx, &instance.id, "creator_role_id", r).await?),
+        Some(r) => Some(resolve_role_key_tx(&mut tx, &instance.id, "creator_role_id", r).await?),
         None => None,
     };
     let domain_role = match patch.domains_default_role_id.as_deref() {
-        Some(r) => Some(resolve_role_key(ctx, &instance.id, "domains_default_role_id", r).await?),
+        Some(r) => Some(resolve_role_key_tx(&mut tx, &instance.id, "domains_default_role_id", r).await?),
         None => None,
     };
-    modify(ctx, instance, |s: &mut OrganizationSettings| {
-        set(&mut s.enabled, patch.enabled);
-        set(&mut s.max_allowed_memberships, patch.max_allowed_memberships);
-        set(&mut s.admin_delete_enabled, patch.admin_delete_enabled);
-        set(&mut s.domains_enabled, patch.domains_enabled);
-        set(&mut s.slug_disabled, patch.slug_disabled);
-        set(&mut s.domains_enrollment_modes, modes);
-        set(&mut s.creator_role, creator);
-        set(&mut s.domains_default_role, domain_role);
-    })
-    .await
+    let mut s: OrganizationSettings = load_tx(&mut tx, &instance.id, instance.environment).await?;
+    set(&mut s.enabled, patch.enabled);
+    set(&mut s.max_allowed_memberships, patch.max_allowed_memberships);
+    set(&mut s.admin_delete_enabled, patch.admin_delete_enabled);
+    set(&mut s.domains_enabled, patch.domains_enabled);
+    set(&mut s.slug_disabled, patch.slug_disabled);
+    set(&mut s.domains_enrollment_modes, modes);
+    set(&mut s.creator_role, creator);
+    set(&mut s.domains_default_role, domain_role);
+    save_tx(&mut tx, &instance.id, &s, now).await?;
+    tx.commit().await?;
+    Ok(s)
 }
 
 /// `PATCH /beta_features/instance_settings`. `restricted_to_allowlist` is the `allowlist` restriction and

@@ -13,14 +13,6 @@ use tessera_store::user_mfa;
 /// TOTP time step, seconds (RFC 6238 default, as Clerk).
 pub const TOTP_STEP_SECONDS: i64 = 30;
 
-fn locked_error(state: lockout::LockState) -> Error {
-    let long = match state.expires_in_seconds {
-        Some(s) => format!("Your account is locked. You will be able to try again in {s} seconds."),
-        None => "Your account is locked.".to_owned(),
-    };
-    Error::with(ErrorCode::UserLocked, ErrorCode::UserLocked.message(), long, None)
-}
-
 /// Counts a failed verification (atomically) and answers `error`.
 async fn fail(ctx: &Ctx, instance_id: &str, id: &str, error: Error) -> Result<Error> {
     let mut tx = ctx.db.begin().await?;
@@ -51,7 +43,7 @@ pub async fn verify_password(ctx: &Ctx, instance_id: &str, id: &str, password: S
     let row = tessera_store::users::get(&ctx.db, instance_id, id).await?.ok_or_else(not_found)?;
     let state = lockout::LockState::of(&row, ctx.now_ms());
     if state.locked {
-        return Err(locked_error(state));
+        return Err(state.error());
     }
     let (Some(digest), Some(hasher)) = (row.password_digest, row.password_hasher.as_deref().and_then(Hasher::parse))
     else {
@@ -103,7 +95,7 @@ pub async fn verify_totp(ctx: &Ctx, instance_id: &str, id: &str, code: String) -
     let now = ctx.now_ms();
     let state = lockout::LockState::of(&row, now);
     if state.locked {
-        return Err(locked_error(state));
+        return Err(state.error());
     }
     let backup = user_mfa::backup_codes(&ctx.db, instance_id, id).await?;
     if row.totp_secret_sealed.is_none() && backup.is_empty() {

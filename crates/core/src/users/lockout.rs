@@ -6,6 +6,8 @@
 
 use tessera_store::users::UserRow;
 
+use crate::{Error, ErrorCode};
+
 /// Failed verifications allowed before the user is locked.
 pub const MAX_ATTEMPTS: i64 = 10;
 /// How long a lock lasts, in seconds (also for locks set through the API).
@@ -31,6 +33,15 @@ impl LockState {
             if locked { row.lockout_expires_at.map(|e| (e - now + 999).div_euclid(1000)) } else { None };
         let failed = if expired { 0 } else { row.failed_verification_attempts };
         Self { locked, expires_in_seconds, attempts_remaining: (MAX_ATTEMPTS - failed).max(0) }
+    }
+
+    /// The `user_locked` error Clerk answers a sign-in attempt of a locked user with, saying when it can retry.
+    pub fn error(self) -> Error {
+        let long = match self.expires_in_seconds {
+            Some(s) => format!("Your account is locked. You will be able to try again in {s} seconds."),
+            None => "Your account is locked.".to_owned(),
+        };
+        Error::with(ErrorCode::UserLocked, ErrorCode::UserLocked.message(), long, None)
     }
 }
 

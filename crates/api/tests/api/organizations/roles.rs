@@ -265,3 +265,128 @@ async fn role_and_permission_events() {
     assert_eq!(events[5]["data"], json!({ "object": "role", "id": id, "deleted": true }));
     assert_eq!(events[6]["data"], json!({ "object": "permission", "id": perm, "deleted": true }));
 }
+
+/// An instance as versions before default-role seeding at creation left it: no permission or role rows. Returns
+/// its id and secret key.
+async fn instance_without_defaults(app: &TestApp) -> (String, String) {
+    use tessera_core::store::instances;
+    let id = tessera_core::ids::new_id("ins");
+    let key = format!("sk_test_{}", tessera_core::ids::random_base62(42));
+    let mut tx = app.ctx().db.begin().await.unwrap();
+    let row = instances::InstanceRow {
+        id: id.clone(),
+        environment_type: "development".into(),
+        publishable_key: format!("pk_test_{id}"),
+        created_at: T0,
+        updated_at: T0,
+    };
+    instances::insert(&mut tx, &row).await.unwrap();
+    instances::insert_secret_key(&mut tx, &tessera_core::ids::new_id("sk"), &id, &app.ctx().secrets.digest(&key), T0)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    (id, key)
+}
+
+/// Stored (role, system permission) rows of an instance.
+async fn stored_defaults(app: &TestApp, instance_id: &str) -> (i64, i64) {
+    let db = &app.ctx().db;
+    let roles = tessera_core::store::organization_roles::count_all(db, instance_id).await.unwrap();
+    let perms = tessera_core::store::organization_permissions::count_system(db, instance_id).await.unwrap();
+    (roles, perms)
+}
+
+#[tokio::test]
+async fn reads_never_write_the_default_roles() {
+    let app = TestApp::new().await;
+    // A new instance has them from its creation, before any request.
+    assert_eq!(stored_defaults(&app, &app.instance.id).await, (2, 8));
+
+    // An older instance without them: GETs (roles, permissions, one role) write nothing.
+    let (old, key) = instance_without_defaults(&app).await;
+    let list = app.get("/v1/organization_roles").bearer(&key).send().await.assert_status(200).json;
+    assert_eq!(list["total_count"], 0);
+    app.get("/v1/organization_permissions").bearer(&key).send().await.assert_status(200);
+    app.get("/v1/organization_roles/role_nope").bearer(&key).send().await.assert_status(404);
+    assert_eq!(stored_defaults(&app, &old).await, (0, 0));
+
+    // Its first organization write seeds them inside its own transaction.
+    let r = app.post("/v1/organization_roles", json!({ "name": "Editor", "key": "org:editor" })).bearer(&key).send();
+    r.await.assert_status(200);
+    assert_eq!(stored_defaults(&app, &old).await, (3, 8));
+    let list = app.get("/v1/organization_roles?order_by=key").bearer(&key).send().await.assert_status(200).json;
+    assert_eq!(keys(&list), ["org:admin", "org:editor", "org:member"]);
+
+    // Start-up seeds the others, once.
+    let (other, key) = instance_without_defaults(&app).await;
+    tessera_core::startup::seed_organization_defaults(app.ctx()).await.unwrap();
+    tessera_core::startup::seed_organization_defaults(app.ctx()).await.unwrap();
+    assert_eq!(stored_defaults(&app, &other).await, (2, 8));
+    assert_eq!(stored_defaults(&app, &app.instance.id).await, (2, 8));
+    let list = app.get("/v1/organization_roles?order_by=key").bearer(&key).send().await.assert_status(200).json;
+    assert_eq!(keys(&list), ["org:admin", "org:member"]);
+    assert_eq!(perm_keys(&list["data"][0]).len(), 8);
+}
+
+#[tokio::test]
+async fn settings_never_name_a_concurrently_deleted_role() {
+    let app = app().await;
+    for i in 0..8 {
+        let key = format!("org:lead{i}");
+        let r = app.post("/v1/organization_roles", json!({ "name": key, "key": key })).send().await;
+        let id = r.assert_status(200).json["id"].as_str().unwrap().to_owned();
+        let (deleted, patched) = tokio::join!(
+            app.delete(&format!("/v1/organization_roles/{id}")).send(),
+            app.patch("/v1/instance/organization_settings", json!({ "domains_default_role_id": id })).send(),
+        );
+        // One of them wins: the settings name the role (so it was not deleted), or it is gone (so the update
+        // found nothing to name).
+        assert!(
+            (deleted.status == 200) != (patched.status == 200),
+            "delete {} / settings update {}",
+            deleted.status,
+            patched.status
+        );
+        let s = app.get("/v1/instance/organization_settings").send().await.assert_status(200).json;
+        let roles = app.get("/v1/organization_roles?limit=100").send().await.assert_status(200).json;
+        assert!(keys(&roles).contains(&s["domains_default_role"].as_str().unwrap().to_owned()), "{s}");
+        if patched.status == 200 {
+            let body = json!({ "domains_default_role_id": "org:member" });
+            app.patch("/v1/instance/organization_settings", body).send().await.assert_status(200);
+            app.delete(&format!("/v1/organization_roles/{id}")).send().await.assert_status(200);
+        }
+    }
+}
+
+#[tokio::test]
+async fn max_allowed_roles_is_enforced() {
+    let app = app().await;
+    // Clerk's default limit: 10 custom roles (the default roles do not count).
+    for i in 0..9 {
+        let key = format!("org:r{i}");
+        app.post("/v1/organization_roles", json!({ "name": key, "key": key })).send().await.assert_status(200);
+    }
+    // The last free slot goes to exactly one of two concurrent creations.
+    let (a, b) = tokio::join!(
+        app.post("/v1/organization_roles", json!({ "name": "A", "key": "org:a" })).send(),
+        app.post("/v1/organization_roles", json!({ "name": "B", "key": "org:b" })).send(),
+    );
+    let mut statuses = [a.status, b.status];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 403]);
+    let loser = if a.status == 403 { a } else { b };
+    loser.assert_error(403, "organization_role_quota_exceeded", None);
+    let r = app.post("/v1/organization_roles", json!({ "name": "C", "key": "org:c" })).send().await;
+    r.assert_error(403, "organization_role_quota_exceeded", None);
+    let list = app.get("/v1/organization_roles?limit=100").send().await.assert_status(200).json;
+    assert_eq!(list["total_count"], 12);
+
+    // Deleting one frees a slot.
+    let id = role_id(&app, "org:r0").await;
+    app.delete(&format!("/v1/organization_roles/{id}")).send().await.assert_status(200);
+    app.post("/v1/organization_roles", json!({ "name": "C", "key": "org:c" })).send().await.assert_status(200);
+    // Another instance has its own quota.
+    let (_, key_b) = app.create_instance(tessera_core::instances::Environment::Development).await;
+    let r = app.post("/v1/organization_roles", json!({ "name": "C", "key": "org:c" })).bearer(&key_b).send().await;
+    r.assert_status(200);
+}
