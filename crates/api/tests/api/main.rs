@@ -18,6 +18,7 @@ mod machines;
 mod organizations;
 mod redirect_urls;
 mod sessions;
+mod sign_ups;
 mod templates;
 mod tickets;
 mod users;
