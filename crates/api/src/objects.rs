@@ -15,6 +15,7 @@ pub mod permission;
 pub mod phone_number;
 pub mod redirect_url;
 pub mod session;
+pub mod sign_up;
 pub mod template;
 pub mod ticket;
 pub mod user;

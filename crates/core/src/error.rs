@@ -112,6 +112,13 @@ error_codes! {
     // Identifiers: verification codes and their delivery.
     VerificationAlreadyVerified => 400, "verification_already_verified", "already verified",
         "This verification has already been verified.";
+    // Sign-ups (Tessera's stand-in for the Frontend API's sign-up flow, and UpdateSignUp).
+    SignUpCannotBeUpdated => 403, "sign_up_cannot_be_updated", "Sign up cannot be updated",
+        "This sign up has reached a terminal state and cannot be updated";
+    VerificationFailed => 422, "verification_failed", "Too many failed attempts",
+        "Too many failed attempts. You have to try again with the same or another method.";
+    VerificationExpired => 422, "verification_expired", "verification expired",
+        "This verification has expired. You must create a new one.";
     NotAllowedAccess => 422, "not_allowed_access", "Access not allowed",
         "This identifier is not allowed to access this application.";
     DuplicateRecord => 422, "duplicate_record", "duplicate record", "A record with this value already exists.";

@@ -183,6 +183,45 @@ pub async fn create_session(
     Ok(session)
 }
 
+/// Opens an active session for a user on a new client inside the caller's transaction (which holds the user,
+/// e.g. just created): the sign-in that completes a sign-up. Emits `session.created`.
+pub(crate) async fn open_session_tx(
+    ctx: &Ctx,
+    tx: &mut tessera_store::Tx,
+    instance_id: &str,
+    user_id: &str,
+    now: i64,
+) -> Result<Session> {
+    let session_id = ids::new_id("sess");
+    let client = ClientRow {
+        id: ids::new_id("client"),
+        instance_id: instance_id.to_owned(),
+        last_active_session_id: Some(session_id.clone()),
+        created_at: now,
+        updated_at: now,
+    };
+    let row = SessionRow {
+        id: session_id,
+        instance_id: instance_id.to_owned(),
+        client_id: client.id.clone(),
+        user_id: user_id.to_owned(),
+        status: status::ACTIVE.into(),
+        actor: None,
+        last_active_organization_id: None,
+        last_active_at: now,
+        expire_at: now + SESSION_LIFETIME_MS,
+        abandon_at: now + ABANDON_AFTER_MS,
+        created_at: now,
+        updated_at: now,
+    };
+    tessera_store::sessions::insert_client(tx, &client).await?;
+    tessera_store::sessions::insert_session(tx, &row).await?;
+    tessera_store::sessions::touch_user(tx, instance_id, user_id, now).await?;
+    let session = Session::from_row(row, now);
+    emit_session(ctx, tx, instance_id, &session, EventType::SessionCreated).await?;
+    Ok(session)
+}
+
 /// Filters of the session list, as the API takes them.
 #[derive(Debug, Clone, Default)]
 pub struct SessionListQuery {

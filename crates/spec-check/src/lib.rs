@@ -254,6 +254,29 @@ pub const DEVIATIONS: &[Deviation] = &[
         reason: "the spec declares no 404 for this operation, but an unknown session id is answered 404 \
                  resource_not_found (a ClerkErrors body) as on every other /sessions/{{session_id}} operation",
     },
+    Deviation {
+        operation_id: "GetSignUp",
+        actual_status: 404,
+        spec_status: 404,
+        reason: "the spec declares only 200 and 403, but an unknown sign-up id (or another instance's) is answered \
+                 404 resource_not_found (a ClerkErrors body), as Clerk answers unknown ids everywhere",
+    },
+    Deviation {
+        operation_id: "UpdateSignUp",
+        actual_status: 404,
+        spec_status: 404,
+        reason: "the spec declares only 200 and 403, but an unknown sign-up id (or another instance's) is answered \
+                 404 resource_not_found (a ClerkErrors body), as by GetSignUp",
+    },
+    Deviation {
+        operation_id: "UpdateSignUp",
+        actual_status: 422,
+        spec_status: 422,
+        reason: "the spec declares only 200 and 403, but a body of the wrong type, an external_id a user already \
+                 has, or an identifier taken by a user or refused by the allow/block lists when the sign-up would \
+                 convert is answered 422 (a ClerkErrors body: form_param_format_invalid, form_identifier_exists, \
+                 not_allowed_access), as CreateUser answers them",
+    },
 ];
 
 /// Error statuses any operation may answer although the spec does not declare them for every operation, because

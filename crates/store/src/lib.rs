@@ -28,6 +28,7 @@ pub mod restriction_lists;
 pub mod role_sets;
 pub mod sessions;
 pub mod settings;
+pub mod sign_ups;
 pub mod templates;
 pub mod tickets;
 pub mod user_list;

@@ -1,6 +1,7 @@
 // Session tokens and JWT-template tokens through @clerk/backend: create a user and a session, mint tokens (plain
 // and from a template), verify them with verifyToken against /v1/jwks; an expired token and a token signed by a
-// foreign key are refused.
+// foreign key are refused. Also a sign-up attempt made through Tessera's stand-in POST /v1/sign_ups, read and
+// updated through signUps.get / signUps.update.
 // Run by crates/server/tests/sdk.rs with TESSERA_API_URL and TESSERA_SECRET_KEY set; exits non-zero on failure.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, createSign, randomBytes } from 'node:crypto';
@@ -98,6 +99,28 @@ check('JWT template: created, sessions.getToken(sid, template) → verifyToken a
   assert.equal(payload.plan, 'pro');
   assert.equal(payload.seats, 3);
   assert.equal(payload.exp - payload.iat, 300);
+});
+
+check('sign-up made through Tessera\'s POST /v1/sign_ups → signUps.get / signUps.update read it back', async () => {
+  const email = `sdk-signup-${randomBytes(4).toString('hex')}@example.com`;
+  const created = await bapi('POST', '/sign_ups', { email_address: email, password: 'correct horse battery', first_name: 'Ada' });
+  const got = await clerk.signUps.get(created.id);
+  assert.equal(got.id, created.id);
+  assert.equal(got.status, 'missing_requirements');
+  assert.equal(got.emailAddress, email);
+  assert.equal(got.firstName, 'Ada');
+  assert.equal(got.passwordEnabled, true);
+  assert.deepEqual(got.unverifiedFields, ['email_address']);
+  assert.equal(got.customAction, false);
+  const updated = await clerk.signUps.update({ signUpAttemptId: created.id, externalId: 'sdk-ext-1', customAction: true });
+  assert.equal(updated.id, created.id);
+  assert.equal(updated.externalId, 'sdk-ext-1');
+  assert.equal(updated.customAction, true);
+  // The email address is still unverified: no user yet.
+  assert.equal(updated.status, 'missing_requirements');
+  assert.equal(updated.createdUserId, null);
+  const again = await clerk.signUps.get(created.id);
+  assert.equal(again.externalId, 'sdk-ext-1');
 });
 
 check('an expired token → token-expired', async () => {

@@ -1,6 +1,7 @@
 """Session tokens and JWT-template tokens through clerk-backend-api: create a user and a session, mint tokens
 (plain and from a template) and verify them with `security.verify_token` against /v1/jwks; an expired token and
-a token signed by a foreign key are refused.
+a token signed by a foreign key are refused. Also a sign-up attempt made through Tessera's stand-in POST /v1/sign_ups,
+read and updated through sign_ups.get / sign_ups.update.
 
 Run by crates/server/tests/sdk.rs with TESSERA_API_URL and TESSERA_SECRET_KEY set; exits 0 only if every check passed.
 """
@@ -98,6 +99,23 @@ def template_token_verifies():
     assert claims["sub"] == S["user"].id, claims
     assert (claims["name"], claims["plan"]) == ("Ada", "pro"), claims
     assert claims["exp"] - claims["iat"] == 300, claims
+
+
+@check
+def sign_up_read_and_updated():
+    """sign-up made through Tessera's POST /v1/sign_ups → sign_ups.get / sign_ups.update read it back"""
+    email = f"sdk-signup-{secrets.token_hex(4)}@example.com"
+    created = bapi("POST", "/sign_ups", {"email_address": email, "password": "correct horse battery", "last_name": "L"})
+    got = clerk.sign_ups.get(id=created["id"])
+    assert (got.id, got.email_address, got.last_name) == (created["id"], email, "L"), got
+    assert got.status == "missing_requirements", got.status
+    assert got.unverified_fields == ["email_address"], got.unverified_fields
+    assert (got.custom_action, got.external_id, got.password_enabled) == (False, None, True), got
+    updated = clerk.sign_ups.update(id=created["id"], external_id="sdk-ext-2", custom_action=True)
+    assert (updated.external_id, updated.custom_action) == ("sdk-ext-2", True), updated
+    # The email address is still unverified: no user yet.
+    assert (updated.status, updated.created_user_id) == ("missing_requirements", None), updated
+    assert clerk.sign_ups.get(id=created["id"]).external_id == "sdk-ext-2"
 
 
 @check

@@ -19,6 +19,7 @@ mod organizations;
 mod redirect_urls;
 mod request_logs;
 mod sessions;
+mod sign_ups;
 mod templates;
 mod tickets;
 mod users;

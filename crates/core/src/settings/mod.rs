@@ -44,6 +44,7 @@ default_group!(Protect, "protect");
 default_group!(Communication, "communication");
 default_group!(OAuthApplicationSettings, "oauth_application_settings");
 default_group!(OrganizationSettings, "organization_settings");
+default_group!(SignUpSettings, "sign_up_settings");
 
 /// Decodes a stored document over the defaults: fields it lacks keep their default.
 fn decode<T: Group>(environment: Environment, stored: Option<String>) -> Result<T> {
@@ -148,6 +149,46 @@ pub async fn communication(ctx: &Ctx, instance_id: &str) -> Result<Communication
 /// The instance's OAuth application settings.
 pub async fn oauth_application_settings(ctx: &Ctx, instance_id: &str) -> Result<OAuthApplicationSettings> {
     load(ctx, instance_id, Environment::Development).await
+}
+
+/// The instance's sign-up requirements.
+pub async fn sign_up_settings(ctx: &Ctx, instance_id: &str) -> Result<SignUpSettings> {
+    load(ctx, instance_id, Environment::Development).await
+}
+
+/// The instance's sign-up requirements, read inside a write transaction.
+pub async fn sign_up_settings_tx(tx: &mut Tx, instance_id: &str) -> Result<SignUpSettings> {
+    load_tx(tx, instance_id, Environment::Development).await
+}
+
+/// Replaces the sign-up requirements (Clerk sets them in its dashboard; the Backend API has no operation for
+/// them). Unknown attributes, an attribute both required and optional, and requirements without any identifier
+/// (email address, phone number or username) are refused.
+pub async fn store_sign_up_settings(
+    ctx: &Ctx,
+    instance: &Instance,
+    settings: SignUpSettings,
+) -> Result<SignUpSettings> {
+    for (param, list) in
+        [("required_fields", &settings.required_fields), ("optional_fields", &settings.optional_fields)]
+    {
+        if let Some(f) = list.iter().find(|f| !SIGN_UP_FIELDS.contains(&f.as_str())) {
+            return Err(Error::param_value_invalid(
+                param,
+                format!("`{f}` is not a sign-up attribute ({}).", SIGN_UP_FIELDS.join(", ")),
+            ));
+        }
+    }
+    if let Some(f) = settings.required_fields.iter().find(|f| settings.optional_fields.contains(f)) {
+        return Err(Error::param_value_invalid("optional_fields", format!("`{f}` is already required.")));
+    }
+    if !settings.required_fields.iter().any(|f| matches!(f.as_str(), "email_address" | "phone_number" | "username")) {
+        return Err(Error::param_value_invalid(
+            "required_fields",
+            "A sign-up must require at least one identifier: email_address, phone_number or username.",
+        ));
+    }
+    modify::<SignUpSettings>(ctx, instance, |s| *s = settings).await
 }
 
 /// Replaces the organization settings wholesale, for the groups that own the values the API cannot set (e.g.

@@ -185,6 +185,42 @@ impl OrganizationSettings {
     }
 }
 
+/// The sign-up attributes Tessera's sign-up attempts know, in the order Clerk lists them.
+pub const SIGN_UP_FIELDS: &[&str] =
+    &["email_address", "phone_number", "username", "password", "first_name", "last_name"];
+
+/// Sign-up requirements (Clerk's "User & authentication" settings, as a sign-up attempt shows them): which
+/// attributes a sign-up must give, which it may give, and whether the app's custom action must have run before
+/// the attempt becomes a user. Clerk's defaults for a new application: email address and password required;
+/// names, username and phone number optional; no custom action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignUpSettings {
+    /// Attributes every sign-up must give (a subset of [`SIGN_UP_FIELDS`]).
+    pub required_fields: Vec<String>,
+    /// Attributes a sign-up may give (a subset of [`SIGN_UP_FIELDS`], disjoint from `required_fields`).
+    pub optional_fields: Vec<String>,
+    /// A sign-up converts only once `custom_action` is set on it (UpdateSignUp).
+    pub custom_action_required: bool,
+}
+
+impl Default for SignUpSettings {
+    fn default() -> Self {
+        let strings = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect();
+        Self {
+            required_fields: strings(&["email_address", "password"]),
+            optional_fields: strings(&["first_name", "last_name", "username", "phone_number"]),
+            custom_action_required: false,
+        }
+    }
+}
+
+impl SignUpSettings {
+    /// Whether a sign-up may give this attribute at all.
+    pub fn allows(&self, field: &str) -> bool {
+        self.required_fields.iter().chain(&self.optional_fields).any(|f| f == field)
+    }
+}
+
 /// `PATCH /instance`. Nullable strings: `null` clears them; nullable booleans: `null` leaves them unchanged.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -2,6 +2,7 @@
 //! and its identifications.
 
 use serde_json::{Map, Value};
+use tessera_store::Tx;
 use tessera_store::users::{IdentificationRow, UserRow};
 
 use super::hashers::{self, Hasher};
@@ -234,8 +235,34 @@ pub(crate) fn metadata_text(m: Option<Map<String, Value>>) -> String {
     Value::Object(m.unwrap_or_default()).to_string()
 }
 
+/// A user validated and ready to insert: its row, identifications and backup-code digests. What
+/// [`create_user`] writes, and what a sign-up attempt converts into (inside its own transaction).
+#[derive(Debug)]
+pub(crate) struct PreparedUser {
+    /// The user row.
+    pub row: UserRow,
+    /// Its identifications (verified by `admin` unless reserved).
+    pub idents: Vec<IdentificationRow>,
+    /// `(scheme, digest)` of its backup codes.
+    pub backup_codes: Vec<(&'static str, Vec<u8>)>,
+}
+
 /// Creates a user with its identifications, password and second factors.
 pub async fn create_user(ctx: &Ctx, instance_id: &str, input: NewUser) -> Result<User> {
+    let prepared = prepare(ctx, instance_id, input).await?;
+    for i in &prepared.idents {
+        crate::restriction_lists::enforce(ctx, instance_id, &i.kind, &i.value_normalized).await?;
+    }
+    let mut tx = ctx.db.begin().await?;
+    insert_tx(ctx, &mut tx, instance_id, &prepared).await?;
+    tx.commit().await?;
+    super::get_user(ctx, instance_id, &prepared.row.id).await
+}
+
+/// Validates every field and does the slow work (hashing a plain password, after reading the instance's HIBP
+/// setting); with an imported digest or no password it does no I/O, so it may run inside a transaction.
+/// Restrictions (allow/block lists) are the caller's to enforce.
+pub(crate) async fn prepare(ctx: &Ctx, instance_id: &str, input: NewUser) -> Result<PreparedUser> {
     let now = ctx.now_ms();
     let user_id = new_id("user");
     let mut idents: Vec<IdentificationRow> = Vec::new();
@@ -355,31 +382,32 @@ pub async fn create_user(ctx: &Ctx, instance_id: &str, input: NewUser) -> Result
         ..Default::default()
     };
 
-    for i in &idents {
-        crate::restriction_lists::enforce(ctx, instance_id, &i.kind, &i.value_normalized).await?;
-    }
-    let mut tx = ctx.db.begin().await?;
-    tessera_store::users::insert(&mut tx, &row).await.map_err(user_unique_error)?;
-    for i in &idents {
-        tessera_store::users::insert_identification(&mut tx, i)
+    Ok(PreparedUser { row, idents, backup_codes })
+}
+
+/// Inserts a prepared user in the caller's transaction and emits `user.created`; a username, external id or
+/// claimed identifier another user holds is `form_identifier_exists`.
+pub(crate) async fn insert_tx(ctx: &Ctx, tx: &mut Tx, instance_id: &str, p: &PreparedUser) -> Result<()> {
+    let user_id = &p.row.id;
+    tessera_store::users::insert(tx, &p.row).await.map_err(user_unique_error)?;
+    for i in &p.idents {
+        tessera_store::users::insert_identification(tx, i)
             .await
             .map_err(|e| if e.is_unique_violation() { Error::identifier_exists(&i.kind) } else { e.into() })?;
     }
-    for (scheme, digest) in &backup_codes {
+    for (scheme, digest) in &p.backup_codes {
         tessera_store::user_mfa::insert_backup_code(
-            &mut tx,
+            tx,
             instance_id,
-            &user_id,
+            user_id,
             &new_id("bkc"),
             scheme,
             digest,
-            now,
+            p.row.updated_at,
         )
         .await?;
     }
-    super::emit_user(ctx, &mut tx, instance_id, &user_id, EventType::UserCreated).await?;
-    tx.commit().await?;
-    super::get_user(ctx, instance_id, &user_id).await
+    super::emit_user(ctx, tx, instance_id, user_id, EventType::UserCreated).await
 }
 
 #[cfg(test)]

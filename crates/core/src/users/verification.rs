@@ -53,7 +53,7 @@ fn strategy(kind: Kind) -> &'static str {
 }
 
 /// A uniformly random 6-digit code (rejection sampling, no modulo bias).
-fn new_code() -> String {
+pub(crate) fn new_code() -> String {
     loop {
         let n = u32::from_le_bytes(random_bytes::<4>());
         // 4_294_000_000 is the largest multiple of 1_000_000 below 2^32.
@@ -64,7 +64,7 @@ fn new_code() -> String {
 }
 
 /// The digest of a code, bound to its verification so a digest cannot be moved to another one.
-fn code_digest(ctx: &Ctx, verification_id: &str, code: &str) -> Vec<u8> {
+pub(crate) fn code_digest(ctx: &Ctx, verification_id: &str, code: &str) -> Vec<u8> {
     ctx.secrets.digest(&format!("verification-code:{verification_id}:{code}"))
 }
 

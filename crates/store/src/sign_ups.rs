@@ -1,0 +1,268 @@
+//! Sign-up attempts (0016) and the one-time-code verifications of their email address and phone number, plus
+//! the lookups that tell whether an identifier an attempt wants is already a user's.
+
+use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
+
+/// A row of `sign_ups`.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct SignUpRow {
+    /// `sua_…`
+    pub id: String,
+    /// Owning instance.
+    pub instance_id: String,
+    /// `missing_requirements` or `complete`.
+    pub status: String,
+    /// Normalized email address.
+    pub email_address: Option<String>,
+    /// E.164 phone number.
+    pub phone_number: Option<String>,
+    /// Username as given.
+    pub username: Option<String>,
+    /// First name.
+    pub first_name: Option<String>,
+    /// Last name.
+    pub last_name: Option<String>,
+    /// argon2id PHC string.
+    pub password_digest: Option<String>,
+    /// JSON object.
+    pub unsafe_metadata: String,
+    /// JSON object.
+    pub public_metadata: String,
+    /// Copied to the user.
+    pub external_id: Option<String>,
+    /// Whether the app's custom action has run.
+    pub custom_action: bool,
+    /// Unix ms.
+    pub legal_accepted_at: Option<i64>,
+    /// BCP-47 tag.
+    pub locale: Option<String>,
+    /// The user it became.
+    pub created_user_id: Option<String>,
+    /// The session it became.
+    pub created_session_id: Option<String>,
+    /// Unix ms after which an incomplete attempt is abandoned.
+    pub abandon_at: i64,
+    /// Unix ms.
+    pub created_at: i64,
+    /// Unix ms.
+    pub updated_at: i64,
+}
+
+/// A row of `sign_up_verifications`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SignUpVerificationRow {
+    /// The attempt.
+    pub sign_up_id: String,
+    /// `email_address` or `phone_number`.
+    pub field: String,
+    /// `ver_…` (binds the code digest).
+    pub id: String,
+    /// Owning instance.
+    pub instance_id: String,
+    /// `email_code` or `phone_code`.
+    pub strategy: String,
+    /// Keyed digest of the code.
+    pub code_digest: Vec<u8>,
+    /// `unverified`, `verified`, `failed` or `expired`.
+    pub status: String,
+    /// Attempts made.
+    pub attempts: i64,
+    /// Unix ms.
+    pub expire_at: i64,
+    /// Unix ms.
+    pub created_at: i64,
+    /// Unix ms.
+    pub updated_at: i64,
+}
+
+const COLUMNS: &str = "id, instance_id, status, email_address, phone_number, username, first_name, last_name, \
+    password_digest, unsafe_metadata, public_metadata, external_id, custom_action, legal_accepted_at, locale, \
+    created_user_id, created_session_id, abandon_at, created_at, updated_at";
+const VERIFICATION_COLUMNS: &str =
+    "sign_up_id, field, id, instance_id, strategy, code_digest, status, attempts, expire_at, created_at, updated_at";
+
+/// Inserts an attempt.
+pub async fn insert(tx: &mut Tx, r: &SignUpRow) -> StoreResult<()> {
+    exec_tx!(
+        tx,
+        sqlx::query(
+            "INSERT INTO sign_ups (id, instance_id, status, email_address, phone_number, username, first_name, \
+             last_name, password_digest, unsafe_metadata, public_metadata, external_id, custom_action, \
+             legal_accepted_at, locale, created_user_id, created_session_id, abandon_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
+        )
+        .bind(&r.id)
+        .bind(&r.instance_id)
+        .bind(&r.status)
+        .bind(&r.email_address)
+        .bind(&r.phone_number)
+        .bind(&r.username)
+        .bind(&r.first_name)
+        .bind(&r.last_name)
+        .bind(&r.password_digest)
+        .bind(&r.unsafe_metadata)
+        .bind(&r.public_metadata)
+        .bind(&r.external_id)
+        .bind(r.custom_action)
+        .bind(r.legal_accepted_at)
+        .bind(&r.locale)
+        .bind(&r.created_user_id)
+        .bind(&r.created_session_id)
+        .bind(r.abandon_at)
+        .bind(r.created_at)
+        .bind(r.updated_at)
+    )?;
+    Ok(())
+}
+
+/// Writes the fields an attempt can change after creation: status, external id, custom action and what it
+/// became.
+pub async fn update(tx: &mut Tx, r: &SignUpRow) -> StoreResult<u64> {
+    Ok(exec_tx!(
+        tx,
+        sqlx::query(
+            "UPDATE sign_ups SET status = $1, external_id = $2, custom_action = $3, created_user_id = $4, \
+             created_session_id = $5, updated_at = $6 WHERE instance_id = $7 AND id = $8"
+        )
+        .bind(&r.status)
+        .bind(&r.external_id)
+        .bind(r.custom_action)
+        .bind(&r.created_user_id)
+        .bind(&r.created_session_id)
+        .bind(r.updated_at)
+        .bind(&r.instance_id)
+        .bind(&r.id)
+    )?)
+}
+
+/// One attempt of the instance.
+pub async fn get(db: &Db, instance_id: &str, id: &str) -> StoreResult<Option<SignUpRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM sign_ups WHERE instance_id = $1 AND id = $2");
+    Ok(on_read!(db, |c| sqlx::query_as::<_, SignUpRow>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(instance_id)
+        .bind(id)
+        .fetch_optional(c)
+        .await)?)
+}
+
+/// One attempt, read inside a write transaction (locked on PostgreSQL, so that two changes of one attempt
+/// serialize and it converts at most once).
+pub async fn lock(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Option<SignUpRow>> {
+    let suffix = if matches!(tx, Tx::Postgres(_)) { " FOR UPDATE" } else { "" };
+    let sql = format!("SELECT {COLUMNS} FROM sign_ups WHERE instance_id = $1 AND id = $2{suffix}");
+    Ok(on_tx!(tx, |c| sqlx::query_as::<_, SignUpRow>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(instance_id)
+        .bind(id)
+        .fetch_optional(c)
+        .await)?)
+}
+
+/// The verifications of an attempt.
+pub async fn verifications(db: &Db, instance_id: &str, sign_up_id: &str) -> StoreResult<Vec<SignUpVerificationRow>> {
+    let sql = format!(
+        "SELECT {VERIFICATION_COLUMNS} FROM sign_up_verifications WHERE instance_id = $1 AND sign_up_id = $2 \
+         ORDER BY field"
+    );
+    Ok(on_read!(db, |c| sqlx::query_as::<_, SignUpVerificationRow>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(instance_id)
+        .bind(sign_up_id)
+        .fetch_all(c)
+        .await)?)
+}
+
+/// The verifications of an attempt, read inside a write transaction.
+pub async fn verifications_tx(
+    tx: &mut Tx,
+    instance_id: &str,
+    sign_up_id: &str,
+) -> StoreResult<Vec<SignUpVerificationRow>> {
+    let sql = format!(
+        "SELECT {VERIFICATION_COLUMNS} FROM sign_up_verifications WHERE instance_id = $1 AND sign_up_id = $2 \
+         ORDER BY field"
+    );
+    Ok(on_tx!(tx, |c| sqlx::query_as::<_, SignUpVerificationRow>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(instance_id)
+        .bind(sign_up_id)
+        .fetch_all(c)
+        .await)?)
+}
+
+/// Replaces the verification of one field of an attempt (a new code supersedes the previous one).
+pub async fn replace_verification(tx: &mut Tx, v: &SignUpVerificationRow) -> StoreResult<()> {
+    exec_tx!(
+        tx,
+        sqlx::query("DELETE FROM sign_up_verifications WHERE sign_up_id = $1 AND field = $2")
+            .bind(&v.sign_up_id)
+            .bind(&v.field)
+    )?;
+    exec_tx!(
+        tx,
+        sqlx::query(
+            "INSERT INTO sign_up_verifications (sign_up_id, field, id, instance_id, strategy, code_digest, status, \
+             attempts, expire_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        )
+        .bind(&v.sign_up_id)
+        .bind(&v.field)
+        .bind(&v.id)
+        .bind(&v.instance_id)
+        .bind(&v.strategy)
+        .bind(&v.code_digest)
+        .bind(&v.status)
+        .bind(v.attempts)
+        .bind(v.expire_at)
+        .bind(v.created_at)
+        .bind(v.updated_at)
+    )?;
+    Ok(())
+}
+
+/// Writes the status and attempts of a verification.
+pub async fn update_verification(tx: &mut Tx, v: &SignUpVerificationRow) -> StoreResult<u64> {
+    Ok(exec_tx!(
+        tx,
+        sqlx::query(
+            "UPDATE sign_up_verifications SET status = $1, attempts = $2, updated_at = $3 \
+             WHERE instance_id = $4 AND sign_up_id = $5 AND field = $6"
+        )
+        .bind(&v.status)
+        .bind(v.attempts)
+        .bind(v.updated_at)
+        .bind(&v.instance_id)
+        .bind(&v.sign_up_id)
+        .bind(&v.field)
+    )?)
+}
+
+/// Whether a user of the instance holds this identifier for good (verified or reserved), the identifications a
+/// new user could not take (`kind`: `email_address` / `phone_number`; `value`: normalized).
+pub async fn identifier_claimed(db: &Db, instance_id: &str, kind: &str, value: &str) -> StoreResult<bool> {
+    let n: i64 = on_read!(db, |c| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM identifications WHERE instance_id = $1 AND kind = $2 AND value_normalized = $3 \
+         AND (reserved OR verification_status = 'verified')"
+    )
+    .bind(instance_id)
+    .bind(kind)
+    .bind(value)
+    .fetch_one(c)
+    .await)?;
+    Ok(n > 0)
+}
+
+/// Whether a user of the instance has this username (normalized) or this external id.
+pub async fn user_column_taken(db: &Db, instance_id: &str, column: UserColumn, value: &str) -> StoreResult<bool> {
+    let sql = match column {
+        UserColumn::Username => "SELECT COUNT(*) FROM users WHERE instance_id = $1 AND username_normalized = $2",
+        UserColumn::ExternalId => "SELECT COUNT(*) FROM users WHERE instance_id = $1 AND external_id = $2",
+    };
+    let n: i64 = on_read!(db, |c| sqlx::query_scalar(sql).bind(instance_id).bind(value).fetch_one(c).await)?;
+    Ok(n > 0)
+}
+
+/// The unique user columns an attempt's values are checked against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserColumn {
+    /// `users.username_normalized`
+    Username,
+    /// `users.external_id`
+    ExternalId,
+}
