@@ -207,6 +207,9 @@ pub async fn create_role_set(ctx: &Ctx, instance_id: &str, input: NewRoleSet) ->
     let kind = validate_kind(input.kind.as_deref())?.unwrap_or_else(|| "custom".into());
     let now = ctx.now_ms();
     let mut tx = ctx.db.begin().await?;
+    // The instance lock serializes role-set creations, so that on PostgreSQL two concurrent ones cannot both pass
+    // the `max_role_sets_allowed` count below.
+    tessera_store::settings::lock_instance(&mut tx, instance_id, now).await?;
     ensure_default_roles_tx(&mut tx, instance_id, now).await?;
     let roles = resolve_roles(&mut tx, instance_id, "roles", &input.roles).await?;
     for (param, k) in [("default_role_key", &input.default_role_key), ("creator_role_key", &input.creator_role_key)] {

@@ -265,3 +265,26 @@ async fn organizations_without_sets_take_any_role() {
     let org = app.post("/v1/organizations", json!({ "name": "Free", "created_by": owner })).send().await.json;
     assert_eq!(org["role_set_key"], Value::Null);
 }
+
+#[tokio::test]
+async fn max_role_sets_allowed_is_enforced() {
+    let app = TestApp::with_clock(T0).await;
+    let body = |name: &str| {
+        json!({ "name": name, "default_role_key": "org:member", "creator_role_key": "org:admin",
+                "roles": ["org:admin", "org:member"] })
+    };
+    // Clerk's default limit: 10 role sets.
+    for i in 0..9 {
+        create_set(&app, body(&format!("Set {i}"))).await;
+    }
+    // The last free slot goes to exactly one of two concurrent creations.
+    let (a, b) = tokio::join!(app.post("/v1/role_sets", body("A")).send(), app.post("/v1/role_sets", body("B")).send());
+    let mut statuses = [a.status, b.status];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 422]);
+    let loser = if a.status == 422 { a } else { b };
+    loser.assert_error(422, "form_param_value_invalid", Some("key"));
+    app.post("/v1/role_sets", body("C")).send().await.assert_error(422, "form_param_value_invalid", Some("key"));
+    let list = app.get("/v1/role_sets?limit=100").send().await.assert_status(200).json;
+    assert_eq!(list["total_count"], 10);
+}
