@@ -17,7 +17,6 @@ mod m2m_tokens;
 mod machines;
 mod organizations;
 mod redirect_urls;
-mod request_logs;
 mod sessions;
 mod sign_ups;
 mod templates;

@@ -1,4 +1,8 @@
 //! The request trace: query values never reach the logs (list filters carry e-mail addresses and phone numbers).
+//!
+//! A test binary of its own: `tracing` caches per-callsite interest process-wide, and tests running on other threads
+//! of a shared binary (with no subscriber) can leave the trace layer's callsites cached as uninteresting, so a
+//! scoped subscriber would capture nothing.
 
 use std::io;
 use std::sync::{Arc, Mutex};
@@ -31,6 +35,7 @@ async fn query_values_stay_out_of_the_request_trace() {
         .with_writer(move || writer.clone())
         .finish();
     let guard = tracing::subscriber::set_default(subscriber);
+    tracing::callsite::rebuild_interest_cache();
     app.get("/v1/users?email_address=private.person%40example.com&phone_number=%2B15551234567&limit=5")
         .send()
         .await
