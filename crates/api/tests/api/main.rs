@@ -28,3 +28,16 @@ mod hostile;
 mod isolation;
 mod probe;
 mod webhooks;
+
+/// The instance's events of `kind`, oldest first, each valid against the webhook spec.
+pub async fn events_of(app: &tessera_testkit::TestApp, kind: &str) -> Vec<serde_json::Value> {
+    let events = tessera_core::events::recent(app.ctx(), &app.instance.id, 1000).await.unwrap();
+    events
+        .into_iter()
+        .filter(|e| e.event_type == kind)
+        .map(|e| {
+            tessera_spec_check::validate_webhook_event(&e.payload).unwrap_or_else(|why| panic!("{why}"));
+            e.payload
+        })
+        .collect()
+}

@@ -7,6 +7,7 @@ use tessera_core::instances::Environment;
 use tessera_core::settings::SignUpSettings;
 use tessera_testkit::{TestApp, TestResponse};
 
+use crate::events_of;
 use crate::machines::assert_not_in_database;
 use crate::sessions::{decode, mint};
 use crate::users::{T0, create_user};
@@ -69,18 +70,6 @@ async fn prepared(app: &TestApp, email: &str) -> (String, String) {
     let sid = id(&s);
     prepare(app, &sid, "email_code").await.assert_status(200);
     (sid, last_code(app).await.0)
-}
-
-async fn events_of(app: &TestApp, kind: &str) -> Vec<Value> {
-    let events = tessera_core::events::recent(app.ctx(), &app.instance.id, 1000).await.unwrap();
-    events
-        .into_iter()
-        .filter(|e| e.event_type == kind)
-        .map(|e| {
-            tessera_spec_check::validate_webhook_event(&e.payload).unwrap_or_else(|why| panic!("{why}"));
-            e.payload
-        })
-        .collect()
 }
 
 #[tokio::test]

@@ -5,19 +5,9 @@ use serde_json::{Value, json};
 use tessera_core::instances::Environment;
 use tessera_testkit::TestApp;
 
-const T0: i64 = 1_750_000_000_000;
+use crate::events_of;
 
-async fn events_of(app: &TestApp, kind: &str) -> Vec<Value> {
-    let events = tessera_core::events::recent(app.ctx(), &app.instance.id, 1000).await.unwrap();
-    events
-        .into_iter()
-        .filter(|e| e.event_type == kind)
-        .map(|e| {
-            tessera_spec_check::validate_webhook_event(&e.payload).unwrap_or_else(|why| panic!("{why}"));
-            e.payload
-        })
-        .collect()
-}
+const T0: i64 = 1_750_000_000_000;
 
 async fn outbox(app: &TestApp) -> Vec<(String, String)> {
     let msgs = tessera_core::sender::outbox(app.ctx(), Some(&app.instance.id), 100).await.unwrap();

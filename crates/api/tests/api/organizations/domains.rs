@@ -5,8 +5,8 @@ use serde_json::{Value, json};
 use tessera_core::instances::Environment;
 use tessera_testkit::TestApp;
 
-use super::invitations::events_of;
 use super::{T0, enable, ids, org_by, user_with_email};
+use crate::events_of;
 
 /// An app at T0 with organizations and verified domains on (both automatic modes enabled), and two organizations.
 async fn setup() -> (TestApp, String, String) {

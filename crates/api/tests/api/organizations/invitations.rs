@@ -7,20 +7,9 @@ use tessera_testkit::TestApp;
 
 use super::{T0, enable, ids, org_by, user_with_email};
 
-const DAY: i64 = 86_400_000;
+use crate::events_of;
 
-/// The instance's events of `kind`, oldest first, each valid against the webhook spec.
-pub async fn events_of(app: &TestApp, kind: &str) -> Vec<Value> {
-    let events = tessera_core::events::recent(app.ctx(), &app.instance.id, 1000).await.unwrap();
-    events
-        .into_iter()
-        .filter(|e| e.event_type == kind)
-        .map(|e| {
-            tessera_spec_check::validate_webhook_event(&e.payload).unwrap_or_else(|why| panic!("{why}"));
-            e.payload
-        })
-        .collect()
-}
+const DAY: i64 = 86_400_000;
 
 async fn outbox(app: &TestApp) -> Vec<(String, String, String)> {
     let msgs = tessera_core::sender::outbox(app.ctx(), Some(&app.instance.id), 100).await.unwrap();
