@@ -128,7 +128,7 @@ fn nul_at(value: &serde_json::Value, path: String) -> Option<String> {
 }
 
 /// Maps a serde data error to the Clerk error for the field it concerns.
-fn data_error(path: &str, message: &str) -> Error {
+pub fn data_error(path: &str, message: &str) -> Error {
     // serde_path_to_error reports "missing field `x`" at the parent's path, "unknown field `x`" at the field's.
     let quoted = message.split('`').nth(1).unwrap_or_default();
     let join = |field: &str| if path == "." || path.is_empty() { field.to_owned() } else { format!("{path}.{field}") };

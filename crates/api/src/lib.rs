@@ -45,13 +45,24 @@ pub fn router(state: AppState) -> Router {
         }
         app = app.route(&format!("/v1{}", route.path), route.handlers);
     }
-    app.merge(portal::router())
+    let app = app
+        .merge(portal::router())
         .fallback(routes::fallback::not_found)
-        .method_not_allowed_fallback(routes::fallback::method_not_allowed)
-        .layer(CatchPanicLayer::custom(|_panic| error::ApiError(Error::internal(anyhow_panic())).into_response()))
+        .method_not_allowed_fallback(routes::fallback::method_not_allowed);
+    with_request_layers(app, state)
+}
+
+/// The layers every face shares: panics and deadlines answered in the Clerk envelope, the request trace without
+/// secrets or query values, unusable paths refused before routing.
+pub fn with_request_layers(app: Router<AppState>, state: AppState) -> Router {
+    app.layer(CatchPanicLayer::custom(|_panic| error::ApiError(Error::internal(anyhow_panic())).into_response()))
         .layer(TraceLayer::new_for_http().make_span_with(request_span::<axum::body::Body>))
         // Secrets travel in these headers; they must never reach a log line.
-        .layer(SetSensitiveRequestHeadersLayer::new([AUTHORIZATION, COOKIE]))
+        .layer(SetSensitiveRequestHeadersLayer::new([
+            AUTHORIZATION,
+            COOKIE,
+            axum::http::HeaderName::from_static("clerk-secret-key"),
+        ]))
         .layer(axum::middleware::from_fn(request_deadline))
         .layer(axum::middleware::from_fn(unusable_paths))
         .with_state(state)

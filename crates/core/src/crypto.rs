@@ -128,6 +128,13 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && bool::from(a.ct_eq(b))
 }
 
+/// URL-safe base64 of SHA-1(`data`). Not a security function: Clerk's SDKs derive cookie-name suffixes from the
+/// publishable key this way, and Tessera must name cookies as they do.
+pub fn sha1_base64url(data: &[u8]) -> String {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, data);
+    base64::engine::general_purpose::URL_SAFE.encode(digest.as_ref())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

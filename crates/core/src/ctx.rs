@@ -28,6 +28,8 @@ pub struct Ctx {
     /// instance may be read on request paths: its `publishable_key` changes with the primary domain on any node,
     /// so code that needs it reads the instance from the database.
     pub(crate) instance_auth_cache: RwLock<HashMap<Vec<u8>, Instance>>,
+    /// Frontend host → instance, with the time it was loaded (see `instances::by_frontend_host`).
+    pub(crate) frontend_host_cache: RwLock<Option<(i64, HashMap<String, Instance>)>>,
 }
 
 impl Ctx {
@@ -40,6 +42,7 @@ impl Ctx {
             keyring: Keyring::default(),
             sender: crate::sender::Sender::default(),
             instance_auth_cache: RwLock::default(),
+            frontend_host_cache: RwLock::default(),
         }
     }
 

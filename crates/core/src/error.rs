@@ -124,6 +124,17 @@ error_codes! {
     DuplicateRecord => 422, "duplicate_record", "duplicate record", "A record with this value already exists.";
     DeliveryNotConfigured => 400, "delivery_not_configured", "delivery not configured",
         "No delivery is configured for this channel.";
+    // Frontend API: the browser's client and sessions.
+    DevBrowserUnauthenticated => 401, "dev_browser_unauthenticated", "Browser unauthenticated",
+        "Unable to authenticate this browser for your development instance. Check that the dev browser is set up.";
+    ClientNotFound => 404, "client_not_found", "Client not found", "No client was found for this browser.";
+    SessionExists => 400, "session_exists", "You're already signed in",
+        "You're already signed in. Sign out first, or switch to multi-session mode.";
+    SignedOut => 401, "signed_out", "Signed out", "You are signed out.";
+    RedirectUrlNotAllowed => 400, "redirect_url_not_allowed", "redirect URL not allowed",
+        "The redirect URL is not one of the instance's allowed origins or redirect URLs.";
+    OriginInvalid => 400, "origin_invalid", "Invalid origin",
+        "This request's Origin is not one of the instance's allowed origins.";
     ServiceUnavailable => 503, "service_unavailable", "service unavailable",
         "The server is temporarily unable to handle the request. Please retry.";
     InternalClerkError => 500, "internal_clerk_error", "Oops, an unexpected error occurred",

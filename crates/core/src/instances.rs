@@ -73,6 +73,48 @@ impl Instance {
     }
 }
 
+/// The suffix of development frontend hosts. clerk-js runs its development mode (the dev browser) only for a
+/// publishable-key host that ends in one of Clerk's development suffixes, `accounts.dev` among them, matched
+/// without a leading dot; `tessera-accounts.dev` qualifies without being a host of Clerk's. Nothing ever needs to
+/// resolve it: browsers reach Tessera through the app's `proxyUrl` (or a test's request routing), and Tessera
+/// recognises the host in `Host` headers and `/fapi/{host}` proxy paths.
+pub const DEVELOPMENT_HOST_SUFFIX: &str = "tessera-accounts.dev";
+
+/// The frontend host of a new instance: `<slug>.tessera-accounts.dev` for development, `<slug>.tessera.localhost`
+/// for production (production hosts follow the primary domain once one is set). Instances created before
+/// development hosts had the dev suffix keep their `<slug>.tessera.localhost` keys: hosts are looked up, not parsed.
+fn new_frontend_host(environment: Environment, slug: &str) -> String {
+    match environment {
+        Environment::Development => format!("{slug}.{DEVELOPMENT_HOST_SUFFIX}"),
+        Environment::Production => format!("{slug}.tessera.localhost"),
+    }
+}
+
+/// The instance whose frontend host (the host in its publishable key) is `host`, compared without case and
+/// without a port. Instances are few; the host → instance map is cached for [`FRONTEND_HOST_CACHE_MS`], so a
+/// primary-domain change reaches every node within that bound.
+pub async fn by_frontend_host(ctx: &Ctx, host: &str) -> Result<Option<Instance>> {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let now = ctx.now_ms();
+    {
+        let cache = ctx.frontend_host_cache.read().unwrap_or_else(|p| p.into_inner());
+        if let Some((loaded_at, map)) = cache.as_ref()
+            && now - loaded_at < FRONTEND_HOST_CACHE_MS
+            && now >= *loaded_at
+        {
+            return Ok(map.get(&host).cloned());
+        }
+    }
+    let map: std::collections::HashMap<String, Instance> =
+        list_instances(ctx).await?.into_iter().map(|i| (i.frontend_host().to_ascii_lowercase(), i)).collect();
+    let found = map.get(&host).cloned();
+    *ctx.frontend_host_cache.write().unwrap_or_else(|p| p.into_inner()) = Some((now, map));
+    Ok(found)
+}
+
+/// How long the frontend host → instance map is reused before it is read again.
+pub const FRONTEND_HOST_CACHE_MS: i64 = 5_000;
+
 /// A new instance and its secret key, which is shown once and stored only as a digest.
 #[derive(Debug)]
 pub struct CreatedInstance {
@@ -123,9 +165,8 @@ pub async fn create_instance(
     };
     let now = ctx.now_ms();
     let id = new_id("ins");
-    // The host only has to be unique and stable; Tessera serves no Frontend API, the SDKs just parse it.
     let slug = id["ins_".len()..].to_ascii_lowercase();
-    let host = format!("{}.tessera.localhost", &slug[slug.len() - 12..]);
+    let host = new_frontend_host(environment, &slug[slug.len() - 12..]);
     let instance = Instance {
         id: id.clone(),
         environment,

@@ -2,6 +2,7 @@
 //! [`Ctx`] and validated inputs and return domain types or an [`Error`] carrying a Clerk error code.
 
 pub mod api_keys;
+pub mod browser_clients;
 pub mod clock;
 pub mod crypto;
 pub mod ctx;
@@ -19,6 +20,7 @@ pub mod objects;
 pub mod organization_domains;
 pub mod organization_invitations;
 pub mod organizations;
+pub mod origins;
 pub mod redirect_urls;
 pub mod restriction_lists;
 pub mod sender;

@@ -192,33 +192,86 @@ pub(crate) async fn open_session_tx(
     user_id: &str,
     now: i64,
 ) -> Result<Session> {
-    let session_id = ids::new_id("sess");
     let client = ClientRow {
         id: ids::new_id("client"),
         instance_id: instance_id.to_owned(),
-        last_active_session_id: Some(session_id.clone()),
+        last_active_session_id: None,
         created_at: now,
         updated_at: now,
     };
+    tessera_store::sessions::insert_client(tx, &client).await?;
+    let session = insert_session_tx(ctx, tx, instance_id, &client.id, user_id, None, now).await?;
+    let mut row =
+        tessera_store::browser_clients::lock(tx, instance_id, &client.id).await?.ok_or_else(client_not_found)?;
+    row.last_active_session_id = Some(session.id.clone());
+    tessera_store::browser_clients::update(tx, &row).await?;
+    Ok(session)
+}
+
+/// Inserts an active session for a user on an existing client inside the caller's transaction, records the
+/// sign-in on the user, and emits `session.created`. The caller holds the user (and the client) and updates the
+/// client's last active session.
+pub(crate) async fn insert_session_tx(
+    ctx: &Ctx,
+    tx: &mut tessera_store::Tx,
+    instance_id: &str,
+    client_id: &str,
+    user_id: &str,
+    active_organization_id: Option<String>,
+    now: i64,
+) -> Result<Session> {
     let row = SessionRow {
-        id: session_id,
+        id: ids::new_id("sess"),
         instance_id: instance_id.to_owned(),
-        client_id: client.id.clone(),
+        client_id: client_id.to_owned(),
         user_id: user_id.to_owned(),
         status: status::ACTIVE.into(),
         actor: None,
-        last_active_organization_id: None,
+        last_active_organization_id: active_organization_id,
         last_active_at: now,
         expire_at: now + SESSION_LIFETIME_MS,
         abandon_at: now + ABANDON_AFTER_MS,
         created_at: now,
         updated_at: now,
     };
-    tessera_store::sessions::insert_client(tx, &client).await?;
     tessera_store::sessions::insert_session(tx, &row).await?;
     tessera_store::sessions::touch_user(tx, instance_id, user_id, now).await?;
     let session = Session::from_row(row, now);
     emit_session(ctx, tx, instance_id, &session, EventType::SessionCreated).await?;
+    Ok(session)
+}
+
+/// Ends (`ended`) or removes (`removed`) every live session on a client inside the caller's transaction: signing
+/// out of a browser. Each emits `session.ended` / `session.removed`.
+pub(crate) async fn end_client_sessions_tx(
+    ctx: &Ctx,
+    tx: &mut tessera_store::Tx,
+    instance_id: &str,
+    client_id: &str,
+    to: &'static str,
+    now: i64,
+) -> Result<()> {
+    for row in tessera_store::sessions::live_client_sessions_tx(tx, instance_id, client_id, now).await? {
+        end_one_tx(ctx, tx, instance_id, row, to, now).await?;
+    }
+    Ok(())
+}
+
+/// Moves one live session to `ended` or `removed` and reports it.
+pub(crate) async fn end_one_tx(
+    ctx: &Ctx,
+    tx: &mut tessera_store::Tx,
+    instance_id: &str,
+    mut row: SessionRow,
+    to: &'static str,
+    now: i64,
+) -> Result<Session> {
+    tessera_store::sessions::set_status(tx, instance_id, &row.id, status::ACTIVE, to, now).await?;
+    row.status = to.to_owned();
+    row.updated_at = now;
+    let session = Session::from_row(row, now);
+    let event_type = if to == status::REMOVED { EventType::SessionRemoved } else { EventType::SessionEnded };
+    emit_session(ctx, tx, instance_id, &session, event_type).await?;
     Ok(session)
 }
 

@@ -145,7 +145,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             let _ = stopped.wait_for(|s| *s).await;
         })))
     };
-    axum::serve(listener, tessera_api::router(state)).with_graceful_shutdown(shutdown).await?;
+    axum::serve(listener, tessera_frontend::app(state)).with_graceful_shutdown(shutdown).await?;
     let _ = stop_worker.send(true);
     if let Some(w) = worker {
         // A delivery in flight finishes (bounded by its timeout); an abandoned one is retried when its lease ends.

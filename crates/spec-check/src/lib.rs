@@ -36,6 +36,39 @@ use serde_json::{Map, Value, json};
 /// The vendored OpenAPI document, embedded so that tests in any crate can use it.
 const SPEC_YAML: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../spec/clerk-bapi-2025-11-10.yml"));
 
+/// Operations whose spec declares no body for a success, where the server must send a JSON body because the SDKs
+/// read one. The body is checked to be JSON only.
+pub const BODIES_WHERE_NONE_DECLARED: &[(&str, &str)] = &[(
+    "createDevBrowser",
+    "clerk-js reads the new dev browser's token from the JSON body's `id` (packages/clerk-js/src/core/auth/devBrowser.ts)",
+)];
+
+/// The vendored Frontend API specs, by version.
+const FAPI_2025_11_10_YAML: &str =
+    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../spec/clerk-fapi-2025-11-10.yml"));
+const FAPI_2026_05_12_YAML: &str =
+    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../spec/clerk-fapi-2026-05-12.yml"));
+
+/// The Frontend API versions whose specs are vendored.
+pub const FRONTEND_VERSIONS: &[&str] = &["2025-11-10", "2026-05-12"];
+
+/// The parsed Frontend API spec of a version (`2025-11-10` or `2026-05-12`), loaded once. Its paths keep their
+/// `/v1` prefix (the FAPI spec writes it).
+///
+/// # Panics
+///
+/// Panics for another version, or if the embedded spec cannot be parsed.
+pub fn frontend_spec(version: &str) -> &'static Spec {
+    static V2025: OnceLock<Spec> = OnceLock::new();
+    static V2026: OnceLock<Spec> = OnceLock::new();
+    let (cell, yaml) = match version {
+        "2025-11-10" => (&V2025, FAPI_2025_11_10_YAML),
+        "2026-05-12" => (&V2026, FAPI_2026_05_12_YAML),
+        other => panic!("no vendored Frontend API spec for version {other}"),
+    };
+    cell.get_or_init(|| Spec::parse(yaml).unwrap_or_else(|e| panic!("Clerk FAPI spec {version}: {e}")))
+}
+
 /// URI under which the converted schema document is registered. Never fetched.
 const BASE_URI: &str = "https://tessera.invalid/clerk-bapi-2025-11-10.json";
 
@@ -292,6 +325,8 @@ pub struct Spec {
     registry: Registry<'static>,
     /// The body index of the `ClerkErrors` envelope (taken from a declared 401), for [`UNIVERSAL_ERROR_STATUSES`].
     clerk_errors_body: Option<usize>,
+    /// The spec's paths carry `/v1` themselves (the Frontend API's); otherwise a request's `/v1` is stripped.
+    versioned_paths: bool,
 }
 
 /// An operation found by [`Spec::find_operation`].
@@ -453,7 +488,8 @@ impl Spec {
             DeclaredBody::Json(Some(index)) if r.status == "401" => Some(index),
             _ => None,
         });
-        Ok(Spec { operations, bodies, registry, clerk_errors_body })
+        let versioned_paths = paths.keys().any(|p| p.starts_with("/v1/"));
+        Ok(Spec { operations, bodies, registry, clerk_errors_body, versioned_paths })
     }
 
     /// Finds the operation for a method and a concrete request path.
@@ -539,6 +575,12 @@ impl Spec {
 
         match &declared.body {
             DeclaredBody::Empty => {
+                if let Some((_, why)) = BODIES_WHERE_NONE_DECLARED.iter().find(|(id, _)| *id == op.operation_id) {
+                    if content_type != Some("application/json") || serde_json::from_slice::<Value>(body).is_err() {
+                        return fail(format!("the body must be JSON ({why})"));
+                    }
+                    return Ok(());
+                }
                 if !body.is_empty() {
                     return fail(format!(
                         "the spec declares no content for response {}, but the body has {} bytes",
@@ -570,7 +612,8 @@ impl Spec {
                     Err(e) => return fail(format!("body is not valid JSON: {e}")),
                 };
                 let Some(index) = *schema else { return Ok(()) };
-                let (instance, paginated_note) = match paginated_envelope(path, status, &instance) {
+                let envelope = if self.versioned_paths { None } else { paginated_envelope(path, status, &instance) };
+                let (instance, paginated_note) = match envelope {
                     Some(Ok(data)) => (data, " (the `data` of a paginated=true answer)"),
                     Some(Err(why)) => return fail(why),
                     None => (instance, ""),
@@ -614,7 +657,7 @@ impl Spec {
     }
 
     fn find(&self, method: &str, path: &str) -> Option<&Operation> {
-        let path = normalize_path(path);
+        let path = if self.versioned_paths { strip_origin_and_query(path) } else { normalize_path(path) };
         let segments: Vec<&str> = split_path(path).collect();
         self.operations
             .iter()
@@ -770,7 +813,7 @@ fn resolve_response<'a>(
 }
 
 /// Strips `scheme://authority`, query string, fragment and the `/v1` prefix.
-fn normalize_path(path: &str) -> &str {
+fn strip_origin_and_query(path: &str) -> &str {
     let mut path = path;
     if let Some(rest) = path.strip_prefix("http://").or_else(|| path.strip_prefix("https://")) {
         path = rest.find('/').map_or("/", |i| &rest[i..]);
@@ -778,6 +821,11 @@ fn normalize_path(path: &str) -> &str {
     if let Some(i) = path.find(['?', '#']) {
         path = &path[..i];
     }
+    path
+}
+
+fn normalize_path(path: &str) -> &str {
+    let path = strip_origin_and_query(path);
     match path.strip_prefix("/v1") {
         Some("") => "/",
         Some(rest) if rest.starts_with('/') => rest,

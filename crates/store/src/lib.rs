@@ -5,6 +5,7 @@
 //! or sealed (encrypted) blobs, produced by core.
 
 pub mod api_keys;
+pub mod browser_clients;
 pub mod client_list;
 pub mod db;
 pub mod domains;

@@ -260,6 +260,25 @@ pub async fn live_user_sessions_tx(
         .await)?)
 }
 
+/// The live (active, unexpired, not abandoned) sessions on a client, read inside a transaction.
+pub async fn live_client_sessions_tx(
+    tx: &mut Tx,
+    instance_id: &str,
+    client_id: &str,
+    now: i64,
+) -> StoreResult<Vec<SessionRow>> {
+    let sql = format!(
+        "SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.instance_id = $1 AND s.client_id = $2 AND s.status = 'active' \
+         AND s.expire_at > $3 AND s.abandon_at > $3 ORDER BY s.created_at, s.id"
+    );
+    Ok(on_tx!(tx, |c| sqlx::query_as::<_, SessionRow>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(instance_id)
+        .bind(client_id)
+        .bind(now)
+        .fetch_all(c)
+        .await)?)
+}
+
 /// Ends the live sessions of users (the same sessions [`live_user_sessions_tx`] reads).
 pub async fn end_user_sessions(
     tx: &mut Tx,

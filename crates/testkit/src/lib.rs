@@ -14,6 +14,9 @@ use tessera_core::store::{Db, DbTarget};
 use tessera_core::{Clock, Ctx};
 use tower::ServiceExt as _;
 
+pub mod browser;
+pub use browser::{FapiRequest, TestBrowser};
+
 /// The environment variable that selects PostgreSQL for the test suite.
 pub const TEST_DATABASE_URL: &str = "TESSERA_TEST_DATABASE_URL";
 
@@ -72,7 +75,7 @@ impl TestApp {
         let ctx = Ctx::new(db, clock.clone(), &MasterKey::generate());
         let created = instances::create_instance(&ctx, Environment::Development, None).await.expect("first instance");
         let state = AppState::new(ctx);
-        let router = tessera_api::router(state.clone());
+        let router = tessera_frontend::app(state.clone());
         Self { state, router, secret_key: created.secret_key, instance: created.instance, clock }
     }
 

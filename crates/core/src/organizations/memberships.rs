@@ -495,6 +495,13 @@ pub fn encode_permissions(keys: &[String]) -> (Vec<String>, Vec<String>, Vec<u64
     (features, actions, masks)
 }
 
+/// Every membership of one user (at most 500, newest first): what a signed-in browser's user object lists.
+pub async fn of_user(ctx: &Ctx, instance_id: &str, user_id: &str) -> Result<Vec<Membership>> {
+    let filter = MembershipFilter { user_id: Some(user_id.to_owned()), ..MembershipFilter::default() };
+    let page = MembershipPage { order: UserOrder::CreatedAt, descending: true, limit: 500, offset: 0 };
+    Ok(list_memberships(ctx, instance_id, &filter, page).await?.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,233 @@
+//! Extractors of the Frontend API: the request's instance and API version ([`Fapi`]), form-encoded bodies
+//! ([`Form`]), and the browser's client ([`Browser`]).
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+use tessera_api::AppState;
+use tessera_api::error::ApiError;
+use tessera_core::browser_clients::{self, BrowserClient, DEV_BROWSER_PREFIX};
+use tessera_core::instances::{Environment, Instance};
+use tessera_core::{Error, ErrorCode};
+
+use crate::host::FrontendRequest;
+
+/// Largest form body accepted.
+const MAX_FORM_BODY: usize = 256 * 1024;
+
+/// The Frontend API versions Tessera serves; the spec of each validates its answers in tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiVersion {
+    /// `2025-11-10` (clerk-js 5).
+    V2025_11_10,
+    /// `2026-05-12` (clerk-js 6).
+    V2026_05_12,
+}
+
+impl ApiVersion {
+    /// The version a request asks for with `__clerk_api_version` (or `Clerk-API-Version`); clerk-js always sends
+    /// one. Absent: the newest. Unknown: 400.
+    pub fn parse(value: Option<&str>) -> Result<Self, Error> {
+        match value {
+            None | Some("2026-05-12") => Ok(Self::V2026_05_12),
+            Some("2025-11-10") => Ok(Self::V2025_11_10),
+            // Older clerk-js releases send older dates; the objects they read are the same.
+            Some(v) if v.len() == 10 && v.as_bytes()[4] == b'-' && v < "2025-11-10" => Ok(Self::V2025_11_10),
+            Some(_) => Err(Error::with(
+                ErrorCode::QueryParamInvalid,
+                "invalid API version",
+                "__clerk_api_version must be 2025-11-10 or 2026-05-12.",
+                Some("__clerk_api_version"),
+            )),
+        }
+    }
+}
+
+/// The query parameters clerk-js adds to every request (others are ignored).
+#[derive(Debug, Clone, Default)]
+pub struct FapiQuery {
+    /// `__clerk_db_jwt`: the dev-browser token.
+    pub dev_browser: Option<String>,
+    /// `_clerk_session_id`: the session a `/me…` or `/organizations…` request acts for.
+    pub session_id: Option<String>,
+    /// `_is_native`: a native app sends its client token as `Authorization`.
+    pub is_native: bool,
+    /// `__clerk_testing_token`.
+    pub testing_token: Option<String>,
+}
+
+impl FapiQuery {
+    fn parse(query: Option<&str>) -> Self {
+        let mut q = Self::default();
+        for (k, v) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+            let v = v.into_owned();
+            match &*k {
+                "__clerk_db_jwt" | "__dev_session" if !v.is_empty() => q.dev_browser = Some(v),
+                "_clerk_session_id" if !v.is_empty() => q.session_id = Some(v),
+                "_is_native" => q.is_native = v == "1" || v == "true",
+                "__clerk_testing_token" if !v.is_empty() => q.testing_token = Some(v),
+                _ => {}
+            }
+        }
+        q
+    }
+}
+
+/// A Frontend API request: its instance, the base URL the browser uses, the API version and clerk-js's query.
+#[derive(Debug, Clone)]
+pub struct Fapi {
+    /// The instance.
+    pub instance: Instance,
+    /// The Frontend API base URL as the browser sees it.
+    pub base_url: String,
+    /// The requested API version.
+    pub version: ApiVersion,
+    /// clerk-js's query parameters.
+    pub query: FapiQuery,
+    /// The `Origin` header, if any (the token's `azp`).
+    pub origin: Option<String>,
+    /// The `Cookie` header's cookies, by name.
+    pub cookies: Vec<(String, String)>,
+    /// `Authorization: Bearer …` (native clients).
+    pub bearer: Option<String>,
+}
+
+impl Fapi {
+    /// A cookie's value.
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.cookies.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// Whether the instance is a development instance.
+    pub fn development(&self) -> bool {
+        self.instance.environment == Environment::Development
+    }
+}
+
+fn parse_cookies(parts: &Parts) -> Vec<(String, String)> {
+    parts
+        .headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('=').map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned())))
+        .collect()
+}
+
+impl FromRequestParts<AppState> for Fapi {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, Self::Rejection> {
+        let frontend = parts.extensions.get::<FrontendRequest>().cloned().ok_or_else(|| {
+            ApiError(Error::with(
+                ErrorCode::ResourceNotFound,
+                "not found",
+                "This path needs an instance's frontend host.",
+                None,
+            ))
+        })?;
+        let mut version = None;
+        for (k, v) in url::form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes()) {
+            if k == "__clerk_api_version" {
+                version = Some(v.into_owned());
+            }
+        }
+        let header_version = parts.headers.get("clerk-api-version").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let version = ApiVersion::parse(version.or(header_version).as_deref())?;
+        let origin = parts.headers.get(axum::http::header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        Ok(Self {
+            instance: frontend.instance,
+            base_url: frontend.base_url,
+            version,
+            query: FapiQuery::parse(parts.uri.query()),
+            origin: origin.filter(|o| o != "null"),
+            cookies: parse_cookies(parts),
+            bearer: tessera_api::extract::bearer_token(parts).map(str::to_owned),
+        })
+    }
+}
+
+/// A request body, form-encoded as clerk-js sends it (JSON is accepted too). Unknown keys are ignored: clerk-js
+/// adds parameters (`locale`, captcha and Protect fields) that only some operations use.
+#[derive(Debug)]
+pub struct Form<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let json = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("application/json"));
+        let bytes = axum::body::to_bytes(req.into_body(), MAX_FORM_BODY)
+            .await
+            .map_err(|_| Error::new(ErrorCode::RequestBodyTooLarge))?;
+        if json {
+            return tessera_api::extract::parse_json_body(&bytes).map(Form);
+        }
+        parse_form(&bytes).map(Form)
+    }
+}
+
+/// Parses a form-encoded body, naming the parameter a complaint concerns.
+pub fn parse_form<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.contains(&0) || bytes.windows(3).any(|w| w.eq_ignore_ascii_case(b"%00")) {
+        return Err(ApiError(Error::param_format_invalid("body", "Parameters must not contain NUL characters.")));
+    }
+    let de = serde_html_form::Deserializer::new(form_urlencoded_parse(bytes));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        ApiError(tessera_api::extract::data_error(&path, &e.into_inner().to_string()))
+    })
+}
+
+fn form_urlencoded_parse(bytes: &[u8]) -> url::form_urlencoded::Parse<'_> {
+    url::form_urlencoded::parse(bytes)
+}
+
+/// The browser's client, if it has one: reached by the dev-browser token (`__clerk_db_jwt`), the `__client` cookie,
+/// or, for native apps (`_is_native=1`), `Authorization: Bearer`. A dev-browser token that reaches no client is
+/// answered 401 `dev_browser_unauthenticated`, on which clerk-js makes a new dev browser.
+#[derive(Debug, Clone)]
+pub struct Browser {
+    /// The request.
+    pub fapi: Fapi,
+    /// The client, if the browser has one.
+    pub client: Option<BrowserClient>,
+    /// The token that reached it (`dvb_…` / `clt_…`).
+    pub token: Option<String>,
+}
+
+/// The name of the cookie holding a production browser's client token.
+pub const CLIENT_COOKIE: &str = "__client";
+
+impl FromRequestParts<AppState> for Browser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let fapi = Fapi::from_request_parts(parts, state).await?;
+        let ctx = &state.ctx;
+        if let Some(token) = fapi.query.dev_browser.clone() {
+            let client = if token.starts_with(DEV_BROWSER_PREFIX) && fapi.development() {
+                browser_clients::by_token(ctx, &fapi.instance.id, &token).await?
+            } else {
+                None
+            };
+            let Some(client) = client else {
+                return Err(ApiError(Error::new(ErrorCode::DevBrowserUnauthenticated)));
+            };
+            return Ok(Self { fapi, client: Some(client), token: Some(token) });
+        }
+        let token =
+            if fapi.query.is_native { fapi.bearer.clone() } else { fapi.cookie(CLIENT_COOKIE).map(str::to_owned) };
+        let client = match &token {
+            Some(t) => browser_clients::by_token(ctx, &fapi.instance.id, t).await?,
+            None => None,
+        };
+        let token = client.as_ref().and(token);
+        Ok(Self { fapi, client, token })
+    }
+}

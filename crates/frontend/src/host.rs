@@ -1,0 +1,176 @@
+//! Which requests are Frontend API requests, and for which instance.
+//!
+//! In order: a `/fapi/{frontend host}` path prefix (what an app's `proxyUrl` points at; the prefix is stripped),
+//! a `Host` header that is an instance's frontend host, and the headers of Clerk's official proxy helpers
+//! (`Clerk-Proxy-Url` with the instance's `Clerk-Secret-Key`). `/npm/@clerk/…` (clerk-js and its UI) is served
+//! on every host. Everything else belongs to the Backend API.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, Uri};
+use axum::middleware::Next;
+use axum::response::{IntoResponse as _, Response};
+use tessera_api::AppState;
+use tessera_api::error::ApiError;
+use tessera_core::instances::{self, Instance};
+use tower::ServiceExt as _;
+
+/// The path prefix of proxied frontend requests: `/fapi/{frontend host}/v1/…`.
+pub const PROXY_PREFIX: &str = "/fapi/";
+
+/// The instance a frontend request is for, and the URL the browser reaches the Frontend API at.
+#[derive(Debug, Clone)]
+pub struct FrontendRequest {
+    /// The instance.
+    pub instance: Instance,
+    /// The Frontend API's base URL as the browser sees it, without a trailing slash: the proxy URL, or
+    /// `https://{frontend host}`. Handshake redirects and hosted pages build their URLs from it.
+    pub base_url: String,
+}
+
+/// The two route tables the dispatcher chooses between.
+#[derive(Clone)]
+pub struct Faces {
+    /// Shared state.
+    pub state: AppState,
+    /// The Frontend API router (with the shared request layers).
+    pub frontend: axum::Router,
+}
+
+/// Sends Frontend API requests to the frontend router (with a [`FrontendRequest`] extension), the rest on.
+pub async fn dispatch(State(faces): State<Faces>, mut request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    if path.starts_with("/npm/@clerk/") {
+        return serve(faces.frontend, request).await;
+    }
+    match resolve(&faces.state, &mut request).await {
+        Ok(Some(frontend)) => frontend_request(&faces, frontend, request).await,
+        Ok(None) => next.run(request).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Headers clerk-js reads from cross-origin answers.
+const EXPOSED_HEADERS: &str = "Clerk-Db-Jwt, x-country, retry-after";
+
+/// A Frontend API request: CORS for the browser's origin (with credentials), the origin policy for mutations,
+/// and clerk-js's method override (`POST ?_method=PATCH|PUT|DELETE`).
+async fn frontend_request(faces: &Faces, frontend: FrontendRequest, mut request: Request) -> Response {
+    let origin = header(&request, "origin").filter(|o| *o != "null").map(str::to_owned);
+    if let Some(origin) = &origin {
+        match tessera_core::origins::origin_allowed(&faces.state.ctx, &frontend.instance, origin).await {
+            Ok(true) => {}
+            Ok(false) if request.method() == Method::GET => {}
+            Ok(false) => {
+                return ApiError(tessera_core::Error::new(tessera_core::ErrorCode::OriginInvalid)).into_response();
+            }
+            Err(e) => return ApiError(e).into_response(),
+        }
+    }
+    if request.method() == Method::OPTIONS {
+        let mut response = StatusCode::NO_CONTENT.into_response();
+        cors(&mut response, origin.as_deref());
+        let h = response.headers_mut();
+        h.insert("access-control-allow-methods", HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE, OPTIONS"));
+        if let Some(asked) = request.headers().get("access-control-request-headers").cloned() {
+            h.insert("access-control-allow-headers", asked);
+        }
+        h.insert("access-control-max-age", HeaderValue::from_static("600"));
+        return response;
+    }
+    if request.method() == Method::POST
+        && let Some(method) = method_override(request.uri().query())
+    {
+        *request.method_mut() = method;
+    }
+    request.extensions_mut().insert(frontend);
+    let mut response = serve(faces.frontend.clone(), request).await;
+    cors(&mut response, origin.as_deref());
+    response
+}
+
+fn cors(response: &mut Response, origin: Option<&str>) {
+    let Some(value) = origin.and_then(|o| HeaderValue::from_str(o).ok()) else { return };
+    let h = response.headers_mut();
+    h.insert("access-control-allow-origin", value);
+    h.insert("access-control-allow-credentials", HeaderValue::from_static("true"));
+    h.insert("access-control-expose-headers", HeaderValue::from_static(EXPOSED_HEADERS));
+    h.append(axum::http::header::VARY, HeaderValue::from_static("Origin"));
+}
+
+/// `_method=PATCH|PUT|DELETE` in the query of a POST.
+fn method_override(query: Option<&str>) -> Option<Method> {
+    url::form_urlencoded::parse(query?.as_bytes()).find(|(k, _)| k == "_method").and_then(|(_, v)| {
+        match v.to_ascii_uppercase().as_str() {
+            "PATCH" => Some(Method::PATCH),
+            "PUT" => Some(Method::PUT),
+            "DELETE" => Some(Method::DELETE),
+            _ => None,
+        }
+    })
+}
+
+async fn serve(router: axum::Router, request: Request) -> Response {
+    match router.oneshot(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
+}
+
+fn header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
+    request.headers().get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// `scheme://host` of the request as the client sent it (honouring `X-Forwarded-Proto`/`-Host` of a proxy).
+fn request_origin(request: &Request) -> String {
+    let proto = header(request, "x-forwarded-proto").unwrap_or("http");
+    let host = header(request, "x-forwarded-host").or_else(|| header(request, "host")).unwrap_or("localhost");
+    format!("{proto}://{host}")
+}
+
+async fn resolve(state: &AppState, request: &mut Request) -> Result<Option<FrontendRequest>, ApiError> {
+    let ctx = &state.ctx;
+    // 1. /fapi/{frontend host}/…
+    if let Some(rest) = request.uri().path().strip_prefix(PROXY_PREFIX) {
+        let (ident, tail) = rest.split_once('/').map_or((rest, ""), |(i, t)| (i, t));
+        let Some(instance) = instances::by_frontend_host(ctx, ident).await? else {
+            return Err(ApiError(tessera_core::Error::with(
+                tessera_core::ErrorCode::ResourceNotFound,
+                "not found",
+                "No instance has this frontend host.",
+                None,
+            )));
+        };
+        let base_url = format!("{}{PROXY_PREFIX}{ident}", request_origin(request));
+        let query = request.uri().query().map(|q| format!("?{q}")).unwrap_or_default();
+        let rewritten: Uri = format!("/{tail}{query}").parse().map_err(|_| not_found())?;
+        *request.uri_mut() = rewritten;
+        return Ok(Some(FrontendRequest { instance, base_url }));
+    }
+    // 2. Clerk's proxy helpers: Clerk-Proxy-Url + Clerk-Secret-Key.
+    if let (Some(proxy_url), Some(secret_key)) =
+        (header(request, "clerk-proxy-url"), header(request, "clerk-secret-key"))
+    {
+        let instance = instances::authenticate(ctx, secret_key).await?;
+        let base_url = proxy_url.trim_end_matches('/').to_owned();
+        return Ok(Some(FrontendRequest { instance, base_url }));
+    }
+    // 3. Host: an instance's frontend host. IP literals and bare names are never frontend hosts.
+    let Some(host) = header(request, "host") else { return Ok(None) };
+    let name = host.rsplit_once(':').filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit())).map_or(host, |h| h.0);
+    if !name.contains('.') || name.parse::<std::net::IpAddr>().is_ok() || name.starts_with('[') {
+        return Ok(None);
+    }
+    let Some(instance) = instances::by_frontend_host(ctx, name).await? else { return Ok(None) };
+    let proto = header(request, "x-forwarded-proto").unwrap_or("https");
+    let base_url = format!("{proto}://{host}");
+    Ok(Some(FrontendRequest { instance, base_url }))
+}
+
+fn not_found() -> ApiError {
+    ApiError(tessera_core::Error::with(
+        tessera_core::ErrorCode::ResourceNotFound,
+        "not found",
+        "No resource has this path.",
+        None,
+    ))
+}

@@ -1,0 +1,26 @@
+//! Tessera's Frontend API (FAPI): the face clerk-js talks to. It answers on each instance's frontend host (the
+//! host in its publishable key), under a proxy path (`/fapi/{frontend host}/v1/…`), or for the official proxy
+//! helpers (`Clerk-Proxy-Url` + `Clerk-Secret-Key` headers). The Backend API face (`tessera-api`) serves every
+//! other request; [`app`] composes the two. Domain rules live in `tessera-core`, once, for both faces.
+//!
+//! Conventions of this face: form-encoded bodies (JSON accepted too), `POST ?_method=PATCH|PUT|DELETE`, the
+//! browser's client identified by its dev-browser token or `__client` cookie, and every mutation answered as
+//! `{response, client}` with the full current client of that browser.
+
+use axum::Router;
+
+use tessera_api::AppState;
+
+pub mod extract;
+pub mod host;
+pub mod objects;
+pub mod respond;
+pub mod routes;
+
+/// The whole HTTP application: Frontend API requests (recognised by [`host::dispatch`]) go to the frontend route
+/// table, everything else to the Backend API.
+pub fn app(state: AppState) -> Router {
+    let frontend = tessera_api::with_request_layers(routes::router(), state.clone());
+    let backend = tessera_api::router(state.clone());
+    backend.layer(axum::middleware::from_fn_with_state(host::Faces { state, frontend }, host::dispatch))
+}

@@ -1,0 +1,6 @@
+//! The Frontend API's objects, typed: each serializes itself to the shape the FAPI spec gives it. Nullable
+//! fields the spec requires are `Option`s that serialize to `null`.
+
+pub mod client;
+pub mod organization;
+pub mod user;

@@ -1,0 +1,105 @@
+//! `organization`, `organization_membership` and `public_user_data` as the Frontend API shows them.
+
+use serde::Serialize;
+use serde_json::Value;
+use tessera_core::organizations::Organization;
+use tessera_core::organizations::memberships::{MemberUser, Membership};
+
+/// `Client.Organization` (closed: no private metadata).
+#[derive(Debug, Serialize)]
+pub struct OrganizationObject<'a> {
+    object: &'static str,
+    id: &'a str,
+    name: &'a str,
+    slug: &'a str,
+    image_url: String,
+    has_image: bool,
+    members_count: i64,
+    max_allowed_memberships: i64,
+    admin_delete_enabled: bool,
+    public_metadata: &'a Value,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl<'a> OrganizationObject<'a> {
+    /// The object of `o`; image URLs are absolute under `base`.
+    pub fn new(o: &'a Organization, base: &str) -> Self {
+        Self {
+            object: "organization",
+            id: &o.id,
+            name: &o.name,
+            slug: &o.slug,
+            image_url: tessera_core::objects::organization::image_url(base, o.image_id.as_deref()),
+            has_image: o.image_id.is_some(),
+            members_count: o.members_count,
+            max_allowed_memberships: o.max_allowed_memberships,
+            admin_delete_enabled: o.admin_delete_enabled,
+            public_metadata: &o.public_metadata,
+            created_at: o.created_at,
+            updated_at: o.updated_at,
+        }
+    }
+}
+
+/// `Client.PublicUserData`.
+#[derive(Debug, Serialize)]
+pub struct PublicUserDataObject<'a> {
+    first_name: Option<&'a str>,
+    last_name: Option<&'a str>,
+    image_url: String,
+    has_image: bool,
+    identifier: &'a str,
+    user_id: &'a str,
+    username: Option<&'a str>,
+    banned: bool,
+}
+
+impl<'a> PublicUserDataObject<'a> {
+    /// The public data of a member.
+    pub fn new(u: &'a MemberUser, base: &str) -> Self {
+        Self {
+            first_name: u.first_name.as_deref(),
+            last_name: u.last_name.as_deref(),
+            image_url: tessera_core::objects::user::image_url(base, u.image_id.as_deref()),
+            has_image: u.image_id.is_some(),
+            identifier: u.identifier.as_deref().unwrap_or_default(),
+            user_id: &u.user_id,
+            username: u.username.as_deref(),
+            banned: u.banned,
+        }
+    }
+}
+
+/// `Client.OrganizationMembership`.
+#[derive(Debug, Serialize)]
+pub struct MembershipObject<'a> {
+    object: &'static str,
+    id: &'a str,
+    public_metadata: &'a Value,
+    role: &'a str,
+    role_name: &'a str,
+    permissions: &'a [String],
+    organization: OrganizationObject<'a>,
+    public_user_data: PublicUserDataObject<'a>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl<'a> MembershipObject<'a> {
+    /// The object of `m`.
+    pub fn new(m: &'a Membership, base: &str) -> Self {
+        Self {
+            object: "organization_membership",
+            id: &m.id,
+            public_metadata: &m.public_metadata,
+            role: &m.role,
+            role_name: m.role_name.as_deref().unwrap_or(&m.role),
+            permissions: &m.permissions,
+            organization: OrganizationObject::new(&m.organization, base),
+            public_user_data: PublicUserDataObject::new(&m.user, base),
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
