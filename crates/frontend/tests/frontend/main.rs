@@ -2,3 +2,5 @@
 //! Run on SQLite by default, on PostgreSQL with `TESSERA_TEST_DATABASE_URL=postgres://…`.
 
 mod client;
+mod handshake;
+mod sessions;
