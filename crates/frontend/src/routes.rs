@@ -8,6 +8,7 @@ use tessera_api::AppState;
 
 pub mod client;
 pub mod dev_browser;
+pub mod environment;
 pub mod handshake;
 pub mod sessions;
 pub mod sign_ins;
@@ -22,6 +23,8 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
     vec![
         // Dev browser
         v1("/v1/dev_browser", post(dev_browser::create_dev_browser)),
+        // Environment
+        v1("/v1/environment", get(environment::get_environment).patch(environment::update_environment)),
         // Client
         v1("/v1/client", get(client::get_client).put(client::put_client).delete(client::delete_client)),
         v1("/v1/client/handshake", get(handshake::handshake_client)),
