@@ -2,6 +2,7 @@
 //! Run on SQLite by default, on PostgreSQL with `TESSERA_TEST_DATABASE_URL=postgres://…`.
 
 mod client;
+mod contract;
 mod environment;
 mod handshake;
 mod sessions;
