@@ -23,6 +23,10 @@ fn v1(path: &'static str, handlers: MethodRouter<AppState>) -> (&'static str, Me
 /// Every implemented Frontend API operation.
 pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
     vec![
+        // Hosted pages (the Account Portal)
+        v1("/sign-in", get(crate::pages::sign_in)),
+        v1("/sign-up", get(crate::pages::sign_up)),
+        v1("/user", get(crate::pages::user_profile)),
         // Well known
         v1("/.well-known/jwks.json", get(well_known::get_jwks)),
         // Dev browser

@@ -5,4 +5,5 @@ mod client;
 mod contract;
 mod environment;
 mod handshake;
+mod pages;
 mod sessions;
