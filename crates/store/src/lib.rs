@@ -28,6 +28,7 @@ pub mod redirect_urls;
 pub mod restriction_lists;
 pub mod role_sets;
 pub mod sessions;
+pub mod sign_ins;
 pub mod settings;
 pub mod sign_ups;
 pub mod templates;
