@@ -130,6 +130,13 @@ error_codes! {
     ClientNotFound => 404, "client_not_found", "Client not found", "No client was found for this browser.";
     SessionExists => 400, "session_exists", "You're already signed in",
         "You're already signed in. Sign out first, or switch to multi-session mode.";
+    // Frontend API: sign-ins.
+    FormIdentifierNotFound => 422, "form_identifier_not_found", "Couldn't find your account.",
+        "Couldn't find your account.";
+    StrategyForUserInvalid => 422, "strategy_for_user_invalid", "Invalid verification strategy",
+        "The verification strategy is not valid for this account.";
+    SignInCannotBeUpdated => 403, "sign_in_cannot_be_updated", "Sign in cannot be updated",
+        "This sign in has reached a terminal state and cannot be updated.";
     SignedOut => 401, "signed_out", "Signed out", "You are signed out.";
     RedirectUrlNotAllowed => 400, "redirect_url_not_allowed", "redirect URL not allowed",
         "The redirect URL is not one of the instance's allowed origins or redirect URLs.";
