@@ -151,8 +151,7 @@ pub async fn open_session_with_tx(
         return Err(Error::new(ErrorCode::UserBanned));
     }
     let session =
-        crate::sessions::insert_session_with_tx(ctx, tx, &client.instance_id, &client.id, user_id, opts, now)
-            .await?;
+        crate::sessions::insert_session_with_tx(ctx, tx, &client.instance_id, &client.id, user_id, opts, now).await?;
     client.last_active_session_id = Some(session.id.clone());
     client.last_authentication_strategy = Some(strategy.to_owned());
     save(tx, client, now).await?;

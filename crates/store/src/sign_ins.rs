@@ -138,8 +138,7 @@ pub async fn get(db: &Db, instance_id: &str, client_id: &str, id: &str) -> Store
 /// sign-in serialize and it completes at most once).
 pub async fn lock(tx: &mut Tx, instance_id: &str, client_id: &str, id: &str) -> StoreResult<Option<SignInRow>> {
     let suffix = if matches!(tx, Tx::Postgres(_)) { " FOR UPDATE" } else { "" };
-    let sql =
-        format!("SELECT {COLUMNS} FROM sign_ins WHERE instance_id = $1 AND client_id = $2 AND id = $3{suffix}");
+    let sql = format!("SELECT {COLUMNS} FROM sign_ins WHERE instance_id = $1 AND client_id = $2 AND id = $3{suffix}");
     Ok(on_tx!(tx, |c| sqlx::query_as::<_, SignInRow>(sqlx::AssertSqlSafe(sql.clone()))
         .bind(instance_id)
         .bind(client_id)
@@ -149,7 +148,12 @@ pub async fn lock(tx: &mut Tx, instance_id: &str, client_id: &str, id: &str) -> 
 }
 
 /// The user holding a verified email address or phone number (`kind`; `value` normalized).
-pub async fn user_by_identification(db: &Db, instance_id: &str, kind: &str, value: &str) -> StoreResult<Option<String>> {
+pub async fn user_by_identification(
+    db: &Db,
+    instance_id: &str,
+    kind: &str,
+    value: &str,
+) -> StoreResult<Option<String>> {
     Ok(on_read!(db, |c| sqlx::query_scalar(
         "SELECT user_id FROM identifications WHERE instance_id = $1 AND kind = $2 AND value_normalized = $3 \
          AND verification_status = 'verified' ORDER BY created_at LIMIT 1"

@@ -217,15 +217,16 @@ fn pick<'u>(
     primary: Option<&str>,
 ) -> Result<&'u Identification> {
     if let Some(asked) = asked.filter(|a| !a.is_empty()) {
-        return candidates
-            .into_iter()
-            .find(|i| i.id == asked)
-            .ok_or_else(|| Error::param_value_invalid(param, format!("{param} is not one of this account's factors.")));
+        return candidates.into_iter().find(|i| i.id == asked).ok_or_else(|| {
+            Error::param_value_invalid(param, format!("{param} is not one of this account's factors."))
+        });
     }
     let typed_key = typed.map(|t| t.trim().to_lowercase());
     candidates
         .iter()
-        .find(|i| typed_key.as_deref().is_some_and(|t| t == i.value || crate::users::identifiers::phone_key(t) == i.value))
+        .find(|i| {
+            typed_key.as_deref().is_some_and(|t| t == i.value || crate::users::identifiers::phone_key(t) == i.value)
+        })
         .or_else(|| candidates.iter().find(|i| Some(i.id.as_str()) == primary))
         .or_else(|| candidates.first())
         .copied()
@@ -391,7 +392,8 @@ async fn attempt_code(
     code: Option<String>,
     user: &User,
 ) -> Result<SignIn> {
-    let code = code.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).ok_or_else(|| Error::param_missing("code"))?;
+    let code =
+        code.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).ok_or_else(|| Error::param_missing("code"))?;
     if code.len() > 64 {
         return Err(code_incorrect());
     }

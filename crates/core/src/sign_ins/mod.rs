@@ -158,7 +158,7 @@ fn mask(value: &str) -> String {
         return format!("{first}***@{domain}");
     }
     let n = value.chars().count();
-    value.chars().enumerate().map(|(i, c)| if i == 0 || i + 4 >= n { c } else { '*' }).collect()
+    value.chars().enumerate().map(|(i, c)| if i < 2 || i + 4 >= n { c } else { '*' }).collect()
 }
 
 fn safe_identifier(value: &str, typed: Option<&str>) -> String {
@@ -333,8 +333,7 @@ async fn complete_tx(
     if client.sign_in_id.as_deref() == Some(&row.id) {
         client.sign_in_id = None;
     }
-    let session =
-        crate::browser_clients::open_session_with_tx(ctx, tx, client, &user_id, strategy, opts, now).await?;
+    let session = crate::browser_clients::open_session_with_tx(ctx, tx, client, &user_id, strategy, opts, now).await?;
     row.status = status::COMPLETE.into();
     row.created_session_id = Some(session.id);
     row.updated_at = now;
@@ -402,7 +401,7 @@ pub async fn create(ctx: &Ctx, instance: &Instance, client_id: &str, input: NewS
         return view(ctx, row).await;
     }
 
-    let identifier = non_empty(input.identifier);
+    let identifier = input.identifier.filter(|i| !i.trim().is_empty());
     let user = match &identifier {
         None if strategy.is_none() => None,
         None => return Err(Error::param_missing("identifier")),

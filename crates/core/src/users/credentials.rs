@@ -111,8 +111,7 @@ pub async fn verify_second_factor(
     if state.locked {
         return Err(state.error());
     }
-    let backup =
-        if backup_allowed { user_mfa::backup_codes(&ctx.db, instance_id, id).await? } else { Vec::new() };
+    let backup = if backup_allowed { user_mfa::backup_codes(&ctx.db, instance_id, id).await? } else { Vec::new() };
     let totp_secret = row.totp_secret_sealed.as_ref().filter(|_| totp_allowed);
     if totp_secret.is_none() && backup.is_empty() {
         return Err(Error::new(ErrorCode::TotpNotEnabled));
