@@ -3,4 +3,5 @@
 
 pub mod client;
 pub mod organization;
+pub mod sign_in;
 pub mod user;

@@ -22,6 +22,13 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
         v1("/v1/dev_browser", post(dev_browser::create_dev_browser)),
         // Client
         v1("/v1/client", get(client::get_client).put(client::put_client).delete(client::delete_client)),
+        // Sign-ins
+        v1("/v1/client/sign_ins", post(sign_ins::create_sign_in)),
+        v1("/v1/client/sign_ins/{sign_in_id}", get(sign_ins::get_sign_in)),
+        v1("/v1/client/sign_ins/{sign_in_id}/prepare_first_factor", post(sign_ins::prepare_sign_in_factor_one)),
+        v1("/v1/client/sign_ins/{sign_in_id}/attempt_first_factor", post(sign_ins::attempt_sign_in_factor_one)),
+        v1("/v1/client/sign_ins/{sign_in_id}/prepare_second_factor", post(sign_ins::prepare_sign_in_factor_two)),
+        v1("/v1/client/sign_ins/{sign_in_id}/attempt_second_factor", post(sign_ins::attempt_sign_in_factor_two)),
     ]
 }
 

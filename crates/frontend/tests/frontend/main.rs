@@ -2,3 +2,4 @@
 //! Run on SQLite by default, on PostgreSQL with `TESSERA_TEST_DATABASE_URL=postgres://…`.
 
 mod client;
+mod sign_ins;
