@@ -2,4 +2,7 @@
 //! Run on SQLite by default, on PostgreSQL with `TESSERA_TEST_DATABASE_URL=postgres://…`.
 
 mod client;
+mod environment;
+mod handshake;
+mod sessions;
 mod sign_ins;
