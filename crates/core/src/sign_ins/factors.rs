@@ -45,6 +45,10 @@ const OTHER_CLERK_STRATEGIES: &[&str] = &[
     "phone_code",
 ];
 
+/// The first factors Tessera offers.
+const FIRST_FACTORS: &[&str] =
+    &["password", "email_code", "phone_code", "reset_password_email_code", "reset_password_phone_code"];
+
 /// Which verification of the attempt a code belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Slot {
@@ -133,7 +137,7 @@ fn ensure_due(row: &SignInRow, s: Slot, now: i64) -> Result<()> {
     }
     Err(match current {
         status::COMPLETE | status::ABANDONED => Error::new(ErrorCode::SignInCannotBeUpdated),
-        status::NEEDS_SECOND_FACTOR => Error::new(ErrorCode::VerificationAlreadyVerified),
+        status::NEEDS_SECOND_FACTOR | status::NEEDS_NEW_PASSWORD => Error::new(ErrorCode::VerificationAlreadyVerified),
         _ => strategy_invalid(),
     })
 }
@@ -250,7 +254,7 @@ async fn send_code(
         None
     } else {
         let msg = TemplatedMessage {
-            channel: if strategy == "phone_code" { Channel::Sms } else { Channel::Email },
+            channel: if strategy.ends_with("phone_code") { Channel::Sms } else { Channel::Email },
             slug: "verification_code",
             to: to.value.clone(),
             user_id: Some(to.user_id.clone()),
@@ -287,19 +291,22 @@ pub async fn prepare_first_factor(
     id: &str,
     input: Prepare,
 ) -> Result<SignIn> {
-    let strategy = parse_strategy(input.strategy.as_deref(), &["password", "email_code", "phone_code"])?;
+    let strategy = parse_strategy(input.strategy.as_deref(), FIRST_FACTORS)?;
     let (row, user) = load(ctx, &instance.id, client_id, id).await?;
     ensure_due(&row, Slot::First, ctx.now_ms())?;
     gate(&user)?;
+    if strategy.starts_with("reset_password") && !user.password_enabled {
+        return Err(strategy_invalid());
+    }
     let typed = row.identifier.as_deref();
     match strategy {
-        "email_code" => {
+        "email_code" | "reset_password_email_code" => {
             let candidates = user.email_addresses.iter().filter(|i| is_verified(i)).collect();
             let asked = input.email_address_id.as_deref();
             let to = pick(candidates, asked, "email_address_id", typed, user.primary_email_address_id.as_deref())?;
             send_code(ctx, instance, client_id, id, Slot::First, strategy, to).await
         }
-        "phone_code" => {
+        "phone_code" | "reset_password_phone_code" => {
             let candidates = user.phone_numbers.iter().filter(|i| is_verified(i)).collect();
             let asked = input.phone_number_id.as_deref();
             let to = pick(candidates, asked, "phone_number_id", typed, user.primary_phone_number_id.as_deref())?;
@@ -336,7 +343,7 @@ pub async fn attempt_first_factor(
     id: &str,
     input: Attempt,
 ) -> Result<SignIn> {
-    let strategy = parse_strategy(input.strategy.as_deref(), &["password", "email_code", "phone_code"])?;
+    let strategy = parse_strategy(input.strategy.as_deref(), FIRST_FACTORS)?;
     let (row, user) = load(ctx, &instance.id, client_id, id).await?;
     ensure_due(&row, Slot::First, ctx.now_ms())?;
     gate(&user)?;
@@ -371,6 +378,12 @@ async fn finish_first_tx(
     strategy: &str,
     now: i64,
 ) -> Result<()> {
+    if strategy.starts_with("reset_password") {
+        row.status = status::NEEDS_NEW_PASSWORD.into();
+        row.updated_at = now;
+        store::update(tx, row).await?;
+        return Ok(());
+    }
     if user.two_factor_enabled {
         row.status = status::NEEDS_SECOND_FACTOR.into();
         row.updated_at = now;
@@ -548,6 +561,66 @@ pub async fn attempt_second_factor(
     *c.expire_at = None;
     let first = row.ff_strategy.clone().unwrap_or_else(|| strategy.to_owned());
     complete_tx(ctx, &mut tx, &mut client, &mut row, &first, SessionOptions::default(), now).await?;
+    tx.commit().await?;
+    view(ctx, row).await
+}
+
+/// `POST /v1/client/sign_ins/{id}/reset_password`: after a verified reset-password code, sets the user's new
+/// password (checked against the password policy) and, optionally, ends the user's other sessions; then the
+/// second factor is due or the attempt completes — all in one transaction.
+pub async fn reset_password(
+    ctx: &Ctx,
+    instance: &Instance,
+    client_id: &str,
+    id: &str,
+    password: Option<String>,
+    sign_out_of_other_sessions: bool,
+) -> Result<SignIn> {
+    let (row, user) = load(ctx, &instance.id, client_id, id).await?;
+    let current = super::effective_status(&row, ctx.now_ms());
+    if current != status::NEEDS_NEW_PASSWORD {
+        return Err(match current {
+            status::COMPLETE | status::ABANDONED => Error::new(ErrorCode::SignInCannotBeUpdated),
+            _ => strategy_invalid(),
+        });
+    }
+    gate(&user)?;
+    let password = password.filter(|p| !p.is_empty()).ok_or_else(|| Error::param_missing("password"))?;
+    let hibp = crate::settings::instance_config(ctx, &instance.id).await?.hibp;
+    crate::users::passwords::check_policy("password", &password, hibp, false)?;
+    let digest = crate::users::passwords::hash(password).await?;
+    let now = ctx.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    let mut client = crate::browser_clients::lock(&mut tx, &instance.id, client_id).await?;
+    let mut row = store::lock(&mut tx, &instance.id, client_id, id).await?.ok_or_else(not_found)?;
+    if super::effective_status(&row, now) != status::NEEDS_NEW_PASSWORD {
+        return Err(Error::new(ErrorCode::SignInCannotBeUpdated));
+    }
+    tessera_store::users::lock(&mut tx, &instance.id, &user.id).await?.ok_or_else(crate::users::not_found)?;
+    user_mfa::set_password(
+        &mut tx,
+        &instance.id,
+        &user.id,
+        Some((&digest, crate::users::hashers::Hasher::Argon2id.as_str())),
+        now,
+    )
+    .await?;
+    user_mfa::clear_expired_lock(&mut tx, &instance.id, &user.id, now).await?;
+    user_mfa::reset_failed_attempts(&mut tx, &instance.id, &user.id).await?;
+    crate::users::emit_user(ctx, &mut tx, &instance.id, &user.id, crate::events::EventType::UserUpdated).await?;
+    if sign_out_of_other_sessions {
+        let ids = [user.id.clone()];
+        crate::sessions::end_sessions_of_users(ctx, &mut tx, &instance.id, &ids, crate::sessions::status::ENDED, now)
+            .await?;
+    }
+    let strategy = row.ff_strategy.clone().unwrap_or_else(|| "reset_password_email_code".into());
+    if user.two_factor_enabled {
+        row.status = status::NEEDS_SECOND_FACTOR.into();
+        row.updated_at = now;
+        store::update(&mut tx, &row).await?;
+    } else {
+        complete_tx(ctx, &mut tx, &mut client, &mut row, &strategy, SessionOptions::default(), now).await?;
+    }
     tx.commit().await?;
     view(ctx, row).await
 }

@@ -43,6 +43,8 @@ pub mod status {
     pub const NEEDS_FIRST_FACTOR: &str = "needs_first_factor";
     /// The first factor is verified; the user has a second factor.
     pub const NEEDS_SECOND_FACTOR: &str = "needs_second_factor";
+    /// A reset-password code was verified; the new password is due.
+    pub const NEEDS_NEW_PASSWORD: &str = "needs_new_password";
     /// A session was opened.
     pub const COMPLETE: &str = "complete";
     /// Not complete by `abandon_at`.
@@ -131,6 +133,7 @@ fn effective_status(row: &SignInRow, now: i64) -> &'static str {
         _ if now >= row.abandon_at => status::ABANDONED,
         status::NEEDS_FIRST_FACTOR => status::NEEDS_FIRST_FACTOR,
         status::NEEDS_SECOND_FACTOR => status::NEEDS_SECOND_FACTOR,
+        status::NEEDS_NEW_PASSWORD => status::NEEDS_NEW_PASSWORD,
         _ => status::NEEDS_IDENTIFIER,
     }
 }
@@ -142,7 +145,7 @@ fn verification(
     expire_at: Option<i64>,
 ) -> Option<FactorVerification> {
     let strategy = strategy.clone()?;
-    let code = matches!(strategy.as_str(), "email_code" | "phone_code");
+    let code = strategy.ends_with("_code") && strategy != "backup_code";
     Some(FactorVerification {
         status: status.clone().unwrap_or_else(|| "unverified".into()),
         attempts: code.then_some(attempts),
@@ -168,7 +171,8 @@ fn safe_identifier(value: &str, typed: Option<&str>) -> String {
     }
 }
 
-/// The first factors of a user: password (if set), then a code to each verified e-mail address and phone number.
+/// The first factors of a user: password (if set), then a code to each verified e-mail address and phone number,
+/// then (with a password) a reset-password code to each.
 pub fn first_factors(user: &User, typed: Option<&str>) -> Vec<Factor> {
     let mut out = Vec::new();
     if user.password_enabled {
@@ -201,6 +205,20 @@ pub fn first_factors(user: &User, typed: Option<&str>) -> Vec<Factor> {
             primary: Some(user.primary_phone_number_id.as_deref() == Some(&p.id)),
             default: None,
         });
+    }
+    if user.password_enabled {
+        let resets: Vec<Factor> = out
+            .iter()
+            .filter_map(|f| {
+                let strategy = match f.strategy {
+                    "email_code" => "reset_password_email_code",
+                    "phone_code" => "reset_password_phone_code",
+                    _ => return None,
+                };
+                Some(Factor { strategy, ..f.clone() })
+            })
+            .collect();
+        out.extend(resets);
     }
     out
 }
