@@ -46,6 +46,7 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
         v1("/v1/client/sign_ins/{sign_in_id}/attempt_first_factor", post(sign_ins::attempt_sign_in_factor_one)),
         v1("/v1/client/sign_ins/{sign_in_id}/prepare_second_factor", post(sign_ins::prepare_sign_in_factor_two)),
         v1("/v1/client/sign_ins/{sign_in_id}/attempt_second_factor", post(sign_ins::attempt_sign_in_factor_two)),
+        v1("/v1/client/sign_ins/{sign_in_id}/reset_password", post(sign_ins::reset_password)),
     ]
 }
 

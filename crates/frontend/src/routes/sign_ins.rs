@@ -170,3 +170,36 @@ pub async fn attempt_sign_in_factor_two(
     let s = factors::attempt_second_factor(&app.ctx, &browser.fapi.instance, &client, &sign_in_id, form.into()).await?;
     answer(&app, &browser, &s).await
 }
+
+/// Body of `reset_password`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ResetPasswordForm {
+    password: Option<String>,
+    sign_out_of_other_sessions: Option<String>,
+}
+
+/// `POST /v1/client/sign_ins/{sign_in_id}/reset_password` (resetPassword): the new password after a verified
+/// reset-password code.
+pub async fn reset_password(
+    State(app): State<AppState>,
+    browser: Browser,
+    SignInId(sign_in_id): SignInId,
+    Form(form): Form<ResetPasswordForm>,
+) -> ApiResult<Response> {
+    let client = client_id(&browser)?;
+    let sign_out = match form.sign_out_of_other_sessions.as_deref() {
+        None | Some("" | "false" | "0") => false,
+        Some("true" | "1") => true,
+        Some(_) => {
+            return Err(Error::param_value_invalid(
+                "sign_out_of_other_sessions",
+                "sign_out_of_other_sessions must be true or false.",
+            )
+            .into());
+        }
+    };
+    let s = factors::reset_password(&app.ctx, &browser.fapi.instance, &client, &sign_in_id, form.password, sign_out)
+        .await?;
+    answer(&app, &browser, &s).await
+}

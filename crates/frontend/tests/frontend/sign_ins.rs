@@ -701,3 +701,78 @@ async fn a_production_browser_gets_a_client_when_it_signs_in() {
     assert_eq!(r.json["client"]["sessions"][0]["user"]["id"], uid.as_str());
     assert_ne!(b.cookie("__client_uat").as_deref(), Some("0"));
 }
+
+#[tokio::test]
+async fn a_reset_password_code_leads_to_a_new_password() {
+    let app = TestApp::new().await;
+    let uid = user_with_password(&app, "jane@example.com").await;
+    // Another browser is signed in as the same user: the reset can sign it out.
+    let other = app.browser().await;
+    let form = [("identifier", "jane@example.com"), ("strategy", "password"), ("password", PASSWORD)];
+    let old_sid = assert_signed_in(&app, &other.post(SIGN_INS, &form).send().await.assert_status(200), &uid).await;
+    for version in ["2025-11-10", "2026-05-12"] {
+        let b = app.browser().await.with_version(version);
+        let r = b.post(SIGN_INS, &[("identifier", "jane@example.com")]).send().await.assert_status(200);
+        let id = id_of(&r);
+        let f = r.json["response"]["supported_first_factors"].as_array().unwrap().clone();
+        let reset = f.iter().find(|f| f["strategy"] == "reset_password_email_code").expect("reset factor");
+        let email_id = reset["email_address_id"].as_str().unwrap();
+        // Not before a reset code was verified.
+        b.post(&path(&id, "reset_password"), &[("password", "brand new password 1")]).send().await.assert_error(
+            422,
+            "strategy_for_user_invalid",
+            Some("strategy"),
+        );
+        let form = [("strategy", "reset_password_email_code"), ("email_address_id", email_id)];
+        b.post(&path(&id, "prepare_first_factor"), &form).send().await.assert_status(200);
+        let code = last_code(&app).await;
+        let r =
+            b.post(&path(&id, "attempt_first_factor"), &[("strategy", "reset_password_email_code"), ("code", &code)]);
+        let r = r.send().await.assert_status(200);
+        assert_eq!(r.json["response"]["status"], "needs_new_password");
+        assert_eq!(r.json["client"]["sign_in"]["status"], "needs_new_password");
+        b.post(&path(&id, "reset_password"), &[]).send().await.assert_error(
+            422,
+            "form_param_missing",
+            Some("password"),
+        );
+        b.post(&path(&id, "reset_password"), &[("password", "short")]).send().await.assert_error(
+            422,
+            "form_password_length_too_short",
+            Some("password"),
+        );
+        let new_password = format!("brand new password {version}");
+        let form = [("password", new_password.as_str()), ("sign_out_of_other_sessions", "true")];
+        let r = b.post(&path(&id, "reset_password"), &form).send().await.assert_status(200);
+        assert_signed_in(&app, &r, &uid).await;
+        // The old password no longer works; the new one does; the other browser was signed out.
+        let ok = app.post(&format!("/v1/users/{uid}/verify_password"), json!({ "password": new_password }));
+        ok.send().await.assert_status(200);
+        let s = app.get(&format!("/v1/sessions/{old_sid}")).send().await.assert_status(200).json;
+        assert_eq!(s["status"], "ended", "{s}");
+        b.post(&path(&id, "reset_password"), &[("password", "another new password")]).send().await.assert_error(
+            403,
+            "sign_in_cannot_be_updated",
+            None,
+        );
+    }
+    let stranger = app.browser().await;
+    stranger.post(&path("sia_nope", "reset_password"), &[("password", "x")]).send().await.assert_error(
+        404,
+        "resource_not_found",
+        None,
+    );
+}
+
+#[tokio::test]
+async fn signed_out_the_client_signs_in_again() {
+    let app = TestApp::new().await;
+    let uid = user_with_password(&app, "jane@example.com").await;
+    let b = app.browser().await;
+    let form = [("identifier", "jane@example.com"), ("strategy", "password"), ("password", PASSWORD)];
+    let first = assert_signed_in(&app, &b.post(SIGN_INS, &form).send().await.assert_status(200), &uid).await;
+    b.post(SIGN_INS, &form).send().await.assert_error(400, "session_exists", None);
+    b.delete("/v1/client/sessions").send().await.assert_status(200);
+    let second = assert_signed_in(&app, &b.post(SIGN_INS, &form).send().await.assert_status(200), &uid).await;
+    assert_ne!(first, second);
+}
