@@ -7,3 +7,4 @@ mod environment;
 mod handshake;
 mod pages;
 mod sessions;
+mod sign_ins;
