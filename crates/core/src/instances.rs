@@ -232,6 +232,8 @@ pub async fn create_instance(
     // Clerk's default organization roles exist from the start, so reading them never has to create them.
     crate::organizations::roles::ensure_default_roles_tx(&mut tx, &id, now).await?;
     tx.commit().await?;
+    // The new frontend host must answer at once, not after the host map's next reload.
+    *ctx.frontend_host_cache.write().unwrap_or_else(|p| p.into_inner()) = None;
     Ok(CreatedInstance { instance, secret_key })
 }
 

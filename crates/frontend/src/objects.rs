@@ -3,4 +3,5 @@
 
 pub mod client;
 pub mod organization;
+pub mod sign_up;
 pub mod user;

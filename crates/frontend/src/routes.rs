@@ -22,6 +22,11 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
         v1("/v1/dev_browser", post(dev_browser::create_dev_browser)),
         // Client
         v1("/v1/client", get(client::get_client).put(client::put_client).delete(client::delete_client)),
+        // Sign Ups
+        v1("/v1/client/sign_ups", post(sign_ups::create_sign_ups)),
+        v1("/v1/client/sign_ups/{sign_up_id}", get(sign_ups::get_sign_ups).patch(sign_ups::update_sign_ups)),
+        v1("/v1/client/sign_ups/{sign_up_id}/prepare_verification", post(sign_ups::prepare_sign_ups_verification)),
+        v1("/v1/client/sign_ups/{sign_up_id}/attempt_verification", post(sign_ups::attempt_sign_ups_verification)),
     ]
 }
 

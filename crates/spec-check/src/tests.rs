@@ -264,11 +264,12 @@ fn create_api_key_deviation() {
 #[test]
 fn deviations_refer_to_real_operations_and_statuses() {
     let s = spec();
+    // Backend API operations first, then the Frontend API's (their operationIds are camelCase and distinct).
+    let specs: Vec<&Spec> = std::iter::once(s).chain(FRONTEND_VERSIONS.iter().map(|v| frontend_spec(v))).collect();
     for d in DEVIATIONS {
-        let op = s
-            .operations
+        let op = specs
             .iter()
-            .find(|o| o.operation_id == d.operation_id)
+            .find_map(|s| s.operations.iter().find(|o| o.operation_id == d.operation_id))
             .unwrap_or_else(|| panic!("unknown operationId {}", d.operation_id));
         // spec_status is declared, or (an error status the operation does not declare at all) equal to
         // actual_status, validated as the ClerkErrors envelope.
