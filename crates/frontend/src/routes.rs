@@ -3,11 +3,13 @@
 //! `operation_not_implemented`.
 
 use axum::Router;
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, get, patch, post};
 use tessera_api::AppState;
 
 pub mod client;
 pub mod dev_browser;
+pub mod me;
+pub mod organizations;
 pub mod sign_ins;
 pub mod sign_ups;
 
@@ -27,6 +29,16 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
         v1("/v1/client/sign_ups/{sign_up_id}", get(sign_ups::get_sign_ups).patch(sign_ups::update_sign_ups)),
         v1("/v1/client/sign_ups/{sign_up_id}/prepare_verification", post(sign_ups::prepare_sign_ups_verification)),
         v1("/v1/client/sign_ups/{sign_up_id}/attempt_verification", post(sign_ups::attempt_sign_ups_verification)),
+        // User (the signed-in session's)
+        v1("/v1/me", get(me::get_user).patch(me::patch_user)),
+        v1("/v1/me/metadata", patch(me::patch_user_metadata)),
+        // Organization memberships, invitations and suggestions of the user
+        v1("/v1/me/organization_memberships", get(me::get_organization_memberships)),
+        v1("/v1/me/organization_invitations", get(me::get_users_organization_invitations)),
+        v1("/v1/me/organization_suggestions", get(me::get_organization_suggestions)),
+        // Organizations
+        v1("/v1/organizations", post(organizations::create_organization)),
+        v1("/v1/organizations/{organization_id}", get(organizations::get_organization)),
     ]
 }
 

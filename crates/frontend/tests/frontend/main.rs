@@ -2,6 +2,7 @@
 //! Run on SQLite by default, on PostgreSQL with `TESSERA_TEST_DATABASE_URL=postgres://…`.
 
 mod client;
+mod me;
 mod sign_ups;
 
 /// A fixed start for tests on a manual clock (2024-01-01T00:00:00Z).
