@@ -388,6 +388,9 @@ async fn sign_ups_are_abandoned_after_24_hours() {
     b.patch(&path(&sid), &[("first_name", "X")]).send().await.assert_error(403, "sign_up_cannot_be_updated", None);
 }
 
+/// A form, the error code it gets, and the parameter the error names.
+type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+
 #[tokio::test]
 async fn identifiers_users_hold_and_bad_values_are_refused() {
     let app = TestApp::with_clock(T0).await;
@@ -397,7 +400,7 @@ async fn identifiers_users_hold_and_bad_values_are_refused() {
         .assert_status(200);
     settings(&app, &["email_address", "password"], &["username", "first_name"], false).await;
     let b = app.browser().await;
-    let cases: &[(&[(&str, &str)], &str, &str)] = &[
+    let cases: &[Case] = &[
         (&[("email_address", "TAKEN@example.com"), ("password", PASSWORD)], "form_identifier_exists", "email_address"),
         (&[("email_address", "f@example.com"), ("username", "Taken_Name")], "form_identifier_exists", "username"),
         (&[("email_address", "not-an-address")], "form_param_format_invalid", "email_address"),
