@@ -1,5 +1,6 @@
 //! Clerk JSON objects, shared across route groups.
 
+pub mod agent_task;
 pub mod api_key;
 pub mod domain;
 pub mod email_address;

@@ -7,6 +7,7 @@ use axum::routing::{MethodRouter, delete, get, patch, post, put};
 
 use crate::AppState;
 
+pub mod agent_tasks;
 pub mod api_keys;
 pub mod beta_features;
 pub mod domains;
@@ -360,6 +361,9 @@ pub fn table() -> Vec<Route> {
         v1("/sign_ups/{id}", get(sign_ups::get_sign_up).patch(sign_ups::update_sign_up)),
         v1("/sign_ups/{id}/prepare_verification", post(sign_ups::prepare_sign_up_verification)),
         v1("/sign_ups/{id}/attempt_verification", post(sign_ups::attempt_sign_up_verification)),
+        // Agent Tasks
+        v1("/agents/tasks", post(agent_tasks::create_agent_task)),
+        v1("/agents/tasks/{agent_task_id}/revoke", post(agent_tasks::revoke_agent_task)),
         // Webhooks
         v1("/webhooks/svix", post(webhooks::create_svix_app).delete(webhooks::delete_svix_app)),
         v1("/webhooks/svix_url", post(webhooks::generate_svix_auth_url)),

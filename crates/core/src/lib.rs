@@ -1,6 +1,7 @@
 //! Tessera's domain rules: no HTTP and no SQL strings here. Operations are plain async functions that take the
 //! [`Ctx`] and validated inputs and return domain types or an [`Error`] carrying a Clerk error code.
 
+pub mod agent_tasks;
 pub mod api_keys;
 pub mod clock;
 pub mod crypto;

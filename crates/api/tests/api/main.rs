@@ -2,6 +2,7 @@
 //! spec-validating client of `tessera-testkit`; the suite runs on SQLite, or on PostgreSQL when
 //! `TESSERA_TEST_DATABASE_URL` is set.
 
+mod agent_tasks;
 mod api_keys;
 mod beta_features;
 mod contract;
