@@ -14,6 +14,7 @@ pub mod organization_domain;
 pub mod organization_invitation;
 pub mod permission;
 pub mod phone_number;
+pub mod proxy_check;
 pub mod redirect_url;
 pub mod session;
 pub mod sign_up;

@@ -25,6 +25,7 @@ pub mod organization_memberships;
 pub mod organization_permissions;
 pub mod organization_roles;
 pub mod organizations;
+pub mod proxy_checks;
 pub mod redirect_urls;
 pub mod role_sets;
 pub mod sessions;
@@ -364,6 +365,8 @@ pub fn table() -> Vec<Route> {
         // Agent Tasks
         v1("/agents/tasks", post(agent_tasks::create_agent_task)),
         v1("/agents/tasks/{agent_task_id}/revoke", post(agent_tasks::revoke_agent_task)),
+        // Proxy Checks
+        v1("/proxy_checks", post(proxy_checks::verify_domain_proxy)),
         // Webhooks
         v1("/webhooks/svix", post(webhooks::create_svix_app).delete(webhooks::delete_svix_app)),
         v1("/webhooks/svix_url", post(webhooks::generate_svix_auth_url)),

@@ -20,6 +20,7 @@ pub mod objects;
 pub mod organization_domains;
 pub mod organization_invitations;
 pub mod organizations;
+pub mod proxy_checks;
 pub mod redirect_urls;
 pub mod restriction_lists;
 pub mod sender;

@@ -17,6 +17,7 @@ mod key_rotation;
 mod m2m_tokens;
 mod machines;
 mod organizations;
+mod proxy_checks;
 mod redirect_urls;
 mod sessions;
 mod sign_ups;
