@@ -14,6 +14,7 @@ pub mod domains;
 pub mod fallback;
 pub mod identifications;
 pub mod instance;
+pub mod interstitial;
 pub mod invitations;
 pub mod jwks;
 pub mod jwt_templates;
@@ -367,6 +368,8 @@ pub fn table() -> Vec<Route> {
         v1("/agents/tasks/{agent_task_id}/revoke", post(agent_tasks::revoke_agent_task)),
         // Proxy Checks
         v1("/proxy_checks", post(proxy_checks::verify_domain_proxy)),
+        // Miscellaneous
+        v1("/public/interstitial", get(interstitial::get_public_interstitial)),
         // Webhooks
         v1("/webhooks/svix", post(webhooks::create_svix_app).delete(webhooks::delete_svix_app)),
         v1("/webhooks/svix_url", post(webhooks::generate_svix_auth_url)),

@@ -10,6 +10,7 @@ mod domains;
 mod foundation;
 mod identifications;
 mod instance_settings;
+mod interstitial;
 mod invitations;
 mod jwks;
 mod jwt_templates;
