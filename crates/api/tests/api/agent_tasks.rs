@@ -274,7 +274,7 @@ async fn redirect_urls_follow_the_instances_domains_and_rules() {
 }
 
 #[tokio::test]
-async fn banned_and_deleted_users_cannot_redeem() {
+async fn banned_locked_and_deleted_users_cannot_redeem() {
     let app = TestApp::new().await;
     let user = user_with_email(&app, "ada@example.com").await;
     let t = create(&app, body(&user, "bot")).await;
@@ -284,6 +284,13 @@ async fn banned_and_deleted_users_cannot_redeem() {
     let id = t["agent_task_id"].as_str().unwrap();
     // The failed redemption left the task pending.
     app.post(&format!("/v1/agents/tasks/{id}/revoke"), json!({})).send().await.assert_status(200);
+
+    // A locked user cannot redeem either; the task works once the lock ends.
+    let t = create(&app, body(&user, "bot")).await;
+    app.post(&format!("/v1/users/{user}/lock"), json!({})).send().await.assert_status(200);
+    assert_code(redeem(&app, &ticket_of(&t)).await, 403, ErrorCode::UserLocked);
+    app.post(&format!("/v1/users/{user}/unlock"), json!({})).send().await.assert_status(200);
+    assert_eq!(redeem(&app, &ticket_of(&t)).await.unwrap().user_id, user);
 
     let t = create(&app, body(&user, "bot")).await;
     app.delete(&format!("/v1/users/{user}")).send().await.assert_status(200);
