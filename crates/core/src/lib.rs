@@ -33,6 +33,7 @@ pub mod sign_ins;
 pub mod sign_ups;
 pub mod startup;
 pub mod templates;
+pub mod ticket_links;
 pub mod tickets;
 pub mod users;
 pub mod waitlist_entries;

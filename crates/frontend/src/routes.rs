@@ -16,6 +16,7 @@ pub mod organizations;
 pub mod sessions;
 pub mod sign_ins;
 pub mod sign_ups;
+pub mod tickets;
 pub mod well_known;
 
 fn v1(path: &'static str, handlers: MethodRouter<AppState>) -> (&'static str, MethodRouter<AppState>) {
@@ -25,6 +26,8 @@ fn v1(path: &'static str, handlers: MethodRouter<AppState>) -> (&'static str, Me
 /// Every implemented Frontend API operation.
 pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
     vec![
+        // Tickets (sign-in tokens, actor tokens, agent tasks)
+        v1("/v1/tickets/accept", get(tickets::accept_ticket)),
         // Hosted pages (the Account Portal)
         v1("/sign-in", get(crate::pages::sign_in)),
         v1("/sign-up", get(crate::pages::sign_up)),

@@ -1,10 +1,12 @@
 //! `ActorToken`, `SignInToken` and `TestingToken`. The token itself appears only in the creation answer.
 
 use serde_json::{Value, json};
-use tessera_core::tickets::{ActorToken, SignInToken, TestingToken, accept_url, actor_object};
+use tessera_core::agent_tasks::ticket_url;
+use tessera_core::instances::Instance;
+use tessera_core::tickets::{ActorToken, SignInToken, TestingToken, actor_object};
 
-/// `ActorToken`; `base` is the server's origin for `url`.
-pub fn actor_token(t: &ActorToken, base: &str) -> Value {
+/// `ActorToken`; its `url` (creation only) is the ticket link on the instance's Frontend API.
+pub fn actor_token(t: &ActorToken, instance: &Instance) -> Value {
     let mut out = json!({
         "object": "actor_token",
         "id": t.id,
@@ -16,13 +18,13 @@ pub fn actor_token(t: &ActorToken, base: &str) -> Value {
     });
     if let Some(token) = &t.token {
         out["token"] = json!(token);
-        out["url"] = json!(accept_url(base));
+        out["url"] = json!(ticket_url(instance, token));
     }
     out
 }
 
-/// `SignInToken`; `base` is the server's origin for `url`.
-pub fn sign_in_token(t: &SignInToken, base: &str) -> Value {
+/// `SignInToken`; its `url` (creation only) is the ticket link on the instance's Frontend API.
+pub fn sign_in_token(t: &SignInToken, instance: &Instance) -> Value {
     let mut out = json!({
         "object": "sign_in_token",
         "id": t.id,
@@ -34,7 +36,7 @@ pub fn sign_in_token(t: &SignInToken, base: &str) -> Value {
     });
     if let Some(token) = &t.token {
         out["token"] = json!(token);
-        out["url"] = json!(accept_url(base));
+        out["url"] = json!(ticket_url(instance, token));
     }
     out
 }

@@ -13,7 +13,6 @@ use crate::error::ApiResult;
 use crate::extract::{Body, Params, SecretKey};
 use crate::objects::session::SessionObject;
 use crate::objects::ticket;
-use crate::routes::users::RequestOrigin;
 
 /// Body of `POST /actor_tokens` (`additionalProperties: false`).
 #[derive(Debug, Deserialize)]
@@ -29,7 +28,6 @@ pub struct CreateActorTokenBody {
 pub async fn create_actor_token(
     State(app): State<AppState>,
     SecretKey(instance): SecretKey,
-    RequestOrigin(origin): RequestOrigin,
     Body(b): Body<CreateActorTokenBody>,
 ) -> ApiResult<Json<Value>> {
     let input = NewActorToken {
@@ -39,7 +37,7 @@ pub async fn create_actor_token(
         session_max_duration_in_seconds: b.session_max_duration_in_seconds,
     };
     let t = tickets::create_actor_token(&app.ctx, &instance.id, input).await?;
-    Ok(Json(ticket::actor_token(&t, &origin)))
+    Ok(Json(ticket::actor_token(&t, &instance)))
 }
 
 /// `POST /v1/actor_tokens/{actor_token_id}/revoke`
@@ -49,7 +47,7 @@ pub async fn revoke_actor_token(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let t = tickets::revoke_actor_token(&app.ctx, &instance.id, &id).await?;
-    Ok(Json(ticket::actor_token(&t, "")))
+    Ok(Json(ticket::actor_token(&t, &instance)))
 }
 
 /// Body of `POST /sign_in_tokens`.
@@ -64,12 +62,11 @@ pub struct CreateSignInTokenBody {
 pub async fn create_sign_in_token(
     State(app): State<AppState>,
     SecretKey(instance): SecretKey,
-    RequestOrigin(origin): RequestOrigin,
     Body(b): Body<CreateSignInTokenBody>,
 ) -> ApiResult<Json<Value>> {
     let input = NewSignInToken { user_id: b.user_id, org_id: b.org_id, expires_in_seconds: b.expires_in_seconds };
     let t = tickets::create_sign_in_token(&app.ctx, &instance.id, input).await?;
-    Ok(Json(ticket::sign_in_token(&t, &origin)))
+    Ok(Json(ticket::sign_in_token(&t, &instance)))
 }
 
 /// `POST /v1/sign_in_tokens/{sign_in_token_id}/revoke`
@@ -79,7 +76,7 @@ pub async fn revoke_sign_in_token(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let t = tickets::revoke_sign_in_token(&app.ctx, &instance.id, &id).await?;
-    Ok(Json(ticket::sign_in_token(&t, "")))
+    Ok(Json(ticket::sign_in_token(&t, &instance)))
 }
 
 /// `POST /v1/testing_tokens`

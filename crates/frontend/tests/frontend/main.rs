@@ -10,6 +10,7 @@ mod pages;
 mod sessions;
 mod sign_ins;
 mod sign_ups;
+mod tickets;
 
 /// A fixed start for tests on a manual clock (2024-01-01T00:00:00Z).
 pub const T0: i64 = 1_704_067_200_000;
