@@ -6,6 +6,7 @@ use axum::Router;
 use axum::routing::{MethodRouter, get, post};
 use tessera_api::AppState;
 
+pub mod clerk_js;
 pub mod client;
 pub mod dev_browser;
 pub mod sign_ins;
@@ -22,6 +23,8 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
         v1("/v1/dev_browser", post(dev_browser::create_dev_browser)),
         // Client
         v1("/v1/client", get(client::get_client).put(client::put_client).delete(client::delete_client)),
+        // clerk-js and its UI (not FAPI operations: what Clerk's CDN serves under the frontend host)
+        v1("/npm/@clerk/{package}/dist/{*file}", get(clerk_js::get_clerk_asset)),
     ]
 }
 
