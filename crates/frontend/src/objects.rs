@@ -2,5 +2,6 @@
 //! fields the spec requires are `Option`s that serialize to `null`.
 
 pub mod client;
+pub mod environment;
 pub mod organization;
 pub mod user;

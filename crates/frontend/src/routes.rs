@@ -3,12 +3,15 @@
 //! `operation_not_implemented`.
 
 use axum::Router;
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, delete, get, post};
 use tessera_api::AppState;
 
 pub mod clerk_js;
 pub mod client;
 pub mod dev_browser;
+pub mod environment;
+pub mod handshake;
+pub mod sessions;
 pub mod sign_ins;
 pub mod sign_ups;
 
@@ -21,8 +24,22 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
     vec![
         // Dev browser
         v1("/v1/dev_browser", post(dev_browser::create_dev_browser)),
+        // Environment
+        v1("/v1/environment", get(environment::get_environment).patch(environment::update_environment)),
         // Client
         v1("/v1/client", get(client::get_client).put(client::put_client).delete(client::delete_client)),
+        v1("/v1/client/handshake", get(handshake::handshake_client)),
+        // Sessions
+        v1("/v1/client/sessions", delete(sessions::remove_client_sessions_and_retain_cookie)),
+        v1("/v1/client/sessions/{session_id}", get(sessions::get_session)),
+        v1("/v1/client/sessions/{session_id}/touch", post(sessions::touch_session)),
+        v1("/v1/client/sessions/{session_id}/end", post(sessions::end_session)),
+        v1("/v1/client/sessions/{session_id}/remove", post(sessions::remove_session)),
+        v1("/v1/client/sessions/{session_id}/tokens", post(sessions::create_session_token)),
+        v1(
+            "/v1/client/sessions/{session_id}/tokens/{template_name}",
+            post(sessions::create_session_token_with_template),
+        ),
         // clerk-js and its UI (not FAPI operations: what Clerk's CDN serves under the frontend host)
         v1("/npm/@clerk/{package}/dist/{*file}", get(clerk_js::get_clerk_asset)),
     ]

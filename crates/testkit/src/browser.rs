@@ -186,3 +186,34 @@ impl FapiRequest<'_, '_> {
         TestResponse { status, headers, body, json }
     }
 }
+
+impl TestBrowser<'_> {
+    /// Test shortcut: opens a session for `user_id` on this browser's client, as a completed sign-in would
+    /// (through core, not through the sign-in routes). Returns the session id.
+    pub async fn sign_in_as(&self, user_id: &str) -> String {
+        let ctx = self.app.ctx();
+        let token = self.dev_browser.clone().or_else(|| self.cookie("__client")).expect("a client token");
+        let client = tessera_core::browser_clients::by_token(ctx, &self.instance.id, &token)
+            .await
+            .expect("client lookup")
+            .expect("the browser's client");
+        let now = ctx.now_ms();
+        let mut tx = ctx.db.begin().await.expect("tx");
+        let mut row =
+            tessera_core::browser_clients::lock(&mut tx, &self.instance.id, &client.id).await.expect("client");
+        let session =
+            tessera_core::browser_clients::open_session_tx(ctx, &mut tx, &mut row, user_id, "password", None, now)
+                .await
+                .expect("open session");
+        tx.commit().await.expect("commit");
+        session.id
+    }
+}
+
+/// The claims of a JWT (not verified: for assertions on tokens the server minted).
+pub fn jwt_claims(jwt: &str) -> Value {
+    use base64::Engine as _;
+    let payload = jwt.split('.').nth(1).expect("a JWT has a payload");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).expect("base64url payload");
+    serde_json::from_slice(&bytes).expect("JSON claims")
+}

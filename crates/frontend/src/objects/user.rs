@@ -26,6 +26,10 @@ impl<'a> UserObject<'a> {
         // The browser never sees private metadata.
         fields.remove("private_metadata");
         fields.remove("organization_memberships");
+        // Optional in the Frontend API's user, and never null there.
+        if fields.get("create_organizations_limit").is_some_and(Value::is_null) {
+            fields.remove("create_organizations_limit");
+        }
         Self { fields, organization_memberships: memberships.iter().map(|m| MembershipObject::new(m, base)).collect() }
     }
 }

@@ -3,3 +3,6 @@
 
 mod clerk_js;
 mod client;
+mod environment;
+mod handshake;
+mod sessions;
