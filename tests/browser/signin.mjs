@@ -51,7 +51,8 @@ try {
   const pending = new Set();
   page.on('request', (req) => {
     if (!req.url().startsWith(tesseraUrl)) return;
-    const entry = { req, method: req.method(), url: new URL(req.url()), status: null, body: '' };
+    const form = (req.postData() ?? '').replace(/(password=)[^&]*/g, '$1***');
+    const entry = { req, method: req.method(), url: new URL(req.url()), form, status: null, body: '' };
     requests.push(entry);
   });
   page.on('response', (res) => {
@@ -138,11 +139,12 @@ try {
 }
 
 console.log(`\nFAPI requests made by the page (${requests.length}):`);
-for (const { method, url, status, body } of requests) {
+for (const { method, url, form, status, body } of requests) {
   const override = url.searchParams.get('_method');
   const path = url.pathname.startsWith('/fapi/') ? url.pathname.replace(/^\/fapi\/[^/]+/, '') : url.pathname;
   const shown = `${method}${override ? `(${override})` : ''} ${path}`;
-  const excerpt = body ? `  ${body.replace(/\s+/g, ' ').slice(0, 240)}` : '';
+  const sent = body && form ? `  sent ${form.slice(0, 200)}` : '';
+  const excerpt = body ? `  ${body.replace(/\s+/g, ' ').slice(0, 240)}${sent}` : '';
   console.log(`  ${String(status ?? 'no answer').padEnd(4)} ${shown}${excerpt}`);
 }
 if (pageErrors.length) {
