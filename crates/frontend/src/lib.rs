@@ -14,6 +14,7 @@ use tessera_api::AppState;
 pub mod extract;
 pub mod host;
 pub mod objects;
+pub mod operations;
 pub mod respond;
 pub mod routes;
 

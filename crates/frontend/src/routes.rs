@@ -10,10 +10,12 @@ pub mod clerk_js;
 pub mod client;
 pub mod dev_browser;
 pub mod environment;
+pub mod fallback;
 pub mod handshake;
 pub mod sessions;
 pub mod sign_ins;
 pub mod sign_ups;
+pub mod well_known;
 
 fn v1(path: &'static str, handlers: MethodRouter<AppState>) -> (&'static str, MethodRouter<AppState>) {
     (path, handlers)
@@ -22,12 +24,17 @@ fn v1(path: &'static str, handlers: MethodRouter<AppState>) -> (&'static str, Me
 /// Every implemented Frontend API operation.
 pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
     vec![
+        // Well known
+        v1("/.well-known/jwks.json", get(well_known::get_jwks)),
         // Dev browser
         v1("/v1/dev_browser", post(dev_browser::create_dev_browser)),
         // Environment
         v1("/v1/environment", get(environment::get_environment).patch(environment::update_environment)),
         // Client
-        v1("/v1/client", get(client::get_client).put(client::put_client).delete(client::delete_client)),
+        v1(
+            "/v1/client",
+            get(client::get_client).put(client::put_client).post(client::post_client).delete(client::delete_client),
+        ),
         v1("/v1/client/handshake", get(handshake::handshake_client)),
         // Sessions
         v1("/v1/client/sessions", delete(sessions::remove_client_sessions_and_retain_cookie)),
@@ -51,7 +58,5 @@ pub fn router() -> Router<AppState> {
     for (path, handlers) in table() {
         router = router.route(path, handlers);
     }
-    router
-        .fallback(tessera_api::routes::fallback::not_found)
-        .method_not_allowed_fallback(tessera_api::routes::fallback::method_not_allowed)
+    router.fallback(fallback::not_found).method_not_allowed_fallback(fallback::method_not_allowed)
 }

@@ -3,6 +3,7 @@
 
 mod clerk_js;
 mod client;
+mod contract;
 mod environment;
 mod handshake;
 mod sessions;
