@@ -2,10 +2,13 @@
 //   /        an HTML page that loads @clerk/ui and clerk-js from Tessera (`/npm/...`), with the instance's
 //            publishable key and `proxyUrl` = Tessera's proxy path for the instance's frontend host, then mounts
 //            <SignIn/>;
-//   /api/me  what `authenticateRequest` of @clerk/backend makes of the browser's cookies.
+//   /api/me  what `authenticateRequest` of @clerk/backend makes of the browser's cookies;
+//   /express/me  the same through @clerk/express: `clerkMiddleware()` and `getAuth(req)`.
 
 import http from 'node:http';
 import { createClerkClient } from '@clerk/backend';
+import { clerkMiddleware, getAuth } from '@clerk/express';
+import express from 'express';
 
 /** `pk_test_<base64(host$)>` → `host`. */
 export function frontendHost(publishableKey) {
@@ -44,6 +47,17 @@ function page({ tesseraUrl, publishableKey, proxyUrl }) {
 export async function startApp({ tesseraUrl, publishableKey, secretKey, proxyUrl }) {
   const clerk = createClerkClient({ secretKey, publishableKey, apiUrl: tesseraUrl });
   const html = page({ tesseraUrl, publishableKey, proxyUrl });
+  const viaExpress = express();
+  viaExpress.use(clerkMiddleware({ clerkClient: clerk, secretKey, publishableKey, proxyUrl }));
+  viaExpress.get('/express/me', (req, res) => {
+    const auth = getAuth(req);
+    res.set('cache-control', 'no-store').json({
+      isSignedIn: auth.isAuthenticated ?? Boolean(auth.userId),
+      userId: auth.userId ?? null,
+      sessionId: auth.sessionId ?? null,
+      orgId: auth.orgId ?? null,
+    });
+  });
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, `http://${req.headers.host}`);
     const send = (status, type, body) => {
@@ -52,6 +66,7 @@ export async function startApp({ tesseraUrl, publishableKey, secretKey, proxyUrl
     };
     try {
       if (url.pathname === '/') return send(200, 'text/html; charset=utf-8', html);
+      if (url.pathname.startsWith('/express/')) return viaExpress(req, res);
       if (url.pathname === '/favicon.ico') return send(204, 'image/x-icon', '');
       if (url.pathname === '/api/me') {
         const headers = new Headers();

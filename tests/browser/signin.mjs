@@ -129,6 +129,11 @@ try {
     if (!me.isSignedIn || me.userId !== user.id) {
       throw new Error(`/api/me is not signed in as ${user.id}: ${JSON.stringify(me)}`);
     }
+    const viaExpress = await step('GET /express/me', async () => (await page.request.get(`${app.url}/express/me`)).json());
+    log(`/express/me → ${JSON.stringify(viaExpress)}`);
+    if (!viaExpress.isSignedIn || viaExpress.userId !== user.id) {
+      throw new Error(`/express/me (clerkMiddleware + getAuth) is not signed in as ${user.id}: ${JSON.stringify(viaExpress)}`);
+    }
   } catch (e) {
     failure = e;
   }
