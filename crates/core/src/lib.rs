@@ -27,6 +27,7 @@ pub mod restriction_lists;
 pub mod sender;
 pub mod sessions;
 pub mod settings;
+pub mod sign_ins;
 pub mod sign_ups;
 pub mod startup;
 pub mod templates;

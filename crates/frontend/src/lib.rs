@@ -15,6 +15,7 @@ pub mod extract;
 pub mod host;
 pub mod objects;
 pub mod operations;
+pub mod pages;
 pub mod respond;
 pub mod routes;
 

@@ -24,6 +24,10 @@ fn v1(path: &'static str, handlers: MethodRouter<AppState>) -> (&'static str, Me
 /// Every implemented Frontend API operation.
 pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
     vec![
+        // Hosted pages (the Account Portal)
+        v1("/sign-in", get(crate::pages::sign_in)),
+        v1("/sign-up", get(crate::pages::sign_up)),
+        v1("/user", get(crate::pages::user_profile)),
         // Well known
         v1("/.well-known/jwks.json", get(well_known::get_jwks)),
         // Dev browser
@@ -47,6 +51,14 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
             "/v1/client/sessions/{session_id}/tokens/{template_name}",
             post(sessions::create_session_token_with_template),
         ),
+        // Sign-ins
+        v1("/v1/client/sign_ins", post(sign_ins::create_sign_in)),
+        v1("/v1/client/sign_ins/{sign_in_id}", get(sign_ins::get_sign_in)),
+        v1("/v1/client/sign_ins/{sign_in_id}/prepare_first_factor", post(sign_ins::prepare_sign_in_factor_one)),
+        v1("/v1/client/sign_ins/{sign_in_id}/attempt_first_factor", post(sign_ins::attempt_sign_in_factor_one)),
+        v1("/v1/client/sign_ins/{sign_in_id}/prepare_second_factor", post(sign_ins::prepare_sign_in_factor_two)),
+        v1("/v1/client/sign_ins/{sign_in_id}/attempt_second_factor", post(sign_ins::attempt_sign_in_factor_two)),
+        v1("/v1/client/sign_ins/{sign_in_id}/reset_password", post(sign_ins::reset_password)),
         // clerk-js and its UI (not FAPI operations: what Clerk's CDN serves under the frontend host)
         v1("/npm/@clerk/{package}/dist/{*file}", get(clerk_js::get_clerk_asset)),
     ]

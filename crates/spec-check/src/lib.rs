@@ -120,6 +120,27 @@ pub struct Deviation {
 /// (`createM2MToken`, for example, is declared 201 in the spec, as the SDK expects).
 pub const DEVIATIONS: &[Deviation] = &[
     Deviation {
+        operation_id: "prepareSignInFactorTwo",
+        actual_status: 404,
+        spec_status: 404,
+        reason: "the spec declares no 404, but a sign-in id that is unknown or another client's is answered 404 \
+                 resource_not_found (a ClerkErrors body) as on the other /v1/client/sign_ins/{{sign_in_id}} operations",
+    },
+    Deviation {
+        operation_id: "resetPassword",
+        actual_status: 404,
+        spec_status: 404,
+        reason: "the spec declares no 404, but a sign-in id that is unknown or another client's is answered 404 \
+                 resource_not_found (a ClerkErrors body) as on the other /v1/client/sign_ins/{{sign_in_id}} operations",
+    },
+    Deviation {
+        operation_id: "attemptSignInFactorTwo",
+        actual_status: 404,
+        spec_status: 404,
+        reason: "the spec declares no 404, but a sign-in id that is unknown or another client's is answered 404 \
+                 resource_not_found (a ClerkErrors body) as on the other /v1/client/sign_ins/{{sign_in_id}} operations",
+    },
+    Deviation {
         operation_id: "ListOrganizationDomains",
         actual_status: 404,
         spec_status: 404,

@@ -29,6 +29,7 @@ pub mod restriction_lists;
 pub mod role_sets;
 pub mod sessions;
 pub mod settings;
+pub mod sign_ins;
 pub mod sign_ups;
 pub mod templates;
 pub mod tickets;

@@ -6,4 +6,6 @@ mod client;
 mod contract;
 mod environment;
 mod handshake;
+mod pages;
 mod sessions;
+mod sign_ins;
