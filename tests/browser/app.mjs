@@ -3,7 +3,9 @@
 //            publishable key and `proxyUrl` = Tessera's proxy path for the instance's frontend host, then mounts
 //            <SignIn/>;
 //   /api/me  what `authenticateRequest` of @clerk/backend makes of the browser's cookies;
-//   /express/me  the same through @clerk/express: `clerkMiddleware()` and `getAuth(req)`.
+//   /express/me  the same through @clerk/express: `clerkMiddleware()` and `getAuth(req)`;
+//   /protected  a document route: what `authenticateRequest` says, after passing its handshake redirects and
+//            cookies on to the browser (as the framework middlewares do).
 
 import http from 'node:http';
 import { createClerkClient } from '@clerk/backend';
@@ -68,7 +70,7 @@ export async function startApp({ tesseraUrl, publishableKey, secretKey, proxyUrl
       if (url.pathname === '/') return send(200, 'text/html; charset=utf-8', html);
       if (url.pathname.startsWith('/express/')) return viaExpress(req, res);
       if (url.pathname === '/favicon.ico') return send(204, 'image/x-icon', '');
-      if (url.pathname === '/api/me') {
+      if (url.pathname === '/api/me' || url.pathname === '/protected') {
         const headers = new Headers();
         for (const [k, v] of Object.entries(req.headers)) {
           for (const value of [v].flat()) if (value !== undefined) headers.append(k, value);
@@ -76,6 +78,17 @@ export async function startApp({ tesseraUrl, publishableKey, secretKey, proxyUrl
         const state = await clerk.authenticateRequest(new Request(url, { method: req.method, headers }), {
           proxyUrl,
         });
+        if (url.pathname === '/protected' && state.headers) {
+          // Handshake redirects (to the Frontend API and back) and the cookies they resolve to.
+          for (const cookie of state.headers.getSetCookie()) res.appendHeader('set-cookie', cookie);
+          state.headers.forEach((value, name) => {
+            if (name !== 'set-cookie') res.setHeader(name, value);
+          });
+          if (state.headers.get('location')) {
+            res.statusCode = 307;
+            return res.end();
+          }
+        }
         const auth = state.isSignedIn ? state.toAuth() : null;
         const body = {
           isSignedIn: state.isSignedIn,

@@ -1,7 +1,9 @@
 //! The real-browser proof: Debian's Chromium, driven by `playwright-core`, signs in through clerk-js's `<SignIn/>`
 //! (clerk-js and `@clerk/ui` served by Tessera itself at `/npm/...`) against `tessera serve`, and a small Node app
-//! then asks `authenticateRequest` of `@clerk/backend` whether the browser's cookies are signed in
-//! (`tests/browser/signin.mjs`, `tests/browser/app.mjs`).
+//! then asks `authenticateRequest` of `@clerk/backend` and `clerkMiddleware()` of `@clerk/express` whether the
+//! browser's cookies are signed in; finally a document request without `__session` goes through the Frontend API's
+//! handshake and comes back signed in (`tests/browser/signin.mjs`, `tests/browser/app.mjs`). Every request the page
+//! sent to Tessera is printed, and any that failed fails the test.
 //!
 //! The npm packages are installed by the test, pinned by `tests/browser/package-lock.json`, into
 //! `target/browser-env/` (reused while the pins are unchanged; a file lock keeps parallel tests from installing at
@@ -119,7 +121,8 @@ fn node_dir() -> PathBuf {
     .clone()
 }
 
-/// `<SignIn/>` with e-mail and password in Chromium, then `authenticateRequest` on the browser's cookies.
+/// `<SignIn/>` with e-mail and password in Chromium, then `authenticateRequest` on the browser's cookies, then
+/// the handshake.
 #[test]
 fn browser_sign_in_with_password() {
     let started = Instant::now();
