@@ -1,6 +1,6 @@
 // Signs in through clerk-js's <SignIn/> in a real Chromium against Tessera, then asks the app's server whether
 // @clerk/backend and @clerk/express see the browser as signed in, then drops __session and opens a document route
-// that must come back signed in through the handshake (see crates/server/tests/browser.rs).
+// that must come back signed in through the handshake, then signs out (see crates/server/tests/browser.rs).
 //
 // Environment: TESSERA_API_URL, TESSERA_SECRET_KEY, TESSERA_PUBLISHABLE_KEY, CHROMIUM (default /usr/bin/chromium).
 // Prints every request the page made to Tessera (method, path, status, and for failures a body excerpt and the
@@ -149,6 +149,15 @@ try {
     const renewed = (await context.cookies(app.url)).filter((c) => c.name.startsWith('__session')).map((c) => c.name);
     if (renewed.length === 0) throw new Error('the handshake set no __session cookie');
     log(`after the handshake: ${renewed.join(', ')}`);
+    // Signing out in the browser signs the server side out too.
+    await step('open / and sign out', async () => {
+      await page.goto(`${app.url}/`, { waitUntil: 'load' });
+      await page.waitForFunction(() => window.Clerk?.loaded && window.Clerk.user, null, { timeout: STEP_MS });
+      await page.evaluate(() => window.Clerk.signOut());
+    });
+    const afterSignOut = await (await page.request.get(`${app.url}/api/me`)).json();
+    log(`/api/me after sign-out → ${JSON.stringify(afterSignOut)}`);
+    if (afterSignOut.isSignedIn) throw new Error(`still signed in after signOut(): ${JSON.stringify(afterSignOut)}`);
   } catch (e) {
     failure = e;
   }
@@ -182,4 +191,4 @@ if (failure) {
   console.log(`\nFAILED: ${failure.message}`);
   process.exit(1);
 }
-console.log('signed in through <SignIn/>; /api/me, /express/me and the handshake agree');
+console.log('signed in through <SignIn/>; /api/me, /express/me and the handshake agree; signed out again');
