@@ -3,7 +3,7 @@
 //! `operation_not_implemented`.
 
 use axum::Router;
-use axum::routing::{MethodRouter, delete, get, post};
+use axum::routing::{MethodRouter, delete, get, patch, post};
 use tessera_api::AppState;
 
 pub mod clerk_js;
@@ -12,6 +12,8 @@ pub mod dev_browser;
 pub mod environment;
 pub mod fallback;
 pub mod handshake;
+pub mod me;
+pub mod organizations;
 pub mod sessions;
 pub mod sign_ins;
 pub mod sign_ups;
@@ -59,6 +61,21 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
         v1("/v1/client/sign_ins/{sign_in_id}/prepare_second_factor", post(sign_ins::prepare_sign_in_factor_two)),
         v1("/v1/client/sign_ins/{sign_in_id}/attempt_second_factor", post(sign_ins::attempt_sign_in_factor_two)),
         v1("/v1/client/sign_ins/{sign_in_id}/reset_password", post(sign_ins::reset_password)),
+        // Sign Ups
+        v1("/v1/client/sign_ups", post(sign_ups::create_sign_ups)),
+        v1("/v1/client/sign_ups/{sign_up_id}", get(sign_ups::get_sign_ups).patch(sign_ups::update_sign_ups)),
+        v1("/v1/client/sign_ups/{sign_up_id}/prepare_verification", post(sign_ups::prepare_sign_ups_verification)),
+        v1("/v1/client/sign_ups/{sign_up_id}/attempt_verification", post(sign_ups::attempt_sign_ups_verification)),
+        // User (the signed-in session's)
+        v1("/v1/me", get(me::get_user).patch(me::patch_user)),
+        v1("/v1/me/metadata", patch(me::patch_user_metadata)),
+        // Organization memberships, invitations and suggestions of the user
+        v1("/v1/me/organization_memberships", get(me::get_organization_memberships)),
+        v1("/v1/me/organization_invitations", get(me::get_users_organization_invitations)),
+        v1("/v1/me/organization_suggestions", get(me::get_organization_suggestions)),
+        // Organizations
+        v1("/v1/organizations", post(organizations::create_organization)),
+        v1("/v1/organizations/{organization_id}", get(organizations::get_organization)),
         // clerk-js and its UI (not FAPI operations: what Clerk's CDN serves under the frontend host)
         v1("/npm/@clerk/{package}/dist/{*file}", get(clerk_js::get_clerk_asset)),
     ]
