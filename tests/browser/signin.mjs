@@ -46,6 +46,8 @@ try {
   const context = await browser.newContext();
   const page = await context.newPage();
   page.on('console', (m) => {
+    // clerk-js warns on every load that development keys are in use: expected here.
+    if (m.type() === 'warning' && m.text().includes('loaded with development keys')) return;
     if (m.type() === 'error' || m.type() === 'warning') pageErrors.push(`console.${m.type()}: ${m.text()}`);
   });
   page.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
@@ -89,39 +91,44 @@ try {
 
   try {
     await step('open /', () => page.goto(`${app.url}/`, { waitUntil: 'load' }));
-    await step('wait for <SignIn/> (input[name=identifier])', () =>
-      page.locator('input[name=identifier]').waitFor({ state: 'visible', timeout: STEP_MS }),
-    );
     const passwordInput = page.locator('input[name=password]').filter({ visible: true });
-    const instantPassword = await step('type the e-mail address', async () => {
-      await page.locator('input[name=identifier]').fill(email);
-      // <SignIn/> shows the password beside the identifier when the instance allows it ("instant password").
-      return (await passwordInput.count()) > 0;
-    });
-    if (instantPassword) {
-      log('the password field is on the first page');
-    } else {
-      await step('continue, wait for the password page', async () => {
-        await page.locator('.cl-formButtonPrimary').click();
-        await page.locator('input[name=identifier]').waitFor({ state: 'hidden', timeout: STEP_MS });
-        await passwordInput.waitFor({ timeout: STEP_MS });
+    // <SignIn/>: e-mail and password. With `twoSteps`, the identifier alone first (create, then
+    // attempt_first_factor on the password page); otherwise the password goes beside the identifier when <SignIn/>
+    // shows it there ("instant password": one create call with strategy=password).
+    const signInThroughUi = async ({ twoSteps }) => {
+      await step('wait for <SignIn/> (input[name=identifier])', () =>
+        page.locator('input[name=identifier]').waitFor({ state: 'visible', timeout: STEP_MS }),
+      );
+      const instantPassword = await step('type the e-mail address', async () => {
+        await page.locator('input[name=identifier]').fill(email);
+        return (await passwordInput.count()) > 0;
       });
-    }
-    await step('type the password and continue', async () => {
-      await passwordInput.fill(password);
-      await page.locator('.cl-formButtonPrimary').click();
-    });
-    // Signed in, or an error shown by <SignIn/> (reported at once rather than after the timeout).
-    const uiError = page.locator('.cl-formFieldErrorText, .cl-alertText').first();
-    const signedIn = await step('wait for window.Clerk.user', () =>
-      Promise.race([
-        page.waitForFunction(() => window.Clerk?.user?.id, null, { timeout: STEP_MS }).then((h) => h.jsonValue()),
-        uiError.waitFor({ timeout: STEP_MS }).then(async () => {
-          throw new Error(`<SignIn/> shows an error: ${await uiError.innerText()}`);
-        }),
-      ]),
-    );
-    if (signedIn !== user.id) throw new Error(`Clerk.user.id is ${signedIn}, expected ${user.id}`);
+      if (instantPassword && !twoSteps) {
+        log('the password field is on the first page');
+      } else {
+        await step('continue, wait for the password page', async () => {
+          await page.locator('.cl-formButtonPrimary').click();
+          await page.locator('input[name=identifier]').waitFor({ state: 'hidden', timeout: STEP_MS });
+          await passwordInput.waitFor({ timeout: STEP_MS });
+        });
+      }
+      await step('type the password and continue', async () => {
+        await passwordInput.fill(password);
+        await page.locator('.cl-formButtonPrimary').click();
+      });
+      // Signed in, or an error shown by <SignIn/> (reported at once rather than after the timeout).
+      const uiError = page.locator('.cl-formFieldErrorText, .cl-alertText').first();
+      const signedIn = await step('wait for window.Clerk.user', () =>
+        Promise.race([
+          page.waitForFunction(() => window.Clerk?.user?.id, null, { timeout: STEP_MS }).then((h) => h.jsonValue()),
+          uiError.waitFor({ timeout: STEP_MS }).then(async () => {
+            throw new Error(`<SignIn/> shows an error: ${await uiError.innerText()}`);
+          }),
+        ]),
+      );
+      if (signedIn !== user.id) throw new Error(`Clerk.user.id is ${signedIn}, expected ${user.id}`);
+    };
+    await signInThroughUi({ twoSteps: false });
     const cookies = (await context.cookies(app.url)).map((c) => c.name).sort();
     log(`cookies on the app: ${cookies.join(', ')}`);
     // The proof: the app's server, with the browser's cookies, sees this user signed in.
@@ -153,11 +160,19 @@ try {
     await step('open / and sign out', async () => {
       await page.goto(`${app.url}/`, { waitUntil: 'load' });
       await page.waitForFunction(() => window.Clerk?.loaded && window.Clerk.user, null, { timeout: STEP_MS });
-      await page.evaluate(() => window.Clerk.signOut());
+      // signOut() ends by navigating to the after-sign-out URL, `/`.
+      await Promise.all([page.waitForEvent('load'), page.evaluate(() => window.Clerk.signOut())]);
     });
     const afterSignOut = await (await page.request.get(`${app.url}/api/me`)).json();
     log(`/api/me after sign-out → ${JSON.stringify(afterSignOut)}`);
     if (afterSignOut.isSignedIn) throw new Error(`still signed in after signOut(): ${JSON.stringify(afterSignOut)}`);
+    // Again in two steps: identifier, then the password page.
+    await signInThroughUi({ twoSteps: true });
+    const again = await (await page.request.get(`${app.url}/api/me`)).json();
+    log(`/api/me after signing in again → ${JSON.stringify(again)}`);
+    if (!again.isSignedIn || again.userId !== user.id || again.sessionId === me.sessionId) {
+      throw new Error(`not signed in with a new session after the second sign-in: ${JSON.stringify(again)}`);
+    }
   } catch (e) {
     failure = e;
   }
@@ -191,4 +206,4 @@ if (failure) {
   console.log(`\nFAILED: ${failure.message}`);
   process.exit(1);
 }
-console.log('signed in through <SignIn/>; /api/me, /express/me and the handshake agree; signed out again');
+console.log('signed in through <SignIn/>; /api/me, /express/me and the handshake agree; signed out; signed in again in two steps');
