@@ -106,6 +106,8 @@ error_codes! {
         "Only pending actor tokens can be revoked.";
     SignInTokenCannotBeRevoked => 400, "sign_in_token_cannot_be_revoked", "cannot revoke",
         "Only pending sign-in tokens can be revoked.";
+    AgentTaskCannotBeRevoked => 400, "agent_task_cannot_be_revoked", "cannot revoke",
+        "Only a pending agent task can be revoked.";
     SessionRefreshInvalid => 401, "session_refresh_invalid", "session refresh refused",
         "The session cannot be refreshed with these tokens; fall back to the handshake flow.";
     JwtTemplateReservedClaim => 400, "jwt_template_reserved_claim", "reserved claim",
