@@ -28,12 +28,28 @@ pub mod worker;
 pub struct AppState {
     /// The core context.
     pub ctx: Arc<Ctx>,
+    /// The `dist` directory of `@clerk/clerk-js` served at `/npm/@clerk/clerk-js@{version}/dist/…`, if any.
+    pub clerk_js_dir: Option<Arc<std::path::Path>>,
+    /// The `dist` directory of `@clerk/ui` served at `/npm/@clerk/ui@{version}/dist/…`, if any.
+    pub clerk_ui_dir: Option<Arc<std::path::Path>>,
 }
 
 impl AppState {
     /// Wraps a context.
     pub fn new(ctx: Ctx) -> Self {
-        Self { ctx: Arc::new(ctx) }
+        Self { ctx: Arc::new(ctx), clerk_js_dir: None, clerk_ui_dir: None }
+    }
+
+    /// Serves clerk-js and its UI from these `dist` directories.
+    #[must_use]
+    pub fn with_clerk_dirs(
+        mut self,
+        clerk_js: Option<std::path::PathBuf>,
+        clerk_ui: Option<std::path::PathBuf>,
+    ) -> Self {
+        self.clerk_js_dir = clerk_js.map(Arc::from);
+        self.clerk_ui_dir = clerk_ui.map(Arc::from);
+        self
     }
 }
 

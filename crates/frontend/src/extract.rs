@@ -26,17 +26,22 @@ pub enum ApiVersion {
 
 impl ApiVersion {
     /// The version a request asks for with `__clerk_api_version` (or `Clerk-API-Version`); clerk-js always sends
-    /// one. Absent: the newest. Unknown: 400.
+    /// one. A date selects the newest version released on or before it (clerk-js 6.40 sends `2026-08-20`);
+    /// older clerk-js releases send older dates, and the objects they read are those of 2025-11-10. Absent: the
+    /// newest. Not a date: 400.
     pub fn parse(value: Option<&str>) -> Result<Self, Error> {
+        let is_date = |v: &str| {
+            v.len() == 10
+                && v.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() })
+        };
         match value {
-            None | Some("2026-05-12") => Ok(Self::V2026_05_12),
-            Some("2025-11-10") => Ok(Self::V2025_11_10),
-            // Older clerk-js releases send older dates; the objects they read are the same.
-            Some(v) if v.len() == 10 && v.as_bytes()[4] == b'-' && v < "2025-11-10" => Ok(Self::V2025_11_10),
+            None => Ok(Self::V2026_05_12),
+            Some(v) if is_date(v) && v >= "2026-05-12" => Ok(Self::V2026_05_12),
+            Some(v) if is_date(v) => Ok(Self::V2025_11_10),
             Some(_) => Err(Error::with(
                 ErrorCode::QueryParamInvalid,
                 "invalid API version",
-                "__clerk_api_version must be 2025-11-10 or 2026-05-12.",
+                "__clerk_api_version must be a date (YYYY-MM-DD), e.g. 2025-11-10 or 2026-05-12.",
                 Some("__clerk_api_version"),
             )),
         }
@@ -267,5 +272,24 @@ impl FromRequestParts<AppState> for SignedIn {
         let session =
             wanted.and_then(|id| client.live_sessions().find(|s| s.id == id).cloned()).ok_or_else(signed_out)?;
         Ok(Self { browser, session })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ApiVersion;
+
+    #[test]
+    fn a_date_selects_the_newest_version_on_or_before_it() {
+        let v = |s| ApiVersion::parse(Some(s)).ok();
+        assert_eq!(v("2026-08-20"), Some(ApiVersion::V2026_05_12), "clerk-js 6.40");
+        assert_eq!(v("2026-05-12"), Some(ApiVersion::V2026_05_12));
+        assert_eq!(v("2026-05-11"), Some(ApiVersion::V2025_11_10));
+        assert_eq!(v("2025-11-10"), Some(ApiVersion::V2025_11_10));
+        assert_eq!(v("2025-04-10"), Some(ApiVersion::V2025_11_10), "clerk-js 5");
+        assert_eq!(ApiVersion::parse(None).ok(), Some(ApiVersion::V2026_05_12));
+        for bad in ["latest", "2026-5-12", "2026-05-12x", "20260512", "2026/05/12", ""] {
+            assert!(ApiVersion::parse(Some(bad)).is_err(), "{bad}");
+        }
     }
 }

@@ -6,6 +6,7 @@ use axum::Router;
 use axum::routing::{MethodRouter, delete, get, patch, post};
 use tessera_api::AppState;
 
+pub mod clerk_js;
 pub mod client;
 pub mod dev_browser;
 pub mod environment;
@@ -78,6 +79,8 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
         // Organizations
         v1("/v1/organizations", post(organizations::create_organization)),
         v1("/v1/organizations/{organization_id}", get(organizations::get_organization)),
+        // clerk-js and its UI (not FAPI operations: what Clerk's CDN serves under the frontend host)
+        v1("/npm/@clerk/{package}/dist/{*file}", get(clerk_js::get_clerk_asset)),
     ]
 }
 

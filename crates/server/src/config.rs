@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 use tessera_core::instances::Environment;
@@ -43,6 +44,41 @@ pub struct ServeArgs {
     pub webhooks: WebhookArgs,
     #[command(flatten)]
     pub smtp: SmtpArgs,
+    #[command(flatten)]
+    pub clerk_js: ClerkJsArgs,
+}
+
+/// Where clerk-js and its UI are served from (`/npm/@clerk/clerk-js@{version}/dist/…` and
+/// `/npm/@clerk/ui@{version}/dist/…`, every version from one directory), e.g. after `npm i @clerk/clerk-js@6
+/// @clerk/ui@1`.
+#[derive(Debug, Clone, Args)]
+pub struct ClerkJsArgs {
+    /// The `dist` directory of `@clerk/clerk-js` (default: `node_modules/@clerk/clerk-js/dist` when it exists).
+    #[arg(long, env = "TESSERA_CLERK_JS_DIR")]
+    pub clerk_js_dir: Option<PathBuf>,
+    /// The `dist` directory of `@clerk/ui` (default: `node_modules/@clerk/ui/dist` when it exists).
+    #[arg(long, env = "TESSERA_CLERK_UI_DIR")]
+    pub clerk_ui_dir: Option<PathBuf>,
+}
+
+impl ClerkJsArgs {
+    /// The clerk-js and UI directories, absolute: a directory given must exist; a default is used when it does.
+    pub fn dirs(&self) -> anyhow::Result<(Option<PathBuf>, Option<PathBuf>)> {
+        let pick = |given: &Option<PathBuf>, flag: &str, default: &str| -> anyhow::Result<Option<PathBuf>> {
+            match given {
+                Some(dir) => std::fs::canonicalize(dir)
+                    .ok()
+                    .filter(|d| d.is_dir())
+                    .map(Some)
+                    .ok_or_else(|| anyhow::anyhow!("{flag} {}: not a directory", dir.display())),
+                None => Ok(std::fs::canonicalize(Path::new(default)).ok().filter(|d| d.is_dir())),
+            }
+        };
+        Ok((
+            pick(&self.clerk_js_dir, "--clerk-js-dir", "node_modules/@clerk/clerk-js/dist")?,
+            pick(&self.clerk_ui_dir, "--clerk-ui-dir", "node_modules/@clerk/ui/dist")?,
+        ))
+    }
 }
 
 /// Webhook delivery options.
@@ -142,6 +178,7 @@ impl fmt::Debug for ServeArgs {
             .field("secret_key", &self.secret_key.as_ref().map(|_| "[REDACTED]"))
             .field("webhooks", &self.webhooks)
             .field("smtp", &self.smtp)
+            .field("clerk_js", &self.clerk_js)
             .finish()
     }
 }

@@ -16,8 +16,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Serve the Backend API.
-    Serve(ServeArgs),
+    /// Serve the Backend and Frontend APIs (and clerk-js, when its directories are configured).
+    Serve(Box<ServeArgs>),
     /// Manage instances.
     Instance {
         #[command(subcommand)]
@@ -76,7 +76,7 @@ async fn main() -> std::process::ExitCode {
     startup::init_tracing();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(args) => startup::serve(args).await,
+        Command::Serve(args) => startup::serve(*args).await,
         Command::Instance { command: InstanceCommand::Create { db, environment } } => {
             startup::instance_create(db, environment.into()).await
         }

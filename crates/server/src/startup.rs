@@ -112,6 +112,7 @@ fn print_keys(created: &instances::CreatedInstance) {
 
 /// `tessera serve`.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let (clerk_js_dir, clerk_ui_dir) = args.clerk_js.dirs()?;
     let mut ctx = open(&args.db).await?;
     if let Some(smtp) = args.smtp.config()? {
         tracing::info!(host = %smtp.host, port = smtp.port, "e-mail is delivered over SMTP");
@@ -139,7 +140,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let host = i.frontend_host();
         println!("  {} ({}): Frontend API proxy URL http://{local}/fapi/{host}", i.id, i.environment.as_str());
     }
-    let state = AppState::new(ctx);
+    for (what, dir) in [("clerk-js", &clerk_js_dir), ("@clerk/ui", &clerk_ui_dir)] {
+        match dir {
+            Some(dir) => tracing::info!(dir = %dir.display(), "serving {what} at /npm/@clerk/"),
+            None => tracing::info!("{what} is not served (no --clerk-js-dir / --clerk-ui-dir)"),
+        }
+    }
+    let state = AppState::new(ctx).with_clerk_dirs(clerk_js_dir, clerk_ui_dir);
     let db = state.ctx.db.clone();
     let (stop_worker, worker_stopped) = tokio::sync::watch::channel(false);
     let worker = if args.webhooks.webhook_worker_disabled {

@@ -1,0 +1,169 @@
+//! The real-browser proof: Debian's Chromium, driven by `playwright-core`, signs in through clerk-js's `<SignIn/>`
+//! (clerk-js and `@clerk/ui` served by Tessera itself at `/npm/...`) against `tessera serve`, and a small Node app
+//! then asks `authenticateRequest` of `@clerk/backend` and `clerkMiddleware()` of `@clerk/express` whether the
+//! browser's cookies are signed in; finally a document request without `__session` goes through the Frontend API's
+//! handshake and comes back signed in (`tests/browser/signin.mjs`, `tests/browser/app.mjs`). Every request the page
+//! sent to Tessera is printed, and any that failed fails the test.
+//!
+//! The npm packages are installed by the test, pinned by `tests/browser/package-lock.json`, into
+//! `target/browser-env/` (reused while the pins are unchanged; a file lock keeps parallel tests from installing at
+//! once). Chromium is installed with apt-get when missing. No network means a failing test, never a skipped one.
+//! Runs on a throwaway SQLite database, or on a fresh PostgreSQL database with `TESSERA_TEST_DATABASE_URL`.
+
+mod common;
+
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use common::{BIN, ServeOptions, Server, TestDb, run_with_timeout};
+
+/// The development instance's secret key, pinned with `TESSERA_SECRET_KEY`.
+const DEV_KEY: &str = "sk_test_TesseraBrowserSuiteDevelopmentKey01";
+/// Installing downloads about 100 MB of packages.
+const INSTALL_TIMEOUT: Duration = Duration::from_secs(900);
+/// The browser program (its own steps time out after 20 s each).
+const PROGRAM_TIMEOUT: Duration = Duration::from_secs(300);
+/// Debian's Chromium.
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
+}
+
+/// `target/browser-env`, found from the binary under test (`target/<profile>/tessera`).
+fn env_dir() -> PathBuf {
+    let target = Path::new(BIN).parent().and_then(Path::parent).expect("target dir");
+    let dir = target.join("browser-env");
+    std::fs::create_dir_all(&dir).expect("create target/browser-env");
+    dir
+}
+
+/// Runs `f` holding an exclusive lock on `target/browser-env/.lock` (across threads and processes).
+fn locked<T>(f: impl FnOnce() -> T) -> T {
+    let path = env_dir().join(".lock");
+    let file: File = OpenOptions::new().create(true).truncate(false).write(true).open(&path).expect("lock file");
+    file.lock().expect("lock target/browser-env");
+    let result = f();
+    let _ = file.unlock();
+    result
+}
+
+/// Runs a set-up command; a failure (no network, registry down, missing tool) fails the test loudly.
+fn setup_step(what: &str, mut cmd: Command) {
+    cmd.env("npm_config_update_notifier", "false");
+    let out = run_with_timeout(cmd, INSTALL_TIMEOUT);
+    assert!(
+        out.status.success(),
+        "browser suite set-up failed: {what} (exit {:?}).\n--- stdout\n{}\n--- stderr\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+/// Debian's `chromium`, installed with apt-get if missing.
+fn ensure_chromium() {
+    let works = || Command::new(CHROMIUM).arg("--version").output().is_ok_and(|o| o.status.success());
+    if works() {
+        return;
+    }
+    let root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0"));
+    let apt = |args: &[&str]| {
+        let mut cmd = if root { Command::new("apt-get") } else { Command::new("sudo") };
+        if !root {
+            cmd.arg("apt-get");
+        }
+        cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        setup_step(&format!("apt-get {}", args.join(" ")), cmd);
+    };
+    apt(&["update", "-q"]);
+    apt(&["install", "-y", "-q", "chromium"]);
+    assert!(works(), "{CHROMIUM} after apt-get install chromium");
+}
+
+/// `target/browser-env`, with the pinned packages installed from the lock file and the programs copied in (ES
+/// modules resolve packages from the importing file's directory, so the programs run from there).
+fn node_dir() -> PathBuf {
+    static NODE: OnceLock<PathBuf> = OnceLock::new();
+    NODE.get_or_init(|| {
+        locked(|| {
+            let dir = env_dir();
+            let src = repo_root().join("tests/browser");
+            let wanted = read(&src.join("package.json")) + &read(&src.join("package-lock.json"));
+            let stamp = dir.join("tessera-stamp.txt");
+            if !(dir.join("node_modules/playwright-core").exists()
+                && std::fs::read_to_string(&stamp).is_ok_and(|s| s == wanted))
+            {
+                for f in ["package.json", "package-lock.json"] {
+                    std::fs::copy(src.join(f), dir.join(f)).expect("copy package files");
+                }
+                let mut cmd = Command::new("npm");
+                cmd.args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir);
+                setup_step("npm ci (tests/browser/package-lock.json)", cmd);
+                std::fs::write(&stamp, wanted).expect("write the stamp");
+            }
+            for entry in std::fs::read_dir(&src).expect("tests/browser") {
+                let path = entry.expect("dir entry").path();
+                if path.extension().is_some_and(|e| e == "mjs") {
+                    std::fs::copy(&path, dir.join(path.file_name().expect("name"))).expect("copy JS program");
+                }
+            }
+            dir
+        })
+    })
+    .clone()
+}
+
+/// `<SignIn/>` with e-mail and password in Chromium, then `authenticateRequest` on the browser's cookies, then
+/// the handshake.
+#[test]
+fn browser_sign_in_with_password() {
+    let started = Instant::now();
+    ensure_chromium();
+    let dir = node_dir();
+    let clerk_js = dir.join("node_modules/@clerk/clerk-js/dist");
+    let clerk_ui = dir.join("node_modules/@clerk/ui/dist");
+    let (clerk_js, clerk_ui) = (clerk_js.to_str().expect("utf-8 path"), clerk_ui.to_str().expect("utf-8 path"));
+    let db = TestDb::fresh_or_memory();
+    let mut opts = ServeOptions::new(&db).secret_key(DEV_KEY);
+    opts.env = vec![("TESSERA_CLERK_JS_DIR", clerk_js), ("TESSERA_CLERK_UI_DIR", clerk_ui)];
+    let server = Server::start_with(opts);
+    let publishable_key =
+        server.printed.publishable_key.clone().expect("the publishable key is printed on first start");
+    let set_up = started.elapsed();
+
+    let mut cmd = Command::new("node");
+    cmd.arg(dir.join("signin.mjs"))
+        .current_dir(&dir)
+        .env("TESSERA_API_URL", &server.url)
+        .env("TESSERA_SECRET_KEY", DEV_KEY)
+        .env("TESSERA_PUBLISHABLE_KEY", &publishable_key)
+        .env("CHROMIUM", CHROMIUM)
+        .env("CLERK_TELEMETRY_DISABLED", "1")
+        // Loopback traffic must never go through a proxy from the environment.
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env("no_proxy", "127.0.0.1,localhost");
+    let out = run_with_timeout(cmd, PROGRAM_TIMEOUT);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("--- node signin.mjs\n{stdout}{stderr}");
+    println!("browser suite: set-up {:.1}s, total {:.1}s", set_up.as_secs_f64(), started.elapsed().as_secs_f64());
+    assert!(
+        out.status.success(),
+        "signin.mjs failed (exit {:?})\n--- stdout\n{stdout}\n--- stderr\n{stderr}\n--- server log (tail)\n{}",
+        out.status,
+        tail(&server.stderr(), 60)
+    );
+}
+
+fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
