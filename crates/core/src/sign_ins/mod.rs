@@ -16,6 +16,8 @@
 //! complete [`ABANDON_AFTER_MS`] after its creation is `abandoned`.
 
 pub mod factors;
+pub mod reset_password;
+pub mod second_factor;
 
 use tessera_store::Tx;
 use tessera_store::browser_clients::BrowserClientRow;
@@ -438,6 +440,12 @@ pub async fn create(ctx: &Ctx, instance: &Instance, client_id: &str, input: NewS
             Some(user)
         }
     };
+    if let (Some(u), Some(s @ ("email_code" | "phone_code"))) = (&user, strategy.as_deref()) {
+        // Nothing is written for a code the user cannot receive.
+        if !first_factors(u, None).iter().any(|f| f.strategy == s) {
+            return Err(factors::strategy_invalid());
+        }
+    }
     if let Some(u) = &user {
         row.status = status::NEEDS_FIRST_FACTOR.into();
         row.user_id = Some(u.id.clone());
