@@ -143,6 +143,12 @@ async fn another_clients_sign_in_is_not_found() {
     // A browser of another instance, and a production browser without a client, see nothing either.
     let c = app.browser_for(&other).await;
     c.get(&format!("{SIGN_INS}/{id}")).send().await.assert_error(404, "resource_not_found", None);
+    // Nor does it know the first instance's users.
+    c.post(SIGN_INS, &[("identifier", "jane@example.com")]).send().await.assert_error(
+        422,
+        "form_identifier_not_found",
+        Some("identifier"),
+    );
     let mut p = app.browser_for(&prod).await;
     p.origin = None;
     p.get(&format!("{SIGN_INS}/{id}")).send().await.assert_error(404, "resource_not_found", None);
