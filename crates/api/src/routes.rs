@@ -356,11 +356,8 @@ pub fn table() -> Vec<Route> {
         v1("/tickets/accept", post(tickets::accept_ticket)),
         v1("/clients", get(tickets::get_client_list)),
         v1("/sessions/{session_id}/refresh", post(tickets::refresh_session)),
-        // Sign Ups; Tessera's stand-in for the Frontend API's sign-up flow (not in the spec)
-        v1("/sign_ups", post(sign_ups::create_sign_up)),
+        // Sign Ups (created by browsers through the Frontend API)
         v1("/sign_ups/{id}", get(sign_ups::get_sign_up).patch(sign_ups::update_sign_up)),
-        v1("/sign_ups/{id}/prepare_verification", post(sign_ups::prepare_sign_up_verification)),
-        v1("/sign_ups/{id}/attempt_verification", post(sign_ups::attempt_sign_up_verification)),
         // Webhooks
         v1("/webhooks/svix", post(webhooks::create_svix_app).delete(webhooks::delete_svix_app)),
         v1("/webhooks/svix_url", post(webhooks::generate_svix_auth_url)),

@@ -78,6 +78,10 @@ error_codes! {
         "The organizations feature is not enabled for this instance. You can enable it at https://dashboard.clerk.com.";
     OrganizationMembershipQuotaExceeded => 403, "organization_membership_quota_exceeded",
         "membership quota exceeded", "The organization has reached its maximum number of memberships.";
+    OrganizationCreationNotAllowed => 403, "organization_creation_not_allowed", "not allowed",
+        "You are not allowed to create organizations.";
+    OrganizationQuotaExceeded => 403, "organization_quota_exceeded", "organization quota exceeded",
+        "You have exceeded the maximum number of organizations you can create.";
     AlreadyAMemberInOrganization => 400, "already_a_member_in_organization", "already a member",
         "The user is already a member of this organization.";
     // Organization invitations and domains.
@@ -112,7 +116,7 @@ error_codes! {
     // Identifiers: verification codes and their delivery.
     VerificationAlreadyVerified => 400, "verification_already_verified", "already verified",
         "This verification has already been verified.";
-    // Sign-ups (Tessera's stand-in for the Frontend API's sign-up flow, and UpdateSignUp).
+    // Sign-ups (the Frontend API's sign-up flow, and UpdateSignUp).
     SignUpCannotBeUpdated => 403, "sign_up_cannot_be_updated", "Sign up cannot be updated",
         "This sign up has reached a terminal state and cannot be updated";
     VerificationFailed => 422, "verification_failed", "Too many failed attempts",

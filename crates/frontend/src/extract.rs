@@ -231,3 +231,41 @@ impl FromRequestParts<AppState> for Browser {
         Ok(Self { fapi, client, token })
     }
 }
+
+/// A request acting for a signed-in session of the browser: `_clerk_session_id` (clerk-js adds it to every request
+/// outside `/client`), or, without one, the client's last active session. It must be an active session on this
+/// browser's client; anything else is answered 401 `signed_out`, on which clerk-js signs the browser out — never
+/// for a live session.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    /// The browser.
+    pub browser: Browser,
+    /// The session the request acts for.
+    pub session: tessera_core::sessions::Session,
+}
+
+impl SignedIn {
+    /// The signed-in user's id.
+    pub fn user_id(&self) -> &str {
+        &self.session.user_id
+    }
+
+    /// The instance id.
+    pub fn instance_id(&self) -> &str {
+        &self.browser.fapi.instance.id
+    }
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let browser = Browser::from_request_parts(parts, state).await?;
+        let signed_out = || ApiError(Error::new(ErrorCode::SignedOut));
+        let client = browser.client.as_ref().ok_or_else(signed_out)?;
+        let wanted = browser.fapi.query.session_id.clone().or_else(|| client.last_active_session_id.clone());
+        let session =
+            wanted.and_then(|id| client.live_sessions().find(|s| s.id == id).cloned()).ok_or_else(signed_out)?;
+        Ok(Self { browser, session })
+    }
+}

@@ -14,6 +14,8 @@ use tessera_api::AppState;
 pub mod extract;
 pub mod host;
 pub mod objects;
+pub mod operations;
+pub mod pages;
 pub mod respond;
 pub mod routes;
 
@@ -22,5 +24,10 @@ pub mod routes;
 pub fn app(state: AppState) -> Router {
     let frontend = tessera_api::with_request_layers(routes::router(), state.clone());
     let backend = tessera_api::router(state.clone());
-    backend.layer(axum::middleware::from_fn_with_state(host::Faces { state, frontend }, host::dispatch))
+    // Dispatch wraps the Backend API router as a whole (not its routes): a layer on the routes would run after the
+    // Backend API matched the path, and a path both faces know (`/v1/organizations/{organization_id}`) would
+    // reach the frontend handler with the Backend API's path parameters as well as its own.
+    Router::new()
+        .fallback_service(backend)
+        .layer(axum::middleware::from_fn_with_state(host::Faces { state, frontend }, host::dispatch))
 }

@@ -5,4 +5,5 @@ pub mod client;
 pub mod environment;
 pub mod organization;
 pub mod sign_in;
+pub mod sign_up;
 pub mod user;

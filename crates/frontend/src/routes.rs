@@ -3,16 +3,20 @@
 //! `operation_not_implemented`.
 
 use axum::Router;
-use axum::routing::{MethodRouter, delete, get, post};
+use axum::routing::{MethodRouter, delete, get, patch, post};
 use tessera_api::AppState;
 
 pub mod client;
 pub mod dev_browser;
 pub mod environment;
+pub mod fallback;
 pub mod handshake;
+pub mod me;
+pub mod organizations;
 pub mod sessions;
 pub mod sign_ins;
 pub mod sign_ups;
+pub mod well_known;
 
 fn v1(path: &'static str, handlers: MethodRouter<AppState>) -> (&'static str, MethodRouter<AppState>) {
     (path, handlers)
@@ -21,12 +25,21 @@ fn v1(path: &'static str, handlers: MethodRouter<AppState>) -> (&'static str, Me
 /// Every implemented Frontend API operation.
 pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
     vec![
+        // Hosted pages (the Account Portal)
+        v1("/sign-in", get(crate::pages::sign_in)),
+        v1("/sign-up", get(crate::pages::sign_up)),
+        v1("/user", get(crate::pages::user_profile)),
+        // Well known
+        v1("/.well-known/jwks.json", get(well_known::get_jwks)),
         // Dev browser
         v1("/v1/dev_browser", post(dev_browser::create_dev_browser)),
         // Environment
         v1("/v1/environment", get(environment::get_environment).patch(environment::update_environment)),
         // Client
-        v1("/v1/client", get(client::get_client).put(client::put_client).delete(client::delete_client)),
+        v1(
+            "/v1/client",
+            get(client::get_client).put(client::put_client).post(client::post_client).delete(client::delete_client),
+        ),
         v1("/v1/client/handshake", get(handshake::handshake_client)),
         // Sessions
         v1("/v1/client/sessions", delete(sessions::remove_client_sessions_and_retain_cookie)),
@@ -47,6 +60,21 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
         v1("/v1/client/sign_ins/{sign_in_id}/prepare_second_factor", post(sign_ins::prepare_sign_in_factor_two)),
         v1("/v1/client/sign_ins/{sign_in_id}/attempt_second_factor", post(sign_ins::attempt_sign_in_factor_two)),
         v1("/v1/client/sign_ins/{sign_in_id}/reset_password", post(sign_ins::reset_password)),
+        // Sign Ups
+        v1("/v1/client/sign_ups", post(sign_ups::create_sign_ups)),
+        v1("/v1/client/sign_ups/{sign_up_id}", get(sign_ups::get_sign_ups).patch(sign_ups::update_sign_ups)),
+        v1("/v1/client/sign_ups/{sign_up_id}/prepare_verification", post(sign_ups::prepare_sign_ups_verification)),
+        v1("/v1/client/sign_ups/{sign_up_id}/attempt_verification", post(sign_ups::attempt_sign_ups_verification)),
+        // User (the signed-in session's)
+        v1("/v1/me", get(me::get_user).patch(me::patch_user)),
+        v1("/v1/me/metadata", patch(me::patch_user_metadata)),
+        // Organization memberships, invitations and suggestions of the user
+        v1("/v1/me/organization_memberships", get(me::get_organization_memberships)),
+        v1("/v1/me/organization_invitations", get(me::get_users_organization_invitations)),
+        v1("/v1/me/organization_suggestions", get(me::get_organization_suggestions)),
+        // Organizations
+        v1("/v1/organizations", post(organizations::create_organization)),
+        v1("/v1/organizations/{organization_id}", get(organizations::get_organization)),
     ]
 }
 
@@ -56,7 +84,5 @@ pub fn router() -> Router<AppState> {
     for (path, handlers) in table() {
         router = router.route(path, handlers);
     }
-    router
-        .fallback(tessera_api::routes::fallback::not_found)
-        .method_not_allowed_fallback(tessera_api::routes::fallback::method_not_allowed)
+    router.fallback(fallback::not_found).method_not_allowed_fallback(fallback::method_not_allowed)
 }

@@ -331,6 +331,28 @@ pub const DEVIATIONS: &[Deviation] = &[
                  convert is answered 422 (a ClerkErrors body: form_param_format_invalid, form_identifier_exists, \
                  not_allowed_access), as CreateUser answers them",
     },
+    Deviation {
+        operation_id: "prepareSignUpsVerification",
+        actual_status: 403,
+        spec_status: 403,
+        reason: "the spec declares no 403 here, but a complete or abandoned sign-up is answered 403 \
+                 sign_up_cannot_be_updated (a ClerkErrors body), as attemptSignUpsVerification and updateSignUps \
+                 answer it",
+    },
+    Deviation {
+        operation_id: "prepareSignUpsVerification",
+        actual_status: 404,
+        spec_status: 404,
+        reason: "the spec declares no 404 here, but an unknown sign-up id, or another client's, is answered 404 \
+                 resource_not_found (a ClerkErrors body), as getSignUps answers it",
+    },
+    Deviation {
+        operation_id: "attemptSignUpsVerification",
+        actual_status: 404,
+        spec_status: 404,
+        reason: "the spec declares no 404 here, but an unknown sign-up id, or another client's, is answered 404 \
+                 resource_not_found (a ClerkErrors body), as getSignUps answers it",
+    },
 ];
 
 /// Error statuses any operation may answer although the spec does not declare them for every operation, because

@@ -141,6 +141,17 @@ pub async fn get(db: &Db, instance_id: &str, id_or_slug: &str) -> StoreResult<Op
         .await)?)
 }
 
+/// How many organizations of the instance a user created (their `create_organizations_limit` counts these).
+pub async fn count_created_by(db: &Db, instance_id: &str, user_id: &str) -> StoreResult<i64> {
+    Ok(on_read!(db, |c| sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM organizations WHERE instance_id = $1 AND created_by = $2"
+    )
+    .bind(instance_id)
+    .bind(user_id)
+    .fetch_one(c)
+    .await)?)
+}
+
 /// Whether a slug is taken in the instance, read inside a write transaction.
 pub async fn slug_taken_tx(tx: &mut Tx, instance_id: &str, slug: &str) -> StoreResult<bool> {
     Ok(on_tx!(tx, |c| sqlx::query_scalar::<_, i64>(

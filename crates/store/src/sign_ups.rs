@@ -1,4 +1,4 @@
-//! Sign-up attempts (0016) and the one-time-code verifications of their email address and phone number, plus
+//! Sign-up attempts (0016; on the browser's client since 0019) and the one-time-code verifications of their email address and phone number, plus
 //! the lookups that tell whether an identifier an attempt wants is already a user's.
 
 use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
@@ -40,6 +40,8 @@ pub struct SignUpRow {
     pub created_user_id: Option<String>,
     /// The session it became.
     pub created_session_id: Option<String>,
+    /// The browser's client it was created on (Frontend API); none for attempts made before 0019.
+    pub client_id: Option<String>,
     /// Unix ms after which an incomplete attempt is abandoned.
     pub abandon_at: i64,
     /// Unix ms.
@@ -77,7 +79,7 @@ pub struct SignUpVerificationRow {
 
 const COLUMNS: &str = "id, instance_id, status, email_address, phone_number, username, first_name, last_name, \
     password_digest, unsafe_metadata, public_metadata, external_id, custom_action, legal_accepted_at, locale, \
-    created_user_id, created_session_id, abandon_at, created_at, updated_at";
+    created_user_id, created_session_id, client_id, abandon_at, created_at, updated_at";
 const VERIFICATION_COLUMNS: &str =
     "sign_up_id, field, id, instance_id, strategy, code_digest, status, attempts, expire_at, created_at, updated_at";
 
@@ -88,8 +90,9 @@ pub async fn insert(tx: &mut Tx, r: &SignUpRow) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO sign_ups (id, instance_id, status, email_address, phone_number, username, first_name, \
              last_name, password_digest, unsafe_metadata, public_metadata, external_id, custom_action, \
-             legal_accepted_at, locale, created_user_id, created_session_id, abandon_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
+             legal_accepted_at, locale, created_user_id, created_session_id, client_id, abandon_at, created_at, \
+             updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
         )
         .bind(&r.id)
         .bind(&r.instance_id)
@@ -108,6 +111,7 @@ pub async fn insert(tx: &mut Tx, r: &SignUpRow) -> StoreResult<()> {
         .bind(&r.locale)
         .bind(&r.created_user_id)
         .bind(&r.created_session_id)
+        .bind(&r.client_id)
         .bind(r.abandon_at)
         .bind(r.created_at)
         .bind(r.updated_at)
@@ -115,23 +119,45 @@ pub async fn insert(tx: &mut Tx, r: &SignUpRow) -> StoreResult<()> {
     Ok(())
 }
 
-/// Writes the fields an attempt can change after creation: status, external id, custom action and what it
-/// became.
+/// Writes every field an attempt can change after creation (the values the browser fills in, the Backend API's
+/// external id and custom action, the status and what it became).
 pub async fn update(tx: &mut Tx, r: &SignUpRow) -> StoreResult<u64> {
     Ok(exec_tx!(
         tx,
         sqlx::query(
-            "UPDATE sign_ups SET status = $1, external_id = $2, custom_action = $3, created_user_id = $4, \
-             created_session_id = $5, updated_at = $6 WHERE instance_id = $7 AND id = $8"
+            "UPDATE sign_ups SET status = $1, email_address = $2, phone_number = $3, username = $4, \
+             first_name = $5, last_name = $6, password_digest = $7, unsafe_metadata = $8, external_id = $9, \
+             custom_action = $10, legal_accepted_at = $11, locale = $12, created_user_id = $13, \
+             created_session_id = $14, updated_at = $15 WHERE instance_id = $16 AND id = $17"
         )
         .bind(&r.status)
+        .bind(&r.email_address)
+        .bind(&r.phone_number)
+        .bind(&r.username)
+        .bind(&r.first_name)
+        .bind(&r.last_name)
+        .bind(&r.password_digest)
+        .bind(&r.unsafe_metadata)
         .bind(&r.external_id)
         .bind(r.custom_action)
+        .bind(r.legal_accepted_at)
+        .bind(&r.locale)
         .bind(&r.created_user_id)
         .bind(&r.created_session_id)
         .bind(r.updated_at)
         .bind(&r.instance_id)
         .bind(&r.id)
+    )?)
+}
+
+/// Forgets the verification of one field (its value changed: the new value needs a new code).
+pub async fn delete_verification(tx: &mut Tx, instance_id: &str, sign_up_id: &str, field: &str) -> StoreResult<u64> {
+    Ok(exec_tx!(
+        tx,
+        sqlx::query("DELETE FROM sign_up_verifications WHERE instance_id = $1 AND sign_up_id = $2 AND field = $3")
+            .bind(instance_id)
+            .bind(sign_up_id)
+            .bind(field)
     )?)
 }
 

@@ -1,7 +1,8 @@
 // Session tokens and JWT-template tokens through @clerk/backend: create a user and a session, mint tokens (plain
 // and from a template), verify them with verifyToken against /v1/jwks; an expired token and a token signed by a
-// foreign key are refused. Also a sign-up attempt made through Tessera's stand-in POST /v1/sign_ups, read and
-// updated through signUps.get / signUps.update.
+// foreign key are refused. Also a sign-up attempt made by a browser through the Frontend API (plain fetch on the
+// proxy path /fapi/{frontend host}/v1/client/sign_ups with a dev browser), read and updated through signUps.get /
+// signUps.update.
 // Run by crates/server/tests/sdk.rs with TESSERA_API_URL and TESSERA_SECRET_KEY set; exits non-zero on failure.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, createSign, randomBytes } from 'node:crypto';
@@ -101,9 +102,29 @@ check('JWT template: created, sessions.getToken(sid, template) → verifyToken a
   assert.equal(payload.exp - payload.iat, 300);
 });
 
-check('sign-up made through Tessera\'s POST /v1/sign_ups → signUps.get / signUps.update read it back', async () => {
+/** A sign-up made as clerk-js makes one: a dev browser, then a form-encoded POST on the instance's Frontend API
+ * (reached through the proxy path `/fapi/{frontend host}`, the host read from the instance's primary domain). */
+async function browserSignUp(fields) {
+  const domains = await bapi('GET', '/domains');
+  const host = new URL(domains.data.find(d => !d.is_satellite).frontend_api_url).host;
+  const fapi = `${apiUrl}/fapi/${host}/v1`;
+  const db = await fetch(`${fapi}/dev_browser`, { method: 'POST' });
+  assert.equal(db.status, 200, await db.clone().text());
+  const { id: devBrowser } = await db.json();
+  const res = await fetch(`${fapi}/client/sign_ups?__clerk_db_jwt=${encodeURIComponent(devBrowser)}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields).toString(),
+  });
+  const json = await res.json();
+  assert.equal(res.status, 200, JSON.stringify(json));
+  assert.equal(json.client.sign_up.id, json.response.id);
+  return json.response;
+}
+
+check('sign-up made by a browser through the Frontend API → signUps.get / signUps.update read it back', async () => {
   const email = `sdk-signup-${randomBytes(4).toString('hex')}@example.com`;
-  const created = await bapi('POST', '/sign_ups', { email_address: email, password: 'correct horse battery', first_name: 'Ada' });
+  const created = await browserSignUp({ email_address: email, password: 'correct horse battery', first_name: 'Ada' });
   const got = await clerk.signUps.get(created.id);
   assert.equal(got.id, created.id);
   assert.equal(got.status, 'missing_requirements');

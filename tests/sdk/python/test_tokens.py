@@ -1,7 +1,8 @@
 """Session tokens and JWT-template tokens through clerk-backend-api: create a user and a session, mint tokens
 (plain and from a template) and verify them with `security.verify_token` against /v1/jwks; an expired token and
-a token signed by a foreign key are refused. Also a sign-up attempt made through Tessera's stand-in POST /v1/sign_ups,
-read and updated through sign_ups.get / sign_ups.update.
+a token signed by a foreign key are refused. Also a sign-up attempt made by a browser through the Frontend API (plain
+HTTP on the proxy path /fapi/{frontend host}/v1/client/sign_ups with a dev browser), read and updated through
+sign_ups.get / sign_ups.update.
 
 Run by crates/server/tests/sdk.rs with TESSERA_API_URL and TESSERA_SECRET_KEY set; exits 0 only if every check passed.
 """
@@ -101,11 +102,27 @@ def template_token_verifies():
     assert claims["exp"] - claims["iat"] == 300, claims
 
 
+def browser_sign_up(fields: dict) -> dict:
+    """A sign-up made as clerk-js makes one: a dev browser, then a form-encoded POST on the instance's Frontend API,
+    reached through the proxy path /fapi/{frontend host} (the host read from the instance's primary domain)."""
+    domains = bapi("GET", "/domains")
+    primary = next(d for d in domains["data"] if not d["is_satellite"])
+    host = httpx.URL(primary["frontend_api_url"]).host
+    fapi = f"{API_URL}/fapi/{host}/v1"
+    db = httpx.post(f"{fapi}/dev_browser")
+    assert db.status_code == 200, db.text
+    r = httpx.post(f"{fapi}/client/sign_ups", params={"__clerk_db_jwt": db.json()["id"]}, data=fields)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["client"]["sign_up"]["id"] == body["response"]["id"], body
+    return body["response"]
+
+
 @check
 def sign_up_read_and_updated():
-    """sign-up made through Tessera's POST /v1/sign_ups → sign_ups.get / sign_ups.update read it back"""
+    """sign-up made by a browser through the Frontend API → sign_ups.get / sign_ups.update read it back"""
     email = f"sdk-signup-{secrets.token_hex(4)}@example.com"
-    created = bapi("POST", "/sign_ups", {"email_address": email, "password": "correct horse battery", "last_name": "L"})
+    created = browser_sign_up({"email_address": email, "password": "correct horse battery", "last_name": "L"})
     got = clerk.sign_ups.get(id=created["id"])
     assert (got.id, got.email_address, got.last_name) == (created["id"], email, "L"), got
     assert got.status == "missing_requirements", got.status

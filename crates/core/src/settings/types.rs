@@ -201,6 +201,10 @@ pub struct SignUpSettings {
     pub optional_fields: Vec<String>,
     /// A sign-up converts only once `custom_action` is set on it (UpdateSignUp).
     pub custom_action_required: bool,
+    /// The user must accept the legal terms (Clerk's "Require express consent to legal documents"): a sign-up
+    /// lists `legal_accepted` among its required and, until accepted, missing fields.
+    #[serde(default)]
+    pub legal_consent_required: bool,
 }
 
 impl Default for SignUpSettings {
@@ -210,6 +214,7 @@ impl Default for SignUpSettings {
             required_fields: strings(&["email_address", "password"]),
             optional_fields: strings(&["first_name", "last_name", "username", "phone_number"]),
             custom_action_required: false,
+            legal_consent_required: false,
         }
     }
 }

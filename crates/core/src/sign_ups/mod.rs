@@ -1,18 +1,20 @@
-//! Sign-up attempts (`sign_up_attempt`): GetSignUp and UpdateSignUp of the Backend API, and Tessera's stand-in for
-//! the Frontend API's sign-up flow, which Clerk runs and Tessera does not:
+//! Sign-up attempts (`sign_up_attempt`) on the browser's client: the Frontend API's sign-up flow and the Backend
+//! API's GetSignUp / UpdateSignUp.
 //!
-//! - `POST /v1/sign_ups` creates an attempt from `{email_address, phone_number, username, password, first_name,
-//!   last_name, unsafe_metadata, external_id, legal_accepted, locale}`, each field checked as user creation checks it
-//!   (and against the allow/block lists and the identifiers users already hold);
-//! - `POST /v1/sign_ups/{id}/prepare_verification` `{strategy: email_code|phone_code}` sends a one-time code;
-//! - `POST /v1/sign_ups/{id}/attempt_verification` `{strategy, code}` checks it (see [`verification`]).
+//! - `POST /v1/client/sign_ups` creates an attempt on the browser's client (it becomes the client's sign-up in
+//!   progress) from `{email_address, phone_number, username, password, first_name, last_name, unsafe_metadata,
+//!   legal_accepted, locale}`, each field checked as user creation checks it (and against the allow/block lists and
+//!   the identifiers users already hold); `PATCH /v1/client/sign_ups/{id}` fills in what is missing;
+//! - `…/prepare_verification` `{strategy: email_code|phone_code}` sends a one-time code, `…/attempt_verification`
+//!   `{strategy, code}` checks it (see [`verification`]).
 //!
-//! They take the instance's secret key, like the Backend API. After every change the attempt is assessed against
-//! the instance's [`SignUpSettings`]: once no required field is missing, every email address and phone number
-//! given is verified and, when the instance requires it, the custom action has run, it converts — in the same
-//! transaction — into a user (verified identifiers, password, names, external id, metadata) with an active session
-//! on a new client, and becomes `complete`. An attempt not complete [`ABANDON_AFTER_MS`] after its creation is
-//! `abandoned`; complete and abandoned attempts cannot change any more (`sign_up_cannot_be_updated`).
+//! Only the client an attempt was created on reaches it through the Frontend API. After every change the attempt
+//! is assessed against the instance's [`SignUpSettings`]: once no required field is missing (the legal terms
+//! included, when the instance requires consent), every email address and phone number given is verified and, when
+//! the instance requires it, the custom action has run, it converts — in the same transaction — into a user
+//! (verified identifiers, password, names, external id, metadata) with an active session on its browser's client,
+//! and becomes `complete`. An attempt not complete [`ABANDON_AFTER_MS`] after its creation is `abandoned`; complete
+//! and abandoned attempts cannot change any more (`sign_up_cannot_be_updated`).
 
 pub mod verification;
 
@@ -20,6 +22,7 @@ use serde_json::{Map, Value};
 use tessera_store::Tx;
 use tessera_store::sign_ups::{self as store, SignUpRow, SignUpVerificationRow, UserColumn};
 
+use crate::browser_clients;
 use crate::settings::SignUpSettings;
 use crate::users::{identifiers, passwords};
 use crate::{Ctx, Error, ErrorCode, Result, ids};
@@ -101,7 +104,12 @@ pub struct SignUp {
     pub legal_accepted_at: Option<i64>,
     /// BCP-47 tag.
     pub locale: Option<String>,
+    /// The browser's client it lives on.
+    pub client_id: Option<String>,
 }
+
+/// The field a sign-up lists when the instance requires consent to its legal terms.
+pub const LEGAL_ACCEPTED: &str = "legal_accepted";
 
 /// 404 for a sign-up.
 pub fn not_found() -> Error {
@@ -153,9 +161,10 @@ fn assess(row: &SignUpRow, verifs: &[SignUpVerificationRow], settings: &SignUpSe
         "password" => row.password_digest.is_some(),
         "first_name" => row.first_name.is_some(),
         "last_name" => row.last_name.is_some(),
+        LEGAL_ACCEPTED => row.legal_accepted_at.is_some(),
         _ => false,
     };
-    let missing: Vec<String> = settings.required_fields.iter().filter(|f| !given(f.as_str())).cloned().collect();
+    let missing: Vec<String> = required_fields(settings).into_iter().filter(|f| !given(f.as_str())).collect();
     let unverified: Vec<String> = [identifiers::EMAIL, identifiers::PHONE]
         .into_iter()
         .filter(|f| given(f) && !is_verified(verifs, f))
@@ -163,6 +172,16 @@ fn assess(row: &SignUpRow, verifs: &[SignUpVerificationRow], settings: &SignUpSe
         .collect();
     let ready = missing.is_empty() && unverified.is_empty() && (!settings.custom_action_required || row.custom_action);
     Assessment { missing, unverified, ready }
+}
+
+/// The instance's required fields as a sign-up lists them: the attributes, then `legal_accepted` when consent is
+/// required.
+fn required_fields(settings: &SignUpSettings) -> Vec<String> {
+    let mut fields = settings.required_fields.clone();
+    if settings.legal_consent_required {
+        fields.push(LEGAL_ACCEPTED.to_owned());
+    }
+    fields
 }
 
 fn field_verification(row: &SignUpRow, verifs: &[SignUpVerificationRow], field: &str) -> Option<FieldVerification> {
@@ -203,7 +222,7 @@ fn view(row: SignUpRow, verifs: &[SignUpVerificationRow], settings: SignUpSettin
         unverified_fields,
         email_verification: field_verification(&row, verifs, identifiers::EMAIL),
         phone_verification: field_verification(&row, verifs, identifiers::PHONE),
-        required_fields: settings.required_fields,
+        required_fields: required_fields(&settings),
         optional_fields: settings.optional_fields,
         password_enabled: row.password_digest.is_some(),
         unsafe_metadata: crate::users::metadata(&row.unsafe_metadata),
@@ -221,10 +240,11 @@ fn view(row: SignUpRow, verifs: &[SignUpVerificationRow], settings: SignUpSettin
         abandon_at: row.abandon_at,
         legal_accepted_at: row.legal_accepted_at,
         locale: row.locale,
+        client_id: row.client_id,
     }
 }
 
-/// `GET /sign_ups/{id}`: one attempt, or 404.
+/// `GET /sign_ups/{id}` (Backend API): one attempt of the instance, or 404.
 pub async fn get_sign_up(ctx: &Ctx, instance_id: &str, id: &str) -> Result<SignUp> {
     let row = store::get(&ctx.db, instance_id, id).await?.ok_or_else(not_found)?;
     let verifs = store::verifications(&ctx.db, instance_id, id).await?;
@@ -232,7 +252,20 @@ pub async fn get_sign_up(ctx: &Ctx, instance_id: &str, id: &str) -> Result<SignU
     Ok(view(row, &verifs, settings, ctx.now_ms()))
 }
 
-/// Input of [`create_sign_up`] (the stand-in endpoint's body, already type-checked).
+/// An attempt only if it lives on this client (the Frontend API reaches its own client's attempts only): another
+/// client's attempt is as unknown as a missing one.
+fn on_client(row: Option<SignUpRow>, client_id: &str) -> Result<SignUpRow> {
+    row.filter(|r| r.client_id.as_deref() == Some(client_id)).ok_or_else(not_found)
+}
+
+/// `GET /v1/client/sign_ups/{id}` (Frontend API): one attempt of the browser's client, or 404.
+pub async fn get_on_client(ctx: &Ctx, instance_id: &str, client_id: &str, id: &str) -> Result<SignUp> {
+    on_client(store::get(&ctx.db, instance_id, id).await?, client_id)?;
+    get_sign_up(ctx, instance_id, id).await
+}
+
+/// Input of [`create_sign_up`] and [`update_on_client`] (the Frontend API's form, already type-checked). `None`
+/// (or an empty string) leaves a field as it is.
 #[derive(Debug, Default)]
 pub struct NewSignUp {
     /// Email address.
@@ -249,8 +282,6 @@ pub struct NewSignUp {
     pub last_name: Option<String>,
     /// Object.
     pub unsafe_metadata: Option<Map<String, Value>>,
-    /// Copied to the user.
-    pub external_id: Option<String>,
     /// The legal terms were accepted now.
     pub legal_accepted: Option<bool>,
     /// BCP-47 tag.
@@ -298,16 +329,24 @@ async fn enforce_restrictions(ctx: &Ctx, instance_id: &str, row: &SignUpRow) -> 
     Ok(())
 }
 
-/// `POST /v1/sign_ups` (Tessera's stand-in for the Frontend API): validates and records an attempt, which
-/// converts at once when it lacks nothing (e.g. username and password only, where the instance requires no more).
-pub async fn create_sign_up(ctx: &Ctx, instance_id: &str, input: NewSignUp) -> Result<SignUp> {
-    let settings = crate::settings::sign_up_settings(ctx, instance_id).await?;
-    let email = present(input.email_address);
-    let phone = present(input.phone_number);
-    let username = present(input.username);
-    let password = input.password.filter(|p| !p.is_empty());
-    let first_name = present(input.first_name);
-    let last_name = present(input.last_name);
+/// The values of a [`NewSignUp`], normalized and checked as user creation checks them.
+#[derive(Debug, Default)]
+struct Checked {
+    email: Option<String>,
+    phone: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+}
+
+async fn check(ctx: &Ctx, instance_id: &str, settings: &SignUpSettings, input: &NewSignUp) -> Result<Checked> {
+    let email = present(input.email_address.clone());
+    let phone = present(input.phone_number.clone());
+    let username = present(input.username.clone());
+    let password = input.password.clone().filter(|p| !p.is_empty());
+    let first_name = present(input.first_name.clone());
+    let last_name = present(input.last_name.clone());
     let given = [
         (identifiers::EMAIL, email.is_some()),
         (identifiers::PHONE, phone.is_some()),
@@ -327,25 +366,41 @@ pub async fn create_sign_up(ctx: &Ctx, instance_id: &str, input: NewSignUp) -> R
         let hibp = crate::settings::instance_config(ctx, instance_id).await?.hibp;
         passwords::check_policy("password", pw, hibp, false)?;
     }
+    Ok(Checked { email, phone, username, password, first_name, last_name })
+}
+
+/// The strategy recorded as the client's last authentication when an attempt converts without a code (everything
+/// given at once).
+fn direct_strategy(row: &SignUpRow) -> &'static str {
+    if row.password_digest.is_some() { "password" } else { "email_code" }
+}
+
+/// `POST /v1/client/sign_ups`: validates and records an attempt on the browser's client, where it replaces the
+/// sign-up in progress. It converts at once when it lacks nothing (e.g. username and password only, where the
+/// instance requires no more), opening a session on that client.
+pub async fn create_sign_up(ctx: &Ctx, instance_id: &str, client_id: &str, input: NewSignUp) -> Result<SignUp> {
+    let settings = crate::settings::sign_up_settings(ctx, instance_id).await?;
+    let c = check(ctx, instance_id, &settings, &input).await?;
     let now = ctx.now_ms();
     let mut row = SignUpRow {
         id: ids::new_id("sua"),
         instance_id: instance_id.to_owned(),
         status: status::MISSING_REQUIREMENTS.into(),
-        email_address: email,
-        phone_number: phone,
-        username,
-        first_name,
-        last_name,
+        email_address: c.email,
+        phone_number: c.phone,
+        username: c.username,
+        first_name: c.first_name,
+        last_name: c.last_name,
         password_digest: None,
         unsafe_metadata: crate::users::create::metadata_text(input.unsafe_metadata),
         public_metadata: crate::users::create::metadata_text(None),
-        external_id: present(input.external_id),
+        external_id: None,
         custom_action: false,
         legal_accepted_at: input.legal_accepted.unwrap_or(false).then_some(now),
         locale: present(input.locale),
         created_user_id: None,
         created_session_id: None,
+        client_id: Some(client_id.to_owned()),
         abandon_at: now + ABANDON_AFTER_MS,
         created_at: now,
         updated_at: now,
@@ -353,14 +408,93 @@ pub async fn create_sign_up(ctx: &Ctx, instance_id: &str, input: NewSignUp) -> R
     enforce_restrictions(ctx, instance_id, &row).await?;
     ensure_free(ctx, instance_id, &row).await?;
     // Slow work (hashing) before the transaction opens.
-    if let Some(pw) = password {
+    if let Some(pw) = c.password {
         row.password_digest = Some(passwords::hash(pw).await?);
     }
     let mut tx = ctx.db.begin().await?;
+    let mut client = browser_clients::lock(&mut tx, instance_id, client_id).await?;
     store::insert(&mut tx, &row).await?;
-    convert_if_ready(ctx, &mut tx, &mut row, &[], &settings, now).await?;
+    client.sign_up_id = Some(row.id.clone());
+    browser_clients::save(&mut tx, &mut client, now).await?;
+    let strategy = direct_strategy(&row);
+    convert_if_ready(ctx, &mut tx, &mut row, &[], &settings, strategy, now).await?;
     tx.commit().await?;
     get_sign_up(ctx, instance_id, &row.id).await
+}
+
+/// `PATCH /v1/client/sign_ups/{id}`: fills in fields of an attempt of the browser's client (checked as on
+/// creation). A changed email address or phone number needs a new code; an attempt that then lacks nothing
+/// converts.
+pub async fn update_on_client(
+    ctx: &Ctx,
+    instance_id: &str,
+    client_id: &str,
+    id: &str,
+    input: NewSignUp,
+) -> Result<SignUp> {
+    let row = on_client(store::get(&ctx.db, instance_id, id).await?, client_id)?;
+    ensure_open(&row, ctx.now_ms())?;
+    let settings = crate::settings::sign_up_settings(ctx, instance_id).await?;
+    let c = check(ctx, instance_id, &settings, &input).await?;
+    let metadata = input.unsafe_metadata.map(|m| crate::users::create::metadata_text(Some(m)));
+    let legal = input.legal_accepted;
+    let locale = present(input.locale);
+    let digest = match c.password.clone() {
+        Some(pw) => Some(passwords::hash(pw).await?),
+        None => None,
+    };
+    let apply = |row: &mut SignUpRow, now: i64| -> Vec<&'static str> {
+        let mut reverify = Vec::new();
+        if c.email.is_some() && c.email != row.email_address {
+            row.email_address.clone_from(&c.email);
+            reverify.push(identifiers::EMAIL);
+        }
+        if c.phone.is_some() && c.phone != row.phone_number {
+            row.phone_number.clone_from(&c.phone);
+            reverify.push(identifiers::PHONE);
+        }
+        for (value, slot) in [
+            (&c.username, &mut row.username),
+            (&c.first_name, &mut row.first_name),
+            (&c.last_name, &mut row.last_name),
+            (&locale, &mut row.locale),
+        ] {
+            if value.is_some() {
+                slot.clone_from(value);
+            }
+        }
+        if digest.is_some() {
+            row.password_digest.clone_from(&digest);
+        }
+        if let Some(m) = &metadata {
+            row.unsafe_metadata.clone_from(m);
+        }
+        match legal {
+            Some(true) if row.legal_accepted_at.is_none() => row.legal_accepted_at = Some(now),
+            Some(false) => row.legal_accepted_at = None,
+            _ => {}
+        }
+        reverify
+    };
+    let mut preview = row.clone();
+    apply(&mut preview, ctx.now_ms());
+    enforce_restrictions(ctx, instance_id, &preview).await?;
+    ensure_free(ctx, instance_id, &preview).await?;
+
+    let now = ctx.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    let mut row = on_client(store::lock(&mut tx, instance_id, id).await?, client_id)?;
+    ensure_open(&row, now)?;
+    for field in apply(&mut row, now) {
+        store::delete_verification(&mut tx, instance_id, id, field).await?;
+    }
+    row.updated_at = now;
+    store::update(&mut tx, &row).await?;
+    let verifs = store::verifications_tx(&mut tx, instance_id, id).await?;
+    let strategy = direct_strategy(&row);
+    convert_if_ready(ctx, &mut tx, &mut row, &verifs, &settings, strategy, now).await?;
+    tx.commit().await?;
+    get_sign_up(ctx, instance_id, id).await
 }
 
 /// Changes of `PATCH /sign_ups/{id}`.
@@ -403,21 +537,24 @@ pub async fn update_sign_up(ctx: &Ctx, instance_id: &str, id: &str, patch: SignU
     row.updated_at = now;
     store::update(&mut tx, &row).await?;
     let verifs = store::verifications_tx(&mut tx, instance_id, id).await?;
-    convert_if_ready(ctx, &mut tx, &mut row, &verifs, &settings, now).await?;
+    let strategy = verifs.iter().map(|v| v.strategy.clone()).next().unwrap_or_else(|| direct_strategy(&row).into());
+    convert_if_ready(ctx, &mut tx, &mut row, &verifs, &settings, &strategy, now).await?;
     tx.commit().await?;
     get_sign_up(ctx, instance_id, id).await
 }
 
-/// Converts an attempt that lacks nothing into a user with an active session, inside the caller's transaction
-/// (which holds the attempt row), and marks it complete. `user.created` and `session.created` are emitted with
-/// it. A username, email address, phone number or external id a user took meanwhile fails the whole change with
-/// `form_identifier_exists`.
+/// Converts an attempt that lacks nothing into a user with an active session on its browser's client, inside the
+/// caller's transaction (which holds the attempt row), and marks it complete; the client no longer has a sign-up
+/// in progress and records `strategy` as its last authentication. `user.created` and `session.created` are
+/// emitted with it. A username, email address, phone number or external id a user took meanwhile fails the whole
+/// change with `form_identifier_exists`.
 async fn convert_if_ready(
     ctx: &Ctx,
     tx: &mut Tx,
     row: &mut SignUpRow,
     verifs: &[SignUpVerificationRow],
     settings: &SignUpSettings,
+    strategy: &str,
     now: i64,
 ) -> Result<()> {
     if effective_status(row, now) != status::MISSING_REQUIREMENTS || !assess(row, verifs, settings).ready {
@@ -449,7 +586,17 @@ async fn convert_if_ready(
         }
     }
     crate::users::create::insert_tx(ctx, tx, &row.instance_id, &user).await?;
-    let session = crate::sessions::open_session_tx(ctx, tx, &row.instance_id, &user.row.id, now).await?;
+    let session = match &row.client_id {
+        Some(client_id) => {
+            let mut client = browser_clients::lock(tx, &row.instance_id, client_id).await?;
+            if client.sign_up_id.as_deref() == Some(row.id.as_str()) {
+                client.sign_up_id = None;
+            }
+            browser_clients::open_session_tx(ctx, tx, &mut client, &user.row.id, strategy, None, now).await?
+        }
+        // Attempts made before sign-ups lived on clients: a session on a new client.
+        None => crate::sessions::open_session_tx(ctx, tx, &row.instance_id, &user.row.id, now).await?,
+    };
     row.status = status::COMPLETE.into();
     row.created_user_id = Some(user.row.id.clone());
     row.created_session_id = Some(session.id);

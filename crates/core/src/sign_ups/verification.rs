@@ -1,21 +1,48 @@
-//! One-time-code verification of a sign-up attempt's email address or phone number (Tessera's stand-in for the
-//! Frontend API's `prepare_verification` / `attempt_verification`). Codes work as they do for users' email
+//! One-time-code verification of a sign-up attempt's email address or phone number (the Frontend API's
+//! `prepare_verification` / `attempt_verification`). Codes work as they do for users' email
 //! addresses and phone numbers ([`crate::users::verification`]): six digits, ten minutes, at most
 //! [`MAX_ATTEMPTS`] attempts, only a keyed digest stored, delivered through [`crate::sender`] (the development
 //! outbox captures it). As in the Frontend API, a wrong code is `form_code_incorrect`, the attempt that uses up the
 //! last try and any later one `verification_failed`, an expired code `verification_expired` — each after the
 //! attempt has been recorded. A correct code that leaves the attempt lacking nothing converts it.
+//!
+//! Test mode (development instances with `test_mode`, Clerk's test e-mail addresses and phone numbers): an address
+//! with the `+clerk_test` subaddress or a number `+1 XXX 555-01XX` gets the fixed code [`TEST_CODE`] and no
+//! message is sent.
 
 use serde_json::json;
 use tessera_store::sign_ups::{self as store, SignUpVerificationRow};
 
-use super::{SignUp, assess, ensure_open, get_sign_up, not_found, verification_of};
+use super::{SignUp, assess, ensure_open, get_sign_up, on_client, verification_of};
 use crate::crypto::constant_time_eq;
 use crate::instances::Instance;
 use crate::sender::{self, Channel, TemplatedMessage};
 use crate::users::identifiers;
 use crate::users::verification::{CODE_TTL_MS, MAX_ATTEMPTS, code_digest, new_code};
 use crate::{Ctx, Error, ErrorCode, Result, ids};
+
+/// The code test identifiers accept in test mode.
+pub const TEST_CODE: &str = "424242";
+
+/// Whether an identifier is one of Clerk's test identifiers: an e-mail address with the `+clerk_test` subaddress,
+/// or a phone number `+1 XXX 555-0100` … `+1 XXX 555-0199` (E.164, as stored).
+pub fn is_test_identifier(field: &str, value: &str) -> bool {
+    if field == identifiers::PHONE {
+        let b = value.as_bytes();
+        b.len() == 12 && value.starts_with("+1") && b[2..].iter().all(u8::is_ascii_digit) && &value[5..10] == "55501"
+    } else {
+        value.split_once('@').is_some_and(|(local, _)| local.contains("+clerk_test"))
+    }
+}
+
+/// Whether codes for this identifier are the fixed test code: a development instance in test mode, and a test
+/// identifier.
+async fn test_mode_applies(ctx: &Ctx, instance: &Instance, field: &str, value: &str) -> Result<bool> {
+    if instance.environment != crate::instances::Environment::Development || !is_test_identifier(field, value) {
+        return Ok(false);
+    }
+    Ok(crate::settings::instance_config(ctx, &instance.id).await?.test_mode)
+}
 
 /// The strategy that verifies a field.
 pub(super) fn strategy_of(field: &str) -> &'static str {
@@ -36,11 +63,18 @@ fn not_given(field: &str) -> Error {
     Error::param_value_invalid("strategy", format!("This sign-up has no {} to verify.", field.replace('_', " ")))
 }
 
-/// `POST /v1/sign_ups/{id}/prepare_verification`: sends a new code to the email address or phone number (it
-/// replaces any earlier code). An already verified field is `verification_already_verified`.
-pub async fn prepare(ctx: &Ctx, instance: &Instance, id: &str, strategy: Option<&str>) -> Result<SignUp> {
+/// `POST /v1/client/sign_ups/{id}/prepare_verification`: sends a new code to the email address or phone number of
+/// an attempt of the browser's client (it replaces any earlier code). An already verified field is
+/// `verification_already_verified`.
+pub async fn prepare(
+    ctx: &Ctx,
+    instance: &Instance,
+    client_id: &str,
+    id: &str,
+    strategy: Option<&str>,
+) -> Result<SignUp> {
     let (field, channel) = parse_strategy(strategy)?;
-    let row = store::get(&ctx.db, &instance.id, id).await?.ok_or_else(not_found)?;
+    let row = on_client(store::get(&ctx.db, &instance.id, id).await?, client_id)?;
     ensure_open(&row, ctx.now_ms())?;
     let to = match field {
         identifiers::EMAIL => row.email_address.clone(),
@@ -52,7 +86,8 @@ pub async fn prepare(ctx: &Ctx, instance: &Instance, id: &str, strategy: Option<
         return Err(Error::new(ErrorCode::VerificationAlreadyVerified));
     }
     let now = ctx.now_ms();
-    let code = new_code();
+    let test = test_mode_applies(ctx, instance, field, &to).await?;
+    let code = if test { TEST_CODE.to_owned() } else { new_code() };
     let ver_id = ids::new_id("ver");
     let v = SignUpVerificationRow {
         sign_up_id: id.to_owned(),
@@ -75,24 +110,29 @@ pub async fn prepare(ctx: &Ctx, instance: &Instance, id: &str, strategy: Option<
         identification_id: None,
         data: json!({ "otp_code": code, "requested_at": sender::format_time(now) }),
     };
-    // Rendering and any SMTP exchange happen before the transaction (they must not hold the writer).
-    let prepared = sender::prepare(ctx, instance, msg).await?;
+    // Rendering and any SMTP exchange happen before the transaction (they must not hold the writer). Test
+    // identifiers get no message.
+    let prepared = if test { None } else { Some(sender::prepare(ctx, instance, msg).await?) };
     let mut tx = ctx.db.begin().await?;
-    let mut row = store::lock(&mut tx, &instance.id, id).await?.ok_or_else(not_found)?;
+    let mut row = on_client(store::lock(&mut tx, &instance.id, id).await?, client_id)?;
     ensure_open(&row, now)?;
     store::replace_verification(&mut tx, &v).await?;
     row.updated_at = now;
     store::update(&mut tx, &row).await?;
-    sender::record(ctx, &mut tx, instance, &prepared).await?;
+    if let Some(prepared) = &prepared {
+        sender::record(ctx, &mut tx, instance, prepared).await?;
+    }
     tx.commit().await?;
     get_sign_up(ctx, &instance.id, id).await
 }
 
-/// `POST /v1/sign_ups/{id}/attempt_verification`: checks a code. A correct one verifies the field and, if the
-/// attempt then lacks nothing, converts it (the answer is the complete attempt).
+/// `POST /v1/client/sign_ups/{id}/attempt_verification`: checks a code. A correct one verifies the field and, if
+/// the attempt then lacks nothing, converts it (the answer is the complete attempt, and the browser's client has
+/// the new session).
 pub async fn attempt(
     ctx: &Ctx,
     instance_id: &str,
+    client_id: &str,
     id: &str,
     strategy: Option<&str>,
     code: Option<&str>,
@@ -102,7 +142,7 @@ pub async fn attempt(
     let settings = crate::settings::sign_up_settings(ctx, instance_id).await?;
     {
         // A correct code may convert the attempt: the allow/block lists are read now, outside the transaction.
-        let row = store::get(&ctx.db, instance_id, id).await?.ok_or_else(not_found)?;
+        let row = on_client(store::get(&ctx.db, instance_id, id).await?, client_id)?;
         ensure_open(&row, ctx.now_ms())?;
         let mut verifs = store::verifications(&ctx.db, instance_id, id).await?;
         verifs.iter_mut().filter(|v| v.field == field).for_each(|v| v.status = "verified".into());
@@ -113,7 +153,7 @@ pub async fn attempt(
 
     let now = ctx.now_ms();
     let mut tx = ctx.db.begin().await?;
-    let mut row = store::lock(&mut tx, instance_id, id).await?.ok_or_else(not_found)?;
+    let mut row = on_client(store::lock(&mut tx, instance_id, id).await?, client_id)?;
     ensure_open(&row, now)?;
     let mut verifs = store::verifications_tx(&mut tx, instance_id, id).await?;
     let Some(v) = verifs.iter_mut().find(|v| v.field == field) else {
@@ -154,7 +194,8 @@ pub async fn attempt(
         tx.commit().await?;
         return Err(refused);
     }
-    super::convert_if_ready(ctx, &mut tx, &mut row, &verifs, &settings, now).await?;
+    let strategy = strategy_of(field);
+    super::convert_if_ready(ctx, &mut tx, &mut row, &verifs, &settings, strategy, now).await?;
     tx.commit().await?;
     get_sign_up(ctx, instance_id, id).await
 }

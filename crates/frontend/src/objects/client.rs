@@ -6,6 +6,7 @@ use tessera_core::browser_clients::BrowserClient;
 use tessera_core::sessions::Session;
 
 use super::sign_in::SignInObject;
+use super::sign_up::SignUpObject;
 use super::user::UserObject;
 
 /// `Token`.
@@ -122,7 +123,7 @@ pub struct ClientObject<'a> {
     id: &'a str,
     sessions: Vec<SessionObject<'a>>,
     sign_in: Option<SignInObject<'a>>,
-    sign_up: Option<Value>,
+    sign_up: Option<SignUpObject>,
     last_active_session_id: Option<&'a str>,
     last_authentication_strategy: Option<&'a str>,
     cookie_expires_at: Option<i64>,
@@ -137,7 +138,7 @@ impl<'a> ClientObject<'a> {
         c: &'a BrowserClient,
         sessions: Vec<SessionObject<'a>>,
         sign_in: Option<SignInObject<'a>>,
-        sign_up: Option<Value>,
+        sign_up: Option<SignUpObject>,
     ) -> Self {
         Self {
             object: "client",

@@ -533,8 +533,7 @@ impl UserSettingsObject {
                 // The allowlist restricts who may sign up, not the mode (Clerk's `restricted` is invitation-only,
                 // `waitlist` needs a waitlist page; Tessera stores neither).
                 mode: "public",
-                // Tessera stores no legal-consent requirement (a sign-up may still send `legal_accepted`).
-                legal_consent_enabled: false,
+                legal_consent_enabled: s.sign_up.legal_consent_required,
             },
             restrictions: RestrictionsObject {
                 allowlist: on(r.allowlist),

@@ -1,7 +1,9 @@
-//! `organization`, `organization_membership` and `public_user_data` as the Frontend API shows them.
+//! `organization`, `organization_membership`, `public_user_data`, and the invitations and suggestions of the
+//! signed-in user, as the Frontend API shows them.
 
 use serde::Serialize;
 use serde_json::Value;
+use tessera_core::organization_invitations::{OrganizationInvitation, PublicOrganization};
 use tessera_core::organizations::Organization;
 use tessera_core::organizations::memberships::{MemberUser, Membership};
 
@@ -102,4 +104,87 @@ impl<'a> MembershipObject<'a> {
             updated_at: m.updated_at,
         }
     }
+}
+
+/// `Client.PublicOrganizationData`: what an invitation or suggestion shows of its organization.
+#[derive(Debug, Serialize)]
+pub struct PublicOrganizationDataObject<'a> {
+    id: &'a str,
+    name: &'a str,
+    slug: &'a str,
+    image_url: String,
+    has_image: bool,
+}
+
+impl<'a> PublicOrganizationDataObject<'a> {
+    /// The public data of `o`.
+    pub fn new(o: &'a PublicOrganization, base: &str) -> Self {
+        Self {
+            id: &o.id,
+            name: &o.name,
+            slug: &o.slug,
+            image_url: tessera_core::objects::organization::image_url(base, o.image_id.as_deref()),
+            has_image: o.image_id.is_some(),
+        }
+    }
+}
+
+/// `Client.OrganizationInvitationUserContext`: an invitation addressed to the signed-in user.
+#[derive(Debug, Serialize)]
+pub struct OrganizationInvitationObject<'a> {
+    object: &'static str,
+    id: &'a str,
+    email_address: &'a str,
+    role: &'a str,
+    role_name: &'a str,
+    organization_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    public_organization_data: Option<PublicOrganizationDataObject<'a>>,
+    status: &'static str,
+    public_metadata: &'a Value,
+    url: Option<&'a str>,
+    expires_at: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl<'a> OrganizationInvitationObject<'a> {
+    /// The object of `i` (never its private metadata).
+    pub fn new(i: &'a OrganizationInvitation, base: &str) -> Self {
+        Self {
+            object: "organization_invitation",
+            id: &i.row.id,
+            email_address: &i.row.email_address,
+            role: &i.row.role,
+            role_name: &i.role_name,
+            organization_id: &i.row.organization_id,
+            public_organization_data: i.organization.as_ref().map(|o| PublicOrganizationDataObject::new(o, base)),
+            status: i.status,
+            public_metadata: &i.public_metadata,
+            url: None,
+            expires_at: i.row.expires_at,
+            created_at: i.row.created_at,
+            updated_at: i.row.updated_at,
+        }
+    }
+}
+
+/// `Client.OrganizationSuggestion`: an organization the user may join by a verified domain of theirs.
+#[derive(Debug, Serialize)]
+pub struct OrganizationSuggestionObject<'a> {
+    object: &'static str,
+    id: &'a str,
+    public_organization_data: PublicOrganizationDataObject<'a>,
+    status: &'a str,
+    created_at: i64,
+    updated_at: i64,
+}
+
+/// A page of a list: `{data, total_count}` (the Frontend API's paginated lists).
+#[derive(Debug, Serialize)]
+pub struct Page<T> {
+    /// The items.
+    pub data: Vec<T>,
+    /// How many items the whole list has.
+    pub total_count: i64,
 }

@@ -1,0 +1,112 @@
+//! `sign_up_attempt` as the Frontend API shows it (`Client.SignUp`), with its verifications shaped as the spec's
+//! `Client.SignUp.Verifications`: one-time-code verifications (`Stubs.Verification.OTP`) plus what to do next.
+
+use serde::Serialize;
+use serde_json::Value;
+use tessera_core::sign_ups::{FieldVerification, SignUp};
+
+/// An email address's or phone number's code verification (`Stubs.Verification.OTP` +
+/// `Stubs.SignUpVerification.AdditionalFields`).
+#[derive(Debug, Clone, Serialize)]
+pub struct SignUpVerificationObject {
+    object: &'static str,
+    status: String,
+    strategy: &'static str,
+    attempts: Option<i64>,
+    /// The spec requires an integer even before a code was sent: then the attempt's own `abandon_at` (no code can
+    /// be asked for later).
+    expire_at: i64,
+    next_action: &'static str,
+    supported_strategies: [&'static str; 1],
+}
+
+impl SignUpVerificationObject {
+    fn new(v: &FieldVerification, abandon_at: i64) -> Self {
+        Self {
+            object: "verification_otp",
+            status: v.status.clone(),
+            strategy: v.strategy,
+            attempts: v.attempts,
+            expire_at: v.expire_at.unwrap_or(abandon_at),
+            next_action: v.next_action,
+            supported_strategies: [v.strategy],
+        }
+    }
+}
+
+/// `Client.SignUp.Verifications`. Web3 wallets and external accounts are not part of Tessera's sign-ups.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignUpVerificationsObject {
+    email_address: Option<SignUpVerificationObject>,
+    phone_number: Option<SignUpVerificationObject>,
+    web3_wallet: Option<Value>,
+    external_account: Option<Value>,
+}
+
+/// `Client.SignUp`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignUpObject {
+    object: &'static str,
+    id: String,
+    status: &'static str,
+    required_fields: Vec<String>,
+    optional_fields: Vec<String>,
+    missing_fields: Vec<String>,
+    unverified_fields: Vec<String>,
+    verifications: SignUpVerificationsObject,
+    username: Option<String>,
+    email_address: Option<String>,
+    phone_number: Option<String>,
+    web3_wallet: Option<String>,
+    password_enabled: bool,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    unsafe_metadata: Value,
+    public_metadata: Value,
+    custom_action: bool,
+    external_id: Option<String>,
+    created_session_id: Option<String>,
+    created_user_id: Option<String>,
+    abandon_at: i64,
+    legal_accepted_at: Option<i64>,
+    locale: Option<String>,
+}
+
+impl SignUpObject {
+    /// The object of `s`.
+    pub fn new(s: &SignUp) -> Self {
+        let verification =
+            |v: &Option<FieldVerification>| v.as_ref().map(|v| SignUpVerificationObject::new(v, s.abandon_at));
+        Self {
+            object: "sign_up_attempt",
+            id: s.id.clone(),
+            status: s.status,
+            required_fields: s.required_fields.clone(),
+            optional_fields: s.optional_fields.clone(),
+            missing_fields: s.missing_fields.clone(),
+            unverified_fields: s.unverified_fields.clone(),
+            verifications: SignUpVerificationsObject {
+                email_address: verification(&s.email_verification),
+                phone_number: verification(&s.phone_verification),
+                web3_wallet: None,
+                external_account: None,
+            },
+            username: s.username.clone(),
+            email_address: s.email_address.clone(),
+            phone_number: s.phone_number.clone(),
+            web3_wallet: None,
+            password_enabled: s.password_enabled,
+            first_name: s.first_name.clone(),
+            last_name: s.last_name.clone(),
+            unsafe_metadata: s.unsafe_metadata.clone(),
+            public_metadata: s.public_metadata.clone(),
+            custom_action: s.custom_action,
+            external_id: s.external_id.clone(),
+            created_session_id: s.created_session_id.clone(),
+            created_user_id: s.created_user_id.clone(),
+            abandon_at: s.abandon_at,
+            legal_accepted_at: s.legal_accepted_at,
+            locale: s.locale.clone(),
+        }
+    }
+}
