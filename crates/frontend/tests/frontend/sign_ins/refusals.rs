@@ -168,6 +168,18 @@ async fn a_signed_in_client_cannot_sign_in_again() {
     b.post(SIGN_INS, &form).send().await.assert_status(200);
     b.post(SIGN_INS, &form).send().await.assert_error(400, "session_exists", None);
     b.post(SIGN_INS, &[("identifier", "john@example.com")]).send().await.assert_error(400, "session_exists", None);
+    b.post(SIGN_INS, &[("identifier", "nobody@example.com")]).send().await.assert_error(400, "session_exists", None);
+    // A ticket is not used up by the refusal.
+    let uid = app.get("/v1/users?email_address=john@example.com").send().await.json[0]["id"].clone();
+    let t = app.post("/v1/sign_in_tokens", json!({ "user_id": uid })).send().await.assert_status(200).json;
+    let ticket = t["token"].as_str().unwrap();
+    b.post(SIGN_INS, &[("strategy", "ticket"), ("ticket", ticket)]).send().await.assert_error(
+        400,
+        "session_exists",
+        None,
+    );
+    let other = app.browser().await;
+    other.post(SIGN_INS, &[("strategy", "ticket"), ("ticket", ticket)]).send().await.assert_status(200);
     // An older sign-in of the same client cannot open a second session either.
     b.post(&path(&id, "attempt_first_factor"), &[("strategy", "password"), ("password", PASSWORD)])
         .send()
