@@ -11,12 +11,14 @@ use serde_json::json;
 use tessera_store::sign_ins::{self as store, SignInRow};
 use tessera_store::user_mfa;
 
+pub use super::reset_password::reset_password;
+pub use super::second_factor::{attempt_second_factor, prepare_second_factor};
 use super::{SignIn, TEST_CODE, complete_tx, gate, not_found, status, view};
 use crate::crypto::constant_time_eq;
 use crate::instances::Instance;
 use crate::sender::{self, Channel, TemplatedMessage};
 use crate::sessions::SessionOptions;
-use crate::users::credentials::{self, CodeType};
+use crate::users::credentials;
 use crate::users::verification::{CODE_TTL_MS, MAX_ATTEMPTS, code_digest, new_code};
 use crate::users::{Identification, User, lockout};
 use crate::{Ctx, Error, ErrorCode, Result};
@@ -51,8 +53,10 @@ const FIRST_FACTORS: &[&str] =
 
 /// Which verification of the attempt a code belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Slot {
+pub(super) enum Slot {
+    /// The first factor.
     First,
+    /// The second factor.
     Second,
 }
 
@@ -74,16 +78,16 @@ impl Slot {
 }
 
 /// The verification columns of one slot.
-struct Code<'a> {
-    strategy: &'a mut Option<String>,
-    identification_id: &'a mut Option<String>,
-    digest: &'a mut Option<Vec<u8>>,
-    status: &'a mut Option<String>,
-    attempts: &'a mut i64,
-    expire_at: &'a mut Option<i64>,
+pub(super) struct Code<'a> {
+    pub(super) strategy: &'a mut Option<String>,
+    pub(super) identification_id: &'a mut Option<String>,
+    pub(super) digest: &'a mut Option<Vec<u8>>,
+    pub(super) status: &'a mut Option<String>,
+    pub(super) attempts: &'a mut i64,
+    pub(super) expire_at: &'a mut Option<i64>,
 }
 
-fn slot(row: &mut SignInRow, s: Slot) -> Code<'_> {
+pub(super) fn slot(row: &mut SignInRow, s: Slot) -> Code<'_> {
     match s {
         Slot::First => Code {
             strategy: &mut row.ff_strategy,
@@ -105,7 +109,7 @@ fn slot(row: &mut SignInRow, s: Slot) -> Code<'_> {
 }
 
 /// The strategy parameter: missing, unknown to Clerk, or not one this factor offers.
-fn parse_strategy(strategy: Option<&str>, offered: &[&'static str]) -> Result<&'static str> {
+pub(super) fn parse_strategy(strategy: Option<&str>, offered: &[&'static str]) -> Result<&'static str> {
     let s = strategy.filter(|s| !s.is_empty()).ok_or_else(|| Error::param_missing("strategy"))?;
     if let Some(found) = offered.iter().find(|o| **o == s) {
         return Ok(found);
@@ -116,7 +120,7 @@ fn parse_strategy(strategy: Option<&str>, offered: &[&'static str]) -> Result<&'
     Err(Error::param_value_invalid("strategy", format!("strategy must be one of {}.", offered.join(", "))))
 }
 
-fn strategy_invalid() -> Error {
+pub(super) fn strategy_invalid() -> Error {
     Error::with(
         ErrorCode::StrategyForUserInvalid,
         ErrorCode::StrategyForUserInvalid.message(),
@@ -125,12 +129,12 @@ fn strategy_invalid() -> Error {
     )
 }
 
-fn code_incorrect() -> Error {
+pub(super) fn code_incorrect() -> Error {
     Error::with(ErrorCode::FormCodeIncorrect, "Incorrect code", "Incorrect code", Some("code"))
 }
 
 /// Refuses a factor on an attempt that is not waiting for it.
-fn ensure_due(row: &SignInRow, s: Slot, now: i64) -> Result<()> {
+pub(super) fn ensure_due(row: &SignInRow, s: Slot, now: i64) -> Result<()> {
     let current = super::effective_status(row, now);
     if current == s.due() {
         return Ok(());
@@ -151,7 +155,7 @@ fn is_test_identifier(value: &str) -> bool {
     b.len() == 12 && b[0] == b'+' && b[1..].iter().all(u8::is_ascii_digit) && b[1] == b'1' && &b[5..10] == b"55501"
 }
 
-fn is_verified(i: &Identification) -> bool {
+pub(super) fn is_verified(i: &Identification) -> bool {
     i.verification.as_ref().is_some_and(|v| v.status == "verified")
 }
 
@@ -179,7 +183,7 @@ pub(super) async fn check_password(ctx: &Ctx, instance: &Instance, user: &User, 
     }
 }
 
-async fn load(ctx: &Ctx, instance_id: &str, client_id: &str, id: &str) -> Result<(SignInRow, User)> {
+pub(super) async fn load(ctx: &Ctx, instance_id: &str, client_id: &str, id: &str) -> Result<(SignInRow, User)> {
     if id.len() > 64 {
         return Err(not_found());
     }
@@ -213,7 +217,7 @@ pub struct Attempt {
 
 /// Picks the identification a code goes to: the one asked for (which must be one the factor offers), else the
 /// one typed, else the primary one, else the first.
-fn pick<'u>(
+pub(super) fn pick<'u>(
     candidates: Vec<&'u Identification>,
     asked: Option<&str>,
     param: &str,
@@ -238,7 +242,7 @@ fn pick<'u>(
 }
 
 /// Sends a new code for a slot (replacing any earlier one) and records it on the attempt.
-async fn send_code(
+pub(super) async fn send_code(
     ctx: &Ctx,
     instance: &Instance,
     client_id: &str,
@@ -395,7 +399,7 @@ async fn finish_first_tx(
 
 /// Checks a code for a slot (see the module documentation).
 #[allow(clippy::too_many_arguments)]
-async fn attempt_code(
+pub(super) async fn attempt_code(
     ctx: &Ctx,
     instance: &Instance,
     client_id: &str,
@@ -486,140 +490,6 @@ async fn attempt_code(
             let first = row.ff_strategy.clone().unwrap_or_else(|| strategy.to_owned());
             complete_tx(ctx, &mut tx, &mut client, &mut row, &first, SessionOptions::default(), now).await?;
         }
-    }
-    tx.commit().await?;
-    view(ctx, row).await
-}
-
-/// `POST /v1/client/sign_ins/{id}/prepare_second_factor`: sends a code to a second-factor phone (`phone_code`);
-/// TOTP and backup codes need no preparation.
-pub async fn prepare_second_factor(
-    ctx: &Ctx,
-    instance: &Instance,
-    client_id: &str,
-    id: &str,
-    input: Prepare,
-) -> Result<SignIn> {
-    let strategy = parse_strategy(input.strategy.as_deref(), &["phone_code", "totp", "backup_code"])?;
-    let (row, user) = load(ctx, &instance.id, client_id, id).await?;
-    ensure_due(&row, Slot::Second, ctx.now_ms())?;
-    gate(&user)?;
-    match strategy {
-        "phone_code" => {
-            let candidates: Vec<_> = user.phone_numbers.iter().filter(|p| p.reserved_for_second_factor).collect();
-            let default = candidates.iter().find(|p| p.default_second_factor).map(|p| p.id.clone());
-            let asked = input.phone_number_id.as_deref();
-            let to = pick(candidates, asked, "phone_number_id", None, default.as_deref())?;
-            send_code(ctx, instance, client_id, id, Slot::Second, strategy, to).await
-        }
-        "totp" if user.totp_enabled => view(ctx, row).await,
-        "backup_code" if user.backup_code_enabled => view(ctx, row).await,
-        _ => Err(strategy_invalid()),
-    }
-}
-
-/// `POST /v1/client/sign_ins/{id}/attempt_second_factor`.
-pub async fn attempt_second_factor(
-    ctx: &Ctx,
-    instance: &Instance,
-    client_id: &str,
-    id: &str,
-    input: Attempt,
-) -> Result<SignIn> {
-    let strategy = parse_strategy(input.strategy.as_deref(), &["totp", "backup_code", "phone_code"])?;
-    let (row, user) = load(ctx, &instance.id, client_id, id).await?;
-    ensure_due(&row, Slot::Second, ctx.now_ms())?;
-    gate(&user)?;
-    let kind = match strategy {
-        "phone_code" => {
-            return attempt_code(ctx, instance, client_id, id, Slot::Second, strategy, input.code, &user).await;
-        }
-        "totp" if user.totp_enabled => CodeType::Totp,
-        "backup_code" if user.backup_code_enabled => CodeType::BackupCode,
-        _ => return Err(strategy_invalid()),
-    };
-    let code = input.code.filter(|c| !c.trim().is_empty()).ok_or_else(|| Error::param_missing("code"))?;
-    if code.len() > 64 {
-        return Err(code_incorrect());
-    }
-    match credentials::verify_second_factor(ctx, &instance.id, &user.id, code, Some(kind)).await {
-        Ok(_) => {}
-        Err(e) if e.code() == ErrorCode::FormCodeIncorrect => return Err(code_incorrect()),
-        Err(e) if e.code() == ErrorCode::TotpNotEnabled => return Err(strategy_invalid()),
-        Err(e) => return Err(e),
-    }
-    let now = ctx.now_ms();
-    let mut tx = ctx.db.begin().await?;
-    let mut client = crate::browser_clients::lock(&mut tx, &instance.id, client_id).await?;
-    let mut row = store::lock(&mut tx, &instance.id, client_id, id).await?.ok_or_else(not_found)?;
-    ensure_due(&row, Slot::Second, now)?;
-    let c = slot(&mut row, Slot::Second);
-    *c.strategy = Some(strategy.to_owned());
-    *c.identification_id = None;
-    *c.digest = None;
-    *c.status = Some("verified".into());
-    *c.expire_at = None;
-    let first = row.ff_strategy.clone().unwrap_or_else(|| strategy.to_owned());
-    complete_tx(ctx, &mut tx, &mut client, &mut row, &first, SessionOptions::default(), now).await?;
-    tx.commit().await?;
-    view(ctx, row).await
-}
-
-/// `POST /v1/client/sign_ins/{id}/reset_password`: after a verified reset-password code, sets the user's new
-/// password (checked against the password policy) and, optionally, ends the user's other sessions; then the
-/// second factor is due or the attempt completes — all in one transaction.
-pub async fn reset_password(
-    ctx: &Ctx,
-    instance: &Instance,
-    client_id: &str,
-    id: &str,
-    password: Option<String>,
-    sign_out_of_other_sessions: bool,
-) -> Result<SignIn> {
-    let (row, user) = load(ctx, &instance.id, client_id, id).await?;
-    let current = super::effective_status(&row, ctx.now_ms());
-    if current != status::NEEDS_NEW_PASSWORD {
-        return Err(match current {
-            status::COMPLETE | status::ABANDONED => Error::new(ErrorCode::SignInCannotBeUpdated),
-            _ => strategy_invalid(),
-        });
-    }
-    gate(&user)?;
-    let password = password.filter(|p| !p.is_empty()).ok_or_else(|| Error::param_missing("password"))?;
-    let hibp = crate::settings::instance_config(ctx, &instance.id).await?.hibp;
-    crate::users::passwords::check_policy("password", &password, hibp, false)?;
-    let digest = crate::users::passwords::hash(password).await?;
-    let now = ctx.now_ms();
-    let mut tx = ctx.db.begin().await?;
-    let mut client = crate::browser_clients::lock(&mut tx, &instance.id, client_id).await?;
-    let mut row = store::lock(&mut tx, &instance.id, client_id, id).await?.ok_or_else(not_found)?;
-    if super::effective_status(&row, now) != status::NEEDS_NEW_PASSWORD {
-        return Err(Error::new(ErrorCode::SignInCannotBeUpdated));
-    }
-    tessera_store::users::lock(&mut tx, &instance.id, &user.id).await?.ok_or_else(crate::users::not_found)?;
-    user_mfa::set_password(
-        &mut tx,
-        &instance.id,
-        &user.id,
-        Some((&digest, crate::users::hashers::Hasher::Argon2id.as_str())),
-        now,
-    )
-    .await?;
-    user_mfa::clear_expired_lock(&mut tx, &instance.id, &user.id, now).await?;
-    user_mfa::reset_failed_attempts(&mut tx, &instance.id, &user.id).await?;
-    crate::users::emit_user(ctx, &mut tx, &instance.id, &user.id, crate::events::EventType::UserUpdated).await?;
-    if sign_out_of_other_sessions {
-        let ids = [user.id.clone()];
-        crate::sessions::end_sessions_of_users(ctx, &mut tx, &instance.id, &ids, crate::sessions::status::ENDED, now)
-            .await?;
-    }
-    let strategy = row.ff_strategy.clone().unwrap_or_else(|| "reset_password_email_code".into());
-    if user.two_factor_enabled {
-        row.status = status::NEEDS_SECOND_FACTOR.into();
-        row.updated_at = now;
-        store::update(&mut tx, &row).await?;
-    } else {
-        complete_tx(ctx, &mut tx, &mut client, &mut row, &strategy, SessionOptions::default(), now).await?;
     }
     tx.commit().await?;
     view(ctx, row).await

@@ -16,6 +16,8 @@
 //! complete [`ABANDON_AFTER_MS`] after its creation is `abandoned`.
 
 pub mod factors;
+pub mod reset_password;
+pub mod second_factor;
 
 use tessera_store::Tx;
 use tessera_store::browser_clients::BrowserClientRow;
@@ -389,6 +391,17 @@ pub async fn create(ctx: &Ctx, instance: &Instance, client_id: &str, input: NewS
         }
     }
     let now = ctx.now_ms();
+    // Single-session mode: a signed-in client is refused first (before a password is checked and counted, or a
+    // ticket looked at).
+    {
+        let sessions = tessera_store::sessions::sessions_of_client(&ctx.db, &instance.id, client_id).await?;
+        if sessions
+            .into_iter()
+            .any(|s| crate::sessions::Session::from_row(s, now).status == crate::sessions::status::ACTIVE)
+        {
+            return Err(Error::new(ErrorCode::SessionExists));
+        }
+    }
     let mut row = SignInRow {
         id: ids::new_id("sia"),
         instance_id: instance.id.clone(),
@@ -438,17 +451,16 @@ pub async fn create(ctx: &Ctx, instance: &Instance, client_id: &str, input: NewS
             Some(user)
         }
     };
+    if let (Some(u), Some(s @ ("email_code" | "phone_code"))) = (&user, strategy.as_deref()) {
+        // Nothing is written for a code the user cannot receive.
+        if !first_factors(u, None).iter().any(|f| f.strategy == s) {
+            return Err(factors::strategy_invalid());
+        }
+    }
     if let Some(u) = &user {
         row.status = status::NEEDS_FIRST_FACTOR.into();
         row.user_id = Some(u.id.clone());
         row.identifier = identifier.map(|i| i.trim().to_owned());
-    }
-    // Refuse before a password is checked (and counted) when the client is signed in already.
-    {
-        let sessions = tessera_store::sessions::sessions_of_client(&ctx.db, &instance.id, client_id).await?;
-        if sessions.into_iter().any(|s| crate::sessions::Session::from_row(s, now).status == "active") {
-            return Err(Error::new(ErrorCode::SessionExists));
-        }
     }
     let mut completes = false;
     if strategy.as_deref() == Some("password") {
