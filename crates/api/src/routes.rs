@@ -297,6 +297,7 @@ pub fn table() -> Vec<Route> {
         v1("/sessions/{session_id}/tokens", post(sessions::create_session_token)),
         v1("/sessions/{session_id}/tokens/{template_name}", post(jwt_templates::create_session_token_from_template)),
         // The router prefers this static segment to `{client_id}`; a GET here is GetClient of the id "verify" (404).
+        v1("/clients/handshake_payload", get(sessions::get_handshake_payload)),
         v1("/clients/verify", post(sessions::verify_client).get(sessions::get_client)),
         v1("/clients/{client_id}", get(sessions::get_client)),
         // Users

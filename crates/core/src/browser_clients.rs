@@ -163,3 +163,144 @@ pub async fn destroy(ctx: &Ctx, instance_id: &str, id: &str) -> Result<()> {
     tx.commit().await?;
     Ok(())
 }
+
+/// A change of a session's active organization, as the Frontend API asks for it: absent (keep), empty (the
+/// personal account) or an organization id or slug the user is a member of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrganizationChoice {
+    /// Keep the session's active organization.
+    Keep,
+    /// Switch to the personal account.
+    Personal,
+    /// Switch to this organization (id or slug).
+    Organization(String),
+}
+
+impl OrganizationChoice {
+    /// From a form field that may be absent or empty.
+    pub fn from_field(value: Option<&str>) -> Self {
+        match value.map(str::trim) {
+            None => Self::Keep,
+            Some("") => Self::Personal,
+            Some(v) => Self::Organization(v.to_owned()),
+        }
+    }
+}
+
+fn session_not_on_client() -> Error {
+    crate::sessions::not_found()
+}
+
+/// A session on the browser's client (404 for a session of another client).
+pub fn session_of<'a>(client: &'a BrowserClient, session_id: &str) -> Result<&'a Session> {
+    client.sessions.iter().find(|s| s.id == session_id).ok_or_else(session_not_on_client)
+}
+
+/// Makes a live session of the client its active one (`touch`) and, when asked, switches its active organization
+/// (`param` names the form field in errors). The client's `updated_at` moves only when its signed-in state
+/// changes (another active session or organization), so that tokens the browser holds stay at or after it.
+pub async fn activate_session(
+    ctx: &Ctx,
+    instance_id: &str,
+    client_id: &str,
+    session_id: &str,
+    organization: OrganizationChoice,
+    param: &str,
+) -> Result<Session> {
+    // The organization is resolved before the transaction (no reads through the pool while it is open).
+    let now = ctx.now_ms();
+    let current = tessera_store::sessions::get_session(&ctx.db, instance_id, session_id)
+        .await?
+        .filter(|s| s.client_id == client_id)
+        .ok_or_else(session_not_on_client)?;
+    let requested = match &organization {
+        OrganizationChoice::Keep => None,
+        OrganizationChoice::Personal => Some(None),
+        OrganizationChoice::Organization(requested) => {
+            let found = tessera_store::organizations::get(&ctx.db, instance_id, requested).await?;
+            let member = match &found {
+                Some(org) => {
+                    tessera_store::organization_memberships::role_of(&ctx.db, instance_id, &org.id, &current.user_id)
+                        .await?
+                        .is_some()
+                }
+                None => false,
+            };
+            match found {
+                Some(org) if member => Some(Some(org.id)),
+                _ => return Err(Error::param_value_invalid(param, "The user is not a member of this organization.")),
+            }
+        }
+    };
+    let mut tx = ctx.db.begin().await?;
+    let mut client = lock(&mut tx, instance_id, client_id).await?;
+    let row = tessera_store::sessions::get_session_tx(&mut tx, instance_id, session_id)
+        .await?
+        .filter(|s| s.client_id == client.id)
+        .ok_or_else(session_not_on_client)?;
+    let session = Session::from_row(row, now);
+    if session.status != status::ACTIVE {
+        return Err(Error::new(ErrorCode::SignedOut));
+    }
+    let target = requested.unwrap_or_else(|| session.last_active_organization_id.clone());
+    let mut changed = false;
+    if target != session.last_active_organization_id {
+        tessera_store::sessions::set_active_organization(&mut tx, instance_id, session_id, target.as_deref(), now)
+            .await?;
+        changed = true;
+    }
+    if client.last_active_session_id.as_deref() != Some(session_id) {
+        client.last_active_session_id = Some(session_id.to_owned());
+        changed = true;
+    }
+    if changed {
+        save(&mut tx, &mut client, now).await?;
+    }
+    let row = tessera_store::sessions::get_session_tx(&mut tx, instance_id, session_id)
+        .await?
+        .ok_or_else(session_not_on_client)?;
+    tx.commit().await?;
+    Ok(Session::from_row(row, now))
+}
+
+/// Ends (`ended`) or removes (`removed`) one session of the client (`POST …/end`, `…/remove`).
+pub async fn end_session(
+    ctx: &Ctx,
+    instance_id: &str,
+    client_id: &str,
+    session_id: &str,
+    to: &'static str,
+) -> Result<Session> {
+    let now = ctx.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    let mut client = lock(&mut tx, instance_id, client_id).await?;
+    let row = tessera_store::sessions::get_session_tx(&mut tx, instance_id, session_id)
+        .await?
+        .filter(|s| s.client_id == client.id)
+        .ok_or_else(session_not_on_client)?;
+    let current = Session::from_row(row.clone(), now);
+    let session = if current.status == status::ACTIVE {
+        crate::sessions::end_one_tx(ctx, &mut tx, instance_id, row, to, now).await?
+    } else {
+        current
+    };
+    if client.last_active_session_id.as_deref() == Some(session_id) {
+        let live = tessera_store::sessions::live_client_sessions_tx(&mut tx, instance_id, client_id, now).await?;
+        client.last_active_session_id = live.last().map(|s| s.id.clone());
+    }
+    save(&mut tx, &mut client, now).await?;
+    tx.commit().await?;
+    Ok(session)
+}
+
+/// Signs the browser out of every session, keeping the client (`DELETE /v1/client/sessions`).
+pub async fn sign_out(ctx: &Ctx, instance_id: &str, client_id: &str) -> Result<()> {
+    let now = ctx.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    let mut client = lock(&mut tx, instance_id, client_id).await?;
+    crate::sessions::end_client_sessions_tx(ctx, &mut tx, instance_id, client_id, status::REMOVED, now).await?;
+    client.last_active_session_id = None;
+    save(&mut tx, &mut client, now).await?;
+    tx.commit().await?;
+    Ok(())
+}

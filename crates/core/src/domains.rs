@@ -370,6 +370,7 @@ pub async fn change_production_domain(ctx: &Ctx, instance: &Instance, input: Cha
     row.updated_at = now;
     tessera_store::domains::update(&mut tx, &row).await.on_unique(|| Error::identifier_exists("home_url"))?;
     tx.commit().await?;
+    crate::instances::forget_frontend_hosts(ctx);
     forget_cached_instances(ctx);
     Ok(())
 }

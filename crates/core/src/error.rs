@@ -134,6 +134,8 @@ error_codes! {
     ClientNotFound => 404, "client_not_found", "Client not found", "No client was found for this browser.";
     SessionExists => 400, "session_exists", "You're already signed in",
         "You're already signed in. Sign out first, or switch to multi-session mode.";
+    NotAMemberInOrganization => 403, "not_a_member_in_organization", "not a member",
+        "The user is not a member of this organization.";
     SignedOut => 401, "signed_out", "Signed out", "You are signed out.";
     RedirectUrlNotAllowed => 400, "redirect_url_not_allowed", "redirect URL not allowed",
         "The redirect URL is not one of the instance's allowed origins or redirect URLs.";

@@ -102,7 +102,13 @@ pub async fn by_frontend_host(ctx: &Ctx, host: &str) -> Result<Option<Instance>>
             && now - loaded_at < FRONTEND_HOST_CACHE_MS
             && now >= *loaded_at
         {
-            return Ok(map.get(&host).cloned());
+            // A miss re-reads the instances unless they were read a moment ago: an instance created on another
+            // node is reachable at once, and a stream of unknown hosts costs one read per interval.
+            match map.get(&host) {
+                Some(hit) => return Ok(Some(hit.clone())),
+                None if now - loaded_at < FRONTEND_HOST_MISS_RELOAD_MS => return Ok(None),
+                None => {}
+            }
         }
     }
     let map: std::collections::HashMap<String, Instance> =
@@ -110,6 +116,14 @@ pub async fn by_frontend_host(ctx: &Ctx, host: &str) -> Result<Option<Instance>>
     let found = map.get(&host).cloned();
     *ctx.frontend_host_cache.write().unwrap_or_else(|p| p.into_inner()) = Some((now, map));
     Ok(found)
+}
+
+/// After a miss, the frontend host → instance map is read again if it is older than this.
+const FRONTEND_HOST_MISS_RELOAD_MS: i64 = 250;
+
+/// Forgets the frontend host → instance map (after this node created an instance or changed a host).
+pub fn forget_frontend_hosts(ctx: &Ctx) {
+    *ctx.frontend_host_cache.write().unwrap_or_else(|p| p.into_inner()) = None;
 }
 
 /// How long the frontend host → instance map is reused before it is read again.
@@ -232,8 +246,7 @@ pub async fn create_instance(
     // Clerk's default organization roles exist from the start, so reading them never has to create them.
     crate::organizations::roles::ensure_default_roles_tx(&mut tx, &id, now).await?;
     tx.commit().await?;
-    // The new frontend host must answer at once, not after the host map's next reload.
-    *ctx.frontend_host_cache.write().unwrap_or_else(|p| p.into_inner()) = None;
+    forget_frontend_hosts(ctx);
     Ok(CreatedInstance { instance, secret_key })
 }
 

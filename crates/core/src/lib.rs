@@ -9,6 +9,7 @@ pub mod ctx;
 pub mod domains;
 pub mod error;
 pub mod events;
+pub mod handshake;
 pub mod ids;
 pub mod instances;
 pub mod invitations;

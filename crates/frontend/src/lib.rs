@@ -14,6 +14,8 @@ use tessera_api::AppState;
 pub mod extract;
 pub mod host;
 pub mod objects;
+pub mod operations;
+pub mod pages;
 pub mod respond;
 pub mod routes;
 

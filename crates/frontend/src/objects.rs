@@ -2,6 +2,7 @@
 //! fields the spec requires are `Option`s that serialize to `null`.
 
 pub mod client;
+pub mod environment;
 pub mod organization;
 pub mod sign_up;
 pub mod user;

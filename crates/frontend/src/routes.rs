@@ -3,15 +3,20 @@
 //! `operation_not_implemented`.
 
 use axum::Router;
-use axum::routing::{MethodRouter, get, patch, post};
+use axum::routing::{MethodRouter, delete, get, patch, post};
 use tessera_api::AppState;
 
 pub mod client;
 pub mod dev_browser;
+pub mod environment;
+pub mod fallback;
+pub mod handshake;
 pub mod me;
 pub mod organizations;
+pub mod sessions;
 pub mod sign_ins;
 pub mod sign_ups;
+pub mod well_known;
 
 fn v1(path: &'static str, handlers: MethodRouter<AppState>) -> (&'static str, MethodRouter<AppState>) {
     (path, handlers)
@@ -20,10 +25,33 @@ fn v1(path: &'static str, handlers: MethodRouter<AppState>) -> (&'static str, Me
 /// Every implemented Frontend API operation.
 pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
     vec![
+        // Hosted pages (the Account Portal)
+        v1("/sign-in", get(crate::pages::sign_in)),
+        v1("/sign-up", get(crate::pages::sign_up)),
+        v1("/user", get(crate::pages::user_profile)),
+        // Well known
+        v1("/.well-known/jwks.json", get(well_known::get_jwks)),
         // Dev browser
         v1("/v1/dev_browser", post(dev_browser::create_dev_browser)),
+        // Environment
+        v1("/v1/environment", get(environment::get_environment).patch(environment::update_environment)),
         // Client
-        v1("/v1/client", get(client::get_client).put(client::put_client).delete(client::delete_client)),
+        v1(
+            "/v1/client",
+            get(client::get_client).put(client::put_client).post(client::post_client).delete(client::delete_client),
+        ),
+        v1("/v1/client/handshake", get(handshake::handshake_client)),
+        // Sessions
+        v1("/v1/client/sessions", delete(sessions::remove_client_sessions_and_retain_cookie)),
+        v1("/v1/client/sessions/{session_id}", get(sessions::get_session)),
+        v1("/v1/client/sessions/{session_id}/touch", post(sessions::touch_session)),
+        v1("/v1/client/sessions/{session_id}/end", post(sessions::end_session)),
+        v1("/v1/client/sessions/{session_id}/remove", post(sessions::remove_session)),
+        v1("/v1/client/sessions/{session_id}/tokens", post(sessions::create_session_token)),
+        v1(
+            "/v1/client/sessions/{session_id}/tokens/{template_name}",
+            post(sessions::create_session_token_with_template),
+        ),
         // Sign Ups
         v1("/v1/client/sign_ups", post(sign_ups::create_sign_ups)),
         v1("/v1/client/sign_ups/{sign_up_id}", get(sign_ups::get_sign_ups).patch(sign_ups::update_sign_ups)),
@@ -48,7 +76,5 @@ pub fn router() -> Router<AppState> {
     for (path, handlers) in table() {
         router = router.route(path, handlers);
     }
-    router
-        .fallback(tessera_api::routes::fallback::not_found)
-        .method_not_allowed_fallback(tessera_api::routes::fallback::method_not_allowed)
+    router.fallback(fallback::not_found).method_not_allowed_fallback(fallback::method_not_allowed)
 }

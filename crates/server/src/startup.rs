@@ -106,6 +106,8 @@ fn print_keys(created: &instances::CreatedInstance) {
     println!("Created {} instance {}", created.instance.environment.as_str(), created.instance.id);
     println!("  Secret key:      {}", created.secret_key);
     println!("  Publishable key: {}", created.instance.publishable_key);
+    let host = created.instance.frontend_host();
+    println!("  Frontend API:    https://{host}  (through this server: <server URL>/fapi/{host})");
 }
 
 /// `tessera serve`.
@@ -131,7 +133,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     let shutdown = shutdown_signal()?;
     let listener = tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("binding {}", args.addr))?;
-    println!("Tessera listening on http://{}", listener.local_addr()?);
+    let local = listener.local_addr()?;
+    println!("Tessera listening on http://{local}");
+    for i in instances::list_instances(&ctx).await.map_err(|e| anyhow::anyhow!("{e}"))? {
+        let host = i.frontend_host();
+        println!("  {} ({}): Frontend API proxy URL http://{local}/fapi/{host}", i.id, i.environment.as_str());
+    }
     let state = AppState::new(ctx);
     let db = state.ctx.db.clone();
     let (stop_worker, worker_stopped) = tokio::sync::watch::channel(false);
@@ -203,7 +210,7 @@ pub async fn instance_create(db: DatabaseArgs, environment: Environment) -> anyh
 pub async fn instance_list(db: DatabaseArgs) -> anyhow::Result<()> {
     let ctx = open(&db).await?;
     for i in instances::list_instances(&ctx).await.map_err(|e| anyhow::anyhow!("{e}"))? {
-        println!("{}\t{}\t{}", i.id, i.environment.as_str(), i.publishable_key);
+        println!("{}\t{}\t{}\t{}", i.id, i.environment.as_str(), i.publishable_key, i.frontend_host());
     }
     ctx.db.close().await;
     Ok(())

@@ -113,7 +113,11 @@ fn instance_create_production_and_list() {
     let out = run_with_timeout(with_db(tessera(&["instance", "list"]), &db), QUICK);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();
-    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
+    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').take(3).collect()).collect();
+    assert!(
+        text.lines().all(|l| l.split('\t').nth(3).is_some_and(|h| h.contains('.'))),
+        "frontend host column: {text}"
+    );
     assert_eq!(rows.len(), 2, "{text}");
     assert!(rows.contains(&vec![dev_id.as_str(), "development", dev_pk.as_str()]), "{text}");
     assert!(rows.contains(&vec![live_id.as_str(), "production", live_pk.as_str()]), "{text}");

@@ -349,6 +349,8 @@ pub struct Spec {
     clerk_errors_body: Option<usize>,
     /// The spec's paths carry `/v1` themselves (the Frontend API's); otherwise a request's `/v1` is stripped.
     versioned_paths: bool,
+    /// Paths the spec lists with no operation.
+    operationless_paths: Vec<String>,
 }
 
 /// An operation found by [`Spec::find_operation`].
@@ -511,7 +513,12 @@ impl Spec {
             _ => None,
         });
         let versioned_paths = paths.keys().any(|p| p.starts_with("/v1/"));
-        Ok(Spec { operations, bodies, registry, clerk_errors_body, versioned_paths })
+        let operationless_paths = paths
+            .iter()
+            .filter(|(_, item)| item.as_object().is_some_and(serde_json::Map::is_empty))
+            .map(|(p, _)| p.clone())
+            .collect();
+        Ok(Spec { operations, bodies, registry, clerk_errors_body, versioned_paths, operationless_paths })
     }
 
     /// Finds the operation for a method and a concrete request path.
@@ -680,6 +687,11 @@ impl Spec {
 
     fn find(&self, method: &str, path: &str) -> Option<&Operation> {
         let path = if self.versioned_paths { strip_origin_and_query(path) } else { normalize_path(path) };
+        // A path the spec lists without operations (`/clients/handshake_payload: {}`) is not a parameter value of
+        // a neighbouring template.
+        if self.operationless_paths.iter().any(|p| p == path) {
+            return None;
+        }
         let segments: Vec<&str> = split_path(path).collect();
         self.operations
             .iter()

@@ -332,6 +332,28 @@ pub async fn touch(
     Ok(true)
 }
 
+/// Sets a session's active organization (`None`: the personal account).
+pub async fn set_active_organization(
+    tx: &mut Tx,
+    instance_id: &str,
+    session_id: &str,
+    organization_id: Option<&str>,
+    now: i64,
+) -> StoreResult<()> {
+    exec_tx!(
+        tx,
+        sqlx::query(
+            "UPDATE sessions SET last_active_organization_id = $1, last_active_at = $2, updated_at = $2 \
+             WHERE instance_id = $3 AND id = $4"
+        )
+        .bind(organization_id)
+        .bind(now)
+        .bind(instance_id)
+        .bind(session_id)
+    )?;
+    Ok(())
+}
+
 /// Moves a user's `last_active_at` forward to `now`.
 pub async fn touch_user(tx: &mut Tx, instance_id: &str, user_id: &str, now: i64) -> StoreResult<()> {
     exec_tx!(

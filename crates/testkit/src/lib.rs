@@ -15,7 +15,7 @@ use tessera_core::{Clock, Ctx};
 use tower::ServiceExt as _;
 
 pub mod browser;
-pub use browser::{FapiRequest, TestBrowser};
+pub use browser::{FapiRequest, TestBrowser, jwt_claims};
 
 /// The environment variable that selects PostgreSQL for the test suite.
 pub const TEST_DATABASE_URL: &str = "TESSERA_TEST_DATABASE_URL";

@@ -159,3 +159,21 @@ pub async fn verify_client(
 fn json(object: impl serde::Serialize) -> Result<Json<Value>, tessera_core::Error> {
     serde_json::to_value(object).map(Json).map_err(tessera_core::Error::internal)
 }
+
+/// Query of `GET /v1/clients/handshake_payload`.
+#[derive(Debug, Deserialize)]
+pub struct HandshakePayloadQuery {
+    nonce: Option<String>,
+}
+
+/// `GET /v1/clients/handshake_payload?nonce=…` (listed in the spec without operations; `@clerk/backend` calls it
+/// to resolve a nonce-format handshake) → `{directives: [Set-Cookie values]}`, once per nonce.
+pub async fn get_handshake_payload(
+    State(app): State<AppState>,
+    SecretKey(instance): SecretKey,
+    crate::extract::Params(q): crate::extract::Params<HandshakePayloadQuery>,
+) -> ApiResult<Json<Value>> {
+    let nonce = q.nonce.filter(|n| !n.is_empty()).ok_or_else(|| tessera_core::Error::query_param_missing("nonce"))?;
+    let directives = tessera_core::handshake::take_directives(&app.ctx, &instance.id, &nonce).await?;
+    Ok(Json(serde_json::json!({ "directives": directives })))
+}

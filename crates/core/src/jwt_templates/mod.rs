@@ -340,6 +340,9 @@ async fn org_context(
     }))
 }
 
+/// The `cat` header of tokens rendered from a JWT template (Clerk's category for them).
+pub const JWT_TEMPLATE_CATEGORY: &str = "cl_B7d4PD222AAA";
+
 /// `POST /sessions/{id}/tokens/{template_name}`: renders the template for the session's user and signs it.
 pub async fn mint(
     ctx: &Ctx,
@@ -382,7 +385,8 @@ pub async fn mint(
     claims.insert("sub".into(), json!(session.user_id));
     let claims = Value::Object(claims);
     match signer {
-        None => keyring::sign_jwt(ctx, &instance.id, &[], &claims).await,
+        // The category tells `@clerk/backend` this is not a session token (it would accept one without `cat`).
+        None => keyring::sign_jwt(ctx, &instance.id, &[("cat", JWT_TEMPLATE_CATEGORY)], &claims).await,
         Some(signer) => {
             let mut header = Map::new();
             header.insert("alg".into(), json!(template.signing_algorithm));

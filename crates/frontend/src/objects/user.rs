@@ -26,9 +26,9 @@ impl<'a> UserObject<'a> {
         // The browser never sees private metadata.
         fields.remove("private_metadata");
         fields.remove("organization_memberships");
-        // The Frontend API says "0 means unlimited" where the Backend API says null.
+        // Optional in the Frontend API's user, and never null there.
         if fields.get("create_organizations_limit").is_some_and(Value::is_null) {
-            fields.insert("create_organizations_limit".into(), Value::from(0));
+            fields.remove("create_organizations_limit");
         }
         Self { fields, organization_memberships: memberships.iter().map(|m| MembershipObject::new(m, base)).collect() }
     }

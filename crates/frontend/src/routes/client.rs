@@ -45,3 +45,8 @@ pub async fn ensure_client(app: &AppState, browser: &mut Browser) -> ApiResult<(
     }
     Ok(())
 }
+
+/// `POST /v1/client`: the same as `PUT /v1/client`.
+pub async fn post_client(state: State<AppState>, browser: Browser) -> ApiResult<Response> {
+    put_client(state, browser).await
+}

@@ -2,7 +2,12 @@
 //! Run on SQLite by default, on PostgreSQL with `TESSERA_TEST_DATABASE_URL=postgres://…`.
 
 mod client;
+mod contract;
+mod environment;
+mod handshake;
 mod me;
+mod pages;
+mod sessions;
 mod sign_ups;
 
 /// A fixed start for tests on a manual clock (2024-01-01T00:00:00Z).
