@@ -18,6 +18,7 @@ pub mod extract;
 pub mod list;
 pub mod objects;
 pub mod operations;
+pub mod outbound;
 pub mod portal;
 pub mod routes;
 pub mod worker;

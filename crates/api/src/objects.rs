@@ -1,5 +1,6 @@
 //! Clerk JSON objects, shared across route groups.
 
+pub mod agent_task;
 pub mod api_key;
 pub mod domain;
 pub mod email_address;
@@ -13,6 +14,7 @@ pub mod organization_domain;
 pub mod organization_invitation;
 pub mod permission;
 pub mod phone_number;
+pub mod proxy_check;
 pub mod redirect_url;
 pub mod session;
 pub mod sign_up;

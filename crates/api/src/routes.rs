@@ -7,12 +7,14 @@ use axum::routing::{MethodRouter, delete, get, patch, post, put};
 
 use crate::AppState;
 
+pub mod agent_tasks;
 pub mod api_keys;
 pub mod beta_features;
 pub mod domains;
 pub mod fallback;
 pub mod identifications;
 pub mod instance;
+pub mod interstitial;
 pub mod invitations;
 pub mod jwks;
 pub mod jwt_templates;
@@ -24,6 +26,7 @@ pub mod organization_memberships;
 pub mod organization_permissions;
 pub mod organization_roles;
 pub mod organizations;
+pub mod proxy_checks;
 pub mod redirect_urls;
 pub mod role_sets;
 pub mod sessions;
@@ -358,6 +361,13 @@ pub fn table() -> Vec<Route> {
         v1("/sessions/{session_id}/refresh", post(tickets::refresh_session)),
         // Sign Ups (created by browsers through the Frontend API)
         v1("/sign_ups/{id}", get(sign_ups::get_sign_up).patch(sign_ups::update_sign_up)),
+        // Agent Tasks
+        v1("/agents/tasks", post(agent_tasks::create_agent_task)),
+        v1("/agents/tasks/{agent_task_id}/revoke", post(agent_tasks::revoke_agent_task)),
+        // Proxy Checks
+        v1("/proxy_checks", post(proxy_checks::verify_domain_proxy)),
+        // Miscellaneous
+        v1("/public/interstitial", get(interstitial::get_public_interstitial)),
         // Webhooks
         v1("/webhooks/svix", post(webhooks::create_svix_app).delete(webhooks::delete_svix_app)),
         v1("/webhooks/svix_url", post(webhooks::generate_svix_auth_url)),

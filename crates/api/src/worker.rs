@@ -3,13 +3,13 @@
 //! Redirects are never followed; loopback and private targets are refused unless the instance is a development
 //! instance or the operator allows them.
 
-use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use tessera_core::webhooks::{self, Outgoing, RetryPolicy, SendResult};
 use tessera_core::{Ctx, Result};
+
+use crate::outbound::{Outbound, body_excerpt, describe};
 
 /// How much of a response body is kept.
 const RESPONSE_EXCERPT: usize = 4096;
@@ -44,24 +44,6 @@ impl Default for WorkerConfig {
     }
 }
 
-/// Resolves names to public addresses only: a name that resolves to nothing public fails, so a public-looking
-/// host cannot reach the private network (checked at connection time, which also defeats DNS rebinding).
-struct PublicOnly;
-
-impl Resolve for PublicOnly {
-    fn resolve(&self, name: Name) -> Resolving {
-        let host = name.as_str().to_owned();
-        Box::pin(async move {
-            let addrs: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.filter(|a| webhooks::is_public(a.ip())).collect();
-            if addrs.is_empty() {
-                return Err(format!("{host} resolves to no public address (private targets are not allowed)").into());
-            }
-            Ok(Box::new(addrs.into_iter()) as Addrs)
-        })
-    }
-}
-
 /// A delivery worker. Cheap to clone (the clones share the lease owner id and HTTP clients).
 #[derive(Clone)]
 pub struct Worker {
@@ -72,26 +54,16 @@ struct Inner {
     ctx: Arc<Ctx>,
     config: WorkerConfig,
     owner: String,
-    public_only: reqwest::Client,
-    any_target: reqwest::Client,
+    clients: Outbound,
 }
 
 impl Worker {
     /// A worker with its own lease owner id.
     pub fn new(ctx: Arc<Ctx>, config: WorkerConfig) -> std::result::Result<Self, reqwest::Error> {
-        let builder = || {
-            reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .no_proxy()
-                .timeout(config.timeout)
-                .connect_timeout(config.timeout)
-                .user_agent("Tessera-Webhooks/1")
-        };
         Ok(Self {
             inner: Arc::new(Inner {
                 owner: tessera_core::ids::new_id("wkr"),
-                public_only: builder().dns_resolver(Arc::new(PublicOnly)).build()?,
-                any_target: builder().build()?,
+                clients: Outbound::new("Tessera-Webhooks/1", config.timeout, config.timeout)?,
                 ctx,
                 config,
             }),
@@ -156,15 +128,10 @@ impl Inner {
         let Ok(url) = url::Url::parse(&o.delivery.url) else {
             return failed("the endpoint URL does not parse".into());
         };
-        let literal: Option<IpAddr> = match url.host() {
-            Some(url::Host::Ipv4(ip)) => Some(ip.into()),
-            Some(url::Host::Ipv6(ip)) => Some(ip.into()),
-            _ => None,
+        let client = match self.clients.client_for(&url, o.allow_private) {
+            Ok(c) => c,
+            Err(why) => return failed(why),
         };
-        if !o.allow_private && literal.is_some_and(|ip| !webhooks::is_public(ip)) {
-            return failed("private target refused (allowed only for development instances)".into());
-        }
-        let client = if o.allow_private { &self.any_target } else { &self.public_only };
         let request = client
             .post(url)
             .header("content-type", "application/json")
@@ -177,27 +144,8 @@ impl Inner {
             Err(e) => return failed(describe(&e)),
         };
         let status = response.status().as_u16();
-        let mut body = Vec::new();
-        while body.len() < RESPONSE_EXCERPT {
-            match response.chunk().await {
-                Ok(Some(chunk)) => body.extend_from_slice(&chunk),
-                _ => break,
-            }
-        }
-        body.truncate(RESPONSE_EXCERPT);
+        let body = body_excerpt(&mut response, RESPONSE_EXCERPT).await;
         let error = (300..400).contains(&status).then(|| "redirects are not followed".to_owned());
         SendResult { status_code: Some(status), response: Some(String::from_utf8_lossy(&body).into_owned()), error }
     }
-}
-
-/// The error chain of a failed request (without the URL, which the portal already shows).
-fn describe(e: &reqwest::Error) -> String {
-    let mut text = if e.is_timeout() { "timed out".to_owned() } else { e.to_string() };
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }

@@ -131,21 +131,27 @@ pub async fn open_session_tx(
     active_organization_id: Option<String>,
     now: i64,
 ) -> Result<Session> {
+    let opts = crate::sessions::SessionOptions { active_organization_id, ..Default::default() };
+    open_session_with_tx(ctx, tx, client, user_id, strategy, opts, now).await
+}
+
+/// [`open_session_tx`] with an actor (impersonation) and a session lifetime.
+pub async fn open_session_with_tx(
+    ctx: &Ctx,
+    tx: &mut tessera_store::Tx,
+    client: &mut BrowserClientRow,
+    user_id: &str,
+    strategy: &str,
+    opts: crate::sessions::SessionOptions,
+    now: i64,
+) -> Result<Session> {
     let user =
         tessera_store::users::lock(tx, &client.instance_id, user_id).await?.ok_or_else(crate::users::not_found)?;
     if user.banned {
         return Err(Error::new(ErrorCode::UserBanned));
     }
-    let session = crate::sessions::insert_session_tx(
-        ctx,
-        tx,
-        &client.instance_id,
-        &client.id,
-        user_id,
-        active_organization_id,
-        now,
-    )
-    .await?;
+    let session =
+        crate::sessions::insert_session_with_tx(ctx, tx, &client.instance_id, &client.id, user_id, opts, now).await?;
     client.last_active_session_id = Some(session.id.clone());
     client.last_authentication_strategy = Some(strategy.to_owned());
     save(tx, client, now).await?;

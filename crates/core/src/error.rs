@@ -106,6 +106,8 @@ error_codes! {
         "Only pending actor tokens can be revoked.";
     SignInTokenCannotBeRevoked => 400, "sign_in_token_cannot_be_revoked", "cannot revoke",
         "Only pending sign-in tokens can be revoked.";
+    AgentTaskCannotBeRevoked => 400, "agent_task_cannot_be_revoked", "cannot revoke",
+        "Only a pending agent task can be revoked.";
     SessionRefreshInvalid => 401, "session_refresh_invalid", "session refresh refused",
         "The session cannot be refreshed with these tokens; fall back to the handshake flow.";
     JwtTemplateReservedClaim => 400, "jwt_template_reserved_claim", "reserved claim",
@@ -136,6 +138,13 @@ error_codes! {
         "You're already signed in. Sign out first, or switch to multi-session mode.";
     NotAMemberInOrganization => 403, "not_a_member_in_organization", "not a member",
         "The user is not a member of this organization.";
+    // Frontend API: sign-ins.
+    FormIdentifierNotFound => 422, "form_identifier_not_found", "Couldn't find your account.",
+        "Couldn't find your account.";
+    StrategyForUserInvalid => 422, "strategy_for_user_invalid", "Invalid verification strategy",
+        "The verification strategy is not valid for this account.";
+    SignInCannotBeUpdated => 403, "sign_in_cannot_be_updated", "Sign in cannot be updated",
+        "This sign in has reached a terminal state and cannot be updated.";
     SignedOut => 401, "signed_out", "Signed out", "You are signed out.";
     RedirectUrlNotAllowed => 400, "redirect_url_not_allowed", "redirect URL not allowed",
         "The redirect URL is not one of the instance's allowed origins or redirect URLs.";

@@ -1,6 +1,7 @@
 //! Tessera's domain rules: no HTTP and no SQL strings here. Operations are plain async functions that take the
 //! [`Ctx`] and validated inputs and return domain types or an [`Error`] carrying a Clerk error code.
 
+pub mod agent_tasks;
 pub mod api_keys;
 pub mod browser_clients;
 pub mod clock;
@@ -22,11 +23,13 @@ pub mod organization_domains;
 pub mod organization_invitations;
 pub mod organizations;
 pub mod origins;
+pub mod proxy_checks;
 pub mod redirect_urls;
 pub mod restriction_lists;
 pub mod sender;
 pub mod sessions;
 pub mod settings;
+pub mod sign_ins;
 pub mod sign_ups;
 pub mod startup;
 pub mod templates;

@@ -220,17 +220,44 @@ pub(crate) async fn insert_session_tx(
     active_organization_id: Option<String>,
     now: i64,
 ) -> Result<Session> {
+    let opts = SessionOptions { active_organization_id, ..SessionOptions::default() };
+    insert_session_with_tx(ctx, tx, instance_id, client_id, user_id, opts, now).await
+}
+
+/// What a new session carries besides its user: the active organization, an impersonator (`actor`, JSON text)
+/// and, for impersonation, a shorter lifetime.
+#[derive(Debug, Clone, Default)]
+pub struct SessionOptions {
+    /// Organization made active.
+    pub active_organization_id: Option<String>,
+    /// Impersonator payload (JSON object text).
+    pub actor: Option<String>,
+    /// Lifetime in ms (default [`SESSION_LIFETIME_MS`]).
+    pub lifetime_ms: Option<i64>,
+}
+
+/// [`insert_session_tx`] with an actor and a lifetime.
+pub(crate) async fn insert_session_with_tx(
+    ctx: &Ctx,
+    tx: &mut tessera_store::Tx,
+    instance_id: &str,
+    client_id: &str,
+    user_id: &str,
+    opts: SessionOptions,
+    now: i64,
+) -> Result<Session> {
+    let lifetime = opts.lifetime_ms.unwrap_or(SESSION_LIFETIME_MS);
     let row = SessionRow {
         id: ids::new_id("sess"),
         instance_id: instance_id.to_owned(),
         client_id: client_id.to_owned(),
         user_id: user_id.to_owned(),
         status: status::ACTIVE.into(),
-        actor: None,
-        last_active_organization_id: active_organization_id,
+        actor: opts.actor,
+        last_active_organization_id: opts.active_organization_id,
         last_active_at: now,
-        expire_at: now + SESSION_LIFETIME_MS,
-        abandon_at: now + ABANDON_AFTER_MS,
+        expire_at: now + lifetime,
+        abandon_at: now + ABANDON_AFTER_MS.max(lifetime),
         created_at: now,
         updated_at: now,
     };

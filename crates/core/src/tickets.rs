@@ -295,55 +295,88 @@ pub struct Accepted {
     pub refresh_token: String,
 }
 
-/// Redeems an actor or sign-in token into a new client with an active session (with `actor` for an actor
-/// token). Unknown, used, revoked and expired tickets are refused alike, except that expiry says so.
-pub async fn accept(ctx: &Ctx, ticket: &str) -> Result<Accepted> {
+/// A ticket redeemed inside a transaction: whom it signs in, and how.
+#[derive(Debug, Clone)]
+pub struct Redeemed {
+    /// The ticket's instance.
+    pub instance_id: String,
+    /// The user it signs in.
+    pub user_id: String,
+    /// Impersonator payload (JSON object text) of an actor token.
+    pub actor: Option<String>,
+    /// Organization to activate (a sign-in token's, if the user is still a member).
+    pub organization_id: Option<String>,
+    /// Lifetime of the session it opens, ms.
+    pub session_ms: i64,
+}
+
+/// Marks an actor or sign-in token `accepted` inside the caller's transaction and says whom it signs in. With
+/// `instance_id`, a ticket of another instance is unknown. Unknown, used, revoked and expired tickets are refused
+/// alike, except that expiry says so; a banned user is `user_banned`, a locked one `user_locked` (the token then
+/// stays pending once the caller drops the transaction, and works when the lock ends).
+pub async fn redeem_tx(
+    ctx: &Ctx,
+    tx: &mut tessera_store::Tx,
+    instance_id: Option<&str>,
+    ticket: &str,
+    now: i64,
+) -> Result<Redeemed> {
     let invalid = || Error::new(ErrorCode::TokenInvalid);
     if ticket.is_empty() || ticket.len() > 256 {
         return Err(invalid());
     }
-    let hash = ctx.secrets.digest(ticket);
-    let now = ctx.now_ms();
-    let mut tx = ctx.db.begin().await?;
-    // (instance, user, actor, organization, session lifetime in ms)
-    let (instance_id, user_id, actor, org_id, session_ms) = if let Some(t) =
-        store::actor_token_by_hash_tx(&mut tx, &hash).await?
-    {
-        if t.status != status::PENDING {
-            return Err(invalid());
+    let digest = &ctx.secrets.digest(ticket);
+    let ours = |i: &str| instance_id.is_none_or(|want| want == i);
+    let (instance_id, user_id, actor, org_id, session_ms) = match store::actor_token_by_hash_tx(tx, digest).await? {
+        Some(t) if ours(&t.instance_id) => {
+            if t.status != status::PENDING {
+                return Err(invalid());
+            }
+            if now >= t.expire_at {
+                return Err(Error::new(ErrorCode::TokenExpired));
+            }
+            store::set_actor_token_status(tx, &t.instance_id, &t.id, status::PENDING, status::ACCEPTED, now).await?;
+            (t.instance_id, t.user_id, Some(t.actor), None, t.session_max_duration_seconds * 1000)
         }
-        if now >= t.expire_at {
-            return Err(Error::new(ErrorCode::TokenExpired));
-        }
-        store::set_actor_token_status(&mut tx, &t.instance_id, &t.id, status::PENDING, status::ACCEPTED, now).await?;
-        (t.instance_id, t.user_id, Some(t.actor), None, t.session_max_duration_seconds * 1000)
-    } else if let Some(t) = store::sign_in_token_by_hash_tx(&mut tx, &hash).await? {
-        if t.status != status::PENDING {
-            return Err(invalid());
-        }
-        if now >= t.expire_at {
-            return Err(Error::new(ErrorCode::TokenExpired));
-        }
-        store::set_sign_in_token_status(&mut tx, &t.instance_id, &t.id, status::PENDING, status::ACCEPTED, now).await?;
-        (t.instance_id, t.user_id, None, t.organization_id, sessions::SESSION_LIFETIME_MS)
-    } else {
-        return Err(invalid());
+        Some(_) => return Err(invalid()),
+        None => match store::sign_in_token_by_hash_tx(tx, digest).await? {
+            Some(t) if ours(&t.instance_id) => {
+                if t.status != status::PENDING {
+                    return Err(invalid());
+                }
+                if now >= t.expire_at {
+                    return Err(Error::new(ErrorCode::TokenExpired));
+                }
+                store::set_sign_in_token_status(tx, &t.instance_id, &t.id, status::PENDING, status::ACCEPTED, now)
+                    .await?;
+                (t.instance_id, t.user_id, None, t.organization_id, sessions::SESSION_LIFETIME_MS)
+            }
+            _ => return Err(invalid()),
+        },
     };
-    let user = tessera_store::users::lock(&mut tx, &instance_id, &user_id).await?.ok_or_else(invalid)?;
+    let user = tessera_store::users::lock(tx, &instance_id, &user_id).await?.ok_or_else(invalid)?;
     if user.banned {
         return Err(Error::new(ErrorCode::UserBanned));
     }
-    // A locked user cannot sign in with a password or code, so not with a ticket either; the token stays pending
-    // (the transaction is dropped) and works once the lock ends.
     let lock = crate::users::lockout::LockState::of(&user, now);
     if lock.locked {
         return Err(lock.error());
     }
     // An organization the user has left since the token was made is not activated.
-    let org_id = match org_id {
-        Some(o) if is_member_tx(&mut tx, &instance_id, &o, &user_id).await? => Some(o),
+    let organization_id = match org_id {
+        Some(o) if is_member_tx(tx, &instance_id, &o, &user_id).await? => Some(o),
         _ => None,
     };
+    Ok(Redeemed { instance_id, user_id, actor, organization_id, session_ms })
+}
+
+/// Redeems an actor or sign-in token into a new client with an active session (with `actor` for an actor
+/// token); see [`redeem_tx`] for what is refused.
+pub async fn accept(ctx: &Ctx, ticket: &str) -> Result<Accepted> {
+    let now = ctx.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    let Redeemed { instance_id, user_id, actor, organization_id: org_id, session_ms } =
+        redeem_tx(ctx, &mut tx, None, ticket, now).await?;
     let session_id = ids::new_id("sess");
     let client = ClientRow {
         id: ids::new_id("client"),

@@ -4,5 +4,6 @@
 pub mod client;
 pub mod environment;
 pub mod organization;
+pub mod sign_in;
 pub mod sign_up;
 pub mod user;

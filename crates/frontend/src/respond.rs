@@ -14,6 +14,7 @@ use tessera_core::{Ctx, Error};
 
 use crate::extract::{Browser, CLIENT_COOKIE, Fapi};
 use crate::objects::client::{ClientObject, SessionObject, SessionParts, SessionUserData, TokenObject};
+use crate::objects::sign_in::SignInObject;
 use crate::objects::user::UserObject;
 
 /// What a session object needs besides the session, loaded once per session.
@@ -57,6 +58,7 @@ pub async fn client_json(ctx: &Ctx, fapi: &Fapi, client: &BrowserClient) -> Resu
         })
         .collect();
     let sign_in = crate::routes::sign_ins::in_progress(ctx, fapi, client).await?;
+    let sign_in = sign_in.as_ref().map(|s| SignInObject::new(s, &fapi.base_url));
     let sign_up = crate::routes::sign_ups::in_progress(ctx, fapi, client).await?;
     serde_json::to_value(ClientObject::new(client, sessions, sign_in, sign_up)).map_err(Error::internal)
 }

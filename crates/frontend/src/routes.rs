@@ -52,6 +52,14 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
             "/v1/client/sessions/{session_id}/tokens/{template_name}",
             post(sessions::create_session_token_with_template),
         ),
+        // Sign-ins
+        v1("/v1/client/sign_ins", post(sign_ins::create_sign_in)),
+        v1("/v1/client/sign_ins/{sign_in_id}", get(sign_ins::get_sign_in)),
+        v1("/v1/client/sign_ins/{sign_in_id}/prepare_first_factor", post(sign_ins::prepare_sign_in_factor_one)),
+        v1("/v1/client/sign_ins/{sign_in_id}/attempt_first_factor", post(sign_ins::attempt_sign_in_factor_one)),
+        v1("/v1/client/sign_ins/{sign_in_id}/prepare_second_factor", post(sign_ins::prepare_sign_in_factor_two)),
+        v1("/v1/client/sign_ins/{sign_in_id}/attempt_second_factor", post(sign_ins::attempt_sign_in_factor_two)),
+        v1("/v1/client/sign_ins/{sign_in_id}/reset_password", post(sign_ins::reset_password)),
         // Sign Ups
         v1("/v1/client/sign_ups", post(sign_ups::create_sign_ups)),
         v1("/v1/client/sign_ups/{sign_up_id}", get(sign_ups::get_sign_ups).patch(sign_ups::update_sign_ups)),

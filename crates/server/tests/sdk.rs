@@ -242,7 +242,7 @@ fn sdk_js_webhooks() {
 }
 
 /// Session tokens and JWT-template tokens through `@clerk/backend`: minted, verified by `verifyToken`; expired and
-/// foreign-key tokens refused.
+/// foreign-key tokens refused. Also agent tasks and a proxy check against a local stand-in proxy.
 #[test]
 fn sdk_js_tokens() {
     node_dir();
@@ -251,7 +251,7 @@ fn sdk_js_tokens() {
     run_node(&server, "tokens.mjs");
 }
 
-/// The same through `clerk-backend-api` and `security.verify_token`.
+/// The same through `clerk-backend-api` and `security.verify_token`, and the public interstitial.
 #[test]
 fn sdk_python_tokens() {
     python();

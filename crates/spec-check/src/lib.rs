@@ -120,6 +120,27 @@ pub struct Deviation {
 /// (`createM2MToken`, for example, is declared 201 in the spec, as the SDK expects).
 pub const DEVIATIONS: &[Deviation] = &[
     Deviation {
+        operation_id: "prepareSignInFactorTwo",
+        actual_status: 404,
+        spec_status: 404,
+        reason: "the spec declares no 404, but a sign-in id that is unknown or another client's is answered 404 \
+                 resource_not_found (a ClerkErrors body) as on the other /v1/client/sign_ins/{{sign_in_id}} operations",
+    },
+    Deviation {
+        operation_id: "resetPassword",
+        actual_status: 404,
+        spec_status: 404,
+        reason: "the spec declares no 404, but a sign-in id that is unknown or another client's is answered 404 \
+                 resource_not_found (a ClerkErrors body) as on the other /v1/client/sign_ins/{{sign_in_id}} operations",
+    },
+    Deviation {
+        operation_id: "attemptSignInFactorTwo",
+        actual_status: 404,
+        spec_status: 404,
+        reason: "the spec declares no 404, but a sign-in id that is unknown or another client's is answered 404 \
+                 resource_not_found (a ClerkErrors body) as on the other /v1/client/sign_ins/{{sign_in_id}} operations",
+    },
+    Deviation {
         operation_id: "ListOrganizationDomains",
         actual_status: 404,
         spec_status: 404,
@@ -334,6 +355,51 @@ pub const DEVIATIONS: &[Deviation] = &[
     },
 ];
 
+/// What a [`ContentDeviation`] answers where the spec declares no content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviationBody {
+    /// The `ClerkErrors` envelope, validated against its schema.
+    ClerkErrors,
+    /// A body with exactly this Content-Type (not validated further).
+    Media(&'static str),
+}
+
+/// A response the spec declares without content (`description` only) that Tessera answers with a body. These
+/// belong to the deviation list as much as [`DEVIATIONS`]: they keep the status, and say what the body is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContentDeviation {
+    /// The `operationId` exactly as written in the spec.
+    pub operation_id: &'static str,
+    /// The declared status (with no content) the body is given to.
+    pub status: u16,
+    /// What the body is.
+    pub body: DeviationBody,
+    /// Why the server deviates.
+    pub reason: &'static str,
+}
+
+/// The documented responses with a body where the spec declares none (see [`ContentDeviation`]).
+pub const CONTENT_DEVIATIONS: &[ContentDeviation] = &[
+    ContentDeviation {
+        operation_id: "GetPublicInterstitial",
+        status: 200,
+        body: DeviationBody::Media("text/html; charset=utf-8"),
+        reason: "the spec describes the 200 as \"the interstitial page markup\" but declares no content; the page is \
+                 HTML, as Clerk serves it",
+    },
+    ContentDeviation {
+        operation_id: "GetPublicInterstitial",
+        status: 400,
+        body: DeviationBody::ClerkErrors,
+        reason: "the spec declares the 400 (\"a required query parameter is missing\") without content; Tessera \
+                 answers it with the ClerkErrors envelope, as every other error",
+    },
+];
+
+fn content_deviation(operation_id: &str, status: u16) -> Option<&'static ContentDeviation> {
+    CONTENT_DEVIATIONS.iter().find(|d| d.operation_id == operation_id && d.status == status)
+}
+
 /// Error statuses any operation may answer although the spec does not declare them for every operation, because
 /// they come from the layer in front of all handlers: 401 (missing or wrong secret key), 405 (method not
 /// allowed), 413 (body too large), 429 (rate limited), 503 (overloaded; retry). Their bodies must still be a
@@ -391,7 +457,8 @@ enum DeclaredBody {
     Empty,
     /// `application/json`; the index into `Spec::bodies`, if a schema is given.
     Json(Option<usize>),
-    /// Only other media types (none in the current spec): the Content-Type must be one of them.
+    /// Only other media types (none in the current spec; see also [`CONTENT_DEVIATIONS`]): the Content-Type must be
+    /// one of them.
     Other(Vec<String>),
 }
 
@@ -599,10 +666,22 @@ impl Spec {
                 list.join(", ")
             ));
         };
+        let substituted;
+        let declared_body = match (&declared.body, content_deviation(&op.operation_id, spec_status)) {
+            (DeclaredBody::Empty, Some(d)) => {
+                let _ = write!(note, " (content deviation: {})", d.reason);
+                substituted = match d.body {
+                    DeviationBody::ClerkErrors => DeclaredBody::Json(self.clerk_errors_body),
+                    DeviationBody::Media(media) => DeclaredBody::Other(vec![media.to_owned()]),
+                };
+                &substituted
+            }
+            (b, _) => b,
+        };
         let head = format!("{head}{note}");
         let fail = |msg: String| Err(format!("{head}: {msg}\nbody: {}", excerpt(body)));
 
-        match &declared.body {
+        match declared_body {
             DeclaredBody::Empty => {
                 if let Some((_, why)) = BODIES_WHERE_NONE_DECLARED.iter().find(|(id, _)| *id == op.operation_id) {
                     if content_type != Some("application/json") || serde_json::from_slice::<Value>(body).is_err() {

@@ -295,7 +295,7 @@ fn deviations_refer_to_real_operations_and_statuses() {
         assert!(!d.reason.is_empty());
     }
     // createM2MToken needs no deviation: the spec already declares 201.
-    let m2m = s.operations.iter().find(|o| o.operation_id == "createM2MToken").unwrap();
+    let m2m = spec().operations.iter().find(|o| o.operation_id == "createM2MToken").unwrap();
     assert!(m2m.responses.iter().any(|r| r.status == "201"));
 }
 
@@ -447,4 +447,34 @@ fn an_error_deviation_to_an_undeclared_status_needs_the_clerk_errors_envelope() 
     check("GET", "/v1/redirect_urls?limit=0", 400, &clerk_errors()).unwrap();
     assert!(check("GET", "/v1/redirect_urls?limit=0", 400, &json!({ "error": "x" })).is_err());
     assert!(check("GET", "/v1/redirect_urls/ru_1", 400, &clerk_errors()).is_err(), "only for the listed operation");
+}
+
+#[test]
+fn content_deviations_give_a_body_to_declared_empty_responses() {
+    let s = spec();
+    for d in CONTENT_DEVIATIONS {
+        let op = s
+            .operations
+            .iter()
+            .find(|o| o.operation_id == d.operation_id)
+            .unwrap_or_else(|| panic!("unknown operationId {}", d.operation_id));
+        let declared = op.responses.iter().find(|r| r.status == d.status.to_string());
+        assert!(
+            declared.is_some_and(|r| matches!(r.body, DeclaredBody::Empty)),
+            "{} must declare {} without content for the deviation to be needed",
+            d.operation_id,
+            d.status
+        );
+        assert!(!d.reason.is_empty());
+    }
+    let html = Some("text/html; charset=utf-8");
+    let page = b"<!DOCTYPE html><html></html>";
+    s.validate_response("GET", "/v1/public/interstitial", 200, html, page).unwrap();
+    let err = s.validate_response("GET", "/v1/public/interstitial", 200, JSON, b"{}").unwrap_err();
+    assert!(err.contains("text/html"), "{err}");
+    check("GET", "/v1/public/interstitial", 400, &clerk_errors()).unwrap();
+    let err = check("GET", "/v1/public/interstitial", 400, &json!({ "error": "x" })).unwrap_err();
+    assert!(err.contains("content deviation"), "{err}");
+    // The undeclared-content 500 stays empty.
+    assert!(check("GET", "/v1/public/interstitial", 500, &clerk_errors()).is_err());
 }

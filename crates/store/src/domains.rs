@@ -106,6 +106,16 @@ pub async fn list(db: &Db, instance_id: &str) -> StoreResult<Vec<DomainRow>> {
     .await)?)
 }
 
+/// The instance's domains (primary first), read inside a transaction.
+pub async fn list_tx(tx: &mut Tx, instance_id: &str) -> StoreResult<Vec<DomainRow>> {
+    Ok(on_tx!(tx, |c| sqlx::query_as::<_, DomainRow>(select_domains!(
+        "WHERE instance_id = $1 ORDER BY is_primary DESC, created_at, id"
+    ))
+    .bind(instance_id)
+    .fetch_all(c)
+    .await)?)
+}
+
 /// One domain of the instance, read inside a transaction.
 pub async fn get_tx(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Option<DomainRow>> {
     Ok(on_tx!(tx, |c| sqlx::query_as::<_, DomainRow>(select_domains!("WHERE id = $1 AND instance_id = $2"))

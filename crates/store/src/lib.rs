@@ -4,6 +4,7 @@
 //! Timestamps are Unix milliseconds in `BIGINT`; JSON lives in `TEXT`; secrets are stored only as HMAC digests
 //! or sealed (encrypted) blobs, produced by core.
 
+pub mod agent_tasks;
 pub mod api_keys;
 pub mod browser_clients;
 pub mod client_list;
@@ -24,11 +25,13 @@ pub mod organization_permissions;
 pub mod organization_roles;
 pub mod organizations;
 pub mod outbox;
+pub mod proxy_checks;
 pub mod redirect_urls;
 pub mod restriction_lists;
 pub mod role_sets;
 pub mod sessions;
 pub mod settings;
+pub mod sign_ins;
 pub mod sign_ups;
 pub mod templates;
 pub mod tickets;

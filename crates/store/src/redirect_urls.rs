@@ -1,6 +1,6 @@
 //! Redirect URLs of an instance.
 
-use crate::{Db, StoreResult, Tx, exec_tx, on_read};
+use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
 
 /// A row of `redirect_urls`.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -61,6 +61,16 @@ pub async fn list(db: &Db, instance_id: &str, limit: i64, offset: i64) -> StoreR
             .fetch_one(c)
             .await)?;
     Ok((rows, total))
+}
+
+/// Every redirect URL of the instance (at most 1000, oldest first), read inside a transaction.
+pub async fn urls_tx(tx: &mut Tx, instance_id: &str) -> StoreResult<Vec<String>> {
+    Ok(on_tx!(tx, |c| sqlx::query_scalar::<_, String>(
+        "SELECT url FROM redirect_urls WHERE instance_id = $1 ORDER BY created_at, id LIMIT 1000"
+    )
+    .bind(instance_id)
+    .fetch_all(c)
+    .await)?)
 }
 
 /// Deletes a redirect URL; the number of rows deleted (0 or 1).

@@ -2,10 +2,12 @@
 // and from a template), verify them with verifyToken against /v1/jwks; an expired token and a token signed by a
 // foreign key are refused. Also a sign-up attempt made by a browser through the Frontend API (plain fetch on the
 // proxy path /fapi/{frontend host}/v1/client/sign_ups with a dev browser), read and updated through signUps.get /
-// signUps.update.
+// signUps.update. Agent tasks (agentTasks.create / revoke) and a proxy check
+// (proxyChecks.verify) against a local stand-in proxy.
 // Run by crates/server/tests/sdk.rs with TESSERA_API_URL and TESSERA_SECRET_KEY set; exits non-zero on failure.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, createSign, randomBytes } from 'node:crypto';
+import http from 'node:http';
 import { createClerkClient, verifyToken } from '@clerk/backend';
 
 const apiUrl = mustEnv('TESSERA_API_URL');
@@ -142,6 +144,63 @@ check('sign-up made by a browser through the Frontend API → signUps.get / sign
   assert.equal(updated.createdUserId, null);
   const again = await clerk.signUps.get(created.id);
   assert.equal(again.externalId, 'sdk-ext-1');
+});
+
+check('agentTasks.create → a ticket URL on the Frontend API host; agentTasks.revoke → the task without url', async () => {
+  const params = {
+    onBehalfOf: { userId: S.user.id },
+    permissions: '*',
+    agentName: 'sdk-agent',
+    taskDescription: 'SDK suite',
+    redirectUrl: 'http://localhost:3000/after',
+  };
+  const task = await clerk.agentTasks.create(params);
+  assert.match(task.agentId, /^agt_/);
+  assert.match(task.agentTaskId, /^agttsk_/);
+  assert.equal(task.taskId, task.agentTaskId);
+  assert.match(task.url, /^https:\/\/[^/]+\/v1\/tickets\/accept\?ticket=[A-Za-z0-9]{40,}$/);
+  const email = S.user.emailAddresses[0].emailAddress;
+  const again = await clerk.agentTasks.create({ ...params, onBehalfOf: { identifier: email } });
+  assert.equal(again.agentId, task.agentId, 'one agent id per agent name');
+  assert.notEqual(again.agentTaskId, task.agentTaskId);
+  const revoked = await clerk.agentTasks.revoke(task.agentTaskId);
+  assert.equal(revoked.agentTaskId, task.agentTaskId);
+  assert.equal(revoked.url, undefined);
+  await rejects(clerk.agentTasks.revoke(task.agentTaskId), e => {
+    assert.equal(e.status, 400);
+    assert.equal(e.errors[0].code, 'agent_task_cannot_be_revoked');
+  }, 'revoking twice');
+});
+
+check('proxyChecks.verify → GET {proxy}/v1/proxy-health without the secret key; healthy → successful', async () => {
+  const seen = [];
+  const proxy = http.createServer((req, res) => {
+    seen.push({ url: req.url, headers: req.headers });
+    const healthy = req.url.startsWith('/__clerk/');
+    res.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(healthy ? { status: 'healthy' } : { status: 'unhealthy', message: 'no' }));
+  });
+  await new Promise(r => proxy.listen(0, '127.0.0.1', r));
+  try {
+    const base = `http://127.0.0.1:${proxy.address().port}`;
+    const { data: domains } = await clerk.domains.list();
+    const domain = domains.find(d => !d.isSatellite) ?? domains[0];
+    const ok = await clerk.proxyChecks.verify({ domainId: domain.id, proxyUrl: `${base}/__clerk` });
+    assert.equal(ok.successful, true);
+    assert.equal(ok.domainId, domain.id);
+    assert.equal(ok.proxyUrl, `${base}/__clerk`);
+    assert.equal(typeof ok.lastRunAt, 'number');
+    assert.equal(seen[0].url, `/__clerk/v1/proxy-health?domain_id=${domain.id}`);
+    assert.equal(seen[0].headers['clerk-proxy-url'], `${base}/__clerk`);
+    assert.equal(seen[0].headers['clerk-secret-key'], undefined);
+    assert.equal(seen[0].headers.authorization, undefined);
+    const bad = await clerk.proxyChecks.verify({ domainId: domain.id, proxyUrl: `${base}/elsewhere` });
+    assert.equal(bad.successful, false);
+    const again = await clerk.proxyChecks.verify({ domainId: domain.id, proxyUrl: `${base}/__clerk` });
+    assert.equal(again.id, ok.id, 'one record per domain and proxy URL');
+  } finally {
+    proxy.close();
+  }
 });
 
 check('an expired token → token-expired', async () => {

@@ -2,17 +2,22 @@
 (plain and from a template) and verify them with `security.verify_token` against /v1/jwks; an expired token and
 a token signed by a foreign key are refused. Also a sign-up attempt made by a browser through the Frontend API (plain
 HTTP on the proxy path /fapi/{frontend host}/v1/client/sign_ups with a dev browser), read and updated through
-sign_ups.get / sign_ups.update.
+sign_ups.get / sign_ups.update. Agent tasks
+(agent_tasks.create / revoke), a proxy check (proxy_checks.verify) against a local stand-in proxy, and the interstitial
+(miscellaneous.get_public_interstitial).
 
 Run by crates/server/tests/sdk.rs with TESSERA_API_URL and TESSERA_SECRET_KEY set; exits 0 only if every check passed.
 """
 
 import base64
+import http.server
 import json
 import secrets
+import threading
 import time
 
 import httpx
+from clerk_backend_api import models
 from clerk_backend_api.security import verify_token
 from clerk_backend_api.security.types import TokenVerificationError, TokenVerificationErrorReason, VerifyTokenOptions
 from cryptography.hazmat.primitives import hashes
@@ -133,6 +138,78 @@ def sign_up_read_and_updated():
     # The email address is still unverified: no user yet.
     assert (updated.status, updated.created_user_id) == ("missing_requirements", None), updated
     assert clerk.sign_ups.get(id=created["id"]).external_id == "sdk-ext-2"
+
+
+@check
+def agent_tasks_create_and_revoke():
+    """agent_tasks.create → a ticket URL; agent_tasks.revoke → the task without url; revoking twice → 400"""
+    body = {
+        "on_behalf_of": {"user_id": S["user"].id},
+        "permissions": "*",
+        "agent_name": "sdk-agent-py",
+        "task_description": "SDK suite",
+        "redirect_url": "http://localhost:3000/after",
+    }
+    task = clerk.agent_tasks.create(request=body)
+    assert task.agent_id.startswith("agt_") and task.agent_task_id.startswith("agttsk_"), task
+    assert task.task_id == task.agent_task_id, task
+    assert "/v1/tickets/accept?ticket=" in task.url, task.url
+    again = clerk.agent_tasks.create(request=body)
+    assert again.agent_id == task.agent_id and again.agent_task_id != task.agent_task_id, again
+    revoked = clerk.agent_tasks.revoke(agent_task_id=task.agent_task_id)
+    assert (revoked.agent_task_id, revoked.url) == (task.agent_task_id, None), revoked
+    e = expect_error(lambda: clerk.agent_tasks.revoke(agent_task_id=task.agent_task_id), models.ClerkErrors)
+    assert (e.status_code, e.data.errors[0].code) == (400, "agent_task_cannot_be_revoked"), e
+
+
+@check
+def proxy_check_against_a_local_proxy():
+    """proxy_checks.verify → GET {proxy}/v1/proxy-health, healthy → successful, unhealthy → not"""
+    seen = []
+
+    class Proxy(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            seen.append((self.path, dict(self.headers)))
+            healthy = self.path.startswith("/__clerk/")
+            body = json.dumps({"status": "healthy"} if healthy else {"status": "unhealthy", "message": "no"}).encode()
+            self.send_response(200 if healthy else 503)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{proxy.server_address[1]}"
+        domain = bapi("GET", "/domains")["data"][0]["id"]
+        ok = clerk.proxy_checks.verify(request={"domain_id": domain, "proxy_url": f"{base}/__clerk"})
+        assert (ok.successful, ok.domain_id, ok.proxy_url) == (True, domain, f"{base}/__clerk"), ok
+        path, headers = seen[0]
+        assert path == f"/__clerk/v1/proxy-health?domain_id={domain}", path
+        lower = {k.lower(): v for k, v in headers.items()}
+        assert lower.get("clerk-proxy-url") == f"{base}/__clerk", lower
+        assert "clerk-secret-key" not in lower and "authorization" not in lower, lower
+        bad = clerk.proxy_checks.verify(request={"domain_id": domain, "proxy_url": f"{base}/elsewhere"})
+        assert bad.successful is False, bad
+        e = expect_error(lambda: clerk.proxy_checks.verify(request={"domain_id": "dmn_unknown"}), models.ClerkErrors)
+        assert e.status_code == 422, e
+    finally:
+        proxy.shutdown()
+
+
+@check
+def public_interstitial():
+    """miscellaneous.get_public_interstitial: 200 with a frontend API; 400 without"""
+    assert clerk.miscellaneous.get_public_interstitial(frontend_api_query_parameter1="clerk.example.com") is None
+    r = httpx.get(f"{API_URL}/v1/public/interstitial", params={"frontend_api": "clerk.example.com"})
+    assert r.headers["content-type"] == "text/html; charset=utf-8", r.headers
+    assert "https://clerk.example.com/npm/@clerk/clerk-js@6/dist/clerk.browser.js" in r.text, r.text
+    e = expect_error(lambda: clerk.miscellaneous.get_public_interstitial(), models.SDKError)
+    assert e.status_code == 400, e
 
 
 @check

@@ -65,6 +65,14 @@ pub const FIXTURES: &[(&str, Fixture)] = &[
             id_of(&f.create("/v1/actor_tokens", json!({ "user_id": user, "actor": { "sub": "user_isolation" } })).await)
         })
     }),
+    ("agent_task_id", |f| {
+        Box::pin(async move {
+            let user = f.id("user_id").await;
+            let body = json!({ "on_behalf_of": { "user_id": user }, "permissions": "*", "agent_name": "isolation",
+                               "task_description": "isolation", "redirect_url": "http://localhost:3000/" });
+            f.create("/v1/agents/tasks", body).await["agent_task_id"].as_str().unwrap().to_owned()
+        })
+    }),
     ("apiKeyID", |f| {
         Box::pin(async move {
             let user = f.id("user_id").await;

@@ -2,6 +2,7 @@
 //! spec-validating client of `tessera-testkit`; the suite runs on SQLite, or on PostgreSQL when
 //! `TESSERA_TEST_DATABASE_URL` is set.
 
+mod agent_tasks;
 mod api_keys;
 mod beta_features;
 mod contract;
@@ -9,6 +10,7 @@ mod domains;
 mod foundation;
 mod identifications;
 mod instance_settings;
+mod interstitial;
 mod invitations;
 mod jwks;
 mod jwt_templates;
@@ -16,6 +18,7 @@ mod key_rotation;
 mod m2m_tokens;
 mod machines;
 mod organizations;
+mod proxy_checks;
 mod redirect_urls;
 mod sessions;
 mod sign_ups;

@@ -110,6 +110,11 @@ pub async fn instance_config(ctx: &Ctx, instance_id: &str) -> Result<InstanceCon
     load(ctx, instance_id, environment).await
 }
 
+/// The instance's general settings, read inside a write transaction.
+pub async fn instance_config_tx(tx: &mut Tx, instance_id: &str, environment: Environment) -> Result<InstanceConfig> {
+    load_tx(tx, instance_id, environment).await
+}
+
 /// The instance's allowlist/blocklist and e-mail restrictions.
 pub async fn restrictions(ctx: &Ctx, instance_id: &str) -> Result<Restrictions> {
     load(ctx, instance_id, Environment::Development).await

@@ -91,18 +91,33 @@ pub enum CodeType {
 
 /// Checks a TOTP code (current step ±1, each step accepted once) or a backup code (consumed on use).
 pub async fn verify_totp(ctx: &Ctx, instance_id: &str, id: &str, code: String) -> Result<CodeType> {
+    verify_second_factor(ctx, instance_id, id, code, None).await
+}
+
+/// [`verify_totp`] accepting only one kind of code when `only` says so (a sign-in's `totp` strategy does not
+/// consume backup codes, nor `backup_code` accept TOTP codes). Failures count toward the lockout.
+pub async fn verify_second_factor(
+    ctx: &Ctx,
+    instance_id: &str,
+    id: &str,
+    code: String,
+    only: Option<CodeType>,
+) -> Result<CodeType> {
+    let totp_allowed = only != Some(CodeType::BackupCode);
+    let backup_allowed = only != Some(CodeType::Totp);
     let row = tessera_store::users::get(&ctx.db, instance_id, id).await?.ok_or_else(not_found)?;
     let now = ctx.now_ms();
     let state = lockout::LockState::of(&row, now);
     if state.locked {
         return Err(state.error());
     }
-    let backup = user_mfa::backup_codes(&ctx.db, instance_id, id).await?;
-    if row.totp_secret_sealed.is_none() && backup.is_empty() {
+    let backup = if backup_allowed { user_mfa::backup_codes(&ctx.db, instance_id, id).await? } else { Vec::new() };
+    let totp_secret = row.totp_secret_sealed.as_ref().filter(|_| totp_allowed);
+    if totp_secret.is_none() && backup.is_empty() {
         return Err(Error::new(ErrorCode::TotpNotEnabled));
     }
     let code = code.trim().to_owned();
-    if let Some(sealed) = &row.totp_secret_sealed {
+    if let Some(sealed) = totp_secret {
         let key = ctx.secrets.open(TOTP_PURPOSE, sealed).map_err(Error::internal)?;
         let current = now.div_euclid(TOTP_STEP_SECONDS * 1000);
         let matched = [current - 1, current, current + 1]

@@ -5,6 +5,7 @@ use serde_json::Value;
 use tessera_core::browser_clients::BrowserClient;
 use tessera_core::sessions::Session;
 
+use super::sign_in::SignInObject;
 use super::sign_up::SignUpObject;
 use super::user::UserObject;
 
@@ -121,7 +122,7 @@ pub struct ClientObject<'a> {
     object: &'static str,
     id: &'a str,
     sessions: Vec<SessionObject<'a>>,
-    sign_in: Option<Value>,
+    sign_in: Option<SignInObject<'a>>,
     sign_up: Option<SignUpObject>,
     last_active_session_id: Option<&'a str>,
     last_authentication_strategy: Option<&'a str>,
@@ -136,7 +137,7 @@ impl<'a> ClientObject<'a> {
     pub fn new(
         c: &'a BrowserClient,
         sessions: Vec<SessionObject<'a>>,
-        sign_in: Option<Value>,
+        sign_in: Option<SignInObject<'a>>,
         sign_up: Option<SignUpObject>,
     ) -> Self {
         Self {

@@ -26,9 +26,9 @@ impl<'a> UserObject<'a> {
         // The browser never sees private metadata.
         fields.remove("private_metadata");
         fields.remove("organization_memberships");
-        // Optional in the Frontend API's user, and never null there.
+        // The Frontend API says "0 means unlimited" where the Backend API says null.
         if fields.get("create_organizations_limit").is_some_and(Value::is_null) {
-            fields.remove("create_organizations_limit");
+            fields.insert("create_organizations_limit".into(), Value::from(0));
         }
         Self { fields, organization_memberships: memberships.iter().map(|m| MembershipObject::new(m, base)).collect() }
     }

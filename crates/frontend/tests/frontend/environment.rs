@@ -151,6 +151,7 @@ async fn the_environment_reflects_the_instance_settings() {
 
     let got = environment(&b).await;
     let a = &got["auth_config"];
+    assert_eq!(got["user_settings"]["sign_up"]["legal_consent_enabled"], true);
     assert_eq!(a["test_mode"], false);
     assert_eq!(a["url_based_session_syncing"], false);
     assert_eq!(a["email_address"], "off");

@@ -8,6 +8,7 @@ mod handshake;
 mod me;
 mod pages;
 mod sessions;
+mod sign_ins;
 mod sign_ups;
 
 /// A fixed start for tests on a manual clock (2024-01-01T00:00:00Z).
