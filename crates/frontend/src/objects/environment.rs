@@ -533,6 +533,7 @@ impl UserSettingsObject {
                 // The allowlist restricts who may sign up, not the mode (Clerk's `restricted` is invitation-only,
                 // `waitlist` needs a waitlist page; Tessera stores neither).
                 mode: "public",
+                // `<SignUp/>` shows the consent checkbox; sign-ups list `legal_accepted` as missing until given.
                 legal_consent_enabled: s.sign_up.legal_consent_required,
             },
             restrictions: RestrictionsObject {

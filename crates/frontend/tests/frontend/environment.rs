@@ -180,6 +180,7 @@ async fn the_environment_reflects_the_instance_settings() {
     assert_eq!(attrs["first_name"]["enabled"], true);
     assert_eq!(attrs["last_name"]["enabled"], false);
     assert_eq!(us["sign_up"]["custom_action_required"], true);
+    assert_eq!(us["sign_up"]["legal_consent_enabled"], true);
     assert_eq!(us["sign_up"]["progressive"], false);
     assert_eq!(us["password_settings"]["disable_hibp"], true);
     assert_eq!(us["restrictions"]["allowlist"], json!({ "enabled": true }));

@@ -241,3 +241,37 @@ async fn invitations_to_the_users_addresses_and_no_suggestions() {
     let r = b.get(&with_session("/v1/me/organization_suggestions?status=pending", &sess)).send().await;
     assert_eq!(r.assert_status(200).json["response"], json!({ "data": [], "total_count": 0 }));
 }
+
+#[tokio::test]
+async fn other_instances_and_hostile_queries() {
+    let app = TestApp::with_clock(T0).await;
+    enable_organizations(&app).await;
+    let (b, sess, _) = signed_in(&app, "home+clerk_test@example.com").await;
+    let r = b.post(&with_session("/v1/organizations", &sess), &[("name", "Home")]).send().await.assert_status(200);
+    let org = r.json["response"]["id"].as_str().unwrap().to_owned();
+    // Another instance's browser cannot act for this session, nor read the organization.
+    let (instance_b, _) = app.create_instance(tessera_core::instances::Environment::Development).await;
+    let stranger = app.browser_for(&instance_b).await;
+    stranger.get(&with_session("/v1/me", &sess)).send().await.assert_error(401, "signed_out", None);
+    stranger.get(&with_session(&format!("/v1/organizations/{org}"), &sess)).send().await.assert_error(
+        401,
+        "signed_out",
+        None,
+    );
+    // Odd paging and session parameters never fail the request or reach another session.
+    for q in ["limit=-5&offset=-1", "limit=99999999999999999999", "offset=abc&paginated=maybe", "limit=%00"] {
+        let path = with_session(&format!("/v1/me/organization_memberships?{q}"), &sess);
+        let r = b.get(&path).send().await.assert_status(200);
+        assert!(r.json["response"].is_array() || r.json["response"]["data"].is_array(), "{q}: {}", r.json);
+    }
+    for bogus in ["%00", "sess_%FF", "%27%20OR%201%3D1%20--"] {
+        let path = format!("/v1/me?_clerk_session_id={bogus}");
+        b.get(&path).send().await.assert_error(401, "signed_out", None);
+    }
+    let long = "x".repeat(5000);
+    let r = b.post(&with_session("/v1/organizations", &sess), &[("name", long.as_str())]).send().await;
+    assert_eq!(r.status, 422, "{}", r.json);
+    // Names have no length rule of their own (as through the Backend API's UpdateUser): stored as given.
+    let r = b.patch(&with_session("/v1/me", &sess), &[("first_name", long.as_str())]).send().await;
+    assert_eq!(r.assert_status(200).json["response"]["first_name"], long.as_str());
+}
