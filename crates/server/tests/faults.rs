@@ -1,6 +1,6 @@
 //! Faults against the real `tessera serve`: a SIGKILL in the middle of 64-way concurrent creates loses no
 //! acknowledged write (SQLite file and PostgreSQL), and two processes on one PostgreSQL database see each other's
-//! revocations at once and count lockout attempts exactly.
+//! revocations at once and count lockout attempts exactly, and a browser signed in on one continues on the other.
 
 mod common;
 
@@ -168,6 +168,50 @@ fn two_nodes_see_each_others_writes_at_once() {
 
     lockout_counts_exactly_across_nodes(&a, &b);
     membership_limit_holds_across_nodes(&a, &b);
+    browser_client_continues_across_nodes(&a, &b);
+}
+
+/// A form POST (or GET without a form) on a node's Frontend API proxy path; returns status and JSON body.
+fn fapi(node: &Server, host: &str, path: &str, dev_browser: &str, form: Option<&[(&str, &str)]>) -> (u16, Value) {
+    let url = node.at(&format!("/fapi/{host}{path}?__clerk_api_version=2026-05-12&__clerk_db_jwt={dev_browser}"));
+    let req = match form {
+        Some(form) => http().post(url).form(form),
+        None => http().get(url),
+    };
+    let res = req.send().unwrap_or_else(|e| panic!("{path}: {e}"));
+    let status = res.status().as_u16();
+    (status, serde_json::from_str(&res.text().unwrap_or_default()).unwrap_or(Value::Null))
+}
+
+/// A browser signs in through node A's Frontend API and carries on through node B with the same dev browser; a
+/// revocation on A ends it on B at once.
+fn browser_client_continues_across_nodes(a: &Server, b: &Server) {
+    use base64::Engine as _;
+    let pk = a.printed.publishable_key.clone().expect("A created the instance and printed its publishable key");
+    let encoded = pk.splitn(3, '_').nth(2).expect("pk_test_<host>");
+    let host = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(encoded).expect("base64")).unwrap();
+    let host = host.trim_end_matches('$').to_owned();
+    let password = "correct horse battery staple";
+    let body = json!({ "email_address": ["browser@example.com"], "password": password });
+    let (s, user) = must("POST", &a.at("/v1/users"), KEY, Some(body));
+    let user = id_of(s, &user, "create the browser's user");
+    let res = http().post(a.at(&format!("/fapi/{host}/v1/dev_browser"))).send().expect("dev browser");
+    let dev_browser: Value = res.json().expect("dev browser JSON");
+    let db = dev_browser["id"].as_str().expect("dev browser id").to_owned();
+    let form = [("identifier", "browser@example.com"), ("password", password), ("strategy", "password")];
+    let (s, signed) = fapi(a, &host, "/v1/client/sign_ins", &db, Some(&form));
+    assert_eq!((s, &signed["response"]["status"]), (200, &json!("complete")), "sign in on A: {signed}");
+    let sid = signed["response"]["created_session_id"].as_str().expect("session").to_owned();
+    let (s, client) = fapi(b, &host, "/v1/client", &db, None);
+    assert_eq!(s, 200, "{client}");
+    assert_eq!(client["response"]["sessions"][0]["id"], sid.as_str(), "B sees the session A opened: {client}");
+    assert_eq!(client["response"]["sessions"][0]["user"]["id"], user.as_str());
+    let (s, token) = fapi(b, &host, &format!("/v1/client/sessions/{sid}/tokens"), &db, Some(&[]));
+    assert!(s == 200 && token["jwt"].is_string(), "B mints for A's session: {s} {token}");
+    let (s, _) = must("POST", &a.at(&format!("/v1/sessions/{sid}/revoke")), KEY, Some(json!({})));
+    assert_eq!(s, 200, "revoke on A");
+    let (s, _) = fapi(b, &host, &format!("/v1/client/sessions/{sid}/tokens"), &db, Some(&[]));
+    assert_eq!(s, 401, "B refuses a session revoked on A");
 }
 
 /// Members added concurrently through both nodes: exactly `max_allowed_memberships` memberships exist afterwards.
