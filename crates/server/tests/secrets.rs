@@ -168,6 +168,34 @@ fn no_secret_is_stored_or_logged_in_the_clear() {
     secrets.push(("rotated machine secret key".into(), machine_key.into_bytes()));
     secrets.push(("M2M token".into(), token.into_bytes()));
 
+    // The Frontend API: a dev browser, a password sign-in in a form body, a handshake nonce, a session token.
+    let pk = server.printed.publishable_key.clone().expect("publishable key");
+    let host = STANDARD.decode(pk.splitn(3, '_').nth(2).unwrap()).unwrap();
+    let host = String::from_utf8(host).unwrap().trim_end_matches('$').to_owned();
+    let fapi = |path: &str| server.at(&format!("/fapi/{host}{path}"));
+    let created: Value = http().post(fapi("/v1/dev_browser")).send().expect("dev browser").json().expect("json");
+    let dev_browser = created["id"].as_str().expect("dev browser id").to_owned();
+    let body = json!({"email_address": ["browser@example.com"], "password": PASSWORD, "skip_password_checks": true});
+    ok(call(&server, "POST", "/v1/users", KEY, body), "browser user");
+    let form = [("identifier", "browser@example.com"), ("password", PASSWORD), ("strategy", "password")];
+    let res = http()
+        .post(fapi(&format!("/v1/client/sign_ins?__clerk_db_jwt={dev_browser}")))
+        .form(&form)
+        .send()
+        .expect("sign in");
+    let signed: Value = res.json().expect("sign-in json");
+    let session_token = signed["client"]["sessions"][0]["last_active_token"]["jwt"].as_str().expect("token").to_owned();
+    let redirect = "http%3A%2F%2Flocalhost%3A3000%2F";
+    let hs = http()
+        .get(fapi(&format!("/v1/client/handshake?redirect_url={redirect}&format=nonce&__clerk_db_jwt={dev_browser}")))
+        .send()
+        .expect("handshake");
+    let location = hs.headers().get("location").expect("handshake redirect").to_str().unwrap().to_owned();
+    let nonce = location.split("__clerk_handshake_nonce=").nth(1).expect("nonce").split('&').next().unwrap().to_owned();
+    secrets.push(("dev browser token".into(), dev_browser.into_bytes()));
+    secrets.push(("handshake nonce".into(), nonce.into_bytes()));
+    secrets.push(("session token".into(), session_token.into_bytes()));
+
     let (_, log) = server.stop_with_log(Duration::from_secs(20));
     assert!(log.contains("TRACE") || log.contains("trace"), "the server logged at trace level");
     let found = hits(log.as_bytes(), &secrets);
