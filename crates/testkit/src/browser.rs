@@ -74,6 +74,7 @@ impl<'a> TestBrowser<'a> {
             form: Vec::new(),
             headers: Vec::new(),
             validate: true,
+            raw_body: None,
         }
     }
 
@@ -81,6 +82,14 @@ impl<'a> TestBrowser<'a> {
     pub async fn raw(&self, method: Method, path: &str) -> TestResponse {
         let mut r = self.request(method, path);
         r.validate = false;
+        r.send().await
+    }
+
+    /// A probe with a raw body (hostile input), not validated against the spec.
+    pub async fn raw_body(&self, method: Method, path: &str, body: &[u8], content_type: &str) -> TestResponse {
+        let mut r = self.request(method, path);
+        r.validate = false;
+        r.raw_body = Some((body.to_vec(), content_type.to_owned()));
         r.send().await
     }
 
@@ -118,6 +127,7 @@ pub struct FapiRequest<'b, 'a> {
     form: Vec<(String, String)>,
     headers: Vec<(String, String)>,
     validate: bool,
+    raw_body: Option<(Vec<u8>, String)>,
 }
 
 impl FapiRequest<'_, '_> {
@@ -163,7 +173,10 @@ impl FapiRequest<'_, '_> {
         for (k, v) in &self.headers {
             builder = builder.header(k, v);
         }
-        let body = if wire_method == Method::POST {
+        let body = if let Some((bytes, content_type)) = self.raw_body {
+            builder = builder.header("content-type", content_type);
+            bytes
+        } else if wire_method == Method::POST {
             builder = builder.header("content-type", "application/x-www-form-urlencoded");
             let mut form = url::form_urlencoded::Serializer::new(String::new());
             for (k, v) in &self.form {

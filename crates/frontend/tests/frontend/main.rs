@@ -6,6 +6,7 @@ mod client;
 mod contract;
 mod environment;
 mod handshake;
+mod hostile;
 mod me;
 mod pages;
 mod sessions;
