@@ -157,8 +157,9 @@ impl AuthConfigObject {
             first_factors,
             second_factors,
             email_address_verification_strategies: a.email_address.verifications.clone(),
-            // A browser's client holds several sessions (a sign-in never ends the others).
-            single_session_mode: false,
+            // Clerk's default for new applications, and what the sign-in flow enforces: a browser that is signed
+            // in gets `session_exists` until it signs out.
+            single_session_mode: true,
             enhanced_email_deliverability: false,
             test_mode: s.config.test_mode,
             cookieless_dev: s.config.url_based_session_syncing,

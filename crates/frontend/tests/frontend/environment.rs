@@ -86,7 +86,7 @@ async fn the_environment_is_bare_and_holds_what_the_components_read() {
         assert_eq!(billing["user"], json!({ "enabled": false, "has_paid_plans": false }));
         assert_eq!(billing["organization"], json!({ "enabled": false, "has_paid_plans": false }));
         assert_eq!(got["maintenance_mode"], false);
-        assert_eq!(got["auth_config"]["single_session_mode"], false);
+        assert_eq!(got["auth_config"]["single_session_mode"], true);
         assert_eq!(got["auth_config"]["test_mode"], true);
         assert_eq!(got["organization_settings"]["enabled"], false);
     }
