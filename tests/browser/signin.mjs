@@ -1,6 +1,9 @@
 // Signs in through clerk-js's <SignIn/> in a real Chromium against Tessera, then asks the app's server whether
 // @clerk/backend and @clerk/express see the browser as signed in, then drops __session and opens a document route
-// that must come back signed in through the handshake, then signs out (see crates/server/tests/browser.rs).
+// that must come back signed in through the handshake, then signs out and in again; then switches between two
+// organizations with setActive and checks the backend's orgId; then opens a second browser context, which must be
+// signed out while the first stays signed in, and signs in there with an e-mail code (test mode: 424242) through
+// "Use another method" (see crates/server/tests/browser.rs).
 //
 // Environment: TESSERA_API_URL, TESSERA_SECRET_KEY, TESSERA_PUBLISHABLE_KEY, CHROMIUM (default /usr/bin/chromium).
 // Prints every request the page made to Tessera (method, path, status, and for failures a body excerpt and the
@@ -30,6 +33,23 @@ const password = 'Tessera-browser-suite-9f3k2m';
 const user = await backend.users.createUser({ emailAddress: [email], password });
 log(`seeded ${user.id} <${email}>; proxy URL ${proxyUrl}`);
 
+/** A Backend API call with the secret key; anything but a 2xx throws with the status and body. */
+const bapi = async (method, path, body) => {
+  const res = await fetch(`${tesseraUrl}/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${secretKey}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} /v1${path} → ${res.status} ${text.slice(0, 400)}`);
+  return JSON.parse(text);
+};
+// Two organizations the user belongs to (as their creator, an admin).
+await bapi('PATCH', '/instance/organization_settings', { enabled: true });
+const orgA = await bapi('POST', '/organizations', { name: 'Browser Org A', created_by: user.id });
+const orgB = await bapi('POST', '/organizations', { name: 'Browser Org B', created_by: user.id });
+log(`seeded organizations ${orgA.id}, ${orgB.id}`);
+
 const app = await startApp({ tesseraUrl, publishableKey, secretKey, proxyUrl });
 log(`app at ${app.url}`);
 
@@ -43,49 +63,67 @@ const requests = [];
 const pageErrors = [];
 let failure = null;
 try {
+  /** Logs the page's errors and every request it sends to Tessera (`label` marks pages of other contexts). */
+  const watch = (page, label = '') => {
+    page.on('console', (m) => {
+      // clerk-js warns on every load that development keys are in use: expected here.
+      if (m.type() === 'warning' && m.text().includes('loaded with development keys')) return;
+      if (m.type() === 'error' || m.type() === 'warning') pageErrors.push(`${label}console.${m.type()}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => pageErrors.push(`${label}pageerror: ${e.message}`));
+    page.on('request', (req) => {
+      if (!req.url().startsWith(tesseraUrl)) return;
+      const form = (req.postData() ?? '').replace(/(password=)[^&]*/g, '$1***');
+      const entry = { req, label, method: req.method(), url: new URL(req.url()), form, status: null, body: '' };
+      requests.push(entry);
+    });
+    page.on('response', (res) => {
+      const entry = requests.find((e) => e.req === res.request());
+      if (!entry) return;
+      entry.status = res.status();
+      if (entry.status >= 300 && entry.status !== 304) {
+        const p = res
+          .text()
+          .then((t) => {
+            entry.body = t;
+          })
+          .catch(() => {});
+        pending.add(p);
+      }
+    });
+    page.on('requestfailed', (req) => {
+      const entry = requests.find((e) => e.req === req);
+      if (entry) entry.status = `failed (${req.failure()?.errorText})`;
+    });
+  };
+  const pending = new Set();
   const context = await browser.newContext();
   const page = await context.newPage();
-  page.on('console', (m) => {
-    // clerk-js warns on every load that development keys are in use: expected here.
-    if (m.type() === 'warning' && m.text().includes('loaded with development keys')) return;
-    if (m.type() === 'error' || m.type() === 'warning') pageErrors.push(`console.${m.type()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
-  const pending = new Set();
-  page.on('request', (req) => {
-    if (!req.url().startsWith(tesseraUrl)) return;
-    const form = (req.postData() ?? '').replace(/(password=)[^&]*/g, '$1***');
-    const entry = { req, method: req.method(), url: new URL(req.url()), form, status: null, body: '' };
-    requests.push(entry);
-  });
-  page.on('response', (res) => {
-    const entry = requests.find((e) => e.req === res.request());
-    if (!entry) return;
-    entry.status = res.status();
-    if (entry.status >= 300 && entry.status !== 304) {
-      const p = res
-        .text()
-        .then((t) => {
-          entry.body = t;
-        })
-        .catch(() => {});
-      pending.add(p);
-    }
-  });
-  page.on('requestfailed', (req) => {
-    const entry = requests.find((e) => e.req === req);
-    if (entry) entry.status = `failed (${req.failure()?.errorText})`;
-  });
+  watch(page);
+  /** The page a failing step is reported from (its state, its text and a screenshot in /tmp). */
+  let current = page;
 
   const step = async (what, f) => {
     log(what);
     try {
       return await f();
     } catch (e) {
-      const state = await page
+      const state = await current
         .evaluate(() => ({ error: window.__clerkError ?? null, loaded: window.Clerk?.loaded ?? null }))
         .catch(() => ({}));
-      throw new Error(`${what}: ${e.message.split('\n')[0]}\n  page state: ${JSON.stringify(state)}`);
+      const text = await current
+        .locator('body')
+        .innerText({ timeout: 2_000 })
+        .catch(() => '');
+      const shot = `/tmp/tessera-browser-failure-${Date.now()}.png`;
+      const saved = await current
+        .screenshot({ path: shot, fullPage: true, timeout: 5_000 })
+        .then(() => shot)
+        .catch(() => 'none');
+      throw new Error(
+        `${what}: ${e.message.split('\n')[0]}\n  page state: ${JSON.stringify(state)}, url ${current.url()}` +
+          `\n  page text: ${text.replace(/\s+/g, ' ').slice(0, 600)}\n  screenshot: ${saved}`,
+      );
     }
   };
 
@@ -95,6 +133,14 @@ try {
     // <SignIn/>: e-mail and password. With `twoSteps`, the identifier alone first (create, then
     // attempt_first_factor on the password page); otherwise the password goes beside the identifier when <SignIn/>
     // shows it there ("instant password": one create call with strategy=password).
+    /** Waits for the navigation clerk-js makes after signing in (`reloaded`) to `/home` (<SignIn/>'s redirect URL),
+     * then for clerk-js on that page. */
+    const settle = (p, reloaded, what) =>
+      step(what, async () => {
+        if (!(await reloaded)) throw new Error('no new page load after signing in');
+        await p.waitForURL(`${app.url}/home`, { timeout: STEP_MS });
+        await p.waitForFunction(() => window.Clerk?.loaded && window.Clerk.user, null, { timeout: STEP_MS });
+      });
     const signInThroughUi = async ({ twoSteps }) => {
       await step('wait for <SignIn/> (input[name=identifier])', () =>
         page.locator('input[name=identifier]').waitFor({ state: 'visible', timeout: STEP_MS }),
@@ -112,6 +158,11 @@ try {
           await passwordInput.waitFor({ timeout: STEP_MS });
         });
       }
+      // After signing in, clerk-js navigates to the after-sign-in URL (`/`): a new page load.
+      const reloaded = page.waitForEvent('load', { timeout: STEP_MS }).then(
+        () => true,
+        () => false,
+      );
       await step('type the password and continue', async () => {
         await passwordInput.fill(password);
         await page.locator('.cl-formButtonPrimary').click();
@@ -127,6 +178,7 @@ try {
         ]),
       );
       if (signedIn !== user.id) throw new Error(`Clerk.user.id is ${signedIn}, expected ${user.id}`);
+      await settle(page, reloaded, 'wait for the page after sign-in');
     };
     await signInThroughUi({ twoSteps: false });
     const cookies = (await context.cookies(app.url)).map((c) => c.name).sort();
@@ -157,8 +209,8 @@ try {
     if (renewed.length === 0) throw new Error('the handshake set no __session cookie');
     log(`after the handshake: ${renewed.join(', ')}`);
     // Signing out in the browser signs the server side out too.
-    await step('open / and sign out', async () => {
-      await page.goto(`${app.url}/`, { waitUntil: 'load' });
+    await step('open /home and sign out', async () => {
+      await page.goto(`${app.url}/home`, { waitUntil: 'load' });
       await page.waitForFunction(() => window.Clerk?.loaded && window.Clerk.user, null, { timeout: STEP_MS });
       // signOut() ends by navigating to the after-sign-out URL, `/`.
       await Promise.all([page.waitForEvent('load'), page.evaluate(() => window.Clerk.signOut())]);
@@ -173,6 +225,100 @@ try {
     if (!again.isSignedIn || again.userId !== user.id || again.sessionId === me.sessionId) {
       throw new Error(`not signed in with a new session after the second sign-in: ${JSON.stringify(again)}`);
     }
+
+    /** `/api/me` (authenticateRequest) and `/express/me` (clerkMiddleware + getAuth) for `p`'s cookies. */
+    const both = async (p, what) => {
+      const viaBackend = await (await p.request.get(`${app.url}/api/me`)).json();
+      const viaExpress = await (await p.request.get(`${app.url}/express/me`)).json();
+      log(`${what}: /api/me → ${JSON.stringify(viaBackend)}; /express/me → ${JSON.stringify(viaExpress)}`);
+      return { viaBackend, viaExpress };
+    };
+    const expectAuth = (got, want, what) => {
+      for (const [name, auth] of Object.entries(got)) {
+        for (const [k, v] of Object.entries(want)) {
+          if (auth[k] !== v) throw new Error(`${what}: ${name}.${k} is ${JSON.stringify(auth[k])}, expected ${JSON.stringify(v)}`);
+        }
+      }
+    };
+
+    // Organization switching: setActive({organization}) in the page, and the backend sees the active organization.
+    // On /home, where signing in led, and where no <SignIn/> is mounted (it navigates away when signed in).
+    for (const [name, org] of [['A', orgA.id], ['B', orgB.id], ['none', null]]) {
+      const active = await step(`setActive({organization: ${org}}) (${name})`, () =>
+        page.evaluate(async (o) => {
+          await window.Clerk.setActive({ organization: o });
+          return window.Clerk.organization?.id ?? null;
+        }, org),
+      );
+      if (active !== org) throw new Error(`Clerk.organization is ${active} after setActive({organization: ${org}})`);
+      expectAuth(await both(page, `organization ${name}`), { isSignedIn: true, userId: user.id, orgId: org }, `organization ${name}`);
+    }
+
+    // A second browser context is a separate browser: signed out there, while the first stays signed in.
+    const context2 = await browser.newContext();
+    const page2 = await context2.newPage();
+    watch(page2, '[2] ');
+    current = page2;
+    await step('[2] open /, wait for clerk-js', async () => {
+      await page2.goto(`${app.url}/`, { waitUntil: 'load' });
+      await page2.waitForFunction(() => window.Clerk?.loaded, null, { timeout: STEP_MS });
+    });
+    if (await page2.evaluate(() => window.Clerk.user?.id ?? null)) throw new Error('[2] Clerk.user is set in a new context');
+    expectAuth(await both(page2, '[2] new context'), { isSignedIn: false, userId: null }, 'second context');
+    expectAuth(await both(page, 'first context'), { isSignedIn: true, userId: user.id }, 'first context');
+
+    /** Types the test-mode code 424242 into the one-time-code input and waits for `window.Clerk.user`. */
+    const enterCode = async (p, what) => {
+      const code = p.locator('input[autocomplete=one-time-code]');
+      await step(`${what}: wait for the code input`, () => code.waitFor({ state: 'visible', timeout: STEP_MS }));
+      const reloaded = p.waitForEvent('load', { timeout: STEP_MS }).then(
+        () => true,
+        () => false,
+      );
+      await step(`${what}: type 424242`, async () => {
+        await code.click();
+        await p.keyboard.type('424242');
+      });
+      const uiError = p.locator('.cl-formFieldErrorText, .cl-alertText').first();
+      const signedIn = await step(`${what}: wait for window.Clerk.user`, () =>
+        Promise.race([
+          p.waitForFunction(() => window.Clerk?.user?.id, null, { timeout: STEP_MS }).then((h) => h.jsonValue()),
+          uiError.waitFor({ timeout: STEP_MS }).then(async () => {
+            throw new Error(`the UI shows an error: ${await uiError.innerText()}`);
+          }),
+        ]),
+      );
+      await settle(p, reloaded, `${what}: wait for the page after sign-in`);
+      return signedIn;
+    };
+
+    // E-mail code sign-in in the second context (test mode: a +clerk_test address accepts 424242): the identifier,
+    // then "Use another method" on the password page, then "Email code to …".
+    await step('[2] <SignIn/>: type the e-mail address and continue', async () => {
+      await page2.locator('input[name=identifier]').waitFor({ state: 'visible', timeout: STEP_MS });
+      await page2.locator('input[name=identifier]').fill(email);
+      await page2.locator('.cl-formButtonPrimary').click();
+      await page2.locator('input[name=identifier]').waitFor({ state: 'hidden', timeout: STEP_MS });
+    });
+    await step('[2] "Use another method", then "Email code to …"', async () => {
+      await page2.getByText('Use another method').click({ timeout: STEP_MS });
+      await page2.getByText(/Email code to/).click({ timeout: STEP_MS });
+    });
+    const viaCode = await enterCode(page2, '[2] e-mail code sign-in');
+    if (viaCode !== user.id) throw new Error(`[2] Clerk.user.id is ${viaCode} after the e-mail code, expected ${user.id}`);
+    const byCode = await both(page2, '[2] after the e-mail code sign-in');
+    expectAuth(byCode, { isSignedIn: true, userId: user.id }, 'after the e-mail code sign-in');
+    const first = await both(page, 'first context');
+    expectAuth(first, { isSignedIn: true, userId: user.id }, 'first context');
+    if (byCode.viaBackend.sessionId === first.viaBackend.sessionId) {
+      throw new Error(`the two contexts share session ${first.viaBackend.sessionId}`);
+    }
+    await step('[2] sign out', async () => {
+      await Promise.all([page2.waitForEvent('load'), page2.evaluate(() => window.Clerk.signOut())]);
+      await page2.waitForFunction(() => window.Clerk?.loaded, null, { timeout: STEP_MS });
+    });
+    expectAuth(await both(page2, '[2] after sign-out'), { isSignedIn: false }, 'second context after sign-out');
+    expectAuth(await both(page, 'first context'), { isSignedIn: true, userId: user.id }, 'first context');
   } catch (e) {
     failure = e;
   }
@@ -183,10 +329,10 @@ try {
 }
 
 console.log(`\nFAPI requests made by the page (${requests.length}):`);
-for (const { method, url, form, status, body } of requests) {
+for (const { label, method, url, form, status, body } of requests) {
   const override = url.searchParams.get('_method');
   const path = url.pathname.startsWith('/fapi/') ? url.pathname.replace(/^\/fapi\/[^/]+/, '') : url.pathname;
-  const shown = `${method}${override ? `(${override})` : ''} ${path}`;
+  const shown = `${label}${method}${override ? `(${override})` : ''} ${path}`;
   const sent = body && form ? `  sent ${form.slice(0, 200)}` : '';
   const excerpt = body ? `  ${body.replace(/\s+/g, ' ').slice(0, 240)}${sent}` : '';
   console.log(`  ${String(status ?? 'no answer').padEnd(4)} ${shown}${excerpt}`);
@@ -206,4 +352,7 @@ if (failure) {
   console.log(`\nFAILED: ${failure.message}`);
   process.exit(1);
 }
-console.log('signed in through <SignIn/>; /api/me, /express/me and the handshake agree; signed out; signed in again in two steps');
+console.log(
+  'signed in through <SignIn/>; /api/me, /express/me and the handshake agree; signed out; signed in again in two steps; ' +
+    'switched organizations; a second context is signed out, then signed in with an e-mail code',
+);

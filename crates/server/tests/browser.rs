@@ -2,8 +2,10 @@
 //! (clerk-js and `@clerk/ui` served by Tessera itself at `/npm/...`) against `tessera serve`, and a small Node app
 //! then asks `authenticateRequest` of `@clerk/backend` and `clerkMiddleware()` of `@clerk/express` whether the
 //! browser's cookies are signed in; finally a document request without `__session` goes through the Frontend API's
-//! handshake and comes back signed in (`tests/browser/signin.mjs`, `tests/browser/app.mjs`). Every request the page
-//! sent to Tessera is printed, and any that failed fails the test.
+//! handshake and comes back signed in; after signing out and in again, the page switches organizations with
+//! `Clerk.setActive({organization})` and the backend sees each `orgId`; a second browser context is signed out while
+//! the first stays signed in, and signs in there with an e-mail code (test mode) (`tests/browser/signin.mjs`,
+//! `tests/browser/app.mjs`). Every request the pages sent to Tessera is printed, and any that failed fails the test.
 //!
 //! The npm packages are installed by the test, pinned by `tests/browser/package-lock.json`, into
 //! `target/browser-env/` (reused while the pins are unchanged; a file lock keeps parallel tests from installing at
@@ -122,7 +124,7 @@ fn node_dir() -> PathBuf {
 }
 
 /// `<SignIn/>` with e-mail and password in Chromium, then `authenticateRequest` on the browser's cookies, then
-/// the handshake.
+/// the handshake; organization switching; a second context, signed in with an e-mail code.
 #[test]
 fn browser_sign_in_with_password() {
     let started = Instant::now();
