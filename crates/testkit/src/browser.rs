@@ -113,6 +113,11 @@ impl<'a> TestBrowser<'a> {
         self.request(Method::DELETE, path)
     }
 
+    /// The app this browser talks to.
+    pub fn app(&self) -> &'a TestApp {
+        self.app
+    }
+
     /// A cookie the server set (and did not clear).
     pub fn cookie(&self, name: &str) -> Option<String> {
         self.jar.lock().unwrap_or_else(|e| e.into_inner()).get(name).cloned()

@@ -58,8 +58,9 @@ async fn the_backend_api_reads_a_browser_sign_up() {
     assert_eq!((&s["unverified_fields"], &s["missing_fields"]), (&json!(["email_address"]), &json!([])));
     assert_eq!(
         s["verifications"]["email_address"],
-        json!({ "object": "verification", "status": "unverified", "strategy": "email_code", "attempts": null,
-                "expire_at": null, "next_action": "needs_prepare", "supported_strategies": ["email_code"] })
+        // The first code went out with the sign-up.
+        json!({ "object": "verification", "status": "unverified", "strategy": "email_code", "attempts": 0,
+                "expire_at": T0 + 600_000, "next_action": "needs_attempt", "supported_strategies": ["email_code"] })
     );
     assert_eq!((&s["first_name"], &s["unsafe_metadata"]), (&json!("Ada"), &json!({ "plan": "pro" })));
     assert_eq!((&s["legal_accepted_at"], &s["locale"]), (&json!(T0), &json!("en-GB")));

@@ -114,7 +114,31 @@ pub async fn create_sign_ups(
     ensure_client(&app, &mut browser).await?;
     let client = client_id(&browser)?;
     let s = sign_ups::create_sign_up(&app.ctx, &browser.fapi.instance.id, &client, input).await?;
+    let s = send_first_code(&app, &browser, &client, s).await?;
     respond::wrapped(&app, &browser, SignUpObject::new(&s)).await
+}
+
+/// Like Clerk, a sign-up made with an e-mail address (else a phone number) gets its first code at once: `@clerk/ui`
+/// shows the code form and goes straight to `attempt_verification` for an unverified `email_code` verification.
+/// A code that cannot be delivered (no SMTP for a production instance) is left to an explicit
+/// `prepare_verification`, which reports why.
+async fn send_first_code(
+    app: &AppState,
+    browser: &Browser,
+    client: &str,
+    s: sign_ups::SignUp,
+) -> ApiResult<sign_ups::SignUp> {
+    let strategy = match (&s.email_address, &s.email_verification, &s.phone_number, &s.phone_verification) {
+        (Some(_), Some(v), _, _) if v.attempts.is_none() => "email_code",
+        (None, _, Some(_), Some(v)) if v.attempts.is_none() => "phone_code",
+        _ => return Ok(s),
+    };
+    let instance = &browser.fapi.instance;
+    match sign_ups::verification::prepare(&app.ctx, instance, client, &s.id, Some(strategy)).await {
+        Ok(prepared) => Ok(prepared),
+        Err(e) if e.status() < 500 => Ok(s),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// `GET /v1/client/sign_ups/{sign_up_id}`.
@@ -138,6 +162,7 @@ pub async fn update_sign_ups(
     let client = client_id(&browser)?;
     let input = form.into_input()?;
     let s = sign_ups::update_on_client(&app.ctx, &browser.fapi.instance.id, &client, &id, input).await?;
+    let s = send_first_code(&app, &browser, &client, s).await?;
     respond::wrapped(&app, &browser, SignUpObject::new(&s)).await
 }
 
