@@ -2,6 +2,7 @@
 //   /        an HTML page that loads @clerk/ui and clerk-js from Tessera (`/npm/...`), with the instance's
 //            publishable key and `proxyUrl` = Tessera's proxy path for the instance's frontend host, then mounts
 //            <SignIn/>, which leads to /home once signed in;
+//   /sign-up the same page mounting <SignUp/>, which leads to /home once signed up;
 //   /home    the same page with no component mounted (mounted while signed in, <SignIn/> navigates away);
 //   /api/me  what `authenticateRequest` of @clerk/backend makes of the browser's cookies;
 //   /express/me  the same through @clerk/express: `clerkMiddleware()` and `getAuth(req)`;
@@ -21,7 +22,7 @@ export function frontendHost(publishableKey) {
 
 const escape = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-function page({ tesseraUrl, publishableKey, proxyUrl, mountSignIn }) {
+function page({ tesseraUrl, publishableKey, proxyUrl, mount }) {
   return `<!doctype html>
 <html>
 <head><meta charset="utf-8"><title>Tessera browser test</title></head>
@@ -34,7 +35,7 @@ function page({ tesseraUrl, publishableKey, proxyUrl, mountSignIn }) {
   window.__clerkLoaded = (async () => {
     try {
       await window.Clerk.load({ ui: { ClerkUI: window.__internal_ClerkUICtor }, telemetry: false });
-      ${mountSignIn ? "window.Clerk.mountSignIn(document.getElementById('sign-in'), { forceRedirectUrl: '/home' });" : ''}
+      ${mount ? `window.Clerk.${mount}(document.getElementById('sign-in'), { forceRedirectUrl: '/home' });` : ''}
       return 'loaded';
     } catch (e) {
       window.__clerkError = String((e && e.stack) || e);
@@ -49,8 +50,9 @@ function page({ tesseraUrl, publishableKey, proxyUrl, mountSignIn }) {
 /** Starts the app on 127.0.0.1 (a free port); resolves to `{ url, close }`. */
 export async function startApp({ tesseraUrl, publishableKey, secretKey, proxyUrl }) {
   const clerk = createClerkClient({ secretKey, publishableKey, apiUrl: tesseraUrl });
-  const html = page({ tesseraUrl, publishableKey, proxyUrl, mountSignIn: true });
-  const home = page({ tesseraUrl, publishableKey, proxyUrl, mountSignIn: false });
+  const html = page({ tesseraUrl, publishableKey, proxyUrl, mount: 'mountSignIn' });
+  const signUp = page({ tesseraUrl, publishableKey, proxyUrl, mount: 'mountSignUp' });
+  const home = page({ tesseraUrl, publishableKey, proxyUrl, mount: null });
   const viaExpress = express();
   viaExpress.use(clerkMiddleware({ clerkClient: clerk, secretKey, publishableKey, proxyUrl }));
   viaExpress.get('/express/me', (req, res) => {
@@ -70,6 +72,7 @@ export async function startApp({ tesseraUrl, publishableKey, secretKey, proxyUrl
     };
     try {
       if (url.pathname === '/') return send(200, 'text/html; charset=utf-8', html);
+      if (url.pathname === '/sign-up') return send(200, 'text/html; charset=utf-8', signUp);
       if (url.pathname === '/home') return send(200, 'text/html; charset=utf-8', home);
       if (url.pathname.startsWith('/express/')) return viaExpress(req, res);
       if (url.pathname === '/favicon.ico') return send(204, 'image/x-icon', '');

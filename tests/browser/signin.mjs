@@ -319,6 +319,32 @@ try {
     });
     expectAuth(await both(page2, '[2] after sign-out'), { isSignedIn: false }, 'second context after sign-out');
     expectAuth(await both(page, 'first context'), { isSignedIn: true, userId: user.id }, 'first context');
+
+    // Sign-up through <SignUp/> in the second context: e-mail and password, then the e-mail code (test mode: 424242).
+    const newEmail = 'newuser+clerk_test@example.com';
+    await step('[2] open /sign-up', () => page2.goto(`${app.url}/sign-up`, { waitUntil: 'load' }));
+    await step('[2] wait for <SignUp/> (input[name=emailAddress])', () =>
+      page2.locator('input[name=emailAddress]').waitFor({ state: 'visible', timeout: STEP_MS }),
+    );
+    await step('[2] fill in <SignUp/> and continue', async () => {
+      await page2.locator('input[name=emailAddress]').fill(newEmail);
+      const optional = { firstName: 'New', lastName: 'User', username: 'newuser_browser' };
+      for (const [name, value] of Object.entries(optional)) {
+        const input = page2.locator(`input[name=${name}]`).filter({ visible: true });
+        if (await input.count()) await input.fill(value);
+      }
+      await page2.locator('input[name=password]').filter({ visible: true }).fill(`${password}-new`);
+      await page2.locator('.cl-formButtonPrimary').click();
+    });
+    const newUserId = await enterCode(page2, '[2] sign-up verification');
+    log(`[2] signed up as ${newUserId}`);
+    const listed = await bapi('GET', `/users?email_address=${encodeURIComponent(newEmail)}`);
+    const listedIds = (Array.isArray(listed) ? listed : listed.data ?? []).map((u) => u.id);
+    if (listedIds.length !== 1 || listedIds[0] !== newUserId) {
+      throw new Error(`GET /v1/users?email_address=${newEmail} → ${JSON.stringify(listedIds)}, expected [${newUserId}]`);
+    }
+    expectAuth(await both(page2, '[2] after sign-up'), { isSignedIn: true, userId: newUserId }, 'after sign-up');
+    expectAuth(await both(page, 'first context'), { isSignedIn: true, userId: user.id }, 'first context');
   } catch (e) {
     failure = e;
   }
@@ -354,5 +380,5 @@ if (failure) {
 }
 console.log(
   'signed in through <SignIn/>; /api/me, /express/me and the handshake agree; signed out; signed in again in two steps; ' +
-    'switched organizations; a second context is signed out, then signed in with an e-mail code',
+    'switched organizations; a second context is signed out, then signed in with an e-mail code; signed up through <SignUp/>',
 );
