@@ -30,14 +30,11 @@ pub async fn get_session(
     respond::wrapped(&app, &browser, body).await
 }
 
-/// The body of `touch`.
+/// The body of `touch`. Its `intent` (`select_session`, `select_org`, `focus`) changes nothing here and is ignored
+/// like every unknown key.
 #[derive(Debug, Deserialize)]
 pub struct TouchForm {
     active_organization_id: Option<String>,
-    /// `select_session`, `select_org` or `focus`: recorded by Clerk for analytics; nothing here depends on it.
-    #[serde(default)]
-    #[allow(dead_code)]
-    intent: Option<String>,
 }
 
 /// `POST /v1/client/sessions/{session_id}/touch`: makes the session the client's active one and, with
