@@ -80,9 +80,8 @@ pub async fn session_json(ctx: &Ctx, fapi: &Fapi, session: &Session) -> Result<V
     serde_json::to_value(session_object(fapi, session, &l, ctx.now_ms())).map_err(Error::internal)
 }
 
-/// `{response, client}` with the browser's current client (re-read: the answer shows the state after the change).
-/// `client_id` names the client when the handler created or changed it; otherwise the browser's own.
-pub async fn wrapped(app: &AppState, browser: &Browser, response: impl Serialize) -> ApiResult<Response> {
+/// The browser's current client, re-read (answers show the state after the change), and its JSON.
+async fn current_client(app: &AppState, browser: &Browser) -> ApiResult<(Option<BrowserClient>, Value)> {
     let ctx = &app.ctx;
     let client = match browser.client.as_ref() {
         Some(c) => match browser_clients::get(ctx, &browser.fapi.instance.id, &c.id).await {
@@ -92,14 +91,32 @@ pub async fn wrapped(app: &AppState, browser: &Browser, response: impl Serialize
         },
         None => None,
     };
-    let client_json = match &client {
+    let json = match &client {
         Some(c) => client_json(ctx, &browser.fapi, c).await?,
         None => Value::Null,
     };
-    let body = serde_json::json!({ "response": response, "client": client_json });
+    Ok((client, json))
+}
+
+fn reply(browser: &Browser, body: Value, client: Option<&BrowserClient>) -> Response {
     let mut out = Json(body).into_response();
-    set_client_cookies(&mut out, browser, client.as_ref());
-    Ok(out)
+    set_client_cookies(&mut out, browser, client);
+    out
+}
+
+/// `{response, client}` with the browser's current client (re-read: the answer shows the state after the change).
+pub async fn wrapped(app: &AppState, browser: &Browser, response: impl Serialize) -> ApiResult<Response> {
+    let (client, client_json) = current_client(app, browser).await?;
+    let body = serde_json::json!({ "response": response, "client": client_json });
+    Ok(reply(browser, body, client.as_ref()))
+}
+
+/// `{response: Client, client: Client}` (both `null` without a client): the client is the answer, built once
+/// (each build mints a token per live session).
+pub async fn wrapped_client(app: &AppState, browser: &Browser) -> ApiResult<Response> {
+    let (client, client_json) = current_client(app, browser).await?;
+    let body = serde_json::json!({ "response": client_json, "client": client_json });
+    Ok(reply(browser, body, client.as_ref()))
 }
 
 /// In production (and for a development browser without a dev browser), the client lives in the HttpOnly

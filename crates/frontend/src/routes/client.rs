@@ -11,21 +11,13 @@ use crate::respond;
 
 /// `GET /v1/client` → `{response: Client|null, client: Client|null}`.
 pub async fn get_client(State(app): State<AppState>, browser: Browser) -> ApiResult<Response> {
-    let client = match &browser.client {
-        Some(c) => Some(respond::client_json(&app.ctx, &browser.fapi, c).await?),
-        None => None,
-    };
-    respond::wrapped(&app, &browser, client).await
+    respond::wrapped_client(&app, &browser).await
 }
 
 /// `PUT /v1/client`: creates the browser's client (a production browser's `__client` cookie) if it has none.
 pub async fn put_client(State(app): State<AppState>, mut browser: Browser) -> ApiResult<Response> {
     ensure_client(&app, &mut browser).await?;
-    let client = match &browser.client {
-        Some(c) => Some(respond::client_json(&app.ctx, &browser.fapi, c).await?),
-        None => None,
-    };
-    respond::wrapped(&app, &browser, client).await
+    respond::wrapped_client(&app, &browser).await
 }
 
 /// `DELETE /v1/client`: ends the client's sessions and forgets the client → `{response: null, client: null}`.

@@ -152,11 +152,8 @@ pub async fn remove_client_sessions_and_retain_cookie(
     State(app): State<AppState>,
     browser: Browser,
 ) -> ApiResult<Response> {
-    let Some(client) = &browser.client else {
-        return respond::wrapped(&app, &browser, serde_json::Value::Null).await;
-    };
-    browser_clients::sign_out(&app.ctx, &browser.fapi.instance.id, &client.id).await?;
-    let fresh = browser_clients::get(&app.ctx, &browser.fapi.instance.id, &client.id).await?;
-    let body = respond::client_json(&app.ctx, &browser.fapi, &fresh).await?;
-    respond::wrapped(&app, &browser, body).await
+    if let Some(client) = &browser.client {
+        browser_clients::sign_out(&app.ctx, &browser.fapi.instance.id, &client.id).await?;
+    }
+    respond::wrapped_client(&app, &browser).await
 }
