@@ -275,6 +275,35 @@ impl FromRequestParts<AppState> for SignedIn {
     }
 }
 
+/// The client of a browser that navigates to the Frontend API (handshake, ticket links): unlike API calls, such a
+/// browser may come without a token. A development browser (no `__client` cookie) is reached by its dev browser
+/// and, lacking a known one, gets a new one; a production browser by its `__client` cookie, or `None`.
+/// Returns whether it is a development browser, and the token and client.
+pub async fn navigating_client(
+    ctx: &tessera_core::Ctx,
+    fapi: &Fapi,
+) -> Result<(bool, Option<(String, BrowserClient)>), Error> {
+    let instance_id = &fapi.instance.id;
+    if fapi.development() && fapi.cookie(CLIENT_COOKIE).is_none() {
+        let known = match fapi.query.dev_browser.as_deref() {
+            Some(t) if t.starts_with(DEV_BROWSER_PREFIX) => {
+                browser_clients::by_token(ctx, instance_id, t).await?.map(|c| (t.to_owned(), c))
+            }
+            _ => None,
+        };
+        let found = match known {
+            Some(found) => found,
+            None => browser_clients::create(ctx, instance_id, DEV_BROWSER_PREFIX).await?,
+        };
+        return Ok((true, Some(found)));
+    }
+    let client = match fapi.cookie(CLIENT_COOKIE) {
+        Some(t) => browser_clients::by_token(ctx, instance_id, t).await?.map(|c| (t.to_owned(), c)),
+        None => None,
+    };
+    Ok((false, client))
+}
+
 #[cfg(test)]
 mod tests {
     use super::ApiVersion;

@@ -11,10 +11,10 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use tessera_api::AppState;
 use tessera_api::error::ApiResult;
-use tessera_core::browser_clients::{self, BrowserClient, DEV_BROWSER_PREFIX, OrganizationChoice};
+use tessera_core::browser_clients::{self, BrowserClient, OrganizationChoice};
 use tessera_core::{Error, ErrorCode, keyring, sessions};
 
-use crate::extract::{CLIENT_COOKIE, Fapi};
+use crate::extract::{Fapi, navigating_client};
 use crate::respond::cookie_suffix;
 
 /// A year, the lifetime of `__client_uat` and `__clerk_db_jwt`.
@@ -59,28 +59,9 @@ pub async fn handshake_client(State(app): State<AppState>, fapi: Fapi, uri: axum
     };
 
     // The browser's client: its dev browser (a new one when it has none or an unknown one), or its cookie.
-    let (client, dev_browser) = if fapi.development() && fapi.cookie(CLIENT_COOKIE).is_none() {
-        let known = match fapi.query.dev_browser.as_deref() {
-            Some(t) if t.starts_with(DEV_BROWSER_PREFIX) => {
-                browser_clients::by_token(ctx, &instance.id, t).await?.map(|c| (c, t.to_owned()))
-            }
-            _ => None,
-        };
-        let (client, token) = match known {
-            Some(found) => found,
-            None => {
-                let (token, client) = browser_clients::create(ctx, &instance.id, DEV_BROWSER_PREFIX).await?;
-                (client, token)
-            }
-        };
-        (Some(client), Some(token))
-    } else {
-        let client = match fapi.cookie(CLIENT_COOKIE) {
-            Some(t) => browser_clients::by_token(ctx, &instance.id, t).await?,
-            None => None,
-        };
-        (client, None)
-    };
+    let (dev, found) = navigating_client(ctx, &fapi).await?;
+    let dev_browser = found.as_ref().filter(|_| dev).map(|(token, _)| token.clone());
+    let client = found.map(|(_, c)| c);
 
     let mut client: Option<BrowserClient> = client;
     if let (Some(c), Some(org)) = (&client, q.organization_id.as_deref())

@@ -9,10 +9,10 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tessera_api::AppState;
 use tessera_api::error::ApiResult;
-use tessera_core::browser_clients::{self, CLIENT_TOKEN_PREFIX, DEV_BROWSER_PREFIX};
+use tessera_core::browser_clients::{self, CLIENT_TOKEN_PREFIX};
 use tessera_core::{Error, origins, ticket_links};
 
-use crate::extract::{Browser, CLIENT_COOKIE, Fapi};
+use crate::extract::{Browser, Fapi, navigating_client};
 use crate::respond;
 
 /// `GET /v1/tickets/accept` → 303 to where the ticket leads, signed in.
@@ -33,20 +33,10 @@ pub async fn accept_ticket(State(app): State<AppState>, fapi: Fapi, uri: axum::h
         None => None,
     };
     // The browser's client, or a new one.
-    let dev = fapi.development() && fapi.cookie(CLIENT_COOKIE).is_none();
-    let known = match (dev, fapi.query.dev_browser.as_deref(), fapi.cookie(CLIENT_COOKIE)) {
-        (true, Some(t), _) if t.starts_with(DEV_BROWSER_PREFIX) => {
-            browser_clients::by_token(ctx, &instance.id, t).await?.map(|c| (t.to_owned(), c))
-        }
-        (false, _, Some(t)) => browser_clients::by_token(ctx, &instance.id, t).await?.map(|c| (t.to_owned(), c)),
-        _ => None,
-    };
-    let (token, client) = match known {
+    let (dev, found) = navigating_client(ctx, &fapi).await?;
+    let (token, client) = match found {
         Some(found) => found,
-        None => {
-            browser_clients::create(ctx, &instance.id, if dev { DEV_BROWSER_PREFIX } else { CLIENT_TOKEN_PREFIX })
-                .await?
-        }
+        None => browser_clients::create(ctx, &instance.id, CLIENT_TOKEN_PREFIX).await?,
     };
     let accepted = ticket_links::accept(ctx, &instance, &client, &ticket).await?;
     let mut target = match (accepted.redirect_url, redirect) {
