@@ -16,6 +16,7 @@ use tower_http::trace::TraceLayer;
 pub mod error;
 pub mod extract;
 pub mod list;
+pub mod metrics;
 pub mod objects;
 pub mod operations;
 pub mod outbound;
@@ -64,14 +65,15 @@ pub fn router(state: AppState) -> Router {
     }
     let app = app
         .merge(portal::router())
+        .route_layer(axum::middleware::from_fn(metrics::tag_operation))
         .fallback(routes::fallback::not_found)
         .method_not_allowed_fallback(routes::fallback::method_not_allowed);
-    with_request_layers(app, state)
+    with_request_layers(app, state, metrics::Face::Backend)
 }
 
 /// The layers every face shares: panics and deadlines answered in the Clerk envelope, the request trace without
-/// secrets or query values, unusable paths refused before routing.
-pub fn with_request_layers(app: Router<AppState>, state: AppState) -> Router {
+/// secrets or query values, unusable paths refused before routing, and the request metrics of the face.
+pub fn with_request_layers(app: Router<AppState>, state: AppState, face: metrics::Face) -> Router {
     app.layer(CatchPanicLayer::custom(|_panic| error::ApiError(Error::internal(anyhow_panic())).into_response()))
         .layer(TraceLayer::new_for_http().make_span_with(request_span::<axum::body::Body>))
         // Secrets travel in these headers; they must never reach a log line.
@@ -82,6 +84,7 @@ pub fn with_request_layers(app: Router<AppState>, state: AppState) -> Router {
         ]))
         .layer(axum::middleware::from_fn(request_deadline))
         .layer(axum::middleware::from_fn(unusable_paths))
+        .layer(axum::middleware::from_fn(move |request, next| metrics::record(face, request, next)))
         .with_state(state)
 }
 

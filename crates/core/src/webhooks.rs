@@ -382,7 +382,20 @@ pub async fn record(ctx: &Ctx, owner: &str, d: &ClaimedDelivery, r: &SendResult,
         next_attempt_at: next,
         now,
     };
-    Ok(store::record_attempt(&ctx.db, &d.id, owner, &outcome).await?)
+    let recorded = store::record_attempt(&ctx.db, &d.id, owner, &outcome).await?;
+    // `pending` after a try means another try is scheduled.
+    let outcome = match (recorded, status) {
+        (false, _) => "lease_lost",
+        (true, "pending") => "retrying",
+        (true, s) => s,
+    };
+    metrics::counter!("tessera_webhook_deliveries_total", "outcome" => outcome).increment(1);
+    Ok(recorded)
+}
+
+/// How many deliveries of every instance wait to be sent (the webhook outbox depth, for `/metrics`).
+pub async fn outbox_depth(ctx: &Ctx) -> Result<i64> {
+    Ok(store::pending_count(&ctx.db).await?)
 }
 
 /// Whether an address is public: not loopback, private, link-local, CGNAT, unspecified, multicast or

@@ -22,7 +22,8 @@ pub mod routes;
 /// The whole HTTP application: Frontend API requests (recognised by [`host::dispatch`]) go to the frontend route
 /// table, everything else to the Backend API.
 pub fn app(state: AppState) -> Router {
-    let frontend = tessera_api::with_request_layers(routes::router(), state.clone());
+    let frontend =
+        tessera_api::with_request_layers(routes::router(), state.clone(), tessera_api::metrics::Face::Frontend);
     let backend = tessera_api::router(state.clone());
     // Dispatch wraps the Backend API router as a whole (not its routes): a layer on the routes would run after the
     // Backend API matched the path, and a path both faces know (`/v1/organizations/{organization_id}`) would

@@ -90,5 +90,8 @@ pub fn router() -> Router<AppState> {
     for (path, handlers) in table() {
         router = router.route(path, handlers);
     }
-    router.fallback(fallback::not_found).method_not_allowed_fallback(fallback::method_not_allowed)
+    router
+        .route_layer(axum::middleware::from_fn(tessera_api::metrics::tag_operation))
+        .fallback(fallback::not_found)
+        .method_not_allowed_fallback(fallback::method_not_allowed)
 }

@@ -35,6 +35,11 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "TESSERA_ADDR", default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
+    /// Address of a separate listener that serves Prometheus metrics at `/metrics` (off when unset). Metrics
+    /// aggregate every instance's traffic, so they are kept off the API and frontend hosts: bind this to an address
+    /// only the scraper reaches.
+    #[arg(long, env = "TESSERA_METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
     #[command(flatten)]
     pub db: DatabaseArgs,
     /// Secret key (`sk_test_…`) for the instance created on first start, so that it is known in advance.
@@ -174,6 +179,7 @@ impl fmt::Debug for ServeArgs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ServeArgs")
             .field("addr", &self.addr)
+            .field("metrics_addr", &self.metrics_addr)
             .field("db", &self.db)
             .field("secret_key", &self.secret_key.as_ref().map(|_| "[REDACTED]"))
             .field("webhooks", &self.webhooks)

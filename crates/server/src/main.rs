@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 
 mod config;
+mod metrics;
 mod startup;
 
 use config::{DatabaseArgs, ServeArgs};

@@ -133,10 +133,20 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tracing::warn!("TESSERA_SECRET_KEY matches no instance of this database; it is used only on first start");
     }
     let shutdown = shutdown_signal()?;
+    let state = AppState::new(ctx).with_clerk_dirs(clerk_js_dir.clone(), clerk_ui_dir.clone());
+    let metrics = match args.metrics_addr {
+        Some(addr) => {
+            let handle = crate::metrics::install()?;
+            let (local, serve) = crate::metrics::listen(addr, handle, state.ctx.clone()).await?;
+            println!("Metrics at http://{local}/metrics");
+            Some(tokio::spawn(serve))
+        }
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("binding {}", args.addr))?;
     let local = listener.local_addr()?;
     println!("Tessera listening on http://{local}");
-    for i in instances::list_instances(&ctx).await.map_err(|e| anyhow::anyhow!("{e}"))? {
+    for i in instances::list_instances(&state.ctx).await.map_err(|e| anyhow::anyhow!("{e}"))? {
         let host = i.frontend_host();
         println!("  {} ({}): Frontend API proxy URL http://{local}/fapi/{host}", i.id, i.environment.as_str());
     }
@@ -146,7 +156,6 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             None => tracing::info!("{what} is not served (no --clerk-js-dir / --clerk-ui-dir)"),
         }
     }
-    let state = AppState::new(ctx).with_clerk_dirs(clerk_js_dir, clerk_ui_dir);
     let db = state.ctx.db.clone();
     let (stop_worker, worker_stopped) = tokio::sync::watch::channel(false);
     let worker = if args.webhooks.webhook_worker_disabled {
@@ -164,6 +173,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(w) = worker {
         // A delivery in flight finishes (bounded by its timeout); an abandoned one is retried when its lease ends.
         let _ = tokio::time::timeout(std::time::Duration::from_secs(20), w).await;
+    }
+    if let Some(m) = metrics {
+        m.abort();
     }
     db.close().await;
     tracing::info!("stopped");

@@ -380,6 +380,15 @@ pub async fn record_attempt(db: &Db, delivery_id: &str, owner: &str, o: &Attempt
     Ok(true)
 }
 
+/// Deliveries of every instance waiting to be sent (pending, due or not): the depth of the webhook outbox.
+pub async fn pending_count(db: &Db) -> StoreResult<i64> {
+    Ok(on_read!(db, |c| sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending'"
+    )
+    .fetch_one(c)
+    .await)?)
+}
+
 /// Puts a delivery of the instance back in the queue for an immediate try (replay); returns rows updated.
 pub async fn replay(tx: &mut Tx, instance_id: &str, delivery_id: &str, now: i64) -> StoreResult<u64> {
     Ok(exec_tx!(

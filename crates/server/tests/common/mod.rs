@@ -26,6 +26,7 @@ pub const TEST_MASTER_KEY: &str = "5e55e7a00123456789abcdef0123456789abcdef01234
 /// Variables of the developer's environment that would change what the binary does.
 const TESSERA_VARS: &[&str] = &[
     "TESSERA_ADDR",
+    "TESSERA_METRICS_ADDR",
     "TESSERA_DATABASE_URL",
     "TESSERA_MASTER_KEY",
     "TESSERA_SECRET_KEY",

@@ -1,0 +1,79 @@
+//! Request metrics, recorded through the `metrics` facade (the binary installs the Prometheus recorder and serves
+//! `/metrics` on its own listener; without a recorder these calls cost next to nothing).
+//!
+//! Labels are bounded: the face (`backend`/`frontend`), the route TEMPLATE that matched (`/v1/users/{user_id}`,
+//! never the raw path, which carries ids), the method (known methods, else `other`) and the status code.
+
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::Response;
+
+/// Requests answered: `face`, `operation` (route template), `method`, `status`.
+pub const REQUESTS: &str = "tessera_http_requests_total";
+/// Seconds from the request reaching a face to its answer: `face`, `operation`, `method`.
+pub const REQUEST_DURATION: &str = "tessera_http_request_duration_seconds";
+
+/// Which face answered.
+#[derive(Debug, Clone, Copy)]
+pub enum Face {
+    /// The Backend API (and the hosted pages it routes).
+    Backend,
+    /// The Frontend API.
+    Frontend,
+}
+
+impl Face {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Backend => "backend",
+            Self::Frontend => "frontend",
+        }
+    }
+}
+
+/// The route template a request matched, carried from the route layer out to [`record`] in the response.
+#[derive(Debug, Clone)]
+struct Operation(MatchedPath);
+
+/// Route layer (`Router::route_layer`): tags the response with the route template that matched. Requests no route
+/// matches (the not-implemented and not-found fallbacks) carry no tag and are counted as `unmatched`.
+pub async fn tag_operation(request: Request, next: Next) -> Response {
+    let matched = request.extensions().get::<MatchedPath>().cloned();
+    let mut response = next.run(request).await;
+    if let Some(m) = matched {
+        response.extensions_mut().insert(Operation(m));
+    }
+    response
+}
+
+/// Outer layer of a face: counts the request and observes its duration.
+pub async fn record(face: Face, request: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = method_label(request.method());
+    let response = next.run(request).await;
+    let operation = response.extensions().get::<Operation>().map_or("unmatched", |o| o.0.as_str()).to_owned();
+    let face = face.label();
+    metrics::histogram!(REQUEST_DURATION, "face" => face, "operation" => operation.clone(), "method" => method)
+        .record(start.elapsed().as_secs_f64());
+    let status = response.status().as_u16().to_string();
+    metrics::counter!(REQUESTS, "face" => face, "operation" => operation, "method" => method, "status" => status)
+        .increment(1);
+    response
+}
+
+/// A method as a label: any other token a client sends would add a series per token.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
