@@ -273,7 +273,7 @@ def spawn(cmd, env, ready_path, base, token=SECRET_KEY):
 def start_tessera(binary, name, db_url):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, TESSERA_SECRET_KEY=SECRET_KEY, TESSERA_MASTER_KEY=MASTER_KEY, TESSERA_LOG="warn",
+    env = dict(os.environ, TESSERA_SECRET_KEY=SECRET_KEY, TESSERA_MASTER_KEY=MASTER_KEY, TESSERA_LOG="error",
                TESSERA_DATABASE_URL=db_url)
     cmd = [binary, "serve", "--addr", f"127.0.0.1:{port}"]
     # First start: creates the schema and the instance (with its RSA signing key), so not the start-up figure.
@@ -556,6 +556,7 @@ def cell(r):
 
 def report(args, servers, res, meta, sign_rate, million, goals, profiles, env):
     lines = [
+        f"Command: `bench/run {' '.join(sys.argv[1:])}`.".replace("run `", "run`"),
         f"Machine: {os.cpu_count()} × {env['cpu']}, {platform.system()} {platform.release()}; commit {env['rev']}; "
         f"{env['date']}. Load average at the start {env['load_start']}, at the end {env['load_end']}; the run took "
         f"{env['minutes']:.1f} min.",
