@@ -390,7 +390,8 @@ def profile(server, spec, work, args, out_dir, label):
     rec.wait(timeout=60)
     rep = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children", "--sort", "dso,symbol",
                           "--percent-limit", "2"], capture_output=True, text=True).stdout
-    rows = [l.strip() for l in rep.splitlines() if l.strip() and not l.startswith("#")]
+    # perf pads each row to the terminal width and appends empty columns ("-  -"): one space between fields.
+    rows = [re.sub(r"(\s+-)+$", "", " ".join(l.split())) for l in rep.splitlines() if l.strip() and not l.startswith("#")]
     return rows[:12]
 
 
