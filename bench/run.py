@@ -312,7 +312,7 @@ def start_baseline(binary):
     return Server("baseline", base, proc, ms, "", rss_mib(proc.pid))
 
 
-# --- measuring one server ----------------------------------------------------------------------------------------------
+# --- measuring one server -------------------------------------------------------------------------------------
 
 def seed_through_api(server):
     """The one-connection create figure, and the 1,000 users every read path runs among."""
@@ -321,7 +321,8 @@ def seed_through_api(server):
     started = time.monotonic()
     for n in range(SEED_USERS):
         email = f"seed-{n}@bench.example"
-        status, user = c.call("POST", "/v1/users", {"email_address": [email], "first_name": "Seed", "last_name": f"U{n}"})
+        body = {"email_address": [email], "first_name": "Seed", "last_name": f"U{n}"}
+        status, user = c.call("POST", "/v1/users", body)
         if status != 200:
             sys.exit(f"{server.name}: POST /v1/users answered {status}: {user}")
         ids.append(user["id"])
@@ -391,7 +392,8 @@ def profile(server, spec, work, args, out_dir, label):
     rep = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children", "--sort", "dso,symbol",
                           "--percent-limit", "2"], capture_output=True, text=True).stdout
     # perf pads each row to the terminal width and appends empty columns ("-  -"): one space between fields.
-    rows = [re.sub(r"(\s+-)+$", "", " ".join(l.split())) for l in rep.splitlines() if l.strip() and not l.startswith("#")]
+    rows = [re.sub(r"(\s+-)+$", "", " ".join(l.split()))
+            for l in rep.splitlines() if l.strip() and not l.startswith("#")]
     return rows[:12]
 
 
@@ -577,7 +579,8 @@ def report(args, servers, res, meta, sign_rate, million, goals, profiles, env):
     lines += ["", "## Every path", "",
               "| path | " + " | ".join(TITLES[s] for s in servers) + " |",
               "|---|" + "---:|" * len(servers)]
-    keys = (["hello-get", "hello-post"] if "baseline" in servers else []) + [k for k in PATHS if k in args.paths or k == "create1"]
+    keys = (["hello-get", "hello-post"] if "baseline" in servers else []) + [
+        k for k in PATHS if k in args.paths or k == "create1"]
     for key in keys:
         lines.append(f"| {LABELS[key]} | " + " | ".join(cell(res.get(s, {}).get(key)) for s in servers) + " |")
     lines.append("| start-up to first answer | " + " | ".join(
@@ -589,7 +592,8 @@ def report(args, servers, res, meta, sign_rate, million, goals, profiles, env):
         lines += ["", "Start-up: " + "; ".join(notes) + "."]
     lines += ["", "## Goals (issue 13)", "", "| figure | measured | goal | |", "|---|---:|---:|---|"]
     for figure, value, goal, met in goals:
-        lines.append(f"| {figure} | {value} | {goal} | {'met' if met else 'not measured' if met is None else '**missed**'} |")
+        verdict = "met" if met else "not measured" if met is None else "**missed**"
+        lines.append(f"| {figure} | {value} | {goal} | {verdict} |")
     met = sum(1 for g in goals if g[3])
     missed = sum(1 for g in goals if g[3] is False)
     lines += ["", f"{met} met, {missed} missed."]
@@ -741,7 +745,8 @@ def main():
             running.stop()
         shutil.rmtree(work, ignore_errors=True)
         if pg_db_url and "tessera-postgres" in servers:
-            subprocess.run(["psql", "-qAt", args.postgres_url, "-c", "DROP DATABASE IF EXISTS tessera_bench WITH (FORCE)"],
+            subprocess.run(["psql", "-qAt", args.postgres_url,
+                            "-c", "DROP DATABASE IF EXISTS tessera_bench WITH (FORCE)"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     goals = evaluate(res, meta, sign_rate, million, args)
