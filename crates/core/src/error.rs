@@ -93,6 +93,14 @@ error_codes! {
         "Verified domains are not enabled for the organizations of this instance.";
     OrganizationDomainQuotaExceeded => 403, "organization_domain_quota_exceeded", "domain quota exceeded",
         "The organization has reached its maximum number of domains.";
+    // The Frontend API's organization operations, acting for a signed-in member.
+    OrganizationNotFoundOrUnauthorized => 404, "organization_not_found_or_unauthorized", "not found or unauthorized",
+        "Given organization not found, or you don't have permission to access the organization";
+    MissingOrganizationPermission => 403, "missing_organization_permission", "missing permission",
+        "Current user is missing an organization permission.";
+    OrganizationMinimumPermissionsNeeded => 400, "organization_minimum_permissions_needed",
+        "minimum organization permissions needed",
+        "There has to be at least one organization member with the minimum required permissions";
     OrganizationRoleQuotaExceeded => 403, "organization_role_quota_exceeded", "role quota exceeded",
         "The instance has reached its maximum number of custom organization roles (max_allowed_roles).";
     // Sessions, clients, session tokens and JWT templates.
@@ -162,6 +170,9 @@ pub struct ErrorMeta {
     /// The request parameter the error is about.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub param_name: Option<String>,
+    /// The organization permissions the request lacked (`missing_organization_permission`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<Vec<String>>,
 }
 
 /// One item of the `errors` array.
@@ -206,7 +217,7 @@ impl Error {
             code,
             message: message.into(),
             long_message: long_message.into(),
-            meta: param.map(|p| ErrorMeta { param_name: Some(p.to_owned()) }),
+            meta: param.map(|p| ErrorMeta { param_name: Some(p.to_owned()), permissions: None }),
         };
         Self(Box::new(Inner { status: code.status(), items: vec![item], source: None }))
     }
@@ -269,6 +280,13 @@ impl Error {
     /// 400: a query parameter has an invalid value.
     pub fn query_param_invalid(param: &str, why: impl Into<String>) -> Self {
         Self::with(ErrorCode::QueryParamInvalid, "invalid query parameter", why, Some(param))
+    }
+
+    /// 403 `missing_organization_permission`: the member's role lacks `permission`.
+    pub fn missing_organization_permission(permission: &str) -> Self {
+        let mut e = Self::new(ErrorCode::MissingOrganizationPermission);
+        e.0.items[0].meta = Some(ErrorMeta { param_name: None, permissions: Some(vec![permission.to_owned()]) });
+        e
     }
 
     /// 404: an operation of the spec this server does not implement yet.

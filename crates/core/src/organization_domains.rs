@@ -272,6 +272,15 @@ pub async fn verify_ownership(
     Ok(d)
 }
 
+/// One domain of an organization (404 for an unknown organization or domain).
+pub async fn get(ctx: &Ctx, instance_id: &str, organization_id: &str, id: &str) -> Result<OrganizationDomain> {
+    let org = tessera_store::organizations::get(&ctx.db, instance_id, organization_id)
+        .await?
+        .ok_or_else(crate::organizations::not_found)?;
+    let row = store::get(&ctx.db, instance_id, &org.id, id).await?.ok_or_else(not_found)?;
+    Ok(OrganizationDomain { row, organization: Some(PublicOrganization::of(&org)) })
+}
+
 /// A page of domains matching `filter`, and the total.
 pub async fn list(
     ctx: &Ctx,

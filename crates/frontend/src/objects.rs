@@ -4,6 +4,7 @@
 pub mod client;
 pub mod environment;
 pub mod organization;
+pub mod organization_domain;
 pub mod sign_in;
 pub mod sign_up;
 pub mod user;

@@ -3,7 +3,8 @@
 //! `operation_not_implemented`.
 
 use axum::Router;
-use axum::routing::{MethodRouter, delete, get, patch, post};
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{MethodRouter, delete, get, patch, post, put};
 use tessera_api::AppState;
 
 pub mod clerk_js;
@@ -13,6 +14,9 @@ pub mod environment;
 pub mod fallback;
 pub mod handshake;
 pub mod me;
+pub mod organization_domains;
+pub mod organization_invitations;
+pub mod organization_memberships;
 pub mod organizations;
 pub mod sessions;
 pub mod sign_ins;
@@ -78,7 +82,59 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
         v1("/v1/me/organization_suggestions", get(me::get_organization_suggestions)),
         // Organizations
         v1("/v1/organizations", post(organizations::create_organization)),
-        v1("/v1/organizations/{organization_id}", get(organizations::get_organization)),
+        v1(
+            "/v1/organizations/{organization_id}",
+            get(organizations::get_organization)
+                .patch(organizations::update_organization)
+                .delete(organizations::delete_organization),
+        ),
+        v1(
+            "/v1/organizations/{organization_id}/logo",
+            // Logos may be up to 10 MB (plus multipart framing).
+            put(organizations::update_organization_logo)
+                .layer(DefaultBodyLimit::max(11 * 1024 * 1024))
+                .delete(organizations::delete_organization_logo),
+        ),
+        v1("/v1/organizations/{organization_id}/roles", get(organizations::list_organization_roles)),
+        v1(
+            "/v1/organizations/{organization_id}/memberships",
+            get(organization_memberships::list_organization_memberships)
+                .post(organization_memberships::create_organization_membership),
+        ),
+        v1(
+            "/v1/organizations/{organization_id}/memberships/{user_id}",
+            patch(organization_memberships::update_organization_membership)
+                .delete(organization_memberships::remove_organization_member),
+        ),
+        v1(
+            "/v1/organizations/{organization_id}/invitations",
+            get(organization_invitations::get_organization_invitations)
+                .post(organization_invitations::create_organization_invitations),
+        ),
+        v1(
+            "/v1/organizations/{organization_id}/invitations/bulk",
+            post(organization_invitations::bulk_create_organization_invitations),
+        ),
+        v1(
+            "/v1/organizations/{organization_id}/invitations/pending",
+            get(organization_invitations::get_all_pending_organization_invitations),
+        ),
+        v1(
+            "/v1/organizations/{organization_id}/invitations/{invitation_id}/revoke",
+            post(organization_invitations::revoke_pending_organization_invitation),
+        ),
+        v1(
+            "/v1/organizations/{organization_id}/domains",
+            get(organization_domains::list_organization_domains).post(organization_domains::create_organization_domain),
+        ),
+        v1(
+            "/v1/organizations/{organization_id}/domains/{domain_id}",
+            get(organization_domains::get_organization_domain).delete(organization_domains::delete_organization_domain),
+        ),
+        v1(
+            "/v1/organizations/{organization_id}/domains/{domain_id}/update_enrollment_mode",
+            post(organization_domains::update_organization_domain_enrollment_mode),
+        ),
         // clerk-js and its UI (not FAPI operations: what Clerk's CDN serves under the frontend host)
         v1("/npm/@clerk/{package}/dist/{*file}", get(clerk_js::get_clerk_asset)),
     ]

@@ -204,6 +204,24 @@ pub async fn delete(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<u64
     .map_err(Into::into)
 }
 
+/// One domain of an organization.
+pub async fn get(
+    db: &Db,
+    instance_id: &str,
+    organization_id: &str,
+    id: &str,
+) -> StoreResult<Option<OrganizationDomainRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM organization_domains WHERE instance_id = $1 AND organization_id = $2 AND id = $3"
+    );
+    Ok(on_read!(db, |c| sqlx::query_as::<_, OrganizationDomainRow>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(instance_id)
+        .bind(organization_id)
+        .bind(id)
+        .fetch_optional(c)
+        .await)?)
+}
+
 /// One domain of an organization, locked for update.
 pub async fn lock(
     tx: &mut Tx,

@@ -142,6 +142,12 @@ impl FapiRequest<'_, '_> {
         self
     }
 
+    /// A raw body with its content type instead of the form (a multipart upload); the answer is still validated.
+    pub fn body(mut self, bytes: Vec<u8>, content_type: &str) -> Self {
+        self.raw_body = Some((bytes, content_type.to_owned()));
+        self
+    }
+
     /// Adds a header.
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_owned(), value.to_owned()));

@@ -195,7 +195,8 @@ pub async fn update_organization_membership(
     Body(b): Body<UpdateMembershipBody>,
 ) -> ApiResult<Json<Value>> {
     let role = b.role.unwrap_or_default();
-    let m = core::update_membership(&app.ctx, &instance.id, &organization_id, &user_id, &role).await?;
+    let m =
+        core::update_membership(&app.ctx, &instance.id, &organization_id, &user_id, &role, core::Keep::Nothing).await?;
     Ok(Json(membership(&m, &origin)))
 }
 
@@ -206,7 +207,7 @@ pub async fn delete_organization_membership(
     RequestOrigin(origin): RequestOrigin,
     Path((organization_id, user_id)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
-    let m = core::delete_membership(&app.ctx, &instance.id, &organization_id, &user_id).await?;
+    let m = core::delete_membership(&app.ctx, &instance.id, &organization_id, &user_id, core::Keep::Nothing).await?;
     Ok(Json(membership(&m, &origin)))
 }
 

@@ -233,12 +233,35 @@ enum Change {
     Metadata { public: Option<Map<String, Value>>, private: Option<Map<String, Value>> },
 }
 
+/// Whether a change must leave the organization a member who can manage memberships: a member's own change (the
+/// Frontend API) must (Clerk refuses 400 `organization_minimum_permissions_needed`); the Backend API may leave an
+/// organization without one (`missing_member_with_elevated_permissions` then says so).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// No condition (the Backend API).
+    Nothing,
+    /// At least one member whose role can manage memberships remains.
+    AManager,
+}
+
+/// 400 unless, inside the transaction after the change, some member still holds a role that manages memberships.
+async fn ensure_a_manager_remains(tx: &mut Tx, instance_id: &str, organization_id: &str, roles: &[Role]) -> Result<()> {
+    let elevated: Vec<String> =
+        roles.iter().filter(|r| r.has(roles::MANAGE_MEMBERSHIPS)).map(|r| r.key.clone()).collect();
+    if tessera_store::organizations::has_member_in_roles_tx(tx, instance_id, organization_id, &elevated).await? {
+        Ok(())
+    } else {
+        Err(Error::new(ErrorCode::OrganizationMinimumPermissionsNeeded))
+    }
+}
+
 async fn change_membership(
     ctx: &Ctx,
     instance_id: &str,
     organization_id: &str,
     user_id: &str,
     change: Change,
+    keep: Keep,
 ) -> Result<Membership> {
     let mut tx = ctx.db.begin().await?;
     roles::ensure_default_roles_tx(&mut tx, instance_id, ctx.now_ms()).await?;
@@ -276,21 +299,25 @@ async fn change_membership(
     }
     row.updated_at = ctx.now_ms();
     store::update(&mut tx, &row).await?;
+    if keep == Keep::AManager {
+        ensure_a_manager_remains(&mut tx, instance_id, &org.id, &roles).await?;
+    }
     let m = membership_in_tx(&mut tx, instance_id, &org.id, user_id, &roles).await?;
     emit(ctx, &mut tx, instance_id, EventType::OrganizationMembershipUpdated, &m).await?;
     tx.commit().await?;
     Ok(m)
 }
 
-/// Changes a member's role.
+/// Changes a member's role; `keep` says what must remain true ([`Keep`]).
 pub async fn update_membership(
     ctx: &Ctx,
     instance_id: &str,
     organization_id: &str,
     user_id: &str,
     role: &str,
+    keep: Keep,
 ) -> Result<Membership> {
-    change_membership(ctx, instance_id, organization_id, user_id, Change::Role(role.to_owned())).await
+    change_membership(ctx, instance_id, organization_id, user_id, Change::Role(role.to_owned()), keep).await
 }
 
 /// Deep-merges a membership's metadata (`null` deletes a key).
@@ -302,15 +329,17 @@ pub async fn merge_membership_metadata(
     public: Option<Map<String, Value>>,
     private: Option<Map<String, Value>>,
 ) -> Result<Membership> {
-    change_membership(ctx, instance_id, organization_id, user_id, Change::Metadata { public, private }).await
+    let change = Change::Metadata { public, private };
+    change_membership(ctx, instance_id, organization_id, user_id, change, Keep::Nothing).await
 }
 
-/// Removes a member; returns the membership as it was.
+/// Removes a member; returns the membership as it was. `keep` says what must remain true ([`Keep`]).
 pub async fn delete_membership(
     ctx: &Ctx,
     instance_id: &str,
     organization_id: &str,
     user_id: &str,
+    keep: Keep,
 ) -> Result<Membership> {
     let mut tx = ctx.db.begin().await?;
     roles::ensure_default_roles_tx(&mut tx, instance_id, ctx.now_ms()).await?;
@@ -319,6 +348,9 @@ pub async fn delete_membership(
     let roles = roles::all_roles_tx(&mut tx, instance_id).await?;
     let before = membership_in_tx(&mut tx, instance_id, &org.id, user_id, &roles).await?;
     store::delete(&mut tx, instance_id, &before.id).await?;
+    if keep == Keep::AManager {
+        ensure_a_manager_remains(&mut tx, instance_id, &org.id, &roles).await?;
+    }
     // The payload shows the organization without the member.
     let after_org = organization_tx(&mut tx, instance_id, &org.id, &roles).await?;
     let deleted = Membership { organization: after_org, ..before };

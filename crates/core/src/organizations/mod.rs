@@ -1,5 +1,6 @@
 //! Organizations: named groups of users (memberships with a role), with metadata, a logo and a membership limit.
 
+pub mod access;
 pub mod list;
 pub mod memberships;
 pub mod permissions;

@@ -1,11 +1,13 @@
 //! `organization`, `organization_membership`, `public_user_data`, and the invitations and suggestions of the
-//! signed-in user, as the Frontend API shows them.
+//! signed-in user, roles and permissions, as the Frontend API shows them.
 
 use serde::Serialize;
 use serde_json::Value;
 use tessera_core::organization_invitations::{OrganizationInvitation, PublicOrganization};
 use tessera_core::organizations::Organization;
 use tessera_core::organizations::memberships::{MemberUser, Membership};
+use tessera_core::organizations::permissions::Permission;
+use tessera_core::organizations::roles::Role;
 
 /// `Client.Organization` (closed: no private metadata).
 #[derive(Debug, Serialize)]
@@ -187,4 +189,94 @@ pub struct Page<T> {
     pub data: Vec<T>,
     /// How many items the whole list has.
     pub total_count: i64,
+}
+
+/// `Client.Permission`.
+#[derive(Debug, Serialize)]
+pub struct PermissionObject<'a> {
+    object: &'static str,
+    id: &'a str,
+    name: &'a str,
+    key: &'a str,
+    description: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl<'a> PermissionObject<'a> {
+    /// The object of `p`.
+    pub fn new(p: &'a Permission) -> Self {
+        Self {
+            object: "permission",
+            id: &p.id,
+            name: &p.name,
+            key: &p.key,
+            description: &p.description,
+            kind: &p.kind,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+/// `Client.Role`, with its permissions.
+#[derive(Debug, Serialize)]
+pub struct RoleObject<'a> {
+    object: &'static str,
+    id: &'a str,
+    name: &'a str,
+    key: &'a str,
+    description: &'a str,
+    is_creator_eligible: bool,
+    permissions: Vec<PermissionObject<'a>>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl<'a> RoleObject<'a> {
+    /// The object of `r`.
+    pub fn new(r: &'a Role) -> Self {
+        Self {
+            object: "role",
+            id: &r.id,
+            name: &r.name,
+            key: &r.key,
+            description: r.description.as_deref().unwrap_or_default(),
+            is_creator_eligible: r.is_creator_eligible(),
+            permissions: r.permissions.iter().map(PermissionObject::new).collect(),
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// The page of `GET /v1/organizations/{id}/roles`: `{data, total_count, has_role_set_migration}`.
+#[derive(Debug, Serialize)]
+pub struct RolePage<'a> {
+    /// The roles.
+    pub data: Vec<RoleObject<'a>>,
+    /// How many roles the whole list has.
+    pub total_count: i64,
+    /// Whether a role set migration is under way for the organization (Tessera migrates none).
+    pub has_role_set_migration: bool,
+}
+
+/// `Client.DeletedObject`: what a deletion answers.
+#[derive(Debug, Serialize)]
+pub struct DeletedObject<'a> {
+    object: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    slug: Option<&'a str>,
+    deleted: bool,
+}
+
+impl<'a> DeletedObject<'a> {
+    /// A deleted `object` with this id (and slug, for organizations).
+    pub fn new(object: &'static str, id: Option<&'a str>, slug: Option<&'a str>) -> Self {
+        Self { object, id, slug, deleted: true }
+    }
 }

@@ -8,6 +8,7 @@ mod environment;
 mod handshake;
 mod hostile;
 mod me;
+mod organizations;
 mod pages;
 mod sessions;
 mod sign_ins;

@@ -165,12 +165,12 @@ async fn organizations_created_by_the_user_are_listed_and_read() {
     let (other, other_sess, _) = signed_in(&app, "outsider+clerk_test@example.com").await;
     other.get(&with_session(&format!("/v1/organizations/{org}"), &other_sess)).send().await.assert_error(
         404,
-        "resource_not_found",
+        "organization_not_found_or_unauthorized",
         None,
     );
     other.get(&with_session("/v1/organizations/org_unknown", &other_sess)).send().await.assert_error(
         404,
-        "resource_not_found",
+        "organization_not_found_or_unauthorized",
         None,
     );
     let r = other.get(&with_session("/v1/me/organization_memberships?paginated=true", &other_sess)).send().await;
