@@ -73,7 +73,8 @@ async fn scrape(State(m): State<Metrics>) -> impl IntoResponse {
     ([(CONTENT_TYPE, "text/plain; version=0.0.4")], m.handle.render())
 }
 
-/// Connections per pool (open, and idle among them) and the webhook deliveries waiting to be sent.
+/// Connections per pool (open, and idle among them), SQLite's write queue, and the webhook deliveries waiting to
+/// be sent.
 async fn sample(ctx: &Ctx) {
     let pool = |name: &'static str, size: u32, idle: usize| {
         metrics::gauge!("tessera_db_pool_connections", "pool" => name).set(f64::from(size));
@@ -81,7 +82,10 @@ async fn sample(ctx: &Ctx) {
     };
     match &ctx.db {
         Db::Sqlite(p) => {
-            pool("sqlite_write", p.write.size(), p.write.num_idle());
+            // The one writer connection, idle when no transaction holds it; the queue gauge is also kept current
+            // by the writer itself, sampled here so that the series exists before the first write.
+            pool("sqlite_write", 1, usize::from(p.writer.is_idle()));
+            metrics::gauge!("tessera_db_write_queue_depth").set(p.writer.queue_depth() as f64);
             pool("sqlite_read", p.read.size(), p.read.num_idle());
         }
         Db::Postgres(p) => pool("postgres", p.size(), p.num_idle()),

@@ -96,4 +96,7 @@ fn metrics_are_served_apart_and_move_with_traffic() {
         assert!(value(&after, "tessera_db_pool_idle_connections", &[("pool", pool)]).is_some(), "{after}");
     }
     assert_eq!(value(&after, "tessera_webhook_outbox_depth", &[]), Some(0.0), "{after}");
+    if db.master_key().is_none() {
+        assert_eq!(value(&after, "tessera_db_write_queue_depth", &[]), Some(0.0), "SQLite's write queue:\n{after}");
+    }
 }

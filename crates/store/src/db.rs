@@ -6,13 +6,15 @@
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use sqlx::{PgPool, Postgres, SqlitePool, Transaction};
 
 use crate::error::StoreError;
+use crate::group_commit::{SqliteTx, Writer};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -46,12 +48,14 @@ impl DbTarget {
     }
 }
 
-/// SQLite pools: every write goes through the single writer connection with `BEGIN IMMEDIATE`, so that a
-/// transaction never fails with `SQLITE_BUSY_SNAPSHOT`; reads use their own pool and never block the writer (WAL).
+/// SQLite connections: every write goes through the single writer connection, in an outer `BEGIN IMMEDIATE`
+/// transaction shared by a batch of write transactions (group commit, see [`crate::group_commit`]), so that a
+/// transaction never fails with `SQLITE_BUSY_SNAPSHOT` and concurrent writes share one fsync; reads use their own
+/// pool and never block the writer (WAL).
 #[derive(Debug, Clone)]
 pub struct SqlitePools {
     /// The one writer connection.
-    pub write: SqlitePool,
+    pub writer: Arc<Writer>,
     /// The read pool.
     pub read: SqlitePool,
     // Keeps a throwaway database's directory alive as long as any clone of the pools lives.
@@ -69,8 +73,8 @@ pub enum Db {
 
 /// An open write transaction. Commit it explicitly; dropping it rolls back.
 pub enum Tx {
-    /// A SQLite transaction started with `BEGIN IMMEDIATE` on the writer.
-    Sqlite(Transaction<'static, Sqlite>),
+    /// A SQLite transaction: a savepoint in the writer's outer `BEGIN IMMEDIATE` transaction.
+    Sqlite(SqliteTx),
     /// A PostgreSQL transaction (READ COMMITTED; invariants use row locks).
     Postgres(Transaction<'static, Postgres>),
 }
@@ -79,13 +83,15 @@ impl Db {
     /// Opens the database and applies the embedded migrations of its dialect.
     pub async fn connect(target: &DbTarget) -> Result<Self, StoreError> {
         let db = match target {
-            DbTarget::SqliteFile(path) => Self::open_sqlite(path, None).await?,
+            DbTarget::SqliteFile(path) => Self::open_sqlite(path, SqliteSynchronous::Full, None).await?,
             DbTarget::SqliteMemory => {
                 // A private temporary file rather than SQLite's `:memory:`: a memory database is per connection,
-                // and the writer and the read pool must see the same data.
+                // and the writer and the read pool must see the same data. No fsync at all: the file is deleted
+                // with the handle, so there is nothing a power loss could take that would not be discarded anyway
+                // (a process crash loses nothing either way: the OS keeps written pages without fsync).
                 let dir = tempfile::tempdir().map_err(|e| StoreError::Config(e.to_string()))?;
                 let path = dir.path().join("tessera.db");
-                Self::open_sqlite(&path, Some(std::sync::Arc::new(dir))).await?
+                Self::open_sqlite(&path, SqliteSynchronous::Off, Some(Arc::new(dir))).await?
             }
             DbTarget::Postgres(url) => {
                 let options = PgConnectOptions::from_str(url)?;
@@ -106,44 +112,45 @@ impl Db {
         Ok(Self::Postgres(pool))
     }
 
-    async fn open_sqlite(path: &Path, tempdir: Option<std::sync::Arc<tempfile::TempDir>>) -> Result<Self, StoreError> {
+    async fn open_sqlite(
+        path: &Path,
+        synchronous: SqliteSynchronous,
+        tempdir: Option<Arc<tempfile::TempDir>>,
+    ) -> Result<Self, StoreError> {
+        // FULL on a file: with WAL, a COMMIT returns only after the WAL is fsynced, so an acknowledged write
+        // survives power loss (NORMAL would defer the fsync to the next checkpoint).
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
+            .synchronous(synchronous)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
-        // A connection to a local file cannot go stale, so the pools skip sqlx's default ping before each acquire:
+        let writer = Writer::open(options.clone()).await?;
+        // A connection to a local file cannot go stale, so the pool skips sqlx's default ping before each acquire:
         // it is a round trip to the connection's worker thread and roughly doubled the cost of a point read.
-        let write = SqlitePoolOptions::new()
-            .max_connections(1)
-            .test_before_acquire(false)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options.clone())
-            .await?;
         let read = SqlitePoolOptions::new()
             .max_connections(8)
             .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(options.read_only(true))
             .await?;
-        Ok(Self::Sqlite(SqlitePools { write, read, _tempdir: tempdir }))
+        Ok(Self::Sqlite(SqlitePools { writer, read, _tempdir: tempdir }))
     }
 
     /// Applies pending migrations.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self {
-            Self::Sqlite(p) => SQLITE_MIGRATIONS.run(&p.write).await?,
+            Self::Sqlite(p) => p.writer.migrate(&SQLITE_MIGRATIONS).await?,
             Self::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
         }
         Ok(())
     }
 
-    /// Starts a write transaction (`BEGIN IMMEDIATE` on SQLite).
+    /// Starts a write transaction (on SQLite a savepoint in the writer's outer `BEGIN IMMEDIATE` transaction).
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Self::Sqlite(p) => Tx::Sqlite(p.write.begin_with("BEGIN IMMEDIATE").await?),
+            Self::Sqlite(p) => Tx::Sqlite(p.writer.begin().await?),
             Self::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
@@ -158,7 +165,7 @@ impl Db {
         match self {
             Self::Sqlite(p) => {
                 p.read.close().await;
-                p.write.close().await;
+                p.writer.close().await;
             }
             Self::Postgres(p) => p.close().await,
         }
@@ -171,14 +178,20 @@ impl Db {
     }
 }
 
+impl SqlitePools {
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        self.writer.options().get_filename()
+    }
+}
+
 impl Tx {
-    /// Commits the transaction.
+    /// Commits the transaction; on SQLite, returns once the batch it joined is durably committed.
     pub async fn commit(self) -> Result<(), StoreError> {
         match self {
-            Self::Sqlite(t) => t.commit().await?,
-            Self::Postgres(t) => t.commit().await?,
+            Self::Sqlite(t) => t.commit().await,
+            Self::Postgres(t) => Ok(t.commit().await?),
         }
-        Ok(())
     }
 }
 
@@ -237,30 +250,38 @@ macro_rules! exec_tx {
     };
 }
 
-/// Executes a single statement on the writer, in its own implicit transaction (for write-behind bookkeeping),
-/// and returns the number of rows affected.
+/// Executes a single statement as its own write transaction (for write-behind bookkeeping) and returns the number
+/// of rows affected, as `Result<u64, StoreError>`. On SQLite it joins the writer's group commit like any `Tx`.
 #[macro_export]
 macro_rules! exec_write {
     ($db:expr, $query:expr) => {
-        match $db {
-            $crate::Db::Sqlite(pools) => $query.execute(&pools.write).await.map(|r| r.rows_affected()),
-            $crate::Db::Postgres(pool) => $query.execute(pool).await.map(|r| r.rows_affected()),
-        }
+        $crate::on_write!($db, |c| $query.execute(c).await.map(|r| r.rows_affected()))
     };
 }
 
-/// Runs a single statement on the writer, in its own implicit transaction (for write-behind bookkeeping).
+/// Runs a single statement as its own write transaction (for write-behind bookkeeping): `$conn` is bound to the
+/// writer connection inside a transaction on SQLite, to the pool (autocommit) on PostgreSQL. The result is
+/// `Result<T, StoreError>`.
 #[macro_export]
 macro_rules! on_write {
     ($db:expr, |$conn:ident| $body:expr) => {
         match $db {
-            $crate::Db::Sqlite(pools) => {
-                let $conn = &pools.write;
-                $body
-            }
+            $crate::Db::Sqlite(pools) => match pools.writer.begin().await {
+                Ok(mut tx) => {
+                    let result = {
+                        let $conn = &mut *tx;
+                        $body
+                    };
+                    match result {
+                        Ok(value) => tx.commit().await.map(|()| value),
+                        Err(e) => Err($crate::StoreError::from(e)),
+                    }
+                }
+                Err(e) => Err(e),
+            },
             $crate::Db::Postgres(pool) => {
                 let $conn = pool;
-                $body
+                $body.map_err($crate::StoreError::from)
             }
         }
     };

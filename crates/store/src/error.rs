@@ -12,6 +12,9 @@ pub enum StoreError {
     /// A migration failed.
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The `COMMIT` shared by a batch of SQLite write transactions failed (group commit): every member gets it.
+    #[error("database commit failed: {0}")]
+    Commit(String),
 }
 
 impl StoreError {

@@ -11,6 +11,7 @@ pub mod client_list;
 pub mod db;
 pub mod domains;
 pub mod error;
+pub mod group_commit;
 pub mod identifications;
 pub mod instances;
 pub mod invitations;

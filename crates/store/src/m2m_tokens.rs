@@ -132,7 +132,6 @@ pub async fn touch(db: &Db, instance_id: &str, id: &str, now: i64) -> StoreResul
             .bind(instance_id)
             .bind(id)
     )
-    .map_err(Into::into)
 }
 
 /// Filter of the token list: `$1` instance, `$2` machine, `$3` include revoked, `$4` include expired, `$5` now.

@@ -507,7 +507,7 @@ pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 /// pages are not reachable from here; the store-level checks of the tests stand for it.
 pub async fn assert_not_in_database(app: &TestApp, secrets: &[&str]) {
     let tessera_core::store::Db::Sqlite(pools) = &app.ctx().db else { return };
-    let path = pools.write.connect_options().get_filename().to_owned();
+    let path = pools.path().to_owned();
     let mut bytes = std::fs::read(&path).unwrap();
     if let Ok(wal) = std::fs::read(format!("{}-wal", path.display())) {
         bytes.extend(wal);

@@ -334,7 +334,7 @@ async fn a_busy_database_is_a_transient_poll_failure() {
     let app = TestApp::new().await;
     let tessera_core::store::Db::Sqlite(pools) = &app.ctx().db else { return };
     // Another process holds SQLite's write lock longer than the busy timeout.
-    let path = pools.write.connect_options().get_filename().to_owned();
+    let path = pools.path().to_owned();
     let other = tessera_core::store::Db::connect(&tessera_core::store::DbTarget::SqliteFile(path)).await.unwrap();
     let mut held = other.begin().await.unwrap();
     tessera_core::store::settings::lock_instance(&mut held, &app.instance.id, 0).await.unwrap();
