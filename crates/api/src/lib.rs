@@ -13,6 +13,9 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::dists::Dists;
+
+pub mod dists;
 pub mod error;
 pub mod extract;
 pub mod list;
@@ -29,27 +32,27 @@ pub mod worker;
 pub struct AppState {
     /// The core context.
     pub ctx: Arc<Ctx>,
-    /// The `dist` directory of `@clerk/clerk-js` served at `/npm/@clerk/clerk-js@{version}/dist/…`, if any.
-    pub clerk_js_dir: Option<Arc<std::path::Path>>,
-    /// The `dist` directory of `@clerk/ui` served at `/npm/@clerk/ui@{version}/dist/…`, if any.
-    pub clerk_ui_dir: Option<Arc<std::path::Path>>,
+    /// The `dist` directories of `@clerk/clerk-js` served at `/npm/@clerk/clerk-js@{version}/dist/…`.
+    pub clerk_js: Arc<Dists>,
+    /// The `dist` directories of `@clerk/ui` served at `/npm/@clerk/ui@{version}/dist/…`.
+    pub clerk_ui: Arc<Dists>,
 }
 
 impl AppState {
     /// Wraps a context.
     pub fn new(ctx: Ctx) -> Self {
-        Self { ctx: Arc::new(ctx), clerk_js_dir: None, clerk_ui_dir: None }
+        Self { ctx: Arc::new(ctx), clerk_js: Arc::default(), clerk_ui: Arc::default() }
     }
 
-    /// Serves clerk-js and its UI from these `dist` directories.
+    /// Serves clerk-js and its UI from these `dist` directories (any number of each, e.g. clerk-js 5 and 6).
     #[must_use]
     pub fn with_clerk_dirs(
         mut self,
-        clerk_js: Option<std::path::PathBuf>,
-        clerk_ui: Option<std::path::PathBuf>,
+        clerk_js: impl IntoIterator<Item = std::path::PathBuf>,
+        clerk_ui: impl IntoIterator<Item = std::path::PathBuf>,
     ) -> Self {
-        self.clerk_js_dir = clerk_js.map(Arc::from);
-        self.clerk_ui_dir = clerk_ui.map(Arc::from);
+        self.clerk_js = Arc::new(Dists::open(clerk_js));
+        self.clerk_ui = Arc::new(Dists::open(clerk_ui));
         self
     }
 }

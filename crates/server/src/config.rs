@@ -54,30 +54,36 @@ pub struct ServeArgs {
 }
 
 /// Where clerk-js and its UI are served from (`/npm/@clerk/clerk-js@{version}/dist/…` and
-/// `/npm/@clerk/ui@{version}/dist/…`, every version from one directory), e.g. after `npm i @clerk/clerk-js@6
-/// @clerk/ui@1`.
+/// `/npm/@clerk/ui@{version}/dist/…`), e.g. after `npm i @clerk/clerk-js@6 @clerk/ui@1`. Each flag takes several
+/// directories (repeated, or comma-separated), e.g. clerk-js 6 and 5 side by side; a request's `@{version}` picks the
+/// one whose `package.json` answers it.
 #[derive(Debug, Clone, Args)]
 pub struct ClerkJsArgs {
-    /// The `dist` directory of `@clerk/clerk-js` (default: `node_modules/@clerk/clerk-js/dist` when it exists).
-    #[arg(long, env = "TESSERA_CLERK_JS_DIR")]
-    pub clerk_js_dir: Option<PathBuf>,
-    /// The `dist` directory of `@clerk/ui` (default: `node_modules/@clerk/ui/dist` when it exists).
-    #[arg(long, env = "TESSERA_CLERK_UI_DIR")]
-    pub clerk_ui_dir: Option<PathBuf>,
+    /// `dist` directories of `@clerk/clerk-js` (default: `node_modules/@clerk/clerk-js/dist` when it exists).
+    #[arg(long, env = "TESSERA_CLERK_JS_DIR", value_delimiter = ',')]
+    pub clerk_js_dir: Vec<PathBuf>,
+    /// `dist` directories of `@clerk/ui` (default: `node_modules/@clerk/ui/dist` when it exists).
+    #[arg(long, env = "TESSERA_CLERK_UI_DIR", value_delimiter = ',')]
+    pub clerk_ui_dir: Vec<PathBuf>,
 }
 
 impl ClerkJsArgs {
-    /// The clerk-js and UI directories, absolute: a directory given must exist; a default is used when it does.
-    pub fn dirs(&self) -> anyhow::Result<(Option<PathBuf>, Option<PathBuf>)> {
-        let pick = |given: &Option<PathBuf>, flag: &str, default: &str| -> anyhow::Result<Option<PathBuf>> {
-            match given {
-                Some(dir) => std::fs::canonicalize(dir)
-                    .ok()
-                    .filter(|d| d.is_dir())
-                    .map(Some)
-                    .ok_or_else(|| anyhow::anyhow!("{flag} {}: not a directory", dir.display())),
-                None => Ok(std::fs::canonicalize(Path::new(default)).ok().filter(|d| d.is_dir())),
+    /// The clerk-js and UI directories, absolute: every directory given must exist; the default is used when none
+    /// is given and it exists.
+    pub fn dirs(&self) -> anyhow::Result<(Vec<PathBuf>, Vec<PathBuf>)> {
+        let pick = |given: &[PathBuf], flag: &str, default: &str| -> anyhow::Result<Vec<PathBuf>> {
+            if given.is_empty() {
+                return Ok(std::fs::canonicalize(Path::new(default)).ok().filter(|d| d.is_dir()).into_iter().collect());
             }
+            given
+                .iter()
+                .map(|dir| {
+                    std::fs::canonicalize(dir)
+                        .ok()
+                        .filter(|d| d.is_dir())
+                        .ok_or_else(|| anyhow::anyhow!("{flag} {}: not a directory", dir.display()))
+                })
+                .collect()
         };
         Ok((
             pick(&self.clerk_js_dir, "--clerk-js-dir", "node_modules/@clerk/clerk-js/dist")?,

@@ -133,7 +133,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tracing::warn!("TESSERA_SECRET_KEY matches no instance of this database; it is used only on first start");
     }
     let shutdown = shutdown_signal()?;
-    let state = AppState::new(ctx).with_clerk_dirs(clerk_js_dir.clone(), clerk_ui_dir.clone());
+    let state = AppState::new(ctx).with_clerk_dirs(clerk_js_dir, clerk_ui_dir);
     let metrics = match args.metrics_addr {
         Some(addr) => {
             let handle = crate::metrics::install()?;
@@ -150,10 +150,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let host = i.frontend_host();
         println!("  {} ({}): Frontend API proxy URL http://{local}/fapi/{host}", i.id, i.environment.as_str());
     }
-    for (what, dir) in [("clerk-js", &clerk_js_dir), ("@clerk/ui", &clerk_ui_dir)] {
-        match dir {
-            Some(dir) => tracing::info!(dir = %dir.display(), "serving {what} at /npm/@clerk/"),
-            None => tracing::info!("{what} is not served (no --clerk-js-dir / --clerk-ui-dir)"),
+    for (what, dists) in [("clerk-js", &state.clerk_js), ("@clerk/ui", &state.clerk_ui)] {
+        if dists.is_empty() {
+            tracing::info!("{what} is not served (no --clerk-js-dir / --clerk-ui-dir)");
+        }
+        for dist in dists.all() {
+            let version = dist.version.as_ref().map_or_else(|| "unknown".to_owned(), ToString::to_string);
+            tracing::info!(dir = %dist.dir.display(), %version, "serving {what} at /npm/@clerk/");
         }
     }
     let db = state.ctx.db.clone();

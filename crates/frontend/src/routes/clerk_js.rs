@@ -1,8 +1,9 @@
 //! `GET /npm/@clerk/clerk-js@{version}/dist/{file…}` and `GET /npm/@clerk/ui@{version}/dist/{file…}`: clerk-js and
 //! its UI, where Clerk's CDN would serve them, from the `dist` directories `tessera serve` was given
-//! (`--clerk-js-dir`, `--clerk-ui-dir`). Every `{version}` (a major, a range, an exact version) reaches the one
-//! directory of its package: the SDKs ask for a major (`@6`) and the scripts load their chunks under their exact
-//! version (`@6.40.0`). Answered on every host, with `Access-Control-Allow-Origin: *` (the SDKs inject the scripts
+//! (`--clerk-js-dir`, `--clerk-ui-dir`, each any number of times). `{version}` (a major, a range, a tag, an exact
+//! version) picks the installed directory that answers it (`tessera_api::dists`): `@clerk/clerk-react` 5 asks for
+//! `@5`, `@clerk/react` 6 for `@6`, and the scripts load their chunks under their exact version (`@6.40.0`).
+//! Answered on every host, with `Access-Control-Allow-Origin: *` (the SDKs inject the scripts
 //! with `crossorigin="anonymous"`).
 
 use std::path::Path;
@@ -12,6 +13,7 @@ use axum::extract::{Path as UrlPath, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse as _, Response};
 use tessera_api::AppState;
+use tessera_api::dists::Dists;
 use tessera_api::error::ApiError;
 use tessera_core::{Error, ErrorCode};
 use tower::ServiceExt as _;
@@ -28,14 +30,15 @@ pub async fn get_clerk_asset(
     UrlPath((package, file)): UrlPath<(String, String)>,
     request: Request,
 ) -> Response {
-    let name = package.split_once('@').map_or(package.as_str(), |(name, _version)| name);
-    let dir = match name {
-        "clerk-js" => app.clerk_js_dir.clone(),
-        "ui" => app.clerk_ui_dir.clone(),
-        _ => None,
+    let (name, version) = package.split_once('@').unwrap_or((package.as_str(), ""));
+    let dists = match name {
+        "clerk-js" => &app.clerk_js,
+        "ui" => &app.clerk_ui,
+        _ => return not_found(),
     };
-    let (Some(dir), Some(file)) = (dir, safe_relative_path(&file)) else { return not_found() };
-    serve_file(&dir, file, request).await
+    let Some(file) = safe_relative_path(&file) else { return not_found() };
+    let Some(dir) = dists.resolve(version) else { return version_not_installed(name, version, dists) };
+    serve_file(dir, file, request).await
 }
 
 /// `file` if it is a plain relative path inside the directory: segments of ASCII letters, digits and `._-+~@`,
@@ -96,6 +99,19 @@ fn is_versioned_chunk(file: &str) -> bool {
         && hash.bytes().all(|b| b.is_ascii_hexdigit())
         && version.split('.').count() >= 3
         && version.split('.').take(3).all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// 404 naming the versions that are installed: serving another major instead would break the page in a confusing
+/// way (clerk-js 6 has no UI of its own, `@clerk/clerk-react` 5 cannot drive it).
+fn version_not_installed(name: &str, version: &str, dists: &Dists) -> Response {
+    let installed: Vec<String> =
+        dists.all().iter().filter_map(|d| d.version.as_ref().map(ToString::to_string)).collect();
+    let long = if installed.is_empty() {
+        format!("@clerk/{name} is not installed on this server (tessera serve --clerk-js-dir / --clerk-ui-dir).")
+    } else {
+        format!("@clerk/{name}@{version} is not installed on this server; it has {}.", installed.join(", "))
+    };
+    ApiError(Error::with(ErrorCode::ResourceNotFound, "not found", long, None)).into_response()
 }
 
 fn not_found() -> Response {

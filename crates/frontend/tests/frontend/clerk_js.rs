@@ -130,3 +130,44 @@ async fn nothing_outside_the_directory_is_reachable() {
         assert!(!String::from_utf8_lossy(&r.body).contains("secret"), "{path}");
     }
 }
+
+/// clerk-js 5 and 6 installed side by side (as npm lays them out, `package.json` beside `dist`): each major, its
+/// exact versions and ranges reach their own directory; a major that is not installed is 404 naming those that are.
+#[tokio::test]
+async fn two_majors_side_by_side_each_answer_their_own_versions() {
+    let app = TestApp::new().await;
+    let root = tempfile::tempdir().expect("temp dir");
+    let mut dirs = Vec::new();
+    for (folder, version) in [("clerk-js", "6.40.0"), ("clerk-js-5", "5.128.0")] {
+        let dist = root.path().join(folder).join("dist");
+        std::fs::create_dir_all(&dist).expect("mkdir");
+        let package = format!(r#"{{"name": "@clerk/clerk-js", "version": "{version}"}}"#);
+        std::fs::write(root.path().join(folder).join("package.json"), package).expect("write");
+        std::fs::write(dist.join("clerk.browser.js"), format!("/* {version} */")).expect("write");
+        dirs.push(dist);
+    }
+    let router = tessera_frontend::app(app.state.clone().with_clerk_dirs(dirs, None));
+    for (asked, want) in [
+        ("5", "5.128.0"),
+        ("6", "6.40.0"),
+        ("5.128.0", "5.128.0"),
+        ("6.40.0", "6.40.0"),
+        ("^5.100.0", "5.128.0"),
+        ("latest", "6.40.0"),
+    ] {
+        let r = get(&router, "localhost", &format!("/npm/@clerk/clerk-js@{asked}/dist/clerk.browser.js")).await;
+        assert_eq!(
+            (r.status, String::from_utf8_lossy(&r.body).into_owned()),
+            (200, format!("/* {want} */")),
+            "@{asked}"
+        );
+    }
+    let r = get(&router, "localhost", "/npm/@clerk/clerk-js@4/dist/clerk.browser.js").await;
+    assert_eq!(r.status, 404);
+    let error = &r.json()["errors"][0];
+    assert_eq!(error["code"], "resource_not_found");
+    assert_eq!(error["long_message"], "@clerk/clerk-js@4 is not installed on this server; it has 6.40.0, 5.128.0.");
+    // No UI directory given: the UI is not served.
+    let r = get(&router, "localhost", "/npm/@clerk/ui@1/dist/ui.browser.js").await;
+    assert_eq!(r.status, 404);
+}
