@@ -6,6 +6,8 @@
 //! `Clerk.setActive({organization})` and the backend sees each `orgId`; a second browser context is signed out while
 //! the first stays signed in, and signs in there with an e-mail code (test mode) (`tests/browser/signin.mjs`,
 //! `tests/browser/app.mjs`). Every request the pages sent to Tessera is printed, and any that failed fails the test.
+//! A second test bundles a `@clerk/react` 6 app and a `@clerk/clerk-react` 5 app with esbuild (clerk-js 6 and 5 served
+//! by Tessera side by side), signs in through each, then runs `@clerk/testing`'s helpers (`tests/browser/react.mjs`).
 //!
 //! The npm packages are installed by the test, pinned by `tests/browser/package-lock.json`, into
 //! `target/browser-env/` (reused while the pins are unchanged; a file lock keeps parallel tests from installing at
@@ -111,16 +113,25 @@ fn node_dir() -> PathBuf {
                 setup_step("npm ci (tests/browser/package-lock.json)", cmd);
                 std::fs::write(&stamp, wanted).expect("write the stamp");
             }
-            for entry in std::fs::read_dir(&src).expect("tests/browser") {
-                let path = entry.expect("dir entry").path();
-                if path.extension().is_some_and(|e| e == "mjs") {
-                    std::fs::copy(&path, dir.join(path.file_name().expect("name"))).expect("copy JS program");
-                }
-            }
+            copy_programs(&src, &dir);
             dir
         })
     })
     .clone()
+}
+
+/// Copies the JS programs (`*.mjs`, and the React apps' `*.jsx` in subdirectories) from `src` into `dir`.
+fn copy_programs(src: &Path, dir: &Path) {
+    for entry in std::fs::read_dir(src).expect("tests/browser") {
+        let path = entry.expect("dir entry").path();
+        let target = dir.join(path.file_name().expect("name"));
+        if path.is_dir() && !path.ends_with("node_modules") {
+            std::fs::create_dir_all(&target).expect("create a program directory");
+            copy_programs(&path, &target);
+        } else if path.extension().is_some_and(|e| e == "mjs" || e == "jsx") {
+            std::fs::copy(&path, &target).expect("copy JS program");
+        }
+    }
 }
 
 /// `<SignIn/>` with e-mail and password in Chromium, then `authenticateRequest` on the browser's cookies, then
@@ -168,4 +179,57 @@ fn browser_sign_in_with_password() {
 fn tail(text: &str, lines: usize) -> String {
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// A `@clerk/react` 6 app and a `@clerk/clerk-react` 5 app, bundled by the test with esbuild, each sign in once
+/// through `<SignIn/>` (clerk-js 6 with `@clerk/ui`, and clerk-js 5, both served by Tessera from their own
+/// directories); then `@clerk/testing`'s `clerkSetup()`, `clerk.signIn({ page, emailAddress })`, `clerk.signOut()`
+/// and `clerk.signIn({ page, signInParams })` (`tests/browser/react.mjs`).
+#[test]
+fn browser_react_apps_and_clerk_testing() {
+    let started = Instant::now();
+    // The README's Vite + React quick start is this app, line for line (from its imports on).
+    let app = read(&repo_root().join("tests/browser/react/react6.jsx"));
+    let code = &app[app.find("import ").expect("imports")..];
+    assert!(
+        read(&repo_root().join("README.md")).contains(code),
+        "README's quick start differs from react6.jsx:\n{code}"
+    );
+    ensure_chromium();
+    let dir = node_dir();
+    let dist =
+        |package: &str| dir.join("node_modules").join(package).join("dist").to_str().expect("utf-8 path").to_owned();
+    // clerk-js 6 and 5 side by side (`clerk-js-5` is npm's alias install of `@clerk/clerk-js@5`).
+    let clerk_js = format!("{},{}", dist("@clerk/clerk-js"), dist("clerk-js-5"));
+    let clerk_ui = dist("@clerk/ui");
+    let db = TestDb::fresh_or_memory();
+    let mut opts = ServeOptions::new(&db).secret_key(DEV_KEY);
+    opts.env = vec![("TESSERA_CLERK_JS_DIR", clerk_js.as_str()), ("TESSERA_CLERK_UI_DIR", clerk_ui.as_str())];
+    let server = Server::start_with(opts);
+    let publishable_key =
+        server.printed.publishable_key.clone().expect("the publishable key is printed on first start");
+    let set_up = started.elapsed();
+
+    let mut cmd = Command::new("node");
+    cmd.arg(dir.join("react.mjs"))
+        .current_dir(&dir)
+        // What @clerk/testing reads (and the apps' keys).
+        .env("CLERK_API_URL", &server.url)
+        .env("CLERK_SECRET_KEY", DEV_KEY)
+        .env("CLERK_PUBLISHABLE_KEY", &publishable_key)
+        .env("CHROMIUM", CHROMIUM)
+        .env("CLERK_TELEMETRY_DISABLED", "1")
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env("no_proxy", "127.0.0.1,localhost");
+    let out = run_with_timeout(cmd, PROGRAM_TIMEOUT);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("--- node react.mjs\n{stdout}{stderr}");
+    println!("react apps: set-up {:.1}s, total {:.1}s", set_up.as_secs_f64(), started.elapsed().as_secs_f64());
+    assert!(
+        out.status.success(),
+        "react.mjs failed (exit {:?})\n--- stdout\n{stdout}\n--- stderr\n{stderr}\n--- server log (tail)\n{}",
+        out.status,
+        tail(&server.stderr(), 60)
+    );
 }
