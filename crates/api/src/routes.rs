@@ -147,6 +147,11 @@ pub fn table() -> Vec<Route> {
                 .patch(instance::update_instance_o_auth_application_settings),
         ),
         v1("/instance/change_domain", post(instance::change_production_instance_domain)),
+        // Tessera's session settings (not in the spec: Clerk sets them in its dashboard)
+        v1(
+            "/instance/session_settings",
+            get(instance::get_instance_session_settings).patch(instance::update_instance_session_settings),
+        ),
         v1(
             "/instance/organization_settings",
             get(instance::get_instance_organization_settings).patch(instance::update_instance_organization_settings),

@@ -202,8 +202,8 @@ pub fn session_of<'a>(client: &'a BrowserClient, session_id: &str) -> Result<&'a
     client.sessions.iter().find(|s| s.id == session_id).ok_or_else(session_not_on_client)
 }
 
-/// Makes a live session of the client its active one (`touch`) and, when asked, switches its active organization
-/// (`param` names the form field in errors). The client's `updated_at` moves only when its signed-in state
+/// Makes a live session of the client its active one (`touch`, which records activity on it) and, when asked,
+/// switches its active organization (`param` names the form field in errors). The client's `updated_at` moves only when its signed-in state
 /// changes (another active session or organization), so that tokens the browser holds stay at or after it.
 pub async fn activate_session(
     ctx: &Ctx,
@@ -238,6 +238,7 @@ pub async fn activate_session(
             }
         }
     };
+    let settings = crate::settings::session_settings(ctx, instance_id).await?;
     let mut tx = ctx.db.begin().await?;
     let mut client = lock(&mut tx, instance_id, client_id).await?;
     let row = tessera_store::sessions::get_session_tx(&mut tx, instance_id, session_id)
@@ -248,6 +249,7 @@ pub async fn activate_session(
     if session.status != status::ACTIVE {
         return Err(Error::new(ErrorCode::SignedOut));
     }
+    crate::sessions::record_activity_tx(&mut tx, &settings, &session, instance_id, now).await?;
     let target = requested.unwrap_or_else(|| session.last_active_organization_id.clone());
     let mut changed = false;
     if target != session.last_active_organization_id {

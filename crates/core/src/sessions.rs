@@ -2,21 +2,26 @@
 //! and session tokens (RS256 JWTs with Clerk's v2 claims) signed by the instance keyring.
 //!
 //! Stored statuses change by events (revoke, ban, lock); `expired` and `abandoned` follow from the clock, so a
-//! session read after its `expire_at` is expired without any background job.
+//! session read after its `expire_at` is expired without any background job. `expire_at` comes from the instance's
+//! maximum lifetime when the session opens; `abandon_at` from its inactivity timeout, moved on by every recorded
+//! activity (a touch, a minted token) — see [`crate::settings::SessionSettings`].
 
 use serde_json::{Map, Value, json};
 use tessera_store::sessions::{ClientRow, SessionFilter, SessionRow, StatusFilter};
 
 use crate::events::EventType;
 use crate::instances::{Environment, Instance};
+use crate::settings::SessionSettings;
 use crate::{Ctx, Error, ErrorCode, Result, ids, keyring};
 
-/// A session's maximum lifetime (Clerk's default: 7 days).
+/// Clerk's default maximum session lifetime (7 days), also the longest an impersonation or agent-task session may
+/// be asked to last.
 pub const SESSION_LIFETIME_MS: i64 = 7 * 24 * 3600 * 1000;
-/// When an unused session is abandoned (Clerk's default: 30 days).
+/// When an unused session is abandoned when the instance sets no inactivity timeout (Clerk: 30 days), and never
+/// before it expires.
 pub const ABANDON_AFTER_MS: i64 = 30 * 24 * 3600 * 1000;
-/// Default session-token lifetime (Clerk: 60 s).
-pub const DEFAULT_TOKEN_LIFETIME_S: i64 = 60;
+/// The expiry of a session when the instance sets no maximum lifetime (ten years).
+const NO_MAX_LIFETIME_MS: i64 = crate::settings::MAX_DURATION_S * 1000;
 /// Bounds of `expires_in_seconds` (the spec's).
 pub const TOKEN_LIFETIME_RANGE: std::ops::RangeInclusive<i64> = 30..=315_360_000;
 /// Session-token `nbf` lies this far before `iat`, as Clerk's do (tolerates clock skew between servers).
@@ -128,6 +133,48 @@ pub fn not_found() -> Error {
     Error::not_found("session")
 }
 
+/// `expire_at` and `abandon_at` of a session opened at `now`: `lifetime_ms` (impersonation, agent tasks) or the
+/// instance's maximum lifetime, and the inactivity deadline.
+fn deadlines(settings: &SessionSettings, lifetime_ms: Option<i64>, now: i64) -> (i64, i64) {
+    let max_lifetime = settings.max_lifetime_seconds.map(|s| s * 1000);
+    let expire_at = now + lifetime_ms.or(max_lifetime).unwrap_or(NO_MAX_LIFETIME_MS);
+    (expire_at, abandon_at(settings, expire_at, now))
+}
+
+/// `abandon_at` after activity at `now`: the inactivity timeout from now, or, without one, Clerk's 30 days but
+/// never before `expire_at` (so that a session past its lifetime reads `expired` first).
+fn abandon_at(settings: &SessionSettings, expire_at: i64, now: i64) -> i64 {
+    match settings.inactivity_timeout_seconds {
+        Some(s) => now + s * 1000,
+        None => (now + ABANDON_AFTER_MS).max(expire_at),
+    }
+}
+
+/// Records activity on a live session and its user inside the caller's transaction (at most once per
+/// [`ACTIVITY_INTERVAL_MS`]): `last_active_at` and the inactivity deadline move on.
+pub(crate) async fn record_activity_tx(
+    tx: &mut tessera_store::Tx,
+    settings: &SessionSettings,
+    session: &Session,
+    instance_id: &str,
+    now: i64,
+) -> Result<()> {
+    if now - session.last_active_at >= ACTIVITY_INTERVAL_MS {
+        let abandon_at = abandon_at(settings, session.expire_at, now);
+        tessera_store::sessions::touch(
+            tx,
+            instance_id,
+            &session.id,
+            &session.user_id,
+            now,
+            ACTIVITY_INTERVAL_MS,
+            abandon_at,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// Creates an active session for an existing user, on a new client. Like Clerk, only development instances
 /// allow it (production instances use sign-in tokens).
 pub async fn create_session(
@@ -154,6 +201,9 @@ pub async fn create_session(
         created_at: now,
         updated_at: now,
     };
+    let mut tx = ctx.db.begin().await?;
+    let settings = crate::settings::session_settings_tx(&mut tx, &instance.id).await?;
+    let (expire_at, abandon_at) = deadlines(&settings, None, now);
     let row = SessionRow {
         id: session_id,
         instance_id: instance.id.clone(),
@@ -163,12 +213,11 @@ pub async fn create_session(
         actor: None,
         last_active_organization_id: active_organization,
         last_active_at: now,
-        expire_at: now + SESSION_LIFETIME_MS,
-        abandon_at: now + ABANDON_AFTER_MS,
+        expire_at,
+        abandon_at,
         created_at: now,
         updated_at: now,
     };
-    let mut tx = ctx.db.begin().await?;
     // Locking the user row orders this against a concurrent delete/ban of the same user.
     let user = tessera_store::users::lock(&mut tx, &instance.id, user_id).await?.ok_or_else(crate::users::not_found)?;
     if user.banned {
@@ -232,7 +281,7 @@ pub struct SessionOptions {
     pub active_organization_id: Option<String>,
     /// Impersonator payload (JSON object text).
     pub actor: Option<String>,
-    /// Lifetime in ms (default [`SESSION_LIFETIME_MS`]).
+    /// Lifetime in ms (default: the instance's maximum lifetime).
     pub lifetime_ms: Option<i64>,
 }
 
@@ -246,7 +295,8 @@ pub(crate) async fn insert_session_with_tx(
     opts: SessionOptions,
     now: i64,
 ) -> Result<Session> {
-    let lifetime = opts.lifetime_ms.unwrap_or(SESSION_LIFETIME_MS);
+    let settings = crate::settings::session_settings_tx(tx, instance_id).await?;
+    let (expire_at, abandon_at) = deadlines(&settings, opts.lifetime_ms, now);
     let row = SessionRow {
         id: ids::new_id("sess"),
         instance_id: instance_id.to_owned(),
@@ -256,8 +306,8 @@ pub(crate) async fn insert_session_with_tx(
         actor: opts.actor,
         last_active_organization_id: opts.active_organization_id,
         last_active_at: now,
-        expire_at: now + lifetime,
-        abandon_at: now + ABANDON_AFTER_MS.max(lifetime),
+        expire_at,
+        abandon_at,
         created_at: now,
         updated_at: now,
     };
@@ -438,7 +488,12 @@ pub fn token_lifetime(expires_in_seconds: Option<i64>, default: i64) -> Result<i
 }
 
 /// An active session about to get a token; records the activity on the session and its user.
-pub(crate) async fn use_active_session(ctx: &Ctx, instance_id: &str, id: &str) -> Result<Session> {
+pub(crate) async fn use_active_session(
+    ctx: &Ctx,
+    settings: &SessionSettings,
+    instance_id: &str,
+    id: &str,
+) -> Result<Session> {
     let now = ctx.now_ms();
     let row = tessera_store::sessions::get_session(&ctx.db, instance_id, id).await?.ok_or_else(not_found)?;
     let session = Session::from_row(row, now);
@@ -453,7 +508,7 @@ pub(crate) async fn use_active_session(ctx: &Ctx, instance_id: &str, id: &str) -
     }
     if now - session.last_active_at >= ACTIVITY_INTERVAL_MS {
         let mut tx = ctx.db.begin().await?;
-        tessera_store::sessions::touch(&mut tx, instance_id, id, &session.user_id, now, ACTIVITY_INTERVAL_MS).await?;
+        record_activity_tx(&mut tx, settings, &session, instance_id, now).await?;
         tx.commit().await?;
     }
     Ok(session)
@@ -478,7 +533,8 @@ pub(crate) fn session_claims(instance: &Instance, session: &Session, iat: i64, l
     claims
 }
 
-/// Mints a session token for an active session. `azp` is the origin the token is for, when known.
+/// Mints a session token for an active session, valid for `expires_in_seconds` or the instance's token lifetime.
+/// `azp` is the origin the token is for, when known.
 pub async fn create_session_token(
     ctx: &Ctx,
     instance: &Instance,
@@ -486,8 +542,9 @@ pub async fn create_session_token(
     expires_in_seconds: Option<i64>,
     azp: Option<&str>,
 ) -> Result<String> {
-    let lifetime = token_lifetime(expires_in_seconds, DEFAULT_TOKEN_LIFETIME_S)?;
-    let session = use_active_session(ctx, &instance.id, session_id).await?;
+    let settings = crate::settings::session_settings(ctx, &instance.id).await?;
+    let lifetime = token_lifetime(expires_in_seconds, settings.token_lifetime_seconds)?;
+    let session = use_active_session(ctx, &settings, &instance.id, session_id).await?;
     let iat = ctx.now_ms().div_euclid(1000);
     let mut claims = session_claims(instance, &session, iat, lifetime);
     let active_organization = session.last_active_organization_id.as_deref();

@@ -306,8 +306,8 @@ pub struct Redeemed {
     pub actor: Option<String>,
     /// Organization to activate (a sign-in token's, if the user is still a member).
     pub organization_id: Option<String>,
-    /// Lifetime of the session it opens, ms.
-    pub session_ms: i64,
+    /// Lifetime of the session it opens, ms (`None`: the instance's maximum lifetime).
+    pub session_ms: Option<i64>,
 }
 
 /// Marks an actor or sign-in token `accepted` inside the caller's transaction and says whom it signs in. With
@@ -336,7 +336,7 @@ pub async fn redeem_tx(
                 return Err(Error::new(ErrorCode::TokenExpired));
             }
             store::set_actor_token_status(tx, &t.instance_id, &t.id, status::PENDING, status::ACCEPTED, now).await?;
-            (t.instance_id, t.user_id, Some(t.actor), None, t.session_max_duration_seconds * 1000)
+            (t.instance_id, t.user_id, Some(t.actor), None, Some(t.session_max_duration_seconds * 1000))
         }
         Some(_) => return Err(invalid()),
         None => match store::sign_in_token_by_hash_tx(tx, digest).await? {
@@ -349,7 +349,7 @@ pub async fn redeem_tx(
                 }
                 store::set_sign_in_token_status(tx, &t.instance_id, &t.id, status::PENDING, status::ACCEPTED, now)
                     .await?;
-                (t.instance_id, t.user_id, None, t.organization_id, sessions::SESSION_LIFETIME_MS)
+                (t.instance_id, t.user_id, None, t.organization_id, None)
             }
             _ => return Err(invalid()),
         },
@@ -377,6 +377,7 @@ pub async fn accept(ctx: &Ctx, ticket: &str) -> Result<Accepted> {
     let mut tx = ctx.db.begin().await?;
     let Redeemed { instance_id, user_id, actor, organization_id: org_id, session_ms } =
         redeem_tx(ctx, &mut tx, None, ticket, now).await?;
+    let session_ms = session_ms.unwrap_or(sessions::SESSION_LIFETIME_MS);
     let session_id = ids::new_id("sess");
     let client = ClientRow {
         id: ids::new_id("client"),

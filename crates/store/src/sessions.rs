@@ -305,7 +305,8 @@ pub async fn end_user_sessions(
 }
 
 /// Records activity on a session and its user (at most once per `min_interval_ms`, so that minting tokens in a
-/// tight loop does not turn every mint into a write). Returns whether anything was written.
+/// tight loop does not turn every mint into a write), moving its `abandon_at` (the inactivity deadline). Returns
+/// whether anything was written.
 pub async fn touch(
     tx: &mut Tx,
     instance_id: &str,
@@ -313,17 +314,19 @@ pub async fn touch(
     user_id: &str,
     now: i64,
     min_interval_ms: i64,
+    abandon_at: i64,
 ) -> StoreResult<bool> {
     let changed = exec_tx!(
         tx,
         sqlx::query(
-            "UPDATE sessions SET last_active_at = $1, updated_at = $1 \
+            "UPDATE sessions SET last_active_at = $1, updated_at = $1, abandon_at = $5 \
              WHERE instance_id = $2 AND id = $3 AND last_active_at <= $4"
         )
         .bind(now)
         .bind(instance_id)
         .bind(session_id)
         .bind(now - min_interval_ms)
+        .bind(abandon_at)
     )?;
     if changed == 0 {
         return Ok(false);

@@ -1,10 +1,12 @@
 //! Instance objects: `instance`, `instance_restrictions`, `instance_protect`, `instance_communication`,
-//! `oauth_application_settings`, `organization_settings`, `instance_settings`.
+//! `oauth_application_settings`, `organization_settings`, `instance_settings`, and Tessera's `session_settings`.
 
+use serde::Serialize;
 use serde_json::{Value, json};
 use tessera_core::instances::Instance;
 use tessera_core::settings::{
     AuthConfig, Communication, InstanceConfig, OAuthApplicationSettings, OrganizationSettings, Protect, Restrictions,
+    SessionSettings,
 };
 
 /// `Instance`. `workspace_id` is always null: a Tessera instance belongs to no Clerk workspace.
@@ -89,4 +91,26 @@ pub fn instance_settings(c: &AuthConfig) -> Value {
         "progressive_sign_up": c.progressive_sign_up,
         "enhanced_email_deliverability": c.enhanced_email_deliverability,
     })
+}
+
+/// Tessera's `session_settings` object (`GET`/`PATCH /v1/instance/session_settings`; not in Clerk's spec).
+#[derive(Debug, Serialize)]
+pub struct SessionSettingsObject {
+    object: &'static str,
+    max_lifetime_seconds: Option<i64>,
+    inactivity_timeout_seconds: Option<i64>,
+    token_lifetime_seconds: i64,
+    single_session_mode: bool,
+}
+
+impl From<&SessionSettings> for SessionSettingsObject {
+    fn from(s: &SessionSettings) -> Self {
+        Self {
+            object: "session_settings",
+            max_lifetime_seconds: s.max_lifetime_seconds,
+            inactivity_timeout_seconds: s.inactivity_timeout_seconds,
+            token_lifetime_seconds: s.token_lifetime_seconds,
+            single_session_mode: s.single_session_mode,
+        }
+    }
 }

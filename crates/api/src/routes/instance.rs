@@ -1,5 +1,6 @@
 //! Instance Settings: the instance, its restrictions, Protect, SMS, OAuth-application and organization settings,
-//! and the production domain change.
+//! and the production domain change; Tessera's session settings (lifetimes, token lifetime, multi-session mode:
+//! Clerk sets them in its dashboard, its Backend API has no operation for them).
 
 use axum::Json;
 use axum::extract::State;
@@ -8,7 +9,7 @@ use serde_json::Value;
 use tessera_core::domains::{self, ChangeDomain};
 use tessera_core::settings::{
     self, CommunicationPatch, InstancePatch, OAuthApplicationSettingsPatch, OrganizationSettingsPatch, ProtectPatch,
-    RestrictionsPatch,
+    RestrictionsPatch, SessionSettingsPatch,
 };
 
 use crate::AppState;
@@ -116,6 +117,25 @@ pub async fn update_instance_organization_settings(
 ) -> ApiResult<Json<Value>> {
     let s = settings::update_organization_settings(&app.ctx, &instance, patch).await?;
     Ok(Json(objects::instance::organization_settings(&s)))
+}
+
+/// `GET /v1/instance/session_settings` (Tessera's)
+pub async fn get_instance_session_settings(
+    State(app): State<AppState>,
+    SecretKey(instance): SecretKey,
+) -> ApiResult<Json<objects::instance::SessionSettingsObject>> {
+    let s = settings::session_settings(&app.ctx, &instance.id).await?;
+    Ok(Json((&s).into()))
+}
+
+/// `PATCH /v1/instance/session_settings` (Tessera's)
+pub async fn update_instance_session_settings(
+    State(app): State<AppState>,
+    SecretKey(instance): SecretKey,
+    Body(patch): Body<SessionSettingsPatch>,
+) -> ApiResult<Json<objects::instance::SessionSettingsObject>> {
+    let s = settings::update_session_settings(&app.ctx, &instance, patch).await?;
+    Ok(Json((&s).into()))
 }
 
 /// `POST /v1/instance/change_domain` → 202 without a body.

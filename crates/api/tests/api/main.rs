@@ -20,6 +20,7 @@ mod machines;
 mod organizations;
 mod proxy_checks;
 mod redirect_urls;
+mod session_settings;
 mod sessions;
 mod sign_ups;
 mod templates;

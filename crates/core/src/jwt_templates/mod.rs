@@ -365,7 +365,8 @@ pub async fn mint(
         }
         _ => None,
     };
-    let session = sessions::use_active_session(ctx, &instance.id, session_id).await?;
+    let settings = crate::settings::session_settings(ctx, &instance.id).await?;
+    let session = sessions::use_active_session(ctx, &settings, &instance.id, session_id).await?;
     let user = crate::users::get_user(ctx, &instance.id, &session.user_id).await?;
     let template_claims: Map<String, Value> = serde_json::from_str(&template.claims).map_err(Error::internal)?;
     let context = json!({

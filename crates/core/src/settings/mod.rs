@@ -45,6 +45,7 @@ default_group!(Communication, "communication");
 default_group!(OAuthApplicationSettings, "oauth_application_settings");
 default_group!(OrganizationSettings, "organization_settings");
 default_group!(SignUpSettings, "sign_up_settings");
+default_group!(SessionSettings, "session_settings");
 
 /// Decodes a stored document over the defaults: fields it lacks keep their default.
 fn decode<T: Group>(environment: Environment, stored: Option<String>) -> Result<T> {
@@ -163,6 +164,16 @@ pub async fn sign_up_settings(ctx: &Ctx, instance_id: &str) -> Result<SignUpSett
 
 /// The instance's sign-up requirements, read inside a write transaction.
 pub async fn sign_up_settings_tx(tx: &mut Tx, instance_id: &str) -> Result<SignUpSettings> {
+    load_tx(tx, instance_id, Environment::Development).await
+}
+
+/// The instance's session lifetimes, token lifetime and multi-session mode.
+pub async fn session_settings(ctx: &Ctx, instance_id: &str) -> Result<SessionSettings> {
+    load(ctx, instance_id, Environment::Development).await
+}
+
+/// The instance's session settings, read inside a write transaction.
+pub async fn session_settings_tx(tx: &mut Tx, instance_id: &str) -> Result<SessionSettings> {
     load_tx(tx, instance_id, Environment::Development).await
 }
 
@@ -447,6 +458,49 @@ pub async fn update_organization_settings(
     set(&mut s.domains_enrollment_modes, modes);
     set(&mut s.creator_role, creator);
     set(&mut s.domains_default_role, domain_role);
+    save_tx(&mut tx, &instance.id, &s, now).await?;
+    tx.commit().await?;
+    Ok(s)
+}
+
+/// `PATCH /v1/instance/session_settings` (Tessera's): validates every field, then applies the ones present.
+/// Lifetimes are whole seconds within [`MIN_SESSION_DURATION_S`]..=[`MAX_DURATION_S`] (tokens from
+/// [`MIN_TOKEN_LIFETIME_S`]); turning off both the maximum lifetime and the inactivity timeout is refused, as
+/// Clerk refuses it. Sessions keep the expiry they were given; the new values apply to sessions opened (and, for
+/// inactivity, activity recorded) from now on.
+pub async fn update_session_settings(
+    ctx: &Ctx,
+    instance: &Instance,
+    patch: SessionSettingsPatch,
+) -> Result<SessionSettings> {
+    let bounded = |param: &str, v: i64, min: i64| {
+        if (min..=MAX_DURATION_S).contains(&v) {
+            Ok(v)
+        } else {
+            Err(Error::param_value_invalid(param, format!("{param} must be between {min} and {MAX_DURATION_S}.")))
+        }
+    };
+    if let Some(Some(v)) = patch.max_lifetime_seconds {
+        bounded("max_lifetime_seconds", v, MIN_SESSION_DURATION_S)?;
+    }
+    if let Some(Some(v)) = patch.inactivity_timeout_seconds {
+        bounded("inactivity_timeout_seconds", v, MIN_SESSION_DURATION_S)?;
+    }
+    if let Some(v) = patch.token_lifetime_seconds {
+        bounded("token_lifetime_seconds", v, MIN_TOKEN_LIFETIME_S)?;
+    }
+    let (mut tx, now) = begin(ctx, &instance.id).await?;
+    let mut s: SessionSettings = load_tx(&mut tx, &instance.id, instance.environment).await?;
+    set(&mut s.max_lifetime_seconds, patch.max_lifetime_seconds);
+    set(&mut s.inactivity_timeout_seconds, patch.inactivity_timeout_seconds);
+    set(&mut s.token_lifetime_seconds, patch.token_lifetime_seconds);
+    set(&mut s.single_session_mode, patch.single_session_mode);
+    if s.max_lifetime_seconds.is_none() && s.inactivity_timeout_seconds.is_none() {
+        return Err(Error::param_value_invalid(
+            "max_lifetime_seconds",
+            "The maximum lifetime and the inactivity timeout cannot both be off.",
+        ));
+    }
     save_tx(&mut tx, &instance.id, &s, now).await?;
     tx.commit().await?;
     Ok(s)

@@ -185,6 +185,58 @@ impl OrganizationSettings {
     }
 }
 
+/// Longest session lifetime, inactivity timeout and token lifetime accepted (ten years, in seconds).
+pub const MAX_DURATION_S: i64 = 315_360_000;
+/// Shortest session lifetime and inactivity timeout accepted, in seconds.
+pub const MIN_SESSION_DURATION_S: i64 = 60;
+/// Shortest session-token lifetime accepted, in seconds (clerk-js refreshes a token some seconds before it
+/// expires, so shorter ones would be refreshed on every poll).
+pub const MIN_TOKEN_LIFETIME_S: i64 = 5;
+
+/// Session settings (Clerk's "Sessions" page of its dashboard; the Backend API spec has no operation for them, so
+/// Tessera sets them through `PATCH /v1/instance/session_settings`). Clerk's defaults: sessions live at most 7
+/// days, no inactivity timeout, 60-second session tokens, one session per browser.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionSettings {
+    /// A session expires this long after it began, whatever its activity (`None`: no maximum lifetime).
+    pub max_lifetime_seconds: Option<i64>,
+    /// A session is abandoned after this long without activity (`None`: no inactivity timeout). At least one of
+    /// the two is set, as Clerk requires.
+    pub inactivity_timeout_seconds: Option<i64>,
+    /// Lifetime of the session tokens minted for browsers and by `POST /sessions/{id}/tokens` without
+    /// `expires_in_seconds`.
+    pub token_lifetime_seconds: i64,
+    /// One session per browser (Clerk's default); off, a browser may hold several and switch between them.
+    pub single_session_mode: bool,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self {
+            max_lifetime_seconds: Some(7 * 24 * 3600),
+            inactivity_timeout_seconds: None,
+            token_lifetime_seconds: 60,
+            single_session_mode: true,
+        }
+    }
+}
+
+/// `PATCH /v1/instance/session_settings` (Tessera's). Absent fields are unchanged; `null` turns a lifetime off.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionSettingsPatch {
+    /// Maximum lifetime in seconds (`null`: off).
+    #[serde(default, deserialize_with = "nullable")]
+    pub max_lifetime_seconds: Option<Option<i64>>,
+    /// Inactivity timeout in seconds (`null`: off).
+    #[serde(default, deserialize_with = "nullable")]
+    pub inactivity_timeout_seconds: Option<Option<i64>>,
+    /// Session-token lifetime in seconds.
+    pub token_lifetime_seconds: Option<i64>,
+    /// One session per browser.
+    pub single_session_mode: Option<bool>,
+}
+
 /// The sign-up attributes Tessera's sign-up attempts know, in the order Clerk lists them.
 pub const SIGN_UP_FIELDS: &[&str] =
     &["email_address", "phone_number", "username", "password", "first_name", "last_name"];

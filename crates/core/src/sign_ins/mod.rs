@@ -12,7 +12,8 @@
 //! Password and code failures count toward the user's lockout ([`crate::users::lockout`]); codes are six digits,
 //! ten minutes, five attempts, stored only as keyed digests and compared in constant time. In test mode,
 //! `+clerk_test` e-mail addresses and `+1XXX55501XX` phone numbers take the code `424242` and get no message.
-//! Only one session per client (single-session mode): signing in again is `session_exists`. An attempt not
+//! Only one session per client in single-session mode (the default): signing in again is `session_exists`; in
+//! multi-session mode the new session joins the others and becomes the client's active one. An attempt not
 //! complete [`ABANDON_AFTER_MS`] after its creation is `abandoned`.
 
 pub mod factors;
@@ -329,8 +330,12 @@ fn gate(user: &User) -> Result<()> {
     Ok(())
 }
 
-/// Single-session mode: a client with a live session cannot sign in again.
+/// Single-session mode: a client with a live session cannot sign in again (in multi-session mode it adds a
+/// session).
 async fn ensure_signed_out_tx(tx: &mut Tx, instance_id: &str, client_id: &str, now: i64) -> Result<()> {
+    if !crate::settings::session_settings_tx(tx, instance_id).await?.single_session_mode {
+        return Ok(());
+    }
     if !tessera_store::sessions::live_client_sessions_tx(tx, instance_id, client_id, now).await?.is_empty() {
         return Err(Error::new(ErrorCode::SessionExists));
     }
@@ -393,7 +398,7 @@ pub async fn create(ctx: &Ctx, instance: &Instance, client_id: &str, input: NewS
     let now = ctx.now_ms();
     // Single-session mode: a signed-in client is refused first (before a password is checked and counted, or a
     // ticket looked at).
-    {
+    if crate::settings::session_settings(ctx, &instance.id).await?.single_session_mode {
         let sessions = tessera_store::sessions::sessions_of_client(&ctx.db, &instance.id, client_id).await?;
         if sessions
             .into_iter()
@@ -425,7 +430,7 @@ pub async fn create(ctx: &Ctx, instance: &Instance, client_id: &str, input: NewS
         let opts = SessionOptions {
             active_organization_id: redeemed.organization_id,
             actor: redeemed.actor,
-            lifetime_ms: Some(redeemed.session_ms),
+            lifetime_ms: redeemed.session_ms,
         };
         complete_tx(ctx, &mut tx, &mut client, &mut row, "ticket", opts, now).await?;
         tx.commit().await?;

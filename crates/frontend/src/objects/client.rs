@@ -146,7 +146,11 @@ impl<'a> ClientObject<'a> {
             sessions,
             sign_in,
             sign_up,
-            last_active_session_id: c.last_active_session_id.as_deref(),
+            // A session past its lifetime or ended is no longer the browser's (it left `sessions` too).
+            last_active_session_id: c
+                .last_active_session_id
+                .as_deref()
+                .filter(|id| c.live_sessions().any(|s| s.id == *id)),
             last_authentication_strategy: c.last_authentication_strategy.as_deref(),
             // No expiry: clerk-js would otherwise navigate through /v1/client/touch to extend the cookie.
             cookie_expires_at: None,

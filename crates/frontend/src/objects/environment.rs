@@ -8,7 +8,7 @@
 use serde::Serialize;
 use tessera_core::domains::Domain;
 use tessera_core::instances::{Environment, Instance};
-use tessera_core::settings::{InstanceConfig, OrganizationSettings, Restrictions, SignUpSettings};
+use tessera_core::settings::{InstanceConfig, OrganizationSettings, Restrictions, SessionSettings, SignUpSettings};
 use tessera_core::users::{identifiers, lockout, passwords};
 
 /// Everything the environment is built from.
@@ -26,6 +26,8 @@ pub struct EnvironmentSources<'a> {
     pub sign_up: &'a SignUpSettings,
     /// Organization settings.
     pub organizations: &'a OrganizationSettings,
+    /// Session settings (single- or multi-session mode).
+    pub sessions: &'a SessionSettings,
     /// The instance's primary domain (the application's home, and its development origin).
     pub primary_domain: &'a Domain,
 }
@@ -157,9 +159,8 @@ impl AuthConfigObject {
             first_factors,
             second_factors,
             email_address_verification_strategies: a.email_address.verifications.clone(),
-            // Clerk's default for new applications, and what the sign-in flow enforces: a browser that is signed
-            // in gets `session_exists` until it signs out.
-            single_session_mode: true,
+            // What the sign-in flow enforces: in single-session mode a signed-in browser gets `session_exists`.
+            single_session_mode: s.sessions.single_session_mode,
             enhanced_email_deliverability: false,
             test_mode: s.config.test_mode,
             cookieless_dev: s.config.url_based_session_syncing,

@@ -51,6 +51,7 @@ async fn environment(ctx: &Ctx, fapi: &Fapi) -> Result<EnvironmentObject> {
     let restrictions = settings::restrictions(ctx, &instance.id).await?;
     let sign_up = settings::sign_up_settings(ctx, &instance.id).await?;
     let organizations = settings::organization_settings(ctx, &instance.id).await?;
+    let sessions = settings::session_settings(ctx, &instance.id).await?;
     let primary_domain = tessera_core::domains::primary_domain(ctx, instance).await?;
     Ok(EnvironmentObject::new(EnvironmentSources {
         instance,
@@ -59,6 +60,7 @@ async fn environment(ctx: &Ctx, fapi: &Fapi) -> Result<EnvironmentObject> {
         restrictions: &restrictions,
         sign_up: &sign_up,
         organizations: &organizations,
+        sessions: &sessions,
         primary_domain: &primary_domain,
     }))
 }

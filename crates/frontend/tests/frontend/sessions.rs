@@ -166,3 +166,57 @@ async fn another_browsers_session_is_not_found() {
     }
     assert_eq!(client(&mine).await["sessions"][0]["status"], "active");
 }
+
+#[tokio::test]
+async fn session_lifetimes_and_the_token_lifetime_apply_to_browsers() {
+    let app = TestApp::with_clock(crate::T0).await;
+    app.patch(
+        "/v1/instance/session_settings",
+        json!({"max_lifetime_seconds": 3600, "inactivity_timeout_seconds": 600, "token_lifetime_seconds": 30}),
+    )
+    .send()
+    .await
+    .assert_status(200);
+    let user_id = user(&app, "ada@example.com").await;
+    let b = app.browser().await;
+    let sid = b.sign_in_as(&user_id).await;
+    let tokens = format!("/v1/client/sessions/{sid}/tokens");
+    let r = b.post(&tokens, &[]).send().await.assert_status(200);
+    let claims = jwt_claims(r.json["jwt"].as_str().unwrap());
+    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 30);
+
+    // Touching and minting are activity: they keep the session from being abandoned.
+    app.clock.advance_ms(500_000);
+    b.post(&format!("/v1/client/sessions/{sid}/touch"), &[]).send().await.assert_status(200);
+    let s = app.get(&format!("/v1/sessions/{sid}")).send().await.assert_status(200).json;
+    assert_eq!(s["last_active_at"], crate::T0 + 500_000);
+    assert_eq!(s["abandon_at"], crate::T0 + 1_100_000);
+    app.clock.advance_ms(500_000);
+    b.post(&tokens, &[]).send().await.assert_status(200);
+    app.clock.advance_ms(500_000);
+    // (Reading the client would be activity too: it carries a fresh token.)
+    let s = app.get(&format!("/v1/sessions/{sid}")).send().await.assert_status(200).json;
+    assert_eq!(s["status"], "active");
+
+    // Past the inactivity timeout: abandoned, gone from the client, no tokens.
+    app.clock.advance_ms(100_000);
+    let c = client(&b).await;
+    assert_eq!((&c["sessions"], &c["last_active_session_id"]), (&json!([]), &Value::Null));
+    b.post(&tokens, &[]).send().await.assert_error(401, "signed_out", None);
+    let s = app.get(&format!("/v1/sessions/{sid}")).send().await.assert_status(200).json;
+    assert_eq!(s["status"], "abandoned");
+
+    // Past the maximum lifetime, however active: expired.
+    let sid = b.sign_in_as(&user_id).await;
+    let tokens = format!("/v1/client/sessions/{sid}/tokens");
+    for _ in 0..6 {
+        app.clock.advance_ms(590_000);
+        b.post(&tokens, &[]).send().await.assert_status(200);
+    }
+    app.clock.advance_ms(60_000);
+    b.post(&tokens, &[]).send().await.assert_error(401, "signed_out", None);
+    b.post(&format!("/v1/client/sessions/{sid}/touch"), &[]).send().await.assert_error(401, "signed_out", None);
+    assert_eq!(client(&b).await["sessions"], json!([]));
+    let s = app.get(&format!("/v1/sessions/{sid}")).send().await.assert_status(200).json;
+    assert_eq!(s["status"], "expired");
+}

@@ -261,3 +261,42 @@ async fn a_reset_password_code_leads_to_a_new_password() {
         None,
     );
 }
+
+#[tokio::test]
+async fn in_multi_session_mode_a_second_sign_in_adds_a_session() {
+    let app = TestApp::new().await;
+    app.patch("/v1/instance/session_settings", json!({"single_session_mode": false})).send().await.assert_status(200);
+    let jane = user_with_password(&app, "jane@example.com").await;
+    let john = user_with_password(&app, "john@example.com").await;
+    let b = app.browser().await;
+    let env = b.get("/v1/environment").send().await.assert_status(200);
+    assert_eq!(env.json["auth_config"]["single_session_mode"], false);
+    let form = |email| [("identifier", email), ("strategy", "password"), ("password", PASSWORD)];
+    let first =
+        assert_signed_in(&app, &b.post(SIGN_INS, &form("jane@example.com")).send().await.assert_status(200), &jane)
+            .await;
+    let r = b.post(SIGN_INS, &form("john@example.com")).send().await.assert_status(200);
+    let second = r.json["response"]["created_session_id"].as_str().unwrap().to_owned();
+    let client = &r.json["client"];
+    assert_eq!(client["last_active_session_id"], second.as_str());
+    let mut ids: Vec<&str> = client["sessions"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
+    ids.sort_unstable();
+    let mut want = vec![first.as_str(), second.as_str()];
+    want.sort_unstable();
+    assert_eq!(ids, want);
+    let user_of = |c: &serde_json::Value, sid: &str| {
+        c["sessions"].as_array().unwrap().iter().find(|s| s["id"] == sid).unwrap()["user"]["id"].clone()
+    };
+    assert_eq!(user_of(client, &second), john.as_str());
+
+    // `setActive` switches (touch), removing one session leaves the other.
+    let r = b.post(&format!("/v1/client/sessions/{first}/touch"), &[]).send().await.assert_status(200);
+    assert_eq!(r.json["client"]["last_active_session_id"], first.as_str());
+    let r = b.post(&format!("/v1/client/sessions/{second}/remove"), &[]).send().await.assert_status(200);
+    assert_eq!(r.json["client"]["sessions"].as_array().unwrap().len(), 1);
+    assert_eq!(r.json["client"]["last_active_session_id"], first.as_str());
+    assert_eq!(user_of(&r.json["client"], &first), jane.as_str());
+    // Signing out ends them all.
+    let r = b.delete("/v1/client/sessions").send().await.assert_status(200);
+    assert_eq!(r.json["response"]["sessions"], json!([]));
+}
