@@ -126,6 +126,8 @@ error_codes! {
     // Identifiers: verification codes and their delivery.
     VerificationAlreadyVerified => 400, "verification_already_verified", "already verified",
         "This verification has already been verified.";
+    VerificationMissing => 422, "verification_missing", "no verification",
+        "No code was sent yet: prepare the verification first.";
     // Sign-ups (the Frontend API's sign-up flow, and UpdateSignUp).
     SignUpCannotBeUpdated => 403, "sign_up_cannot_be_updated", "Sign up cannot be updated",
         "This sign up has reached a terminal state and cannot be updated";

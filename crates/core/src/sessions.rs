@@ -426,6 +426,23 @@ pub async fn revoke_session(ctx: &Ctx, instance_id: &str, id: &str) -> Result<Se
     Ok(session)
 }
 
+/// Revokes every live session of a user but `keep` (a password change's `sign_out_of_other_sessions`); each emits
+/// `session.revoked`.
+pub async fn revoke_other_sessions(ctx: &Ctx, instance_id: &str, user_id: &str, keep: &str) -> Result<()> {
+    let now = ctx.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    let live = tessera_store::sessions::live_user_sessions_tx(&mut tx, instance_id, user_id, now).await?;
+    for mut row in live.into_iter().filter(|r| r.id != keep) {
+        tessera_store::sessions::set_status(&mut tx, instance_id, &row.id, status::ACTIVE, status::REVOKED, now)
+            .await?;
+        row.status = status::REVOKED.to_owned();
+        row.updated_at = now;
+        emit_session(ctx, &mut tx, instance_id, &Session::from_row(row, now), EventType::SessionRevoked).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Ends the live sessions of users inside the caller's transaction: `revoked` when banned, `ended` when locked; each
 /// ended session emits `session.revoked` / `session.ended`.
 pub async fn end_sessions_of_users(

@@ -17,6 +17,8 @@ pub mod me;
 pub mod organization_domains;
 pub mod organization_invitations;
 pub mod organization_memberships;
+pub mod me_account;
+pub mod me_identifiers;
 pub mod organizations;
 pub mod sessions;
 pub mod sign_ins;
@@ -74,8 +76,40 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
         v1("/v1/client/sign_ups/{sign_up_id}/prepare_verification", post(sign_ups::prepare_sign_ups_verification)),
         v1("/v1/client/sign_ups/{sign_up_id}/attempt_verification", post(sign_ups::attempt_sign_ups_verification)),
         // User (the signed-in session's)
-        v1("/v1/me", get(me::get_user).patch(me::patch_user)),
+        // Me
+        v1("/v1/me", get(me::get_user).patch(me::patch_user).delete(me_account::delete_user)),
         v1("/v1/me/metadata", patch(me::patch_user_metadata)),
+        v1(
+            "/v1/me/email_addresses",
+            get(me_identifiers::get_email_addresses).post(me_identifiers::create_email_addresses),
+        ),
+        v1(
+            "/v1/me/email_addresses/{email_id}",
+            get(me_identifiers::get_email_address).delete(me_identifiers::delete_email_address),
+        ),
+        v1("/v1/me/email_addresses/{email_id}/prepare_verification", post(me_identifiers::send_verification_email)),
+        v1("/v1/me/email_addresses/{email_id}/attempt_verification", post(me_identifiers::verify_email_address)),
+        v1("/v1/me/phone_numbers", get(me_identifiers::get_phone_numbers).post(me_identifiers::post_phone_numbers)),
+        v1(
+            "/v1/me/phone_numbers/{phone_number_id}",
+            get(me_identifiers::read_phone_number)
+                .patch(me_identifiers::update_phone_number)
+                .delete(me_identifiers::delete_phone_number),
+        ),
+        v1("/v1/me/phone_numbers/{phone_number_id}/prepare_verification", post(me_identifiers::send_verification_sms)),
+        v1("/v1/me/phone_numbers/{phone_number_id}/attempt_verification", post(me_identifiers::verify_phone_number)),
+        v1("/v1/me/change_password", post(me_account::change_password)),
+        v1("/v1/me/remove_password", post(me_account::remove_password)),
+        v1(
+            "/v1/me/profile_image",
+            // Images may be up to 10 MB (plus multipart framing).
+            post(me_account::update_profile_image)
+                .layer(DefaultBodyLimit::max(11 * 1024 * 1024))
+                .delete(me_account::delete_profile_image),
+        ),
+        v1("/v1/me/sessions", get(me_account::get_users_sessions)),
+        v1("/v1/me/sessions/active", get(me_account::get_sessions)),
+        v1("/v1/me/sessions/{session_id}/revoke", post(me_account::revoke_session)),
         // Organization memberships, invitations and suggestions of the user
         v1("/v1/me/organization_memberships", get(me::get_organization_memberships)),
         v1("/v1/me/organization_invitations", get(me::get_users_organization_invitations)),

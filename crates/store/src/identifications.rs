@@ -170,6 +170,23 @@ pub async fn verification_tx(
     .await)?)
 }
 
+/// The latest verification prepared for an identification.
+pub async fn latest_verification(
+    db: &Db,
+    instance_id: &str,
+    identification_id: &str,
+) -> StoreResult<Option<VerificationRow>> {
+    Ok(on_read!(db, |c| sqlx::query_as::<_, VerificationRow>(
+        "SELECT id, instance_id, identification_id, strategy, code_digest, status, attempts, expire_at, created_at, \
+         updated_at FROM identification_verifications WHERE instance_id = $1 AND identification_id = $2 \
+         ORDER BY created_at DESC, id DESC LIMIT 1"
+    )
+    .bind(instance_id)
+    .bind(identification_id)
+    .fetch_optional(c)
+    .await)?)
+}
+
 /// Writes the status and attempts of a verification.
 pub async fn update_verification(tx: &mut Tx, v: &VerificationRow) -> StoreResult<u64> {
     exec_tx!(

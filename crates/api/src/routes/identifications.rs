@@ -78,7 +78,12 @@ pub async fn update_email_address(
     Path(id): Path<String>,
     BadRequestBody(b): BadRequestBody<UpdateEmailBody>,
 ) -> ApiResult<Json<Value>> {
-    let patch = AddressPatch { verified: b.verified, primary: b.primary, reserved_for_second_factor: None };
+    let patch = AddressPatch {
+        verified: b.verified,
+        primary: b.primary,
+        reserved_for_second_factor: None,
+        default_second_factor: None,
+    };
     let e = addresses::update(&app.ctx, &instance.id, Kind::Email, &id, patch).await.map_err(bad_request)?;
     Ok(Json(email_address(&e)))
 }
@@ -191,6 +196,7 @@ pub async fn update_phone_number(
         verified: b.verified,
         primary: b.primary,
         reserved_for_second_factor: b.reserved_for_second_factor,
+        default_second_factor: None,
     };
     let p = addresses::update(&app.ctx, &instance.id, Kind::Phone, &id, patch).await.map_err(|e| {
         // The spec declares no 409 here: a claimed number is a bad request.

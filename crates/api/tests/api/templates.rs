@@ -239,7 +239,7 @@ async fn preview_renders_with_sample_data_and_stores_nothing() {
 /// Creates a user with an e-mail address and a phone number; returns their prepare_verification paths.
 async fn user_paths(app: &TestApp, key: &str) -> (String, String, String) {
     let u = app
-        .post("/v1/users", json!({ "email_address": ["ada@example.com"], "phone_number": ["+15555550100"] }))
+        .post("/v1/users", json!({ "email_address": ["ada@example.com"], "phone_number": ["+15555550200"] }))
         .bearer(key)
         .send()
         .await
@@ -293,7 +293,7 @@ async fn the_sender_renders_templates_and_emits_events() {
     let code = data["data"]["otp_code"].as_str().unwrap();
     assert_eq!(
         (data["object"].as_str(), data["to_phone_number"].as_str()),
-        (Some("sms_message"), Some("+15555550100"))
+        (Some("sms_message"), Some("+15555550200"))
     );
     assert!(data["message"].as_str().unwrap().starts_with(&format!("{code} is your verification code")));
     assert_eq!(outbox(&app, &instance).await.len(), 2);

@@ -146,15 +146,6 @@ pub(super) fn ensure_due(row: &SignInRow, s: Slot, now: i64) -> Result<()> {
     })
 }
 
-/// A test identifier in test mode: `…+clerk_test…@…` addresses and `+1XXX55501XX` numbers.
-fn is_test_identifier(value: &str) -> bool {
-    if let Some((local, _)) = value.split_once('@') {
-        return local.contains("+clerk_test");
-    }
-    let b = value.as_bytes();
-    b.len() == 12 && b[0] == b'+' && b[1..].iter().all(u8::is_ascii_digit) && b[1] == b'1' && &b[5..10] == b"55501"
-}
-
 pub(super) fn is_verified(i: &Identification) -> bool {
     i.verification.as_ref().is_some_and(|v| v.status == "verified")
 }
@@ -252,7 +243,7 @@ pub(super) async fn send_code(
     to: &Identification,
 ) -> Result<SignIn> {
     let now = ctx.now_ms();
-    let test = is_test_identifier(&to.value) && crate::settings::instance_config(ctx, &instance.id).await?.test_mode;
+    let test = crate::users::verification::test_code_applies(ctx, &instance.id, &to.value).await?;
     let code = if test { TEST_CODE.to_owned() } else { new_code() };
     let prepared = if test {
         None
@@ -498,16 +489,6 @@ pub(super) async fn attempt_code(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn test_identifiers() {
-        assert!(is_test_identifier("jane+clerk_test@example.com"));
-        assert!(!is_test_identifier("jane@example.com"));
-        assert!(is_test_identifier("+12015550100"));
-        assert!(!is_test_identifier("+12015550200"));
-        assert!(!is_test_identifier("+4420155501001"));
-        assert!(!is_test_identifier("+1201555010é"));
-    }
 
     #[test]
     fn strategies() {

@@ -31,8 +31,7 @@ use crate::{Ctx, Error, ErrorCode, Result, ids};
 
 /// An attempt not complete this long after its creation is abandoned (Clerk: 24 hours).
 pub const ABANDON_AFTER_MS: i64 = 24 * 3600 * 1000;
-/// The code test e-mail addresses and phone numbers accept in test mode.
-pub const TEST_CODE: &str = "424242";
+pub use crate::users::verification::TEST_CODE;
 /// Longest identifier looked up.
 const MAX_IDENTIFIER: usize = 256;
 /// Longest password checked (argon2 input bound; longer ones cannot be a user's).

@@ -6,9 +6,7 @@
 //! last try and any later one `verification_failed`, an expired code `verification_expired` — each after the
 //! attempt has been recorded. A correct code that leaves the attempt lacking nothing converts it.
 //!
-//! Test mode (development instances with `test_mode`, Clerk's test e-mail addresses and phone numbers): an address
-//! with the `+clerk_test` subaddress or a number `+1 XXX 555-01XX` gets the fixed code [`TEST_CODE`] and no
-//! message is sent.
+//! Test mode follows the one rule of [`crate::users::verification::test_code_applies`].
 
 use serde_json::json;
 use tessera_store::sign_ups::{self as store, SignUpVerificationRow};
@@ -18,31 +16,8 @@ use crate::crypto::constant_time_eq;
 use crate::instances::Instance;
 use crate::sender::{self, Channel, TemplatedMessage};
 use crate::users::identifiers;
-use crate::users::verification::{CODE_TTL_MS, MAX_ATTEMPTS, code_digest, new_code};
+use crate::users::verification::{self, CODE_TTL_MS, MAX_ATTEMPTS, TEST_CODE, code_digest, new_code};
 use crate::{Ctx, Error, ErrorCode, Result, ids};
-
-/// The code test identifiers accept in test mode.
-pub const TEST_CODE: &str = "424242";
-
-/// Whether an identifier is one of Clerk's test identifiers: an e-mail address with the `+clerk_test` subaddress,
-/// or a phone number `+1 XXX 555-0100` … `+1 XXX 555-0199` (E.164, as stored).
-pub fn is_test_identifier(field: &str, value: &str) -> bool {
-    if field == identifiers::PHONE {
-        let b = value.as_bytes();
-        b.len() == 12 && value.starts_with("+1") && b[2..].iter().all(u8::is_ascii_digit) && &value[5..10] == "55501"
-    } else {
-        value.split_once('@').is_some_and(|(local, _)| local.contains("+clerk_test"))
-    }
-}
-
-/// Whether codes for this identifier are the fixed test code: a development instance in test mode, and a test
-/// identifier.
-async fn test_mode_applies(ctx: &Ctx, instance: &Instance, field: &str, value: &str) -> Result<bool> {
-    if instance.environment != crate::instances::Environment::Development || !is_test_identifier(field, value) {
-        return Ok(false);
-    }
-    Ok(crate::settings::instance_config(ctx, &instance.id).await?.test_mode)
-}
 
 /// The strategy that verifies a field.
 pub(super) fn strategy_of(field: &str) -> &'static str {
@@ -86,7 +61,7 @@ pub async fn prepare(
         return Err(Error::new(ErrorCode::VerificationAlreadyVerified));
     }
     let now = ctx.now_ms();
-    let test = test_mode_applies(ctx, instance, field, &to).await?;
+    let test = verification::test_code_applies(ctx, &instance.id, &to).await?;
     let code = if test { TEST_CODE.to_owned() } else { new_code() };
     let ver_id = ids::new_id("ver");
     let v = SignUpVerificationRow {

@@ -1,10 +1,12 @@
 //! Email addresses and phone numbers as resources of their own (`/email_addresses`, `/phone_numbers`, and the
-//! `PUT /users/{id}/email_address|phone_number` replacements): create, get, update, delete, replace.
+//! `PUT /users/{id}/email_address|phone_number` replacements, and the signed-in user's own through the Frontend
+//! API): create, get, update, delete, replace. Every change is the user's: it emits `user.updated`.
 
 use tessera_store::identifications as store;
 use tessera_store::users::IdentificationRow;
 
 use super::{Identification, identifiers};
+use crate::events::EventType;
 use crate::ids::new_id;
 use crate::{Ctx, Error, Result};
 
@@ -42,7 +44,8 @@ impl Kind {
         }
     }
 
-    fn not_found(self) -> Error {
+    /// The 404 of an unknown identification of this kind.
+    pub fn not_found(self) -> Error {
         Error::not_found(match self {
             Self::Email => "email address",
             Self::Phone => "phone number",
@@ -74,6 +77,9 @@ pub struct AddressPatch {
     pub primary: Option<bool>,
     /// Phone numbers only.
     pub reserved_for_second_factor: Option<bool>,
+    /// Phone numbers only: `true` makes this second-factor phone the default one (`false` is ignored: another
+    /// must be made the default instead).
+    pub default_second_factor: Option<bool>,
 }
 
 fn set_verified(row: &mut IdentificationRow, verified: bool) {
@@ -146,8 +152,45 @@ pub async fn create(ctx: &Ctx, instance_id: &str, kind: Kind, input: NewAddress)
     if input.primary || current.is_none() {
         store::set_primary(&mut tx, instance_id, &input.user_id, kind.primary_column(), Some(&row.id), now).await?;
     }
+    super::emit_user(ctx, &mut tx, instance_id, &input.user_id, EventType::UserUpdated).await?;
     tx.commit().await?;
     Ok(row.into())
+}
+
+/// A signed-in user adds an email address or phone number to their own account (the Frontend API's
+/// `POST /v1/me/email_addresses|phone_numbers`): the instance must let users have one (its sign-up settings name
+/// the attribute), the value must be allowed by the restriction lists, and neither claimed by another user nor
+/// already the user's own. It starts unverified; `prepare_verification` / `attempt_verification` verify it.
+pub async fn add_own(
+    ctx: &Ctx,
+    instance_id: &str,
+    kind: Kind,
+    user_id: &str,
+    value: &str,
+    reserved_for_second_factor: bool,
+) -> Result<Identification> {
+    let param = kind.as_str();
+    if !crate::settings::sign_up_settings(ctx, instance_id).await?.allows(param) {
+        return Err(Error::param_unknown(param));
+    }
+    let normalized = kind.normalize(param, value)?;
+    let user = super::get_user(ctx, instance_id, user_id).await?;
+    let own = match kind {
+        Kind::Email => &user.email_addresses,
+        Kind::Phone => &user.phone_numbers,
+    };
+    if own.iter().any(|i| i.value == normalized)
+        || tessera_store::sign_ups::identifier_claimed(&ctx.db, instance_id, param, &normalized).await?
+    {
+        return Err(Error::identifier_exists(param));
+    }
+    let input = NewAddress {
+        user_id: user_id.to_owned(),
+        value: normalized,
+        reserved_for_second_factor,
+        ..NewAddress::default()
+    };
+    create(ctx, instance_id, kind, input).await
 }
 
 /// One email address or phone number.
@@ -181,6 +224,16 @@ pub async fn update(ctx: &Ctx, instance_id: &str, kind: Kind, id: &str, patch: A
         row.reserved_for_second_factor = false;
         row.default_second_factor = false;
     }
+    if patch.default_second_factor == Some(true) && !row.default_second_factor {
+        if !row.reserved_for_second_factor {
+            return Err(Error::param_value_invalid(
+                "default_second_factor",
+                "Only a phone number reserved for second factor can be the default one.",
+            ));
+        }
+        store::clear_default_second_factor(&mut tx, instance_id, &row.user_id).await?;
+        row.default_second_factor = true;
+    }
     row.updated_at = now;
     store::update_state(&mut tx, &row).await.map_err(|e| {
         if e.is_unique_violation() {
@@ -197,6 +250,7 @@ pub async fn update(ctx: &Ctx, instance_id: &str, kind: Kind, id: &str, patch: A
     if patch.primary == Some(true) {
         store::set_primary(&mut tx, instance_id, &row.user_id, kind.primary_column(), Some(&row.id), now).await?;
     }
+    super::emit_user(ctx, &mut tx, instance_id, &row.user_id, EventType::UserUpdated).await?;
     tx.commit().await?;
     Ok(row.into())
 }
@@ -233,6 +287,7 @@ pub async fn delete(ctx: &Ctx, instance_id: &str, kind: Kind, id: &str) -> Resul
     if row.reserved_for_second_factor {
         promote_default_second_factor(&mut tx, instance_id, &row.user_id, now).await?;
     }
+    super::emit_user(ctx, &mut tx, instance_id, &row.user_id, EventType::UserUpdated).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -309,6 +364,7 @@ pub async fn replace(
     if had_second_factor {
         promote_default_second_factor(&mut tx, instance_id, user_id, now).await?;
     }
+    super::emit_user(ctx, &mut tx, instance_id, user_id, EventType::UserUpdated).await?;
     tx.commit().await?;
     Ok(row.into())
 }

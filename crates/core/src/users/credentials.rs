@@ -199,6 +199,77 @@ pub async fn remove_password(ctx: &Ctx, instance_id: &str, id: &str) -> Result<U
     get_user(ctx, instance_id, id).await
 }
 
+/// A signed-in user sets or changes their own password (the Frontend API's `POST /v1/me/change_password`). A user
+/// who has one must give it as `current_password` (checked as a sign-in checks it: failures count toward the
+/// lockout); the new one follows the password policy. With `keep_session`, the user's other sessions are revoked
+/// (`sign_out_of_other_sessions`).
+pub async fn change_own_password(
+    ctx: &Ctx,
+    instance_id: &str,
+    id: &str,
+    current_password: Option<String>,
+    new_password: Option<String>,
+    keep_session: Option<&str>,
+) -> Result<User> {
+    let user = get_user(ctx, instance_id, id).await?;
+    let new_password = new_password.filter(|p| !p.is_empty()).ok_or_else(|| Error::param_missing("new_password"))?;
+    let hibp = crate::settings::instance_config(ctx, instance_id).await?.hibp;
+    passwords::check_policy("new_password", &new_password, hibp, false)?;
+    if user.password_enabled {
+        let current =
+            current_password.filter(|p| !p.is_empty()).ok_or_else(|| Error::param_missing("current_password"))?;
+        verify_own_password(ctx, instance_id, id, current).await?;
+    }
+    let update = super::update::UserUpdate { password: Some(new_password), ..Default::default() };
+    let user = super::update::update_user(ctx, instance_id, id, update).await?;
+    if let Some(keep) = keep_session {
+        crate::sessions::revoke_other_sessions(ctx, instance_id, id, keep).await?;
+    }
+    Ok(user)
+}
+
+/// [`verify_password`] for a user acting on their own account: an incorrect password names `current_password`.
+async fn verify_own_password(ctx: &Ctx, instance_id: &str, id: &str, password: String) -> Result<()> {
+    verify_password(ctx, instance_id, id, password).await.map_err(|e| {
+        if e.code() == ErrorCode::FormPasswordIncorrect {
+            Error::with(
+                ErrorCode::FormPasswordIncorrect,
+                ErrorCode::FormPasswordIncorrect.message(),
+                ErrorCode::FormPasswordIncorrect.long_message(),
+                Some("current_password"),
+            )
+        } else {
+            e
+        }
+    })
+}
+
+/// A signed-in user removes their own password (`POST /v1/me/remove_password`): only when the instance does not
+/// require one, and with the current one given.
+pub async fn remove_own_password(
+    ctx: &Ctx,
+    instance_id: &str,
+    id: &str,
+    current_password: Option<String>,
+) -> Result<User> {
+    let user = get_user(ctx, instance_id, id).await?;
+    if !user.password_enabled {
+        return Err(Error::new(ErrorCode::PasswordNotSet));
+    }
+    let settings = crate::settings::sign_up_settings(ctx, instance_id).await?;
+    if settings.required_fields.iter().any(|f| f == "password") {
+        return Err(Error::with(
+            ErrorCode::AuthorizationInvalid,
+            "password required",
+            "This application requires a password: it cannot be removed.",
+            None,
+        ));
+    }
+    let current = current_password.filter(|p| !p.is_empty()).ok_or_else(|| Error::param_missing("current_password"))?;
+    verify_own_password(ctx, instance_id, id, current).await?;
+    remove_password(ctx, instance_id, id).await
+}
+
 /// Marks the password compromised (or not). A user without a password cannot have it marked.
 pub async fn set_password_compromised(ctx: &Ctx, instance_id: &str, id: &str, compromised: bool) -> Result<User> {
     let mut tx = ctx.db.begin().await?;

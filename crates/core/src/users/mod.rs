@@ -264,6 +264,20 @@ pub async fn delete_user(ctx: &Ctx, instance_id: &str, id: &str) -> Result<()> {
     Ok(())
 }
 
+/// A signed-in user deletes their own account (the Frontend API's `DELETE /v1/me`): only when the user's
+/// `delete_self_enabled` allows it.
+pub async fn delete_self(ctx: &Ctx, instance_id: &str, id: &str) -> Result<()> {
+    if !get_user(ctx, instance_id, id).await?.delete_self_enabled {
+        return Err(Error::with(
+            crate::ErrorCode::AuthorizationInvalid,
+            "deleting self is not allowed",
+            "This user is not allowed to delete their own account (delete_self_enabled is off).",
+            None,
+        ));
+    }
+    delete_user(ctx, instance_id, id).await
+}
+
 /// A user read inside a write transaction (sees the transaction's own changes), or `None`.
 pub async fn get_user_tx(ctx: &Ctx, tx: &mut Tx, instance_id: &str, id: &str) -> Result<Option<User>> {
     let Some(row) = tessera_store::users::lock(tx, instance_id, id).await? else {

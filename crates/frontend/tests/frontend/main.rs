@@ -9,6 +9,8 @@ mod handshake;
 mod hostile;
 mod me;
 mod organizations;
+mod me_account;
+mod me_identifiers;
 mod pages;
 mod sessions;
 mod sign_ins;

@@ -76,7 +76,7 @@ async fn codes_expire_and_fail_after_too_many_attempts() {
     let app = TestApp::with_clock(T0).await;
     let uid = id(&user(&app, json!({})).await);
     let p = app
-        .post("/v1/phone_numbers", json!({ "user_id": uid, "phone_number": "+15555550100" }))
+        .post("/v1/phone_numbers", json!({ "user_id": uid, "phone_number": "+15555550200" }))
         .send()
         .await
         .assert_status(200)
@@ -85,7 +85,7 @@ async fn codes_expire_and_fail_after_too_many_attempts() {
     let ver = app.post(&format!("{path}/prepare_verification"), json!({})).send().await.assert_status(200).json;
     assert_eq!((ver["strategy"].clone(), ver["channel"].clone()), (json!("phone_code"), json!("sms")));
     let (code, to) = last_code(&app).await;
-    assert_eq!(to, "+15555550100");
+    assert_eq!(to, "+15555550200");
     for i in 1..=4 {
         let v = attempt(&app, &path, &ver, &wrong(&code)).await;
         assert_eq!((v["status"].clone(), v["attempts"].clone()), (json!("unverified"), json!(i)));
