@@ -5,7 +5,7 @@
 //! Emitting from a mutation is one line, after the change and before `tx.commit()`:
 //!
 //! ```ignore
-//! events::emit(ctx, &mut tx, instance_id, EventType::UserCreated, &objects::user::user(&user, "")).await?;
+//! events::emit(ctx, &mut tx, instance_id, EventType::RoleCreated, &objects::organization::role(&role)).await?;
 //! ```
 
 use base64::Engine as _;

@@ -325,8 +325,7 @@ pub async fn hydrate(
     let mut inviter_ids: Vec<String> = rows.iter().filter_map(|r| r.inviter_id.clone()).collect();
     inviter_ids.sort();
     inviter_ids.dedup();
-    let users = tessera_store::users::get_many(&ctx.db, instance_id, &inviter_ids).await?;
-    let users: HashMap<String, PublicUser> = crate::users::hydrate(ctx, instance_id, users)
+    let users: HashMap<String, PublicUser> = crate::users::get_users(ctx, instance_id, &inviter_ids)
         .await?
         .iter()
         .map(|u| (u.id.clone(), PublicUser::of(u)))

@@ -484,7 +484,7 @@ pub async fn emit_session(
     if let Some(fields) = data.as_object_mut() {
         fields.remove("tasks");
     }
-    data["user"] = crate::objects::user::user(&user, "");
+    data["user"] = crate::users::to_value(&crate::users::objects::UserObject::new(&user, ""))?;
     crate::events::emit(ctx, tx, instance_id, event_type, &data).await
 }
 

@@ -9,6 +9,7 @@ pub mod api_keys;
 pub mod browser_clients;
 pub mod client_list;
 pub mod db;
+pub mod dialect;
 pub mod domains;
 pub mod error;
 pub mod group_commit;

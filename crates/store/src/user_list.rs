@@ -3,7 +3,8 @@
 //! The SQL is assembled from fixed fragments only; every caller value travels as a bound parameter (`$n`, numbered
 //! as the fragments are added), so the builder needs no escaping and both drivers run the same text.
 
-use crate::users::{USER_COLUMNS, UserRow};
+use crate::dialect::Dialect;
+use crate::users::{USER_COLUMNS, UserWithIdentifications, user_with_identifications_columns};
 use crate::{Db, StoreResult, on_read};
 
 /// Sort fields of the user list.
@@ -125,22 +126,6 @@ enum Bind {
     Text(String),
     Int(i64),
     Bool(bool),
-}
-
-/// Which database the SQL is for: only the substring search differs (see migration 0015).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Dialect {
-    Sqlite,
-    Postgres,
-}
-
-impl Dialect {
-    fn of(db: &Db) -> Self {
-        match db {
-            Db::Sqlite(_) => Self::Sqlite,
-            Db::Postgres(_) => Self::Postgres,
-        }
-    }
 }
 
 struct Builder {
@@ -315,9 +300,17 @@ macro_rules! bind_all {
     }};
 }
 
-/// A page of the instance's users matching `filter`.
-pub async fn list(db: &Db, instance_id: &str, filter: &UserFilter, page: &UserPage) -> StoreResult<Vec<UserRow>> {
-    let mut b = Builder::new(instance_id, Dialect::of(db)).filter(filter);
+/// A page of the instance's users matching `filter`, each with their identifications and backup-code count: one
+/// round trip. The page is chosen first (an inner query with the filter, order and window); only its rows get
+/// their identifications aggregated, so the cost does not grow with the users the filter skips.
+pub async fn list(
+    db: &Db,
+    instance_id: &str,
+    filter: &UserFilter,
+    page: &UserPage,
+) -> StoreResult<Vec<UserWithIdentifications>> {
+    let dialect = Dialect::of(db);
+    let mut b = Builder::new(instance_id, dialect).filter(filter);
     let dir = if page.descending { "DESC" } else { "ASC" };
     if let Some((created_at, id)) = &page.after {
         let c = b.bind(Bind::Int(*created_at));
@@ -335,13 +328,20 @@ pub async fn list(db: &Db, instance_id: &str, filter: &UserFilter, page: &UserPa
     };
     let limit = b.bind(Bind::Int(page.limit));
     let offset = b.bind(Bind::Int(page.offset));
+    // The outer query keeps the page's order (a derived table has none of its own); `u` names the page there, so
+    // the order expressions read the same in both.
     let sql = format!(
-        "SELECT {USER_COLUMNS} FROM users u WHERE {} ORDER BY {order_sql} LIMIT {limit} OFFSET {offset}",
+        "SELECT {} FROM (SELECT {USER_COLUMNS} FROM users u WHERE {} ORDER BY {order_sql} LIMIT {limit} \
+         OFFSET {offset}) u ORDER BY {order_sql}",
+        user_with_identifications_columns(dialect),
         b.where_sql()
     );
-    Ok(on_read!(db, |c| bind_all!(sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(sql.clone())), &b.binds)
-        .fetch_all(c)
-        .await)?)
+    Ok(on_read!(db, |c| bind_all!(
+        sqlx::query_as::<_, UserWithIdentifications>(sqlx::AssertSqlSafe(sql.clone())),
+        &b.binds
+    )
+    .fetch_all(c)
+    .await)?)
 }
 
 /// How many users of the instance match `filter`.

@@ -41,35 +41,6 @@ pub async fn insert_backup_code(
     Ok(())
 }
 
-/// `(user_id, number of backup codes)` for the users among `user_ids` that have any.
-pub async fn backup_code_counts(db: &Db, instance_id: &str, user_ids: &[String]) -> StoreResult<Vec<(String, i64)>> {
-    if user_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!(
-        "SELECT user_id, COUNT(*) FROM user_backup_codes WHERE instance_id = $1 AND user_id IN ({}) GROUP BY user_id",
-        placeholders(2, user_ids.len())
-    );
-    Ok(on_read!(db, |c| {
-        let mut q = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id);
-        for id in user_ids {
-            q = q.bind(id);
-        }
-        q.fetch_all(c).await
-    })?)
-}
-
-/// The number of backup codes of a user, read inside a write transaction.
-pub async fn backup_code_count_tx(tx: &mut Tx, instance_id: &str, user_id: &str) -> StoreResult<i64> {
-    Ok(on_tx!(tx, |c| sqlx::query_scalar::<_, i64>(
-        "SELECT COUNT(*) FROM user_backup_codes WHERE instance_id = $1 AND user_id = $2"
-    )
-    .bind(instance_id)
-    .bind(user_id)
-    .fetch_one(c)
-    .await)?)
-}
-
 /// The backup codes of a user.
 pub async fn backup_codes(db: &Db, instance_id: &str, user_id: &str) -> StoreResult<Vec<BackupCodeRow>> {
     Ok(on_read!(db, |c| sqlx::query_as::<_, BackupCodeRow>(

@@ -1,5 +1,9 @@
 //! Users and their identifications (email addresses, phone numbers, web3 wallets).
 
+use serde::Deserialize;
+
+use crate::dialect::{Dialect, json_bool};
+use crate::error::StoreError;
 use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
 
 /// A row of `users`.
@@ -81,8 +85,8 @@ pub struct UserRow {
     pub updated_at: i64,
 }
 
-/// A row of `identifications`.
-#[derive(Debug, Clone, Default, sqlx::FromRow)]
+/// A row of `identifications` (also decoded from the JSON array of [`UserWithIdentifications`]).
+#[derive(Debug, Clone, Default, sqlx::FromRow, Deserialize)]
 pub struct IdentificationRow {
     /// `idn_…`
     pub id: String,
@@ -97,6 +101,7 @@ pub struct IdentificationRow {
     /// Normalized value (unique per instance and kind).
     pub value_normalized: String,
     /// Reserved (unverified but claimed).
+    #[serde(deserialize_with = "json_bool")]
     pub reserved: bool,
     /// `verified`, `unverified`…
     pub verification_status: Option<String>,
@@ -107,8 +112,10 @@ pub struct IdentificationRow {
     /// Expiry of the verification, Unix ms.
     pub verification_expire_at: Option<i64>,
     /// Phone used for second factor.
+    #[serde(deserialize_with = "json_bool")]
     pub reserved_for_second_factor: bool,
     /// Default second factor phone.
+    #[serde(deserialize_with = "json_bool")]
     pub default_second_factor: bool,
     /// Unix ms.
     pub created_at: i64,
@@ -129,6 +136,104 @@ pub const USER_COLUMNS: &str = "u.id, u.instance_id, u.external_id, u.username, 
 pub const IDENTIFICATION_COLUMNS: &str = "id, instance_id, user_id, kind, value, value_normalized, reserved, \
     verification_status, verification_strategy, verification_attempts, verification_expire_at, \
     reserved_for_second_factor, default_second_factor, created_at, updated_at";
+
+/// A user row with everything the user object shows besides it: the identifications and the number of backup
+/// codes, read in the same statement.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserWithIdentifications {
+    /// The user.
+    #[sqlx(flatten)]
+    pub user: UserRow,
+    /// The user's identifications as a JSON array (see [`Self::identifications`]).
+    pub identifications_json: String,
+    /// How many backup codes the user has left.
+    pub backup_code_count: i64,
+}
+
+impl UserWithIdentifications {
+    /// The user's identifications, oldest first.
+    pub fn identifications(&self) -> StoreResult<Vec<IdentificationRow>> {
+        serde_json::from_str(&self.identifications_json).map_err(|e| StoreError::Sqlx(sqlx::Error::Decode(Box::new(e))))
+    }
+}
+
+/// The identification columns the aggregated JSON carries (every column of [`IdentificationRow`]).
+const IDENTIFICATION_FIELDS: &[&str] = &[
+    "id",
+    "instance_id",
+    "user_id",
+    "kind",
+    "value",
+    "value_normalized",
+    "reserved",
+    "verification_status",
+    "verification_strategy",
+    "verification_attempts",
+    "verification_expire_at",
+    "reserved_for_second_factor",
+    "default_second_factor",
+    "created_at",
+    "updated_at",
+];
+
+/// The columns of [`UserWithIdentifications`] for users aliased `u`: every user column, the identifications as
+/// one JSON array and the backup-code count, each a subquery driven by the `(user_id, …)` indexes.
+pub fn user_with_identifications_columns(dialect: Dialect) -> String {
+    let idents = dialect.json_array_of(
+        IDENTIFICATION_FIELDS,
+        "i",
+        "identifications i",
+        "i.instance_id = u.instance_id AND i.user_id = u.id",
+        "i.created_at, i.id",
+    );
+    format!(
+        "{USER_COLUMNS}, {idents} AS identifications_json, (SELECT COUNT(*) FROM user_backup_codes b \
+         WHERE b.instance_id = u.instance_id AND b.user_id = u.id) AS backup_code_count"
+    )
+}
+
+/// One user of the instance with their identifications and backup-code count: one round trip.
+pub async fn get_full(db: &Db, instance_id: &str, id: &str) -> StoreResult<Option<UserWithIdentifications>> {
+    let columns = user_with_identifications_columns(Dialect::of(db));
+    let sql = format!("SELECT {columns} FROM users u WHERE u.instance_id = $1 AND u.id = $2");
+    Ok(on_read!(db, |c| sqlx::query_as::<_, UserWithIdentifications>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(instance_id)
+        .bind(id)
+        .fetch_optional(c)
+        .await)?)
+}
+
+/// [`get_full`] inside a write transaction (it sees the transaction's own changes). On PostgreSQL the user row is
+/// locked until the end of the transaction, as [`lock`] does.
+pub async fn get_full_tx(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Option<UserWithIdentifications>> {
+    let dialect = Dialect::of_tx(tx);
+    let columns = user_with_identifications_columns(dialect);
+    let suffix = if dialect == Dialect::Postgres { " FOR UPDATE OF u" } else { "" };
+    let sql = format!("SELECT {columns} FROM users u WHERE u.instance_id = $1 AND u.id = $2{suffix}");
+    Ok(on_tx!(tx, |c| sqlx::query_as::<_, UserWithIdentifications>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(instance_id)
+        .bind(id)
+        .fetch_optional(c)
+        .await)?)
+}
+
+/// The users of the instance among `ids` with their identifications and backup-code counts, in no particular
+/// order: one round trip.
+pub async fn get_many_full(db: &Db, instance_id: &str, ids: &[String]) -> StoreResult<Vec<UserWithIdentifications>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let columns = user_with_identifications_columns(Dialect::of(db));
+    let sql =
+        format!("SELECT {columns} FROM users u WHERE u.instance_id = $1 AND u.id IN ({})", placeholders(2, ids.len()));
+    Ok(on_read!(db, |c| {
+        let mut q = sqlx::query_as::<_, UserWithIdentifications>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id);
+        for id in ids {
+            q = q.bind(id);
+        }
+        q.fetch_all(c).await
+    })?)
+}
 
 /// Inserts a user. A unique violation names the taken username or external id (see [`UniqueField`]).
 pub async fn insert(tx: &mut Tx, u: &UserRow) -> StoreResult<()> {
@@ -274,47 +379,6 @@ pub async fn lock(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Optio
         .bind(id)
         .fetch_optional(c)
         .await)?)
-}
-
-/// The users of the instance among `ids`, in no particular order.
-pub async fn get_many(db: &Db, instance_id: &str, ids: &[String]) -> StoreResult<Vec<UserRow>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!(
-        "SELECT {USER_COLUMNS} FROM users u WHERE u.instance_id = $1 AND u.id IN ({})",
-        placeholders(2, ids.len())
-    );
-    Ok(on_read!(db, |c| {
-        let mut q = sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id);
-        for id in ids {
-            q = q.bind(id);
-        }
-        q.fetch_all(c).await
-    })?)
-}
-
-/// The identifications of `user_ids`, oldest first.
-pub async fn identifications_of(
-    db: &Db,
-    instance_id: &str,
-    user_ids: &[String],
-) -> StoreResult<Vec<IdentificationRow>> {
-    if user_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!(
-        "SELECT {IDENTIFICATION_COLUMNS} FROM identifications WHERE instance_id = $1 AND user_id IN ({}) \
-         ORDER BY created_at, id",
-        placeholders(2, user_ids.len())
-    );
-    Ok(on_read!(db, |c| {
-        let mut q = sqlx::query_as::<_, IdentificationRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id);
-        for id in user_ids {
-            q = q.bind(id);
-        }
-        q.fetch_all(c).await
-    })?)
 }
 
 /// The identifications of one user, read inside a write transaction.

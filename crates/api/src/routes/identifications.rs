@@ -3,6 +3,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tessera_core::users::addresses::{self, AddressPatch, Kind, NewAddress, ReplaceStatus};
@@ -11,8 +12,7 @@ use tessera_core::users::verification;
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{BadRequestBody, Body, SecretKey, as_bad_request};
-use crate::objects::email_address::email_address;
-use crate::objects::phone_number::phone_number;
+use crate::objects::user::{email_address, phone_number};
 use crate::objects::verification::code_verification;
 
 fn deleted(kind: Kind, id: &str) -> Value {
@@ -40,7 +40,7 @@ pub async fn create_email_address(
     State(app): State<AppState>,
     SecretKey(instance): SecretKey,
     Body(b): Body<CreateEmailBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let input = NewAddress {
         user_id: b.user_id,
         value: b.email_address,
@@ -49,7 +49,7 @@ pub async fn create_email_address(
         reserved_for_second_factor: false,
     };
     let e = addresses::create(&app.ctx, &instance.id, Kind::Email, input).await?;
-    Ok(Json(email_address(&e)))
+    Ok(email_address(&e))
 }
 
 /// `GET /v1/email_addresses/{email_address_id}`
@@ -57,8 +57,8 @@ pub async fn get_email_address(
     State(app): State<AppState>,
     SecretKey(instance): SecretKey,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    Ok(Json(email_address(&addresses::get(&app.ctx, &instance.id, Kind::Email, &id).await?)))
+) -> ApiResult<Response> {
+    Ok(email_address(&addresses::get(&app.ctx, &instance.id, Kind::Email, &id).await?))
 }
 
 /// Body of `PATCH /email_addresses/{id}`.
@@ -77,15 +77,10 @@ pub async fn update_email_address(
     SecretKey(instance): SecretKey,
     Path(id): Path<String>,
     BadRequestBody(b): BadRequestBody<UpdateEmailBody>,
-) -> ApiResult<Json<Value>> {
-    let patch = AddressPatch {
-        verified: b.verified,
-        primary: b.primary,
-        reserved_for_second_factor: None,
-        default_second_factor: None,
-    };
+) -> ApiResult<Response> {
+    let patch = AddressPatch { verified: b.verified, primary: b.primary, reserved_for_second_factor: None, default_second_factor: None };
     let e = addresses::update(&app.ctx, &instance.id, Kind::Email, &id, patch).await.map_err(bad_request)?;
-    Ok(Json(email_address(&e)))
+    Ok(email_address(&e))
 }
 
 /// `DELETE /v1/email_addresses/{email_address_id}`
@@ -135,10 +130,10 @@ pub async fn replace_user_email_address(
     SecretKey(instance): SecretKey,
     Path(user_id): Path<String>,
     Body(b): Body<ReplaceEmailBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let status = replace_status(b.identification_status);
     let e = addresses::replace(&app.ctx, &instance.id, Kind::Email, &user_id, &b.email_address, status).await?;
-    Ok(Json(email_address(&e)))
+    Ok(email_address(&e))
 }
 
 /// Body of `POST /phone_numbers`.
@@ -156,7 +151,7 @@ pub async fn create_phone_number(
     State(app): State<AppState>,
     SecretKey(instance): SecretKey,
     Body(b): Body<CreatePhoneBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let input = NewAddress {
         user_id: b.user_id,
         value: b.phone_number,
@@ -165,7 +160,7 @@ pub async fn create_phone_number(
         reserved_for_second_factor: b.reserved_for_second_factor.unwrap_or(false),
     };
     let p = addresses::create(&app.ctx, &instance.id, Kind::Phone, input).await?;
-    Ok(Json(phone_number(&p)))
+    Ok(phone_number(&p))
 }
 
 /// `GET /v1/phone_numbers/{phone_number_id}`
@@ -173,8 +168,8 @@ pub async fn get_phone_number(
     State(app): State<AppState>,
     SecretKey(instance): SecretKey,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    Ok(Json(phone_number(&addresses::get(&app.ctx, &instance.id, Kind::Phone, &id).await?)))
+) -> ApiResult<Response> {
+    Ok(phone_number(&addresses::get(&app.ctx, &instance.id, Kind::Phone, &id).await?))
 }
 
 /// Body of `PATCH /phone_numbers/{id}`.
@@ -191,7 +186,7 @@ pub async fn update_phone_number(
     SecretKey(instance): SecretKey,
     Path(id): Path<String>,
     BadRequestBody(b): BadRequestBody<UpdatePhoneBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let patch = AddressPatch {
         verified: b.verified,
         primary: b.primary,
@@ -211,7 +206,7 @@ pub async fn update_phone_number(
             bad_request(e)
         }
     })?;
-    Ok(Json(phone_number(&p)))
+    Ok(phone_number(&p))
 }
 
 /// `DELETE /v1/phone_numbers/{phone_number_id}`
@@ -238,10 +233,10 @@ pub async fn replace_user_phone_number(
     SecretKey(instance): SecretKey,
     Path(user_id): Path<String>,
     Body(b): Body<ReplacePhoneBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let status = replace_status(b.identification_status);
     let p = addresses::replace(&app.ctx, &instance.id, Kind::Phone, &user_id, &b.phone_number, status).await?;
-    Ok(Json(phone_number(&p)))
+    Ok(phone_number(&p))
 }
 
 /// Body of the `attempt_verification` operations.

@@ -1,6 +1,5 @@
 //! Users: update, metadata, ban/unban (one and bulk), lock/unlock, profile image, and the image itself.
 
-use axum::Json;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
@@ -13,7 +12,7 @@ use super::users::RequestOrigin;
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{BadRequestBody, Body, SecretKey, nullable};
-use crate::objects::user::user;
+use crate::objects::user::{user, users};
 
 /// First API version that rejects metadata on `PATCH /users/{id}`.
 const METADATA_REJECTED_FROM: &str = "2026-05-12";
@@ -79,7 +78,7 @@ pub async fn update_user(
     headers: HeaderMap,
     Path(user_id): Path<String>,
     Body(b): Body<UpdateUserBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     if api_version(&headers).is_some_and(|v| v >= METADATA_REJECTED_FROM) {
         for (name, present) in [
             ("public_metadata", b.public_metadata.is_some()),
@@ -128,7 +127,7 @@ pub async fn update_user(
         bypass_client_trust: b.bypass_client_trust,
     };
     let u = tessera_core::users::update::update_user(&app.ctx, &instance.id, &user_id, update).await?;
-    Ok(Json(user(&u, &origin)))
+    Ok(user(&u, &origin))
 }
 
 /// Body of `PATCH`/`PUT /users/{user_id}/metadata`.
@@ -157,9 +156,9 @@ pub async fn update_user_metadata(
     RequestOrigin(origin): RequestOrigin,
     Path(user_id): Path<String>,
     Body(b): Body<MetadataBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let u = tessera_core::users::update::change_metadata(&app.ctx, &instance.id, &user_id, b.into(), true).await?;
-    Ok(Json(user(&u, &origin)))
+    Ok(user(&u, &origin))
 }
 
 /// `PUT /v1/users/{user_id}/metadata`: each given field replaced.
@@ -169,14 +168,14 @@ pub async fn replace_user_metadata(
     RequestOrigin(origin): RequestOrigin,
     Path(user_id): Path<String>,
     Body(b): Body<MetadataBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let u = tessera_core::users::update::change_metadata(&app.ctx, &instance.id, &user_id, b.into(), false).await?;
-    Ok(Json(user(&u, &origin)))
+    Ok(user(&u, &origin))
 }
 
-async fn ban(app: &AppState, instance_id: &str, user_id: &str, banned: bool, origin: &str) -> ApiResult<Json<Value>> {
+async fn ban(app: &AppState, instance_id: &str, user_id: &str, banned: bool, origin: &str) -> ApiResult<Response> {
     let u = tessera_core::users::update::set_banned(&app.ctx, instance_id, user_id, banned).await?;
-    Ok(Json(user(&u, origin)))
+    Ok(user(&u, origin))
 }
 
 /// `POST /v1/users/{user_id}/ban`
@@ -185,7 +184,7 @@ pub async fn ban_user(
     SecretKey(instance): SecretKey,
     RequestOrigin(origin): RequestOrigin,
     Path(user_id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     ban(&app, &instance.id, &user_id, true, &origin).await
 }
 
@@ -195,7 +194,7 @@ pub async fn unban_user(
     SecretKey(instance): SecretKey,
     RequestOrigin(origin): RequestOrigin,
     Path(user_id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     ban(&app, &instance.id, &user_id, false, &origin).await
 }
 
@@ -205,24 +204,17 @@ pub struct BulkBody {
     user_ids: Vec<String>,
 }
 
-async fn bulk(
-    app: &AppState,
-    instance_id: &str,
-    ids: Vec<String>,
-    banned: bool,
-    origin: &str,
-) -> ApiResult<Json<Value>> {
+async fn bulk(app: &AppState, instance_id: &str, ids: Vec<String>, banned: bool, origin: &str) -> ApiResult<Response> {
     // The spec declares 400 (not 422) for these two operations.
-    let users =
-        tessera_core::users::update::set_banned_bulk(&app.ctx, instance_id, ids, banned).await.map_err(|e| {
-            if e.status() == 422 {
-                let item = &e.items()[0];
-                Error::with(ErrorCode::BadRequest, item.message.clone(), item.long_message.clone(), Some("user_ids"))
-            } else {
-                e
-            }
-        })?;
-    Ok(Json(Value::Array(users.iter().map(|u| user(u, origin)).collect())))
+    let list = tessera_core::users::update::set_banned_bulk(&app.ctx, instance_id, ids, banned).await.map_err(|e| {
+        if e.status() == 422 {
+            let item = &e.items()[0];
+            Error::with(ErrorCode::BadRequest, item.message.clone(), item.long_message.clone(), Some("user_ids"))
+        } else {
+            e
+        }
+    })?;
+    Ok(users(&list, origin))
 }
 
 /// `POST /v1/users/ban`: bans up to 50 users; unknown ids are ignored. A bare array of the banned users.
@@ -231,7 +223,7 @@ pub async fn users_ban(
     SecretKey(instance): SecretKey,
     RequestOrigin(origin): RequestOrigin,
     BadRequestBody(b): BadRequestBody<BulkBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     bulk(&app, &instance.id, b.user_ids, true, &origin).await
 }
 
@@ -241,7 +233,7 @@ pub async fn users_unban(
     SecretKey(instance): SecretKey,
     RequestOrigin(origin): RequestOrigin,
     BadRequestBody(b): BadRequestBody<BulkBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     bulk(&app, &instance.id, b.user_ids, false, &origin).await
 }
 
@@ -251,9 +243,9 @@ pub async fn lock_user(
     SecretKey(instance): SecretKey,
     RequestOrigin(origin): RequestOrigin,
     Path(user_id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let u = tessera_core::users::update::set_locked(&app.ctx, &instance.id, &user_id, true).await?;
-    Ok(Json(user(&u, &origin)))
+    Ok(user(&u, &origin))
 }
 
 /// `POST /v1/users/{user_id}/unlock`
@@ -262,9 +254,9 @@ pub async fn unlock_user(
     SecretKey(instance): SecretKey,
     RequestOrigin(origin): RequestOrigin,
     Path(user_id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let u = tessera_core::users::update::set_locked(&app.ctx, &instance.id, &user_id, false).await?;
-    Ok(Json(user(&u, &origin)))
+    Ok(user(&u, &origin))
 }
 
 /// `POST /v1/users/{user_id}/profile_image` (multipart, field `file`).
@@ -274,7 +266,7 @@ pub async fn set_user_profile_image(
     RequestOrigin(origin): RequestOrigin,
     Path(user_id): Path<String>,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let bad = |why: &str| ApiError(Error::with(ErrorCode::BadRequest, "invalid file", why, Some("file")));
     let mut multipart = multipart.map_err(|_| bad("The request must be multipart/form-data with a `file` field."))?;
     let mut file = None;
@@ -288,7 +280,7 @@ pub async fn set_user_profile_image(
     let u = tessera_core::users::images::set_profile_image(&app.ctx, &instance.id, &user_id, Some(file))
         .await
         .map_err(|e| if e.status() == 422 { bad(&e.items()[0].long_message).0 } else { e })?;
-    Ok(Json(user(&u, &origin)))
+    Ok(user(&u, &origin))
 }
 
 /// `DELETE /v1/users/{user_id}/profile_image`
@@ -297,9 +289,9 @@ pub async fn delete_user_profile_image(
     SecretKey(instance): SecretKey,
     RequestOrigin(origin): RequestOrigin,
     Path(user_id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let u = tessera_core::users::images::set_profile_image(&app.ctx, &instance.id, &user_id, None).await?;
-    Ok(Json(user(&u, &origin)))
+    Ok(user(&u, &origin))
 }
 
 /// `GET /v1/user_images/{image_id}` (outside the spec): the image bytes, public like Clerk's image CDN.

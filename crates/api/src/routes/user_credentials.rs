@@ -4,6 +4,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tessera_core::users::credentials::{CodeType, MfaRemoval};
@@ -103,9 +104,9 @@ pub async fn remove_user_password(
     RequestOrigin(origin): RequestOrigin,
     Path(user_id): Path<String>,
     Body(_): Body<RemovePasswordBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let u = tessera_core::users::credentials::remove_password(&app.ctx, &instance.id, &user_id).await?;
-    Ok(Json(user(&u, &origin)))
+    Ok(user(&u, &origin))
 }
 
 /// Body of `POST /users/{user_id}/password/set_compromised`.
@@ -123,9 +124,9 @@ pub async fn set_user_password_compromised(
     RequestOrigin(origin): RequestOrigin,
     Path(user_id): Path<String>,
     Body(_): Body<SetCompromisedBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let u = tessera_core::users::credentials::set_password_compromised(&app.ctx, &instance.id, &user_id, true).await?;
-    Ok(Json(user(&u, &origin)))
+    Ok(user(&u, &origin))
 }
 
 /// `POST /v1/users/{user_id}/password/unset_compromised`
@@ -134,9 +135,9 @@ pub async fn unset_user_password_compromised(
     SecretKey(instance): SecretKey,
     RequestOrigin(origin): RequestOrigin,
     Path(user_id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let u = tessera_core::users::credentials::set_password_compromised(&app.ctx, &instance.id, &user_id, false).await?;
-    Ok(Json(user(&u, &origin)))
+    Ok(user(&u, &origin))
 }
 
 /// `DELETE /v1/users/{user_id}/web3_wallets/{web3_wallet_identification_id}`

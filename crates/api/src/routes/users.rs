@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
+use axum::response::{IntoResponse as _, Response};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 use tessera_core::store::user_list::UserOrder;
@@ -13,7 +14,7 @@ use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Body, Params, SecretKey, lenient_bool, lenient_u64};
 use crate::list::{OrderBy, Paging};
-use crate::objects::user::{deleted_user, total_count, user};
+use crate::objects::user::{DeletedUserObject, TotalCountObject, user, users};
 
 /// Largest page of the user list.
 const MAX_LIMIT: u64 = 500;
@@ -184,7 +185,7 @@ pub async fn get_user_list(
     RequestOrigin(origin): RequestOrigin,
     Params(filter): Params<UserFilterParams>,
     Params(p): Params<ListUsersParams>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let page = Paging { limit: p.limit, offset: p.offset, paginated: None }.page(MAX_LIMIT)?;
     // "We only support one order_by parameter … we will only keep the first one."
     let sort = OrderBy::parse(p.order_by.first().map(String::as_str), ORDER_FIELDS, "-created_at")?;
@@ -195,8 +196,8 @@ pub async fn get_user_list(
         offset: page.offset,
         starting_after: p.starting_after,
     };
-    let users = tessera_core::users::list_users(&app.ctx, &instance.id, &filter.into(), &list_page).await?;
-    Ok(Json(Value::Array(users.iter().map(|u| user(u, &origin)).collect())))
+    let list = tessera_core::users::list_users(&app.ctx, &instance.id, &filter.into(), &list_page).await?;
+    Ok(users(&list, &origin))
 }
 
 /// `GET /v1/users/count` (its spec declares only 422 for client errors, so bad query values are 422 too).
@@ -204,14 +205,14 @@ pub async fn get_users_count(
     State(app): State<AppState>,
     SecretKey(instance): SecretKey,
     params: Result<Params<UserFilterParams>, ApiError>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let Params(p) = params.map_err(|ApiError(e)| {
         let item = &e.items()[0];
         let param = item.meta.as_ref().and_then(|m| m.param_name.clone()).unwrap_or_else(|| "query".into());
         ApiError(tessera_core::Error::param_format_invalid(&param, item.long_message.clone()))
     })?;
     let n = tessera_core::users::count_users(&app.ctx, &instance.id, &p.into()).await?;
-    Ok(Json(total_count(n)))
+    Ok(Json(TotalCountObject::new(n)).into_response())
 }
 
 /// Body of `POST /users` (`additionalProperties: false`).
@@ -261,7 +262,7 @@ pub async fn create_user(
     SecretKey(instance): SecretKey,
     RequestOrigin(origin): RequestOrigin,
     Body(b): Body<CreateUserBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let input = NewUser {
         external_id: b.external_id,
         first_name: b.first_name,
@@ -292,7 +293,7 @@ pub async fn create_user(
         locked: b.locked,
     };
     let created = tessera_core::users::create_user(&app.ctx, &instance.id, input).await?;
-    Ok(Json(user(&created, &origin)))
+    Ok(user(&created, &origin))
 }
 
 /// `GET /v1/users/{user_id}`
@@ -301,9 +302,9 @@ pub async fn get_user(
     SecretKey(instance): SecretKey,
     RequestOrigin(origin): RequestOrigin,
     Path(user_id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let u = tessera_core::users::get_user(&app.ctx, &instance.id, &user_id).await?;
-    Ok(Json(user(&u, &origin)))
+    Ok(user(&u, &origin))
 }
 
 /// `DELETE /v1/users/{user_id}`
@@ -311,7 +312,7 @@ pub async fn delete_user(
     State(app): State<AppState>,
     SecretKey(instance): SecretKey,
     Path(user_id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     tessera_core::users::delete_user(&app.ctx, &instance.id, &user_id).await?;
-    Ok(Json(deleted_user(&user_id)))
+    Ok(Json(DeletedUserObject::new(&user_id)).into_response())
 }

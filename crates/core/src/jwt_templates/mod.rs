@@ -294,7 +294,7 @@ fn user_context(u: &User, base: &str) -> Value {
         "last_name": u.last_name,
         "full_name": full_name,
         "username": u.username,
-        "image_url": crate::objects::user::image_url(base, u.image_id.as_deref()),
+        "image_url": crate::users::objects::image_url(base, u.image_id.as_deref()),
         "has_image": u.image_id.is_some(),
         "primary_email_address": email.map(|e| e.value.as_str()),
         "primary_phone_number": phone.map(|p| p.value.as_str()),

@@ -92,7 +92,7 @@ pub fn role(r: &Role) -> Value {
 
 /// `OrganizationMembership`, with the organization and the member's public data.
 pub fn membership(m: &Membership, base: &str) -> Value {
-    let image = super::user::image_url(base, m.user.image_id.as_deref());
+    let image = crate::users::objects::image_url(base, m.user.image_id.as_deref());
     let mut out = json!({
         "object": "organization_membership",
         "id": m.id,

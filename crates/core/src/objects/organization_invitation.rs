@@ -13,7 +13,7 @@ pub fn public_user(u: &PublicUser, base: &str) -> Value {
         "user_id": u.user_id,
         "first_name": u.first_name,
         "last_name": u.last_name,
-        "image_url": crate::objects::user::image_url(base, u.image_id.as_deref()),
+        "image_url": crate::users::objects::image_url(base, u.image_id.as_deref()),
         "has_image": u.image_id.is_some(),
         "identifier": u.identifier,
     })

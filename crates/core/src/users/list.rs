@@ -2,7 +2,7 @@
 
 use tessera_store::user_list::{self, UserFilter, UserOrder, UserPage};
 
-use super::{User, hydrate, identifiers};
+use super::{User, assemble_all, identifiers};
 use crate::{Ctx, Error, ErrorCode, Result};
 
 /// Most values one array filter accepts.
@@ -186,8 +186,7 @@ pub async fn list_users(ctx: &Ctx, instance_id: &str, q: &UserListQuery, page: &
     };
     let store_page =
         UserPage { order: page.order, descending: page.descending, limit: page.limit, offset: page.offset, after };
-    let rows = user_list::list(&ctx.db, instance_id, &filter, &store_page).await?;
-    hydrate(ctx, instance_id, rows).await
+    assemble_all(ctx, user_list::list(&ctx.db, instance_id, &filter, &store_page).await?)
 }
 
 /// How many users of the instance match.

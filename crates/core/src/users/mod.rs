@@ -9,14 +9,14 @@ pub mod identifiers;
 pub mod images;
 pub mod list;
 pub mod lockout;
+pub mod objects;
 pub mod passwords;
 pub mod update;
 pub mod verification;
 
 use serde_json::{Map, Value};
 use tessera_store::Tx;
-use tessera_store::user_mfa;
-use tessera_store::users::{IdentificationRow, UserRow};
+use tessera_store::users::{IdentificationRow, UserWithIdentifications};
 
 use crate::events::{self, EventType};
 use crate::{Ctx, Error, Result};
@@ -170,22 +170,30 @@ pub(crate) fn metadata(text: &str) -> Value {
     serde_json::from_str::<Value>(text).ok().filter(Value::is_object).unwrap_or_else(|| Value::Object(Map::new()))
 }
 
-fn assemble(row: UserRow, idents: &[IdentificationRow], backup_codes: i64, now: i64) -> User {
-    let mine = |kind: &str| -> Vec<Identification> {
-        idents.iter().filter(|i| i.user_id == row.id && i.kind == kind).cloned().map(Into::into).collect()
-    };
-    let phone_numbers = mine(identifiers::PHONE);
+fn assemble(full: UserWithIdentifications, now: i64) -> Result<User> {
+    let idents = full.identifications()?;
+    let UserWithIdentifications { user: row, backup_code_count, .. } = full;
+    let (mut email_addresses, mut phone_numbers, mut web3_wallets) = (Vec::new(), Vec::new(), Vec::new());
+    for i in idents {
+        match i.kind.as_str() {
+            identifiers::EMAIL => email_addresses.push(i.into()),
+            identifiers::PHONE => phone_numbers.push(i.into()),
+            identifiers::WEB3 => web3_wallets.push(i.into()),
+            _ => {}
+        }
+    }
     let totp_enabled = row.totp_secret_sealed.is_some();
-    let two_factor_enabled = totp_enabled || phone_numbers.iter().any(|p| p.reserved_for_second_factor);
-    User {
+    let two_factor_enabled =
+        totp_enabled || phone_numbers.iter().any(|p: &Identification| p.reserved_for_second_factor);
+    Ok(User {
         lock: lockout::LockState::of(&row, now),
-        email_addresses: mine(identifiers::EMAIL),
-        web3_wallets: mine(identifiers::WEB3),
+        email_addresses,
+        web3_wallets,
         phone_numbers,
         password_enabled: row.password_digest.is_some(),
         password_compromised: row.password_compromised,
         totp_enabled,
-        backup_code_enabled: backup_codes > 0,
+        backup_code_enabled: backup_code_count > 0,
         two_factor_enabled,
         public_metadata: metadata(&row.public_metadata),
         private_metadata: metadata(&row.private_metadata),
@@ -214,22 +222,18 @@ fn assemble(row: UserRow, idents: &[IdentificationRow], backup_codes: i64, now: 
         last_active_at: row.last_active_at,
         created_at: row.created_at,
         updated_at: row.updated_at,
-    }
+    })
 }
 
-/// Attaches identifications and second-factor state to user rows, keeping their order.
-pub async fn hydrate(ctx: &Ctx, instance_id: &str, rows: Vec<UserRow>) -> Result<Vec<User>> {
-    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let idents = tessera_store::users::identifications_of(&ctx.db, instance_id, &ids).await?;
-    let counts = user_mfa::backup_code_counts(&ctx.db, instance_id, &ids).await?;
+/// Users as read with their identifications and backup-code counts (one statement), keeping their order.
+pub(crate) fn assemble_all(ctx: &Ctx, rows: Vec<UserWithIdentifications>) -> Result<Vec<User>> {
     let now = ctx.now_ms();
-    Ok(rows
-        .into_iter()
-        .map(|row| {
-            let n = counts.iter().find(|(id, _)| *id == row.id).map_or(0, |(_, n)| *n);
-            assemble(row, &idents, n, now)
-        })
-        .collect())
+    rows.into_iter().map(|r| assemble(r, now)).collect()
+}
+
+/// The users of the instance among `ids` (unknown ones left out), in no particular order: one round trip.
+pub async fn get_users(ctx: &Ctx, instance_id: &str, ids: &[String]) -> Result<Vec<User>> {
+    assemble_all(ctx, tessera_store::users::get_many_full(&ctx.db, instance_id, ids).await?)
 }
 
 /// 404 for a user.
@@ -239,8 +243,8 @@ pub fn not_found() -> Error {
 
 /// One user, or 404.
 pub async fn get_user(ctx: &Ctx, instance_id: &str, id: &str) -> Result<User> {
-    let row = tessera_store::users::get(&ctx.db, instance_id, id).await?.ok_or_else(not_found)?;
-    hydrate(ctx, instance_id, vec![row]).await?.pop().ok_or_else(not_found)
+    let full = tessera_store::users::get_full(&ctx.db, instance_id, id).await?.ok_or_else(not_found)?;
+    assemble(full, ctx.now_ms())
 }
 
 /// 404 unless the user exists in the instance.
@@ -255,11 +259,8 @@ pub async fn delete_user(ctx: &Ctx, instance_id: &str, id: &str) -> Result<()> {
     if tessera_store::users::delete(&mut tx, instance_id, id).await? == 0 {
         return Err(not_found());
     }
-    let mut data = serde_json::json!({ "object": "user", "id": id, "deleted": true });
-    if let Some(external_id) = row.external_id {
-        data["external_id"] = Value::String(external_id);
-    }
-    events::emit(ctx, &mut tx, instance_id, EventType::UserDeleted, &data).await?;
+    let data = objects::DeletedUserObject::event(id, row.external_id.as_deref());
+    events::emit(ctx, &mut tx, instance_id, EventType::UserDeleted, &to_value(&data)?).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -280,19 +281,23 @@ pub async fn delete_self(ctx: &Ctx, instance_id: &str, id: &str) -> Result<()> {
 
 /// A user read inside a write transaction (sees the transaction's own changes), or `None`.
 pub async fn get_user_tx(ctx: &Ctx, tx: &mut Tx, instance_id: &str, id: &str) -> Result<Option<User>> {
-    let Some(row) = tessera_store::users::lock(tx, instance_id, id).await? else {
-        return Ok(None);
-    };
-    let idents = tessera_store::users::identifications_tx(tx, instance_id, id).await?;
-    let codes = user_mfa::backup_code_count_tx(tx, instance_id, id).await?;
-    Ok(Some(assemble(row, &idents, codes, ctx.now_ms())))
+    match tessera_store::users::get_full_tx(tx, instance_id, id).await? {
+        Some(full) => Ok(Some(assemble(full, ctx.now_ms())?)),
+        None => Ok(None),
+    }
 }
 
 /// Emits `event_type` (`user.created`/`user.updated`) with the user as the transaction leaves it; a user that
 /// does not exist (any more) emits nothing.
 pub async fn emit_user(ctx: &Ctx, tx: &mut Tx, instance_id: &str, id: &str, event_type: EventType) -> Result<()> {
     if let Some(user) = get_user_tx(ctx, tx, instance_id, id).await? {
-        events::emit(ctx, tx, instance_id, event_type, &crate::objects::user::user(&user, "")).await?;
+        let data = to_value(&objects::UserObject::new(&user, ""))?;
+        events::emit(ctx, tx, instance_id, event_type, &data).await?;
     }
     Ok(())
+}
+
+/// An object as the `data` of an event.
+pub(crate) fn to_value(object: &impl serde::Serialize) -> Result<Value> {
+    serde_json::to_value(object).map_err(Error::internal)
 }

@@ -332,8 +332,7 @@ pub async fn set_banned_bulk(ctx: &Ctx, instance_id: &str, ids: Vec<String>, ban
         super::emit_user(ctx, &mut tx, instance_id, id, EventType::UserUpdated).await?;
     }
     tx.commit().await?;
-    let rows = tessera_store::users::get_many(&ctx.db, instance_id, &ids).await?;
-    super::hydrate(ctx, instance_id, rows).await
+    super::get_users(ctx, instance_id, &ids).await
 }
 
 /// Locks (for the instance's lockout duration) or unlocks a user; unlocking also resets the failed attempts.

@@ -61,7 +61,7 @@ impl SessionUserData {
         Self {
             first_name: u.first_name.clone(),
             last_name: u.last_name.clone(),
-            image_url: tessera_core::objects::user::image_url(base, u.image_id.as_deref()),
+            image_url: tessera_core::users::objects::image_url(base, u.image_id.as_deref()),
             has_image: u.image_id.is_some(),
             identifier,
             user_id: u.id.clone(),

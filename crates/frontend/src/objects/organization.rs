@@ -65,7 +65,7 @@ impl<'a> PublicUserDataObject<'a> {
         Self {
             first_name: u.first_name.as_deref(),
             last_name: u.last_name.as_deref(),
-            image_url: tessera_core::objects::user::image_url(base, u.image_id.as_deref()),
+            image_url: tessera_core::users::objects::image_url(base, u.image_id.as_deref()),
             has_image: u.image_id.is_some(),
             identifier: u.identifier.as_deref().unwrap_or_default(),
             user_id: &u.user_id,

@@ -69,7 +69,7 @@ impl<'a> SignInUserData<'a> {
         Self {
             first_name: u.first_name.as_deref(),
             last_name: u.last_name.as_deref(),
-            image_url: tessera_core::objects::user::image_url(base, u.image_id.as_deref()),
+            image_url: tessera_core::users::objects::image_url(base, u.image_id.as_deref()),
             has_image: u.image_id.is_some(),
         }
     }

@@ -1,5 +1,0 @@
-//! `phone_number` objects.
-//!
-//! Built in core (webhook payloads need them inside transactions); re-exported here.
-
-pub use tessera_core::objects::phone_number::*;

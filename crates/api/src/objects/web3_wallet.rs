@@ -1,5 +1,0 @@
-//! `web3_wallet` objects.
-//!
-//! Built in core (webhook payloads need them inside transactions); re-exported here.
-
-pub use tessera_core::objects::web3_wallet::*;
