@@ -78,7 +78,12 @@ pub async fn update_email_address(
     Path(id): Path<String>,
     BadRequestBody(b): BadRequestBody<UpdateEmailBody>,
 ) -> ApiResult<Response> {
-    let patch = AddressPatch { verified: b.verified, primary: b.primary, reserved_for_second_factor: None, default_second_factor: None };
+    let patch = AddressPatch {
+        verified: b.verified,
+        primary: b.primary,
+        reserved_for_second_factor: None,
+        default_second_factor: None,
+    };
     let e = addresses::update(&app.ctx, &instance.id, Kind::Email, &id, patch).await.map_err(bad_request)?;
     Ok(email_address(&e))
 }

@@ -9,9 +9,9 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use tessera_api::AppState;
 use tessera_api::error::ApiResult;
-use tessera_core::objects::user::image_url;
 use tessera_core::organizations::memberships;
 use tessera_core::sessions::{self, SessionListQuery, status};
+use tessera_core::users::objects::image_url;
 use tessera_core::users::{credentials, images};
 use tessera_core::{Error, ErrorCode};
 

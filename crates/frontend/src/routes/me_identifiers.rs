@@ -10,9 +10,8 @@ use serde::{Deserialize, Serialize};
 use tessera_api::AppState;
 use tessera_api::error::ApiResult;
 use tessera_api::extract::as_bad_request;
-use tessera_core::objects::email_address::email_address;
-use tessera_core::objects::phone_number::phone_number;
 use tessera_core::users::addresses::{self, AddressPatch, Kind};
+use tessera_core::users::objects::{EmailAddressObject, PhoneNumberObject};
 use tessera_core::users::verification::{self, CodeVerification};
 use tessera_core::users::{Identification, Verification, get_user};
 use tessera_core::{Error, ErrorCode};
@@ -35,10 +34,18 @@ impl<'a> DeletedObject<'a> {
     }
 }
 
-fn object(kind: Kind, i: &Identification) -> serde_json::Value {
+/// An e-mail address or a phone number, as the object of its kind.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum IdentificationObject<'a> {
+    Email(EmailAddressObject<'a>),
+    Phone(PhoneNumberObject<'a>),
+}
+
+fn object(kind: Kind, i: &Identification) -> IdentificationObject<'_> {
     match kind {
-        Kind::Email => email_address(i),
-        Kind::Phone => phone_number(i),
+        Kind::Email => IdentificationObject::Email(EmailAddressObject::new(i)),
+        Kind::Phone => IdentificationObject::Phone(PhoneNumberObject::new(i)),
     }
 }
 
@@ -171,7 +178,7 @@ pub async fn create_email_addresses(
 ) -> ApiResult<Response> {
     let value = f.email_address.filter(|v| !v.is_empty()).ok_or_else(|| Error::param_missing("email_address"))?;
     let i = addresses::add_own(&app.ctx, signed.instance_id(), Kind::Email, signed.user_id(), &value, false).await?;
-    respond::wrapped(&app, &signed.browser, email_address(&i)).await
+    respond::wrapped(&app, &signed.browser, EmailAddressObject::new(&i)).await
 }
 
 /// `GET /v1/me/email_addresses/{email_id}`.
@@ -242,7 +249,7 @@ pub async fn post_phone_numbers(
     let value = f.phone_number.filter(|v| !v.is_empty()).ok_or_else(|| Error::param_missing("phone_number"))?;
     let second = flag(f.reserved_for_second_factor.as_deref(), "reserved_for_second_factor")?.unwrap_or(false);
     let i = addresses::add_own(&app.ctx, signed.instance_id(), Kind::Phone, signed.user_id(), &value, second).await?;
-    respond::wrapped(&app, &signed.browser, phone_number(&i)).await
+    respond::wrapped(&app, &signed.browser, PhoneNumberObject::new(&i)).await
 }
 
 /// `GET /v1/me/phone_numbers/{phone_number_id}`.
@@ -280,7 +287,7 @@ pub async fn update_phone_number(
     };
     let i =
         addresses::update(&app.ctx, signed.instance_id(), Kind::Phone, &i.id, patch).await.map_err(as_bad_request)?;
-    respond::wrapped(&app, &signed.browser, phone_number(&i)).await
+    respond::wrapped(&app, &signed.browser, PhoneNumberObject::new(&i)).await
 }
 
 /// `DELETE /v1/me/phone_numbers/{phone_number_id}`.
