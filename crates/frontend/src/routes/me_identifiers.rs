@@ -72,7 +72,7 @@ async fn list(app: &AppState, signed: &SignedIn, kind: Kind) -> ApiResult<Respon
 /// (clerk-js reads the code's status from it after `prepare_verification` and `attempt_verification`).
 async fn read(app: &AppState, signed: &SignedIn, kind: Kind, id: &str) -> ApiResult<Response> {
     let mut i = own(app, signed, kind, id).await?;
-    if !i.verification.as_ref().is_some_and(|v| v.status == "verified")
+    if i.verification.as_ref().is_none_or(|v| v.status != "verified")
         && let Some(v) = verification::latest(&app.ctx, signed.instance_id(), &i.id).await?
     {
         i.verification = Some(Verification {
