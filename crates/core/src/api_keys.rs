@@ -12,6 +12,7 @@
 use serde_json::Value;
 use tessera_store::api_keys::{self as store, ApiKeyChanges, ApiKeyRow, ListFilter, StoredApiKey};
 
+use crate::cache::{self, Topic};
 use crate::ids::{is_hex_id, is_ksuid_id, new_hex_id, random_base62};
 use crate::{Ctx, Error, ErrorCode, Result};
 
@@ -414,7 +415,9 @@ pub async fn update(ctx: &Ctx, instance_id: &str, id: &str, input: ApiKeyUpdate)
     };
     let mut tx = ctx.db.begin().await?;
     let row = store::update(&mut tx, instance_id, id, &changes, now).await?.ok_or_else(not_found)?;
+    cache::changed(&mut tx, Topic::ApiKeys, instance_id).await?;
     tx.commit().await?;
+    ctx.caches.invalidate(Topic::ApiKeys, instance_id);
     ApiKey::from_row(row, now)
 }
 
@@ -422,7 +425,9 @@ pub async fn update(ctx: &Ctx, instance_id: &str, id: &str, input: ApiKeyUpdate)
 pub async fn delete(ctx: &Ctx, instance_id: &str, id: &str) -> Result<()> {
     let mut tx = ctx.db.begin().await?;
     let existed = store::delete(&mut tx, instance_id, id).await?;
+    cache::changed(&mut tx, Topic::ApiKeys, instance_id).await?;
     tx.commit().await?;
+    ctx.caches.invalidate(Topic::ApiKeys, instance_id);
     if existed { Ok(()) } else { Err(not_found()) }
 }
 
@@ -437,7 +442,9 @@ pub async fn revoke(ctx: &Ctx, instance_id: &str, id: &str, reason: Option<Strin
     let now = ctx.now_ms();
     let mut tx = ctx.db.begin().await?;
     let row = store::revoke(&mut tx, instance_id, id, reason.as_deref(), now).await?.ok_or_else(not_found)?;
+    cache::changed(&mut tx, Topic::ApiKeys, instance_id).await?;
     tx.commit().await?;
+    ctx.caches.invalidate(Topic::ApiKeys, instance_id);
     ApiKey::from_row(row, now)
 }
 
@@ -447,16 +454,26 @@ fn verify_failed(why: &str) -> Error {
 
 /// Verifies a secret presented to the application: the key if it belongs to this instance and is neither revoked
 /// nor expired, else 404. Records the use in `last_used_at` (at most about once a second per key; the answer
-/// always reports this use).
+/// always reports this use). The key's row is cached by digest (`cache`: a revocation, change or deletion shows
+/// everywhere within `cache::TTL_MS`); unknown secrets are not cached.
 pub async fn verify(ctx: &Ctx, instance_id: &str, secret: &str) -> Result<ApiKey> {
     if !secret.starts_with("ak_") {
         return Err(verify_failed("API key not found"));
     }
     let digest = ctx.secrets.digest(secret);
-    let mut row = store::find_by_secret_hash(&ctx.db, instance_id, &digest)
-        .await?
-        .ok_or_else(|| verify_failed("API key not found"))?;
     let now = ctx.now_ms();
+    let cached = ctx.caches.api_keys.get(&digest, now).filter(|r| r.instance_id == instance_id);
+    let mut row = match cached {
+        Some(row) => row,
+        None => {
+            let epoch = ctx.caches.api_keys.epoch();
+            let row = store::find_by_secret_hash(&ctx.db, instance_id, &digest)
+                .await?
+                .ok_or_else(|| verify_failed("API key not found"))?;
+            ctx.caches.api_keys.insert(digest.clone(), instance_id, row.clone(), now, epoch);
+            row
+        }
+    };
     if row.revoked {
         return Err(verify_failed("API key has been revoked"));
     }
@@ -469,6 +486,7 @@ pub async fn verify(ctx: &Ctx, instance_id: &str, secret: &str) -> Result<ApiKey
         if let Err(e) = store::touch_last_used(&ctx.db, instance_id, &row.id, now, stale_before).await {
             tracing::warn!(api_key_id = %row.id, error = %e, "could not record API key use");
         }
+        ctx.caches.api_keys.update(&digest, |r| r.last_used_at = Some(now));
     }
     row.last_used_at = Some(now);
     ApiKey::from_row(row, now)

@@ -23,8 +23,11 @@ pub struct Ctx {
     pub keyring: Keyring,
     /// Delivery of codes and invitations (SMTP when configured; development instances also capture).
     pub sender: crate::sender::Sender,
-    /// Instance secret-key digest → instance. Instance secret keys cannot be changed or revoked through the API,
-    /// so the key → instance mapping never goes stale. Only the immutable fields (`id`, `environment`) of a cached
+    /// What the hot paths cache from the database, with the staleness bound stated in [`crate::cache`].
+    pub caches: crate::cache::Caches,
+    /// Instance secret-key digest → instance. Instance secret keys cannot be changed, revoked or deleted (not
+    /// through the API, not by the CLI: rows of `instance_secret_keys` are only ever inserted), so the key →
+    /// instance mapping never goes stale and needs no invalidation. Only the immutable fields (`id`, `environment`) of a cached
     /// instance may be read on request paths: its `publishable_key` changes with the primary domain on any node,
     /// so code that needs it reads the instance from the database.
     pub(crate) instance_auth_cache: RwLock<HashMap<Vec<u8>, Instance>>,
@@ -41,6 +44,7 @@ impl Ctx {
             secrets: Secrets::new(master_key),
             keyring: Keyring::default(),
             sender: crate::sender::Sender::default(),
+            caches: crate::cache::Caches::default(),
             instance_auth_cache: RwLock::default(),
             frontend_host_cache: RwLock::default(),
         }

@@ -4,6 +4,7 @@
 pub mod agent_tasks;
 pub mod api_keys;
 pub mod browser_clients;
+pub mod cache;
 pub mod clock;
 pub mod crypto;
 pub mod ctx;

@@ -15,6 +15,7 @@ use aws_lc_rs::digest::{SHA256, digest};
 use serde_json::{Map, Value, json};
 use tessera_store::m2m_tokens::M2mTokenRow;
 
+use crate::cache::Topic;
 use crate::ids::{is_hex_id, new_hex_id, random_base62};
 use crate::instances::Instance;
 use crate::machines::Caller;
@@ -375,11 +376,13 @@ pub async fn revoke_token(ctx: &Ctx, caller: &Caller, id: &str, reason: Option<S
         row
     } else {
         tessera_store::m2m_tokens::revoke(&mut tx, instance_id, id, reason.as_deref(), now).await?;
+        crate::cache::changed(&mut tx, Topic::M2mTokens, instance_id).await?;
         tessera_store::m2m_tokens::get_tx(&mut tx, instance_id, id)
             .await?
             .ok_or_else(|| Error::not_found("m2m token"))?
     };
     tx.commit().await?;
+    ctx.caches.invalidate(Topic::M2mTokens, instance_id);
     Ok(token_from_row(row, now))
 }
 
@@ -406,11 +409,23 @@ fn check_scope(caller: &Caller, scopes: &[String]) -> Result<()> {
 
 async fn verify_opaque(ctx: &Ctx, caller: &Caller, token: &str) -> Result<M2mToken> {
     let instance_id = caller.instance.id.as_str();
-    let row = tessera_store::m2m_tokens::find_by_hash(&ctx.db, &ctx.secrets.digest(token))
-        .await?
-        .filter(|r| r.instance_id == instance_id)
-        .ok_or_else(|| token_not_found("The M2M token is not valid."))?;
+    let digest = ctx.secrets.digest(token);
     let now = ctx.now_ms();
+    // The token's row is cached by digest (`cache`: a revocation, or its machine's deletion, shows everywhere
+    // within `cache::TTL_MS`); unknown tokens are not cached.
+    let row = match ctx.caches.m2m_tokens.get(&digest, now) {
+        Some(row) => Some(row),
+        None => {
+            let epoch = ctx.caches.m2m_tokens.epoch();
+            let row = tessera_store::m2m_tokens::find_by_hash(&ctx.db, &digest).await?;
+            if let Some(r) = &row {
+                ctx.caches.m2m_tokens.insert(digest.clone(), &r.instance_id, r.clone(), now, epoch);
+            }
+            row
+        }
+    };
+    let row =
+        row.filter(|r| r.instance_id == instance_id).ok_or_else(|| token_not_found("The M2M token is not valid."))?;
     if row.revoked {
         return Err(token_not_found("The M2M token has been revoked."));
     }
@@ -424,6 +439,7 @@ async fn verify_opaque(ctx: &Ctx, caller: &Caller, token: &str) -> Result<M2mTok
     // token's verifications off the single SQLite writer. The answer still reports this use.
     if last_used_at.is_none_or(|t| now - t >= LAST_USED_RESOLUTION_MS) {
         tessera_store::m2m_tokens::touch(&ctx.db, instance_id, &token.id, now).await?;
+        ctx.caches.m2m_tokens.update(&digest, |r| r.last_used_at = Some(now));
     }
     token.last_used_at = Some(now);
     token.updated_at = now;

@@ -291,7 +291,10 @@ pub async fn delete_machine(ctx: &Ctx, instance_id: &str, id: &str) -> Result<()
     if tessera_store::machines::delete(&mut tx, instance_id, id).await? == 0 {
         return Err(not_found());
     }
+    // Its tokens go with it: cached ones must stop verifying.
+    crate::cache::changed(&mut tx, crate::cache::Topic::M2mTokens, instance_id).await?;
     tx.commit().await?;
+    ctx.caches.invalidate(crate::cache::Topic::M2mTokens, instance_id);
     Ok(())
 }
 

@@ -160,6 +160,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
     }
     let db = state.ctx.db.clone();
+    // Cache invalidations from other nodes (PostgreSQL; returns at once on SQLite). See tessera_core::cache.
+    let listener_ctx = state.ctx.clone();
+    let invalidations = tokio::spawn(async move {
+        let ctx = &listener_ctx;
+        tessera_core::store::notify::listen(&ctx.db, |event| ctx.caches.on_listener_event(&event)).await;
+    });
     let (stop_worker, worker_stopped) = tokio::sync::watch::channel(false);
     let worker = if args.webhooks.webhook_worker_disabled {
         None
@@ -180,6 +186,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(m) = metrics {
         m.abort();
     }
+    invalidations.abort();
     db.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -99,4 +99,7 @@ fn metrics_are_served_apart_and_move_with_traffic() {
     if db.master_key().is_none() {
         assert_eq!(value(&after, "tessera_db_write_queue_depth", &[]), Some(0.0), "SQLite's write queue:\n{after}");
     }
+    // The unknown API key missed the verify cache (unknown secrets are looked up, never cached).
+    let misses = |text: &str| value(text, "tessera_cache_misses_total", &[("cache", "api_keys")]).unwrap_or(0.0);
+    assert!(misses(&after) - misses(&before) >= 1.0, "cache misses:\n{after}");
 }

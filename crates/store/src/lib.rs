@@ -20,6 +20,7 @@ pub mod jwt_templates;
 pub mod m2m_tokens;
 pub mod machines;
 pub mod meta;
+pub mod notify;
 pub mod organization_domains;
 pub mod organization_invitations;
 pub mod organization_memberships;

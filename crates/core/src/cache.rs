@@ -1,0 +1,230 @@
+//! Caches of what the database holds on the hot paths (design decision 13), with a stated staleness bound.
+//!
+//! One mechanism for every cached resource: a [`Cache`] keyed by lookup digest, its entries tagged with their
+//! instance, and a [`Topic`] per resource group. A change commits, then:
+//! - on the node that made it, [`Caches::invalidate`] drops the instance's entries of that topic at once;
+//! - on every other node (PostgreSQL), the change's transaction also sent `NOTIFY` (see [`changed`]; PostgreSQL
+//!   delivers it at commit), and each node's listener (`tessera_store::notify`, wired at start-up) invalidates the
+//!   same entries when it arrives — milliseconds on a healthy connection;
+//! - if a notification is lost (the listener's connection dropped), every entry still expires after [`TTL_MS`],
+//!   and a listener that reconnects flushes every cache, since it cannot know what it missed.
+//!
+//! **Bound:** a revoked, changed or deleted API key or M2M token stops verifying on every node within [`TTL_MS`]
+//! (1 s) at worst, and in practice as soon as the notification arrives. SQLite is one server process per file:
+//! local invalidation covers its changes; a change made by another process on the same file (the CLI) is seen
+//! within [`TTL_MS`].
+//!
+//! Deletions that cascade from elsewhere (a user deleted with the API keys it owns) send no notification of their
+//! own and are bounded by [`TTL_MS`] alone. Sessions and machine secret keys are not cached at all; instance secret
+//! keys (never changed or deleted, see `instances::authenticate`) and signing keysets (`keyring`) have their own
+//! rules.
+//!
+//! A load racing an invalidation could put back what was just invalidated; each cache counts invalidations in an
+//! epoch read before the load, and an insert whose epoch moved meanwhile is dropped.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tessera_store::Tx;
+
+use crate::Result;
+
+/// How long a cached entry may be used without a notification: the fallback staleness bound.
+pub const TTL_MS: i64 = 1_000;
+
+/// Entries kept per cache; past it the cache starts over (a crude bound, far above any real working set).
+const MAX_ENTRIES: usize = 100_000;
+
+/// A group of cached resources, invalidated together per instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Topic {
+    /// API keys by secret digest (`api_keys::verify`).
+    ApiKeys,
+    /// Opaque M2M tokens by token digest (`m2m_tokens::verify_token`).
+    M2mTokens,
+}
+
+impl Topic {
+    const ALL: [Self; 2] = [Self::ApiKeys, Self::M2mTokens];
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::ApiKeys => "api_keys",
+            Self::M2mTokens => "m2m_tokens",
+        }
+    }
+
+    /// `api_keys:ins_…`: what a notification carries.
+    fn payload(self, instance_id: &str) -> String {
+        format!("{}:{instance_id}", self.name())
+    }
+
+    fn parse(payload: &str) -> Option<(Self, &str)> {
+        let (name, instance_id) = payload.split_once(':')?;
+        Self::ALL.into_iter().find(|t| t.name() == name).map(|t| (t, instance_id))
+    }
+}
+
+/// One cache: key → (instance, value, loaded at).
+pub struct Cache<K, V> {
+    name: &'static str,
+    entries: RwLock<HashMap<K, Entry<V>>>,
+    epoch: AtomicU64,
+}
+
+struct Entry<V> {
+    instance_id: String,
+    loaded_at: i64,
+    value: V,
+}
+
+impl<K: Hash + Eq, V: Clone> Cache<K, V> {
+    /// An empty cache; `name` labels its hit and miss counters.
+    pub fn new(name: &'static str) -> Self {
+        Self { name, entries: RwLock::default(), epoch: AtomicU64::new(0) }
+    }
+
+    /// The value cached for `key`, unless older than [`TTL_MS`]. Counts a hit or a miss.
+    pub fn get(&self, key: &K, now: i64) -> Option<V> {
+        let hit = self
+            .entries
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+            .filter(|e| (0..TTL_MS).contains(&(now - e.loaded_at)))
+            .map(|e| e.value.clone());
+        let outcome = if hit.is_some() { "tessera_cache_hits_total" } else { "tessera_cache_misses_total" };
+        metrics::counter!(outcome, "cache" => self.name).increment(1);
+        hit
+    }
+
+    /// Read before loading from the database; pass it to [`Cache::insert`].
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
+    /// Caches a value loaded at `now`, unless an invalidation happened since `epoch` was read.
+    pub fn insert(&self, key: K, instance_id: &str, value: V, now: i64, epoch: u64) {
+        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        // Checked under the lock that invalidation takes too, so no invalidation slips between check and insert.
+        if self.epoch.load(Ordering::Acquire) != epoch {
+            return;
+        }
+        if entries.len() >= MAX_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(key, Entry { instance_id: instance_id.to_owned(), loaded_at: now, value });
+    }
+
+    /// Changes a cached entry in place, keeping its load time: bookkeeping such as `last_used_at`, never a field a
+    /// change elsewhere could have moved (the entry may have been reloaded since it was read).
+    pub fn update(&self, key: &K, change: impl FnOnce(&mut V)) {
+        if let Some(e) = self.entries.write().unwrap_or_else(|p| p.into_inner()).get_mut(key) {
+            change(&mut e.value);
+        }
+    }
+
+    /// Drops the instance's entries.
+    fn forget_instance(&self, instance_id: &str) {
+        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        entries.retain(|_, e| e.instance_id != instance_id);
+    }
+
+    /// Drops everything.
+    fn clear(&self) {
+        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        entries.clear();
+    }
+}
+
+/// Every cache of a node.
+pub struct Caches {
+    /// API key rows by secret digest.
+    pub(crate) api_keys: Cache<Vec<u8>, tessera_store::api_keys::ApiKeyRow>,
+    /// Opaque M2M token rows by token digest.
+    pub(crate) m2m_tokens: Cache<Vec<u8>, tessera_store::m2m_tokens::M2mTokenRow>,
+}
+
+impl Default for Caches {
+    fn default() -> Self {
+        Self { api_keys: Cache::new("api_keys"), m2m_tokens: Cache::new("m2m_tokens") }
+    }
+}
+
+impl std::fmt::Debug for Caches {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Caches")
+    }
+}
+
+impl Caches {
+    /// Drops the instance's entries of a topic (after a change committed on this node, or notified by another).
+    pub fn invalidate(&self, topic: Topic, instance_id: &str) {
+        match topic {
+            Topic::ApiKeys => self.api_keys.forget_instance(instance_id),
+            Topic::M2mTokens => self.m2m_tokens.forget_instance(instance_id),
+        }
+    }
+
+    /// Drops everything (a listener that reconnected may have missed notifications).
+    pub fn flush(&self) {
+        self.api_keys.clear();
+        self.m2m_tokens.clear();
+    }
+
+    /// Applies what the invalidation listener reports: a notification from another node (an unknown payload,
+    /// such as a newer node's topic, flushes), or a (re)connection, after which anything may have been missed.
+    pub fn on_listener_event(&self, event: &tessera_store::notify::Event<'_>) {
+        match event {
+            tessera_store::notify::Event::Connected => self.flush(),
+            tessera_store::notify::Event::Message(payload) => match Topic::parse(payload) {
+                Some((topic, instance_id)) => self.invalidate(topic, instance_id),
+                None => self.flush(),
+            },
+        }
+    }
+}
+
+/// Inside the transaction that changes a cached resource, just before `tx.commit()`: tells the other nodes
+/// (PostgreSQL delivers the notification at commit, never for a rolled-back change). After the commit, call
+/// `ctx.caches.invalidate(topic, instance_id)` for this node.
+pub async fn changed(tx: &mut Tx, topic: Topic, instance_id: &str) -> Result<()> {
+    Ok(tessera_store::notify::send(tx, &topic.payload(instance_id)).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_expire_and_invalidate_per_instance() {
+        let c: Cache<Vec<u8>, u32> = Cache::new("test");
+        let e = c.epoch();
+        c.insert(b"a".to_vec(), "ins_1", 1, 0, e);
+        c.insert(b"b".to_vec(), "ins_2", 2, 0, e);
+        assert_eq!(c.get(&b"a".to_vec(), TTL_MS - 1), Some(1));
+        assert_eq!(c.get(&b"a".to_vec(), TTL_MS), None, "expired");
+        c.forget_instance("ins_1");
+        assert_eq!(c.get(&b"a".to_vec(), 0), None);
+        assert_eq!(c.get(&b"b".to_vec(), 0), Some(2));
+    }
+
+    #[test]
+    fn a_load_that_raced_an_invalidation_is_not_cached() {
+        let c: Cache<Vec<u8>, u32> = Cache::new("test");
+        let before_load = c.epoch();
+        c.forget_instance("ins_1");
+        c.insert(b"a".to_vec(), "ins_1", 1, 0, before_load);
+        assert_eq!(c.get(&b"a".to_vec(), 0), None);
+    }
+
+    #[test]
+    fn payloads_round_trip() {
+        assert_eq!(Topic::parse(&Topic::M2mTokens.payload("ins_x")), Some((Topic::M2mTokens, "ins_x")));
+        assert_eq!(Topic::parse("nonsense"), None);
+    }
+}
