@@ -211,15 +211,20 @@ async fn list_includes_each_machines_scopes() {
     add_scope(&app, &a, &c).await;
     add_scope(&app, &c, &a).await;
     let list = app.get("/v1/machines?order_by=name").send().await.assert_status(200).json;
+    // Scopes come in the order they were added; two added in the same millisecond may come either way.
     let scoped = |i: usize| -> Vec<String> {
-        list["data"][i]["scoped_machines"]
+        let mut ids: Vec<String> = list["data"][i]["scoped_machines"]
             .as_array()
             .unwrap()
             .iter()
             .map(|m| m["id"].as_str().unwrap().into())
-            .collect()
+            .collect();
+        ids.sort();
+        ids
     };
-    assert_eq!(scoped(0), [b.clone(), c.clone()]);
+    let mut a_scopes = [b.clone(), c.clone()];
+    a_scopes.sort();
+    assert_eq!(scoped(0), a_scopes);
     assert_eq!(scoped(1), Vec::<String>::new());
     assert_eq!(scoped(2), std::slice::from_ref(&a));
 }
