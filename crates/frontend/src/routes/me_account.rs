@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 use tessera_api::AppState;
 use tessera_api::error::ApiResult;
 use tessera_core::organizations::memberships;
-use tessera_core::sessions::{self, SessionListQuery, status};
+use tessera_core::sessions::{self, Session, SessionListQuery, status};
 use tessera_core::users::objects::image_url;
-use tessera_core::users::{credentials, images};
+use tessera_core::users::{User, credentials, images};
 use tessera_core::{Error, ErrorCode};
 
 use crate::extract::{Form, SignedIn};
@@ -148,23 +148,20 @@ async fn user_sessions(app: &AppState, signed: &SignedIn, only_active: bool) -> 
     Ok(sessions::list_sessions(&app.ctx, signed.instance_id(), &q, SESSION_LIST_LIMIT, 0).await?.0)
 }
 
+/// One of the signed-in user's sessions, with the user's public data (the user object itself is not embedded).
+fn own_session<'a>(s: &'a Session, user: &'a User, base: &str, now: i64) -> SessionObject<'a> {
+    let parts =
+        SessionParts { user: None, public_user_data: Some(SessionUserData::new(user, base)), last_active_token: None };
+    SessionObject::new(s, parts, now)
+}
+
 /// `GET /v1/me/sessions`: the user's sessions, newest first (bare, as the spec answers it).
 pub async fn get_users_sessions(State(app): State<AppState>, signed: SignedIn) -> ApiResult<Response> {
     let list = user_sessions(&app, &signed, false).await?;
     let user = tessera_core::users::get_user(&app.ctx, signed.instance_id(), signed.user_id()).await?;
     let base = &signed.browser.fapi.base_url;
     let now = app.ctx.now_ms();
-    let data: Vec<SessionObject<'_>> = list
-        .iter()
-        .map(|s| {
-            let parts = SessionParts {
-                user: None,
-                public_user_data: Some(SessionUserData::new(&user, base)),
-                last_active_token: None,
-            };
-            SessionObject::new(s, parts, now)
-        })
-        .collect();
+    let data: Vec<SessionObject<'_>> = list.iter().map(|s| own_session(s, &user, base, now)).collect();
     Ok(Json(data).into_response())
 }
 
@@ -194,16 +191,9 @@ pub async fn get_sessions(State(app): State<AppState>, signed: SignedIn) -> ApiR
     let now = app.ctx.now_ms();
     let data: Vec<ActiveSessionObject<'_>> = list
         .iter()
-        .map(|s| {
-            let parts = SessionParts {
-                user: None,
-                public_user_data: Some(SessionUserData::new(&user, base)),
-                last_active_token: None,
-            };
-            ActiveSessionObject {
-                session: SessionObject::new(s, parts, now),
-                latest_activity: ActivityObject { object: "session_activity", id: &s.id, is_mobile: false },
-            }
+        .map(|s| ActiveSessionObject {
+            session: own_session(s, &user, base, now),
+            latest_activity: ActivityObject { object: "session_activity", id: &s.id, is_mobile: false },
         })
         .collect();
     Ok(Json(data).into_response())
