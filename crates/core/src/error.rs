@@ -66,6 +66,8 @@ error_codes! {
     PasswordNotSet => 400, "password_not_set", "no password set", "The user does not have a password set.";
     TotpNotEnabled => 400, "totp_not_enabled", "TOTP not enabled",
         "The user does not have TOTP configured for their account.";
+    TotpAlreadyEnabled => 400, "totp_already_enabled", "TOTP already enabled",
+        "The user already has TOTP configured for their account. Delete it before creating a new one.";
     QueryParamMissing => 400, "query_param_missing", "missing query parameter", "A required query parameter is missing.";
     QueryParamInvalid => 400, "query_param_invalid", "invalid query parameter", "A query parameter has an invalid value.";
     Conflict => 409, "conflict", "conflict", "The request conflicts with the current state of the resource.";

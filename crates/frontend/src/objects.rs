@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod environment;
+pub mod mfa;
 pub mod organization;
 pub mod organization_domain;
 pub mod sign_in;

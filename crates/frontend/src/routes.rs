@@ -16,6 +16,7 @@ pub mod handshake;
 pub mod me;
 pub mod me_account;
 pub mod me_identifiers;
+pub mod me_mfa;
 pub mod organization_domains;
 pub mod organization_invitations;
 pub mod organization_memberships;
@@ -107,6 +108,12 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
                 .layer(DefaultBodyLimit::max(11 * 1024 * 1024))
                 .delete(me_account::delete_profile_image),
         ),
+        // Second factors
+        v1("/v1/me/totp", post(me_mfa::post_totp).delete(me_mfa::delete_totp)),
+        v1("/v1/me/totp/attempt_verification", post(me_mfa::verify_totp)),
+        v1("/v1/me/backup_codes", post(me_mfa::create_backup_codes)),
+        // clerk-js's `createBackupCode` calls the path with a trailing slash.
+        v1("/v1/me/backup_codes/", post(me_mfa::create_backup_codes)),
         v1("/v1/me/sessions", get(me_account::get_users_sessions)),
         v1("/v1/me/sessions/active", get(me_account::get_sessions)),
         v1("/v1/me/sessions/{session_id}/revoke", post(me_account::revoke_session)),

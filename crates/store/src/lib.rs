@@ -38,6 +38,7 @@ pub mod sign_ins;
 pub mod sign_ups;
 pub mod templates;
 pub mod tickets;
+pub mod totp_enrollments;
 pub mod user_list;
 pub mod user_mfa;
 pub mod users;

@@ -52,6 +52,17 @@ pub async fn backup_codes(db: &Db, instance_id: &str, user_id: &str) -> StoreRes
     .await)?)
 }
 
+/// How many backup codes a user has, read inside the caller's transaction.
+pub async fn backup_codes_tx(tx: &mut Tx, instance_id: &str, user_id: &str) -> StoreResult<i64> {
+    Ok(on_tx!(tx, |c| sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM user_backup_codes WHERE instance_id = $1 AND user_id = $2"
+    )
+    .bind(instance_id)
+    .bind(user_id)
+    .fetch_one(c)
+    .await)?)
+}
+
 /// Consumes one backup code; returns whether it was still there (a code is accepted at most once).
 pub async fn consume_backup_code(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<bool> {
     Ok(exec_tx!(

@@ -9,6 +9,7 @@ pub mod identifiers;
 pub mod images;
 pub mod list;
 pub mod lockout;
+pub mod mfa;
 pub mod objects;
 pub mod passwords;
 pub mod update;

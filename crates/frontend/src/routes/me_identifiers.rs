@@ -23,14 +23,20 @@ use crate::respond;
 #[derive(Debug, Serialize)]
 pub struct DeletedObject<'a> {
     object: &'a str,
-    id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
     deleted: bool,
 }
 
 impl<'a> DeletedObject<'a> {
     /// The answer of deleting the `object` named `id`.
     pub fn new(object: &'a str, id: &'a str) -> Self {
-        Self { object, id, deleted: true }
+        Self { object, id: Some(id), deleted: true }
+    }
+
+    /// The answer of deleting the one `object` of its kind the user has (such as their TOTP), which has no id.
+    pub fn without_id(object: &'a str) -> Self {
+        Self { object, id: None, deleted: true }
     }
 }
 

@@ -10,6 +10,7 @@ mod hostile;
 mod me;
 mod me_account;
 mod me_identifiers;
+mod me_mfa;
 mod organizations;
 mod pages;
 mod sessions;
