@@ -132,11 +132,18 @@ struct Builder {
     dialect: Dialect,
     clauses: Vec<String>,
     binds: Vec<Bind>,
+    /// A filter names the users by a small set of ids or identifiers (see [`Builder::where_sql`]).
+    by_ids: bool,
 }
 
 impl Builder {
     fn new(instance_id: &str, dialect: Dialect) -> Self {
-        Self { dialect, clauses: vec!["u.instance_id = $1".into()], binds: vec![Bind::Text(instance_id.to_owned())] }
+        Self {
+            dialect,
+            clauses: vec!["u.instance_id = $1".into()],
+            binds: vec![Bind::Text(instance_id.to_owned())],
+            by_ids: false,
+        }
     }
 
     /// Adds a bind and returns its placeholder.
@@ -154,6 +161,7 @@ impl Builder {
             return;
         }
         let list = self.list(values);
+        self.by_ids = true;
         // Driven from the unique index (instance_id, kind, value_normalized): a correlated EXISTS made both
         // databases walk every user of the instance (600 ms per lookup at 10,000 users).
         self.clauses.push(format!(
@@ -203,6 +211,7 @@ impl Builder {
         self.column_in("u.external_id", &f.external_ids, false);
         self.column_in("u.external_id", &f.external_ids_excluded, true);
         self.column_in("u.id", &f.user_ids, false);
+        self.by_ids |= !f.user_ids.is_empty();
         self.column_in("u.id", &f.user_ids_excluded, true);
         if let Some(q) = f.query.as_deref() {
             self.search(q);
@@ -267,8 +276,16 @@ impl Builder {
         ));
     }
 
+    /// The WHERE clause. When a filter names the users by ids or identifiers, SQLite is kept from walking the
+    /// instance's users in list order (its planner, without statistics, prefers the `(instance_id, created_at)` index
+    /// for the ORDER BY and tests every user of the instance: 3.6M instructions per e-mail lookup at 1,000 users):
+    /// `+` makes the instance term unusable for an index, so the id set drives the query and its few rows are sorted.
     fn where_sql(&self) -> String {
-        self.clauses.join(" AND ")
+        let mut sql = self.clauses.join(" AND ");
+        if self.by_ids && self.dialect == Dialect::Sqlite {
+            sql.insert(0, '+');
+        }
+        sql
     }
 }
 
@@ -326,7 +343,9 @@ pub async fn list(
             format!("({e} IS NULL), {e} {dir}, u.created_at {dir}, u.id {dir}")
         }
     };
-    let limit = b.bind(Bind::Int(page.limit));
+    // The limit is written into the statement: SQLite plans a bound LIMIT with its value and so prepares the
+    // statement again at every execution (a million instructions for this one). It is an integer, not caller text.
+    let limit = page.limit;
     let offset = b.bind(Bind::Int(page.offset));
     // The outer query keeps the page's order (a derived table has none of its own); `u` names the page there, so
     // the order expressions read the same in both.
@@ -427,7 +446,7 @@ pub async fn memberships(
             format!("({e} IS NULL), {e} {dir}, m.created_at {dir}, m.id {dir}")
         }
     };
-    let limit = b.bind(Bind::Int(limit));
+    // Written into the statement, as in `list`: a bound LIMIT makes SQLite prepare the statement at every execution.
     let offset = b.bind(Bind::Int(offset));
     let sql = format!(
         "SELECT {MEMBERSHIP_USER_COLUMNS} FROM organization_memberships m JOIN users u ON u.id = m.user_id \

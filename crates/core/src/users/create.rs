@@ -254,9 +254,10 @@ pub async fn create_user(ctx: &Ctx, instance_id: &str, input: NewUser) -> Result
         crate::restriction_lists::enforce(ctx, instance_id, &i.kind, &i.value_normalized).await?;
     }
     let mut tx = ctx.db.begin().await?;
-    insert_tx(ctx, &mut tx, instance_id, &prepared).await?;
+    let user = insert_tx(ctx, &mut tx, instance_id, &prepared).await?;
     tx.commit().await?;
-    super::get_user(ctx, instance_id, &prepared.row.id).await
+    // The user as the transaction left it, read for its event: what a read after the commit would return.
+    user.ok_or_else(super::not_found)
 }
 
 /// Validates every field and does the slow work (hashing a plain password, after reading the instance's HIBP
@@ -385,9 +386,9 @@ pub(crate) async fn prepare(ctx: &Ctx, instance_id: &str, input: NewUser) -> Res
     Ok(PreparedUser { row, idents, backup_codes })
 }
 
-/// Inserts a prepared user in the caller's transaction and emits `user.created`; a username, external id or
-/// claimed identifier another user holds is `form_identifier_exists`.
-pub(crate) async fn insert_tx(ctx: &Ctx, tx: &mut Tx, instance_id: &str, p: &PreparedUser) -> Result<()> {
+/// Inserts a prepared user in the caller's transaction and emits `user.created`, returning the user as inserted;
+/// a username, external id or claimed identifier another user holds is `form_identifier_exists`.
+pub(crate) async fn insert_tx(ctx: &Ctx, tx: &mut Tx, instance_id: &str, p: &PreparedUser) -> Result<Option<User>> {
     let user_id = &p.row.id;
     tessera_store::users::insert(tx, &p.row).await.map_err(user_unique_error)?;
     for i in &p.idents {
@@ -407,7 +408,7 @@ pub(crate) async fn insert_tx(ctx: &Ctx, tx: &mut Tx, instance_id: &str, p: &Pre
         )
         .await?;
     }
-    super::emit_user(ctx, tx, instance_id, user_id, EventType::UserCreated).await
+    super::emit_user_returning(ctx, tx, instance_id, user_id, EventType::UserCreated).await
 }
 
 #[cfg(test)]

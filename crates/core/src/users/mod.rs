@@ -291,11 +291,21 @@ pub async fn get_user_tx(ctx: &Ctx, tx: &mut Tx, instance_id: &str, id: &str) ->
 /// Emits `event_type` (`user.created`/`user.updated`) with the user as the transaction leaves it; a user that
 /// does not exist (any more) emits nothing.
 pub async fn emit_user(ctx: &Ctx, tx: &mut Tx, instance_id: &str, id: &str, event_type: EventType) -> Result<()> {
-    if let Some(user) = get_user_tx(ctx, tx, instance_id, id).await? {
-        let data = to_value(&objects::UserObject::new(&user, ""))?;
-        events::emit(ctx, tx, instance_id, event_type, &data).await?;
-    }
-    Ok(())
+    emit_user_returning(ctx, tx, instance_id, id, event_type).await.map(drop)
+}
+
+/// [`emit_user`], returning the user it read (what a read after the commit would return: a create answers with
+/// it instead of reading the user once more).
+pub(crate) async fn emit_user_returning(
+    ctx: &Ctx,
+    tx: &mut Tx,
+    instance_id: &str,
+    id: &str,
+    event_type: EventType,
+) -> Result<Option<User>> {
+    let Some(user) = get_user_tx(ctx, tx, instance_id, id).await? else { return Ok(None) };
+    events::emit_object(ctx, tx, instance_id, event_type, &user.id, &objects::UserObject::new(&user, "")).await?;
+    Ok(Some(user))
 }
 
 /// An object as the `data` of an event.
