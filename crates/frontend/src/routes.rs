@@ -13,6 +13,7 @@ pub mod dev_browser;
 pub mod environment;
 pub mod fallback;
 pub mod handshake;
+pub mod health;
 pub mod me;
 pub mod me_account;
 pub mod me_identifiers;
@@ -24,7 +25,9 @@ pub mod organizations;
 pub mod sessions;
 pub mod sign_ins;
 pub mod sign_ups;
+pub mod site;
 pub mod tickets;
+pub mod waitlist;
 pub mod well_known;
 
 fn v1(path: &'static str, handlers: MethodRouter<AppState>) -> (&'static str, MethodRouter<AppState>) {
@@ -42,6 +45,14 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
         v1("/user", get(crate::pages::user_profile)),
         // Well known
         v1("/.well-known/jwks.json", get(well_known::get_jwks)),
+        // Health
+        v1("/v1/health", get(health::get_health)),
+        v1("/v1/proxy-health", get(health::get_proxy_health)),
+        // Checked redirects and clearing the browser's data
+        v1("/v1/redirect", get(site::redirect_to_url)),
+        v1("/v1/clear-site-data", get(site::clear_site_data)),
+        // Waitlist
+        v1("/v1/waitlist", post(waitlist::join_waitlist)),
         // Dev browser
         v1("/v1/dev_browser", post(dev_browser::create_dev_browser)),
         // Environment

@@ -16,6 +16,7 @@ mod pages;
 mod sessions;
 mod sign_ins;
 mod sign_ups;
+mod site;
 mod tickets;
 
 /// A fixed start for tests on a manual clock (2024-01-01T00:00:00Z).
