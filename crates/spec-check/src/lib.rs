@@ -1,7 +1,8 @@
-//! Validates HTTP responses against Clerk's official Backend API OpenAPI spec.
+//! Validates HTTP responses against Clerk's official Backend API OpenAPI specs.
 //!
-//! The spec (`spec/clerk-bapi-2025-11-10.yml`, OpenAPI 3.0.3) is embedded at compile time and
-//! parsed once ([`spec`]). Integration tests send every response through
+//! The specs of both live Backend API versions (`spec/clerk-bapi-2025-11-10.yml` and `…-2026-05-12.yml`,
+//! OpenAPI 3.0.3) are embedded at compile time and parsed once each ([`backend_spec`]; [`spec`] is
+//! 2025-11-10's). Integration tests send every response through
 //! [`Spec::validate_response`]: a status the operation does not declare, or a body that does not
 //! match the schema declared for that status, is reported as an error.
 //!
@@ -33,8 +34,13 @@ use jsonschema::error::TypeKind;
 use jsonschema::{Draft, JsonType, Registry, ValidationError, Validator};
 use serde_json::{Map, Value, json};
 
-/// The vendored OpenAPI document, embedded so that tests in any crate can use it.
+/// The vendored Backend API documents, embedded so that tests in any crate can use them.
 const SPEC_YAML: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../spec/clerk-bapi-2025-11-10.yml"));
+const BAPI_2026_05_12_YAML: &str =
+    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../spec/clerk-bapi-2026-05-12.yml"));
+
+/// The Backend API versions whose specs are vendored, oldest first.
+pub const BACKEND_VERSIONS: &[&str] = &["2025-11-10", "2026-05-12"];
 
 /// Operations whose spec declares no body for a success, where the server must send a JSON body because the SDKs
 /// read one. The body is checked to be JSON only.
@@ -84,8 +90,23 @@ const MAX_VIOLATIONS: usize = 25;
 ///
 /// Panics if the embedded spec cannot be parsed or converted; a test of this crate guards that.
 pub fn spec() -> &'static Spec {
-    static SPEC: OnceLock<Spec> = OnceLock::new();
-    SPEC.get_or_init(|| Spec::parse(SPEC_YAML).unwrap_or_else(|e| panic!("Clerk OpenAPI spec: {e}")))
+    backend_spec("2025-11-10")
+}
+
+/// The parsed Backend API spec of a version (`2025-11-10` or `2026-05-12`), loaded once.
+///
+/// # Panics
+///
+/// Panics for another version, or if the embedded spec cannot be parsed.
+pub fn backend_spec(version: &str) -> &'static Spec {
+    static V2025: OnceLock<Spec> = OnceLock::new();
+    static V2026: OnceLock<Spec> = OnceLock::new();
+    let (cell, yaml) = match version {
+        "2025-11-10" => (&V2025, SPEC_YAML),
+        "2026-05-12" => (&V2026, BAPI_2026_05_12_YAML),
+        other => panic!("no vendored Backend API spec for version {other}"),
+    };
+    cell.get_or_init(|| Spec::parse(yaml).unwrap_or_else(|e| panic!("Clerk BAPI spec {version}: {e}")))
 }
 
 /// Deliberate deviations from the spec that the server makes because the official SDKs require

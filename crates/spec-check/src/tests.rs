@@ -66,6 +66,20 @@ fn spec_loads_all_operations() {
 }
 
 #[test]
+fn the_2026_05_12_spec_has_ten_more_operations_and_the_same_ids() {
+    let old = backend_spec("2025-11-10").operations();
+    let new = backend_spec("2026-05-12").operations();
+    assert_eq!(new.len(), 249);
+    assert!(old.iter().all(|o| new.contains(o)), "no operation of 2025-11-10 is missing or renamed in 2026-05-12");
+    let added: Vec<&str> = new.iter().filter(|o| !old.contains(o)).map(|o| o.2).collect();
+    assert_eq!(added.len(), 10);
+    assert!(added.contains(&"RotateSCIMDirectoryAPIKey"));
+    // Every compiled response of the newer spec converts too.
+    let (_, failures) = backend_spec("2026-05-12").compile_all();
+    assert!(failures.is_empty(), "{failures:?}");
+}
+
+#[test]
 fn lookup_static_segment_wins_over_param() {
     assert_eq!(op_id("GET", "/users/count"), Some("GetUsersCount"));
     assert_eq!(op_id("GET", "/v1/users/count"), Some("GetUsersCount"));

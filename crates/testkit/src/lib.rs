@@ -1,6 +1,6 @@
 //! Test support: an in-process [`TestApp`] on a fresh database (SQLite by default, PostgreSQL when
 //! `TESSERA_TEST_DATABASE_URL=postgres://…` is set) and a request builder whose every response is validated
-//! against the operation's schema in Clerk's OpenAPI spec.
+//! against the operation's schema in Clerk's OpenAPI spec of the API version the request asked for.
 
 use axum::Router;
 use axum::body::Body;
@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, Method, Request};
 use http_body_util::BodyExt as _;
 use serde_json::Value;
 use tessera_api::AppState;
+use tessera_api::version::ApiVersion;
 use tessera_core::crypto::MasterKey;
 use tessera_core::instances::{self, Environment, Instance};
 use tessera_core::store::{Db, DbTarget};
@@ -79,6 +80,23 @@ impl TestApp {
         Self { state, router, secret_key: created.secret_key, instance: created.instance, clock }
     }
 
+    /// Serves requests that name no API version as `version` (the server's `--default-api-version`).
+    #[must_use]
+    pub fn with_default_api_version(mut self, version: ApiVersion) -> Self {
+        self.state = self.state.with_default_api_version(version);
+        self.router = tessera_frontend::app(self.state.clone());
+        self
+    }
+
+    /// Enforces these rate limits (`tessera_api::rate_limits::RateLimits::new` with small numbers, on a manual clock,
+    /// makes a limit reachable and its window passable without waiting).
+    #[must_use]
+    pub fn with_rate_limits(mut self, limits: tessera_api::rate_limits::RateLimits) -> Self {
+        self.state = self.state.with_rate_limits(limits);
+        self.router = tessera_frontend::app(self.state.clone());
+        self
+    }
+
     /// Creates another instance in the same database and returns it with its secret key.
     pub async fn create_instance(&self, environment: Environment) -> (Instance, String) {
         let created = instances::create_instance(&self.state.ctx, environment, None).await.expect("instance");
@@ -99,6 +117,8 @@ impl TestApp {
             bearer: Some(self.secret_key.clone()),
             body: None,
             content_type: None,
+            api_version: None,
+            headers: Vec::new(),
         }
     }
 
@@ -136,9 +156,48 @@ pub struct TestRequest<'a> {
     bearer: Option<String>,
     body: Option<Vec<u8>>,
     content_type: Option<String>,
+    api_version: Option<String>,
+    headers: Vec<(String, String)>,
+}
+
+/// What the server must answer, by the API version a request names (`Clerk-API-Version` header and/or the
+/// `__clerk_api_version` query parameter).
+enum Expected {
+    /// A valid request of this version: validate against its spec.
+    Version(ApiVersion),
+    /// Both ways at once, or no version of Clerk's: 400 in the Clerk envelope.
+    InvalidVersion,
+}
+
+fn expected_version(app: &TestApp, path: &str, header: Option<&str>) -> Expected {
+    let query = path.split_once('?').map(|(_, q)| q).unwrap_or_default();
+    let queried: Vec<String> = url::form_urlencoded::parse(query.as_bytes())
+        .filter(|(k, _)| k == tessera_api::version::QUERY_PARAM)
+        .map(|(_, v)| v.into_owned())
+        .collect();
+    let named = match (header, queried.as_slice()) {
+        (None, []) => return Expected::Version(app.state.default_api_version),
+        (Some(h), []) => h,
+        (None, [q]) => q.as_str(),
+        _ => return Expected::InvalidVersion,
+    };
+    ApiVersion::parse(named).map_or(Expected::InvalidVersion, Expected::Version)
 }
 
 impl TestRequest<'_> {
+    /// Sends another header (`Idempotency-Key`…).
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Names the API version with the `Clerk-API-Version` header (as `@clerk/backend` and the Python SDK do). The
+    /// response is validated against that version's spec.
+    pub fn api_version(mut self, version: &str) -> Self {
+        self.api_version = Some(version.to_owned());
+        self
+    }
+
     /// A JSON body.
     pub fn json(mut self, body: Value) -> Self {
         self.body = Some(serde_json::to_vec(&body).expect("json"));
@@ -175,13 +234,33 @@ impl TestRequest<'_> {
         if let Some(ct) = &self.content_type {
             builder = builder.header("content-type", ct);
         }
+        if let Some(v) = &self.api_version {
+            builder = builder.header(tessera_api::version::HEADER, v);
+        }
+        for (name, value) in &self.headers {
+            builder = builder.header(name, value);
+        }
         let request = builder.body(Body::from(self.body.unwrap_or_default())).expect("request");
         let response = self.app.router.clone().oneshot(request).await.expect("infallible router");
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let body = response.into_body().collect().await.expect("body").to_bytes().to_vec();
         let content_type = headers.get("content-type").and_then(|v| v.to_str().ok());
-        let spec = tessera_spec_check::spec();
+        let version = match expected_version(self.app, &self.path, self.api_version.as_deref()) {
+            Expected::Version(v) => v,
+            Expected::InvalidVersion => {
+                let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                assert!(
+                    status == 400 && json["errors"][0]["code"].is_string(),
+                    "{} {}: a request naming an invalid or two API versions must answer 400 in the Clerk envelope; \
+                     got {status} {json}",
+                    self.method,
+                    self.path
+                );
+                return TestResponse { status, headers, body, json };
+            }
+        };
+        let spec = tessera_spec_check::backend_spec(version.as_str());
         if spec.find_operation(self.method.as_str(), &self.path).is_some() {
             if let Err(why) = spec.validate_response(self.method.as_str(), &self.path, status, content_type, &body) {
                 panic!("response breaks the contract:\n{why}");

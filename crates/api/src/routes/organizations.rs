@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Multipart, Path, State};
-use axum::http::{HeaderMap, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -16,9 +16,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{Body, Params, SecretKey, lenient_bool, lenient_u64, nullable};
 use crate::list::{OrderBy, Paging, data_list};
 use crate::objects::organization::{Include, organization, organization_with_logo};
-
-/// First API version that rejects metadata on `PATCH /organizations/{id}`.
-const METADATA_REJECTED_FROM: &str = "2026-05-12";
+use crate::version::ApiVersion;
 
 /// `order_by` fields of the organization list.
 const ORDER_FIELDS: &[&str] = &["name", "created_at", "members_count"];
@@ -152,12 +150,11 @@ pub async fn update_organization(
     State(app): State<AppState>,
     SecretKey(instance): SecretKey,
     RequestOrigin(origin): RequestOrigin,
-    headers: HeaderMap,
+    version: ApiVersion,
     Path(id): Path<String>,
     Body(b): Body<UpdateOrganizationBody>,
 ) -> ApiResult<Json<Value>> {
-    let version = headers.get("clerk-api-version").and_then(|v| v.to_str().ok()).map(str::trim);
-    if version.is_some_and(|v| v >= METADATA_REJECTED_FROM) {
+    if version.refuses_metadata_in_update() {
         for (name, present) in
             [("public_metadata", b.public_metadata.is_some()), ("private_metadata", b.private_metadata.is_some())]
         {

@@ -1,7 +1,7 @@
 //! Users: update, metadata, ban/unban (one and bulk), lock/unlock, profile image, and the image itself.
 
 use axum::extract::{Multipart, Path, State};
-use axum::http::{HeaderMap, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -13,9 +13,7 @@ use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{BadRequestBody, Body, SecretKey, nullable};
 use crate::objects::user::{user, users};
-
-/// First API version that rejects metadata on `PATCH /users/{id}`.
-const METADATA_REJECTED_FROM: &str = "2026-05-12";
+use crate::version::ApiVersion;
 
 /// Body of `PATCH /users/{user_id}` (`additionalProperties: false`).
 #[derive(Debug, Deserialize)]
@@ -66,20 +64,16 @@ pub struct UpdateUserBody {
     bypass_client_trust: Option<bool>,
 }
 
-fn api_version(headers: &HeaderMap) -> Option<&str> {
-    headers.get("clerk-api-version").and_then(|v| v.to_str().ok()).map(str::trim)
-}
-
 /// `PATCH /v1/users/{user_id}`
 pub async fn update_user(
     State(app): State<AppState>,
     SecretKey(instance): SecretKey,
     RequestOrigin(origin): RequestOrigin,
-    headers: HeaderMap,
+    version: ApiVersion,
     Path(user_id): Path<String>,
     Body(b): Body<UpdateUserBody>,
 ) -> ApiResult<Response> {
-    if api_version(&headers).is_some_and(|v| v >= METADATA_REJECTED_FROM) {
+    if version.refuses_metadata_in_update() {
         for (name, present) in [
             ("public_metadata", b.public_metadata.is_some()),
             ("private_metadata", b.private_metadata.is_some()),

@@ -72,7 +72,7 @@ async fn update_changes_given_fields_only() {
         "resource_not_found",
         None,
     );
-    // From API version 2026-05-12 metadata is refused here.
+    // Up to API version 2025-11-10 (the default) metadata is accepted here; `versions.rs` has 2026-05-12's refusal.
     app.request(axum::http::Method::PATCH, &path)
         .json(json!({ "public_metadata": { "k": 2 } }))
         .send()
