@@ -34,6 +34,8 @@ error_codes! {
     ResourceNotFound => 404, "resource_not_found", "not found", "Resource not found";
     OperationNotImplemented => 404, "operation_not_implemented", "not implemented",
         "This operation is not implemented by this Tessera server yet.";
+    OperationSuperseded => 410, "operation_superseded", "operation superseded",
+        "This operation is no longer offered; the error says what to use instead.";
     MethodNotAllowed => 405, "method_not_allowed", "method not allowed",
         "The HTTP method is not allowed for this path.";
     RequestBodyInvalid => 400, "request_body_invalid", "invalid request body",
@@ -93,6 +95,8 @@ error_codes! {
         "Only pending organization invitations can be revoked.";
     OrganizationDomainsNotEnabled => 403, "organization_domains_not_enabled", "domains not enabled",
         "Verified domains are not enabled for the organizations of this instance.";
+    OrganizationDomainAlreadyExists => 422, "organization_domain_already_exists", "domain already exists",
+        "This domain is already used by an organization of this instance.";
     OrganizationDomainQuotaExceeded => 403, "organization_domain_quota_exceeded", "domain quota exceeded",
         "The organization has reached its maximum number of domains.";
     // The Frontend API's organization operations, acting for a signed-in member.
@@ -139,7 +143,7 @@ error_codes! {
         "This verification has expired. You must create a new one.";
     NotAllowedAccess => 422, "not_allowed_access", "Access not allowed",
         "This identifier is not allowed to access this application.";
-    DuplicateRecord => 422, "duplicate_record", "duplicate record", "A record with this value already exists.";
+    DuplicateRecord => 400, "duplicate_record", "duplicate record", "A record with this value already exists.";
     DeliveryNotConfigured => 400, "delivery_not_configured", "delivery not configured",
         "No delivery is configured for this channel.";
     // Frontend API: the browser's client and sessions.
@@ -162,6 +166,8 @@ error_codes! {
         "The redirect URL is not one of the instance's allowed origins or redirect URLs.";
     OriginInvalid => 400, "origin_invalid", "Invalid origin",
         "This request's Origin is not one of the instance's allowed origins.";
+    TooManyRequests => 429, "too_many_requests", "Too many requests",
+        "Too many requests. Retry after the number of seconds in the Retry-After header.";
     ServiceUnavailable => 503, "service_unavailable", "service unavailable",
         "The server is temporarily unable to handle the request. Please retry.";
     InternalClerkError => 500, "internal_clerk_error", "Oops, an unexpected error occurred",

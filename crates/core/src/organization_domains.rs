@@ -170,8 +170,8 @@ pub async fn create(
     store::insert(&mut tx, &row).await.map_err(|e| {
         if e.is_unique_violation() {
             Error::with(
-                ErrorCode::FormIdentifierExists,
-                "already exists",
+                ErrorCode::OrganizationDomainAlreadyExists,
+                ErrorCode::OrganizationDomainAlreadyExists.message(),
                 "This domain already belongs to an organization of this instance.",
                 Some("name"),
             )

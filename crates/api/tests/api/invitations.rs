@@ -41,7 +41,7 @@ async fn invitations_create_list_revoke_expire() {
     assert!(out[0].1.contains("https://app.example.com/accept"));
     // A second pending invitation for the address is refused unless ignore_existing.
     app.post("/v1/invitations", json!({ "email_address": "guest@example.com" })).send().await.assert_error(
-        422,
+        400,
         "duplicate_record",
         Some("email_address"),
     );
@@ -140,11 +140,11 @@ async fn invitation_errors_bulk_and_isolation() {
     bulk(json!([{ "email_address": "b3@example.com" }, { "email_address": "b1@example.com" }]))
         .send()
         .await
-        .assert_error(422, "duplicate_record", Some("[1].email_address"));
+        .assert_error(400, "duplicate_record", Some("[1].email_address"));
     bulk(json!([{ "email_address": "b4@example.com" }, { "email_address": "b4@example.com" }]))
         .send()
         .await
-        .assert_error(422, "duplicate_record", Some("[1].email_address"));
+        .assert_error(400, "duplicate_record", Some("[1].email_address"));
     bulk(json!([])).send().await.assert_error(422, "form_param_value_invalid", None);
     let list = app.get("/v1/invitations?limit=100").send().await.json;
     assert_eq!(list.as_array().unwrap().len(), 3, "failed bulks wrote nothing");
@@ -204,7 +204,7 @@ async fn allowlist_and_blocklist_entries() {
         .json;
     assert_eq!(p["identifier_type"], "phone_number");
     app.post("/v1/allowlist_identifiers", json!({ "identifier": "ada@example.com" })).send().await.assert_error(
-        422,
+        400,
         "duplicate_record",
         Some("identifier"),
     );

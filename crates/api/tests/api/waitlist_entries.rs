@@ -133,7 +133,7 @@ async fn invite_reject_delete_and_list() {
         .await
         .assert_status(200);
     app.post(&format!("/v1/waitlist_entries/{}/invite", id(&b)), json!({})).send().await.assert_error(
-        422,
+        400,
         "duplicate_record",
         Some("email_address"),
     );

@@ -24,8 +24,13 @@ pub const ISO_3166_ALPHA2: &[&str] = &[
 /// Most codes `blocked_country_codes` accepts (the spec's `maxItems`).
 pub const MAX_BLOCKED_COUNTRIES: usize = 250;
 
-/// Checks an SMS country blocklist: uppercase two-letter codes that are assigned ISO 3166-1 alpha-2 codes, no
-/// duplicates, at most 250.
+/// Codes phone numbers are assigned to that ISO 3166-1 has not assigned: `XK` (Kosovo, +383), the user-assigned
+/// code phone-number libraries and Clerk use for it.
+const PHONE_REGIONS_OUTSIDE_ISO: &[&str] = &["XK"];
+
+/// Checks an SMS country blocklist as the spec describes it: uppercase two-letter codes (`^[A-Z]{2}$`), unique, at
+/// most 250 — those are refused. A well-formed code that names no country phone numbers belong to is silently
+/// dropped from the stored list (the spec: "codes that aren't recognized … are silently dropped"); `XK` is kept.
 pub fn country_codes(param: &str, codes: Vec<String>) -> Result<Vec<String>> {
     if codes.len() > MAX_BLOCKED_COUNTRIES {
         return Err(Error::param_value_invalid(
@@ -41,17 +46,12 @@ pub fn country_codes(param: &str, codes: Vec<String>) -> Result<Vec<String>> {
                 format!("`{code}` is not an uppercase ISO 3166-1 alpha-2 country code (e.g. `US`)."),
             ));
         }
-        if ISO_3166_ALPHA2.binary_search(&code.as_str()).is_err() {
-            return Err(Error::param_value_invalid(
-                param,
-                format!("`{code}` is not an assigned ISO 3166-1 alpha-2 country code."),
-            ));
-        }
         if !seen.insert(code.as_str()) {
             return Err(Error::param_value_invalid(param, format!("`{code}` appears more than once in {param}.")));
         }
     }
-    Ok(codes)
+    let recognised = |c: &str| ISO_3166_ALPHA2.binary_search(&c).is_ok() || PHONE_REGIONS_OUTSIDE_ISO.contains(&c);
+    Ok(codes.into_iter().filter(|c| recognised(c)).collect())
 }
 
 /// A plausible e-mail address: one `@`, a non-empty local part without spaces, and a valid domain name.
@@ -172,7 +172,7 @@ mod tests {
         assert!(ISO_3166_ALPHA2.windows(2).all(|w| w[0] < w[1]));
         assert!(country_codes("c", vec!["US".into(), "FR".into()]).is_ok());
         assert!(country_codes("c", vec!["us".into()]).is_err());
-        assert!(country_codes("c", vec!["ZZ".into()]).is_err());
+        assert_eq!(country_codes("c", vec!["ZZ".into(), "XK".into(), "FR".into()]).unwrap(), ["XK", "FR"]);
         assert!(country_codes("c", vec!["US".into(), "US".into()]).is_err());
     }
 

@@ -263,7 +263,7 @@ async fn managers_invite_and_revoke() {
     let created = events_of(&app, "organizationInvitation.created").await;
     assert_eq!(created[0]["data"]["inviter_id"], admin_id.as_str());
     admin.post(&at(&invitations, &asess), &invite).send().await.assert_error(
-        422,
+        400,
         "duplicate_record",
         Some("email_address"),
     );
@@ -373,7 +373,7 @@ async fn managers_add_domains_when_the_instance_allows_them() {
     assert_eq!(r.json["response"]["affiliation_verification"], Value::Null);
     admin.post(&at(&domains, &asess), &[("name", "acme.com")]).send().await.assert_error(
         422,
-        "form_identifier_exists",
+        "organization_domain_already_exists",
         Some("name"),
     );
     assert_eq!(events_of(&app, "organizationDomain.created").await[0]["data"]["id"], d.as_str());

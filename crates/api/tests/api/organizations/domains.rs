@@ -96,7 +96,7 @@ async fn names_are_unique_per_instance_and_settings_gate() {
         )
         .send()
         .await
-        .assert_error(422, "form_identifier_exists", Some("name"));
+        .assert_error(422, "organization_domain_already_exists", Some("name"));
     }
     let post = |body: Value| app.post(&format!("/v1/organizations/{acme}/domains"), body);
     let cases = [

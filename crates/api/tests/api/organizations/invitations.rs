@@ -72,7 +72,7 @@ async fn create_get_list_revoke_and_expire() {
     assert_eq!(got, inv);
     // One pending invitation per address and organization.
     invite(&app, &org, json!({ "email_address": "guest@example.com", "role": "org:admin" })).send().await.assert_error(
-        422,
+        400,
         "duplicate_record",
         Some("email_address"),
     );
@@ -275,7 +275,7 @@ async fn bulk_is_all_or_nothing() {
     )
     .send()
     .await
-    .assert_error(422, "duplicate_record", Some("[1].email_address"));
+    .assert_error(400, "duplicate_record", Some("[1].email_address"));
     let eleven: Vec<Value> =
         (0..11).map(|i| json!({ "email_address": format!("u{i}@example.com"), "role": "org:member" })).collect();
     app.post(&bulk, json!(eleven)).send().await.assert_error(422, "form_param_value_invalid", Some("body"));
@@ -300,7 +300,7 @@ async fn bulk_is_all_or_nothing() {
     assert_eq!(outbox(&app).await.len(), 1);
     assert_eq!(events_of(&app, "organizationInvitation.created").await.len(), 2);
     app.post(&bulk, json!([{ "email_address": "two@example.com", "role": "org:member" }])).send().await.assert_error(
-        422,
+        400,
         "duplicate_record",
         Some("[0].email_address"),
     );
