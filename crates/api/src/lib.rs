@@ -24,7 +24,9 @@ pub mod objects;
 pub mod operations;
 pub mod outbound;
 pub mod portal;
+pub mod rate_limits;
 pub mod routes;
+pub mod version;
 pub mod worker;
 
 /// State shared by all handlers.
@@ -36,12 +38,36 @@ pub struct AppState {
     pub clerk_js: Arc<Dists>,
     /// The `dist` directories of `@clerk/ui` served at `/npm/@clerk/ui@{version}/dist/…`.
     pub clerk_ui: Arc<Dists>,
+    /// The Backend API version of requests that name none (`--default-api-version`; 2025-11-10).
+    pub default_api_version: version::ApiVersion,
+    /// Clerk's rate limits, when turned on (`--rate-limits clerk`).
+    pub rate_limits: Option<Arc<rate_limits::RateLimits>>,
 }
 
 impl AppState {
     /// Wraps a context.
     pub fn new(ctx: Ctx) -> Self {
-        Self { ctx: Arc::new(ctx), clerk_js: Arc::default(), clerk_ui: Arc::default() }
+        Self {
+            ctx: Arc::new(ctx),
+            clerk_js: Arc::default(),
+            clerk_ui: Arc::default(),
+            default_api_version: version::ApiVersion::V2025_11_10,
+            rate_limits: None,
+        }
+    }
+
+    /// Enforces these rate limits on the Backend API.
+    #[must_use]
+    pub fn with_rate_limits(mut self, limits: rate_limits::RateLimits) -> Self {
+        self.rate_limits = Some(Arc::new(limits));
+        self
+    }
+
+    /// Serves requests that name no Backend API version as `version`.
+    #[must_use]
+    pub fn with_default_api_version(mut self, version: version::ApiVersion) -> Self {
+        self.default_api_version = version;
+        self
     }
 
     /// Serves clerk-js and its UI from these `dist` directories (any number of each, e.g. clerk-js 5 and 6).
@@ -61,16 +87,24 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let mut app = Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz));
     for route in routes::table() {
+        let handlers = match route.since {
+            Some(since) => {
+                route.handlers.route_layer(axum::middleware::from_fn(move |r, n| version::only_from(since, r, n)))
+            }
+            None => route.handlers,
+        };
         if route.unversioned {
-            app = app.route(route.path, route.handlers.clone());
+            app = app.route(route.path, handlers.clone());
         }
-        app = app.route(&format!("/v1{}", route.path), route.handlers);
+        app = app.route(&format!("/v1{}", route.path), handlers);
     }
     let app = app
         .merge(portal::router())
         .route_layer(axum::middleware::from_fn(metrics::tag_operation))
         .fallback(routes::fallback::not_found)
-        .method_not_allowed_fallback(routes::fallback::method_not_allowed);
+        .method_not_allowed_fallback(routes::fallback::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limits::enforce))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), version::negotiate));
     with_request_layers(app, state, metrics::Face::Backend)
 }
 

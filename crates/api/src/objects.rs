@@ -3,6 +3,7 @@
 pub mod agent_task;
 pub mod api_key;
 pub mod domain;
+pub mod email;
 pub mod instance;
 pub mod invitation;
 pub mod jwt_template;

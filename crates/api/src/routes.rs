@@ -6,11 +6,13 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{MethodRouter, delete, get, patch, post, put};
 
 use crate::AppState;
+use crate::version::ApiVersion;
 
 pub mod agent_tasks;
 pub mod api_keys;
 pub mod beta_features;
 pub mod domains;
+pub mod emails;
 pub mod fallback;
 pub mod identifications;
 pub mod instance;
@@ -31,6 +33,7 @@ pub mod redirect_urls;
 pub mod role_sets;
 pub mod sessions;
 pub mod sign_ups;
+pub mod superseded;
 pub mod templates;
 pub mod tickets;
 pub mod user_account;
@@ -47,14 +50,22 @@ pub struct Route {
     pub handlers: MethodRouter<AppState>,
     /// Also served at the bare path (`/api_keys…`, `/m2m_tokens…`, OAuth token verify).
     pub unversioned: bool,
+    /// The first API version that has these operations (`None`: every version); older requests answer 404.
+    pub since: Option<ApiVersion>,
 }
 
 fn v1(path: &'static str, handlers: MethodRouter<AppState>) -> Route {
-    Route { path, handlers, unversioned: false }
+    Route { path, handlers, unversioned: false, since: None }
 }
 
 fn v1_and_bare(path: &'static str, handlers: MethodRouter<AppState>) -> Route {
-    Route { path, handlers, unversioned: true }
+    Route { path, handlers, unversioned: true, since: None }
+}
+
+/// Operations that exist from API version `since` on (e.g. the directory group role mappings of 2026-05-12).
+#[expect(dead_code, reason = "the first operations of 2026-05-12 come with the enterprise directories")]
+fn v1_since(since: ApiVersion, path: &'static str, handlers: MethodRouter<AppState>) -> Route {
+    Route { path, handlers, unversioned: false, since: Some(since) }
 }
 
 /// Every implemented operation.
@@ -122,6 +133,8 @@ pub fn table() -> Vec<Route> {
         v1("/invitations", get(invitations::list_invitations).post(invitations::create_invitation)),
         v1("/invitations/bulk", post(invitations::create_bulk_invitations)),
         v1("/invitations/{invitation_id}/revoke", post(invitations::revoke_invitation)),
+        // Not in the spec: `invitations.deleteInvitation` of @clerk/backend 3.x (erasure)
+        v1("/invitations/{invitation_id}", delete(invitations::delete_invitation)),
         // Allow-list / Block-list
         v1(
             "/allowlist_identifiers",
@@ -382,5 +395,14 @@ pub fn table() -> Vec<Route> {
         v1("/templates/{template_type}/{slug}/revert", post(templates::revert_template)),
         v1("/templates/{template_type}/{slug}/preview", post(templates::preview_template)),
         v1("/templates/{template_type}/{slug}/toggle_delivery", post(templates::toggle_template_delivery)),
+        // The transactional e-mail API of @clerk/backend 3.x (not in the spec)
+        v1("/email", post(emails::create_email)),
+        v1("/email/batch", post(emails::create_email_batch)),
+        v1("/email/{email_id}", get(emails::get_email)),
+        // Calls of @clerk/backend that no spec lists, answered with what to use instead
+        v1("/accountless_applications", post(superseded::accountless_applications)),
+        v1("/accountless_applications/complete", post(superseded::accountless_applications)),
+        v1("/sessions/{session_id}/verify", post(superseded::verify_session)),
+        v1("/beta_features/change_domain", post(superseded::change_domain)),
     ]
 }

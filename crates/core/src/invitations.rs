@@ -1,4 +1,4 @@
-//! Instance invitations: create (one or a bulk of up to 10, all or nothing), list, revoke. The invitation e-mail
+//! Instance invitations: create (one or a bulk of up to 10, all or nothing), list, revoke, erase. The invitation e-mail
 //! goes through [`crate::sender`]. Status is `revoked`, `accepted`, `expired` (by the clock) or `pending`.
 
 use serde_json::{Map, Value};
@@ -136,6 +136,7 @@ pub async fn prepare(
             expires_at: Some(now + days * DAY_MS),
             created_at: now,
             updated_at: now,
+            email_id: None,
         });
     }
     let mut seen = std::collections::HashSet::new();
@@ -174,14 +175,15 @@ pub async fn insert(
     ctx: &Ctx,
     tx: &mut Tx,
     instance: &Instance,
-    rows: Vec<InvitationRow>,
+    mut rows: Vec<InvitationRow>,
     inputs: &[NewInvitation],
     prepared: &[Option<Prepared>],
     bulk: bool,
 ) -> Result<Vec<Invitation>> {
     let now = ctx.now_ms();
     let param = |i: usize, p: &str| if bulk { format!("[{i}].{p}") } else { p.to_owned() };
-    for (i, ((row, input), prepared)) in rows.iter().zip(inputs).zip(prepared).enumerate() {
+    for (i, ((row, input), prepared)) in rows.iter_mut().zip(inputs).zip(prepared).enumerate() {
+        row.email_id = prepared.as_ref().map(|p| p.id.clone());
         if !input.ignore_existing {
             if store::email_claimed(tx, &instance.id, &row.email_address).await? {
                 return Err(Error::identifier_exists(&param(i, "email_address")));
@@ -190,7 +192,7 @@ pub async fn insert(
                 return Err(duplicate(&param(i, "email_address"), &row.email_address));
             }
         }
-        store::insert(tx, row).await?;
+        store::insert(tx, &*row).await?;
         if let Some(p) = prepared {
             sender::record(ctx, tx, instance, p).await?;
         }
@@ -250,4 +252,17 @@ pub async fn revoke(ctx: &Ctx, instance_id: &str, id: &str) -> Result<Invitation
     row.revoked = true;
     row.updated_at = now;
     Ok(Invitation::of(row, now))
+}
+
+/// Erases an invitation of any status, with the stored copies of its e-mail (the development outbox's and the
+/// `email.created` event's): `invitations.deleteInvitation`, for data erasure requests. Returns the id.
+pub async fn delete(ctx: &Ctx, instance_id: &str, id: &str) -> Result<String> {
+    let mut tx = ctx.db.begin().await?;
+    let row = store::lock(&mut tx, instance_id, id).await?.ok_or_else(|| Error::not_found("invitation"))?;
+    if let Some(email_id) = &row.email_id {
+        sender::erase_copies(&mut tx, instance_id, email_id).await?;
+    }
+    store::delete(&mut tx, instance_id, id).await?;
+    tx.commit().await?;
+    Ok(row.id)
 }

@@ -159,6 +159,11 @@ pub async fn send_external(ctx: &Ctx, instance: &Instance, msg: &Message) -> Res
 /// Records a message of a development instance in the outbox (in the caller's transaction) and announces it in
 /// the log. Production instances capture nothing.
 pub async fn capture(ctx: &Ctx, tx: &mut Tx, instance: &Instance, msg: &Message) -> Result<()> {
+    capture_copy(ctx, tx, instance, msg, None).await
+}
+
+/// [`capture`], remembering the id of the message this is a copy of (erasing the message erases its copies).
+async fn capture_copy(ctx: &Ctx, tx: &mut Tx, instance: &Instance, msg: &Message, of: Option<&str>) -> Result<()> {
     if instance.environment != Environment::Development {
         return Ok(());
     }
@@ -170,6 +175,7 @@ pub async fn capture(ctx: &Ctx, tx: &mut Tx, instance: &Instance, msg: &Message)
         subject: msg.subject.clone(),
         body: msg.body.clone(),
         created_at: ctx.now_ms(),
+        email_id: of.map(str::to_owned),
     };
     tessera_store::outbox::insert(tx, &row).await?;
     tracing::info!(
@@ -313,13 +319,36 @@ async fn deliver(ctx: &Ctx, instance: &Instance, p: &Prepared) -> Result<()> {
 /// the `email.created` / `sms.created` event (always: with delivery turned off, the app sends it from the event).
 pub async fn record(ctx: &Ctx, tx: &mut Tx, instance: &Instance, p: &Prepared) -> Result<()> {
     if p.composed.delivered_by_clerk {
-        capture(ctx, tx, instance, &p.outbox_message()).await?;
+        capture_copy(ctx, tx, instance, &p.outbox_message(), Some(&p.id)).await?;
     }
     let event = match p.message.channel {
         Channel::Email => crate::events::EventType::EmailCreated,
         Channel::Sms => crate::events::EventType::SmsCreated,
     };
     crate::events::emit(ctx, tx, &instance.id, event, &p.event_data()).await
+}
+
+/// Hands an e-mail composed by the caller (its own `From`) to the SMTP relay. `Ok(false)`: no relay is configured.
+pub async fn relay(ctx: &Ctx, email: lettre::Message) -> Result<bool> {
+    let Some((transport, _)) = &ctx.sender.smtp else { return Ok(false) };
+    transport.send(email).await.map_err(|e| Error::internal(anyhow::anyhow!("SMTP delivery failed: {e}")))?;
+    Ok(true)
+}
+
+/// Records a copy of an e-mail in the development outbox (in the caller's transaction), remembering its id so that
+/// erasing the e-mail erases the copy.
+pub async fn capture_email(ctx: &Ctx, tx: &mut Tx, instance: &Instance, msg: &Message, email_id: &str) -> Result<()> {
+    capture_copy(ctx, tx, instance, msg, Some(email_id)).await
+}
+
+/// Erases the stored copies of a message recorded by [`record`]: its development-outbox copy and its
+/// `email.created` / `sms.created` event (with the event's deliveries, pending ones included).
+pub async fn erase_copies(tx: &mut Tx, instance_id: &str, message_id: &str) -> Result<()> {
+    tessera_store::outbox::delete_copies(tx, instance_id, message_id).await?;
+    for event in [crate::events::EventType::EmailCreated, crate::events::EventType::SmsCreated] {
+        tessera_store::webhooks::delete_events_about(tx, instance_id, event.as_str(), message_id).await?;
+    }
+    Ok(())
 }
 
 /// A time as Clerk's templates show it: `23 November 2026, 12:14 UTC`.

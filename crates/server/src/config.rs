@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
+use tessera_api::version::ApiVersion;
 use tessera_core::instances::Environment;
 use tessera_core::sender::{SmtpConfig, SmtpSecurity};
 
@@ -45,6 +46,13 @@ pub struct ServeArgs {
     /// Secret key (`sk_test_…`) for the instance created on first start, so that it is known in advance.
     #[arg(long, env = "TESSERA_SECRET_KEY", hide_env_values = true)]
     pub secret_key: Option<String>,
+    /// Backend API version of requests that name none with `Clerk-API-Version` or `__clerk_api_version`:
+    /// `2025-11-10` or `2026-05-12`.
+    #[arg(long, env = "TESSERA_DEFAULT_API_VERSION", default_value = "2025-11-10", value_parser = api_version)]
+    pub default_api_version: ApiVersion,
+    /// `clerk`: Clerk's Backend API rate limits (429 with Retry-After), counted across nodes on PostgreSQL.
+    #[arg(long, env = "TESSERA_RATE_LIMITS", value_enum, default_value = "off")]
+    pub rate_limits: RateLimitsArg,
     #[command(flatten)]
     pub webhooks: WebhookArgs,
     #[command(flatten)]
@@ -188,11 +196,26 @@ impl fmt::Debug for ServeArgs {
             .field("metrics_addr", &self.metrics_addr)
             .field("db", &self.db)
             .field("secret_key", &self.secret_key.as_ref().map(|_| "[REDACTED]"))
+            .field("default_api_version", &self.default_api_version)
+            .field("rate_limits", &self.rate_limits)
             .field("webhooks", &self.webhooks)
             .field("smtp", &self.smtp)
             .field("clerk_js", &self.clerk_js)
             .finish()
     }
+}
+
+fn api_version(value: &str) -> Result<ApiVersion, String> {
+    ApiVersion::parse(value).ok_or_else(|| format!("`{value}` is no Clerk API version (2025-11-10, 2026-05-12)"))
+}
+
+/// `--rate-limits`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RateLimitsArg {
+    /// No limits (the default: tests and local development run unthrottled).
+    Off,
+    /// Clerk's documented Backend API limits.
+    Clerk,
 }
 
 /// `--environment`.

@@ -133,7 +133,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tracing::warn!("TESSERA_SECRET_KEY matches no instance of this database; it is used only on first start");
     }
     let shutdown = shutdown_signal()?;
-    let state = AppState::new(ctx).with_clerk_dirs(clerk_js_dir, clerk_ui_dir);
+    let state = AppState::new(ctx)
+        .with_clerk_dirs(clerk_js_dir, clerk_ui_dir)
+        .with_default_api_version(args.default_api_version);
+    let state = match args.rate_limits {
+        crate::config::RateLimitsArg::Off => state,
+        crate::config::RateLimitsArg::Clerk => state.with_rate_limits(tessera_api::rate_limits::RateLimits::clerk()),
+    };
     let metrics = match args.metrics_addr {
         Some(addr) => {
             let handle = crate::metrics::install()?;

@@ -241,6 +241,16 @@ fn sdk_js_webhooks() {
     run_node(&server, "webhooks.mjs");
 }
 
+/// Issue 17 through `@clerk/backend` as it ships (Clerk-API-Version 2026-05-12): the metadata rule, erasing
+/// invitations, transactional e-mail with idempotency keys, and the error codes of duplicates.
+#[test]
+fn sdk_js_versions() {
+    node_dir();
+    let db = TestDb::fresh_or_memory();
+    let server = Server::start_with(ServeOptions::new(&db).secret_key(DEV_KEY));
+    run_node(&server, "versions.mjs");
+}
+
 /// Session tokens and JWT-template tokens through `@clerk/backend`: minted, verified by `verifyToken`; expired and
 /// foreign-key tokens refused. Also agent tasks and a proxy check against a local stand-in proxy.
 #[test]

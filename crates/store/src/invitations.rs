@@ -27,10 +27,13 @@ pub struct InvitationRow {
     pub created_at: i64,
     /// Unix ms.
     pub updated_at: i64,
+    /// The id (`ema_…`) of the invitation e-mail, if one was sent: its copies are erased with the invitation.
+    pub email_id: Option<String>,
 }
 
-const COLUMNS: &str = "id, instance_id, email_address, public_metadata, redirect_url, template_slug, revoked, \
-    accepted_at, expires_at, created_at, updated_at";
+/// The columns of [`InvitationRow`], in order.
+pub const COLUMNS: &str = "id, instance_id, email_address, public_metadata, redirect_url, template_slug, revoked, \
+    accepted_at, expires_at, created_at, updated_at, email_id";
 
 /// Filter of a status at time `$now` (the SQL uses the bind placeholder given).
 pub fn status_sql(status: &str, now: &str) -> Option<String> {
@@ -49,8 +52,8 @@ pub async fn insert(tx: &mut Tx, i: &InvitationRow) -> StoreResult<()> {
         tx,
         sqlx::query(
             "INSERT INTO invitations (id, instance_id, email_address, public_metadata, redirect_url, template_slug, \
-             revoked, accepted_at, expires_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-             $10, $11)"
+             revoked, accepted_at, expires_at, created_at, updated_at, email_id) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+             $8, $9, $10, $11, $12)"
         )
         .bind(&i.id)
         .bind(&i.instance_id)
@@ -63,6 +66,7 @@ pub async fn insert(tx: &mut Tx, i: &InvitationRow) -> StoreResult<()> {
         .bind(i.expires_at)
         .bind(i.created_at)
         .bind(i.updated_at)
+        .bind(&i.email_id)
     )?;
     Ok(())
 }
@@ -158,4 +162,10 @@ pub async fn revoke(tx: &mut Tx, instance_id: &str, id: &str, now: i64) -> Store
             .bind(id)
     )
     .map_err(Into::into)
+}
+
+/// Deletes an invitation (any status). Returns the number of rows deleted.
+pub async fn delete(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<u64> {
+    exec_tx!(tx, sqlx::query("DELETE FROM invitations WHERE instance_id = $1 AND id = $2").bind(instance_id).bind(id))
+        .map_err(Into::into)
 }

@@ -20,6 +20,8 @@ pub struct OutboxRow {
     pub body: String,
     /// Unix ms.
     pub created_at: i64,
+    /// The id (`ema_…` / `sms_…`) of the message this is a copy of, when it came from a template.
+    pub email_id: Option<String>,
 }
 
 /// Inserts a captured message.
@@ -27,8 +29,8 @@ pub async fn insert(tx: &mut Tx, m: &OutboxRow) -> StoreResult<()> {
     exec_tx!(
         tx,
         sqlx::query(
-            "INSERT INTO outbox_messages (id, instance_id, channel, recipient, subject, body, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            "INSERT INTO outbox_messages (id, instance_id, channel, recipient, subject, body, created_at, email_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
         )
         .bind(&m.id)
         .bind(&m.instance_id)
@@ -37,6 +39,7 @@ pub async fn insert(tx: &mut Tx, m: &OutboxRow) -> StoreResult<()> {
         .bind(&m.subject)
         .bind(&m.body)
         .bind(m.created_at)
+        .bind(&m.email_id)
     )?;
     Ok(())
 }
@@ -44,11 +47,22 @@ pub async fn insert(tx: &mut Tx, m: &OutboxRow) -> StoreResult<()> {
 /// The newest `limit` messages (of one instance, or of all), newest first.
 pub async fn list(db: &Db, instance_id: Option<&str>, limit: i64) -> StoreResult<Vec<OutboxRow>> {
     Ok(on_read!(db, |c| sqlx::query_as::<_, OutboxRow>(
-        "SELECT id, instance_id, channel, recipient, subject, body, created_at FROM outbox_messages \
+        "SELECT id, instance_id, channel, recipient, subject, body, created_at, email_id FROM outbox_messages \
          WHERE ($1 IS NULL OR instance_id = $1) ORDER BY created_at DESC, id DESC LIMIT $2"
     )
     .bind(instance_id)
     .bind(limit)
     .fetch_all(c)
     .await)?)
+}
+
+/// Deletes the captured copies of one message (`ema_…`). Returns how many there were.
+pub async fn delete_copies(tx: &mut Tx, instance_id: &str, email_id: &str) -> StoreResult<u64> {
+    exec_tx!(
+        tx,
+        sqlx::query("DELETE FROM outbox_messages WHERE instance_id = $1 AND email_id = $2")
+            .bind(instance_id)
+            .bind(email_id)
+    )
+    .map_err(Into::into)
 }

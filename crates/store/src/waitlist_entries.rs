@@ -186,10 +186,8 @@ pub async fn invitations(
         return Ok(Vec::new());
     }
     let list = (2..ids.len() + 2).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
-    let sql = format!(
-        "SELECT id, instance_id, email_address, public_metadata, redirect_url, template_slug, revoked, accepted_at, \
-         expires_at, created_at, updated_at FROM invitations WHERE instance_id = $1 AND id IN ({list})"
-    );
+    let sql =
+        format!("SELECT {} FROM invitations WHERE instance_id = $1 AND id IN ({list})", crate::invitations::COLUMNS);
     Ok(on_read!(db, |c| {
         let mut q =
             sqlx::query_as::<_, crate::invitations::InvitationRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id);

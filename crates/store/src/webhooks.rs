@@ -175,6 +175,34 @@ pub async fn insert_event(tx: &mut Tx, e: &NewEvent<'_>) -> StoreResult<u64> {
     Ok(n)
 }
 
+/// Deletes the events of one type about one resource, with their deliveries (pending ones included): the erasure
+/// of a message's `email.created` copy. Returns how many events there were.
+pub async fn delete_events_about(
+    tx: &mut Tx,
+    instance_id: &str,
+    event_type: &str,
+    resource_id: &str,
+) -> StoreResult<u64> {
+    exec_tx!(
+        tx,
+        sqlx::query(
+            "DELETE FROM webhook_deliveries WHERE event_seq IN (SELECT seq FROM webhook_events \
+             WHERE instance_id = $1 AND event_type = $2 AND resource_id = $3)"
+        )
+        .bind(instance_id)
+        .bind(event_type)
+        .bind(resource_id)
+    )?;
+    exec_tx!(
+        tx,
+        sqlx::query("DELETE FROM webhook_events WHERE instance_id = $1 AND event_type = $2 AND resource_id = $3")
+            .bind(instance_id)
+            .bind(event_type)
+            .bind(resource_id)
+    )
+    .map_err(Into::into)
+}
+
 /// The latest events of an instance, newest first.
 pub async fn recent_events(db: &Db, instance_id: &str, limit: i64) -> StoreResult<Vec<EventRow>> {
     Ok(on_read!(db, |c| sqlx::query_as::<_, EventRow>(

@@ -19,6 +19,21 @@ pub fn invitation(i: &Invitation) -> Value {
     })
 }
 
+/// The `DeletedObject` of an erased invitation (`invitations.deleteInvitation` reads `object`, `id`, `deleted`).
+#[derive(Debug, serde::Serialize)]
+pub struct DeletedInvitationObject<'a> {
+    object: &'static str,
+    id: &'a str,
+    deleted: bool,
+}
+
+impl<'a> DeletedInvitationObject<'a> {
+    /// The erased invitation `id`.
+    pub fn new(id: &'a str) -> Self {
+        Self { object: "invitation", id, deleted: true }
+    }
+}
+
 /// `AllowlistIdentifier` / `BlocklistIdentifier`.
 pub fn list_entry(e: &ListEntryRow) -> Value {
     let mut v = json!({

@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use tessera_core::invitations::{self, NewInvitation};
@@ -11,7 +12,7 @@ use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::{Body, Params, SecretKey};
 use crate::list::{OrderBy, Paging, array_or_paginated, data_list};
-use crate::objects::invitation::{invitation, list_entry};
+use crate::objects::invitation::{DeletedInvitationObject, invitation, list_entry};
 
 /// Largest page of the lists here.
 const MAX_LIMIT: u64 = 500;
@@ -119,6 +120,17 @@ pub async fn revoke_invitation(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     Ok(Json(invitation(&invitations::revoke(&app.ctx, &instance.id, &id).await?)))
+}
+
+/// `DELETE /v1/invitations/{invitation_id}` (`invitations.deleteInvitation` of `@clerk/backend` 3.x; in no spec
+/// revision): erases the invitation, whatever its status, and the stored copies of its e-mail.
+pub async fn delete_invitation(
+    State(app): State<AppState>,
+    SecretKey(instance): SecretKey,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let id = invitations::delete(&app.ctx, &instance.id, &id).await?;
+    Ok(Json(DeletedInvitationObject::new(&id)).into_response())
 }
 
 /// Body of `POST /allowlist_identifiers`.

@@ -5,8 +5,10 @@
 mod agent_tasks;
 mod api_keys;
 mod beta_features;
+mod beyond_spec;
 mod contract;
 mod domains;
+mod emails;
 mod foundation;
 mod identifications;
 mod instance_settings;
@@ -19,6 +21,7 @@ mod m2m_tokens;
 mod machines;
 mod organizations;
 mod proxy_checks;
+mod rate_limits;
 mod redirect_urls;
 mod session_settings;
 mod sessions;
@@ -26,6 +29,7 @@ mod sign_ups;
 mod templates;
 mod tickets;
 mod users;
+mod versions;
 mod waitlist_entries;
 // Proof (issue 6): cross-cutting tests over every routed operation.
 mod hostile;
