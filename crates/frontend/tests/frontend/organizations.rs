@@ -303,7 +303,7 @@ async fn managers_invite_and_revoke() {
         .post(&bulk, &[("email_address", "c@example.com"), ("email_address", "a@example.com"), ("role", "org:member")])
         .send()
         .await
-        .assert_status(422);
+        .assert_error(400, "duplicate_record", None);
     admin.post(&bulk, &[("role", "org:member")]).send().await.assert_error(
         422,
         "form_param_missing",
