@@ -1,9 +1,13 @@
 //! Clerk JSON objects, shared across route groups.
 
+pub mod admin_portal_link_token;
 pub mod agent_task;
 pub mod api_key;
+pub mod deleted;
+pub mod directory;
 pub mod domain;
 pub mod email;
+pub mod enterprise_connection;
 pub mod instance;
 pub mod invitation;
 pub mod jwt_template;

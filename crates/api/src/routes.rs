@@ -8,11 +8,14 @@ use axum::routing::{MethodRouter, delete, get, patch, post, put};
 use crate::AppState;
 use crate::version::ApiVersion;
 
+pub mod admin_portal_link_tokens;
 pub mod agent_tasks;
 pub mod api_keys;
 pub mod beta_features;
+pub mod directories;
 pub mod domains;
 pub mod emails;
+pub mod enterprise_connections;
 pub mod fallback;
 pub mod identifications;
 pub mod instance;
@@ -31,6 +34,7 @@ pub mod organizations;
 pub mod proxy_checks;
 pub mod redirect_urls;
 pub mod role_sets;
+pub mod saml_connections;
 pub mod sessions;
 pub mod sign_ups;
 pub mod superseded;
@@ -384,6 +388,47 @@ pub fn table() -> Vec<Route> {
         v1("/agents/tasks/{agent_task_id}/revoke", post(agent_tasks::revoke_agent_task)),
         // Proxy Checks
         v1("/proxy_checks", post(proxy_checks::verify_domain_proxy)),
+        // Enterprise Connections, SAML Connections (deprecated view of the SAML ones)
+        v1(
+            "/enterprise_connections",
+            get(enterprise_connections::list_enterprise_connections)
+                .post(enterprise_connections::create_enterprise_connection),
+        ),
+        v1(
+            "/enterprise_connections/{enterprise_connection_id}",
+            get(enterprise_connections::get_enterprise_connection)
+                .patch(enterprise_connections::update_enterprise_connection)
+                .delete(enterprise_connections::delete_enterprise_connection),
+        ),
+        v1(
+            "/saml_connections",
+            get(saml_connections::list_saml_connections).post(saml_connections::create_saml_connection),
+        ),
+        v1(
+            "/saml_connections/{saml_connection_id}",
+            get(saml_connections::get_saml_connection)
+                .patch(saml_connections::update_saml_connection)
+                .delete(saml_connections::delete_saml_connection),
+        ),
+        // Directories, SCIM Directories (two views of one directory)
+        v1("/directories", get(directories::list_directories).post(directories::create_directory)),
+        v1(
+            "/directories/{directory_id}",
+            get(directories::get_directory).patch(directories::update_directory).delete(directories::delete_directory),
+        ),
+        v1("/scim_directories", get(directories::list_scim_directories).post(directories::create_scim_directory)),
+        v1(
+            "/scim_directories/{scim_directory_id}",
+            get(directories::get_scim_directory)
+                .patch(directories::update_scim_directory)
+                .delete(directories::delete_scim_directory),
+        ),
+        // Admin Portal Link Tokens
+        v1("/admin_portal_link_tokens", post(admin_portal_link_tokens::create_admin_portal_link_token)),
+        v1(
+            "/admin_portal_link_tokens/{adminPortalLinkTokenID}/revoke",
+            post(admin_portal_link_tokens::revoke_admin_portal_link_token),
+        ),
         // Miscellaneous
         v1("/public/interstitial", get(interstitial::get_public_interstitial)),
         // Webhooks

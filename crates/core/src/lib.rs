@@ -1,6 +1,7 @@
 //! Tessera's domain rules: no HTTP and no SQL strings here. Operations are plain async functions that take the
 //! [`Ctx`] and validated inputs and return domain types or an [`Error`] carrying a Clerk error code.
 
+pub mod admin_portal;
 pub mod agent_tasks;
 pub mod api_keys;
 pub mod browser_clients;
@@ -8,7 +9,9 @@ pub mod cache;
 pub mod clock;
 pub mod crypto;
 pub mod ctx;
+pub mod directories;
 pub mod domains;
+pub mod enterprise_connections;
 pub mod error;
 pub mod events;
 pub mod handshake;

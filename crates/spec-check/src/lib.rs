@@ -205,6 +205,34 @@ pub const DEVIATIONS: &[Deviation] = &[
                  characters, invalid UTF-8) is answered 404 resource_not_found before routing, as on every path",
     },
     Deviation {
+        operation_id: "ListEnterpriseConnections",
+        actual_status: 400,
+        spec_status: 400,
+        reason: "the spec declares no 400 for this operation, but an out-of-range limit or offset is answered 400 \
+                 query_param_invalid (a ClerkErrors body) as on the other lists",
+    },
+    Deviation {
+        operation_id: "ListSAMLConnections",
+        actual_status: 400,
+        spec_status: 400,
+        reason: "the spec declares no 400 for this operation, but an out-of-range limit or offset is answered 400 \
+                 query_param_invalid (a ClerkErrors body) as on the other lists",
+    },
+    Deviation {
+        operation_id: "ListDirectories",
+        actual_status: 400,
+        spec_status: 400,
+        reason: "the spec declares no 400 for this operation, but an out-of-range limit or offset is answered 400 \
+                 query_param_invalid (a ClerkErrors body) as on the other lists",
+    },
+    Deviation {
+        operation_id: "ListSCIMDirectories",
+        actual_status: 400,
+        spec_status: 400,
+        reason: "the spec declares no 400 for this operation, but an out-of-range limit or offset is answered 400 \
+                 query_param_invalid (a ClerkErrors body) as on the other lists",
+    },
+    Deviation {
         operation_id: "ListRedirectURLs",
         actual_status: 400,
         spec_status: 400,

@@ -4,13 +4,16 @@
 //! Timestamps are Unix milliseconds in `BIGINT`; JSON lives in `TEXT`; secrets are stored only as HMAC digests
 //! or sealed (encrypted) blobs, produced by core.
 
+pub mod admin_portal;
 pub mod agent_tasks;
 pub mod api_keys;
 pub mod browser_clients;
 pub mod client_list;
 pub mod db;
 pub mod dialect;
+pub mod directories;
 pub mod domains;
+pub mod enterprise_connections;
 pub mod error;
 pub mod group_commit;
 pub mod identifications;

@@ -251,3 +251,27 @@ pub async fn count_tx(tx: &mut Tx, instance_id: &str, organization_id: &str) -> 
     .fetch_one(c)
     .await)?)
 }
+
+/// The instance's affiliation-verified domains with one of these names, inside a write transaction (an enterprise
+/// connection being enabled for the same names removes them).
+pub async fn verified_by_names_tx(
+    tx: &mut Tx,
+    instance_id: &str,
+    names: &[String],
+) -> StoreResult<Vec<OrganizationDomainRow>> {
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = (0..names.len()).map(|i| format!("${}", i + 2)).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM organization_domains WHERE instance_id = $1 AND verification_status = 'verified' \
+         AND name IN ({list}) ORDER BY created_at, id"
+    );
+    Ok(on_tx!(tx, |c| {
+        let mut q = sqlx::query_as::<_, OrganizationDomainRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id);
+        for n in names {
+            q = q.bind(n.clone());
+        }
+        q.fetch_all(c).await
+    })?)
+}

@@ -65,6 +65,12 @@ pub const FIXTURES: &[(&str, Fixture)] = &[
             id_of(&f.create("/v1/actor_tokens", json!({ "user_id": user, "actor": { "sub": "user_isolation" } })).await)
         })
     }),
+    ("adminPortalLinkTokenID", |f| {
+        Box::pin(async move {
+            let res = f.app.post("/v1/admin_portal_link_tokens", json!({})).send().await.assert_status(201);
+            id_of(&res.json)
+        })
+    }),
     ("agent_task_id", |f| {
         Box::pin(async move {
             let user = f.id("user_id").await;
@@ -85,6 +91,12 @@ pub const FIXTURES: &[(&str, Fixture)] = &[
             f.objects["session_id"]["client_id"].as_str().expect("session client_id").to_owned()
         })
     }),
+    ("directory_id", |f| {
+        Box::pin(async move {
+            let ec = f.id("enterprise_connection_id").await;
+            id_of(&f.create("/v1/directories", json!({ "enterprise_connection_id": ec, "provider": "okta" })).await)
+        })
+    }),
     ("domain_id", |f| {
         Box::pin(async move {
             let list = f.app.get("/v1/domains").send().await.assert_status(200).json;
@@ -97,6 +109,13 @@ pub const FIXTURES: &[(&str, Fixture)] = &[
         Box::pin(async move {
             f.id("user_id").await;
             id_of(&f.objects["user_id"]["email_addresses"][0])
+        })
+    }),
+    ("enterprise_connection_id", |f| {
+        Box::pin(async move {
+            let body = json!({ "name": "isolation", "provider": "saml_custom", "domains": ["isolation-ec.example"] });
+            let res = f.app.post("/v1/enterprise_connections", body).send().await.assert_status(201);
+            id_of(&res.json)
         })
     }),
     ("external_account_id", |_| Box::pin(async { "eac_2x1sOlAtIoNfIxTuReId00000".to_owned() })),
@@ -169,6 +188,20 @@ pub const FIXTURES: &[(&str, Fixture)] = &[
             let body = json!({ "name": "Isolation set", "default_role_key": "org:member",
                                "creator_role_key": "org:admin", "roles": ["org:admin", "org:member"] });
             id_of(&f.create("/v1/role_sets", body).await)
+        })
+    }),
+    ("saml_connection_id", |f| {
+        Box::pin(async move {
+            let body = json!({ "name": "isolation", "provider": "saml_custom", "domain": "isolation-saml.example" });
+            id_of(&f.create("/v1/saml_connections", body).await)
+        })
+    }),
+    ("scim_directory_id", |f| {
+        Box::pin(async move {
+            let ec = f.id("enterprise_connection_id").await;
+            id_of(
+                &f.create("/v1/scim_directories", json!({ "enterprise_connection_id": ec, "provider": "okta" })).await,
+            )
         })
     }),
     ("session_id", |f| {

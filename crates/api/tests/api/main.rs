@@ -9,6 +9,7 @@ mod beyond_spec;
 mod contract;
 mod domains;
 mod emails;
+mod enterprise_sso;
 mod foundation;
 mod identifications;
 mod instance_settings;

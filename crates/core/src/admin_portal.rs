@@ -1,0 +1,127 @@
+//! Admin portal link tokens: single-use, URL-borne tokens for an organization's IT contact, issued for the
+//! instance's origin-level admin portal link (`apl_…`). The token is shown once, at creation, and stored as a keyed
+//! digest only. Machine-auth dialect: `aplt_` + 32 hex ids, 400 `bad_request` for request errors.
+
+use tessera_store::admin_portal::{self as store, AdminPortalLinkTokenRow};
+
+use crate::ids::{is_hex_id, is_ksuid_id, new_hex_id, new_id, random_base62};
+use crate::{Ctx, Error, ErrorCode, Result};
+
+/// Prefix of token ids and tokens.
+pub const PREFIX: &str = "aplt";
+/// Default lifetime.
+pub const DEFAULT_SECONDS: i64 = 3600;
+/// Longest lifetime.
+pub const MAX_SECONDS: i64 = 86_400;
+/// Random base62 characters of a token: 43 × 5.95 ≈ 256 bits.
+const TOKEN_CHARS: usize = 43;
+
+/// A token as the API shows it.
+#[derive(Debug, Clone)]
+pub struct AdminPortalLinkToken {
+    /// The row.
+    pub row: AdminPortalLinkTokenRow,
+    /// Scopes, when given.
+    pub scopes: Option<Vec<String>>,
+    /// Whether `expiration` has passed.
+    pub expired: bool,
+    /// The token itself, only right after creation.
+    pub token: Option<String>,
+}
+
+impl AdminPortalLinkToken {
+    fn from_row(row: AdminPortalLinkTokenRow, now: i64, token: Option<String>) -> Result<Self> {
+        let scopes = row.scopes.as_deref().map(serde_json::from_str).transpose().map_err(Error::internal)?;
+        Ok(Self { expired: row.expiration <= now, scopes, row, token })
+    }
+}
+
+/// Input of [`create`].
+#[derive(Debug, Clone, Default)]
+pub struct NewToken {
+    /// `org_…` the link is scoped to.
+    pub organization_id: Option<String>,
+    /// Opaque IT-contact reference.
+    pub it_contact_id: Option<String>,
+    /// Caller scopes.
+    pub scopes: Option<Vec<String>>,
+    /// Lifetime, 1..=86400 s (default 3600).
+    pub seconds_until_expiration: Option<i64>,
+}
+
+fn bad(param: &str, why: impl Into<String>) -> Error {
+    Error::with(ErrorCode::BadRequest, ErrorCode::BadRequest.message(), why, Some(param))
+}
+
+/// 404 for a token.
+pub fn not_found() -> Error {
+    Error::not_found("admin portal link token")
+}
+
+/// Normalizes a path id; anything that cannot be a token id is 404 like an unknown one.
+pub fn parse_id(raw: &str) -> Result<String> {
+    if is_hex_id(raw, PREFIX) { Ok(raw.to_ascii_lowercase()) } else { Err(not_found()) }
+}
+
+/// Issues a token.
+pub async fn create(ctx: &Ctx, instance_id: &str, input: NewToken) -> Result<AdminPortalLinkToken> {
+    let seconds = input.seconds_until_expiration.unwrap_or(DEFAULT_SECONDS);
+    if !(1..=MAX_SECONDS).contains(&seconds) {
+        return Err(bad("seconds_until_expiration", "seconds_until_expiration must be between 1 and 86400."));
+    }
+    if input.it_contact_id.as_deref().is_some_and(str::is_empty) {
+        return Err(bad("it_contact_id", "it_contact_id must not be empty."));
+    }
+    if input.scopes.as_ref().is_some_and(|s| s.iter().any(String::is_empty)) {
+        return Err(bad("scopes", "scopes must not contain empty strings."));
+    }
+    if let Some(org) = &input.organization_id
+        && !is_ksuid_id(org, "org")
+    {
+        return Err(bad("organization_id", "organization_id must be an organization id (org_…)."));
+    }
+    let token = format!("{PREFIX}_{}", random_base62(TOKEN_CHARS));
+    let hash = ctx.secrets.digest(&token);
+    let scopes = input.scopes.as_ref().map(serde_json::to_string).transpose().map_err(Error::internal)?;
+    let now = ctx.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    if let Some(org) = &input.organization_id
+        && tessera_store::organizations::lock(&mut tx, instance_id, org).await?.is_none()
+    {
+        return Err(bad("organization_id", format!("No organization was found with id {org}.")));
+    }
+    let link = store::link_id_for(&mut tx, instance_id, &new_id("apl"), now).await?;
+    let row = AdminPortalLinkTokenRow {
+        id: new_hex_id(PREFIX),
+        instance_id: instance_id.to_owned(),
+        admin_portal_link_id: link,
+        organization_id: input.organization_id,
+        it_contact_id: input.it_contact_id,
+        scopes,
+        token_hash: hash,
+        revoked: false,
+        revocation_reason: None,
+        expiration: now + seconds * 1000,
+        used_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    store::insert(&mut tx, &row).await?;
+    tx.commit().await?;
+    AdminPortalLinkToken::from_row(row, now, Some(token))
+}
+
+/// Revokes a token. Revoking a revoked token changes nothing (its first reason stays).
+pub async fn revoke(ctx: &Ctx, instance_id: &str, id: &str, reason: Option<String>) -> Result<AdminPortalLinkToken> {
+    let now = ctx.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    let mut row = store::lock(&mut tx, instance_id, id).await?.ok_or_else(not_found)?;
+    if !row.revoked {
+        store::revoke(&mut tx, instance_id, id, reason.as_deref(), now).await?;
+        row.revoked = true;
+        row.revocation_reason = reason;
+        row.updated_at = now;
+    }
+    tx.commit().await?;
+    AdminPortalLinkToken::from_row(row, now, None)
+}

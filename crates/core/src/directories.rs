@@ -1,0 +1,314 @@
+//! Directories: SCIM provisioning endpoints of an enterprise connection. `/directories` and `/scim_directories` are
+//! two views of the same records. A directory's API key (the bearer token its IdP sends) is shown once, at
+//! creation, and stored as a keyed digest only; deleting the directory makes the key useless at once.
+//!
+//! The SCIM endpoint lives on the instance's Frontend API host (`https://{host}/scim/v2/{directory_id}`).
+//! Google Workspace directories are pulled by Clerk with a service account; Tessera does not pull, so that
+//! provider is refused rather than accepted and never synced.
+
+use std::collections::BTreeMap;
+
+use tessera_store::directories::{self as store, DirectoryRow, GroupRoleMappingRow};
+use tessera_store::enterprise_connections::{self as connections, By};
+
+use crate::enterprise_connections::{CustomAttribute, EnterpriseConnection};
+use crate::ids::{new_id, random_base62};
+use crate::{Ctx, Error, Result};
+
+/// Largest page of a list.
+pub const MAX_LIMIT: u64 = 500;
+/// User attributes a directory maps from SCIM paths.
+pub const MAPPABLE: &[&str] = &["external_id", "username", "email_address", "first_name", "last_name", "phone_number"];
+/// Random base62 characters of an API key: 48 × 5.95 ≈ 285 bits.
+const KEY_CHARS: usize = 48;
+/// Prefix of directory API keys.
+pub const KEY_PREFIX: &str = "dsk";
+/// Longest group display name.
+const MAX_DISPLAY_NAME: usize = 255;
+
+/// A directory as the APIs show it.
+#[derive(Debug, Clone)]
+pub struct Directory {
+    /// The row.
+    pub row: DirectoryRow,
+    /// User attribute → SCIM path.
+    pub attribute_mapping: BTreeMap<String, String>,
+    /// The connection's custom attributes.
+    pub custom_attributes: Vec<CustomAttribute>,
+    /// The API key, only right after creation.
+    pub api_key: Option<String>,
+}
+
+/// A group → role mapping as a request gives it (`scim_*` and `directory_*` names are aliases).
+#[derive(Debug, Clone, Default)]
+pub struct MappingInput {
+    /// The IdP group id.
+    pub directory_group_id: Option<String>,
+    /// Old name of `directory_group_id`.
+    pub scim_group_id: Option<String>,
+    /// Display name.
+    pub directory_group_display_name: Option<String>,
+    /// Old name of `directory_group_display_name`.
+    pub scim_group_display_name: Option<String>,
+    /// `role_…`
+    pub role_id: Option<String>,
+    /// ≥ 1; array order when absent.
+    pub precedence: Option<i64>,
+}
+
+/// Input of [`create`].
+#[derive(Debug, Clone, Default)]
+pub struct NewDirectory {
+    /// `ec_…` (required).
+    pub enterprise_connection_id: Option<String>,
+    /// Display name (default: the connection's).
+    pub name: Option<String>,
+    /// The IdP (required).
+    pub provider: Option<String>,
+    /// Group → role mappings.
+    pub group_role_mappings: Vec<MappingInput>,
+}
+
+/// Input of [`update`]; absent fields do not change.
+#[derive(Debug, Clone, Default)]
+pub struct DirectoryUpdate {
+    /// Display name.
+    pub name: Option<String>,
+    /// Provisioning accepted.
+    pub enabled: Option<bool>,
+    /// The IdP.
+    pub provider: Option<String>,
+    /// Merged into the mapping; `None` values remove keys.
+    pub attribute_mapping: Option<BTreeMap<String, Option<String>>>,
+    /// Groups assign roles.
+    pub group_role_mapping_enabled: Option<bool>,
+}
+
+/// 404 for a directory.
+pub fn not_found() -> Error {
+    Error::not_found("directory")
+}
+
+fn default_mapping() -> BTreeMap<String, String> {
+    [
+        ("external_id", "externalId"),
+        ("username", "userName"),
+        ("email_address", "emails[0].value"),
+        ("first_name", "name.givenName"),
+        ("last_name", "name.familyName"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+fn provider(value: &str) -> Result<String> {
+    let p = value.trim().to_ascii_lowercase();
+    if p.is_empty() {
+        return Err(Error::param_missing("provider"));
+    }
+    if p == "google" || p == "google_workspace" {
+        return Err(Error::param_value_invalid(
+            "provider",
+            "Google Workspace directories are pulled with a service account, which this server does not do; use a \
+             SCIM provider (okta, microsoft, custom…).",
+        ));
+    }
+    if p.len() > 64 || !p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-') {
+        return Err(Error::param_format_invalid("provider", "provider must be a short lower-case name, e.g. okta."));
+    }
+    Ok(p)
+}
+
+fn name(value: &str) -> Result<String> {
+    let n = value.trim();
+    if n.is_empty() {
+        return Err(Error::param_missing("name"));
+    }
+    Ok(n.to_owned())
+}
+
+fn alias(param: &str, new: Option<String>, old: Option<String>) -> Result<Option<String>> {
+    match (new.filter(|s| !s.is_empty()), old.filter(|s| !s.is_empty())) {
+        (Some(a), Some(b)) if a != b => Err(Error::param_value_invalid(
+            param,
+            format!("{param} and its legacy alias must be equal when both are given."),
+        )),
+        (a, b) => Ok(a.or(b)),
+    }
+}
+
+async fn load(ctx: &Ctx, row: DirectoryRow, api_key: Option<String>) -> Result<Directory> {
+    let attribute_mapping = serde_json::from_str(&row.attribute_mapping).map_err(Error::internal)?;
+    let custom_attributes = match &row.enterprise_connection_id {
+        Some(ec) => match connections::get(&ctx.db, &row.instance_id, By::Id, ec).await? {
+            Some(c) => serde_json::from_str(&c.custom_attributes).map_err(Error::internal)?,
+            None => Vec::new(),
+        },
+        None => Vec::new(),
+    };
+    Ok(Directory { row, attribute_mapping, custom_attributes, api_key })
+}
+
+/// Creates a directory for an enterprise connection, with its API key and group → role mappings.
+pub async fn create(ctx: &Ctx, instance_id: &str, input: NewDirectory) -> Result<Directory> {
+    let ec_id = input
+        .enterprise_connection_id
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| Error::param_missing("enterprise_connection_id"))?;
+    let provider = provider(input.provider.as_deref().unwrap_or(""))?;
+    let name = input.name.as_deref().map(name).transpose()?;
+    let mut mappings = Vec::with_capacity(input.group_role_mappings.len());
+    for (i, m) in input.group_role_mappings.into_iter().enumerate() {
+        let group = alias("directory_group_id", m.directory_group_id, m.scim_group_id)?
+            .ok_or_else(|| Error::param_missing("group_role_mappings.directory_group_id"))?;
+        let display = alias("directory_group_display_name", m.directory_group_display_name, m.scim_group_display_name)?;
+        if display.as_ref().is_some_and(|d| d.chars().count() > MAX_DISPLAY_NAME) {
+            return Err(Error::param_value_invalid(
+                "group_role_mappings",
+                "A group display name has at most 255 characters.",
+            ));
+        }
+        let role =
+            m.role_id.filter(|r| !r.is_empty()).ok_or_else(|| Error::param_missing("group_role_mappings.role_id"))?;
+        let precedence = m.precedence.unwrap_or(i as i64 + 1);
+        if precedence < 1 {
+            return Err(Error::param_value_invalid("group_role_mappings", "precedence must be at least 1."));
+        }
+        mappings.push((group, display, role, precedence));
+    }
+    let api_key = format!("{KEY_PREFIX}_{}", random_base62(KEY_CHARS));
+    let now = ctx.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    let connection = connections::lock(&mut tx, instance_id, By::Id, &ec_id).await?.ok_or_else(|| {
+        Error::param_value_invalid(
+            "enterprise_connection_id",
+            format!("No enterprise connection was found with id {ec_id}."),
+        )
+    })?;
+    let row = DirectoryRow {
+        id: new_id("dir"),
+        instance_id: instance_id.to_owned(),
+        enterprise_connection_id: Some(connection.id.clone()),
+        name: name.unwrap_or_else(|| connection.name.clone()),
+        provider,
+        enabled: true,
+        group_role_mapping_enabled: !mappings.is_empty(),
+        attribute_mapping: serde_json::to_string(&default_mapping()).map_err(Error::internal)?,
+        api_key_hash: ctx.secrets.digest(&api_key),
+        created_at: now,
+        updated_at: now,
+    };
+    store::insert(&mut tx, &row).await?;
+    for (group, display, role, precedence) in mappings {
+        if !store::role_exists_tx(&mut tx, instance_id, &role).await? {
+            return Err(Error::param_value_invalid(
+                "group_role_mappings",
+                format!("No organization role was found with id {role}."),
+            ));
+        }
+        let m = GroupRoleMappingRow {
+            id: new_id("dgrm"),
+            instance_id: instance_id.to_owned(),
+            directory_id: row.id.clone(),
+            group_id: group,
+            group_display_name: display,
+            role_id: role,
+            precedence,
+            created_at: now,
+            updated_at: now,
+        };
+        store::insert_mapping(&mut tx, &m).await.map_err(|e| {
+            if e.is_unique_violation() {
+                Error::param_value_invalid("group_role_mappings", "A group is mapped twice.")
+            } else {
+                e.into()
+            }
+        })?;
+    }
+    tx.commit().await?;
+    load(ctx, row, Some(api_key)).await
+}
+
+/// Changes a directory.
+pub async fn update(ctx: &Ctx, instance_id: &str, id: &str, u: DirectoryUpdate) -> Result<Directory> {
+    let name = u.name.as_deref().map(name).transpose()?;
+    let provider = u.provider.as_deref().map(provider).transpose()?;
+    let mut tx = ctx.db.begin().await?;
+    let mut row = store::lock(&mut tx, instance_id, id).await?.ok_or_else(not_found)?;
+    if let Some(n) = name {
+        row.name = n;
+    }
+    if let Some(p) = provider {
+        row.provider = p;
+    }
+    if let Some(v) = u.enabled {
+        row.enabled = v;
+    }
+    if let Some(v) = u.group_role_mapping_enabled {
+        row.group_role_mapping_enabled = v;
+    }
+    if let Some(changes) = u.attribute_mapping {
+        let mut mapping: BTreeMap<String, String> =
+            serde_json::from_str(&row.attribute_mapping).map_err(Error::internal)?;
+        for (key, value) in changes {
+            if !MAPPABLE.contains(&key.as_str()) {
+                return Err(Error::param_value_invalid(
+                    "attribute_mapping",
+                    format!("{key:?} is not a mappable attribute; use one of {}.", MAPPABLE.join(", ")),
+                ));
+            }
+            match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
+                Some(path) => mapping.insert(key, path),
+                None => mapping.remove(&key),
+            };
+        }
+        row.attribute_mapping = serde_json::to_string(&mapping).map_err(Error::internal)?;
+    }
+    row.updated_at = ctx.now_ms();
+    store::update(&mut tx, &row).await?;
+    tx.commit().await?;
+    load(ctx, row, None).await
+}
+
+/// Deletes a directory; its API key stops working at once.
+pub async fn delete(ctx: &Ctx, instance_id: &str, id: &str) -> Result<String> {
+    let mut tx = ctx.db.begin().await?;
+    let row = store::lock(&mut tx, instance_id, id).await?.ok_or_else(not_found)?;
+    store::delete(&mut tx, instance_id, &row.id).await?;
+    tx.commit().await?;
+    Ok(row.id)
+}
+
+/// One directory.
+pub async fn get(ctx: &Ctx, instance_id: &str, id: &str) -> Result<Directory> {
+    let row = store::get(&ctx.db, instance_id, id).await?.ok_or_else(not_found)?;
+    load(ctx, row, None).await
+}
+
+/// A page of directories, newest first, and the total.
+pub async fn list(ctx: &Ctx, instance_id: &str, limit: i64, offset: i64) -> Result<(Vec<Directory>, i64)> {
+    let (rows, total) = store::list(&ctx.db, instance_id, limit, offset).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        out.push(load(ctx, r, None).await?);
+    }
+    Ok((out, total))
+}
+
+/// A directory's group → role mappings, by precedence.
+pub async fn group_role_mappings(ctx: &Ctx, instance_id: &str, id: &str) -> Result<Vec<GroupRoleMappingRow>> {
+    Ok(store::mappings(&ctx.db, instance_id, id).await?)
+}
+
+/// The connection a directory belongs to, if it still exists.
+pub async fn connection(ctx: &Ctx, d: &Directory) -> Result<Option<EnterpriseConnection>> {
+    match &d.row.enterprise_connection_id {
+        Some(ec) => match crate::enterprise_connections::get(ctx, &d.row.instance_id, By::Id, ec).await {
+            Ok(c) => Ok(Some(c)),
+            Err(e) if e.status() == 404 => Ok(None),
+            Err(e) => Err(e),
+        },
+        None => Ok(None),
+    }
+}
