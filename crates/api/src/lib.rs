@@ -15,6 +15,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::dists::Dists;
 
+pub mod billing_clock;
 pub mod dists;
 pub mod error;
 pub mod extract;

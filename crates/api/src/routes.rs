@@ -13,6 +13,7 @@ pub mod agent_tasks;
 pub mod api_keys;
 pub mod beta_features;
 pub mod directories;
+pub mod billing;
 pub mod domains;
 pub mod emails;
 pub mod enterprise_connections;
@@ -434,6 +435,44 @@ pub fn table() -> Vec<Route> {
         // Webhooks
         v1("/webhooks/svix", post(webhooks::create_svix_app).delete(webhooks::delete_svix_app)),
         v1("/webhooks/svix_url", post(webhooks::generate_svix_auth_url)),
+        // Billing
+        v1("/billing/plans", get(billing::get_commerce_plan_list)),
+        v1("/billing/prices", get(billing::get_billing_price_list).post(billing::create_billing_price)),
+        v1("/billing/subscription_items", get(billing::get_commerce_subscription_item_list)),
+        v1("/billing/subscription_items/{subscription_item_id}", delete(billing::cancel_commerce_subscription_item)),
+        v1(
+            "/billing/subscription_items/{subscription_item_id}/extend_free_trial",
+            post(billing::extend_billing_subscription_item_free_trial),
+        ),
+        v1(
+            "/billing/subscription_items/{subscription_item_id}/price_transition",
+            post(billing::create_billing_price_transition),
+        ),
+        v1(
+            "/billing/subscription_items/{subscription_item_id}/discounts",
+            post(billing::apply_billing_subscription_item_discount),
+        ),
+        v1(
+            "/billing/subscription_items/{subscription_item_id}/discounts/{discount_id}",
+            delete(billing::remove_billing_subscription_item_discount),
+        ),
+        v1("/billing/statements", get(billing::get_billing_statement_list)),
+        v1("/billing/statements/{statementID}", get(billing::get_billing_statement)),
+        v1("/billing/statements/{statementID}/payment_attempts", get(billing::get_billing_statement_payment_attempts)),
+        v1("/users/{user_id}/billing/subscription", get(billing::get_user_billing_subscription)),
+        v1(
+            "/users/{user_id}/billing/credits",
+            get(billing::get_user_billing_credit_balance).post(billing::adjust_user_billing_credit_balance),
+        ),
+        v1(
+            "/organizations/{organization_id}/billing/subscription",
+            get(billing::get_organization_billing_subscription),
+        ),
+        v1(
+            "/organizations/{organization_id}/billing/credits",
+            get(billing::get_organization_billing_credit_balance)
+                .post(billing::adjust_organization_billing_credit_balance),
+        ),
         // Email & SMS Templates
         v1("/templates/{template_type}", get(templates::get_template_list)),
         v1("/templates/{template_type}/{slug}", get(templates::get_template).put(templates::upsert_template)),

@@ -144,6 +144,13 @@ error_codes! {
     NotAllowedAccess => 422, "not_allowed_access", "Access not allowed",
         "This identifier is not allowed to access this application.";
     DuplicateRecord => 400, "duplicate_record", "duplicate record", "A record with this value already exists.";
+    // Billing.
+    BillingInvalidState => 422, "billing_invalid_state", "invalid subscription item state",
+        "The subscription item cannot do this in its current state.";
+    BillingPaymentFailed => 422, "billing_payment_failed", "payment failed",
+        "The payment method was declined; nothing was changed.";
+    InsufficientCreditBalance => 422, "insufficient_credit_balance", "insufficient credit balance",
+        "The payer's credit balance cannot go below zero.";
     DeliveryNotConfigured => 400, "delivery_not_configured", "delivery not configured",
         "No delivery is configured for this channel.";
     // Frontend API: the browser's client and sessions.

@@ -4,6 +4,7 @@
 pub mod admin_portal;
 pub mod agent_tasks;
 pub mod api_keys;
+pub mod billing;
 pub mod browser_clients;
 pub mod cache;
 pub mod clock;

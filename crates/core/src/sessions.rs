@@ -565,14 +565,22 @@ pub async fn create_session_token(
     let iat = ctx.now_ms().div_euclid(1000);
     let mut claims = session_claims(instance, &session, iat, lifetime);
     let active_organization = session.last_active_organization_id.as_deref();
+    let billing =
+        crate::billing::claims::entitlements(ctx, &instance.id, &session.user_id, active_organization).await?;
+    let plan_features =
+        billing.as_ref().filter(|e| e.scope == crate::billing::PayerType::Org).map(|e| e.features.as_slice());
     crate::organizations::memberships::add_organization_claims(
         ctx,
         &instance.id,
         &session.user_id,
         active_organization,
+        plan_features,
         &mut claims,
     )
     .await?;
+    if let Some(e) = &billing {
+        crate::billing::claims::insert(e, &mut claims);
+    }
     if let Some(azp) = azp {
         claims.insert("azp".into(), json!(azp));
     }

@@ -116,6 +116,10 @@ pub struct WebhookArgs {
     /// Do not run the delivery worker on this node (another node delivers).
     #[arg(long, env = "TESSERA_WEBHOOK_WORKER_DISABLED")]
     pub webhook_worker_disabled: bool,
+    /// How often the billing clock looks for renewals, trial ends and other due billing work, in milliseconds
+    /// (one node at a time does it).
+    #[arg(long, env = "TESSERA_BILLING_TICK_MS", default_value_t = 1000)]
+    pub billing_tick_ms: u64,
 }
 
 /// Outgoing e-mail (verification codes, invitations). Without `--smtp-host`, development instances capture

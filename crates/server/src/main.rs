@@ -29,6 +29,17 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Manage billing: the catalogue of plans, features and discounts, which payer types have billing, and how
+    /// the local payment method settles charges.
+    Billing {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// The instance (`ins_…`); may be left out when the database holds exactly one.
+        #[arg(long, global = true)]
+        instance: Option<String>,
+        #[command(subcommand)]
+        action: BillingAction,
+    },
     /// Print the messages captured for development instances (verification codes, invitations), newest first.
     Outbox {
         #[command(flatten)]
@@ -59,6 +70,38 @@ enum InstanceCommand {
     },
 }
 
+/// `tessera billing` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum BillingAction {
+    /// Apply a catalogue file (JSON: `billing`, `payments`, `features`, `plans`, `discounts`; entries matched by slug).
+    Apply {
+        /// The catalogue file.
+        #[arg(long)]
+        file: std::path::PathBuf,
+    },
+    /// Enable billing for users or organizations: every existing and new payer gets the default (free) plan.
+    Enable {
+        /// `user` or `org`.
+        #[arg(long)]
+        payer_type: String,
+    },
+    /// Disable billing for users or organizations (subscriptions stay; new payers get none).
+    Disable {
+        /// `user` or `org`.
+        #[arg(long)]
+        payer_type: String,
+    },
+    /// How the local payment method settles what credits do not cover: `succeed` or `fail` (to test past-due flows).
+    Payments {
+        /// `succeed` or `fail`.
+        outcome: String,
+    },
+    /// Print the switches, plans and discounts.
+    Show,
+    /// Run the billing clock once (what a server does every tick).
+    Tick,
+}
+
 #[derive(Debug, Subcommand)]
 enum KeysCommand {
     /// Add a new active signing key; the previous keys stay in the JWKS (verify-only), so tokens signed with them
@@ -84,6 +127,7 @@ async fn main() -> std::process::ExitCode {
         Command::Instance { command: InstanceCommand::List { db } } => startup::instance_list(db).await,
         Command::Keys { command: KeysCommand::Rotate { db, instance } } => startup::keys_rotate(db, instance).await,
         Command::Outbox { db, instance, limit } => startup::outbox(db, instance, limit).await,
+        Command::Billing { db, instance, action } => startup::billing(db, instance, action).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

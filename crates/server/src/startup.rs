@@ -183,8 +183,16 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             let _ = stopped.wait_for(|s| *s).await;
         })))
     };
+    let billing_clock = {
+        let mut stopped = worker_stopped.clone();
+        let interval = std::time::Duration::from_millis(args.webhooks.billing_tick_ms.max(10));
+        tokio::spawn(tessera_api::billing_clock::run(state.ctx.clone(), interval, async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        }))
+    };
     axum::serve(listener, tessera_frontend::app(state)).with_graceful_shutdown(shutdown).await?;
     let _ = stop_worker.send(true);
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(20), billing_clock).await;
     if let Some(w) = worker {
         // A delivery in flight finishes (bounded by its timeout); an abandoned one is retried when its lease ends.
         let _ = tokio::time::timeout(std::time::Duration::from_secs(20), w).await;
@@ -282,6 +290,91 @@ pub async fn keys_rotate(db: DatabaseArgs, instance: Option<String>) -> anyhow::
     };
     let kid = tessera_core::keyring::rotate(&ctx, &instance_id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("{instance_id}\t{kid}");
+    ctx.db.close().await;
+    Ok(())
+}
+
+/// The instance a command acts on: the one named, else the database's only one.
+async fn pick_instance(ctx: &Ctx, instance: Option<String>) -> anyhow::Result<String> {
+    if let Some(id) = instance {
+        return Ok(id);
+    }
+    let all = instances::list_instances(ctx).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    match all.as_slice() {
+        [only] => Ok(only.id.clone()),
+        [] => anyhow::bail!("the database holds no instance"),
+        _ => anyhow::bail!("the database holds several instances: name one with --instance"),
+    }
+}
+
+/// `tessera billing …`.
+pub async fn billing(db: DatabaseArgs, instance: Option<String>, action: crate::BillingAction) -> anyhow::Result<()> {
+    use tessera_core::billing::{self, PayerType, catalog};
+    let ctx = open(&db).await?;
+    let id = pick_instance(&ctx, instance).await?;
+    let fail = |e: tessera_core::Error| {
+        anyhow::anyhow!("{}", e.items().first().map_or_else(|| e.to_string(), |i| i.long_message.clone()))
+    };
+    match action {
+        crate::BillingAction::Apply { file } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let parsed = catalog::parse_file(&text).map_err(fail)?;
+            catalog::apply(&ctx, &id, &parsed).await.map_err(fail)?;
+            println!("applied {} to {id}", file.display());
+        }
+        crate::BillingAction::Enable { payer_type } => {
+            let t = PayerType::parse(&payer_type).context("--payer-type is user or org")?;
+            let n = catalog::set_enabled(&ctx, &id, t, true).await.map_err(fail)?;
+            println!("billing enabled for {payer_type}s of {id}; {n} given the default plan");
+        }
+        crate::BillingAction::Disable { payer_type } => {
+            let t = PayerType::parse(&payer_type).context("--payer-type is user or org")?;
+            catalog::set_enabled(&ctx, &id, t, false).await.map_err(fail)?;
+            println!("billing disabled for {payer_type}s of {id}");
+        }
+        crate::BillingAction::Payments { outcome } => {
+            let succeed = match outcome.as_str() {
+                "succeed" => true,
+                "fail" => false,
+                _ => anyhow::bail!("payments is succeed or fail"),
+            };
+            catalog::set_payments_succeed(&ctx, &id, succeed).await.map_err(fail)?;
+            println!("payments of {id} now {outcome}");
+        }
+        crate::BillingAction::Show => {
+            let config = billing::config(&ctx, &id).await.map_err(fail)?;
+            println!(
+                "users: {}\torganizations: {}\tpayments: {}",
+                if config.user_enabled { "enabled" } else { "disabled" },
+                if config.org_enabled { "enabled" } else { "disabled" },
+                if config.payments_succeed { "succeed" } else { "fail" }
+            );
+            let cat = billing::catalog(&ctx, &id).await.map_err(fail)?;
+            for p in &cat.plans {
+                let price = cat.price_of(&p.id);
+                let features: Vec<&str> = cat.features_of(&p.id).iter().map(|f| f.slug.as_str()).collect();
+                println!(
+                    "{}\t{}\t{}\t{}\tfee {}\tannual/month {}\ttrial {}\t{}{}",
+                    p.id,
+                    p.payer_type,
+                    p.slug,
+                    p.name,
+                    price.map_or(0, |x| x.amount),
+                    price.map_or(0, |x| x.annual_monthly_amount),
+                    p.free_trial_days.map_or_else(|| "-".to_owned(), |d| format!("{d}d")),
+                    features.join(","),
+                    if p.is_default { "\t(default)" } else { "" },
+                );
+            }
+            for d in tessera_core::store::billing::discounts(&ctx.db, &id).await? {
+                println!("{}\tdiscount\t{}\t{}", d.id, d.slug, d.name);
+            }
+        }
+        crate::BillingAction::Tick => {
+            let n = billing::clock::run_due(&ctx).await.map_err(fail)?;
+            println!("{n} subscription items moved");
+        }
+    }
     ctx.db.close().await;
     Ok(())
 }

@@ -7,6 +7,7 @@
 pub mod admin_portal;
 pub mod agent_tasks;
 pub mod api_keys;
+pub mod billing;
 pub mod browser_clients;
 pub mod client_list;
 pub mod db;

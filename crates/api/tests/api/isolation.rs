@@ -97,6 +97,12 @@ pub const FIXTURES: &[(&str, Fixture)] = &[
             id_of(&f.create("/v1/directories", json!({ "enterprise_connection_id": ec, "provider": "okta" })).await)
         })
     }),
+    ("discount_id", |f| {
+        Box::pin(async move {
+            crate::billing::enable(f.app).await;
+            crate::billing::discount_id(f.app, "half").await
+        })
+    }),
     ("domain_id", |f| {
         Box::pin(async move {
             let list = f.app.get("/v1/domains").send().await.assert_status(200).json;
@@ -216,6 +222,21 @@ pub const FIXTURES: &[(&str, Fixture)] = &[
         Box::pin(async move {
             let user = f.id("user_id").await;
             id_of(&f.create("/v1/sign_in_tokens", json!({ "user_id": user })).await)
+        })
+    }),
+    ("statementID", |f| {
+        Box::pin(async move {
+            f.id("subscription_item_id").await;
+            let list = f.app.get("/v1/billing/statements").send().await.assert_status(200).json;
+            id_of(&list["data"][0])
+        })
+    }),
+    ("subscription_item_id", |f| {
+        Box::pin(async move {
+            crate::billing::enable(f.app).await;
+            let user = f.id("user_id").await;
+            let t = crate::billing::transition(f.app, &user, "free_user", "plus").await;
+            id_of(&t["subscription_item"])
         })
     }),
     ("template_id", |f| {

@@ -6,6 +6,7 @@ mod agent_tasks;
 mod api_keys;
 mod beta_features;
 mod beyond_spec;
+mod billing;
 mod contract;
 mod domains;
 mod emails;

@@ -457,11 +457,15 @@ pub async fn active_organization(
 /// the permission actions and `fea` the features (`o:<feature>`), and `fpm` gives, per feature, the bitmask of
 /// its actions (bit i = i-th entry of `per`), so that `org:<feature>:<action>` decodes back. Like Clerk, only
 /// custom permissions are carried (system ones are not). Nothing is added if the user is no longer a member.
+/// With billing enabled for organizations, `plan_features` are the features of the organization's plans: `fea`
+/// lists exactly those, and only permissions of those features are carried (a permission's feature must be in the
+/// plan for the permission to count).
 pub async fn add_organization_claims(
     ctx: &Ctx,
     instance_id: &str,
     user_id: &str,
     organization_id: Option<&str>,
+    plan_features: Option<&[String]>,
     claims: &mut Map<String, Value>,
 ) -> Result<()> {
     let Some(org_id) = organization_id else { return Ok(()) };
@@ -475,8 +479,14 @@ pub async fn add_organization_claims(
         .unwrap_or_default()
         .into_iter()
         .filter(|k| !k.starts_with("org:sys_"))
+        .filter(|k| plan_features.is_none_or(|fs| fs.iter().any(|f| k.split(':').nth(1) == Some(f.as_str()))))
         .collect();
-    let (features, actions, masks) = encode_permissions(&keys);
+    let (mut features, actions, mut masks) = encode_permissions(&keys);
+    if let Some(plan_features) = plan_features {
+        // `fpm` runs parallel to the `o:` entries of `fea`: one mask per plan feature, 0 without permissions.
+        masks = plan_features.iter().map(|f| features.iter().position(|x| x == f).map_or(0, |i| masks[i])).collect();
+        features = plan_features.to_vec();
+    }
     let rol = role_key.strip_prefix("org:").unwrap_or(&role_key).to_owned();
     claims.insert(
         "o".into(),

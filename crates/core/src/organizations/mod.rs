@@ -298,6 +298,7 @@ pub async fn create_organization(ctx: &Ctx, instance_id: &str, input: NewOrganiz
     };
     tessera_store::organizations::insert(&mut tx, &row).await.map_err(unique_error)?;
     emit_organization(ctx, &mut tx, instance_id, &id, EventType::OrganizationCreated).await?;
+    crate::billing::provision_tx(ctx, &mut tx, instance_id, crate::billing::PayerType::Org, &id).await?;
     if let Some(user_id) = created_by {
         let locked = tessera_store::organizations::lock(&mut tx, instance_id, &id).await?.ok_or_else(not_found)?;
         let empty = ("{}".to_owned(), "{}".to_owned());

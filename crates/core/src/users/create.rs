@@ -408,7 +408,10 @@ pub(crate) async fn insert_tx(ctx: &Ctx, tx: &mut Tx, instance_id: &str, p: &Pre
         )
         .await?;
     }
-    super::emit_user_returning(ctx, tx, instance_id, user_id, EventType::UserCreated).await
+    let user = super::emit_user_returning(ctx, tx, instance_id, user_id, EventType::UserCreated).await?;
+    // With billing enabled for users, every new user starts on the default plan.
+    crate::billing::provision_tx(ctx, tx, instance_id, crate::billing::PayerType::User, user_id).await?;
+    Ok(user)
 }
 
 #[cfg(test)]
