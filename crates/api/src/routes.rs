@@ -373,13 +373,12 @@ pub fn table() -> Vec<Route> {
         v1("/users/{user_id}/oauth_access_tokens/{provider}", get(user_credentials::get_o_auth_access_token)),
         v1("/users/{user_id}/organization_memberships", get(user_credentials::users_get_organization_memberships)),
         v1("/users/{user_id}/organization_invitations", get(user_credentials::users_get_organization_invitations)),
-        // Actor Tokens, Sign-in Tokens, Testing Tokens; Tessera's ticket redemption (not in the spec)
+        // Actor Tokens, Sign-in Tokens, Testing Tokens
         v1("/actor_tokens", post(tickets::create_actor_token)),
         v1("/actor_tokens/{actor_token_id}/revoke", post(tickets::revoke_actor_token)),
         v1("/sign_in_tokens", post(tickets::create_sign_in_token)),
         v1("/sign_in_tokens/{sign_in_token_id}/revoke", post(tickets::revoke_sign_in_token)),
         v1("/testing_tokens", post(tickets::create_testing_token)),
-        v1("/tickets/accept", post(tickets::accept_ticket)),
         v1("/clients", get(tickets::get_client_list)),
         v1("/sessions/{session_id}/refresh", post(tickets::refresh_session)),
         // Sign Ups (created by browsers through the Frontend API)

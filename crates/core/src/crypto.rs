@@ -58,6 +58,7 @@ impl MasterKey {
 pub struct Secrets {
     lookup: hmac::Key,
     seal: LessSafeKey,
+    tickets: hmac::Key,
 }
 
 impl fmt::Debug for Secrets {
@@ -72,8 +73,10 @@ impl Secrets {
         let master = hmac::Key::new(hmac::HMAC_SHA256, &master.0);
         let lookup = hmac::sign(&master, b"tessera/v1/lookup-digest");
         let seal = hmac::sign(&master, b"tessera/v1/seal-aes-256-gcm");
+        let tickets = hmac::sign(&master, b"tessera/v1/ticket-hs256");
         Self {
             lookup: hmac::Key::new(hmac::HMAC_SHA256, lookup.as_ref()),
+            tickets: hmac::Key::new(hmac::HMAC_SHA256, tickets.as_ref()),
             seal: LessSafeKey::new(UnboundKey::new(&AES_256_GCM, seal.as_ref()).expect("32-byte AES key")),
         }
     }
@@ -81,6 +84,12 @@ impl Secrets {
     /// The lookup digest of a secret: what the database indexes instead of the secret.
     pub fn digest(&self, secret: &str) -> Vec<u8> {
         hmac::sign(&self.lookup, secret.as_bytes()).as_ref().to_vec()
+    }
+
+    /// The HS256 signature of a ticket JWT's signing input, under a key of its own (no other secret is ever
+    /// signed with it, so a ticket cannot be forged from anything else the server stores or hands out).
+    pub fn ticket_signature(&self, signing_input: &[u8]) -> Vec<u8> {
+        hmac::sign(&self.tickets, signing_input).as_ref().to_vec()
     }
 
     /// Encrypts `plaintext`; `purpose` is bound as associated data so a blob cannot be replayed elsewhere.

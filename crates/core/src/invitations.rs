@@ -24,6 +24,8 @@ pub struct Invitation {
     pub status: &'static str,
     /// Public metadata.
     pub public_metadata: Value,
+    /// The invitation's link with its ticket ([`crate::invitation_tickets`]); known where it is created.
+    pub url: Option<String>,
 }
 
 impl Invitation {
@@ -39,7 +41,7 @@ impl Invitation {
             "pending"
         };
         let public_metadata = crate::users::metadata(&row.public_metadata);
-        Self { row, status, public_metadata }
+        Self { row, status, public_metadata, url: None }
     }
 }
 
@@ -62,10 +64,9 @@ pub struct NewInvitation {
     pub template_slug: Option<String>,
 }
 
-/// The invitation e-mail, from the `invitation` or `waitlist_invitation` template. Without a redirect URL the link
-/// leads to the Account Portal's sign-up page.
-fn message(row: &InvitationRow, portal: &str) -> TemplatedMessage {
-    let action_url = row.redirect_url.clone().unwrap_or_else(|| format!("{portal}/sign-up"));
+/// The invitation e-mail, from the `invitation` or `waitlist_invitation` template; its link is the invitation's
+/// ticket URL, which leads on to the redirect URL (else the hosted sign-up page) with the ticket.
+fn message(row: &InvitationRow, action_url: String) -> TemplatedMessage {
     TemplatedMessage {
         channel: Channel::Email,
         slug: if row.template_slug == "waitlist_invitation" { "waitlist_invitation" } else { "invitation" },
@@ -157,14 +158,10 @@ pub async fn send(
     rows: &[InvitationRow],
     inputs: &[NewInvitation],
 ) -> Result<Vec<Option<Prepared>>> {
-    let portal = crate::domains::primary_domain(ctx, instance)
-        .await
-        .ok()
-        .and_then(|d| d.accounts_portal_url)
-        .unwrap_or_default();
     let mut prepared = Vec::with_capacity(rows.len());
     for (row, input) in rows.iter().zip(inputs) {
-        let sent = if input.notify { Some(sender::prepare(ctx, instance, message(row, &portal)).await?) } else { None };
+        let url = crate::invitation_tickets::url(ctx, instance, &row.id, row.expires_at);
+        let sent = if input.notify { Some(sender::prepare(ctx, instance, message(row, url)).await?) } else { None };
         prepared.push(sent);
     }
     Ok(prepared)
@@ -197,7 +194,13 @@ pub async fn insert(
             sender::record(ctx, tx, instance, p).await?;
         }
     }
-    Ok(rows.into_iter().map(|r| Invitation::of(r, now)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let url = crate::invitation_tickets::url(ctx, instance, &r.id, r.expires_at);
+            Invitation { url: Some(url), ..Invitation::of(r, now) }
+        })
+        .collect())
 }
 
 fn duplicate(param: &str, email: &str) -> Error {

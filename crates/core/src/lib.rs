@@ -18,6 +18,7 @@ pub mod events;
 pub mod handshake;
 pub mod ids;
 pub mod instances;
+pub mod invitation_tickets;
 pub mod invitations;
 pub mod jwt_templates;
 pub mod keyring;

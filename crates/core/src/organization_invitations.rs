@@ -96,6 +96,8 @@ pub struct OrganizationInvitation {
     pub inviter: Option<PublicUser>,
     /// The organization.
     pub organization: Option<PublicOrganization>,
+    /// The invitation's link with its ticket ([`crate::invitation_tickets`]); known where the invitation is created.
+    pub url: Option<String>,
 }
 
 /// The status of a row at `now`.
@@ -122,6 +124,7 @@ fn assemble(
         private_metadata: metadata(&row.private_metadata),
         inviter,
         organization,
+        url: None,
         row,
     }
 }
@@ -156,8 +159,8 @@ pub struct NewOrganizationInvitation {
     pub notify: bool,
 }
 
-fn message(row: &OrganizationInvitationRow, org_name: &str) -> Message {
-    let link = row.redirect_url.as_deref().map(|u| format!("\nAccept it here: {u}\n")).unwrap_or_default();
+fn message(row: &OrganizationInvitationRow, org_name: &str, url: &str) -> Message {
+    let link = format!("\nAccept it here: {url}\n");
     Message {
         channel: Channel::Email,
         to: row.email_address.clone(),
@@ -247,7 +250,8 @@ pub async fn create(
     // without SMTP fails here.
     for (row, input) in rows.iter().zip(&inputs) {
         if input.notify {
-            sender::send_external(ctx, instance, &message(row, &org.name)).await?;
+            let url = crate::invitation_tickets::url(ctx, instance, &row.id, row.expires_at);
+            sender::send_external(ctx, instance, &message(row, &org.name, &url)).await?;
         }
     }
     let mut tx = ctx.db.begin().await?;
@@ -292,11 +296,13 @@ pub async fn create(
     let mut out = Vec::new();
     for (row, input) in rows.into_iter().zip(&inputs) {
         store::insert(&mut tx, &row).await?;
+        let url = crate::invitation_tickets::url(ctx, instance, &row.id, row.expires_at);
         if input.notify {
-            sender::capture(ctx, &mut tx, instance, &message(&row, &org.name)).await?;
+            sender::capture(ctx, &mut tx, instance, &message(&row, &org.name, &url)).await?;
         }
         let inviter = row.inviter_id.as_ref().and_then(|id| inviters.get(id).cloned());
-        let inv = assemble(row, now, &roles, inviter, Some(public_org.clone()));
+        let mut inv = assemble(row, now, &roles, inviter, Some(public_org.clone()));
+        inv.url = Some(url);
         let data = crate::objects::organization_invitation::organization_invitation(&inv, "", false);
         events::emit(ctx, &mut tx, &instance.id, EventType::OrganizationInvitationCreated, &data).await?;
         out.push(inv);
@@ -445,4 +451,68 @@ pub async fn revoke(
     events::emit(ctx, &mut tx, instance_id, EventType::OrganizationInvitationRevoked, &data).await?;
     tx.commit().await?;
     Ok(inv)
+}
+
+/// Accepts a pending invitation (locked by the caller's transaction) for `user_id`: the user becomes a member with
+/// its role and metadata (unless already one), the invitation `accepted`; `organizationMembership.created` and
+/// `organizationInvitation.accepted` are emitted with it.
+pub(crate) async fn accept_tx(
+    ctx: &Ctx,
+    tx: &mut tessera_store::Tx,
+    instance_id: &str,
+    mut row: OrganizationInvitationRow,
+    user_id: &str,
+    now: i64,
+) -> Result<()> {
+    crate::organizations::roles::ensure_default_roles_tx(tx, instance_id, now).await?;
+    let org = tessera_store::organizations::lock(tx, instance_id, &row.organization_id)
+        .await?
+        .ok_or_else(crate::invitation_tickets::invalid)?;
+    if store::member_role(tx, instance_id, &org.id, user_id).await?.is_none() {
+        let metadata = (row.public_metadata.clone(), row.private_metadata.clone());
+        crate::organizations::memberships::add_member_tx(ctx, tx, instance_id, &org, user_id, &row.role, metadata)
+            .await?;
+    }
+    store::set_status(tx, instance_id, &row.id, "accepted", now).await?;
+    row.status = "accepted".into();
+    row.updated_at = now;
+    let (stored_roles, _) = store::roles_tx(tx, instance_id, MANAGE_MEMBERSHIPS).await?;
+    let inviter = match &row.inviter_id {
+        Some(u) => crate::users::get_user_tx(ctx, tx, instance_id, u).await?.map(|u| PublicUser::of(&u)),
+        None => None,
+    };
+    let inv = assemble(row, now, &role_map(stored_roles), inviter, Some(PublicOrganization::of(&org)));
+    let mut data = crate::objects::organization_invitation::organization_invitation(&inv, "", false);
+    // The webhook spec's `OrganizationInvitationAcceptedPayload`: who accepted, and the organization under `data`.
+    data["user_id"] = serde_json::json!(user_id);
+    data["data"] = serde_json::json!({
+        "public_organization_data": crate::objects::organization_invitation::public_organization(&PublicOrganization::of(&org), ""),
+    });
+    events::emit(ctx, tx, instance_id, EventType::OrganizationInvitationAccepted, &data).await
+}
+
+/// `POST /v1/me/organization_invitations/{id}/accept`: the signed-in user accepts a pending invitation addressed
+/// to one of their verified e-mail addresses (anything else is 404) and becomes a member ([`accept_tx`]).
+pub async fn accept_for_user(ctx: &Ctx, instance_id: &str, user_id: &str, id: &str) -> Result<OrganizationInvitation> {
+    let row = store::get_by_id(&ctx.db, instance_id, id).await?.ok_or_else(not_found)?;
+    let holder = tessera_store::sign_ins::user_by_identification(
+        &ctx.db,
+        instance_id,
+        identifiers::EMAIL,
+        &identifiers::email_key(&row.email_address),
+    )
+    .await?;
+    if holder.as_deref() != Some(user_id) {
+        return Err(not_found());
+    }
+    let now = ctx.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    let row = store::lock_by_id(&mut tx, instance_id, id).await?.ok_or_else(not_found)?;
+    if status_at(&row, now) != "pending" {
+        return Err(not_found());
+    }
+    accept_tx(ctx, &mut tx, instance_id, row, user_id, now).await?;
+    tx.commit().await?;
+    let row = store::get_by_id(&ctx.db, instance_id, id).await?.ok_or_else(not_found)?;
+    hydrate(ctx, instance_id, vec![row]).await?.pop().ok_or_else(not_found)
 }

@@ -4,16 +4,14 @@
 //! A token is shown once, in the creation answer, and stored only as a keyed digest; lookups go through the
 //! digest (a unique index), so no stored secret is ever compared byte by byte.
 //!
-//! Clerk redeems tickets in its Frontend API, which Tessera does not run. Tessera redeems them at
-//! `POST /v1/tickets/accept` with `{"ticket": …}` (the `url` of the token objects points there; the ticket travels
-//! in the body, never in a URL that request logs would record): the ticket becomes a new
-//! client with an active session, atomically with the token becoming `accepted`.
+//! The Frontend API redeems them ([`redeem_tx`]): the `ticket` strategy of `POST /v1/client/sign_ins`, and the
+//! token's `url`, `GET /v1/tickets/accept?ticket=…` ([`crate::ticket_links`]); either opens a session on the
+//! browser's client atomically with the token becoming `accepted`.
 
 use serde_json::{Map, Value};
-use tessera_store::sessions::{ClientRow, SessionRow};
 use tessera_store::tickets::{self as store, ActorTokenRow, SignInTokenRow};
 
-use crate::sessions::{self, Session};
+use crate::sessions;
 use crate::{Ctx, Error, ErrorCode, Result, ids};
 
 /// Default actor-token lifetime (Clerk: 1 hour).
@@ -28,7 +26,7 @@ pub const TESTING_TOKEN_LIFETIME_S: i64 = 3600;
 const MAX_LIFETIME_S: i64 = 315_360_000;
 /// Length of the random part of a token.
 const TOKEN_LEN: usize = 48;
-/// Path of the redemption endpoint (outside the Backend API spec).
+/// Path of the Frontend API's ticket link.
 pub const ACCEPT_PATH: &str = "/v1/tickets/accept";
 
 /// Token statuses.
@@ -102,12 +100,6 @@ impl SignInToken {
             updated_at: r.updated_at,
         }
     }
-}
-
-/// The URL that redeems a ticket on this server (`base` is the server's origin as the client reached it): POST
-/// `{"ticket": …}` to it.
-pub fn accept_url(base: &str) -> String {
-    format!("{base}{ACCEPT_PATH}")
 }
 
 fn lifetime(param: &str, v: Option<i64>, default: i64, max: i64) -> Result<i64> {
@@ -285,16 +277,6 @@ pub async fn testing_token_valid(ctx: &Ctx, instance_id: &str, token: &str) -> R
     Ok(store::testing_token_live(&ctx.db, instance_id, &ctx.secrets.digest(token), ctx.now_ms()).await?)
 }
 
-/// What redeeming a ticket gives: the session and its refresh token (shown once; what the Frontend API would keep
-/// in the `__refresh` cookie, for `POST /sessions/{id}/refresh`).
-#[derive(Debug, Clone)]
-pub struct Accepted {
-    /// The new session.
-    pub session: Session,
-    /// The session's refresh token.
-    pub refresh_token: String,
-}
-
 /// A ticket redeemed inside a transaction: whom it signs in, and how.
 #[derive(Debug, Clone)]
 pub struct Redeemed {
@@ -370,45 +352,17 @@ pub async fn redeem_tx(
     Ok(Redeemed { instance_id, user_id, actor, organization_id, session_ms })
 }
 
-/// Redeems an actor or sign-in token into a new client with an active session (with `actor` for an actor
-/// token); see [`redeem_tx`] for what is refused.
-pub async fn accept(ctx: &Ctx, ticket: &str) -> Result<Accepted> {
+/// A new refresh token for a session, shown once and stored as a digest: what the Frontend API keeps in the
+/// `__refresh` cookie, and what `POST /sessions/{id}/refresh` asks for with an expired session token. A session has
+/// one at most (a second is refused).
+pub async fn issue_refresh_token(ctx: &Ctx, instance_id: &str, session_id: &str) -> Result<String> {
+    sessions::get_session(ctx, instance_id, session_id).await?;
     let now = ctx.now_ms();
-    let mut tx = ctx.db.begin().await?;
-    let Redeemed { instance_id, user_id, actor, organization_id: org_id, session_ms } =
-        redeem_tx(ctx, &mut tx, None, ticket, now).await?;
-    let session_ms = session_ms.unwrap_or(sessions::SESSION_LIFETIME_MS);
-    let session_id = ids::new_id("sess");
-    let client = ClientRow {
-        id: ids::new_id("client"),
-        instance_id: instance_id.clone(),
-        last_active_session_id: Some(session_id.clone()),
-        created_at: now,
-        updated_at: now,
-    };
-    let row = SessionRow {
-        id: session_id.clone(),
-        instance_id: instance_id.clone(),
-        client_id: client.id.clone(),
-        user_id: user_id.clone(),
-        status: sessions::status::ACTIVE.into(),
-        actor,
-        last_active_organization_id: org_id,
-        last_active_at: now,
-        expire_at: now + session_ms,
-        abandon_at: now + sessions::ABANDON_AFTER_MS.max(session_ms),
-        created_at: now,
-        updated_at: now,
-    };
-    tessera_store::sessions::insert_client(&mut tx, &client).await?;
-    tessera_store::sessions::insert_session(&mut tx, &row).await?;
-    tessera_store::sessions::touch_user(&mut tx, &instance_id, &user_id, now).await?;
-    let session = sessions::Session::from_row(row, now);
-    sessions::emit_session(ctx, &mut tx, &instance_id, &session, crate::events::EventType::SessionCreated).await?;
     let refresh_token = ids::random_base62(TOKEN_LEN);
-    store::insert_refresh_token(&mut tx, &instance_id, &session_id, &ctx.secrets.digest(&refresh_token), now).await?;
+    let mut tx = ctx.db.begin().await?;
+    store::insert_refresh_token(&mut tx, instance_id, session_id, &ctx.secrets.digest(&refresh_token), now).await?;
     tx.commit().await?;
-    Ok(Accepted { session: sessions::get_session(ctx, &instance_id, &session_id).await?, refresh_token })
+    Ok(refresh_token)
 }
 
 /// Inputs of `POST /sessions/{id}/refresh`.

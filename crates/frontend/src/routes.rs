@@ -18,6 +18,7 @@ pub mod me;
 pub mod me_account;
 pub mod me_identifiers;
 pub mod me_mfa;
+pub mod me_organizations;
 pub mod organization_domains;
 pub mod organization_invitations;
 pub mod organization_memberships;
@@ -130,7 +131,15 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
         v1("/v1/me/sessions/{session_id}/revoke", post(me_account::revoke_session)),
         // Organization memberships, invitations and suggestions of the user
         v1("/v1/me/organization_memberships", get(me::get_organization_memberships)),
+        v1(
+            "/v1/me/organization_memberships/{organization_id}",
+            delete(me_organizations::delete_organization_memberships),
+        ),
         v1("/v1/me/organization_invitations", get(me::get_users_organization_invitations)),
+        v1(
+            "/v1/me/organization_invitations/{invitation_id}/accept",
+            post(me_organizations::accept_organization_invitation),
+        ),
         v1("/v1/me/organization_suggestions", get(me::get_organization_suggestions)),
         // Organizations
         v1("/v1/organizations", post(organizations::create_organization)),

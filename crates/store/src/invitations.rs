@@ -169,3 +169,25 @@ pub async fn delete(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<u64
     exec_tx!(tx, sqlx::query("DELETE FROM invitations WHERE instance_id = $1 AND id = $2").bind(instance_id).bind(id))
         .map_err(Into::into)
 }
+
+/// One invitation (unlocked read).
+pub async fn get(db: &Db, instance_id: &str, id: &str) -> StoreResult<Option<InvitationRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM invitations WHERE instance_id = $1 AND id = $2");
+    Ok(on_read!(db, |c| sqlx::query_as::<_, InvitationRow>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(instance_id)
+        .bind(id)
+        .fetch_optional(c)
+        .await)?)
+}
+
+/// Marks an invitation accepted.
+pub async fn accept(tx: &mut Tx, instance_id: &str, id: &str, now: i64) -> StoreResult<u64> {
+    exec_tx!(
+        tx,
+        sqlx::query("UPDATE invitations SET accepted_at = $1, updated_at = $1 WHERE instance_id = $2 AND id = $3")
+            .bind(now)
+            .bind(instance_id)
+            .bind(id)
+    )
+    .map_err(Into::into)
+}

@@ -331,3 +331,24 @@ pub async fn set_status(tx: &mut Tx, instance_id: &str, id: &str, status: &str, 
     )
     .map_err(Into::into)
 }
+
+/// One invitation by id alone (its ticket names no organization).
+pub async fn get_by_id(db: &Db, instance_id: &str, id: &str) -> StoreResult<Option<OrganizationInvitationRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM organization_invitations WHERE instance_id = $1 AND id = $2");
+    Ok(on_read!(db, |c| sqlx::query_as::<_, OrganizationInvitationRow>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(instance_id)
+        .bind(id)
+        .fetch_optional(c)
+        .await)?)
+}
+
+/// One invitation by id alone, locked for update.
+pub async fn lock_by_id(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Option<OrganizationInvitationRow>> {
+    let suffix = if matches!(tx, Tx::Postgres(_)) { " FOR UPDATE" } else { "" };
+    let sql = format!("SELECT {COLUMNS} FROM organization_invitations WHERE instance_id = $1 AND id = $2{suffix}");
+    Ok(on_tx!(tx, |c| sqlx::query_as::<_, OrganizationInvitationRow>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(instance_id)
+        .bind(id)
+        .fetch_optional(c)
+        .await)?)
+}

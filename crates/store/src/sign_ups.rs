@@ -42,6 +42,8 @@ pub struct SignUpRow {
     pub created_session_id: Option<String>,
     /// The browser's client it was created on (Frontend API); none for attempts made before 0019.
     pub client_id: Option<String>,
+    /// The invitation whose ticket made the attempt (0023): accepted when the attempt converts.
+    pub invitation_id: Option<String>,
     /// Unix ms after which an incomplete attempt is abandoned.
     pub abandon_at: i64,
     /// Unix ms.
@@ -79,7 +81,7 @@ pub struct SignUpVerificationRow {
 
 const COLUMNS: &str = "id, instance_id, status, email_address, phone_number, username, first_name, last_name, \
     password_digest, unsafe_metadata, public_metadata, external_id, custom_action, legal_accepted_at, locale, \
-    created_user_id, created_session_id, client_id, abandon_at, created_at, updated_at";
+    created_user_id, created_session_id, client_id, invitation_id, abandon_at, created_at, updated_at";
 const VERIFICATION_COLUMNS: &str =
     "sign_up_id, field, id, instance_id, strategy, code_digest, status, attempts, expire_at, created_at, updated_at";
 
@@ -91,8 +93,9 @@ pub async fn insert(tx: &mut Tx, r: &SignUpRow) -> StoreResult<()> {
             "INSERT INTO sign_ups (id, instance_id, status, email_address, phone_number, username, first_name, \
              last_name, password_digest, unsafe_metadata, public_metadata, external_id, custom_action, \
              legal_accepted_at, locale, created_user_id, created_session_id, client_id, abandon_at, created_at, \
-             updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
+             updated_at, invitation_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, \
+             $22)"
         )
         .bind(&r.id)
         .bind(&r.instance_id)
@@ -115,6 +118,7 @@ pub async fn insert(tx: &mut Tx, r: &SignUpRow) -> StoreResult<()> {
         .bind(r.abandon_at)
         .bind(r.created_at)
         .bind(r.updated_at)
+        .bind(&r.invitation_id)
     )?;
     Ok(())
 }

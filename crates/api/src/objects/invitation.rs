@@ -4,9 +4,9 @@ use serde_json::{Value, json};
 use tessera_core::invitations::Invitation;
 use tessera_core::store::restriction_lists::ListEntryRow;
 
-/// `Invitation`.
+/// `Invitation`; `url` (the link with its ticket) only where the invitation is created.
 pub fn invitation(i: &Invitation) -> Value {
-    json!({
+    let mut v = json!({
         "object": "invitation",
         "id": i.row.id,
         "email_address": i.row.email_address,
@@ -16,7 +16,11 @@ pub fn invitation(i: &Invitation) -> Value {
         "expires_at": i.row.expires_at,
         "created_at": i.row.created_at,
         "updated_at": i.row.updated_at,
-    })
+    });
+    if let Some(url) = &i.url {
+        v["url"] = json!(url);
+    }
+    v
 }
 
 /// The `DeletedObject` of an erased invitation (`invitations.deleteInvitation` reads `object`, `id`, `deleted`).

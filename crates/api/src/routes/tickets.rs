@@ -1,6 +1,5 @@
-//! Actor tokens (create, revoke), sign-in tokens (create, revoke), testing tokens (create), and Tessera's ticket
-//! redemption `POST /v1/tickets/accept` with `{"ticket": …}` (outside the Backend API spec; it stands in for the Frontend
-//! API's ticket flow, so it takes no secret key: the ticket is the credential).
+//! Actor tokens (create, revoke), sign-in tokens (create, revoke), testing tokens (create), the client list and
+//! session refresh. Tickets are redeemed by the Frontend API (the `ticket` strategy and the tokens' `url`).
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -11,7 +10,6 @@ use tessera_core::tickets::{self, NewActorToken, NewSignInToken};
 use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::{Body, Params, SecretKey};
-use crate::objects::session::SessionObject;
 use crate::objects::ticket;
 
 /// Body of `POST /actor_tokens` (`additionalProperties: false`).
@@ -86,28 +84,6 @@ pub async fn create_testing_token(
 ) -> ApiResult<Json<Value>> {
     let t = tickets::create_testing_token(&app.ctx, &instance.id).await?;
     Ok(Json(ticket::testing_token(&t)))
-}
-
-/// Body of the ticket endpoint.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AcceptBody {
-    ticket: Option<String>,
-}
-
-/// `POST /v1/tickets/accept` `{"ticket": …}` (Tessera): redeems an actor or sign-in token into a new session and
-/// answers `{object: "ticket_acceptance", session, refresh_token}`. The session's tokens are minted with
-/// `POST /v1/sessions/{id}/tokens`; the refresh token (the Frontend API's `__refresh` cookie) is what
-/// `POST /v1/sessions/{id}/refresh` asks for.
-pub async fn accept_ticket(State(app): State<AppState>, Body(p): Body<AcceptBody>) -> ApiResult<Json<Value>> {
-    let accepted = tickets::accept(&app.ctx, p.ticket.as_deref().unwrap_or_default()).await?;
-    let session =
-        serde_json::to_value(SessionObject::from(&accepted.session)).map_err(tessera_core::Error::internal)?;
-    Ok(Json(serde_json::json!({
-        "object": "ticket_acceptance",
-        "session": session,
-        "refresh_token": accepted.refresh_token,
-    })))
 }
 
 /// `GET /v1/clients` (deprecated): a bare array, or `{data, total_count}` with `paginated=true`.

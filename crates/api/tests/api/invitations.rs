@@ -34,11 +34,15 @@ async fn invitations_create_list_revoke_expire() {
     assert_eq!((inv["status"].clone(), inv["revoked"].clone()), (json!("pending"), json!(false)));
     assert_eq!(inv["public_metadata"], json!({ "plan": "pro" }));
     assert_eq!(inv["expires_at"], T0 + 2 * DAY);
-    // notify defaults to true: the invitation e-mail is in the development outbox, with the redirect URL.
+    // The link carries the invitation's ticket on the Frontend API (which leads on to the redirect URL).
+    let url = inv["url"].as_str().unwrap();
+    let prefix = format!("https://{}/v1/tickets/accept?ticket=ey", app.instance.frontend_host());
+    assert!(url.starts_with(&prefix), "{url}");
+    // notify defaults to true: the invitation e-mail is in the development outbox, with the link.
     let out = outbox_subjects(&app).await;
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].0, "guest@example.com");
-    assert!(out[0].1.contains("https://app.example.com/accept"));
+    assert!(out[0].1.contains(url));
     // A second pending invitation for the address is refused unless ignore_existing.
     app.post("/v1/invitations", json!({ "email_address": "guest@example.com" })).send().await.assert_error(
         400,

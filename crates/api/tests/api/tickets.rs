@@ -1,25 +1,27 @@
 //! Actor tokens, sign-in tokens and testing tokens: creation (token shown once, digest at rest), revocation, and
-//! redemption through Tessera's `/v1/tickets/accept` into a session — with `actor`, so that its session tokens
-//! carry the `act` claim, for an actor token.
+//! redemption as clerk-js redeems them (the Frontend API's `ticket` sign-in strategy) into a session — with
+//! `actor`, so that its session tokens carry the `act` claim, for an actor token. Session refresh.
 
 use serde_json::{Value, json};
 use tessera_core::instances::Environment;
-use tessera_testkit::TestApp;
+use tessera_testkit::{TestApp, TestResponse};
 
 use crate::machines::assert_not_in_database;
 use crate::sessions::{decode, mint};
 use crate::users::{T0, user_with_email};
 
-async fn accept(app: &TestApp, token: &str) -> tessera_testkit::TestResponse {
-    app.post("/v1/tickets/accept", json!({ "ticket": token })).anonymous().send().await
+/// Redeems a ticket on a new browser by the Frontend API's `ticket` sign-in strategy.
+async fn accept(app: &TestApp, token: &str) -> TestResponse {
+    let b = app.browser().await;
+    b.post("/v1/client/sign_ins", &[("strategy", "ticket"), ("ticket", token)]).send().await
 }
 
-/// The session of a successful redemption.
-fn session_of(r: tessera_testkit::TestResponse) -> Value {
+/// The session (as the Backend API shows it) a successful redemption opened.
+async fn session_of(app: &TestApp, r: TestResponse) -> Value {
     let json = r.assert_status(200).json;
-    assert_eq!(json["object"], "ticket_acceptance");
-    assert!(json["refresh_token"].as_str().is_some_and(|t| t.len() >= 40));
-    json["session"].clone()
+    assert_eq!(json["response"]["status"], "complete");
+    let sid = json["response"]["created_session_id"].as_str().unwrap();
+    app.get(&format!("/v1/sessions/{sid}")).send().await.assert_status(200).json
 }
 
 #[tokio::test]
@@ -38,14 +40,13 @@ async fn actor_token_impersonates_end_to_end() {
     assert_eq!(t["actor"], json!({ "sub": "user_support", "reason": "ticket 7" }));
     let token = t["token"].as_str().unwrap().to_owned();
     assert!(token.len() >= 40);
-    // The ticket is POSTed to `url`, never put in a URL (request logs record URLs).
     // The ticket link on the instance's Frontend API (GET; tested in the frontend suite).
     let link = format!("https://{}/v1/tickets/accept?ticket={token}", app.instance.frontend_host());
     assert_eq!(t["url"].as_str().unwrap(), link);
     // Only the digest is stored.
     assert_not_in_database(&app, &[&token]).await;
 
-    let s = session_of(accept(&app, &token).await);
+    let s = session_of(&app, accept(&app, &token).await).await;
     assert_eq!(s["object"], "session");
     assert_eq!(s["user_id"], user.as_str());
     assert_eq!(s["status"], "active");
@@ -103,7 +104,7 @@ async fn actor_token_revoke_expiry_and_errors() {
         .assert_status(200)
         .json;
     let now = T0 + 62_000;
-    let s = session_of(accept(&app, t["token"].as_str().unwrap()).await);
+    let s = session_of(&app, accept(&app, t["token"].as_str().unwrap()).await).await;
     assert_eq!(s["expire_at"], now + 600_000);
 
     let post = |b: Value| app.post("/v1/actor_tokens", b).send();
@@ -128,9 +129,8 @@ async fn actor_token_revoke_expiry_and_errors() {
     post(json!({ "user_id": user, "actor": { "sub": "a" }, "extra": 1 })).await.assert_status(422);
     app.post("/v1/actor_tokens/act_nope/revoke", json!({})).send().await.assert_error(404, "resource_not_found", None);
     accept(&app, "nope").await.assert_error(400, "token_invalid", None);
-    app.post("/v1/tickets/accept", json!({})).anonymous().send().await.assert_error(400, "token_invalid", None);
-    // No GET: a ticket in a query string would end up in request logs.
-    app.get("/v1/tickets/accept").anonymous().send().await.assert_status(404);
+    // The former stand-in outside the spec is gone: tickets are redeemed by the Frontend API only.
+    app.post("/v1/tickets/accept", json!({ "ticket": "nope" })).anonymous().send().await.assert_status(404);
 
     // A banned user cannot be impersonated into a session.
     let t = app.post("/v1/actor_tokens", json!({ "user_id": user, "actor": { "sub": "a" } })).send().await;
@@ -159,7 +159,7 @@ async fn sign_in_tokens() {
     let token = t["token"].as_str().unwrap().to_owned();
     assert!(t["url"].as_str().unwrap().ends_with(&format!("/v1/tickets/accept?ticket={token}")));
     assert_not_in_database(&app, &[&token]).await;
-    let s = session_of(accept(&app, &token).await);
+    let s = session_of(&app, accept(&app, &token).await).await;
     assert_eq!((s["user_id"].as_str(), s["actor"].is_null()), (Some(user.as_str()), true));
     assert_eq!(s["expire_at"], T0 + 7 * 86_400_000);
     let (_, claims) = decode(&mint(&app, s["id"].as_str().unwrap(), json!({})).await);
@@ -246,9 +246,10 @@ async fn refresh_session_with_the_refresh_token() {
     let app = TestApp::with_clock(T0).await;
     let user = user_with_email(&app, "r@example.com").await;
     let t = app.post("/v1/sign_in_tokens", json!({ "user_id": user })).send().await.assert_status(200).json;
-    let r = accept(&app, t["token"].as_str().unwrap()).await.assert_status(200).json;
-    let sid = r["session"]["id"].as_str().unwrap().to_owned();
-    let refresh = r["refresh_token"].as_str().unwrap().to_owned();
+    let s = session_of(&app, accept(&app, t["token"].as_str().unwrap()).await).await;
+    let sid = s["id"].as_str().unwrap().to_owned();
+    // The refresh token the Frontend API keeps in the `__refresh` cookie.
+    let refresh = tessera_core::tickets::issue_refresh_token(app.ctx(), &app.instance.id, &sid).await.unwrap();
     assert_not_in_database(&app, &[&refresh]).await;
     let expired = mint(&app, &sid, json!({})).await;
     app.clock.advance_ms(120_000);
@@ -309,12 +310,12 @@ async fn locked_user_cannot_redeem_a_ticket() {
     let sessions = app.get(&format!("/v1/sessions?user_id={user}")).send().await.assert_status(200).json;
     assert_eq!(sessions, json!([]));
     app.post(&format!("/v1/users/{user}/unlock"), json!({})).send().await.assert_status(200);
-    session_of(accept(&app, &act).await);
+    session_of(&app, accept(&app, &act).await).await;
 
     // A lock that has run out (one hour) no longer stands in the way.
     app.post(&format!("/v1/users/{user}/lock"), json!({})).send().await.assert_status(200);
     app.clock.advance_ms(3_599_000);
     accept(&app, &sit).await.assert_error(403, "user_locked", None);
     app.clock.advance_ms(1000);
-    session_of(accept(&app, &sit).await);
+    session_of(&app, accept(&app, &sit).await).await;
 }

@@ -44,8 +44,8 @@ pub fn organization_invitation(i: &OrganizationInvitation, base: &str, with_orga
         "status": i.status,
         "public_metadata": i.public_metadata,
         "private_metadata": i.private_metadata,
-        // The accept link carries a sign-up ticket of the Frontend API, which Tessera does not serve.
-        "url": Value::Null,
+        // The link with the invitation's ticket, where the invitation is created (`null` elsewhere).
+        "url": i.url,
         "expires_at": i.row.expires_at,
         "created_at": i.row.created_at,
         "updated_at": i.row.updated_at,

@@ -318,6 +318,22 @@ pub async fn find_user(ctx: &Ctx, instance_id: &str, identifier: &str) -> Result
     Ok(store::user_by_username(&ctx.db, instance_id, &identifiers::username_key(id)).await?)
 }
 
+/// For an invitation's ticket ([`crate::invitation_tickets`]), the pending invitation and the user who holds its
+/// (verified) address, allowed to sign in; `None` for other tickets. No such user is `invitation_account_not_exists`
+/// (clerk-js then takes the ticket to sign-up).
+async fn invited_user(ctx: &Ctx, instance: &Instance, ticket: &str) -> Result<Option<(String, String)>> {
+    if crate::invitation_tickets::parse(ctx, &instance.id, ticket)?.is_none() {
+        return Ok(None);
+    }
+    let invited = crate::invitation_tickets::pending(ctx, &instance.id, ticket).await?;
+    let key = identifiers::email_key(&invited.email_address);
+    let user_id = store::user_by_identification(&ctx.db, &instance.id, identifiers::EMAIL, &key)
+        .await?
+        .ok_or_else(|| Error::new(ErrorCode::InvitationAccountNotExists))?;
+    gate(&crate::users::get_user(ctx, &instance.id, &user_id).await?)?;
+    Ok(Some((invited.id, user_id)))
+}
+
 /// Whether a banned or locked user may not sign in now.
 fn gate(user: &User) -> Result<()> {
     if user.banned {
@@ -418,10 +434,23 @@ pub async fn create(ctx: &Ctx, instance: &Instance, client_id: &str, input: NewS
     };
     if strategy.as_deref() == Some("ticket") {
         let ticket = non_empty(input.ticket).ok_or_else(|| Error::param_missing("ticket"))?;
+        let invited = invited_user(ctx, instance, &ticket).await?;
         let mut tx = ctx.db.begin().await?;
         let mut client = crate::browser_clients::lock(&mut tx, &instance.id, client_id).await?;
         ensure_signed_out_tx(&mut tx, &instance.id, client_id, now).await?;
-        let redeemed = crate::tickets::redeem_tx(ctx, &mut tx, Some(&instance.id), &ticket, now).await?;
+        let redeemed = match invited {
+            Some((invitation_id, user_id)) => {
+                crate::invitation_tickets::accept_tx(ctx, &mut tx, &instance.id, &invitation_id, &user_id, now).await?;
+                crate::tickets::Redeemed {
+                    instance_id: instance.id.clone(),
+                    user_id,
+                    actor: None,
+                    organization_id: None,
+                    session_ms: None,
+                }
+            }
+            None => crate::tickets::redeem_tx(ctx, &mut tx, Some(&instance.id), &ticket, now).await?,
+        };
         row.user_id = Some(redeemed.user_id);
         row.ff_strategy = Some("ticket".into());
         row.ff_status = Some("verified".into());

@@ -16,6 +16,7 @@
 //! and becomes `complete`. An attempt not complete [`ABANDON_AFTER_MS`] after its creation is `abandoned`; complete
 //! and abandoned attempts cannot change any more (`sign_up_cannot_be_updated`).
 
+mod ticket;
 pub mod verification;
 
 use serde_json::{Map, Value};
@@ -189,6 +190,13 @@ fn field_verification(row: &SignUpRow, verifs: &[SignUpVerificationRow], field: 
     value.as_ref()?;
     let strategy = verification::strategy_of(field);
     Some(match verification_of(verifs, field) {
+        Some(v) if v.strategy == ticket::STRATEGY => FieldVerification {
+            status: v.status.clone(),
+            strategy: ticket::STRATEGY,
+            attempts: None,
+            expire_at: None,
+            next_action: "",
+        },
         None => FieldVerification {
             status: "unverified".into(),
             strategy,
@@ -286,6 +294,8 @@ pub struct NewSignUp {
     pub legal_accepted: Option<bool>,
     /// BCP-47 tag.
     pub locale: Option<String>,
+    /// An invitation's ticket (`strategy=ticket`): the invited address, verified.
+    pub ticket: Option<String>,
 }
 
 fn present(v: Option<String>) -> Option<String> {
@@ -380,20 +390,26 @@ fn direct_strategy(row: &SignUpRow) -> &'static str {
 /// instance requires no more), opening a session on that client.
 pub async fn create_sign_up(ctx: &Ctx, instance_id: &str, client_id: &str, input: NewSignUp) -> Result<SignUp> {
     let settings = crate::settings::sign_up_settings(ctx, instance_id).await?;
+    let invited = match present(input.ticket.clone()) {
+        Some(t) => Some(crate::invitation_tickets::pending(ctx, instance_id, &t).await?),
+        None => None,
+    };
     let c = check(ctx, instance_id, &settings, &input).await?;
     let now = ctx.now_ms();
     let mut row = SignUpRow {
         id: ids::new_id("sua"),
         instance_id: instance_id.to_owned(),
         status: status::MISSING_REQUIREMENTS.into(),
-        email_address: c.email,
+        email_address: invited.as_ref().map(|i| i.email_address.clone()).or(c.email),
         phone_number: c.phone,
         username: c.username,
         first_name: c.first_name,
         last_name: c.last_name,
         password_digest: None,
         unsafe_metadata: crate::users::create::metadata_text(input.unsafe_metadata),
-        public_metadata: crate::users::create::metadata_text(None),
+        public_metadata: invited
+            .as_ref()
+            .map_or_else(|| crate::users::create::metadata_text(None), |i| i.public_metadata.clone()),
         external_id: None,
         custom_action: false,
         legal_accepted_at: input.legal_accepted.unwrap_or(false).then_some(now),
@@ -401,6 +417,7 @@ pub async fn create_sign_up(ctx: &Ctx, instance_id: &str, client_id: &str, input
         created_user_id: None,
         created_session_id: None,
         client_id: Some(client_id.to_owned()),
+        invitation_id: invited.as_ref().map(|i| i.id.clone()),
         abandon_at: now + ABANDON_AFTER_MS,
         created_at: now,
         updated_at: now,
@@ -416,8 +433,12 @@ pub async fn create_sign_up(ctx: &Ctx, instance_id: &str, client_id: &str, input
     store::insert(&mut tx, &row).await?;
     client.sign_up_id = Some(row.id.clone());
     browser_clients::save(&mut tx, &mut client, now).await?;
-    let strategy = direct_strategy(&row);
-    convert_if_ready(ctx, &mut tx, &mut row, &[], &settings, strategy, now).await?;
+    let (verifs, strategy) = if invited.is_some() {
+        (vec![ticket::verify_email_tx(&mut tx, &row, now).await?], ticket::STRATEGY)
+    } else {
+        (Vec::new(), direct_strategy(&row))
+    };
+    convert_if_ready(ctx, &mut tx, &mut row, &verifs, &settings, strategy, now).await?;
     tx.commit().await?;
     get_sign_up(ctx, instance_id, &row.id).await
 }
@@ -434,6 +455,12 @@ pub async fn update_on_client(
 ) -> Result<SignUp> {
     let row = on_client(store::get(&ctx.db, instance_id, id).await?, client_id)?;
     ensure_open(&row, ctx.now_ms())?;
+    if input.ticket.is_some() {
+        return Err(Error::param_value_invalid(
+            "strategy",
+            "An invitation's ticket is redeemed by creating a sign-up.",
+        ));
+    }
     let settings = crate::settings::sign_up_settings(ctx, instance_id).await?;
     let c = check(ctx, instance_id, &settings, &input).await?;
     let metadata = input.unsafe_metadata.map(|m| crate::users::create::metadata_text(Some(m)));
@@ -586,6 +613,7 @@ async fn convert_if_ready(
         }
     }
     crate::users::create::insert_tx(ctx, tx, &row.instance_id, &user).await?;
+    ticket::accept_invitation_tx(ctx, tx, row, verifs, &user.row.id, now).await?;
     let session = match &row.client_id {
         Some(client_id) => {
             let mut client = browser_clients::lock(tx, &row.instance_id, client_id).await?;

@@ -5,29 +5,30 @@ use serde::Serialize;
 use serde_json::Value;
 use tessera_core::sign_ups::{FieldVerification, SignUp};
 
-/// An email address's or phone number's code verification (`Stubs.Verification.OTP` +
-/// `Stubs.SignUpVerification.AdditionalFields`).
+/// An email address's or phone number's verification: by code (`Stubs.Verification.OTP`) or, for an invited
+/// address, by the invitation's ticket (`Stubs.Verification.Ticket`), with `Stubs.SignUpVerification.AdditionalFields`.
 #[derive(Debug, Clone, Serialize)]
 pub struct SignUpVerificationObject {
     object: &'static str,
     status: String,
     strategy: &'static str,
     attempts: Option<i64>,
-    /// The spec requires an integer even before a code was sent: then the attempt's own `abandon_at` (no code can
-    /// be asked for later).
-    expire_at: i64,
+    /// For codes the spec requires an integer even before a code was sent: then the attempt's own `abandon_at` (no
+    /// code can be asked for later). A ticket's has none.
+    expire_at: Option<i64>,
     next_action: &'static str,
     supported_strategies: [&'static str; 1],
 }
 
 impl SignUpVerificationObject {
     fn new(v: &FieldVerification, abandon_at: i64) -> Self {
+        let ticket = v.strategy == "ticket";
         Self {
-            object: "verification_otp",
+            object: if ticket { "verification_ticket" } else { "verification_otp" },
             status: v.status.clone(),
             strategy: v.strategy,
             attempts: v.attempts,
-            expire_at: v.expire_at.unwrap_or(abandon_at),
+            expire_at: if ticket { v.expire_at } else { Some(v.expire_at.unwrap_or(abandon_at)) },
             next_action: v.next_action,
             supported_strategies: [v.strategy],
         }

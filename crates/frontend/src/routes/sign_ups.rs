@@ -45,6 +45,7 @@ pub struct SignUpForm {
     legal_accepted: Option<String>,
     locale: Option<String>,
     strategy: Option<String>,
+    ticket: Option<String>,
 }
 
 fn form_bool(param: &str, v: Option<String>) -> Result<Option<bool>, Error> {
@@ -67,16 +68,19 @@ fn form_metadata(v: Option<String>) -> Result<Option<Map<String, Value>>, Error>
 
 impl SignUpForm {
     fn into_input(self) -> Result<NewSignUp, Error> {
-        // Only code strategies (and none: password) are supported; OAuth, SAML, Web3 and tickets are not.
-        match self.strategy.as_deref().map(str::trim) {
-            None | Some("" | "email_code" | "phone_code" | "password") => {}
+        // Code strategies (and none: password) and invitation tickets are supported; OAuth, SAML and Web3 are not.
+        let ticket = match self.strategy.as_deref().map(str::trim) {
+            None | Some("" | "email_code" | "phone_code" | "password") => None,
+            Some("ticket") => {
+                Some(self.ticket.filter(|t| !t.trim().is_empty()).ok_or_else(|| Error::param_missing("ticket"))?)
+            }
             Some(_) => {
                 return Err(Error::param_value_invalid(
                     "strategy",
-                    "This server supports sign-ups with a password and email or phone codes only.",
+                    "This server supports sign-ups with a password, email or phone codes and invitation tickets only.",
                 ));
             }
-        }
+        };
         let (mut email, mut phone) = (self.email_address, self.phone_number);
         if let Some(either) = self.email_address_or_phone_number.filter(|v| !v.trim().is_empty()) {
             if either.contains('@') {
@@ -95,6 +99,7 @@ impl SignUpForm {
             unsafe_metadata: form_metadata(self.unsafe_metadata)?,
             legal_accepted: form_bool("legal_accepted", self.legal_accepted)?,
             locale: self.locale,
+            ticket,
         })
     }
 }

@@ -59,17 +59,23 @@ async fn create_get_list_revoke_and_expire() {
     assert_eq!(inv["private_metadata"], json!({ "ref": 7 }));
     assert_eq!((inv["expires_at"].clone(), inv["created_at"].clone()), (json!(T0 + 2 * DAY), json!(T0)));
     assert!(inv.get("public_organization_data").is_none());
-    // The invitation e-mail went through the sender (development outbox), with the redirect URL.
+    // The invitation e-mail went through the sender (development outbox), with the link that carries its ticket
+    // (the Frontend API leads on to the redirect URL).
+    let url = inv["url"].as_str().unwrap();
+    assert!(url.starts_with(&format!("https://{}/v1/tickets/accept?ticket=ey", app.instance.frontend_host())));
     let out = outbox(&app).await;
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].0, "guest@example.com");
-    assert!(out[0].1.contains("Acme") && out[0].2.contains("https://app.example.com/join"), "{out:?}");
+    assert!(out[0].1.contains("Acme") && out[0].2.contains(url), "{out:?}");
     let created = events_of(&app, "organizationInvitation.created").await;
     assert_eq!(created.len(), 1);
     assert_eq!(created[0]["data"]["id"], id.as_str());
 
+    // Reads show the invitation without its link (the ticket is handed out where the invitation is created).
     let got = app.get(&format!("/v1/organizations/{org}/invitations/{id}")).send().await.assert_status(200).json;
-    assert_eq!(got, inv);
+    let mut without_link = inv.clone();
+    without_link["url"] = Value::Null;
+    assert_eq!(got, without_link);
     // One pending invitation per address and organization.
     invite(&app, &org, json!({ "email_address": "guest@example.com", "role": "org:admin" })).send().await.assert_error(
         400,
