@@ -11,6 +11,7 @@ pub mod clock;
 pub mod crypto;
 pub mod ctx;
 pub mod directories;
+pub mod domain_affiliation;
 pub mod domains;
 pub mod enterprise_connections;
 pub mod error;

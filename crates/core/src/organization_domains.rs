@@ -82,7 +82,7 @@ pub fn validate_name(value: &str) -> Result<String> {
 
 /// Organizations on, the organization known (404 comes before any other judgement of the request), and verified
 /// domains on.
-async fn ensure_domains_enabled(
+pub(crate) async fn ensure_domains_enabled(
     ctx: &Ctx,
     instance_id: &str,
     organization_id: &str,
@@ -131,7 +131,8 @@ fn set_verified(row: &mut OrganizationDomainRow, verified: bool) {
     row.verification_expire_at = None;
 }
 
-fn data(d: &OrganizationDomain) -> serde_json::Value {
+/// The `organizationDomain.*` event data of a domain.
+pub(crate) fn organization_domain_data(d: &OrganizationDomain) -> serde_json::Value {
     crate::objects::organization_domain::organization_domain(d, "")
 }
 
@@ -180,7 +181,8 @@ pub async fn create(
         }
     })?;
     let d = OrganizationDomain { row, organization: Some(PublicOrganization::of(&org)) };
-    events::emit(ctx, &mut tx, instance_id, EventType::OrganizationDomainCreated, &data(&d)).await?;
+    events::emit(ctx, &mut tx, instance_id, EventType::OrganizationDomainCreated, &organization_domain_data(&d))
+        .await?;
     tx.commit().await?;
     Ok(d)
 }
@@ -222,7 +224,8 @@ pub async fn update(
     row.updated_at = ctx.now_ms();
     store::update(&mut tx, &row).await?;
     let d = OrganizationDomain { row, organization: Some(PublicOrganization::of(&org)) };
-    events::emit(ctx, &mut tx, instance_id, EventType::OrganizationDomainUpdated, &data(&d)).await?;
+    events::emit(ctx, &mut tx, instance_id, EventType::OrganizationDomainUpdated, &organization_domain_data(&d))
+        .await?;
     tx.commit().await?;
     Ok(d)
 }
@@ -267,7 +270,8 @@ pub async fn verify_ownership(
     row.updated_at = now;
     store::update(&mut tx, &row).await?;
     let d = OrganizationDomain { row, organization };
-    events::emit(ctx, &mut tx, instance_id, EventType::OrganizationDomainUpdated, &data(&d)).await?;
+    events::emit(ctx, &mut tx, instance_id, EventType::OrganizationDomainUpdated, &organization_domain_data(&d))
+        .await?;
     tx.commit().await?;
     Ok(d)
 }

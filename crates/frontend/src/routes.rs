@@ -19,6 +19,7 @@ pub mod me_account;
 pub mod me_identifiers;
 pub mod me_mfa;
 pub mod me_organizations;
+pub mod organization_domain_verification;
 pub mod organization_domains;
 pub mod organization_invitations;
 pub mod organization_memberships;
@@ -195,6 +196,14 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
         v1(
             "/v1/organizations/{organization_id}/domains/{domain_id}/update_enrollment_mode",
             post(organization_domains::update_organization_domain_enrollment_mode),
+        ),
+        v1(
+            "/v1/organizations/{organization_id}/domains/{domain_id}/prepare_affiliation_verification",
+            post(organization_domain_verification::prepare_organization_domain_verification),
+        ),
+        v1(
+            "/v1/organizations/{organization_id}/domains/{domain_id}/attempt_affiliation_verification",
+            post(organization_domain_verification::attempt_organization_domain_verification),
         ),
         // clerk-js and its UI (not FAPI operations: what Clerk's CDN serves under the frontend host)
         v1("/npm/@clerk/{package}/dist/{*file}", get(clerk_js::get_clerk_asset)),

@@ -275,3 +275,27 @@ pub async fn verified_by_names_tx(
         q.fetch_all(c).await
     })?)
 }
+
+/// Records the digest of the affiliation code sent for a domain (0024), replacing any earlier one.
+pub async fn set_affiliation_code(tx: &mut Tx, instance_id: &str, id: &str, digest: &[u8]) -> StoreResult<u64> {
+    exec_tx!(
+        tx,
+        sqlx::query("UPDATE organization_domains SET affiliation_code_digest = $1 WHERE instance_id = $2 AND id = $3")
+            .bind(digest)
+            .bind(instance_id)
+            .bind(id)
+    )
+    .map_err(Into::into)
+}
+
+/// The digest of the affiliation code last sent for a domain, if any.
+pub async fn affiliation_code(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Option<Vec<u8>>> {
+    let row: Option<Option<Vec<u8>>> = on_tx!(tx, |c| sqlx::query_scalar(
+        "SELECT affiliation_code_digest FROM organization_domains WHERE instance_id = $1 AND id = $2"
+    )
+    .bind(instance_id)
+    .bind(id)
+    .fetch_optional(c)
+    .await)?;
+    Ok(row.flatten())
+}

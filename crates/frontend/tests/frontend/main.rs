@@ -13,6 +13,7 @@ mod me_account;
 mod me_identifiers;
 mod me_mfa;
 mod me_organizations;
+mod organization_domain_verification;
 mod organizations;
 mod pages;
 mod sessions;
