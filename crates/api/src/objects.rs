@@ -13,6 +13,7 @@ pub mod invitation;
 pub mod jwt_template;
 pub mod m2m_token;
 pub mod machine;
+pub mod oauth_application;
 pub mod organization;
 pub mod organization_domain;
 pub mod organization_invitation;

@@ -26,6 +26,7 @@ pub mod jwks;
 pub mod jwt_templates;
 pub mod m2m_tokens;
 pub mod machines;
+pub mod oauth_applications;
 pub mod organization_domains;
 pub mod organization_invitations;
 pub mod organization_memberships;
@@ -188,6 +189,32 @@ pub fn table() -> Vec<Route> {
         v1_and_bare("/m2m_tokens", get(m2m_tokens::get_m2m_tokens).post(m2m_tokens::create_m2m_token)),
         v1_and_bare("/m2m_tokens/{m2m_token_id}/revoke", post(m2m_tokens::revoke_m2m_token)),
         v1_and_bare("/m2m_tokens/verify", post(m2m_tokens::verify_m2m_token)),
+        // OAuth Applications and OAuth Access Tokens
+        v1(
+            "/oauth_applications",
+            get(oauth_applications::list_o_auth_applications).post(oauth_applications::create_o_auth_application),
+        ),
+        v1(
+            "/oauth_applications/{oauth_application_id}",
+            get(oauth_applications::get_o_auth_application)
+                .patch(oauth_applications::update_o_auth_application)
+                .delete(oauth_applications::delete_o_auth_application),
+        ),
+        v1(
+            "/oauth_applications/{oauth_application_id}/logo",
+            // Logos may be up to 10 MB (plus multipart framing).
+            put(oauth_applications::upload_o_auth_application_logo).layer(DefaultBodyLimit::max(11 * 1024 * 1024)),
+        ),
+        v1(
+            "/oauth_applications/{oauth_application_id}/rotate_secret",
+            post(oauth_applications::rotate_o_auth_application_secret),
+        ),
+        v1(
+            "/oauth_applications/{oauth_application_id}/revoke_token",
+            post(oauth_applications::revoke_o_auth_application_token),
+        ),
+        v1_and_bare("/oauth_applications/access_tokens/verify", post(oauth_applications::verify_o_auth_access_token)),
+        v1("/oauth_application_images/{image_id}", get(oauth_applications::get_o_auth_application_image)),
         // JWT Templates
         v1("/jwt_templates", get(jwt_templates::list_jwt_templates).post(jwt_templates::create_jwt_template)),
         v1(

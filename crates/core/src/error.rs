@@ -181,6 +181,11 @@ error_codes! {
         "This request's Origin is not one of the instance's allowed origins.";
     TooManyRequests => 429, "too_many_requests", "Too many requests",
         "Too many requests. Retry after the number of seconds in the Retry-After header.";
+    // OAuth provider (Frontend API host).
+    OAuthAccessTokenInvalid => 401, "oauth_access_token_invalid", "invalid access token",
+        "The OAuth access token is invalid, expired or revoked.";
+    OAuthConsentForged => 403, "oauth_consent_invalid", "invalid consent",
+        "This consent decision did not come from the consent screen shown to you. Start the authorization again.";
     ServiceUnavailable => 503, "service_unavailable", "service unavailable",
         "The server is temporarily unable to handle the request. Please retry.";
     InternalClerkError => 500, "internal_clerk_error", "Oops, an unexpected error occurred",

@@ -25,6 +25,7 @@ pub mod jwt_templates;
 pub mod keyring;
 pub mod m2m_tokens;
 pub mod machines;
+pub mod oauth;
 pub mod objects;
 pub mod organization_domains;
 pub mod organization_invitations;

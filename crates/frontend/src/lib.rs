@@ -13,6 +13,7 @@ use tessera_api::AppState;
 
 pub mod extract;
 pub mod host;
+pub mod oauth_pages;
 pub mod objects;
 pub mod operations;
 pub mod pages;

@@ -20,6 +20,8 @@ pub mod me_identifiers;
 pub mod me_mfa;
 pub mod me_organizations;
 pub mod organization_domain_verification;
+pub mod oauth;
+pub mod oauth_authorize;
 pub mod organization_domains;
 pub mod organization_invitations;
 pub mod organization_memberships;
@@ -55,6 +57,24 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
         v1("/v1/clear-site-data", get(site::clear_site_data)),
         // Waitlist
         v1("/v1/waitlist", post(waitlist::join_waitlist)),
+        v1("/.well-known/openid-configuration", get(well_known::get_open_id_configuration)),
+        v1("/.well-known/oauth-authorization-server", get(well_known::get_o_auth2_authorization_server_metadata)),
+        // OAuth2 Identity Provider
+        v1(
+            "/oauth/authorize",
+            get(oauth_authorize::request_o_auth_authorize).post(oauth_authorize::request_o_auth_authorize_post),
+        ),
+        v1("/oauth/token", post(oauth::get_o_auth_token)),
+        v1("/oauth/userinfo", get(oauth::get_o_auth_user_info).post(oauth::get_o_auth_user_info_post)),
+        v1("/oauth/token_info", post(oauth::get_o_auth_token_info)),
+        v1("/oauth/token/revoke", post(oauth::revoke_o_auth_token)),
+        v1("/oauth/register", post(oauth::register_o_auth_client)),
+        v1(
+            "/v1/me/oauth/consent/{client_id}",
+            get(oauth_authorize::get_o_auth_consent)
+                .post(oauth_authorize::submit_o_auth_consent)
+                .delete(oauth_authorize::revoke_o_auth_consent),
+        ),
         // Dev browser
         v1("/v1/dev_browser", post(dev_browser::create_dev_browser)),
         // Environment

@@ -451,6 +451,52 @@ pub const CONTENT_DEVIATIONS: &[ContentDeviation] = &[
         reason: "the spec declares the 400 (\"a required query parameter is missing\") without content; Tessera \
                  answers it with the ClerkErrors envelope, as every other error",
     },
+    ContentDeviation {
+        operation_id: "requestOAuthAuthorize",
+        status: 200,
+        body: DeviationBody::Media("text/html; charset=utf-8"),
+        reason: "the spec declares the 200 (\"success for form_post\") without content; it is the consent screen \
+                 or the auto-submitting form of response_mode=form_post, both HTML",
+    },
+    ContentDeviation {
+        operation_id: "requestOAuthAuthorizePOST",
+        status: 200,
+        body: DeviationBody::Media("text/html; charset=utf-8"),
+        reason: "as requestOAuthAuthorize: the consent screen or the form_post page, HTML",
+    },
+    ContentDeviation {
+        operation_id: "requestOAuthAuthorize",
+        status: 400,
+        body: DeviationBody::Media("text/html; charset=utf-8"),
+        reason: "a request whose client or redirect_uri cannot be trusted is answered to the person (RFC 6749 \
+                 §4.1.2.1), as an HTML error page",
+    },
+    ContentDeviation {
+        operation_id: "requestOAuthAuthorizePOST",
+        status: 400,
+        body: DeviationBody::Media("text/html; charset=utf-8"),
+        reason: "as requestOAuthAuthorize: the HTML error page of an untrusted client or redirect_uri",
+    },
+    ContentDeviation {
+        operation_id: "submitOAuthConsent",
+        status: 200,
+        body: DeviationBody::Media("text/html; charset=utf-8"),
+        reason: "the spec declares the form_post 200 without content; it is the auto-submitting HTML form",
+    },
+    ContentDeviation {
+        operation_id: "getOAuthTokenInfo",
+        status: 401,
+        body: DeviationBody::Media("application/json"),
+        reason: "the spec declares the 401 without content; Tessera answers RFC 6749's {error, error_description} \
+                 (invalid_client), as the token and revocation endpoints declare it",
+    },
+    ContentDeviation {
+        operation_id: "registerOAuthClient",
+        status: 422,
+        body: DeviationBody::ClerkErrors,
+        reason: "the spec declares the 422 (dynamic registration disabled) without content; Tessera answers the \
+                 ClerkErrors envelope",
+    },
 ];
 
 fn content_deviation(operation_id: &str, status: u16) -> Option<&'static ContentDeviation> {

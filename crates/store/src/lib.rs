@@ -25,6 +25,8 @@ pub mod m2m_tokens;
 pub mod machines;
 pub mod meta;
 pub mod notify;
+pub mod oauth_applications;
+pub mod oauth_grants;
 pub mod organization_domains;
 pub mod organization_invitations;
 pub mod organization_memberships;

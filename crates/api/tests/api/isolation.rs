@@ -164,6 +164,9 @@ pub const FIXTURES: &[(&str, Fixture)] = &[
     ("other_machine_id", |f| {
         Box::pin(async move { id_of(&f.create("/v1/machines", json!({ "name": "isolation callee" })).await) })
     }),
+    ("oauth_application_id", |f| {
+        Box::pin(async move { id_of(&f.create("/v1/oauth_applications", json!({ "name": "isolation app" })).await) })
+    }),
     ("organization_id", |f| {
         Box::pin(async move {
             let user = f.id("user_id").await;

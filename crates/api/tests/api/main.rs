@@ -21,6 +21,7 @@ mod jwt_templates;
 mod key_rotation;
 mod m2m_tokens;
 mod machines;
+mod oauth_applications;
 mod organizations;
 mod proxy_checks;
 mod rate_limits;

@@ -14,6 +14,7 @@ mod me_identifiers;
 mod me_mfa;
 mod me_organizations;
 mod organization_domain_verification;
+mod oauth;
 mod organizations;
 mod pages;
 mod sessions;
