@@ -41,6 +41,12 @@ pub struct ServeArgs {
     /// only the scraper reaches.
     #[arg(long, env = "TESSERA_METRICS_ADDR")]
     pub metrics_addr: Option<SocketAddr>,
+    /// PEM certificate chain: serve HTTPS (rustls) instead of HTTP on `--addr`. Needs `--tls-key`.
+    #[arg(long, env = "TESSERA_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `--tls-cert`.
+    #[arg(long, env = "TESSERA_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     #[command(flatten)]
     pub db: DatabaseArgs,
     /// Secret key (`sk_test_…`) for the instance created on first start, so that it is known in advance.

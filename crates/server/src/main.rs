@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 mod config;
 mod metrics;
 mod startup;
+mod tls;
 
 use config::{DatabaseArgs, ServeArgs};
 

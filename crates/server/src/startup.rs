@@ -149,12 +149,18 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
+    // The certificate is read before binding, so that a bad one fails the start rather than the first request.
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(crate::tls::server_config(cert, key)?),
+        _ => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let listener = tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("binding {}", args.addr))?;
     let local = listener.local_addr()?;
-    println!("Tessera listening on http://{local}");
+    println!("Tessera listening on {scheme}://{local}");
     for i in instances::list_instances(&state.ctx).await.map_err(|e| anyhow::anyhow!("{e}"))? {
         let host = i.frontend_host();
-        println!("  {} ({}): Frontend API proxy URL http://{local}/fapi/{host}", i.id, i.environment.as_str());
+        println!("  {} ({}): Frontend API proxy URL {scheme}://{local}/fapi/{host}", i.id, i.environment.as_str());
     }
     for (what, dists) in [("clerk-js", &state.clerk_js), ("@clerk/ui", &state.clerk_ui)] {
         if dists.is_empty() {
@@ -190,7 +196,14 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             let _ = stopped.wait_for(|s| *s).await;
         }))
     };
-    axum::serve(listener, tessera_frontend::app(state)).with_graceful_shutdown(shutdown).await?;
+    match tls {
+        Some(config) => {
+            let app = tessera_frontend::app(state).layer(axum::middleware::from_fn(crate::tls::mark_https));
+            let listener = crate::tls::TlsListener::new(listener, config)?;
+            axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+        }
+        None => axum::serve(listener, tessera_frontend::app(state)).with_graceful_shutdown(shutdown).await?,
+    }
     let _ = stop_worker.send(true);
     let _ = tokio::time::timeout(std::time::Duration::from_secs(20), billing_clock).await;
     if let Some(w) = worker {

@@ -106,7 +106,7 @@ pub async fn userinfo(
 ) -> Result<UserInfo, OAuthError> {
     let invalid = || OAuthError::new(401, "invalid_token", "The access token is invalid, expired or revoked.");
     let token = match super::tokens::verify(ctx, instance_id, access_token).await {
-        Ok(super::tokens::Verified::Active(t)) => t,
+        Ok(super::tokens::Verified::Active(t)) => *t,
         Ok(super::tokens::Verified::Inactive) => return Err(invalid()),
         Err(e) if e.status() == 404 => return Err(invalid()),
         Err(e) => return Err(e.into()),

@@ -60,7 +60,7 @@ pub struct AccessToken {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verified {
     /// A live token.
-    Active(AccessToken),
+    Active(Box<AccessToken>),
     /// A JWT access token past its `exp`.
     Inactive,
 }
@@ -128,7 +128,7 @@ pub async fn verify(ctx: &Ctx, instance_id: &str, token: &str) -> Result<Verifie
     if found.token.expiration.is_some_and(|e| e <= now) {
         return Err(invalid("The OAuth access token has expired."));
     }
-    Ok(Verified::Active(access_token_of(&found, now)))
+    Ok(Verified::Active(Box::new(access_token_of(&found, now))))
 }
 
 async fn verify_jwt(ctx: &Ctx, instance_id: &str, token: &str) -> Result<Verified> {
@@ -160,7 +160,7 @@ async fn verify_jwt(ctx: &Ctx, instance_id: &str, token: &str) -> Result<Verifie
         Some(Value::Array(a)) => a.first().and_then(Value::as_str).map(str::to_owned),
         _ => None,
     };
-    Ok(Verified::Active(AccessToken {
+    Ok(Verified::Active(Box::new(AccessToken {
         id: id.to_owned(),
         client_id: client_id.to_owned(),
         subject: subject.to_owned(),
@@ -174,7 +174,7 @@ async fn verify_jwt(ctx: &Ctx, instance_id: &str, token: &str) -> Result<Verifie
         audience,
         session_id: s("sid").map(str::to_owned),
         org_id: s("org_id").map(str::to_owned),
-    }))
+    })))
 }
 
 /// `POST /oauth_applications/{id}/revoke_token`: revokes the grant of an opaque access or refresh token of this
