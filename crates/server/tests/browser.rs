@@ -87,9 +87,16 @@ fn ensure_chromium() {
         cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
         setup_step(&format!("apt-get {}", args.join(" ")), cmd);
     };
-    apt(&["update", "-q"]);
-    apt(&["install", "-y", "-q", "chromium"]);
-    assert!(works(), "{CHROMIUM} after apt-get install chromium");
+    // Both browser tests start at once on a fresh machine: one installs, the other waits for it (two apt-gets
+    // would fight over apt's lock).
+    locked(|| {
+        if works() {
+            return;
+        }
+        apt(&["update", "-q"]);
+        apt(&["install", "-y", "-q", "chromium"]);
+        assert!(works(), "{CHROMIUM} after apt-get install chromium");
+    });
 }
 
 /// `target/browser-env`, with the pinned packages installed from the lock file and the programs copied in (ES

@@ -9,10 +9,6 @@ const secretKey = mustEnv('TESSERA_SECRET_KEY');
 const WRONG_KEY = 'sk_test_' + 'x'.repeat(40);
 // An operation of the spec that Tessera does not serve yet (SAML connections are far down the list); change it
 // when it gets implemented.
-const UNIMPLEMENTED = {
-  call: c => c.samlConnections.getSamlConnection('samlc_2abcdefghijklmnopqrstuvwxyz1'),
-  operationId: 'GetSAMLConnection',
-};
 
 function mustEnv(name) {
   const v = process.env[name];
@@ -90,16 +86,9 @@ check('verifyToken: the published key is used, bad signature → token-invalid-s
   }, 'verifyToken with a forged signature');
 });
 
-check(`unimplemented operation (${UNIMPLEMENTED.operationId}): 404 operation_not_implemented`, async () => {
-  const started = Date.now();
-  await rejects(UNIMPLEMENTED.call(clerk), e => {
-    assert.ok(isClerkAPIResponseError(e), `not a ClerkAPIResponseError: ${e}`);
-    assert.equal(e.status, 404);
-    assert.equal(e.errors[0].code, 'operation_not_implemented');
-    assert.match(e.errors[0].longMessage, new RegExp(UNIMPLEMENTED.operationId));
-  }, UNIMPLEMENTED.operationId);
-  assert.ok(Date.now() - started < 5000, 'answered at once, no retry loop');
-});
+// No unimplemented-operation check here any more: every operation @clerk/backend 3.x has a method for is routed
+// (the unrouted ones, enterprise-connection test runs and 2026-05-12's directory operations, have none). The Python
+// suite still checks the answer through `enterprise_connections.list_test_runs`.
 
 let failed = 0;
 for (const [name, fn] of checks) {

@@ -78,27 +78,20 @@ def verify_token_bad_signature():
     assert reason == TokenVerificationErrorReason.TOKEN_INVALID_SIGNATURE, reason
 
 
-# Operations of the spec that Tessera does not serve yet (SAML connections are far down the list); change them
-# when they get implemented. saml_connections.get lists 404 among its typed errors (ClerkErrors);
-# saml_connections.list does not (SDKError).
+# An operation of the spec that Tessera does not serve yet (enterprise-connection test runs need the SSO sign-in);
+# change it when it gets implemented. list_test_runs lists 404 among its typed errors (ClerkErrors). No unrouted
+# operation with an untyped 404 (SDKError) is left to check.
 @check
 def unimplemented_typed():
     """unimplemented operation whose 404 is typed: ClerkErrors operation_not_implemented, no retries"""
     started = time.monotonic()
-    e = expect_error(lambda: clerk.saml_connections.get(saml_connection_id="samlc_2abcdefghijklmnopqrstuvwxyz1"), models.ClerkErrors)
+    e = expect_error(
+        lambda: clerk.enterprise_connections.list_test_runs(enterprise_connection_id="entc_2abcdefghijklmnopqrstuvwxyz1"),
+        models.ClerkErrors,
+    )
     assert e.status_code == 404, e
     assert e.data.errors[0].code == "operation_not_implemented", e.data
-    assert "GetSAMLConnection" in e.data.errors[0].long_message, e.data
-    assert time.monotonic() - started < 5, "answered at once"
-
-
-@check
-def unimplemented_untyped():
-    """unimplemented operation whose 404 is not typed: SDKError 404 operation_not_implemented"""
-    started = time.monotonic()
-    e = expect_error(lambda: clerk.saml_connections.list(), models.SDKError)
-    assert e.status_code == 404, e
-    assert json.loads(e.body)["errors"][0]["code"] == "operation_not_implemented", e.body
+    assert "ListEnterpriseConnectionTestRuns" in e.data.errors[0].long_message, e.data
     assert time.monotonic() - started < 5, "answered at once"
 
 
