@@ -23,6 +23,7 @@ pub mod credits;
 pub mod event_objects;
 pub mod items;
 pub mod objects;
+pub mod statement_objects;
 pub mod statements;
 
 /// The only currency.
