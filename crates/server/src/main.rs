@@ -100,7 +100,13 @@ pub enum BillingAction {
     /// Print the switches, plans and discounts.
     Show,
     /// Run the billing clock once (what a server does every tick).
-    Tick,
+    Tick {
+        /// Run it as if it were this time (RFC 3339, not before now), for the chosen development instance only:
+        /// periods, trials and cancellations that end by then move as they will when that time comes. For tests
+        /// of what happens at a period's end.
+        #[arg(long)]
+        at: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

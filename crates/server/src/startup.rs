@@ -323,7 +323,7 @@ async fn pick_instance(ctx: &Ctx, instance: Option<String>) -> anyhow::Result<St
 /// `tessera billing …`.
 pub async fn billing(db: DatabaseArgs, instance: Option<String>, action: crate::BillingAction) -> anyhow::Result<()> {
     use tessera_core::billing::{self, PayerType, catalog};
-    let ctx = open(&db).await?;
+    let mut ctx = open(&db).await?;
     let id = pick_instance(&ctx, instance).await?;
     let fail = |e: tessera_core::Error| {
         anyhow::anyhow!("{}", e.items().first().map_or_else(|| e.to_string(), |i| i.long_message.clone()))
@@ -383,9 +383,25 @@ pub async fn billing(db: DatabaseArgs, instance: Option<String>, action: crate::
                 println!("{}\tdiscount\t{}\t{}", d.id, d.slug, d.name);
             }
         }
-        crate::BillingAction::Tick => {
+        crate::BillingAction::Tick { at: None } => {
             let n = billing::clock::run_due(&ctx).await.map_err(fail)?;
             println!("{n} subscription items moved");
+        }
+        crate::BillingAction::Tick { at: Some(at) } => {
+            let when = tessera_core::users::create::parse_rfc3339(&at)
+                .context("--at is an RFC 3339 date-time, e.g. 2027-01-31T00:00:00Z")?;
+            let all = instances::list_instances(&ctx).await.map_err(fail)?;
+            let instance = all.iter().find(|i| i.id == id).context("no such instance")?;
+            if instance.environment != Environment::Development {
+                bail!("--at moves the billing clock of development instances only");
+            }
+            if when < ctx.now_ms() {
+                bail!("--at must not be in the past: the billing clock only moves forward");
+            }
+            // The same work the server's clock does, at the later time, for this instance's payers only.
+            ctx.clock = Clock::manual(when);
+            let n = billing::clock::run_due_in(&ctx, Some(&id)).await.map_err(fail)?;
+            println!("{n} subscription items moved at {at}");
         }
     }
     ctx.db.close().await;

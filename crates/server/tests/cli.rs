@@ -280,3 +280,139 @@ fn keys_rotate_adds_an_active_key_and_keeps_the_old_one_published() {
     let out = run_with_timeout(with_db(tessera(&["keys", "rotate", "--instance", "ins_nope"]), &db), QUICK);
     assert!(!out.status.success());
 }
+
+/// A `tessera` command on `db`, run to completion: its stdout on success, else the test fails with stderr.
+fn run_ok(args: &[&str], db: &TestDb) -> String {
+    let out = run_with_timeout(with_db(tessera(args), db), QUICK);
+    assert!(out.status.success(), "tessera {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A `tessera` command on `db` that must fail; its stderr.
+fn run_err(args: &[&str], db: &TestDb) -> String {
+    let out = run_with_timeout(with_db(tessera(args), db), QUICK);
+    assert!(!out.status.success(), "tessera {args:?} succeeded: {}", String::from_utf8_lossy(&out.stdout));
+    String::from_utf8(out.stderr).unwrap()
+}
+
+fn send_json(method: reqwest::Method, url: &str, key: &str, body: Option<serde_json::Value>) -> serde_json::Value {
+    let mut req = common::http().request(method.clone(), url).bearer_auth(key);
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let res = req.send().unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+    let status = res.status().as_u16();
+    let body: serde_json::Value = res.json().expect("JSON body");
+    assert_eq!(status, 200, "{method} {url}: {body}");
+    body
+}
+
+/// `tessera billing`: a catalogue file applied to a running server's database, shown, the payments switch, and
+/// the clock run now and at a later time (`tick --at`), which ends a canceled item at its period's end.
+#[test]
+fn billing_catalogue_file_show_and_the_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::fresh(dir.path());
+    let server = Server::start(&db);
+    let sk = server.printed.secret_key.clone().unwrap();
+    let instance_id = server.printed.instance_id.clone().unwrap();
+    let user = send_json(
+        reqwest::Method::POST,
+        &server.at("/v1/users"),
+        &sk,
+        Some(serde_json::json!({ "email_address": ["payer@example.com"] })),
+    );
+    let user_id = user["id"].as_str().unwrap();
+    let sub_url = server.at(&format!("/v1/users/{user_id}/billing/subscription"));
+    // No billing yet: the user has no subscription.
+    let (status, _) = get_json(&sub_url, Some(&sk));
+    assert_eq!(status, 404);
+
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/sdk/billing_catalogue.json");
+    let text = run_ok(&["billing", "apply", "--file", file.to_str().unwrap()], &db);
+    assert!(text.contains(&instance_id), "{text}");
+    // Applying the same file again changes nothing.
+    run_ok(&["billing", "apply", "--file", file.to_str().unwrap()], &db);
+    let show = run_ok(&["billing", "show"], &db);
+    assert!(show.starts_with("users: enabled\torganizations: enabled\tpayments: succeed"), "{show}");
+    let line = |slug: &str| -> Vec<String> {
+        let l = show.lines().find(|l| l.split('\t').nth(2) == Some(slug)).unwrap_or_else(|| panic!("{slug}: {show}"));
+        l.split('\t').map(str::to_owned).collect()
+    };
+    assert_eq!(
+        line("pro")[1..],
+        ["user", "pro", "Pro", "fee 2000", "annual/month 1600", "trial 14d", "reports,exports"]
+    );
+    assert_eq!(line("team")[1..4], ["org", "team", "Team"]);
+    assert_eq!(line("free_user").last().unwrap(), "(default)");
+    assert!(show.lines().any(|l| l.contains("\tdiscount\thalf\tHalf off")), "{show}");
+
+    // The existing user got the default plan; move it to `plus` ($50, no trial), then cancel at the period's end.
+    let sub = send_json(reqwest::Method::GET, &sub_url, &sk, None);
+    let free = &sub["subscription_items"][0];
+    assert_eq!((free["plan"]["slug"].as_str(), free["status"].as_str()), (Some("free_user"), Some("active")));
+    let plus_id = line("plus")[0].clone();
+    let prices =
+        send_json(reqwest::Method::GET, &server.at(&format!("/v1/billing/prices?plan_id={plus_id}")), &sk, None);
+    let to_price = prices["data"][0]["id"].as_str().unwrap();
+    let moved = send_json(
+        reqwest::Method::POST,
+        &server.at(&format!("/v1/billing/subscription_items/{}/price_transition", free["id"].as_str().unwrap())),
+        &sk,
+        Some(serde_json::json!({ "from_price_id": free["price_id"], "to_price_id": to_price })),
+    );
+    let plus_item = moved["subscription_item"]["id"].as_str().unwrap().to_owned();
+    let period_end = moved["subscription_item"]["period_end"].as_i64().unwrap();
+    let canceled = send_json(
+        reqwest::Method::DELETE,
+        &server.at(&format!("/v1/billing/subscription_items/{plus_item}")),
+        &sk,
+        None,
+    );
+    assert_eq!(canceled["status"], "canceled");
+
+    // Now, nothing is due; a day before the period's end, still nothing.
+    assert_eq!(run_ok(&["billing", "tick"], &db).trim(), "0 subscription items moved");
+    let rfc3339 = tessera_core::billing::calendar::rfc3339;
+    let before = rfc3339(period_end - 86_400_000);
+    assert!(run_ok(&["billing", "tick", "--at", &before], &db).starts_with("0 subscription items moved"));
+    let status_of = |id: &str| {
+        let sub = send_json(reqwest::Method::GET, &sub_url, &sk, None);
+        let items = sub["subscription_items"].as_array().unwrap().clone();
+        items.into_iter().find(|i| i["id"] == id).map(|i| i["status"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(status_of(&plus_item).as_deref(), Some("canceled"));
+    // At the period's end the canceled item ends and the default plan starts.
+    let after = rfc3339(period_end + 1000);
+    let text = run_ok(&["billing", "tick", "--at", &after], &db);
+    assert!(text.starts_with("2 subscription items moved"), "{text}");
+    // The subscription lists live items only; the item list finds the ended one.
+    assert_eq!(status_of(&plus_item), None);
+    assert_eq!(status_of(free["id"].as_str().unwrap()).as_deref(), Some("active"));
+    let ended = send_json(
+        reqwest::Method::GET,
+        &server.at(&format!("/v1/billing/subscription_items?status=ended&query={plus_item}")),
+        &sk,
+        None,
+    );
+    assert_eq!(ended["data"][0]["ended_at"].as_i64(), Some(period_end), "{ended}");
+
+    // The clock does not go back, `--at` must be a date-time, and production instances keep real time.
+    assert!(run_err(&["billing", "tick", "--at", "2020-01-01T00:00:00Z"], &db).contains("past"));
+    assert!(run_err(&["billing", "tick", "--at", "tomorrow"], &db).contains("RFC 3339"));
+    let out = run_ok(&["instance", "create", "--environment", "production"], &db);
+    let live_id = Printed::parse(&out).instance_id.expect("instance id");
+    let stderr = run_err(&["billing", "tick", "--instance", &live_id, "--at", &after], &db);
+    assert!(stderr.contains("development instances only"), "{stderr}");
+
+    // The payments switch, and files the CLI refuses.
+    run_ok(&["billing", "payments", "fail", "--instance", &instance_id], &db);
+    let show = run_ok(&["billing", "show", "--instance", &instance_id], &db);
+    assert!(show.starts_with("users: enabled\torganizations: enabled\tpayments: fail"), "{show}");
+    assert!(run_err(&["billing", "payments", "maybe", "--instance", &instance_id], &db).contains("succeed or fail"));
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, r#"{ "plans": [ { "slug": "x", "payer_type": "user", "price": 5 } ] }"#).unwrap();
+    let stderr = run_err(&["billing", "apply", "--instance", &instance_id, "--file", bad.to_str().unwrap()], &db);
+    assert!(stderr.contains("not a catalogue file"), "{stderr}");
+    assert!(run_err(&["billing", "show"], &db).contains("several instances"));
+}

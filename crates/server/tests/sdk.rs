@@ -280,3 +280,40 @@ fn sdk_js_organizations() {
     assert!(server.printed.publishable_key.is_some(), "the publishable key is printed on first start");
     run_node(&server, "organizations.mjs");
 }
+
+/// Applies `tests/sdk/billing_catalogue.json` to the database of a running server (`tessera billing apply`).
+fn apply_billing_catalogue(db: &TestDb) {
+    let file = repo_root().join("tests/sdk/billing_catalogue.json");
+    let mut apply = tessera(&["billing", "apply", "--file"]);
+    apply.arg(&file).envs(db.env());
+    let out = run_with_timeout(apply, Duration::from_secs(60));
+    assert!(out.status.success(), "billing apply: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Every billing method of `clerk-backend-api` (`billing.*`, and the subscription and credit methods of `users` and
+/// `organizations`) against the catalogue file.
+#[test]
+fn sdk_python_billing() {
+    python();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = TestDb::fresh(dir.path());
+    let server = Server::start_with(ServeOptions::new(&db).secret_key(DEV_KEY));
+    apply_billing_catalogue(&db);
+    run_python(&server, "test_billing.py", &[], None);
+}
+
+/// `clerk.billing.*` of `@clerk/backend`, and `has({ plan })` / `has({ feature })` of session tokens as a user moves
+/// to a paid plan and back at the period's end — the program moves the billing clock with `tessera billing tick
+/// --at` on the same database — and for an organization's plan.
+#[test]
+fn sdk_js_billing() {
+    let dir = node_dir();
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let db = TestDb::fresh(tmp.path());
+    let server = Server::start_with(ServeOptions::new(&db).secret_key(DEV_KEY));
+    assert!(server.printed.publishable_key.is_some(), "the publishable key is printed on first start");
+    apply_billing_catalogue(&db);
+    let mut cmd = Command::new("node");
+    cmd.arg(dir.join("billing.mjs")).current_dir(&dir).env("TESSERA_BIN", BIN).envs(db.env());
+    run_program(&server, cmd, "node billing.mjs", None);
+}

@@ -27,12 +27,19 @@ pub async fn take_lease(ctx: &Ctx, owner: &str, lease_ms: i64) -> Result<bool> {
 
 /// Does everything due at the clock's now, across instances; returns how many items changed.
 pub async fn run_due(ctx: &Ctx) -> Result<usize> {
+    run_due_in(ctx, None).await
+}
+
+/// [`run_due`] for one instance (`Some`), or across instances (`None`). One instance is what an operator moves
+/// when running the clock at a later time than now (`tessera billing tick --at`), so that no other instance's
+/// payers are charged ahead of time.
+pub async fn run_due_in(ctx: &Ctx, instance_id: Option<&str>) -> Result<usize> {
     let now = ctx.now_ms();
     let mut changed = 0;
     // Announce trials first: a trial that ends now is announced before it converts.
     loop {
         let mut tx = ctx.db.begin().await?;
-        let ending = store::trials_ending_tx(&mut tx, now + TRIAL_ENDING_NOTICE_MS, BATCH).await?;
+        let ending = store::trials_ending_tx(&mut tx, instance_id, now + TRIAL_ENDING_NOTICE_MS, BATCH).await?;
         tx.commit().await?;
         if ending.is_empty() {
             break;
@@ -46,7 +53,7 @@ pub async fn run_due(ctx: &Ctx) -> Result<usize> {
     // so that a clock moved by several periods catches up period by period.
     for _ in 0..10_000 {
         let mut tx = ctx.db.begin().await?;
-        let due = store::due_items_tx(&mut tx, now, now, BATCH).await?;
+        let due = store::due_items_tx(&mut tx, instance_id, now, now, BATCH).await?;
         tx.commit().await?;
         if due.is_empty() {
             break;
@@ -60,7 +67,7 @@ pub async fn run_due(ctx: &Ctx) -> Result<usize> {
         }
     }
     let mut tx = ctx.db.begin().await?;
-    store::close_statements_tx(&mut tx, now).await?;
+    store::close_statements_tx(&mut tx, instance_id, now).await?;
     tx.commit().await?;
     Ok(changed)
 }

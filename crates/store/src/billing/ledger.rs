@@ -494,31 +494,46 @@ pub async fn list_items(
 }
 
 /// Items the clock must look at: `active`/`past_due` items whose period (or trial) ends by `horizon`, and
-/// `upcoming` ones whose start has come. Across instances; at most `limit`.
-pub async fn due_items_tx(tx: &mut Tx, horizon: i64, now: i64, limit: i64) -> StoreResult<Vec<ItemRow>> {
+/// `upcoming` ones whose start has come. Across instances, or in `instance_id` only; at most `limit`.
+pub async fn due_items_tx(
+    tx: &mut Tx,
+    instance_id: Option<&str>,
+    horizon: i64,
+    now: i64,
+    limit: i64,
+) -> StoreResult<Vec<ItemRow>> {
     let sql = format!(
         "SELECT {ITEM_COLUMNS} FROM billing_items i WHERE \
-         (i.status IN ('active', 'canceled', 'past_due') AND i.period_end IS NOT NULL AND i.period_end <= $1) \
-         OR (i.status = 'upcoming' AND i.period_start <= $2) \
+         ((i.status IN ('active', 'canceled', 'past_due') AND i.period_end IS NOT NULL AND i.period_end <= $1) \
+         OR (i.status = 'upcoming' AND i.period_start <= $2)) \
+         AND ($4 IS NULL OR i.instance_id = $4) \
          ORDER BY i.period_end, i.id LIMIT $3"
     );
     Ok(on_tx!(tx, |c| sqlx::query_as::<_, ItemRow>(sqlx::AssertSqlSafe(sql))
         .bind(horizon)
         .bind(now)
         .bind(limit)
+        .bind(instance_id)
         .fetch_all(c)
         .await)?)
 }
 
-/// Trials ending by `horizon` that were not announced yet.
-pub async fn trials_ending_tx(tx: &mut Tx, horizon: i64, limit: i64) -> StoreResult<Vec<ItemRow>> {
+/// Trials ending by `horizon` that were not announced yet (across instances, or in `instance_id` only).
+pub async fn trials_ending_tx(
+    tx: &mut Tx,
+    instance_id: Option<&str>,
+    horizon: i64,
+    limit: i64,
+) -> StoreResult<Vec<ItemRow>> {
     let sql = format!(
         "SELECT {ITEM_COLUMNS} FROM billing_items i WHERE i.status = 'active' AND i.is_free_trial \
-         AND NOT i.trial_warned AND i.period_end <= $1 ORDER BY i.period_end, i.id LIMIT $2"
+         AND NOT i.trial_warned AND i.period_end <= $1 AND ($3 IS NULL OR i.instance_id = $3) \
+         ORDER BY i.period_end, i.id LIMIT $2"
     );
     Ok(on_tx!(tx, |c| sqlx::query_as::<_, ItemRow>(sqlx::AssertSqlSafe(sql))
         .bind(horizon)
         .bind(limit)
+        .bind(instance_id)
         .fetch_all(c)
         .await)?)
 }
@@ -624,12 +639,17 @@ pub async fn statement_for_month_tx(tx: &mut Tx, payer_id: &str, timestamp: i64)
         .await)?)
 }
 
-/// Closes the open statements whose month ended by `now`; returns how many.
-pub async fn close_statements_tx(tx: &mut Tx, now: i64) -> StoreResult<u64> {
+/// Closes the open statements whose month ended by `now` (across instances, or in `instance_id` only); returns
+/// how many.
+pub async fn close_statements_tx(tx: &mut Tx, instance_id: Option<&str>, now: i64) -> StoreResult<u64> {
     Ok(exec_tx!(
         tx,
-        sqlx::query("UPDATE billing_statements SET status = 'closed', updated_at = $1 WHERE status = 'open' AND period_end <= $1")
-            .bind(now)
+        sqlx::query(
+            "UPDATE billing_statements SET status = 'closed', updated_at = $1 \
+             WHERE status = 'open' AND period_end <= $1 AND ($2 IS NULL OR instance_id = $2)"
+        )
+        .bind(now)
+        .bind(instance_id)
     )?)
 }
 
