@@ -17,7 +17,8 @@
 //! cached. `format` is treated as an annotation only (not validated), so OpenAPI formats such as
 //! `int64` never cause failures.
 //!
-//! Deliberate deviations of the server from the spec are listed in [`DEVIATIONS`].
+//! Deliberate deviations of the server from the spec are listed in [`DEVIATIONS`] (statuses),
+//! [`CONTENT_DEVIATIONS`] (bodies where none is declared) and [`FIELD_DEVIATIONS`] (fields a closed schema forbids).
 
 #![warn(missing_docs)]
 
@@ -499,6 +500,65 @@ pub const CONTENT_DEVIATIONS: &[ContentDeviation] = &[
     },
 ];
 
+/// A top-level field Tessera adds to a JSON answer whose schema forbids it (`additionalProperties: false`),
+/// because an official SDK reads it. The field is checked for its shape, then taken out before the body is
+/// validated against the declared schema; a body without it is validated as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldDeviation {
+    /// The `operationId` exactly as written in the spec.
+    pub operation_id: &'static str,
+    /// The declared status whose body carries the field.
+    pub status: u16,
+    /// The field's name.
+    pub field: &'static str,
+    /// What the field must hold.
+    pub shape: FieldShape,
+    /// Why the server deviates.
+    pub reason: &'static str,
+}
+
+/// The shape of a [`FieldDeviation`]'s value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldShape {
+    /// A non-empty array of non-empty strings.
+    NonEmptyStrings,
+}
+
+impl FieldShape {
+    fn holds(self, value: &Value) -> bool {
+        match self {
+            FieldShape::NonEmptyStrings => value
+                .as_array()
+                .is_some_and(|a| !a.is_empty() && a.iter().all(|v| v.as_str().is_some_and(|s| !s.is_empty()))),
+        }
+    }
+}
+
+/// The documented fields added to bodies whose schema forbids them (see [`FieldDeviation`]).
+pub const FIELD_DEVIATIONS: &[FieldDeviation] = &[FieldDeviation {
+    operation_id: "verifyOAuthAccessToken",
+    status: 200,
+    field: "aud",
+    shape: FieldShape::NonEmptyStrings,
+    reason: "@clerk/backend 3.25 reads `aud` from the verify answer: `idPOAuthAccessToken.verify(token, {audience})` \
+             and `authenticateRequest({acceptsToken: 'oauth_token', audience})` refuse a token without it. It is \
+             sent only for tokens issued for an RFC 8707 resource",
+}];
+
+/// Takes the [`FIELD_DEVIATIONS`] fields of this operation and status out of `instance`; an error names a field
+/// of the wrong shape.
+fn strip_field_deviations(operation_id: &str, status: u16, instance: &mut Value) -> Result<(), String> {
+    let Some(object) = instance.as_object_mut() else { return Ok(()) };
+    for d in FIELD_DEVIATIONS.iter().filter(|d| d.operation_id == operation_id && d.status == status) {
+        if let Some(value) = object.remove(d.field)
+            && !d.shape.holds(&value)
+        {
+            return Err(format!("`{}` must be {:?} (field deviation: {}), got {value}", d.field, d.shape, d.reason));
+        }
+    }
+    Ok(())
+}
+
 fn content_deviation(operation_id: &str, status: u16) -> Option<&'static ContentDeviation> {
     CONTENT_DEVIATIONS.iter().find(|d| d.operation_id == operation_id && d.status == status)
 }
@@ -824,11 +884,14 @@ impl Spec {
                 };
                 let Some(index) = *schema else { return Ok(()) };
                 let envelope = if self.versioned_paths { None } else { paginated_envelope(path, status, &instance) };
-                let (instance, paginated_note) = match envelope {
+                let (mut instance, paginated_note) = match envelope {
                     Some(Ok(data)) => (data, " (the `data` of a paginated=true answer)"),
                     Some(Err(why)) => return fail(why),
                     None => (instance, ""),
                 };
+                if let Err(why) = strip_field_deviations(&op.operation_id, spec_status, &mut instance) {
+                    return fail(why);
+                }
                 let validator = match self.validator(index) {
                     Ok(v) => v,
                     Err(e) => return fail(format!("cannot compile the response schema: {e}")),

@@ -494,3 +494,32 @@ fn content_deviations_give_a_body_to_declared_empty_responses() {
     // The undeclared-content 500 stays empty.
     assert!(check("GET", "/v1/public/interstitial", 500, &clerk_errors()).is_err());
 }
+
+#[test]
+fn field_deviations_admit_only_their_field_in_its_shape() {
+    let token = || {
+        json!({
+            "object": "clerk_idp_oauth_access_token", "id": "oat_0ef5a7a33d87ed87ee7954c845d80450",
+            "client_id": "abc", "subject": "user_2xhFjEI5X2qWRvtV13BzSj8H6Dk", "scopes": ["profile"],
+            "revoked": false, "revocation_reason": null, "expired": false, "expiration": null,
+            "created_at": 1, "updated_at": 1
+        })
+    };
+    let path = "/oauth_applications/access_tokens/verify";
+    check("POST", path, 200, &token()).unwrap();
+    let mut with_aud = token();
+    with_aud["aud"] = json!(["https://mcp.example.com/"]);
+    check("POST", path, 200, &with_aud).unwrap();
+    for bad in [json!([]), json!("https://mcp.example.com/"), json!([""])] {
+        let mut t = token();
+        t["aud"] = bad;
+        assert!(check("POST", path, 200, &t).is_err(), "{t}");
+    }
+    let mut other = token();
+    other["act"] = json!({"sub": "user_1"});
+    assert!(check("POST", path, 200, &other).is_err(), "no deviation for act");
+    for d in FIELD_DEVIATIONS {
+        assert!(spec().operations.iter().any(|o| o.operation_id == d.operation_id), "{}", d.operation_id);
+        assert!(!d.reason.is_empty());
+    }
+}

@@ -71,7 +71,9 @@ impl<'a> OAuthApplicationObject<'a> {
     }
 }
 
-/// `clerk_idp_oauth_access_token`: the answer of a successful verification.
+/// `clerk_idp_oauth_access_token`: the answer of a successful verification. `aud` (beyond the spec, for
+/// `@clerk/backend`'s audience check; see `tessera_spec_check::FIELD_DEVIATIONS`) only for a token issued for an
+/// RFC 8707 resource.
 #[derive(Debug, Serialize)]
 pub struct AccessTokenObject<'a> {
     object: &'static str,
@@ -85,6 +87,8 @@ pub struct AccessTokenObject<'a> {
     expiration: Option<i64>,
     created_at: i64,
     updated_at: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    aud: Option<[&'a str; 1]>,
 }
 
 impl<'a> AccessTokenObject<'a> {
@@ -102,6 +106,7 @@ impl<'a> AccessTokenObject<'a> {
             expiration: t.expiration,
             created_at: t.created_at,
             updated_at: t.updated_at,
+            aud: t.audience.as_deref().map(|a| [a]),
         }
     }
 }

@@ -62,6 +62,7 @@ async fn code_with_pkce_through_sign_in_and_consent_then_tokens_userinfo_refresh
     assert_eq!(v["client_id"], c.client_id);
     assert_eq!(v["scopes"], json!(["openid", "profile", "email", "public_metadata", "offline_access"]));
     assert_eq!(v["revoked"], false);
+    assert!(v.get("aud").is_none(), "no resource, no audience: {v}");
     app.post("/v1/oauth_applications/access_tokens/verify", json!({ "secret": access }))
         .send()
         .await
@@ -143,6 +144,20 @@ async fn revocation_through_the_backend_api_and_rfc_7009() {
     verify(&app, t["access_token"].as_str().unwrap()).await.assert_error(404, "resource_not_found", None);
     revoke("ort_unknown".into()).await.assert_status(200);
     assert_oauth_error(&revoke("a.b.c".into()).await, 400, "unsupported_token_type");
+
+    // An opaque token issued for an RFC 8707 resource names it as its audience.
+    let resource = [("resource", "https://mcp.rp.test/mcp")];
+    let issued = code(&b, &c, "profile", &resource).await;
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", issued.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+        ("resource", "https://mcp.rp.test/mcp"),
+    ];
+    let t = token(&b, &c, &form).await.assert_status(200).json;
+    let v = verify(&app, t["access_token"].as_str().unwrap()).await.assert_status(200).json;
+    assert_eq!(v["aud"], json!(["https://mcp.rp.test/mcp"]));
 
     // Deleting the application ends its tokens.
     let t = exchange(&b, &c, &code(&b, &c, "profile", &[]).await).await;
@@ -246,6 +261,8 @@ async fn jwt_access_tokens_verify_locally_and_through_the_backend_api_until_they
     let v = verify(&app, jwt).await.assert_status(200).json;
     assert_eq!(v["id"], claims["jti"]);
     assert_eq!(v["subject"], ada);
+    // The audience, as @clerk/backend reads it (an array).
+    assert_eq!(v["aud"], json!(["https://mcp.rp.test/mcp"]));
     b.get("/oauth/userinfo").header("authorization", &format!("Bearer {jwt}")).send().await.assert_status(200);
     // Not revocable (Clerk documents it), and inactive once expired.
     app.post(&format!("/v1/oauth_applications/{}/revoke_token", c.id), json!({ "token": jwt }))
