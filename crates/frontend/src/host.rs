@@ -55,6 +55,9 @@ const EXPOSED_HEADERS: &str = "Clerk-Db-Jwt, x-country, retry-after";
 /// A Frontend API request: CORS for the browser's origin (with credentials), the origin policy for mutations,
 /// and clerk-js's method override (`POST ?_method=PATCH|PUT|DELETE`).
 async fn frontend_request(faces: &Faces, frontend: FrontendRequest, mut request: Request) -> Response {
+    if is_public_oauth_endpoint(request.uri().path()) {
+        return public_oauth_request(faces, frontend, request).await;
+    }
     let origin = header(&request, "origin").filter(|o| *o != "null").map(str::to_owned);
     if let Some(origin) = &origin {
         match tessera_core::origins::origin_allowed(&faces.state.ctx, &frontend.instance, origin).await {
@@ -85,6 +88,49 @@ async fn frontend_request(faces: &Faces, frontend: FrontendRequest, mut request:
     request.extensions_mut().insert(frontend);
     let mut response = serve(faces.frontend.clone(), request).await;
     cors(&mut response, origin.as_deref());
+    response
+}
+
+/// The OAuth provider's documents and back-channel endpoints, which browser-based OAuth clients (single-page
+/// apps, MCP clients such as the MCP Inspector) call from any origin. They read no cookie: a client proves
+/// itself with its credentials, a code and its PKCE verifier, or a bearer token. The authorization endpoint and
+/// the consent screen are navigations on the frontend host, and keep the origin policy.
+const PUBLIC_OAUTH_ENDPOINTS: &[&str] = &[
+    "/.well-known/openid-configuration",
+    "/.well-known/oauth-authorization-server",
+    "/.well-known/jwks.json",
+    "/oauth/token",
+    "/oauth/userinfo",
+    "/oauth/token_info",
+    "/oauth/token/revoke",
+    "/oauth/register",
+];
+
+fn is_public_oauth_endpoint(path: &str) -> bool {
+    PUBLIC_OAUTH_ENDPOINTS.contains(&path)
+}
+
+/// A request to a [`PUBLIC_OAUTH_ENDPOINTS`] endpoint: CORS for every origin without credentials
+/// (`Access-Control-Allow-Origin: *`), preflights answered here, and no origin policy (it guards cookie-bearing
+/// requests, and these carry none that count).
+async fn public_oauth_request(faces: &Faces, frontend: FrontendRequest, mut request: Request) -> Response {
+    if request.method() == Method::OPTIONS {
+        let mut response = StatusCode::NO_CONTENT.into_response();
+        let h = response.headers_mut();
+        h.insert("access-control-allow-origin", HeaderValue::from_static("*"));
+        h.insert("access-control-allow-methods", HeaderValue::from_static("GET, POST, OPTIONS"));
+        h.insert(
+            "access-control-allow-headers",
+            HeaderValue::from_static("Authorization, Content-Type, Accept, MCP-Protocol-Version"),
+        );
+        h.insert("access-control-max-age", HeaderValue::from_static("86400"));
+        return response;
+    }
+    request.extensions_mut().insert(frontend);
+    let mut response = serve(faces.frontend.clone(), request).await;
+    let h = response.headers_mut();
+    h.insert("access-control-allow-origin", HeaderValue::from_static("*"));
+    h.insert("access-control-expose-headers", HeaderValue::from_static("WWW-Authenticate"));
     response
 }
 

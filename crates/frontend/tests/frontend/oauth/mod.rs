@@ -3,6 +3,7 @@
 //! revocation, discovery and dynamic registration, and the Backend API's view of the tokens (verify,
 //! revoke_token). `errors.rs` is the negative corpus.
 
+mod cors;
 mod errors;
 mod flow;
 
