@@ -36,6 +36,7 @@ pub mod rate_limits;
 pub mod redirect_urls;
 pub mod restriction_lists;
 pub mod sender;
+pub mod session_reverification;
 pub mod sessions;
 pub mod settings;
 pub mod sign_ins;

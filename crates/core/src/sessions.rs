@@ -74,6 +74,10 @@ pub struct Session {
     pub created_at: i64,
     /// Unix ms.
     pub updated_at: i64,
+    /// When the user last verified a first factor on this session (its sign-in, or a reverification), Unix ms.
+    pub first_factor_verified_at: i64,
+    /// When the user last verified a second factor on this session, Unix ms (`None`: never).
+    pub second_factor_verified_at: Option<i64>,
 }
 
 fn stored_status(s: &str) -> &'static str {
@@ -107,9 +111,18 @@ impl Session {
             last_active_at: r.last_active_at,
             expire_at: r.expire_at,
             abandon_at: r.abandon_at,
+            first_factor_verified_at: r.first_factor_verified_at.unwrap_or(r.created_at),
+            second_factor_verified_at: r.second_factor_verified_at,
             created_at: r.created_at,
             updated_at: r.updated_at,
         }
+    }
+
+    /// Clerk's factor verification age at `now` (Unix ms): whole minutes since the first and since the second
+    /// factor was last verified on the session, `-1` for a factor never verified (the `fva` claim).
+    pub fn factor_verification_age(&self, now: i64) -> [i64; 2] {
+        let minutes = |at: i64| ((now - at) / 60_000).max(0);
+        [minutes(self.first_factor_verified_at), self.second_factor_verified_at.map_or(-1, minutes)]
     }
 }
 
@@ -217,6 +230,8 @@ pub async fn create_session(
         abandon_at,
         created_at: now,
         updated_at: now,
+        first_factor_verified_at: Some(now),
+        second_factor_verified_at: None,
     };
     // Locking the user row orders this against a concurrent delete/ban of the same user.
     let user = tessera_store::users::lock(&mut tx, &instance.id, user_id).await?.ok_or_else(crate::users::not_found)?;
@@ -273,8 +288,8 @@ pub(crate) async fn insert_session_tx(
     insert_session_with_tx(ctx, tx, instance_id, client_id, user_id, opts, now).await
 }
 
-/// What a new session carries besides its user: the active organization, an impersonator (`actor`, JSON text)
-/// and, for impersonation, a shorter lifetime.
+/// What a new session carries besides its user: the active organization, an impersonator (`actor`, JSON text),
+/// for impersonation a shorter lifetime, and whether the sign-in verified a second factor.
 #[derive(Debug, Clone, Default)]
 pub struct SessionOptions {
     /// Organization made active.
@@ -283,6 +298,8 @@ pub struct SessionOptions {
     pub actor: Option<String>,
     /// Lifetime in ms (default: the instance's maximum lifetime).
     pub lifetime_ms: Option<i64>,
+    /// The sign-in verified a second factor (the session starts with a second factor age of 0).
+    pub second_factor_verified: bool,
 }
 
 /// [`insert_session_tx`] with an actor and a lifetime.
@@ -310,6 +327,8 @@ pub(crate) async fn insert_session_with_tx(
         abandon_at,
         created_at: now,
         updated_at: now,
+        first_factor_verified_at: Some(now),
+        second_factor_verified_at: opts.second_factor_verified.then_some(now),
     };
     tessera_store::sessions::insert_session(tx, &row).await?;
     tessera_store::sessions::touch_user(tx, instance_id, user_id, now).await?;
@@ -533,11 +552,9 @@ pub(crate) async fn use_active_session(
 
 /// The claims every token of a session carries (Clerk's session token v2), valid from `iat` for `lifetime_s`.
 pub(crate) fn session_claims(instance: &Instance, session: &Session, iat: i64, lifetime_s: i64) -> Map<String, Value> {
-    // Minutes since the first factor was verified (the session's sign-in) and -1: no second factor verified.
-    let first_factor_age = ((iat * 1000 - session.created_at) / 60_000).max(0);
     let mut claims = Map::new();
     claims.insert("exp".into(), json!(iat + lifetime_s));
-    claims.insert("fva".into(), json!([first_factor_age, -1]));
+    claims.insert("fva".into(), json!(session.factor_verification_age(iat * 1000)));
     claims.insert("iat".into(), json!(iat));
     claims.insert("iss".into(), json!(format!("https://{}", instance.frontend_host())));
     claims.insert("nbf".into(), json!(iat - NBF_LEEWAY_S));

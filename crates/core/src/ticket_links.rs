@@ -26,7 +26,12 @@ pub async fn accept(ctx: &Ctx, instance: &Instance, client: &BrowserClient, tick
     let (user_id, opts, redirect_url) = match redeem_any(ctx, &mut tx, instance, ticket, now).await? {
         Redeemed::Token(r) => (
             r.user_id,
-            SessionOptions { active_organization_id: r.organization_id, actor: r.actor, lifetime_ms: r.session_ms },
+            SessionOptions {
+                active_organization_id: r.organization_id,
+                actor: r.actor,
+                lifetime_ms: r.session_ms,
+                second_factor_verified: false,
+            },
             None,
         ),
         Redeemed::AgentTask(t) => (

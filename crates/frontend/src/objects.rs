@@ -6,6 +6,7 @@ pub mod environment;
 pub mod mfa;
 pub mod organization;
 pub mod organization_domain;
+pub mod session_reverification;
 pub mod sign_in;
 pub mod sign_up;
 pub mod user;

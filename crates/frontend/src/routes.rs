@@ -26,6 +26,7 @@ pub mod organization_domains;
 pub mod organization_invitations;
 pub mod organization_memberships;
 pub mod organizations;
+pub mod session_reverification;
 pub mod sessions;
 pub mod sign_ins;
 pub mod sign_ups;
@@ -95,6 +96,24 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
         v1(
             "/v1/client/sessions/{session_id}/tokens/{template_name}",
             post(sessions::create_session_token_with_template),
+        ),
+        // Session reverification
+        v1("/v1/client/sessions/{session_id}/verify", post(session_reverification::start_session_reverification)),
+        v1(
+            "/v1/client/sessions/{session_id}/verify/prepare_first_factor",
+            post(session_reverification::prepare_session_reverification_first_factor),
+        ),
+        v1(
+            "/v1/client/sessions/{session_id}/verify/attempt_first_factor",
+            post(session_reverification::attempt_session_reverification_first_factor),
+        ),
+        v1(
+            "/v1/client/sessions/{session_id}/verify/prepare_second_factor",
+            post(session_reverification::prepare_session_reverification_second_factor),
+        ),
+        v1(
+            "/v1/client/sessions/{session_id}/verify/attempt_second_factor",
+            post(session_reverification::attempt_session_reverification_second_factor),
         ),
         // Sign-ins
         v1("/v1/client/sign_ins", post(sign_ins::create_sign_in)),

@@ -142,6 +142,46 @@ pub struct Deviation {
 /// (`createM2MToken`, for example, is declared 201 in the spec, as the SDK expects).
 pub const DEVIATIONS: &[Deviation] = &[
     Deviation {
+        operation_id: "startSessionReverification",
+        actual_status: 404,
+        spec_status: 404,
+        reason: "the spec declares no 404, but a session id that is unknown or another client's is answered 404 \
+                 resource_not_found (a ClerkErrors body) as on the other /v1/client/sessions/{{session_id}} operations \
+                 (a 401 would make clerk-js sign the browser out)",
+    },
+    Deviation {
+        operation_id: "prepareSessionReverificationFirstFactor",
+        actual_status: 404,
+        spec_status: 404,
+        reason: "the spec declares no 404, but a session id that is unknown or another client's is answered 404 \
+                 resource_not_found (a ClerkErrors body) as on the other /v1/client/sessions/{{session_id}} operations \
+                 (a 401 would make clerk-js sign the browser out)",
+    },
+    Deviation {
+        operation_id: "attemptSessionReverificationFirstFactor",
+        actual_status: 404,
+        spec_status: 404,
+        reason: "the spec declares no 404, but a session id that is unknown or another client's is answered 404 \
+                 resource_not_found (a ClerkErrors body) as on the other /v1/client/sessions/{{session_id}} operations \
+                 (a 401 would make clerk-js sign the browser out)",
+    },
+    Deviation {
+        operation_id: "prepareSessionReverificationSecondFactor",
+        actual_status: 404,
+        spec_status: 404,
+        reason: "the spec declares no 404, but a session id that is unknown or another client's is answered 404 \
+                 resource_not_found (a ClerkErrors body) as on the other /v1/client/sessions/{{session_id}} operations \
+                 (a 401 would make clerk-js sign the browser out)",
+    },
+    Deviation {
+        operation_id: "attemptSessionReverificationSecondFactor",
+        actual_status: 404,
+        spec_status: 404,
+        reason: "the spec declares no 404, but a session id that is unknown or another client's is answered 404 \
+                 resource_not_found (a ClerkErrors body) as on the other /v1/client/sessions/{{session_id}} operations \
+                 (a 401 would make clerk-js sign the browser out)",
+    },
+    Deviation {
         operation_id: "revokePendingOrganizationInvitation",
         actual_status: 400,
         spec_status: 400,

@@ -44,6 +44,10 @@ pub struct SessionRow {
     pub created_at: i64,
     /// Unix ms.
     pub updated_at: i64,
+    /// When the user last verified a first factor on this session, Unix ms (`None`: at its creation).
+    pub first_factor_verified_at: Option<i64>,
+    /// When the user last verified a second factor on this session, Unix ms (`None`: never).
+    pub second_factor_verified_at: Option<i64>,
 }
 
 /// The status filter of the session list, resolved against the time of the query.
@@ -71,7 +75,8 @@ pub struct SessionFilter {
 }
 
 const SESSION_COLUMNS: &str = "s.id, s.instance_id, s.client_id, s.user_id, s.status, s.actor, \
-    s.last_active_organization_id, s.last_active_at, s.expire_at, s.abandon_at, s.created_at, s.updated_at";
+    s.last_active_organization_id, s.last_active_at, s.expire_at, s.abandon_at, s.created_at, s.updated_at, \
+    s.first_factor_verified_at, s.second_factor_verified_at";
 
 /// Inserts a client.
 pub async fn insert_client(tx: &mut Tx, c: &ClientRow) -> StoreResult<()> {
@@ -96,8 +101,9 @@ pub async fn insert_session(tx: &mut Tx, s: &SessionRow) -> StoreResult<()> {
         tx,
         sqlx::query(
             "INSERT INTO sessions (id, instance_id, client_id, user_id, status, actor, last_active_organization_id, \
-             last_active_at, expire_at, abandon_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+             last_active_at, expire_at, abandon_at, created_at, updated_at, first_factor_verified_at, \
+             second_factor_verified_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
         )
         .bind(&s.id)
         .bind(&s.instance_id)
@@ -111,6 +117,31 @@ pub async fn insert_session(tx: &mut Tx, s: &SessionRow) -> StoreResult<()> {
         .bind(s.abandon_at)
         .bind(s.created_at)
         .bind(s.updated_at)
+        .bind(s.first_factor_verified_at)
+        .bind(s.second_factor_verified_at)
+    )?;
+    Ok(())
+}
+
+/// Records a factor verification on a session (a reverification): the first and/or second factor verified at
+/// the given time (`None` leaves that one as it was).
+pub async fn record_factor_verification(
+    tx: &mut Tx,
+    instance_id: &str,
+    id: &str,
+    first: Option<i64>,
+    second: Option<i64>,
+) -> StoreResult<()> {
+    exec_tx!(
+        tx,
+        sqlx::query(
+            "UPDATE sessions SET first_factor_verified_at = COALESCE($1, first_factor_verified_at), \
+             second_factor_verified_at = COALESCE($2, second_factor_verified_at) WHERE instance_id = $3 AND id = $4"
+        )
+        .bind(first)
+        .bind(second)
+        .bind(instance_id)
+        .bind(id)
     )?;
     Ok(())
 }

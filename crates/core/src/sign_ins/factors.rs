@@ -78,13 +78,13 @@ impl Slot {
 }
 
 /// The verification columns of one slot.
-pub(super) struct Code<'a> {
-    pub(super) strategy: &'a mut Option<String>,
-    pub(super) identification_id: &'a mut Option<String>,
-    pub(super) digest: &'a mut Option<Vec<u8>>,
-    pub(super) status: &'a mut Option<String>,
-    pub(super) attempts: &'a mut i64,
-    pub(super) expire_at: &'a mut Option<i64>,
+pub(crate) struct Code<'a> {
+    pub(crate) strategy: &'a mut Option<String>,
+    pub(crate) identification_id: &'a mut Option<String>,
+    pub(crate) digest: &'a mut Option<Vec<u8>>,
+    pub(crate) status: &'a mut Option<String>,
+    pub(crate) attempts: &'a mut i64,
+    pub(crate) expire_at: &'a mut Option<i64>,
 }
 
 pub(super) fn slot(row: &mut SignInRow, s: Slot) -> Code<'_> {
@@ -109,7 +109,7 @@ pub(super) fn slot(row: &mut SignInRow, s: Slot) -> Code<'_> {
 }
 
 /// The strategy parameter: missing, unknown to Clerk, or not one this factor offers.
-pub(super) fn parse_strategy(strategy: Option<&str>, offered: &[&'static str]) -> Result<&'static str> {
+pub(crate) fn parse_strategy(strategy: Option<&str>, offered: &[&'static str]) -> Result<&'static str> {
     let s = strategy.filter(|s| !s.is_empty()).ok_or_else(|| Error::param_missing("strategy"))?;
     if let Some(found) = offered.iter().find(|o| **o == s) {
         return Ok(found);
@@ -120,7 +120,7 @@ pub(super) fn parse_strategy(strategy: Option<&str>, offered: &[&'static str]) -
     Err(Error::param_value_invalid("strategy", format!("strategy must be one of {}.", offered.join(", "))))
 }
 
-pub(super) fn strategy_invalid() -> Error {
+pub(crate) fn strategy_invalid() -> Error {
     Error::with(
         ErrorCode::StrategyForUserInvalid,
         ErrorCode::StrategyForUserInvalid.message(),
@@ -129,7 +129,7 @@ pub(super) fn strategy_invalid() -> Error {
     )
 }
 
-pub(super) fn code_incorrect() -> Error {
+pub(crate) fn code_incorrect() -> Error {
     Error::with(ErrorCode::FormCodeIncorrect, "Incorrect code", "Incorrect code", Some("code"))
 }
 
@@ -146,12 +146,12 @@ pub(super) fn ensure_due(row: &SignInRow, s: Slot, now: i64) -> Result<()> {
     })
 }
 
-pub(super) fn is_verified(i: &Identification) -> bool {
+pub(crate) fn is_verified(i: &Identification) -> bool {
     i.verification.as_ref().is_some_and(|v| v.status == "verified")
 }
 
 /// Checks a user's password for a sign-in (counting a failure toward the lockout).
-pub(super) async fn check_password(ctx: &Ctx, instance: &Instance, user: &User, password: String) -> Result<()> {
+pub(crate) async fn check_password(ctx: &Ctx, instance: &Instance, user: &User, password: String) -> Result<()> {
     if !user.password_enabled {
         return Err(strategy_invalid());
     }
@@ -208,7 +208,7 @@ pub struct Attempt {
 
 /// Picks the identification a code goes to: the one asked for (which must be one the factor offers), else the
 /// one typed, else the primary one, else the first.
-pub(super) fn pick<'u>(
+pub(crate) fn pick<'u>(
     candidates: Vec<&'u Identification>,
     asked: Option<&str>,
     param: &str,
@@ -420,41 +420,7 @@ pub(super) async fn attempt_code(
         return Err(lock.error());
     }
     let binding = format!("sign-in:{id}:{}", s.name());
-    let c = slot(&mut row, s);
-    let (Some(digest), true) = (c.digest.clone(), c.strategy.as_deref() == Some(strategy)) else {
-        return Err(Error::param_value_invalid(
-            "strategy",
-            format!("No {strategy} was sent for this sign-in: prepare the factor first."),
-        ));
-    };
-    match c.status.as_deref() {
-        Some("verified") => return Err(Error::new(ErrorCode::VerificationAlreadyVerified)),
-        Some("failed") => return Err(Error::new(ErrorCode::VerificationFailed)),
-        Some("expired") => return Err(Error::new(ErrorCode::VerificationExpired)),
-        _ => {}
-    }
-    let mut wrong = false;
-    if c.expire_at.is_none_or(|e| now >= e) {
-        *c.status = Some("expired".into());
-    } else {
-        *c.attempts += 1;
-        if constant_time_eq(&code_digest(ctx, &binding, &code), &digest) {
-            *c.status = Some("verified".into());
-            // A code is good once.
-            *c.digest = None;
-        } else {
-            wrong = true;
-            if *c.attempts >= MAX_ATTEMPTS {
-                *c.status = Some("failed".into());
-            }
-        }
-    }
-    let outcome = match c.status.as_deref() {
-        Some("verified") => None,
-        Some("expired") => Some(Error::new(ErrorCode::VerificationExpired)),
-        Some("failed") => Some(Error::new(ErrorCode::VerificationFailed)),
-        _ => Some(code_incorrect()),
-    };
+    let (outcome, wrong) = check_code(ctx, slot(&mut row, s), strategy, &binding, &code, "this sign-in", now)?;
     row.updated_at = now;
     if let Some(refused) = outcome {
         store::update(&mut tx, &row).await?;
@@ -479,11 +445,62 @@ pub(super) async fn attempt_code(
         Slot::First => finish_first_tx(ctx, &mut tx, &mut client, &mut row, user, strategy, now).await?,
         Slot::Second => {
             let first = row.ff_strategy.clone().unwrap_or_else(|| strategy.to_owned());
-            complete_tx(ctx, &mut tx, &mut client, &mut row, &first, SessionOptions::default(), now).await?;
+            let opts = SessionOptions { second_factor_verified: true, ..SessionOptions::default() };
+            complete_tx(ctx, &mut tx, &mut client, &mut row, &first, opts, now).await?;
         }
     }
     tx.commit().await?;
     view(ctx, row).await
+}
+
+/// Checks `code` against the code a slot holds for `strategy` at `now`, updating the slot (attempts, status; a
+/// verified code is cleared, good once). `Ok((None, _))` is verified; `Ok((Some(refusal), wrong))` is refused (the
+/// caller still writes the slot, and counts a `wrong` code toward the user's lockout); `Err` is refused without
+/// any change (nothing was sent for this strategy, or the verification is already over).
+pub(crate) fn check_code(
+    ctx: &Ctx,
+    c: Code<'_>,
+    strategy: &str,
+    binding: &str,
+    code: &str,
+    what: &str,
+    now: i64,
+) -> Result<(Option<Error>, bool)> {
+    let (Some(digest), true) = (c.digest.clone(), c.strategy.as_deref() == Some(strategy)) else {
+        return Err(Error::param_value_invalid(
+            "strategy",
+            format!("No {strategy} was sent for {what}: prepare the factor first."),
+        ));
+    };
+    match c.status.as_deref() {
+        Some("verified") => return Err(Error::new(ErrorCode::VerificationAlreadyVerified)),
+        Some("failed") => return Err(Error::new(ErrorCode::VerificationFailed)),
+        Some("expired") => return Err(Error::new(ErrorCode::VerificationExpired)),
+        _ => {}
+    }
+    let mut wrong = false;
+    if c.expire_at.is_none_or(|e| now >= e) {
+        *c.status = Some("expired".into());
+    } else {
+        *c.attempts += 1;
+        if constant_time_eq(&code_digest(ctx, binding, code), &digest) {
+            *c.status = Some("verified".into());
+            // A code is good once.
+            *c.digest = None;
+        } else {
+            wrong = true;
+            if *c.attempts >= MAX_ATTEMPTS {
+                *c.status = Some("failed".into());
+            }
+        }
+    }
+    let outcome = match c.status.as_deref() {
+        Some("verified") => None,
+        Some("expired") => Some(Error::new(ErrorCode::VerificationExpired)),
+        Some("failed") => Some(Error::new(ErrorCode::VerificationFailed)),
+        _ => Some(code_incorrect()),
+    };
+    Ok((outcome, wrong))
 }
 
 #[cfg(test)]

@@ -459,6 +459,7 @@ pub async fn create(ctx: &Ctx, instance: &Instance, client_id: &str, input: NewS
             active_organization_id: redeemed.organization_id,
             actor: redeemed.actor,
             lifetime_ms: redeemed.session_ms,
+            second_factor_verified: false,
         };
         complete_tx(ctx, &mut tx, &mut client, &mut row, "ticket", opts, now).await?;
         tx.commit().await?;

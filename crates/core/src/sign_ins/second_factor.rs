@@ -82,7 +82,8 @@ pub async fn attempt_second_factor(
     *c.status = Some("verified".into());
     *c.expire_at = None;
     let first = row.ff_strategy.clone().unwrap_or_else(|| strategy.to_owned());
-    complete_tx(ctx, &mut tx, &mut client, &mut row, &first, SessionOptions::default(), now).await?;
+    let opts = SessionOptions { second_factor_verified: true, ..SessionOptions::default() };
+    complete_tx(ctx, &mut tx, &mut client, &mut row, &first, opts, now).await?;
     tx.commit().await?;
     view(ctx, row).await
 }

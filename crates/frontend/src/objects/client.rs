@@ -108,8 +108,8 @@ impl<'a> SessionObject<'a> {
             last_active_organization_id: s.last_active_organization_id.as_deref(),
             user: parts.user,
             public_user_data: parts.public_user_data,
-            // Minutes since the first factor was verified (the sign-in); no second factor verified.
-            factor_verification_age: [((now - s.created_at) / 60_000).max(0), -1],
+            // Minutes since the first and the second factor were last verified (-1: never), as the `fva` claim.
+            factor_verification_age: s.factor_verification_age(now),
             created_at: s.created_at,
             updated_at: s.updated_at,
         }

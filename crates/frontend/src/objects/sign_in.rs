@@ -20,7 +20,8 @@ pub struct FactorObject<'a> {
 }
 
 impl<'a> FactorObject<'a> {
-    fn new(f: &'a Factor) -> Self {
+    /// The object of a factor.
+    pub fn new(f: &'a Factor) -> Self {
         Self {
             strategy: f.strategy,
             safe_identifier: f.safe_identifier.as_deref(),
@@ -43,7 +44,8 @@ pub struct VerificationObject<'a> {
 }
 
 impl<'a> VerificationObject<'a> {
-    fn new(v: &'a FactorVerification) -> Self {
+    /// The object of a verification.
+    pub fn new(v: &'a FactorVerification) -> Self {
         let object = match v.strategy.as_str() {
             "password" => "verification_password",
             "ticket" => "verification_ticket",

@@ -17,6 +17,7 @@ mod oauth;
 mod organization_domain_verification;
 mod organizations;
 mod pages;
+mod session_reverification;
 mod sessions;
 mod sign_ins;
 mod sign_ups;
