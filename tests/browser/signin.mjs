@@ -3,7 +3,8 @@
 // that must come back signed in through the handshake, then signs out and in again; then switches between two
 // organizations with setActive and checks the backend's orgId; then opens a second browser context, which must be
 // signed out while the first stays signed in, and signs in there with an e-mail code (test mode: 424242) through
-// "Use another method" (see crates/server/tests/browser.rs).
+// "Use another method", and signs up through <SignUp/>; at the end the first context, whose session token (30 s)
+// has expired meanwhile, is still signed in through a token clerk-js refreshed (see crates/server/tests/browser.rs).
 //
 // Environment: TESSERA_API_URL, TESSERA_SECRET_KEY, TESSERA_PUBLISHABLE_KEY, CHROMIUM (default /usr/bin/chromium).
 // Prints every request the page made to Tessera (method, path, status, and for failures a body excerpt and the
@@ -44,6 +45,9 @@ const bapi = async (method, path, body) => {
   if (!res.ok) throw new Error(`${method} /v1${path} → ${res.status} ${text.slice(0, 400)}`);
   return JSON.parse(text);
 };
+// Session tokens live 30 s (the default is 60 s), so that the run can see the first context's
+// session survive past its token's lifetime: clerk-js refreshes the token before it expires.
+await bapi('PATCH', '/instance/session_settings', { token_lifetime_seconds: 30 });
 // Two organizations the user belongs to (as their creator, an admin).
 await bapi('PATCH', '/instance/organization_settings', { enabled: true });
 const orgA = await bapi('POST', '/organizations', { name: 'Browser Org A', created_by: user.id });
@@ -254,6 +258,16 @@ try {
       expectAuth(await both(page, `organization ${name}`), { isSignedIn: true, userId: user.id, orgId: org }, `organization ${name}`);
     }
 
+    /** The claims of the session token in `ctx`'s `__session` cookie (the app's origin). */
+    const sessionClaims = async (ctx) => {
+      const cookie = (await ctx.cookies(app.url)).find((c) => c.name === '__session');
+      if (!cookie) throw new Error('no __session cookie on the app');
+      return JSON.parse(Buffer.from(cookie.value.split('.')[1], 'base64url').toString('utf8'));
+    };
+    // The token the first context holds now; it is checked again once it has expired, at the end of the run.
+    const held = await sessionClaims(context);
+    log(`first context's token: sid ${held.sid}, expires in ${held.exp - Math.floor(Date.now() / 1000)} s`);
+
     // A second browser context is a separate browser: signed out there, while the first stays signed in.
     const context2 = await browser.newContext();
     const page2 = await context2.newPage();
@@ -345,6 +359,20 @@ try {
     }
     expectAuth(await both(page2, '[2] after sign-up'), { isSignedIn: true, userId: newUserId }, 'after sign-up');
     expectAuth(await both(page, 'first context'), { isSignedIn: true, userId: user.id }, 'first context');
+
+    // The first context's session outlives the token it held: once that token is past its expiry (and the
+    // backend's 5 s clock-skew allowance), the backend still sees the same session, through a newer token that
+    // clerk-js fetched from POST /v1/client/sessions/{id}/tokens on its own.
+    current = page;
+    const wait = held.exp * 1000 + 6_000 - Date.now();
+    log(`waiting ${Math.max(0, Math.ceil(wait / 1000))} s for the first context's token to expire`);
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const later = await both(page, 'first context, past its first token');
+    expectAuth(later, { isSignedIn: true, userId: user.id, sessionId: held.sid }, 'first context past the token lifetime');
+    const refreshed = await sessionClaims(context);
+    if (!(refreshed.sid === held.sid && refreshed.exp > held.exp)) {
+      throw new Error(`the first context's token was not refreshed: ${JSON.stringify({ held, refreshed })}`);
+    }
   } catch (e) {
     failure = e;
   }
@@ -380,5 +408,6 @@ if (failure) {
 }
 console.log(
   'signed in through <SignIn/>; /api/me, /express/me and the handshake agree; signed out; signed in again in two steps; ' +
-    'switched organizations; a second context is signed out, then signed in with an e-mail code; signed up through <SignUp/>',
+    'switched organizations; a second context is signed out, then signed in with an e-mail code; signed up through <SignUp/>; ' +
+    'the first session outlived its token',
 );

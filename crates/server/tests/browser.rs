@@ -4,7 +4,8 @@
 //! browser's cookies are signed in; finally a document request without `__session` goes through the Frontend API's
 //! handshake and comes back signed in; after signing out and in again, the page switches organizations with
 //! `Clerk.setActive({organization})` and the backend sees each `orgId`; a second browser context is signed out while
-//! the first stays signed in, and signs in there with an e-mail code (test mode) (`tests/browser/signin.mjs`,
+//! the first stays signed in, and signs in there with an e-mail code (test mode); at the end the first context's
+//! session has outlived its 30-second session token, through a token clerk-js refreshed (`tests/browser/signin.mjs`,
 //! `tests/browser/app.mjs`). Every request the pages sent to Tessera is printed, and any that failed fails the test.
 //! A second test bundles a `@clerk/react` 6 app and a `@clerk/clerk-react` 5 app with esbuild (clerk-js 6 and 5 served
 //! by Tessera side by side), signs in through each, then runs `@clerk/testing`'s helpers (`tests/browser/react.mjs`).
