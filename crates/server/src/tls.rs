@@ -26,7 +26,9 @@ use tokio_rustls::server::TlsStream;
 /// Longest TLS handshake accepted.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Reads a PEM certificate chain and private key into a server configuration (HTTP/1.1 and HTTP/2 by ALPN).
+/// Reads a PEM certificate chain and private key into a server configuration. ALPN offers HTTP/1.1 only: the
+/// server speaks no HTTP/2 (axum's `http2` feature is off), and a client that negotiated `h2` — every browser and
+/// curl would — saw its connection closed.
 pub fn server_config(cert: &Path, key: &Path) -> anyhow::Result<Arc<ServerConfig>> {
     let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
         .with_context(|| format!("reading the certificate {}", cert.display()))?
@@ -42,7 +44,7 @@ pub fn server_config(cert: &Path, key: &Path) -> anyhow::Result<Arc<ServerConfig
         .with_no_client_auth()
         .with_single_cert(chain, key)
         .context("the certificate and private key do not form a usable pair")?;
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }
 

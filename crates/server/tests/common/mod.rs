@@ -253,12 +253,14 @@ pub struct ServeOptions<'a> {
     pub cwd: Option<&'a Path>,
     /// Listen on a fixed free port rather than port 0, given as `TESSERA_ADDR` instead of `--addr`.
     pub addr_from_env: bool,
+    /// Serve HTTPS with this certificate (`--tls-cert`/`--tls-key`); readiness is checked trusting its CA.
+    pub tls: Option<&'a TestCertificate>,
 }
 
 impl<'a> ServeOptions<'a> {
     /// Defaults for a database.
     pub fn new(db: &'a TestDb) -> Self {
-        Self { db, secret_key: None, env: Vec::new(), cwd: None, addr_from_env: false }
+        Self { db, secret_key: None, env: Vec::new(), cwd: None, addr_from_env: false, tls: None }
     }
 
     /// With `TESSERA_SECRET_KEY`.
@@ -303,6 +305,9 @@ impl Server {
             cmd.env("TESSERA_SECRET_KEY", key);
         }
         cmd.envs(opts.env.iter().copied());
+        if let Some(tls) = opts.tls {
+            cmd.arg("--tls-cert").arg(&tls.cert).arg("--tls-key").arg(&tls.key);
+        }
         cmd.current_dir(opts.cwd.unwrap_or(stderr_dir.path()));
         let mut child = cmd
             .stdin(Stdio::null())
@@ -347,16 +352,18 @@ impl Server {
         let printed = Printed::parse(&stdout);
         let url = printed.url.clone().expect("listening line");
         let port: u16 = url.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port in the listening line");
-        assert!(url.starts_with("http://127.0.0.1:") && port != 0, "listening line: {url}");
+        let scheme = if opts.tls.is_some() { "https" } else { "http" };
+        assert!(url.starts_with(&format!("{scheme}://127.0.0.1:")) && port != 0, "listening line: {url}");
         if opts.addr_from_env {
-            assert_eq!(url, format!("http://{addr}"), "the printed address is the one asked for");
+            assert_eq!(url, format!("{scheme}://{addr}"), "the printed address is the one asked for");
         }
+        let probe = opts.tls.map_or_else(http, TestCertificate::client);
         // Ready means answering: `tessera serve` prints its address before its SIGTERM handler is installed (it is
         // installed when the server future is first polled), so a signal sent on the printed line alone can kill
         // the process with the default disposition instead of shutting it down gracefully.
         let ready_deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            match http().get(format!("{url}/healthz")).send() {
+            match probe.get(format!("{url}/healthz")).send() {
                 Ok(res) if res.status().is_success() => break,
                 _ if Instant::now() < ready_deadline => std::thread::sleep(Duration::from_millis(20)),
                 other => {
@@ -450,4 +457,88 @@ pub fn jwks_kids(server: &Server, secret_key: &str) -> Vec<String> {
     let (status, body) = get_json(&server.at("/v1/jwks"), Some(secret_key));
     assert_eq!(status, 200, "GET /v1/jwks: {body}");
     body["keys"].as_array().expect("keys array").iter().map(|k| k["kid"].as_str().expect("kid").to_owned()).collect()
+}
+
+/// A certificate authority and a server certificate it signed, made with the `openssl` command-line tool (no
+/// `openssl` means a failing test): valid for `localhost`, `127.0.0.1` and every development frontend host
+/// (`*.tessera-accounts.dev`).
+pub struct TestCertificate {
+    /// The CA certificate (PEM), what clients trust (`NODE_EXTRA_CA_CERTS`).
+    pub ca: PathBuf,
+    /// The server's certificate chain (PEM).
+    pub cert: PathBuf,
+    /// The server's private key (PEM, PKCS #8).
+    pub key: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl TestCertificate {
+    /// A fresh CA and server certificate (P-256) in a temp dir.
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = |name: &str| dir.path().join(name);
+        let openssl = |args: &[&str]| {
+            let out = Command::new("openssl")
+                .args(args)
+                .current_dir(dir.path())
+                .output()
+                .unwrap_or_else(|e| panic!("the TLS tests need the openssl command-line tool: {e}"));
+            assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        };
+        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+        openssl(
+            &[
+                &["req", "-x509", "-days", "2", "-subj", "/CN=Tessera test CA", "-keyout", "ca.key", "-out", "ca.pem"]
+                    [..],
+                &ec,
+                &["-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign"],
+            ]
+            .concat(),
+        );
+        openssl(&[&["req", "-subj", "/CN=localhost", "-keyout", "key.pem", "-out", "server.csr"][..], &ec].concat());
+        std::fs::write(
+            path("server.ext"),
+            "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n\
+             subjectAltName=DNS:localhost,DNS:*.tessera-accounts.dev,IP:127.0.0.1\n",
+        )
+        .expect("write server.ext");
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+            "-out",
+            "cert.pem",
+        ]);
+        Self { ca: path("ca.pem"), cert: path("cert.pem"), key: path("key.pem"), _dir: dir }
+    }
+
+    /// A blocking HTTP client (no redirects, no proxy) that trusts this CA only.
+    pub fn client(&self) -> reqwest::blocking::Client {
+        let ca = std::fs::read(&self.ca).expect("read the CA");
+        reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .tls_certs_only([reqwest::Certificate::from_pem(&ca).expect("the CA certificate")])
+            .build()
+            .expect("https client")
+    }
+}
+
+/// The frontend host a publishable key encodes (`pk_test_` + base64(`host$`)).
+pub fn frontend_host(publishable_key: &str) -> String {
+    use base64::Engine as _;
+    let encoded = publishable_key.splitn(3, '_').nth(2).expect("pk_{test,live}_…");
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded).expect("base64 in the publishable key");
+    String::from_utf8(decoded).expect("utf-8 host").trim_end_matches('$').to_owned()
 }
