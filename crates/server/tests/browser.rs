@@ -9,6 +9,8 @@
 //! `tests/browser/app.mjs`). Every request the pages sent to Tessera is printed, and any that failed fails the test.
 //! A second test bundles a `@clerk/react` 6 app and a `@clerk/clerk-react` 5 app with esbuild (clerk-js 6 and 5 served
 //! by Tessera side by side), signs in through each, then runs `@clerk/testing`'s helpers (`tests/browser/react.mjs`).
+//! A third test has `openid-client` and an MCP server built on `@clerk/mcp-tools` use Tessera as their OAuth provider
+//! over HTTPS (`tests/browser/oauth.mjs`).
 //!
 //! The npm packages are installed by the test, pinned by `tests/browser/package-lock.json`, into
 //! `target/browser-env/` (reused while the pins are unchanged; a file lock keeps parallel tests from installing at
@@ -237,6 +239,52 @@ fn browser_react_apps_and_clerk_testing() {
     assert!(
         out.status.success(),
         "react.mjs failed (exit {:?})\n--- stdout\n{stdout}\n--- stderr\n{stderr}\n--- server log (tail)\n{}",
+        out.status,
+        tail(&server.stderr(), 60)
+    );
+}
+
+/// Tessera as an OAuth 2.1 / OIDC provider over HTTPS (`--tls-cert`, a test CA): `openid-client` completes
+/// authorization code + PKCE through the hosted sign-in page and consent screen in Chromium, verifies the ID token,
+/// reads userinfo, refreshes and revokes; a replayed code and a reused refresh token are refused. An MCP server
+/// built on `@clerk/mcp-tools` accepts the access token and refuses it once revoked (`tests/browser/oauth.mjs`).
+#[test]
+fn browser_oauth_relying_party_and_mcp_server() {
+    let started = Instant::now();
+    ensure_chromium();
+    let dir = node_dir();
+    let clerk_js = dir.join("node_modules/@clerk/clerk-js/dist");
+    let clerk_ui = dir.join("node_modules/@clerk/ui/dist");
+    let (clerk_js, clerk_ui) = (clerk_js.to_str().expect("utf-8 path"), clerk_ui.to_str().expect("utf-8 path"));
+    let certificate = common::TestCertificate::new();
+    let db = TestDb::fresh_or_memory();
+    let mut opts = ServeOptions::new(&db).secret_key(DEV_KEY);
+    opts.env = vec![("TESSERA_CLERK_JS_DIR", clerk_js), ("TESSERA_CLERK_UI_DIR", clerk_ui)];
+    opts.tls = Some(&certificate);
+    let server = Server::start_with(opts);
+    let publishable_key =
+        server.printed.publishable_key.clone().expect("the publishable key is printed on first start");
+    let set_up = started.elapsed();
+
+    let mut cmd = Command::new("node");
+    cmd.arg(dir.join("oauth.mjs"))
+        .current_dir(&dir)
+        .env("TESSERA_API_URL", &server.url)
+        .env("TESSERA_SECRET_KEY", DEV_KEY)
+        .env("TESSERA_PUBLISHABLE_KEY", &publishable_key)
+        .env("NODE_EXTRA_CA_CERTS", &certificate.ca)
+        .env("CHROMIUM", CHROMIUM)
+        .env("CLERK_TELEMETRY_DISABLED", "1")
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env("no_proxy", "127.0.0.1,localhost");
+    let out = run_with_timeout(cmd, PROGRAM_TIMEOUT);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("--- node oauth.mjs\n{stdout}{stderr}");
+    println!("oauth: set-up {:.1}s, total {:.1}s", set_up.as_secs_f64(), started.elapsed().as_secs_f64());
+    assert!(
+        out.status.success(),
+        "oauth.mjs failed (exit {:?})\n--- stdout\n{stdout}\n--- stderr\n{stderr}\n--- server log (tail)\n{}",
         out.status,
         tail(&server.stderr(), 60)
     );
