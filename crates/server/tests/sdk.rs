@@ -317,3 +317,26 @@ fn sdk_js_billing() {
     cmd.arg(dir.join("billing.mjs")).current_dir(&dir).env("TESSERA_BIN", BIN).envs(db.env());
     run_program(&server, cmd, "node billing.mjs", None);
 }
+
+/// OAuth applications (every `oauthApplications` method), `idPOAuthAccessToken.verify` and `authenticateRequest({
+/// acceptsToken: 'oauth_token' })` through `@clerk/backend`, on opaque and `at+jwt` tokens the provider issued
+/// through a real authorization-code flow; each refused once revoked.
+#[test]
+fn sdk_js_oauth() {
+    node_dir();
+    let db = TestDb::fresh_or_memory();
+    let server = Server::start_with(ServeOptions::new(&db).secret_key(DEV_KEY));
+    assert!(server.printed.publishable_key.is_some(), "the publishable key is printed on first start");
+    run_node(&server, "oauth.mjs");
+}
+
+/// The same through `clerk-backend-api`: every `oauth_applications` method (with `upload_logo`),
+/// `oauth_access_tokens.verify` and `security.verify_token` for `oat_…` tokens.
+#[test]
+fn sdk_python_oauth() {
+    python();
+    let db = TestDb::fresh_or_memory();
+    let server = Server::start_with(ServeOptions::new(&db).secret_key(DEV_KEY));
+    assert!(server.printed.publishable_key.is_some(), "the publishable key is printed on first start");
+    run_python(&server, "test_oauth.py", &[], None);
+}
