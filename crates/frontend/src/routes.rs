@@ -7,6 +7,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{MethodRouter, delete, get, patch, post, put};
 use tessera_api::AppState;
 
+pub mod billing;
 pub mod clerk_js;
 pub mod client;
 pub mod dev_browser;
@@ -243,6 +244,19 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
         v1(
             "/v1/organizations/{organization_id}/domains/{domain_id}/attempt_affiliation_verification",
             post(organization_domain_verification::attempt_organization_domain_verification),
+        ),
+        // Billing: plans, and the subscriptions of the user and of organizations
+        v1("/v1/billing/plans", get(billing::get_billing_plan_list)),
+        v1("/v1/billing/plans/{plan_id_or_slug}", get(billing::get_billing_plan)),
+        v1("/v1/me/billing/subscription", get(billing::get_user_main_billing_subscription)),
+        v1("/v1/me/billing/subscription_items", get(billing::get_user_billing_subscription_items)),
+        v1(
+            "/v1/organizations/{organization_id}/billing/subscription",
+            get(billing::get_organization_billing_subscription),
+        ),
+        v1(
+            "/v1/organizations/{organization_id}/billing/subscription_items",
+            get(billing::get_organization_billing_subscription_items),
         ),
         // clerk-js and its UI (not FAPI operations: what Clerk's CDN serves under the frontend host)
         v1("/npm/@clerk/{package}/dist/{*file}", get(clerk_js::get_clerk_asset)),

@@ -1,6 +1,7 @@
 //! Subscriptions and their items as the Backend API sees and changes them: the payer's subscription, the item
-//! list, cancellation, trial extension, price transitions (Clerk's rules: free→paid at once and charged, paid→paid
-//! and paid→free at the period's end) and discounts.
+//! list, cancellation, trial extension, price transitions (Clerk's rules: free→paid at once and charged — unless
+//! the payer has another live paid item, then at its period's end — paid→paid and paid→free at the period's end)
+//! and discounts.
 
 use tessera_store::Tx;
 use tessera_store::billing::ledger::{self as store, ItemFilter, ItemRow, RedemptionRow, SubscriptionRow};
@@ -345,7 +346,17 @@ pub async fn price_transition(
             return Err(Error::param_value_invalid("to_price_id", "The payer is already on the default plan."));
         }
         if item.status != "active" {
-            return Err(state("The payer has a paid plan: transition from that plan's subscription item."));
+            // Clerk: free→paid while the payer has another live paid item schedules the new plan as upcoming at
+            // that item's period end ("to avoid billing conflicts") — what moving from that item does.
+            let paid = store::items_of_tx(&mut tx, instance_id, &payer.row.id)
+                .await?
+                .into_iter()
+                .find(|i| !is_default(&catalog, i) && matches!(i.status.as_str(), "active" | "past_due" | "canceled"));
+            let Some(paid) = paid else {
+                return Err(state("The default plan's item is not active: the payer has no plan to move from."));
+            };
+            drop(tx);
+            return Box::pin(price_transition(ctx, instance_id, &paid.id, &paid.price_id, to_price_id)).await;
         }
         // Free → paid: at once, charged (or a trial when the plan has one and the payer never had a trial).
         let trial_days = to_plan.free_trial_days.filter(|_| !payer.row.trial_used);

@@ -196,6 +196,51 @@ async fn cancel_at_period_end() {
     assert_eq!(items[0]["status"], "active");
 }
 
+/// Clerk's rule for free→paid when the payer has another live paid item: the new plan is upcoming at that item's
+/// period end (no double billing), whether the paid item is canceled (the default plan upcoming) or active.
+#[tokio::test]
+async fn free_to_paid_beside_a_paid_item_waits_for_its_period_end() {
+    let app = TestApp::with_clock(T0).await;
+    enable(&app).await;
+    let (u, item) = plus_user(&app, "fay@example.com").await;
+    let c = app.delete(&format!("/v1/billing/subscription_items/{item}")).send().await.assert_status(200).json;
+    let t = transition(&app, &u, "free_user", "pro").await;
+    assert_eq!(t["subscription_item"]["status"], "upcoming");
+    assert_eq!(t["subscription_item"]["plan"]["slug"], "pro");
+    assert_eq!(t["subscription_item"]["period_start"], c["period_end"]);
+    let sub = subscription(&app, &u).await;
+    let mut live: Vec<(&str, &str)> = sub["subscription_items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["plan"]["slug"].as_str().unwrap(), i["status"].as_str().unwrap()))
+        .collect();
+    live.sort_unstable();
+    assert_eq!(live, [("plus", "canceled"), ("pro", "upcoming")], "the default plan's upcoming item is abandoned");
+    // At the period's end the new plan starts and is charged; nothing was charged before.
+    let statements = app.get("/v1/billing/statements").send().await.assert_status(200).json;
+    assert_eq!(statements["data"][0]["totals"]["grand_total"]["amount"], 5000);
+    app.clock.advance_ms(31 * DAY);
+    tessera_core::billing::clock::run_due(app.ctx()).await.unwrap();
+    let sub = subscription(&app, &u).await;
+    assert_eq!(item_of(&sub, "pro")["status"], "active");
+
+    // With the paid item active (not canceled), the same: it is canceled and the new plan waits for its end.
+    let (v, _) = plus_user(&app, "gil@example.com").await;
+    let sub = subscription(&app, &v).await;
+    let plus = item_of(&sub, "plus").clone();
+    let free = sub["subscription_items"].as_array().unwrap().iter().find(|i| i["plan"]["slug"] == "free_user");
+    assert!(free.is_none(), "the default item ended when plus started");
+    let all = app.get(&format!("/v1/billing/subscription_items?include_free=true&status=ended&query={v}")).send().await;
+    let ended_free = all.assert_status(200).json["data"][0].clone();
+    let body = json!({ "from_price_id": ended_free["price_id"], "to_price_id": price_of(&app, "pro").await });
+    let path = format!("/v1/billing/subscription_items/{}/price_transition", ended_free["id"].as_str().unwrap());
+    let t = app.post(&path, body).send().await.assert_status(200).json;
+    assert_eq!(t["subscription_item"]["status"], "upcoming");
+    assert_eq!(t["subscription_item"]["period_start"], plus["period_end"]);
+    assert_eq!(item_of(&subscription(&app, &v).await, "plus")["status"], "canceled");
+}
+
 #[tokio::test]
 async fn trials_start_once_and_extend() {
     let app = TestApp::with_clock(T0).await;
