@@ -46,3 +46,9 @@ pub async fn take_directives(ctx: &Ctx, instance_id: &str, nonce: &str) -> Resul
     let plain = ctx.secrets.open(PURPOSE, &sealed).map_err(Error::internal)?;
     serde_json::from_slice(&plain).map_err(Error::internal)
 }
+
+/// The suffix clerk-js and `@clerk/backend` give cookie names (`__session_<suffix>`, `__refresh_<suffix>`…): the
+/// first 8 characters of the URL-safe base64 of SHA-1(publishable key).
+pub fn cookie_suffix(publishable_key: &str) -> String {
+    crate::crypto::sha1_base64url(publishable_key.as_bytes()).chars().take(8).collect()
+}

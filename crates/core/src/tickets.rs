@@ -352,15 +352,15 @@ pub async fn redeem_tx(
     Ok(Redeemed { instance_id, user_id, actor, organization_id, session_ms })
 }
 
-/// A new refresh token for a session, shown once and stored as a digest: what the Frontend API keeps in the
-/// `__refresh` cookie, and what `POST /sessions/{id}/refresh` asks for with an expired session token. A session has
-/// one at most (a second is refused).
+/// A new refresh token for a session, shown once and stored as a digest: what the Frontend API's handshake gives a
+/// production app in the `__refresh_<suffix>` cookie, and what `POST /sessions/{id}/refresh` asks for with an
+/// expired session token. A session has one at most: a new one replaces (and so revokes) the earlier one.
 pub async fn issue_refresh_token(ctx: &Ctx, instance_id: &str, session_id: &str) -> Result<String> {
     sessions::get_session(ctx, instance_id, session_id).await?;
     let now = ctx.now_ms();
     let refresh_token = ids::random_base62(TOKEN_LEN);
     let mut tx = ctx.db.begin().await?;
-    store::insert_refresh_token(&mut tx, instance_id, session_id, &ctx.secrets.digest(&refresh_token), now).await?;
+    store::replace_refresh_token(&mut tx, instance_id, session_id, &ctx.secrets.digest(&refresh_token), now).await?;
     tx.commit().await?;
     Ok(refresh_token)
 }

@@ -158,6 +158,5 @@ pub fn cookie_secure(base_url: &str) -> bool {
 /// The suffix clerk-js and `@clerk/backend` give cookie names: the first 8 characters of the URL-safe base64 of
 /// SHA-1(publishable key).
 pub fn cookie_suffix(publishable_key: &str) -> String {
-    let digest = tessera_core::crypto::sha1_base64url(publishable_key.as_bytes());
-    digest.chars().take(8).collect()
+    tessera_core::handshake::cookie_suffix(publishable_key)
 }

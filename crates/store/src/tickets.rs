@@ -224,6 +224,23 @@ pub async fn testing_token_live(db: &Db, instance_id: &str, hash: &[u8], now: i6
         > 0)
 }
 
+/// Replaces the refresh token (digest) of a session: a new one makes the earlier one useless.
+pub async fn replace_refresh_token(
+    tx: &mut Tx,
+    instance_id: &str,
+    session_id: &str,
+    hash: &[u8],
+    now: i64,
+) -> StoreResult<()> {
+    exec_tx!(
+        tx,
+        sqlx::query("DELETE FROM session_refresh_tokens WHERE instance_id = $1 AND session_id = $2")
+            .bind(instance_id)
+            .bind(session_id)
+    )?;
+    insert_refresh_token(tx, instance_id, session_id, hash, now).await
+}
+
 /// Records the refresh token (digest) of a session.
 pub async fn insert_refresh_token(
     tx: &mut Tx,

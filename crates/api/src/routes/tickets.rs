@@ -116,12 +116,20 @@ pub struct RefreshSessionBody {
     request_originating_ip: Option<String>,
 }
 
+/// Query of `POST /sessions/{id}/refresh`: `@clerk/backend` sends `suffixed_cookies` here (not in the body).
+#[derive(Debug, Deserialize)]
+pub struct RefreshSessionParams {
+    #[serde(default, deserialize_with = "crate::extract::lenient_bool")]
+    suffixed_cookies: Option<bool>,
+}
+
 /// `POST /v1/sessions/{session_id}/refresh`: `{object: token, jwt}`, or with `format: cookie` the `__session`
-/// cookie directive.
+/// cookie directive (and its `__session_<suffix>` twin with `suffixed_cookies=true`).
 pub async fn refresh_session(
     State(app): State<AppState>,
     SecretKey(instance): SecretKey,
     Path(session_id): Path<String>,
+    Params(q): Params<RefreshSessionParams>,
     crate::extract::BadRequestBody(b): crate::extract::BadRequestBody<RefreshSessionBody>,
 ) -> ApiResult<Json<Value>> {
     let cookie = match b.format.as_deref() {
@@ -144,7 +152,12 @@ pub async fn refresh_session(
     };
     let jwt = tickets::refresh(&app.ctx, &instance, &session_id, input).await?;
     Ok(Json(if cookie {
-        serde_json::json!({ "object": "cookies", "cookies": [format!("__session={jwt}; Path=/; SameSite=Lax")] })
+        let mut cookies = vec![format!("__session={jwt}; Path=/; SameSite=Lax")];
+        if q.suffixed_cookies == Some(true) {
+            let suffix = tessera_core::handshake::cookie_suffix(&instance.publishable_key);
+            cookies.push(format!("__session_{suffix}={jwt}; Path=/; SameSite=Lax"));
+        }
+        serde_json::json!({ "object": "cookies", "cookies": cookies })
     } else {
         serde_json::json!({ "object": "token", "jwt": jwt })
     }))

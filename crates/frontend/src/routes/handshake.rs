@@ -1,7 +1,7 @@
 //! `GET /v1/client/handshake`: how an app's backend learns the browser's sign-in state on a document request
 //! whose cookies are missing or stale. The backend redirects the browser here; the Frontend API identifies the
 //! browser's client, computes the app-domain cookies (`__session`, `__client_uat`, and in development
-//! `__clerk_db_jwt`) and redirects back to `redirect_url` with them, either signed into a token
+//! `__clerk_db_jwt`; in production the `__refresh_<suffix>` token of server-side refresh) and redirects back to `redirect_url` with them, either signed into a token
 //! (`__clerk_handshake`) or kept under a one-time nonce (`__clerk_handshake_nonce`) that the backend exchanges
 //! through the Backend API.
 
@@ -12,6 +12,7 @@ use serde_json::json;
 use tessera_api::AppState;
 use tessera_api::error::ApiResult;
 use tessera_core::browser_clients::{self, BrowserClient, OrganizationChoice};
+use tessera_core::instances::Environment;
 use tessera_core::{Error, ErrorCode, keyring, sessions};
 
 use crate::extract::{Fapi, navigating_client};
@@ -92,6 +93,15 @@ pub async fn handshake_client(State(app): State<AppState>, fapi: Fapi, uri: axum
             directives.extend(both("__session", &format!("{jwt}; {attrs}")));
             directives
                 .extend(both("__client_uat", &format!("{}; {attrs}; Max-Age={YEAR_S}", c.updated_at.div_euclid(1000))));
+            if instance.environment == Environment::Production {
+                // Production apps refresh an expired session token server-side (`@clerk/backend` sends the
+                // HttpOnly `__refresh_<suffix>` cookie to `POST /v1/sessions/{id}/refresh`); each handshake
+                // rotates it. It lives as long as the session may.
+                let refresh = tessera_core::tickets::issue_refresh_token(ctx, &instance.id, &sid).await?;
+                let expire_at = c.sessions.iter().find(|s| s.id == sid).map_or(0, |s| s.expire_at);
+                let max_age = (expire_at - ctx.now_ms()).div_euclid(1000).clamp(0, YEAR_S);
+                directives.push(format!("__refresh_{suffix}={refresh}; {attrs}; HttpOnly; Max-Age={max_age}"));
+            }
             true
         }
         None => false,
@@ -99,6 +109,9 @@ pub async fn handshake_client(State(app): State<AppState>, fapi: Fapi, uri: axum
     if !signed_in {
         directives.extend(both("__session", &format!("; {attrs}; Max-Age=0")));
         directives.extend(both("__client_uat", &format!("0; {attrs}; Max-Age={YEAR_S}")));
+        if instance.environment == Environment::Production {
+            directives.push(format!("__refresh_{suffix}=; {attrs}; HttpOnly; Max-Age=0"));
+        }
     }
     if let Some(db) = &dev_browser {
         directives.extend(both("__clerk_db_jwt", &format!("{db}; {attrs}; Max-Age={YEAR_S}")));

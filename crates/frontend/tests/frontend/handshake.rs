@@ -109,3 +109,83 @@ async fn no_open_redirects() {
         Some("redirect_url"),
     );
 }
+
+/// The directive named `name` (`name=value; …`) and its value.
+fn directive<'d>(directives: &'d [String], name: &str) -> Option<(&'d str, &'d str)> {
+    directives.iter().find_map(|d| {
+        let value = d.strip_prefix(name)?.strip_prefix('=')?;
+        Some((d.as_str(), value.split(';').next().unwrap_or_default()))
+    })
+}
+
+#[tokio::test]
+async fn a_production_app_refreshes_an_expired_session_token_with_the_refresh_cookie() {
+    let app = TestApp::with_clock(crate::T0).await;
+    let (prod, key) = app.create_instance(Environment::Production).await;
+    app.patch("/v1/instance", json!({ "allowed_origins": ["https://app.example.com"] }))
+        .bearer(&key)
+        .send()
+        .await
+        .assert_status(204);
+    let r = app
+        .post("/v1/users", json!({"email_address": ["ada@example.com"], "password": "correct horse battery staple"}))
+        .bearer(&key)
+        .send()
+        .await
+        .assert_status(200);
+    let user_id = r.json["id"].as_str().unwrap().to_owned();
+    let mut b = app.browser_for(&prod).await;
+    b.origin = None;
+    b.request(axum::http::Method::PUT, "/v1/client").send().await.assert_status(200);
+    let sid = b.sign_in_as(&user_id).await;
+    let suffix = tessera_core::handshake::cookie_suffix(&prod.publishable_key);
+    let redirect = url::form_urlencoded::byte_serialize(b"https://app.example.com/dashboard").collect::<String>();
+    let hs = format!("/v1/client/handshake?redirect_url={redirect}&format=token&suffixed_cookies=true");
+
+    let handshake = |r: tessera_testkit::TestResponse| {
+        let token = param(&location(&r), "__clerk_handshake").expect("handshake token");
+        serde_json::from_value::<Vec<String>>(jwt_claims(&token)["handshake"].clone()).unwrap()
+    };
+    let directives = handshake(b.get(&hs).send().await.assert_status(307));
+    let (cookie, refresh) = directive(&directives, &format!("__refresh_{suffix}")).expect("the refresh cookie");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("Secure"), "{cookie}");
+    let refresh = refresh.to_owned();
+    let (_, expired) = directive(&directives, "__session").expect("the session cookie");
+    let expired = expired.to_owned();
+    // No refresh cookie in development (the dev browser's handshake does the work there).
+    let (db, _, _) = signed_in(&app).await;
+    let dev = handshake(db.get(&handshake_path("token")).send().await.assert_status(307));
+    assert!(!dev.iter().any(|d| d.starts_with("__refresh")), "{dev:?}");
+
+    // Long past the token's lifetime, the app's backend refreshes it as @clerk/backend does.
+    app.clock.advance_ms(10 * 60_000);
+    let body = |refresh: &str| {
+        json!({ "expired_token": expired, "refresh_token": refresh, "request_origin": "https://app.example.com",
+                "request_headers": { "cookie": ["__refresh"] }, "format": "cookie" })
+    };
+    let path = format!("/v1/sessions/{sid}/refresh?suffixed_cookies=true");
+    let r = app.post(&path, body(&refresh)).bearer(&key).send().await.assert_status(200);
+    let cookies: Vec<String> = serde_json::from_value(r.json["cookies"].clone()).unwrap();
+    let (_, fresh) = directive(&cookies, &format!("__session_{suffix}")).expect("the suffixed session cookie");
+    let claims = jwt_claims(fresh);
+    assert_eq!((claims["sid"].as_str(), claims["sub"].as_str()), (Some(sid.as_str()), Some(user_id.as_str())));
+    assert_eq!(claims["iat"], (crate::T0 + 10 * 60_000) / 1000);
+    assert_eq!(claims["azp"], "https://app.example.com");
+    assert!(directive(&cookies, "__session").is_some(), "{cookies:?}");
+    // The browser refreshes client-side too (its client cookie, not the token, names it).
+    let r = b.post(&format!("/v1/client/sessions/{sid}/tokens"), &[]).send().await.assert_status(200);
+    assert_eq!(jwt_claims(r.json["jwt"].as_str().unwrap())["iat"], (crate::T0 + 10 * 60_000) / 1000);
+
+    // The next handshake rotates the refresh token: the old one no longer refreshes.
+    let directives = handshake(b.get(&hs).send().await.assert_status(307));
+    let (_, rotated) = directive(&directives, &format!("__refresh_{suffix}")).expect("a new refresh cookie");
+    assert_ne!(rotated, refresh);
+    app.post(&path, body(&refresh)).bearer(&key).send().await.assert_error(401, "session_refresh_invalid", None);
+    app.post(&path, body(rotated)).bearer(&key).send().await.assert_status(200);
+    // Signed out: the refresh cookie is cleared, and the session no longer refreshes.
+    b.delete("/v1/client/sessions").send().await.assert_status(200);
+    let directives = handshake(b.get(&hs).send().await.assert_status(307));
+    let (cleared, value) = directive(&directives, &format!("__refresh_{suffix}")).expect("a cleared refresh cookie");
+    assert!(value.is_empty() && cleared.contains("Max-Age=0"), "{cleared}");
+    app.post(&path, body(rotated)).bearer(&key).send().await.assert_error(401, "session_refresh_invalid", None);
+}
