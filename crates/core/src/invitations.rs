@@ -182,7 +182,7 @@ pub async fn insert(
     for (i, ((row, input), prepared)) in rows.iter_mut().zip(inputs).zip(prepared).enumerate() {
         row.email_id = prepared.as_ref().map(|p| p.id.clone());
         if !input.ignore_existing {
-            if store::email_claimed(tx, &instance.id, &row.email_address).await? {
+            if crate::users::identifiers::email_claimed_tx(tx, &instance.id, &row.email_address).await? {
                 return Err(Error::identifier_exists(&param(i, "email_address")));
             }
             if store::pending_exists(tx, &instance.id, &row.email_address, now).await? {

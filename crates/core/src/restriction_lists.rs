@@ -3,7 +3,8 @@
 //! When `PATCH /instance/restrictions` turns a list on, new identifiers (users created, email addresses and phone
 //! numbers added, invitations) must pass it. An e-mail entry may name a whole domain (`example.com` or
 //! `*@example.com`, stored as `*@example.com`). An identifier on both lists is allowed (Clerk: the allow-list
-//! takes precedence). A blocked address also blocks its `+subaddress` variants.
+//! takes precedence). A blocked address also blocks its `+subaddress` variants, and, with
+//! `ignore_dots_for_gmail_addresses` on, the variants of a gmail address with other dots in its local part.
 
 use tessera_store::restriction_lists::{self as store, ListEntryRow};
 
@@ -91,12 +92,16 @@ pub async fn enforce(ctx: &Ctx, instance_id: &str, kind: &str, value: &str) -> R
         return Ok(());
     }
     let c = candidates(kind, value);
-    // With both lists on, the allow-list decides (an identifier on both is allowed).
-    let refused = if r.allowlist {
-        !store::matching(&ctx.db, instance_id, List::Allow.as_str(), &c).await?
-    } else {
-        store::matching(&ctx.db, instance_id, List::Block.as_str(), &c).await?
+    // With dots ignored, a gmail entry matches whatever dots either side has.
+    let dotless = r.ignore_dots_for_gmail_addresses
+        && kind == identifiers::EMAIL
+        && tessera_store::users::email_dotless(value).is_some();
+    let on_list = async |list: List| -> Result<bool> {
+        Ok(store::matching(&ctx.db, instance_id, list.as_str(), &c).await?
+            || (dotless && store::matching_dotless(&ctx.db, instance_id, list.as_str(), &c).await?))
     };
+    // With both lists on, the allow-list decides (an identifier on both is allowed).
+    let refused = if r.allowlist { !on_list(List::Allow).await? } else { on_list(List::Block).await? };
     if refused {
         return Err(Error::with(
             ErrorCode::NotAllowedAccess,

@@ -93,6 +93,29 @@ pub async fn matching(db: &Db, instance_id: &str, list: &str, candidates: &[Stri
     Ok(n > 0)
 }
 
+/// Whether a gmail entry of the list matches one of `candidates` when the dots of local parts are ignored
+/// (`ignore_dots_for_gmail_addresses`): both sides are compared without any dot. Only `gmail.com` and
+/// `googlemail.com` entries take part, so the dots of other domains still count.
+pub async fn matching_dotless(db: &Db, instance_id: &str, list: &str, candidates: &[String]) -> StoreResult<bool> {
+    if candidates.is_empty() {
+        return Ok(false);
+    }
+    let sql = format!(
+        "SELECT COUNT(*) FROM restriction_identifiers WHERE instance_id = $1 AND list = $2 \
+         AND (identifier LIKE '%@gmail.com' OR identifier LIKE '%@googlemail.com') \
+         AND replace(identifier, '.', '') IN ({})",
+        crate::users::placeholders(3, candidates.len())
+    );
+    let n: i64 = on_read!(db, |c| {
+        let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(list);
+        for v in candidates {
+            q = q.bind(v.replace('.', ""));
+        }
+        q.fetch_one(c).await
+    })?;
+    Ok(n > 0)
+}
+
 /// Deletes an entry; returns the deleted row.
 pub async fn delete(tx: &mut Tx, instance_id: &str, list: &str, id: &str) -> StoreResult<u64> {
     exec_tx!(

@@ -357,8 +357,8 @@ pub async fn insert_identification(tx: &mut Tx, i: &IdentificationRow) -> StoreR
         sqlx::query(
             "INSERT INTO identifications (id, instance_id, user_id, kind, value, value_normalized, reserved, \
              verification_status, verification_strategy, verification_attempts, verification_expire_at, \
-             reserved_for_second_factor, default_second_factor, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+             reserved_for_second_factor, default_second_factor, created_at, updated_at, email_dotless) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
         )
         .bind(&i.id)
         .bind(&i.instance_id)
@@ -375,9 +375,53 @@ pub async fn insert_identification(tx: &mut Tx, i: &IdentificationRow) -> StoreR
         .bind(i.default_second_factor)
         .bind(i.created_at)
         .bind(i.updated_at)
+        .bind(if i.kind == "email_address" { email_dotless(&i.value_normalized) } else { None })
     )?;
     Ok(())
 }
+
+/// The gmail comparison key of a (normalized) e-mail address: its local part without dots, for `gmail.com` and
+/// `googlemail.com` addresses only (Gmail ignores those dots). What the `email_dotless` column holds (migration
+/// 0037 computes the same for older rows).
+pub fn email_dotless(address: &str) -> Option<String> {
+    let (local, domain) = address.rsplit_once('@')?;
+    matches!(domain, "gmail.com" | "googlemail.com").then(|| format!("{}@{domain}", local.replace('.', "")))
+}
+
+/// Whether a claimed (verified or reserved) e-mail identification other than `except_id` has this gmail key
+/// ([`email_dotless`]), read inside the caller's write transaction.
+/// On PostgreSQL it first takes a transaction-scoped advisory lock on the key, so that two transactions claiming
+/// variants of one address serialize and the second sees the first's row (SQLite's single writer already does).
+pub async fn dotless_claimed_tx(tx: &mut Tx, instance_id: &str, dotless: &str, except_id: &str) -> StoreResult<bool> {
+    if matches!(tx, Tx::Postgres(_)) {
+        exec_tx!(
+            tx,
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                .bind(format!("email_dotless:{instance_id}:{dotless}"))
+        )?;
+    }
+    let n: i64 = on_tx!(tx, |c| sqlx::query_scalar(DOTLESS_CLAIMED)
+        .bind(instance_id)
+        .bind(dotless)
+        .bind(except_id)
+        .fetch_one(c)
+        .await)?;
+    Ok(n > 0)
+}
+
+/// [`dotless_claimed_tx`] outside a transaction (pre-checks before any write).
+pub async fn dotless_claimed(db: &Db, instance_id: &str, dotless: &str) -> StoreResult<bool> {
+    let n: i64 = on_read!(db, |c| sqlx::query_scalar(DOTLESS_CLAIMED)
+        .bind(instance_id)
+        .bind(dotless)
+        .bind("")
+        .fetch_one(c)
+        .await)?;
+    Ok(n > 0)
+}
+
+const DOTLESS_CLAIMED: &str = "SELECT COUNT(*) FROM identifications WHERE instance_id = $1 AND email_dotless = $2 \
+    AND id <> $3 AND (reserved OR verification_status = 'verified')";
 
 /// One user of the instance.
 pub async fn get(db: &Db, instance_id: &str, id: &str) -> StoreResult<Option<UserRow>> {

@@ -29,6 +29,8 @@ pub fn restrictions(r: &Restrictions) -> Value {
         "allowlist_blocklist_disabled_on_sign_in": r.allowlist_blocklist_disabled_on_sign_in,
         "block_email_subaddresses": r.block_email_subaddresses,
         "block_disposable_email_domains": r.block_disposable_email_domains,
+        // Beyond the spec: `@clerk/backend`'s `InstanceRestrictions` reads it.
+        "ignore_dots_for_gmail_addresses": r.ignore_dots_for_gmail_addresses,
     })
 }
 

@@ -12,6 +12,7 @@ mod domains;
 mod emails;
 mod enterprise_sso;
 mod foundation;
+mod gmail_dots;
 mod identifications;
 mod instance_settings;
 mod interstitial;

@@ -121,6 +121,11 @@ pub async fn restrictions(ctx: &Ctx, instance_id: &str) -> Result<Restrictions> 
     load(ctx, instance_id, Environment::Development).await
 }
 
+/// The instance's restrictions, read inside a write transaction.
+pub async fn restrictions_tx(tx: &mut Tx, instance_id: &str) -> Result<Restrictions> {
+    load_tx(tx, instance_id, Environment::Development).await
+}
+
 /// The instance's organization settings (membership limit, creator and domain roles, enrollment modes…).
 pub async fn organization_settings(ctx: &Ctx, instance_id: &str) -> Result<OrganizationSettings> {
     load(ctx, instance_id, Environment::Development).await
@@ -320,6 +325,7 @@ pub async fn update_restrictions(ctx: &Ctx, instance: &Instance, patch: Restrict
         set(&mut r.allowlist_blocklist_disabled_on_sign_in, patch.allowlist_blocklist_disabled_on_sign_in);
         set(&mut r.block_email_subaddresses, patch.block_email_subaddresses);
         set(&mut r.block_disposable_email_domains, patch.block_disposable_email_domains);
+        set(&mut r.ignore_dots_for_gmail_addresses, patch.ignore_dots_for_gmail_addresses);
     })
     .await
 }

@@ -72,6 +72,9 @@ pub struct Restrictions {
     pub block_email_subaddresses: bool,
     /// E-mail addresses at disposable domains are rejected.
     pub block_disposable_email_domains: bool,
+    /// Dots in the local part of `gmail.com` / `googlemail.com` addresses do not make a new identifier (for
+    /// uniqueness and for the allow- and block-lists). Not in the OpenAPI files; `@clerk/backend` reads it.
+    pub ignore_dots_for_gmail_addresses: bool,
 }
 
 /// Protect (bot and abuse protection) switches. All off by default.
@@ -320,6 +323,8 @@ pub struct RestrictionsPatch {
     pub block_email_subaddresses: Option<bool>,
     /// Block disposable domains.
     pub block_disposable_email_domains: Option<bool>,
+    /// Ignore dots in gmail addresses.
+    pub ignore_dots_for_gmail_addresses: Option<bool>,
 }
 
 /// `PATCH /instance/protect` (`checks_bypassed` is read-only).

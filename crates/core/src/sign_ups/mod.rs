@@ -306,7 +306,7 @@ fn present(v: Option<String>) -> Option<String> {
 async fn ensure_free(ctx: &Ctx, instance_id: &str, row: &SignUpRow) -> Result<()> {
     for (kind, value) in [(identifiers::EMAIL, &row.email_address), (identifiers::PHONE, &row.phone_number)] {
         if let Some(v) = value
-            && store::identifier_claimed(&ctx.db, instance_id, kind, v).await?
+            && identifiers::claimed(ctx, instance_id, kind, v).await?
         {
             return Err(Error::identifier_exists(kind));
         }

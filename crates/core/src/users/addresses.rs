@@ -142,6 +142,7 @@ pub async fn create(ctx: &Ctx, instance_id: &str, kind: Kind, input: NewAddress)
     if input.reserved_for_second_factor {
         reserve_second_factor(&mut tx, &mut row).await?;
     }
+    super::identifiers::check_gmail_dots_tx(&mut tx, &row).await?;
     tessera_store::users::insert_identification(&mut tx, &row)
         .await
         .map_err(|e| if e.is_unique_violation() { Error::identifier_exists(kind.as_str()) } else { e.into() })?;
@@ -180,7 +181,7 @@ pub async fn add_own(
         Kind::Phone => &user.phone_numbers,
     };
     if own.iter().any(|i| i.value == normalized)
-        || tessera_store::sign_ups::identifier_claimed(&ctx.db, instance_id, param, &normalized).await?
+        || super::identifiers::claimed(ctx, instance_id, param, &normalized).await?
     {
         return Err(Error::identifier_exists(param));
     }
@@ -235,6 +236,9 @@ pub async fn update(ctx: &Ctx, instance_id: &str, kind: Kind, id: &str, patch: A
         row.default_second_factor = true;
     }
     row.updated_at = now;
+    if patch.verified == Some(true) {
+        super::identifiers::check_gmail_dots_tx(&mut tx, &row).await?;
+    }
     store::update_state(&mut tx, &row).await.map_err(|e| {
         if e.is_unique_violation() {
             Error::with(
@@ -357,6 +361,7 @@ pub async fn replace(
     let old = tessera_store::users::identifications_tx(&mut tx, instance_id, user_id).await?;
     let had_second_factor = old.iter().any(|i| i.kind == kind.as_str() && i.reserved_for_second_factor);
     store::delete_all_of_kind(&mut tx, instance_id, user_id, kind.as_str()).await?;
+    super::identifiers::check_gmail_dots_tx(&mut tx, &row).await?;
     tessera_store::users::insert_identification(&mut tx, &row)
         .await
         .map_err(|e| if e.is_unique_violation() { Error::identifier_exists(kind.as_str()) } else { e.into() })?;

@@ -392,6 +392,7 @@ pub(crate) async fn insert_tx(ctx: &Ctx, tx: &mut Tx, instance_id: &str, p: &Pre
     let user_id = &p.row.id;
     tessera_store::users::insert(tx, &p.row).await.map_err(user_unique_error)?;
     for i in &p.idents {
+        identifiers::check_gmail_dots_tx(tx, i).await?;
         tessera_store::users::insert_identification(tx, i)
             .await
             .map_err(|e| if e.is_unique_violation() { Error::identifier_exists(&i.kind) } else { e.into() })?;

@@ -1,8 +1,11 @@
 //! Validation and normalization of identifiers: the normalized form is what the unique indexes and the list
 //! filters compare.
 
+use tessera_store::Tx;
+use tessera_store::users::{IdentificationRow, email_dotless};
+
 use crate::settings::validate;
-use crate::{Error, ErrorCode, Result};
+use crate::{Ctx, Error, ErrorCode, Result};
 
 /// Kinds of identification rows.
 pub const EMAIL: &str = "email_address";
@@ -95,6 +98,50 @@ pub fn username_key(value: &str) -> String {
     value.trim().to_lowercase()
 }
 
+/// With `ignore_dots_for_gmail_addresses` on, a gmail address is taken when another claimed (verified or reserved)
+/// identification holds it with other dots: `form_identifier_exists`. Called inside the write transaction that
+/// claims `row` (inserts it verified or reserved, or verifies it); the unique index still decides exact matches.
+pub(crate) async fn check_gmail_dots_tx(tx: &mut Tx, row: &IdentificationRow) -> Result<()> {
+    let claimed = row.reserved || row.verification_status.as_deref() == Some("verified");
+    if row.kind != EMAIL || !claimed {
+        return Ok(());
+    }
+    let Some(key) = email_dotless(&row.value_normalized) else { return Ok(()) };
+    if !crate::settings::restrictions_tx(tx, &row.instance_id).await?.ignore_dots_for_gmail_addresses {
+        return Ok(());
+    }
+    if tessera_store::users::dotless_claimed_tx(tx, &row.instance_id, &key, &row.id).await? {
+        return Err(Error::identifier_exists(EMAIL));
+    }
+    Ok(())
+}
+
+/// Whether a user of the instance holds this identifier for good (verified or reserved): the same normalized value,
+/// or, for a gmail address with `ignore_dots_for_gmail_addresses` on, the same address with other dots. The
+/// pre-check of sign-ups and of a user adding an address (the claiming write checks again).
+pub(crate) async fn claimed(ctx: &Ctx, instance_id: &str, kind: &str, normalized: &str) -> Result<bool> {
+    if tessera_store::sign_ups::identifier_claimed(&ctx.db, instance_id, kind, normalized).await? {
+        return Ok(true);
+    }
+    let Some(key) = email_dotless(normalized).filter(|_| kind == EMAIL) else { return Ok(false) };
+    if !crate::settings::restrictions(ctx, instance_id).await?.ignore_dots_for_gmail_addresses {
+        return Ok(false);
+    }
+    Ok(tessera_store::users::dotless_claimed(&ctx.db, instance_id, &key).await?)
+}
+
+/// [`claimed`] for an e-mail address, inside a write transaction (invitations refuse addresses users hold).
+pub(crate) async fn email_claimed_tx(tx: &mut Tx, instance_id: &str, normalized: &str) -> Result<bool> {
+    if tessera_store::invitations::email_claimed(tx, instance_id, normalized).await? {
+        return Ok(true);
+    }
+    let Some(key) = email_dotless(normalized) else { return Ok(false) };
+    if !crate::settings::restrictions_tx(tx, instance_id).await?.ignore_dots_for_gmail_addresses {
+        return Ok(false);
+    }
+    Ok(tessera_store::users::dotless_claimed_tx(tx, instance_id, &key, "").await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,5 +160,8 @@ mod tests {
         assert_eq!(username("u", "Ada_L").unwrap(), ("Ada_L".into(), "ada_l".into()));
         assert!(username("u", "ab").is_err());
         assert_eq!(username("u", "+15555550100").unwrap_err().code(), ErrorCode::FormUsernameCannotBePhoneNumber);
+        assert_eq!(email_dotless("j.o.h.n+x@gmail.com").as_deref(), Some("john+x@gmail.com"));
+        assert_eq!(email_dotless("j.ohn@googlemail.com").as_deref(), Some("john@googlemail.com"));
+        assert_eq!(email_dotless("j.ohn@example.com"), None);
     }
 }

@@ -208,6 +208,7 @@ pub async fn attempt(
         ident.verification_expire_at = Some(v.expire_at);
         ident.reserved = false;
         ident.updated_at = now;
+        super::identifiers::check_gmail_dots_tx(&mut tx, &ident).await?;
         store::update_state(&mut tx, &ident)
             .await
             .map_err(|e| if e.is_unique_violation() { Error::identifier_exists(kind.as_str()) } else { e.into() })?;
