@@ -1,8 +1,11 @@
 //! Clerk's Backend API rate limits, opt-in (`--rate-limits clerk`; off by default), so that an app can test its
 //! back-off against Tessera: per instance (the secret key's), 1000 requests per 10 seconds for production instances
 //! and 100 for development ones, and for development instances at most 20 user creations (`POST /v1/users`) per
-//! 10 seconds (Clerk lifted that one for production in 2025-07). `GET /v1/jwks` is never limited. Over a limit the
-//! answer is 429 `too_many_requests` in the Clerk envelope with `Retry-After` (seconds until the window ends).
+//! 10 seconds (Clerk lifted that one for production in 2025-07). On top, in every environment, the stricter limits
+//! Clerk's rate-limit page lists per endpoint: invitations (100 per hour, bulk 25 per hour), organization
+//! invitations (250 per hour, bulk 50 per hour) and updates of one user (`PATCH /v1/users/{id}`, `PATCH` and `PUT
+//! …/metadata`: 10 per 10 seconds per user). `GET /v1/jwks` is never limited. Over a limit the answer is 429
+//! `too_many_requests` in the Clerk envelope with `Retry-After` (seconds until the window ends).
 //!
 //! Requests without an instance secret key (machine keys, wrong keys) are not counted here: their handlers answer
 //! them (a wrong key is a 401 either way).
@@ -21,6 +24,70 @@ use crate::extract::bearer_token;
 
 /// Clerk's window.
 const WINDOW_MS: i64 = 10_000;
+/// The window of the invitation limits.
+const HOUR_MS: i64 = 3_600_000;
+
+/// One of Clerk's per-endpoint limits: `path` has `*` for one path segment (an id).
+#[derive(Debug, Clone, Copy)]
+struct EndpointLimit {
+    method: &'static str,
+    path: &'static str,
+    /// Counted per the id `*` matched (one user), rather than for the whole instance.
+    per_id: bool,
+    limit: Limit,
+}
+
+/// Clerk's documented per-endpoint limits (https://clerk.com/docs/guides/how-clerk-works/system-limits).
+const ENDPOINT_LIMITS: &[EndpointLimit] = &[
+    endpoint("POST", "/v1/invitations", false, "create_invitation", 100, HOUR_MS),
+    endpoint("POST", "/v1/invitations/bulk", false, "create_invitations_bulk", 25, HOUR_MS),
+    endpoint("POST", "/v1/organizations/*/invitations", false, "create_organization_invitation", 250, HOUR_MS),
+    endpoint(
+        "POST",
+        "/v1/organizations/*/invitations/bulk",
+        false,
+        "create_organization_invitations_bulk",
+        50,
+        HOUR_MS,
+    ),
+    endpoint("PATCH", "/v1/users/*", true, "update_user", 10, WINDOW_MS),
+    endpoint("PATCH", "/v1/users/*/metadata", true, "update_user", 10, WINDOW_MS),
+    endpoint("PUT", "/v1/users/*/metadata", true, "update_user", 10, WINDOW_MS),
+];
+
+const fn endpoint(
+    method: &'static str,
+    path: &'static str,
+    per_id: bool,
+    bucket: &'static str,
+    max: u32,
+    window_ms: i64,
+) -> EndpointLimit {
+    EndpointLimit { method, path, per_id, limit: Limit { bucket, max, window_ms } }
+}
+
+impl EndpointLimit {
+    /// `None` when the request is not this endpoint's; else the id `*` matched (if any).
+    fn matches<'a>(&self, method: &Method, path: &'a str) -> Option<Option<&'a str>> {
+        if method.as_str() != self.method {
+            return None;
+        }
+        let mut id = None;
+        let mut segments = path.trim_end_matches('/').split('/');
+        for pattern in self.path.split('/') {
+            let segment = segments.next()?;
+            if pattern == "*" {
+                if segment.is_empty() {
+                    return None;
+                }
+                id = Some(segment);
+            } else if pattern != segment {
+                return None;
+            }
+        }
+        segments.next().is_none().then_some(id)
+    }
+}
 
 /// The limits in force and their counts.
 #[derive(Debug)]
@@ -48,16 +115,22 @@ impl RateLimits {
         }
     }
 
-    /// The limits a request of an instance of `environment` counts against.
-    fn limits_of(&self, environment: Environment, method: &Method, path: &str) -> Vec<Limit> {
+    /// The limits a request of an instance of `environment` counts against, each with the id it is counted for
+    /// (`None`: the instance as a whole).
+    fn limits_of<'a>(&self, environment: Environment, method: &Method, path: &'a str) -> Vec<(Limit, Option<&'a str>)> {
         let mut limits = Vec::with_capacity(2);
         if environment == Environment::Development {
-            limits.push(self.development);
+            limits.push((self.development, None));
             if method == Method::POST && path == "/v1/users" {
-                limits.push(self.create_user_development);
+                limits.push((self.create_user_development, None));
             }
         } else {
-            limits.push(self.production);
+            limits.push((self.production, None));
+        }
+        for e in ENDPOINT_LIMITS {
+            if let Some(id) = e.matches(method, path) {
+                limits.push((e.limit, id.filter(|_| e.per_id)));
+            }
         }
         limits
     }
@@ -82,8 +155,8 @@ pub async fn enforce(State(app): State<AppState>, request: Request, next: Next) 
         _ => None,
     };
     if let Some(instance) = instance {
-        for limit in limits.limits_of(instance.environment, &parts.method, parts.uri.path()) {
-            match limits.counter.hit(&app.ctx, &instance.id, limit).await {
+        for (limit, id) in limits.limits_of(instance.environment, &parts.method, parts.uri.path()) {
+            match limits.counter.hit(&app.ctx, &instance.id, limit, id).await {
                 Ok(None) => {}
                 Ok(Some(retry_after_ms)) => return too_many_requests(retry_after_ms),
                 Err(e) => return ApiError(e).into_response(),
@@ -105,4 +178,54 @@ fn too_many_requests(retry_after_ms: i64) -> Response {
     .into_response();
     response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn buckets(environment: Environment, method: Method, path: &str) -> Vec<(&'static str, u32, Option<&str>)> {
+        RateLimits::clerk()
+            .limits_of(environment, &method, path)
+            .into_iter()
+            .map(|(l, id)| (l.bucket, l.max, id))
+            .collect()
+    }
+
+    #[test]
+    fn clerks_endpoint_limits() {
+        use Environment::{Development, Production};
+        assert_eq!(
+            buckets(Production, Method::POST, "/v1/invitations"),
+            [("all", 1000, None), ("create_invitation", 100, None)]
+        );
+        assert_eq!(
+            buckets(Development, Method::POST, "/v1/invitations/bulk")[1],
+            ("create_invitations_bulk", 25, None)
+        );
+        assert_eq!(
+            buckets(Production, Method::POST, "/v1/organizations/org_1/invitations")[1],
+            ("create_organization_invitation", 250, None)
+        );
+        assert_eq!(
+            buckets(Production, Method::POST, "/v1/organizations/org_1/invitations/bulk")[1],
+            ("create_organization_invitations_bulk", 50, None)
+        );
+        for (method, path) in [
+            (Method::PATCH, "/v1/users/user_1"),
+            (Method::PATCH, "/v1/users/user_1/metadata"),
+            (Method::PUT, "/v1/users/user_1/metadata"),
+        ] {
+            assert_eq!(buckets(Production, method, path)[1], ("update_user", 10, Some("user_1")));
+        }
+        // Reads and other operations count against the instance's limit only.
+        for (method, path) in [
+            (Method::GET, "/v1/invitations"),
+            (Method::POST, "/v1/invitations/inv_1/revoke"),
+            (Method::GET, "/v1/users/user_1"),
+            (Method::POST, "/v1/organizations//invitations"),
+        ] {
+            assert_eq!(buckets(Production, method, path).len(), 1, "{path}");
+        }
+    }
 }

@@ -19,7 +19,7 @@ pub struct Limit {
 }
 
 /// `(instance id, bucket)` → `(window start, requests counted in it)`.
-type Windows = HashMap<(String, &'static str), (i64, i64)>;
+type Windows = HashMap<(String, String), (i64, i64)>;
 
 /// The in-memory counts (SQLite) by instance and bucket: the current window's start and its count.
 #[derive(Debug, Default)]
@@ -28,20 +28,25 @@ pub struct Counter {
 }
 
 impl Counter {
-    /// Counts one request of `instance_id` against `limit`. `Ok(None)`: allowed. `Ok(Some(ms))`: over the limit;
-    /// the window ends in `ms` (the request is still counted, as Clerk counts refused requests).
-    pub async fn hit(&self, ctx: &Ctx, instance_id: &str, limit: Limit) -> Result<Option<i64>> {
+    /// Counts one request of `instance_id` against `limit`, for one `subject` of the instance when the limit is
+    /// per resource (Clerk limits updates per user). `Ok(None)`: allowed. `Ok(Some(ms))`: over the limit; the
+    /// window ends in `ms` (the request is still counted, as Clerk counts refused requests).
+    pub async fn hit(&self, ctx: &Ctx, instance_id: &str, limit: Limit, subject: Option<&str>) -> Result<Option<i64>> {
         let now = ctx.now_ms();
         let window = limit.window_ms.max(1);
         let start = now - now.rem_euclid(window);
+        let bucket = match subject {
+            Some(s) => format!("{}:{s}", limit.bucket),
+            None => limit.bucket.to_owned(),
+        };
         let hits = if ctx.db.is_postgres() {
-            tessera_store::rate_limits::hit(&ctx.db, instance_id, limit.bucket, start).await?
+            tessera_store::rate_limits::hit(&ctx.db, instance_id, &bucket, start).await?
         } else {
             let mut local = self.local.lock().unwrap_or_else(|p| p.into_inner());
             if local.len() > 100_000 {
                 local.retain(|_, (s, _)| *s == start);
             }
-            let entry = local.entry((instance_id.to_owned(), limit.bucket)).or_insert((start, 0));
+            let entry = local.entry((instance_id.to_owned(), bucket)).or_insert((start, 0));
             if entry.0 != start {
                 *entry = (start, 0);
             }

@@ -59,3 +59,67 @@ async fn without_the_option_nothing_is_limited() {
         app.get("/v1/users/count").send().await.assert_status(200);
     }
 }
+
+/// Clerk's stricter per-endpoint limits: 100 invitations and 25 bulk invitation requests per hour, and 10 updates
+/// of one user per 10 seconds; Retry-After names the end of the endpoint's window, after which a retry succeeds.
+#[tokio::test]
+async fn invitations_and_user_updates_have_their_own_stricter_limits() {
+    // Instance-wide limits high enough to stay out of the way.
+    let app = TestApp::with_clock(T0 + 4_000).await.with_rate_limits(RateLimits::new(1000, 1000, 20, 10_000));
+    for i in 0..100 {
+        app.post("/v1/invitations", json!({ "email_address": format!("guest{i}@example.com"), "notify": false }))
+            .send()
+            .await
+            .assert_status(200);
+    }
+    let r = app
+        .post("/v1/invitations", json!({ "email_address": "late@example.com", "notify": false }))
+        .send()
+        .await
+        .assert_error(429, "too_many_requests", None);
+    // The hour began 400 s before T0 (T0 is 486111 hours and 400 s after the epoch); now is T0 + 4 s.
+    assert_eq!(r.headers["retry-after"], "3196");
+    // Other operations, invitation reads among them, are not held back by it.
+    app.get("/v1/invitations").send().await.assert_status(200);
+    // The bulk operation has its own count: 25 requests per hour.
+    for i in 0..25 {
+        app.post("/v1/invitations/bulk", json!([{ "email_address": format!("bulk{i}@example.com"), "notify": false }]))
+            .send()
+            .await
+            .assert_status(200);
+    }
+    app.post("/v1/invitations/bulk", json!([{ "email_address": "bulk-late@example.com", "notify": false }]))
+        .send()
+        .await
+        .assert_error(429, "too_many_requests", None);
+
+    // Updates of one user: 10 per 10 s for that user; another user has its own count.
+    let user = |email: &str| {
+        let email = email.to_owned();
+        let app = &app;
+        async move {
+            let r = app.post("/v1/users", json!({ "email_address": [email] })).send().await.assert_status(200);
+            r.json["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let (ada, bob) = (user("ada@example.com").await, user("bob@example.com").await);
+    for i in 0..10 {
+        let path = if i % 2 == 0 { format!("/v1/users/{ada}") } else { format!("/v1/users/{ada}/metadata") };
+        app.patch(&path, json!({ "public_metadata": { "n": i } })).send().await.assert_status(200);
+    }
+    let r = app.put(&format!("/v1/users/{ada}/metadata"), json!({ "public_metadata": {} })).send().await.assert_error(
+        429,
+        "too_many_requests",
+        None,
+    );
+    assert_eq!(r.headers["retry-after"], "6");
+    app.patch(&format!("/v1/users/{bob}"), json!({ "first_name": "Bob" })).send().await.assert_status(200);
+
+    // After Retry-After the invitation retry succeeds (a new hour), and so does the user update.
+    app.clock.advance_ms(3_196_000);
+    app.post("/v1/invitations", json!({ "email_address": "late@example.com", "notify": false }))
+        .send()
+        .await
+        .assert_status(200);
+    app.patch(&format!("/v1/users/{ada}"), json!({ "first_name": "Ada" })).send().await.assert_status(200);
+}
