@@ -26,11 +26,12 @@ pub async fn check_master_key(ctx: &Ctx) -> Result<()> {
 /// seeded them, so that reads (which never write) find them. Each instance that lacks them gets one short write
 /// transaction; the others cost one read.
 pub async fn seed_organization_defaults(ctx: &Ctx) -> Result<()> {
-    use tessera_store::{organization_permissions, organization_roles};
+    use tessera_store::{organization_permissions, organization_roles, role_sets};
     let system = crate::organizations::permissions::SYSTEM_PERMISSIONS.len() as i64;
     for instance in crate::instances::list_instances(ctx).await? {
         if organization_roles::count_all(&ctx.db, &instance.id).await? > 0
             && organization_permissions::count_system(&ctx.db, &instance.id).await? >= system
+            && role_sets::count(&ctx.db, &instance.id, None).await? > 0
         {
             continue;
         }

@@ -251,6 +251,16 @@ fn sdk_js_versions() {
     run_node(&server, "versions.mjs");
 }
 
+/// The field sweep of issue 17: every field `@clerk/backend`'s `fromJSON` reads from the main resources is in
+/// what the server answers (the checklist is read from the installed package).
+#[test]
+fn sdk_js_fields() {
+    node_dir();
+    let db = TestDb::fresh_or_memory();
+    let server = Server::start_with(ServeOptions::new(&db).secret_key(DEV_KEY));
+    run_node(&server, "fields.mjs");
+}
+
 /// Session tokens and JWT-template tokens through `@clerk/backend`: minted, verified by `verifyToken`; expired and
 /// foreign-key tokens refused. Also agent tasks and a proxy check against a local stand-in proxy.
 #[test]

@@ -135,6 +135,16 @@ pub async fn initial_tx(tx: &mut Tx, instance_id: &str) -> StoreResult<Option<Ro
         .await)?)
 }
 
+/// The key of the instance's `initial` role set.
+pub async fn initial_key(db: &Db, instance_id: &str) -> StoreResult<Option<String>> {
+    Ok(on_read!(db, |c| sqlx::query_scalar::<_, String>(
+        "SELECT key FROM role_sets WHERE instance_id = $1 AND type = 'initial'"
+    )
+    .bind(instance_id)
+    .fetch_optional(c)
+    .await)?)
+}
+
 /// Number of role sets the instance has, read inside a write transaction.
 pub async fn count_tx(tx: &mut Tx, instance_id: &str) -> StoreResult<i64> {
     Ok(on_tx!(tx, |c| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM role_sets WHERE instance_id = $1")
@@ -179,10 +189,15 @@ pub struct SetRoleRow {
     /// The role.
     #[sqlx(flatten)]
     pub role: RoleRow,
+    /// Members holding the role in organizations using the set.
+    pub members_count: i64,
 }
 
 const SET_ROLE_SQL: &str = "SELECT s.role_set_id, r.id, r.instance_id, r.name, r.key, r.description, r.created_at, \
-    r.updated_at FROM role_set_roles s JOIN organization_roles r ON r.id = s.role_id WHERE s.instance_id = $1 \
+    r.updated_at, (SELECT COUNT(*) FROM organization_memberships m \
+    JOIN organizations o ON o.id = m.organization_id JOIN role_sets rs ON rs.id = s.role_set_id \
+    WHERE m.instance_id = s.instance_id AND o.role_set_key = rs.key AND m.role = r.key) AS members_count \
+    FROM role_set_roles s JOIN organization_roles r ON r.id = s.role_id WHERE s.instance_id = $1 \
     ORDER BY s.created_at, r.key";
 
 /// Every role of every role set of the instance.

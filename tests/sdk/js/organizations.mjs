@@ -58,6 +58,8 @@ check('custom role with custom permissions; the member gets it', async () => {
     name: 'Editor',
     key: 'org:editor',
     permissions: [read.id, publish.id, invoices.id],
+    // Organizations get Clerk's primary role set: a role is theirs to assign once it is in it.
+    include_in_initial_role_set: true,
   });
   assert.equal(role.permissions.length, 3);
   const m = await clerk.organizations.createOrganizationMembership({

@@ -1,7 +1,7 @@
 // Issue 17 through @clerk/backend 3.25, which sends Clerk-API-Version 2026-05-12: the metadata rule of that version,
 // the calls beyond the spec (invitations.deleteInvitation, emails.create / createBatch / get with idempotency keys),
 // and the fidelity defects it exposed (duplicate allow-list identifiers, organization domains held by another
-// organization).
+// organization, the ignore_dots_for_gmail_addresses restriction, Clerk's primary role set).
 // Run by crates/server/tests/sdk.rs with TESSERA_API_URL and TESSERA_SECRET_KEY set; exits non-zero on failure.
 import assert from 'node:assert/strict';
 import { createClerkClient } from '@clerk/backend';
@@ -135,6 +135,38 @@ check("a domain another organization holds is organization_domain_already_exists
     422,
     'organization_domain_already_exists',
   );
+});
+
+check('instance.updateRestrictions({ ignoreDotsForGmailAddresses }): returned, and dotted gmail variants are one identifier', async () => {
+  const before = await clerk.instance.updateRestrictions({});
+  assert.equal(before.ignoreDotsForGmailAddresses, false);
+  await clerk.users.createUser({ emailAddress: ['john@gmail.com'] });
+  const on = await clerk.instance.updateRestrictions({ ignoreDotsForGmailAddresses: true });
+  assert.equal(on.ignoreDotsForGmailAddresses, true);
+  const e = await clerkError(clerk.users.createUser({ emailAddress: ['j.o.h.n@gmail.com'] }), 422, 'form_identifier_exists');
+  assert.equal(e.errors[0].meta?.paramName, 'email_address');
+  // Other domains keep their dots.
+  await clerk.users.createUser({ emailAddress: ['j.o.h.n@example.com'] });
+  const off = await clerk.instance.updateRestrictions({ ignoreDotsForGmailAddresses: false });
+  assert.equal(off.ignoreDotsForGmailAddresses, false);
+});
+
+check("organizations get Clerk's primary role set; includeInInitialRoleSet adds a role to it", async () => {
+  // @clerk/backend's OrganizationSettings does not read initial_role_set_key: the raw answer shows it.
+  const settings = await raw('GET', '/instance/organization_settings');
+  assert.equal(settings.json.initial_role_set_key, 'role_set:default');
+  const { data: sets } = await clerk.roleSets.getRoleSetList();
+  const primary = sets.find(set => set.key === 'role_set:default');
+  assert.ok(primary, JSON.stringify(sets.map(set => set.key)));
+  assert.equal(primary.type, 'initial');
+  assert.deepEqual(primary.roles.map(r => r.key).sort(), ['org:admin', 'org:member']);
+  await clerk.organizationRoles.createOrganizationRole({ name: 'Billing', key: 'org:billing', includeInInitialRoleSet: true });
+  const after = await clerk.roleSets.getRoleSet('role_set:default');
+  assert.deepEqual(after.roles.map(r => r.key).sort(), ['org:admin', 'org:billing', 'org:member']);
+  const org = await clerk.organizations.createOrganization({ name: 'Initech', createdBy: s.user.id });
+  // @clerk/backend's Organization does not read role_set_key: the raw answer shows it.
+  const got = await raw('GET', `/organizations/${org.id}`);
+  assert.equal(got.json.role_set_key, 'role_set:default');
 });
 
 check('superseded calls say what to use instead', async () => {

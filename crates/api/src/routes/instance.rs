@@ -105,7 +105,7 @@ pub async fn get_instance_organization_settings(
     State(app): State<AppState>,
     SecretKey(instance): SecretKey,
 ) -> ApiResult<Json<Value>> {
-    let s = settings::organization_settings(&app.ctx, &instance.id).await?;
+    let s = settings::organization_settings_with_role_set(&app.ctx, &instance.id).await?;
     Ok(Json(objects::instance::organization_settings(&s)))
 }
 

@@ -64,13 +64,12 @@ pub async fn create_organization_role(
     SecretKey(instance): SecretKey,
     Body(b): Body<CreateRoleBody>,
 ) -> ApiResult<Json<Value>> {
-    // Without role sets every role is available to every organization, as if in the initial role set.
-    let _ = b.include_in_initial_role_set;
     let input = NewRole {
         name: b.name.ok_or_else(|| Error::param_missing("name"))?,
         key: b.key.ok_or_else(|| Error::param_missing("key"))?,
         description: b.description,
         permissions: b.permissions.unwrap_or_default(),
+        include_in_initial_role_set: b.include_in_initial_role_set.unwrap_or(false),
     };
     let r = core::create_role(&app.ctx, &instance.id, input).await?;
     Ok(Json(role(&r)))

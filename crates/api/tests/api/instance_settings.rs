@@ -317,7 +317,7 @@ async fn organization_settings_defaults_update_and_errors() {
     assert_eq!(r.json["domains_default_role"], "org:member");
     assert_eq!(r.json["admin_delete_enabled"], true);
     assert_eq!(r.json["domains_enrollment_modes"], json!([]));
-    assert!(r.json["initial_role_set_key"].is_null());
+    assert_eq!(r.json["initial_role_set_key"], "role_set:default", "Clerk's primary role set");
 
     let r = app
         .patch(

@@ -130,6 +130,8 @@ fn role_set_item(r: &crate::organizations::role_sets::SetRole) -> Value {
         "name": r.name,
         "key": r.key,
         "description": r.description,
+        "members_count": r.members_count,
+        "has_members": r.members_count > 0,
         "created_at": r.created_at,
         "updated_at": r.updated_at,
     })

@@ -5,7 +5,8 @@ use serde_json::Value;
 
 use crate::sessions::Session;
 
-/// `Session`. `latest_activity` is omitted: this server records no device/browser activity.
+/// `Session`. `latest_activity` is `null`: this server records no device/browser activity (the spec's
+/// `SessionActivityResponse` is nullable, and `@clerk/backend` reads the field).
 #[derive(Debug, Serialize)]
 pub struct SessionObject<'a> {
     object: &'static str,
@@ -16,6 +17,7 @@ pub struct SessionObject<'a> {
     status: &'static str,
     last_active_organization_id: Option<&'a str>,
     last_active_at: i64,
+    latest_activity: Option<Value>,
     expire_at: i64,
     abandon_at: i64,
     updated_at: i64,
@@ -34,6 +36,7 @@ impl<'a> From<&'a Session> for SessionObject<'a> {
             status: s.status,
             last_active_organization_id: s.last_active_organization_id.as_deref(),
             last_active_at: s.last_active_at,
+            latest_activity: None,
             expire_at: s.expire_at,
             abandon_at: s.abandon_at,
             updated_at: s.updated_at,

@@ -15,6 +15,9 @@ use crate::{Ctx, Error, ErrorCode, Result};
 /// Most roles one request may put in a role set.
 pub const MAX_ROLES_PER_REQUEST: usize = 10;
 
+/// The key of Clerk's primary role set, the instance's first (and initial) role set.
+pub const PRIMARY_KEY: &str = "role_set:default";
+
 /// A role set with its roles.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleSet {
@@ -51,6 +54,8 @@ pub struct SetRole {
     pub key: String,
     /// Description.
     pub description: Option<String>,
+    /// Members holding the role in organizations using the set.
+    pub members_count: i64,
     /// Unix ms.
     pub created_at: i64,
     /// Unix ms.
@@ -64,12 +69,13 @@ impl RoleSet {
     }
 }
 
-fn from_role(r: RoleRow) -> SetRole {
+fn from_role(r: RoleRow, members_count: i64) -> SetRole {
     SetRole {
         id: r.id,
         name: r.name,
         key: r.key,
         description: r.description,
+        members_count,
         created_at: r.created_at,
         updated_at: r.updated_at,
     }
@@ -78,7 +84,7 @@ fn from_role(r: RoleRow) -> SetRole {
 fn assemble(rows: Vec<RoleSetRow>, set_roles: Vec<store::SetRoleRow>) -> Vec<RoleSet> {
     let mut by_set: HashMap<String, Vec<SetRole>> = HashMap::new();
     for r in set_roles {
-        by_set.entry(r.role_set_id).or_default().push(from_role(r.role));
+        by_set.entry(r.role_set_id).or_default().push(from_role(r.role, r.members_count));
     }
     rows.into_iter()
         .map(|r| RoleSet {
@@ -113,6 +119,70 @@ pub async fn initial_tx(tx: &mut Tx, instance_id: &str) -> Result<Option<RoleSet
     let Some(row) = store::initial_tx(tx, instance_id).await? else { return Ok(None) };
     let roles = store::set_roles_tx(tx, instance_id).await?;
     Ok(assemble(vec![row], roles).pop())
+}
+
+/// Seeds Clerk's primary role set when the instance has no role set at all: `role_set:default`, the initial set
+/// (new organizations get it), holding the instance's roles (on a new instance Clerk's `org:admin` and
+/// `org:member`; an instance from before role sets keeps every role it had available), `org:member` for new
+/// members and the settings' creator role for creators. Runs inside [`super::roles::ensure_default_roles_tx`]: at
+/// instance creation, on organization writes, and at start-up for older databases. An instance with no creator role
+/// left gets none (its organizations then have no role set, as before).
+pub(crate) async fn ensure_primary_tx(tx: &mut Tx, instance_id: &str, now: i64) -> Result<()> {
+    if store::count_tx(tx, instance_id).await? > 0 {
+        return Ok(());
+    }
+    let roles = tessera_store::organization_roles::all_tx(tx, instance_id).await?;
+    let has = |key: &str| roles.iter().any(|r| r.key == key);
+    let settings = crate::settings::organization_settings_tx(tx, instance_id).await?;
+    let creator = if has(&settings.creator_role) {
+        settings.creator_role.clone()
+    } else if has("org:admin") {
+        "org:admin".to_owned()
+    } else {
+        return Ok(());
+    };
+    let member = if has("org:member") { "org:member".to_owned() } else { creator.clone() };
+    let row = RoleSetRow {
+        id: new_id("rs"),
+        instance_id: instance_id.to_owned(),
+        name: "Primary role set".into(),
+        key: PRIMARY_KEY.into(),
+        description: Some("Clerk's default role set: the roles new organizations can assign.".into()),
+        kind: "initial".into(),
+        default_role_key: member,
+        creator_role_key: creator,
+        created_at: now,
+        updated_at: now,
+    };
+    store::insert(tx, &row).await?;
+    for role in &roles {
+        store::add_role(tx, instance_id, &row.id, &role.id, now).await?;
+    }
+    Ok(())
+}
+
+/// The organization settings' creator role and domain role apply to the organizations the initial role set is
+/// given to: both join that set, and the creator role becomes its creator role (so that `creator_role_id` keeps
+/// deciding what the creator of a new organization gets). Inside the settings' write transaction.
+pub(crate) async fn follow_settings_tx(
+    tx: &mut Tx,
+    instance_id: &str,
+    creator_role: Option<&str>,
+    domains_default_role: Option<&str>,
+    now: i64,
+) -> Result<()> {
+    let Some(mut row) = store::initial_tx(tx, instance_id).await? else { return Ok(()) };
+    for key in [creator_role, domains_default_role].into_iter().flatten() {
+        if let Some(role) = tessera_store::organization_roles::get_by_key_tx(tx, instance_id, key).await? {
+            store::add_role(tx, instance_id, &row.id, &role.id, now).await?;
+        }
+    }
+    if let Some(key) = creator_role {
+        row.creator_role_key = key.to_owned();
+        row.updated_at = now;
+        store::update(tx, &row).await?;
+    }
+    Ok(())
 }
 
 /// Validates a role set key: `role_set:` followed by lowercase letters, digits and underscores.

@@ -106,11 +106,17 @@ fn assemble(rows: Vec<RoleRow>, grants: Vec<store::GrantRow>) -> Vec<Role> {
 /// organization write does too, so an instance created before defaults were seeded at creation gets them on its
 /// first write (and at start-up, [`crate::startup::seed_organization_defaults`]). Reads never call it: a GET must
 /// not write.
+///
+/// Then Clerk's primary role set, once (see [`super::role_sets::ensure_primary_tx`]).
 pub async fn ensure_default_roles_tx(tx: &mut Tx, instance_id: &str, now: i64) -> Result<()> {
     ensure_system_permissions_tx(tx, instance_id, now).await?;
-    if store::count_all_tx(tx, instance_id).await? > 0 {
-        return Ok(());
+    if store::count_all_tx(tx, instance_id).await? == 0 {
+        seed_default_roles_tx(tx, instance_id, now).await?;
     }
+    super::role_sets::ensure_primary_tx(tx, instance_id, now).await
+}
+
+async fn seed_default_roles_tx(tx: &mut Tx, instance_id: &str, now: i64) -> Result<()> {
     for (i, (key, name, description, permissions)) in DEFAULT_ROLES.iter().enumerate() {
         // Older than anything the caller creates next, in a stable order.
         let at = now - (DEFAULT_ROLES.len() - i) as i64;
@@ -196,6 +202,8 @@ pub struct NewRole {
     pub description: Option<String>,
     /// Permission ids.
     pub permissions: Vec<String>,
+    /// Also add the role to the instance's initial role set (the one new organizations get).
+    pub include_in_initial_role_set: bool,
 }
 
 /// How many custom roles the instance has: `max_allowed_roles` counts the roles it defined beyond Clerk's
@@ -231,6 +239,11 @@ pub async fn create_role(ctx: &Ctx, instance_id: &str, input: NewRole) -> Result
     }
     store::insert(&mut tx, &row, false).await.map_err(super::key_taken("role"))?;
     grant_all(&mut tx, instance_id, &row.id, &input.permissions, now).await?;
+    if input.include_in_initial_role_set
+        && let Some(set) = tessera_store::role_sets::initial_tx(&mut tx, instance_id).await?
+    {
+        tessera_store::role_sets::add_role(&mut tx, instance_id, &set.id, &row.id, now).await?;
+    }
     let role = role_tx(&mut tx, instance_id, &row.id).await?;
     events::emit(ctx, &mut tx, instance_id, EventType::RoleCreated, &crate::objects::organization::role(&role)).await?;
     tx.commit().await?;

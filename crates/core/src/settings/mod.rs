@@ -444,9 +444,9 @@ pub async fn update_organization_settings(
     // The roles are resolved under the instance lock that role updates and deletes take too, so a role deleted
     // concurrently is either seen as gone (404) or refused deletion because the settings now name it.
     let (mut tx, now) = begin(ctx, &instance.id).await?;
-    if patch.creator_role_id.is_some() || patch.domains_default_role_id.is_some() {
-        crate::organizations::roles::ensure_default_roles_tx(&mut tx, &instance.id, now).await?;
-    }
+    // Enabling organizations (or any change of their settings) makes sure the default roles and the primary role
+    // set exist.
+    crate::organizations::roles::ensure_default_roles_tx(&mut tx, &instance.id, now).await?;
     let creator = match patch.creator_role_id.as_deref() {
         Some(r) => Some(resolve_role_key_tx(&mut tx, &instance.id, "creator_role_id", r).await?),
         None => None,
@@ -455,6 +455,14 @@ pub async fn update_organization_settings(
         Some(r) => Some(resolve_role_key_tx(&mut tx, &instance.id, "domains_default_role_id", r).await?),
         None => None,
     };
+    crate::organizations::role_sets::follow_settings_tx(
+        &mut tx,
+        &instance.id,
+        creator.as_deref(),
+        domain_role.as_deref(),
+        now,
+    )
+    .await?;
     let mut s: OrganizationSettings = load_tx(&mut tx, &instance.id, instance.environment).await?;
     set(&mut s.enabled, patch.enabled);
     set(&mut s.max_allowed_memberships, patch.max_allowed_memberships);
@@ -465,7 +473,16 @@ pub async fn update_organization_settings(
     set(&mut s.creator_role, creator);
     set(&mut s.domains_default_role, domain_role);
     save_tx(&mut tx, &instance.id, &s, now).await?;
+    s.initial_role_set_key = tessera_store::role_sets::initial_tx(&mut tx, &instance.id).await?.map(|r| r.key);
     tx.commit().await?;
+    Ok(s)
+}
+
+/// The organization settings as `GET /instance/organization_settings` shows them: `initial_role_set_key` names
+/// the role set new organizations get (the role sets decide it, not the stored document).
+pub async fn organization_settings_with_role_set(ctx: &Ctx, instance_id: &str) -> Result<OrganizationSettings> {
+    let mut s = organization_settings(ctx, instance_id).await?;
+    s.initial_role_set_key = tessera_store::role_sets::initial_key(&ctx.db, instance_id).await?;
     Ok(s)
 }
 

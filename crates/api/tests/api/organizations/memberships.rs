@@ -311,7 +311,7 @@ async fn members_count_and_elevated_members() {
     // A custom role that can manage members is elevated too.
     let perms = app.get("/v1/organization_permissions?query=sys_memberships:manage").send().await.json;
     let manage = perms["data"][0]["id"].as_str().unwrap().to_owned();
-    app.post("/v1/organization_roles", json!({ "name": "Manager", "key": "org:manager", "permissions": [manage] }))
+    app.post("/v1/organization_roles", json!({ "name": "Manager", "key": "org:manager", "permissions": [manage], "include_in_initial_role_set": true }))
         .send()
         .await
         .assert_status(200);
@@ -403,7 +403,8 @@ async fn sessions_carry_the_active_organization() {
         .to_owned();
     app.post(
         "/v1/organization_roles",
-        json!({ "name": "Editor", "key": "org:editor", "permissions": [read, publish, billing] }),
+        json!({ "name": "Editor", "key": "org:editor", "permissions": [read, publish, billing],
+                "include_in_initial_role_set": true }),
     )
     .send()
     .await

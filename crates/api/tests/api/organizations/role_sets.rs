@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use tessera_testkit::TestApp;
 
-use super::{T0, app, enable, user_with_email};
+use super::{T0, app, user_with_email};
 
 fn role_keys(set: &Value) -> Vec<String> {
     set["roles"].as_array().unwrap().iter().map(|r| r["key"].as_str().unwrap().to_owned()).collect()
@@ -64,9 +64,13 @@ async fn role_set_crud() {
     assert_eq!(other["type"], "initial");
     assert_eq!(app.get(&format!("/v1/role_sets/{id}")).send().await.json["type"], "custom");
 
+    // With Clerk's primary role set, which every instance has.
     let list = app.get("/v1/role_sets?order_by=key").send().await.assert_status(200).json;
-    assert_eq!(list["total_count"], 2);
-    assert_eq!(list["data"][0]["key"], "role_set:other");
+    assert_eq!(list["total_count"], 3);
+    assert_eq!(
+        (list["data"][0]["key"].clone(), list["data"][1]["key"].clone()),
+        (json!("role_set:default"), json!("role_set:other"))
+    );
     let list = app.get("/v1/role_sets?query=SALE").send().await.assert_status(200).json;
     assert_eq!((list["total_count"].clone(), list["data"][0]["id"].clone()), (json!(1), json!(id)));
 
@@ -150,7 +154,7 @@ async fn role_set_crud() {
         "form_param_value_invalid",
         Some("role_keys"),
     );
-    assert_eq!(app.get("/v1/role_sets").send().await.json["total_count"], 2, "nothing half-written");
+    assert_eq!(app.get("/v1/role_sets").send().await.json["total_count"], 3, "nothing half-written");
     // A role in a set cannot be deleted.
     let lead = app.get("/v1/organization_roles?query=org:lead").send().await.json["data"][0]["id"].clone();
     app.delete(&format!("/v1/organization_roles/{}", lead.as_str().unwrap())).send().await.assert_error(
@@ -257,13 +261,64 @@ async fn organizations_use_their_role_set() {
     assert!(members["data"].as_array().unwrap().iter().all(|m| m["role"] == "org:member"), "{members}");
 }
 
+/// Clerk's primary role set: every instance has it, it is the initial one (`initial_role_set_key`), new
+/// organizations get it, and a new role joins it only with `include_in_initial_role_set`.
 #[tokio::test]
-async fn organizations_without_sets_take_any_role() {
+async fn the_primary_role_set_is_the_default_role_set() {
     let app = TestApp::new().await;
-    enable(&app).await;
+    let list = app.get("/v1/role_sets").send().await.assert_status(200).json;
+    assert_eq!(list["total_count"], 1);
+    let primary = &list["data"][0];
+    assert_eq!((primary["key"].clone(), primary["type"].clone()), (json!("role_set:default"), json!("initial")));
+    assert_eq!(role_keys(primary), ["org:admin", "org:member"]);
+    assert_eq!(
+        (primary["default_role"]["key"].clone(), primary["creator_role"]["key"].clone()),
+        (json!("org:member"), json!("org:admin"))
+    );
+    let settings = app.get("/v1/instance/organization_settings").send().await.assert_status(200).json;
+    assert_eq!(settings["initial_role_set_key"], "role_set:default");
+    let settings = app
+        .patch("/v1/instance/organization_settings", json!({ "enabled": true }))
+        .send()
+        .await
+        .assert_status(200)
+        .json;
+    assert_eq!(settings["initial_role_set_key"], "role_set:default");
+
+    // A role created with include_in_initial_role_set joins it; one created without does not.
+    app.post(
+        "/v1/organization_roles",
+        json!({ "name": "Viewer", "key": "org:viewer", "include_in_initial_role_set": true }),
+    )
+    .send()
+    .await
+    .assert_status(200);
+    create_role(&app, "org:auditor").await;
+    let primary = app.get("/v1/role_sets/role_set:default").send().await.assert_status(200).json;
+    assert_eq!(role_keys(&primary), ["org:admin", "org:member", "org:viewer"]);
+
     let owner = user_with_email(&app, "owner@example.com").await;
+    let other = user_with_email(&app, "other@example.com").await;
     let org = app.post("/v1/organizations", json!({ "name": "Free", "created_by": owner })).send().await.json;
-    assert_eq!(org["role_set_key"], Value::Null);
+    assert_eq!(org["role_set_key"], "role_set:default");
+    let path = format!("/v1/organizations/{}/memberships", org["id"].as_str().unwrap());
+    app.post(&path, json!({ "user_id": other, "role": "org:auditor" })).send().await.assert_error(
+        422,
+        "form_param_value_invalid",
+        Some("role"),
+    );
+    app.post(&path, json!({ "user_id": other, "role": "org:viewer" })).send().await.assert_status(200);
+
+    // Another initial set takes over: initial_role_set_key follows.
+    create_set(
+        &app,
+        json!({ "name": "Pro", "key": "role_set:pro", "default_role_key": "org:member", "creator_role_key": "org:admin",
+                "roles": ["org:admin", "org:member", "org:auditor"], "type": "initial" }),
+    )
+    .await;
+    let settings = app.get("/v1/instance/organization_settings").send().await.json;
+    assert_eq!(settings["initial_role_set_key"], "role_set:pro");
+    assert_eq!(app.get("/v1/role_sets/role_set:default").send().await.json["type"], "custom");
 }
 
 #[tokio::test]
@@ -274,7 +329,8 @@ async fn max_role_sets_allowed_is_enforced() {
                 "roles": ["org:admin", "org:member"] })
     };
     // Clerk's default limit: 10 role sets.
-    for i in 0..9 {
+    // The primary role set is the first.
+    for i in 0..8 {
         create_set(&app, body(&format!("Set {i}"))).await;
     }
     // The last free slot goes to exactly one of two concurrent creations.

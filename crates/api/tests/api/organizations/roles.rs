@@ -67,8 +67,7 @@ async fn custom_role_crud_and_permissions() {
     let r = app
         .post(
             "/v1/organization_roles",
-            json!({ "name": "Editor", "key": "org:editor", "description": "Edits", "permissions": [read],
-                    "include_in_initial_role_set": true }),
+            json!({ "name": "Editor", "key": "org:editor", "description": "Edits", "permissions": [read] }),
         )
         .send()
         .await
@@ -170,7 +169,10 @@ async fn a_role_in_use_cannot_be_deleted() {
     let other = user_with_email(&app, "other@example.com").await;
     let org = org_by(&app, "Acme", &user).await;
     let custom = app
-        .post("/v1/organization_roles", json!({ "name": "Viewer", "key": "org:viewer" }))
+        .post(
+            "/v1/organization_roles",
+            json!({ "name": "Viewer", "key": "org:viewer", "include_in_initial_role_set": true }),
+        )
         .send()
         .await
         .assert_status(200)
@@ -188,6 +190,9 @@ async fn a_role_in_use_cannot_be_deleted() {
         );
     }
     app.delete(&format!("{path}/{other}")).send().await.assert_status(200);
+    // A role of a role set leaves it first (the primary role set holds it).
+    let replace = "/v1/role_sets/role_set:default/roles/replace";
+    app.post(replace, json!({ "role_key": "org:viewer", "to_role_key": "org:member" })).send().await.assert_status(200);
     app.delete(&format!("/v1/organization_roles/{custom}")).send().await.assert_status(200);
     // Creator and domain roles are freed by pointing the settings elsewhere.
     app.patch(
@@ -197,6 +202,7 @@ async fn a_role_in_use_cannot_be_deleted() {
     .send()
     .await
     .assert_status(200);
+    app.post(replace, json!({ "role_key": "org:member", "to_role_key": "org:admin" })).send().await.assert_status(200);
     let member = role_id(&app, "org:member").await;
     app.delete(&format!("/v1/organization_roles/{member}")).send().await.assert_status(200);
 }
