@@ -261,6 +261,16 @@ fn sdk_js_fields() {
     run_node(&server, "fields.mjs");
 }
 
+/// The same sweep through `clerk-backend-api`: the main resources parse into its models (required fields present,
+/// every field of the right type).
+#[test]
+fn sdk_python_fields() {
+    python();
+    let db = TestDb::fresh_or_memory();
+    let server = Server::start_with(ServeOptions::new(&db).secret_key(DEV_KEY));
+    run_python(&server, "test_fields.py", &[], None);
+}
+
 /// Session tokens and JWT-template tokens through `@clerk/backend`: minted, verified by `verifyToken`; expired and
 /// foreign-key tokens refused. Also agent tasks and a proxy check against a local stand-in proxy.
 #[test]
