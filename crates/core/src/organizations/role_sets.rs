@@ -161,27 +161,17 @@ pub(crate) async fn ensure_primary_tx(tx: &mut Tx, instance_id: &str, now: i64) 
     Ok(())
 }
 
-/// The organization settings' creator role and domain role apply to the organizations the initial role set is
-/// given to: both join that set, and the creator role becomes its creator role (so that `creator_role_id` keeps
-/// deciding what the creator of a new organization gets). Inside the settings' write transaction.
-pub(crate) async fn follow_settings_tx(
-    tx: &mut Tx,
-    instance_id: &str,
-    creator_role: Option<&str>,
-    domains_default_role: Option<&str>,
-    now: i64,
-) -> Result<()> {
+/// The organization settings' creator role applies to the organizations the initial role set is given to: it joins
+/// that set and becomes its creator role (so that `creator_role_id` keeps deciding what the creator of a new
+/// organization gets). Inside the settings' write transaction.
+pub(crate) async fn follow_creator_role_tx(tx: &mut Tx, instance_id: &str, creator_role: &str, now: i64) -> Result<()> {
     let Some(mut row) = store::initial_tx(tx, instance_id).await? else { return Ok(()) };
-    for key in [creator_role, domains_default_role].into_iter().flatten() {
-        if let Some(role) = tessera_store::organization_roles::get_by_key_tx(tx, instance_id, key).await? {
-            store::add_role(tx, instance_id, &row.id, &role.id, now).await?;
-        }
+    if let Some(role) = tessera_store::organization_roles::get_by_key_tx(tx, instance_id, creator_role).await? {
+        store::add_role(tx, instance_id, &row.id, &role.id, now).await?;
     }
-    if let Some(key) = creator_role {
-        row.creator_role_key = key.to_owned();
-        row.updated_at = now;
-        store::update(tx, &row).await?;
-    }
+    row.creator_role_key = creator_role.to_owned();
+    row.updated_at = now;
+    store::update(tx, &row).await?;
     Ok(())
 }
 

@@ -455,14 +455,9 @@ pub async fn update_organization_settings(
         Some(r) => Some(resolve_role_key_tx(&mut tx, &instance.id, "domains_default_role_id", r).await?),
         None => None,
     };
-    crate::organizations::role_sets::follow_settings_tx(
-        &mut tx,
-        &instance.id,
-        creator.as_deref(),
-        domain_role.as_deref(),
-        now,
-    )
-    .await?;
+    if let Some(key) = creator.as_deref() {
+        crate::organizations::role_sets::follow_creator_role_tx(&mut tx, &instance.id, key, now).await?;
+    }
     let mut s: OrganizationSettings = load_tx(&mut tx, &instance.id, instance.environment).await?;
     set(&mut s.enabled, patch.enabled);
     set(&mut s.max_allowed_memberships, patch.max_allowed_memberships);
