@@ -146,7 +146,7 @@ pub const DEVIATIONS: &[Deviation] = &[
         actual_status: 404,
         spec_status: 404,
         reason: "the spec declares no 404, but a session id that is unknown or another client's is answered 404 \
-                 resource_not_found (a ClerkErrors body) as on the other /v1/client/sessions/{{session_id}} operations \
+                 resource_not_found (a ClerkErrors body) as on the other /v1/client/sessions/{session_id} operations \
                  (a 401 would make clerk-js sign the browser out)",
     },
     Deviation {
@@ -154,7 +154,7 @@ pub const DEVIATIONS: &[Deviation] = &[
         actual_status: 404,
         spec_status: 404,
         reason: "the spec declares no 404, but a session id that is unknown or another client's is answered 404 \
-                 resource_not_found (a ClerkErrors body) as on the other /v1/client/sessions/{{session_id}} operations \
+                 resource_not_found (a ClerkErrors body) as on the other /v1/client/sessions/{session_id} operations \
                  (a 401 would make clerk-js sign the browser out)",
     },
     Deviation {
@@ -162,7 +162,7 @@ pub const DEVIATIONS: &[Deviation] = &[
         actual_status: 404,
         spec_status: 404,
         reason: "the spec declares no 404, but a session id that is unknown or another client's is answered 404 \
-                 resource_not_found (a ClerkErrors body) as on the other /v1/client/sessions/{{session_id}} operations \
+                 resource_not_found (a ClerkErrors body) as on the other /v1/client/sessions/{session_id} operations \
                  (a 401 would make clerk-js sign the browser out)",
     },
     Deviation {
@@ -170,7 +170,7 @@ pub const DEVIATIONS: &[Deviation] = &[
         actual_status: 404,
         spec_status: 404,
         reason: "the spec declares no 404, but a session id that is unknown or another client's is answered 404 \
-                 resource_not_found (a ClerkErrors body) as on the other /v1/client/sessions/{{session_id}} operations \
+                 resource_not_found (a ClerkErrors body) as on the other /v1/client/sessions/{session_id} operations \
                  (a 401 would make clerk-js sign the browser out)",
     },
     Deviation {
@@ -178,7 +178,7 @@ pub const DEVIATIONS: &[Deviation] = &[
         actual_status: 404,
         spec_status: 404,
         reason: "the spec declares no 404, but a session id that is unknown or another client's is answered 404 \
-                 resource_not_found (a ClerkErrors body) as on the other /v1/client/sessions/{{session_id}} operations \
+                 resource_not_found (a ClerkErrors body) as on the other /v1/client/sessions/{session_id} operations \
                  (a 401 would make clerk-js sign the browser out)",
     },
     Deviation {
@@ -194,28 +194,28 @@ pub const DEVIATIONS: &[Deviation] = &[
         actual_status: 404,
         spec_status: 404,
         reason: "the spec declares no 404, but a sign-in id that is unknown or another client's is answered 404 \
-                 resource_not_found (a ClerkErrors body) as on the other /v1/client/sign_ins/{{sign_in_id}} operations",
+                 resource_not_found (a ClerkErrors body) as on the other /v1/client/sign_ins/{sign_in_id} operations",
     },
     Deviation {
         operation_id: "resetPassword",
         actual_status: 404,
         spec_status: 404,
         reason: "the spec declares no 404, but a sign-in id that is unknown or another client's is answered 404 \
-                 resource_not_found (a ClerkErrors body) as on the other /v1/client/sign_ins/{{sign_in_id}} operations",
+                 resource_not_found (a ClerkErrors body) as on the other /v1/client/sign_ins/{sign_in_id} operations",
     },
     Deviation {
         operation_id: "attemptSignInFactorTwo",
         actual_status: 404,
         spec_status: 404,
         reason: "the spec declares no 404, but a sign-in id that is unknown or another client's is answered 404 \
-                 resource_not_found (a ClerkErrors body) as on the other /v1/client/sign_ins/{{sign_in_id}} operations",
+                 resource_not_found (a ClerkErrors body) as on the other /v1/client/sign_ins/{sign_in_id} operations",
     },
     Deviation {
         operation_id: "ListOrganizationDomains",
         actual_status: 404,
         spec_status: 404,
         reason: "the spec declares no 404 for this operation, but an unknown organization id is answered 404 \
-                 resource_not_found (a ClerkErrors body) as on every other /organizations/{{organization_id}} operation",
+                 resource_not_found (a ClerkErrors body) as on every other /organizations/{organization_id} operation",
     },
     Deviation {
         operation_id: "ListOrganizationDomains",
@@ -292,7 +292,7 @@ pub const DEVIATIONS: &[Deviation] = &[
         actual_status: 404,
         spec_status: 402,
         reason: "the spec declares no 404 for this operation, but an unknown user id is answered 404 resource_not_found \
-                 (a ClerkErrors body) as on every other /users/{{user_id}} operation",
+                 (a ClerkErrors body) as on every other /users/{user_id} operation",
     },
     Deviation {
         operation_id: "UnbanUser",
