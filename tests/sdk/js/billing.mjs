@@ -267,7 +267,12 @@ check('getOrganizationBillingSubscription and the organization plan claims of an
   // A role whose permissions belong to the plan's features (sso) and to a feature outside it (posts).
   const sso = await bapi('POST', '/organization_permissions', { name: 'Manage SSO', key: 'org:sso:manage' });
   const posts = await bapi('POST', '/organization_permissions', { name: 'Read posts', key: 'org:posts:read' });
-  await bapi('POST', '/organization_roles', { name: 'Operator', key: 'org:operator', permissions: [sso.id, posts.id] });
+  await bapi('POST', '/organization_roles', {
+    name: 'Operator',
+    key: 'org:operator',
+    permissions: [sso.id, posts.id],
+    include_in_initial_role_set: true, // new organizations get Clerk's primary role set; a role outside it is refused
+  });
   await clerk.organizations.createOrganizationMembership({ organizationId: org.id, userId: member, role: 'org:operator' });
 
   let auth = await authOf(member, org.id);
