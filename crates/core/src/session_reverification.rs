@@ -252,27 +252,8 @@ async fn due(
     Ok((row, user))
 }
 
-/// Input of the prepare steps.
-#[derive(Debug, Default)]
-pub struct Prepare {
-    /// The strategy.
-    pub strategy: Option<String>,
-    /// For `email_code`: which address (default: the primary one).
-    pub email_address_id: Option<String>,
-    /// For `phone_code`: which number.
-    pub phone_number_id: Option<String>,
-}
-
-/// Input of the attempt steps.
-#[derive(Debug, Default)]
-pub struct Attempt {
-    /// The strategy.
-    pub strategy: Option<String>,
-    /// For code strategies.
-    pub code: Option<String>,
-    /// For `password`.
-    pub password: Option<String>,
-}
+/// The prepare and attempt inputs are a sign-in's: the same strategies, codes and password.
+pub use crate::sign_ins::factors::{Attempt, Prepare};
 
 /// `POST …/verify/prepare_first_factor`: sends a code (`email_code`, `phone_code`) to one of the user's verified
 /// addresses or numbers.
