@@ -255,7 +255,20 @@ try {
         }, org),
       );
       if (active !== org) throw new Error(`Clerk.organization is ${active} after setActive({organization: ${org}})`);
-      expectAuth(await both(page, `organization ${name}`), { isSignedIn: true, userId: user.id, orgId: org }, `organization ${name}`);
+      // setActive resolves before clerk-js has finished rewriting its cookies: it removes and sets __client_uat
+      // again when the touched client arrives, and a request read off the cookie jar in between can miss it. The
+      // backend must see the new organization once the jar has settled (a few tries, 200 ms apart).
+      const want = { isSignedIn: true, userId: user.id, orgId: org };
+      for (let attempt = 1; ; attempt++) {
+        const got = await both(page, `organization ${name}${attempt > 1 ? ` (try ${attempt})` : ''}`);
+        try {
+          expectAuth(got, want, `organization ${name}`);
+          break;
+        } catch (e) {
+          if (attempt >= 10) throw e;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
     }
 
     /** The claims of the session token in `ctx`'s `__session` cookie (the app's origin). */
