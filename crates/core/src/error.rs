@@ -168,6 +168,12 @@ error_codes! {
     NotAMemberInOrganization => 403, "not_a_member_in_organization", "not a member",
         "The user is not a member of this organization.";
     // Frontend API: sign-ins.
+    SamlResponseInvalid => 400, "saml_response_invalid", "invalid SAML response",
+        "The identity provider's SAML response was refused.";
+    SamlJitProvisioningDisabled => 403, "saml_jit_provisioning_disabled", "sign-ups disabled for this connection",
+        "This enterprise connection does not create users on first sign-in; ask an administrator to create your account.";
+    EnterpriseConnectionNotFound => 422, "enterprise_sso_connection_not_found", "no enterprise connection",
+        "No active enterprise connection signs in this e-mail address's domain.";
     FormIdentifierNotFound => 422, "form_identifier_not_found", "Couldn't find your account.",
         "Couldn't find your account.";
     StrategyForUserInvalid => 422, "strategy_for_user_invalid", "Invalid verification strategy",

@@ -121,6 +121,7 @@ fn verification(
         attempts: code.then_some(attempts),
         expire_at: if code { expire_at } else { None },
         strategy,
+        external_verification_redirect_url: None,
     })
 }
 

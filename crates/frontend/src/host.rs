@@ -58,6 +58,12 @@ async fn frontend_request(faces: &Faces, frontend: FrontendRequest, mut request:
     if is_public_oauth_endpoint(request.uri().path()) {
         return public_oauth_request(faces, frontend, request).await;
     }
+    if request.uri().path().starts_with(SAML_ACS_PREFIX) {
+        // The IdP's page posts the response from its own origin (a top-level form navigation, no CORS): the
+        // origin policy does not apply; the response's signature and `InResponseTo` authenticate it.
+        request.extensions_mut().insert(frontend);
+        return serve(faces.frontend.clone(), request).await;
+    }
     let origin = header(&request, "origin").filter(|o| *o != "null").map(str::to_owned);
     if let Some(origin) = &origin {
         match tessera_core::origins::origin_allowed(&faces.state.ctx, &frontend.instance, origin).await {
@@ -105,6 +111,9 @@ const PUBLIC_OAUTH_ENDPOINTS: &[&str] = &[
     "/oauth/token/revoke",
     "/oauth/register",
 ];
+
+/// The SAML Assertion Consumer Service's paths.
+const SAML_ACS_PREFIX: &str = "/v1/saml/acs/";
 
 fn is_public_oauth_endpoint(path: &str) -> bool {
     PUBLIC_OAUTH_ENDPOINTS.contains(&path)

@@ -27,6 +27,7 @@ pub mod organization_domains;
 pub mod organization_invitations;
 pub mod organization_memberships;
 pub mod organizations;
+pub mod saml;
 pub mod session_reverification;
 pub mod sessions;
 pub mod sign_ins;
@@ -77,6 +78,9 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
                 .post(oauth_authorize::submit_o_auth_consent)
                 .delete(oauth_authorize::revoke_o_auth_consent),
         ),
+        // SAML service provider (enterprise connections)
+        v1("/v1/saml/metadata/{saml_connection_id}", get(saml::saml_metadata)),
+        v1("/v1/saml/acs/{saml_connection_id}", post(saml::acs)),
         // Dev browser
         v1("/v1/dev_browser", post(dev_browser::create_dev_browser)),
         // Environment

@@ -44,6 +44,7 @@ pub mod sessions;
 pub mod settings;
 pub mod sign_ins;
 pub mod sign_ups;
+pub mod sso;
 pub mod templates;
 pub mod tickets;
 pub mod totp_enrollments;

@@ -165,6 +165,24 @@ pub async fn user_by_identification(
     .await)?)
 }
 
+/// [`user_by_identification`] inside a write transaction.
+pub async fn user_by_identification_tx(
+    tx: &mut Tx,
+    instance_id: &str,
+    kind: &str,
+    value: &str,
+) -> StoreResult<Option<String>> {
+    Ok(on_tx!(tx, |c| sqlx::query_scalar(
+        "SELECT user_id FROM identifications WHERE instance_id = $1 AND kind = $2 AND value_normalized = $3 \
+         AND verification_status = 'verified' ORDER BY created_at LIMIT 1"
+    )
+    .bind(instance_id)
+    .bind(kind)
+    .bind(value)
+    .fetch_optional(c)
+    .await)?)
+}
+
 /// The user with this username (normalized).
 pub async fn user_by_username(db: &Db, instance_id: &str, username: &str) -> StoreResult<Option<String>> {
     Ok(on_read!(db, |c| sqlx::query_scalar(

@@ -150,9 +150,17 @@ pub struct UserWithIdentifications {
     pub identifications_json: String,
     /// How many backup codes the user has left.
     pub backup_code_count: i64,
+    /// The user's enterprise accounts with their connections, as a JSON array (see [`Self::enterprise_accounts`]).
+    pub enterprise_accounts_json: String,
 }
 
 impl UserWithIdentifications {
+    /// The user's enterprise accounts, oldest first.
+    pub fn enterprise_accounts(&self) -> StoreResult<Vec<crate::sso::UserEnterpriseAccount>> {
+        serde_json::from_str(&self.enterprise_accounts_json)
+            .map_err(|e| StoreError::Sqlx(sqlx::Error::Decode(Box::new(e))))
+    }
+
     /// The user's identifications, oldest first.
     pub fn identifications(&self) -> StoreResult<Vec<IdentificationRow>> {
         serde_json::from_str(&self.identifications_json).map_err(|e| StoreError::Sqlx(sqlx::Error::Decode(Box::new(e))))
@@ -191,9 +199,11 @@ pub fn user_with_identifications_columns(dialect: Dialect) -> &'static str {
             "i.instance_id = u.instance_id AND i.user_id = u.id",
             "i.created_at, i.id",
         );
+        let accounts = crate::sso::user_accounts_json(dialect);
         format!(
             "{USER_COLUMNS}, {idents} AS identifications_json, (SELECT COUNT(*) FROM user_backup_codes b \
-             WHERE b.instance_id = u.instance_id AND b.user_id = u.id) AS backup_code_count"
+             WHERE b.instance_id = u.instance_id AND b.user_id = u.id) AS backup_code_count, \
+             {accounts} AS enterprise_accounts_json"
         )
     })
 }

@@ -16,6 +16,7 @@ use tessera_core::{Clock, Ctx};
 use tower::ServiceExt as _;
 
 pub mod browser;
+pub mod saml;
 pub use browser::{FapiRequest, TestBrowser, jwt_claims};
 
 /// The environment variable that selects PostgreSQL for the test suite.

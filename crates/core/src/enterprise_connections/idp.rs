@@ -27,6 +27,12 @@ pub struct Certificate {
     pub not_after_ms: i64,
 }
 
+/// The DER bytes of a stored (PEM) certificate.
+pub fn certificate_der(pem: &str) -> Option<Vec<u8>> {
+    let body: String = pem.lines().map(str::trim).filter(|l| !l.starts_with("-----")).collect();
+    STANDARD.decode(body.as_bytes()).ok()
+}
+
 /// Parses a certificate given as PEM or as bare base64 DER (as metadata carries it). `param` names the field in
 /// the error.
 pub fn parse_certificate(param: &str, text: &str) -> Result<Certificate> {

@@ -193,6 +193,8 @@ pub struct Prepare {
     pub email_address_id: Option<String>,
     /// For `phone_code`: which number.
     pub phone_number_id: Option<String>,
+    /// For `enterprise_sso` / `saml`: where the browser returns, and the Frontend API base URL.
+    pub sso: Option<crate::enterprise_sso::Start>,
 }
 
 /// Input of `attempt_first_factor` / `attempt_second_factor`.
@@ -286,6 +288,10 @@ pub async fn prepare_first_factor(
     id: &str,
     input: Prepare,
 ) -> Result<SignIn> {
+    if let Some(s) = input.strategy.as_deref().filter(|s| crate::enterprise_sso::STRATEGIES.contains(s)) {
+        let start = input.sso.ok_or_else(|| Error::param_missing("redirect_url"))?;
+        return super::prepare_sso(ctx, instance, client_id, id, s, start).await;
+    }
     let strategy = parse_strategy(input.strategy.as_deref(), FIRST_FACTORS)?;
     let (row, user) = load(ctx, &instance.id, client_id, id).await?;
     ensure_due(&row, Slot::First, ctx.now_ms())?;

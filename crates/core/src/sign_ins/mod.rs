@@ -81,6 +81,8 @@ pub struct FactorVerification {
     pub attempts: Option<i64>,
     /// Expiry of the current code, Unix ms.
     pub expire_at: Option<i64>,
+    /// Where the browser goes to verify (enterprise SSO: the IdP, while the request is pending).
+    pub external_verification_redirect_url: Option<String>,
 }
 
 /// What the sign-in shows of its user before completion.
@@ -153,6 +155,7 @@ fn verification(
         attempts: code.then_some(attempts),
         expire_at: if code { expire_at } else { None },
         strategy,
+        external_verification_redirect_url: None,
     })
 }
 
@@ -264,11 +267,20 @@ async fn view(ctx: &Ctx, row: SignInRow) -> Result<SignIn> {
         None => None,
     };
     let second = user.as_ref().map(second_factors).filter(|f| !f.is_empty());
+    let mut first_factor_verification =
+        verification(&row.ff_strategy, &row.ff_status, row.ff_attempts, row.ff_expire_at);
+    if let Some(v) = first_factor_verification
+        .as_mut()
+        .filter(|v| v.strategy == crate::enterprise_sso::VERIFICATION_STRATEGY && v.status == "unverified")
+    {
+        v.external_verification_redirect_url =
+            crate::enterprise_sso::pending_redirect(ctx, &row.instance_id, &row.id).await?;
+    }
     Ok(SignIn {
         status: effective_status(&row, now),
         supported_first_factors: user.as_ref().map(|u| first_factors(u, row.identifier.as_deref())),
         supported_second_factors: second,
-        first_factor_verification: verification(&row.ff_strategy, &row.ff_status, row.ff_attempts, row.ff_expire_at),
+        first_factor_verification,
         second_factor_verification: verification(&row.sf_strategy, &row.sf_status, row.sf_attempts, row.sf_expire_at),
         user_data: user.map(|u| UserData { first_name: u.first_name, last_name: u.last_name, image_id: u.image_id }),
         id: row.id,
@@ -392,6 +404,8 @@ pub struct NewSignIn {
     pub password: Option<String>,
     /// With `strategy=ticket`.
     pub ticket: Option<String>,
+    /// With `strategy=enterprise_sso|saml`: where the browser returns, and the Frontend API base URL.
+    pub sso: Option<crate::enterprise_sso::Start>,
 }
 
 fn non_empty(v: Option<String>) -> Option<String> {
@@ -403,10 +417,14 @@ pub async fn create(ctx: &Ctx, instance: &Instance, client_id: &str, input: NewS
     let strategy = non_empty(input.strategy);
     match strategy.as_deref() {
         None | Some("password" | "ticket" | "email_code" | "phone_code") => {}
+        Some(s) if crate::enterprise_sso::STRATEGIES.contains(&s) => {
+            let start = input.sso.ok_or_else(|| Error::param_missing("redirect_url"))?;
+            return create_sso(ctx, instance, client_id, input.identifier, start).await;
+        }
         Some(_) => {
             return Err(Error::param_value_invalid(
                 "strategy",
-                "strategy must be one of password, ticket, email_code, phone_code.",
+                "strategy must be one of password, ticket, email_code, phone_code, enterprise_sso, saml.",
             ));
         }
     }
@@ -526,4 +544,116 @@ pub async fn create(ctx: &Ctx, instance: &Instance, client_id: &str, input: NewS
         return factors::prepare_first_factor(ctx, instance, client_id, &row.id, input).await;
     }
     view(ctx, row).await
+}
+
+/// The identifier's connection for an SSO sign-in, or `enterprise_sso_connection_not_found` on `identifier`.
+async fn sso_connection(
+    ctx: &Ctx,
+    instance: &Instance,
+    identifier: &str,
+) -> Result<crate::enterprise_connections::EnterpriseConnection> {
+    crate::enterprise_sso::connection_for_email(ctx, &instance.id, identifier).await?.ok_or_else(|| {
+        Error::with(
+            ErrorCode::EnterpriseConnectionNotFound,
+            ErrorCode::EnterpriseConnectionNotFound.message(),
+            ErrorCode::EnterpriseConnectionNotFound.long_message(),
+            Some("identifier"),
+        )
+    })
+}
+
+/// `POST /v1/client/sign_ins` with `strategy=enterprise_sso|saml`: the e-mail address's domain picks the
+/// connection; the user need not exist yet (just-in-time provisioning happens at the ACS).
+async fn create_sso(
+    ctx: &Ctx,
+    instance: &Instance,
+    client_id: &str,
+    identifier: Option<String>,
+    start: crate::enterprise_sso::Start,
+) -> Result<SignIn> {
+    let identifier = identifier.map(|i| i.trim().to_owned()).filter(|i| !i.is_empty());
+    let identifier = identifier.ok_or_else(|| Error::param_missing("identifier"))?;
+    let connection = sso_connection(ctx, instance, &identifier).await?;
+    let redirect_url = crate::enterprise_sso::checked_redirect(ctx, instance, &start).await?;
+    let user_id = find_user(ctx, &instance.id, &identifier).await?;
+    if let Some(uid) = &user_id {
+        gate(&crate::users::get_user(ctx, &instance.id, uid).await?)?;
+    }
+    let now = ctx.now_ms();
+    let row = SignInRow {
+        id: ids::new_id("sia"),
+        instance_id: instance.id.clone(),
+        client_id: client_id.to_owned(),
+        status: status::NEEDS_FIRST_FACTOR.into(),
+        identifier: Some(identifier),
+        user_id,
+        ff_strategy: Some(crate::enterprise_sso::VERIFICATION_STRATEGY.into()),
+        ff_status: Some("unverified".into()),
+        abandon_at: now + ABANDON_AFTER_MS,
+        created_at: now,
+        updated_at: now,
+        ..SignInRow::default()
+    };
+    let mut tx = ctx.db.begin().await?;
+    let mut client = crate::browser_clients::lock(&mut tx, &instance.id, client_id).await?;
+    ensure_signed_out_tx(&mut tx, &instance.id, client_id, now).await?;
+    store::insert(&mut tx, &row).await?;
+    crate::enterprise_sso::start_tx(ctx, &mut tx, instance, &connection, (&row.id, client_id), &start, redirect_url)
+        .await?;
+    client.sign_in_id = Some(row.id.clone());
+    crate::browser_clients::save(&mut tx, &mut client, now).await?;
+    tx.commit().await?;
+    view(ctx, row).await
+}
+
+/// `prepare_first_factor` with `strategy=enterprise_sso|saml`: a new request to the identifier's connection.
+pub(crate) async fn prepare_sso(
+    ctx: &Ctx,
+    instance: &Instance,
+    client_id: &str,
+    id: &str,
+    _strategy: &str,
+    start: crate::enterprise_sso::Start,
+) -> Result<SignIn> {
+    let row = store::get(&ctx.db, &instance.id, client_id, id).await?.ok_or_else(not_found)?;
+    if effective_status(&row, ctx.now_ms()) != status::NEEDS_FIRST_FACTOR {
+        return Err(factors::strategy_invalid());
+    }
+    let identifier = row.identifier.clone().ok_or_else(|| Error::param_missing("identifier"))?;
+    let connection = sso_connection(ctx, instance, &identifier).await?;
+    let redirect_url = crate::enterprise_sso::checked_redirect(ctx, instance, &start).await?;
+    let now = ctx.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    let mut row = store::lock(&mut tx, &instance.id, client_id, id).await?.ok_or_else(not_found)?;
+    if effective_status(&row, now) != status::NEEDS_FIRST_FACTOR {
+        return Err(factors::strategy_invalid());
+    }
+    row.ff_strategy = Some(crate::enterprise_sso::VERIFICATION_STRATEGY.into());
+    row.ff_status = Some("unverified".into());
+    row.ff_identification_id = None;
+    row.ff_code_digest = None;
+    row.ff_attempts = 0;
+    row.ff_expire_at = None;
+    row.updated_at = now;
+    store::update(&mut tx, &row).await?;
+    crate::enterprise_sso::start_tx(ctx, &mut tx, instance, &connection, (&row.id, client_id), &start, redirect_url)
+        .await?;
+    tx.commit().await?;
+    view(ctx, row).await
+}
+
+/// Completes an SSO sign-in the ACS verified, inside its transaction (the user is gated as at any sign-in).
+pub(crate) async fn complete_sso_tx(
+    ctx: &Ctx,
+    tx: &mut Tx,
+    client: &mut BrowserClientRow,
+    row: &mut SignInRow,
+    now: i64,
+) -> Result<()> {
+    let user_id = row.user_id.clone().ok_or_else(not_found)?;
+    if let Some(user) = crate::users::get_user_tx(ctx, tx, &row.instance_id, &user_id).await? {
+        gate(&user)?;
+    }
+    complete_tx(ctx, tx, client, row, crate::enterprise_sso::VERIFICATION_STRATEGY, SessionOptions::default(), now)
+        .await
 }

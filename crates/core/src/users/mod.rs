@@ -124,6 +124,8 @@ pub struct User {
     pub phone_numbers: Vec<Identification>,
     /// Web3 wallets, oldest first.
     pub web3_wallets: Vec<Identification>,
+    /// Accounts at enterprise connections' identity providers, oldest first.
+    pub enterprise_accounts: Vec<tessera_store::sso::UserEnterpriseAccount>,
     /// Has a password.
     pub password_enabled: bool,
     /// Password marked compromised.
@@ -173,6 +175,7 @@ pub(crate) fn metadata(text: &str) -> Value {
 
 fn assemble(full: UserWithIdentifications, now: i64) -> Result<User> {
     let idents = full.identifications()?;
+    let enterprise_accounts = full.enterprise_accounts()?;
     let UserWithIdentifications { user: row, backup_code_count, .. } = full;
     let (mut email_addresses, mut phone_numbers, mut web3_wallets) = (Vec::new(), Vec::new(), Vec::new());
     for i in idents {
@@ -191,6 +194,7 @@ fn assemble(full: UserWithIdentifications, now: i64) -> Result<User> {
         email_addresses,
         web3_wallets,
         phone_numbers,
+        enterprise_accounts,
         password_enabled: row.password_digest.is_some(),
         password_compromised: row.password_compromised,
         totp_enabled,

@@ -10,6 +10,7 @@ use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 use super::{Identification, User, Verification};
+use tessera_store::sso::UserEnterpriseAccount as EnterpriseAccount;
 
 /// Path under which profile images are served (outside the spec): `{base}/v1/user_images/{image_id}`.
 pub const IMAGE_PATH: &str = "/v1/user_images";
@@ -214,8 +215,8 @@ pub struct UserObject<'a> {
     mfa_disabled_at: Option<i64>,
     password_last_updated_at: Option<i64>,
     external_accounts: EmptyArray,
-    saml_accounts: EmptyArray,
-    enterprise_accounts: EmptyArray,
+    saml_accounts: Vec<SamlAccountObject<'a>>,
+    enterprise_accounts: Vec<EnterpriseAccountObject<'a>>,
     last_sign_in_at: Option<i64>,
     banned: bool,
     locked: bool,
@@ -266,8 +267,13 @@ impl<'a> UserObject<'a> {
             mfa_disabled_at: u.mfa_disabled_at,
             password_last_updated_at: u.password_last_updated_at,
             external_accounts: EmptyArray,
-            saml_accounts: EmptyArray,
-            enterprise_accounts: EmptyArray,
+            saml_accounts: u
+                .enterprise_accounts
+                .iter()
+                .filter(|a| a.connection_saml_id.is_some())
+                .map(SamlAccountObject::new)
+                .collect(),
+            enterprise_accounts: u.enterprise_accounts.iter().map(EnterpriseAccountObject::new).collect(),
             last_sign_in_at: u.last_sign_in_at,
             banned: u.banned,
             locked: u.lock.locked,
@@ -282,6 +288,153 @@ impl<'a> UserObject<'a> {
             last_active_at: u.last_active_at,
             legal_accepted_at: u.legal_accepted_at,
             bypass_client_trust: u.bypass_client_trust,
+        }
+    }
+}
+
+/// `verification_saml` of an enterprise account: the IdP's assertion verified it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SamlVerificationObject {
+    object: &'static str,
+    status: &'static str,
+    strategy: &'static str,
+    external_verification_redirect_url: Option<&'static str>,
+    error: Option<()>,
+    expire_at: Option<i64>,
+    attempts: Option<i64>,
+}
+
+impl SamlVerificationObject {
+    const VERIFIED: Self = Self {
+        object: "verification_saml",
+        status: "verified",
+        strategy: "saml",
+        external_verification_redirect_url: None,
+        error: None,
+        expire_at: None,
+        attempts: None,
+    };
+}
+
+/// The connection of an enterprise account (`EnterpriseAccountConnection`; `SAMLAccountConnection` is the same
+/// without `protocol` and `logo_public_url`).
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountConnectionObject<'a> {
+    id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    protocol: Option<&'static str>,
+    provider: &'a str,
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    logo_public_url: Option<Option<&'a str>>,
+    domain: String,
+    domains: Vec<String>,
+    active: bool,
+    sync_user_attributes: bool,
+    allow_subdomains: bool,
+    allow_idp_initiated: bool,
+    disable_additional_identifications: bool,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl<'a> AccountConnectionObject<'a> {
+    fn new(a: &'a EnterpriseAccount, id: &'a str, enterprise: bool) -> Self {
+        let domains = a.domains();
+        Self {
+            id,
+            protocol: enterprise.then(|| if a.connection_saml_id.is_some() { "saml" } else { "oauth" }),
+            provider: &a.connection_provider,
+            name: &a.connection_name,
+            logo_public_url: enterprise.then_some(None),
+            domain: domains.first().cloned().unwrap_or_default(),
+            domains,
+            active: a.connection_active,
+            sync_user_attributes: a.connection_sync_user_attributes,
+            allow_subdomains: a.connection_allow_subdomains,
+            allow_idp_initiated: a.connection_allow_idp_initiated,
+            disable_additional_identifications: a.connection_disable_additional_identifications,
+            created_at: a.connection_created_at,
+            updated_at: a.connection_updated_at,
+        }
+    }
+}
+
+/// `EnterpriseAccount`.
+#[derive(Debug, Clone, Serialize)]
+pub struct EnterpriseAccountObject<'a> {
+    id: &'a str,
+    object: &'static str,
+    protocol: &'static str,
+    provider: &'a str,
+    active: bool,
+    email_address: &'a str,
+    first_name: Option<&'a str>,
+    last_name: Option<&'a str>,
+    provider_user_id: Option<&'a str>,
+    enterprise_connection_id: Option<&'a str>,
+    public_metadata: Value,
+    verification: Option<SamlVerificationObject>,
+    enterprise_connection: Option<AccountConnectionObject<'a>>,
+    last_authenticated_at: Option<i64>,
+}
+
+impl<'a> EnterpriseAccountObject<'a> {
+    /// The object of an account.
+    pub fn new(a: &'a EnterpriseAccount) -> Self {
+        Self {
+            id: &a.id,
+            object: "enterprise_account",
+            protocol: if a.connection_saml_id.is_some() { "saml" } else { "oauth" },
+            provider: &a.connection_provider,
+            active: a.connection_active,
+            email_address: &a.email_address,
+            first_name: a.first_name.as_deref(),
+            last_name: a.last_name.as_deref(),
+            provider_user_id: Some(&a.provider_user_id),
+            enterprise_connection_id: Some(&a.connection_id),
+            public_metadata: super::metadata(&a.public_metadata),
+            verification: Some(SamlVerificationObject::VERIFIED),
+            enterprise_connection: Some(AccountConnectionObject::new(a, &a.connection_id, true)),
+            last_authenticated_at: a.last_authenticated_at,
+        }
+    }
+}
+
+/// `SAMLAccount`: the deprecated view of an enterprise account at a SAML connection (its connection under the
+/// `samlc_…` id).
+#[derive(Debug, Clone, Serialize)]
+pub struct SamlAccountObject<'a> {
+    id: &'a str,
+    object: &'static str,
+    provider: &'a str,
+    active: bool,
+    email_address: &'a str,
+    first_name: Option<&'a str>,
+    last_name: Option<&'a str>,
+    provider_user_id: Option<&'a str>,
+    last_authenticated_at: Option<i64>,
+    public_metadata: Value,
+    verification: Option<SamlVerificationObject>,
+    saml_connection: Option<AccountConnectionObject<'a>>,
+}
+
+impl<'a> SamlAccountObject<'a> {
+    /// The object of an account at a SAML connection.
+    pub fn new(a: &'a EnterpriseAccount) -> Self {
+        Self {
+            id: &a.id,
+            object: "saml_account",
+            provider: &a.connection_provider,
+            active: a.connection_active,
+            email_address: &a.email_address,
+            first_name: a.first_name.as_deref(),
+            last_name: a.last_name.as_deref(),
+            provider_user_id: Some(&a.provider_user_id),
+            last_authenticated_at: a.last_authenticated_at,
+            public_metadata: super::metadata(&a.public_metadata),
+            verification: Some(SamlVerificationObject::VERIFIED),
+            saml_connection: a.connection_saml_id.as_deref().map(|id| AccountConnectionObject::new(a, id, false)),
         }
     }
 }

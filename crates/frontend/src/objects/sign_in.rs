@@ -41,6 +41,9 @@ pub struct VerificationObject<'a> {
     strategy: &'a str,
     attempts: Option<i64>,
     expire_at: Option<i64>,
+    /// Only in `verification_saml` (other verification schemas do not have it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    external_verification_redirect_url: Option<Option<&'a str>>,
 }
 
 impl<'a> VerificationObject<'a> {
@@ -51,9 +54,18 @@ impl<'a> VerificationObject<'a> {
             "ticket" => "verification_ticket",
             "totp" => "verification_totp",
             "backup_code" => "verification_backup_code",
+            "saml" => "verification_saml",
             _ => "verification_otp",
         };
-        Self { object, status: &v.status, strategy: &v.strategy, attempts: v.attempts, expire_at: v.expire_at }
+        Self {
+            object,
+            status: &v.status,
+            strategy: &v.strategy,
+            attempts: v.attempts,
+            expire_at: v.expire_at,
+            external_verification_redirect_url: (v.strategy == "saml")
+                .then_some(v.external_verification_redirect_url.as_deref()),
+        }
     }
 }
 

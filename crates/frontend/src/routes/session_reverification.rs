@@ -56,7 +56,12 @@ pub struct PrepareForm {
 
 impl From<PrepareForm> for Prepare {
     fn from(f: PrepareForm) -> Self {
-        Self { strategy: f.strategy, email_address_id: f.email_address_id, phone_number_id: f.phone_number_id }
+        Self {
+            strategy: f.strategy,
+            email_address_id: f.email_address_id,
+            phone_number_id: f.phone_number_id,
+            sso: None,
+        }
     }
 }
 

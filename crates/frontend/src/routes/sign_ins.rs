@@ -52,6 +52,21 @@ pub struct CreateSignInForm {
     strategy: Option<String>,
     password: Option<String>,
     ticket: Option<String>,
+    redirect_url: Option<String>,
+    action_complete_redirect_url: Option<String>,
+}
+
+/// What an enterprise SSO verification needs from the request: clerk-js's return URLs and the base URL.
+fn sso_start(
+    browser: &Browser,
+    redirect_url: Option<String>,
+    action_complete_redirect_url: Option<String>,
+) -> tessera_core::enterprise_sso::Start {
+    tessera_core::enterprise_sso::Start {
+        redirect_url,
+        action_complete_redirect_url,
+        base_url: browser.fapi.base_url.clone(),
+    }
 }
 
 /// `POST /v1/client/sign_ins` (createSignIn). A browser without a client yet (production, no cookie) gets one;
@@ -69,6 +84,7 @@ pub async fn create_sign_in(
         strategy: form.strategy,
         password: form.password,
         ticket: form.ticket,
+        sso: Some(sso_start(&browser, form.redirect_url, form.action_complete_redirect_url)),
     };
     match sign_ins::create(&app.ctx, &browser.fapi.instance, &id, input).await {
         Ok(s) => answer(&app, &browser, &s).await,
@@ -100,11 +116,18 @@ pub struct PrepareForm {
     strategy: Option<String>,
     email_address_id: Option<String>,
     phone_number_id: Option<String>,
+    redirect_url: Option<String>,
+    action_complete_redirect_url: Option<String>,
 }
 
-impl From<PrepareForm> for factors::Prepare {
-    fn from(f: PrepareForm) -> Self {
-        Self { strategy: f.strategy, email_address_id: f.email_address_id, phone_number_id: f.phone_number_id }
+impl PrepareForm {
+    fn into_prepare(self, browser: &Browser) -> factors::Prepare {
+        factors::Prepare {
+            sso: Some(sso_start(browser, self.redirect_url, self.action_complete_redirect_url)),
+            strategy: self.strategy,
+            email_address_id: self.email_address_id,
+            phone_number_id: self.phone_number_id,
+        }
     }
 }
 
@@ -131,7 +154,8 @@ pub async fn prepare_sign_in_factor_one(
     Form(form): Form<PrepareForm>,
 ) -> ApiResult<Response> {
     let client = client_id(&browser)?;
-    let s = factors::prepare_first_factor(&app.ctx, &browser.fapi.instance, &client, &sign_in_id, form.into()).await?;
+    let input = form.into_prepare(&browser);
+    let s = factors::prepare_first_factor(&app.ctx, &browser.fapi.instance, &client, &sign_in_id, input).await?;
     answer(&app, &browser, &s).await
 }
 
@@ -155,7 +179,8 @@ pub async fn prepare_sign_in_factor_two(
     Form(form): Form<PrepareForm>,
 ) -> ApiResult<Response> {
     let client = client_id(&browser)?;
-    let s = factors::prepare_second_factor(&app.ctx, &browser.fapi.instance, &client, &sign_in_id, form.into()).await?;
+    let input = form.into_prepare(&browser);
+    let s = factors::prepare_second_factor(&app.ctx, &browser.fapi.instance, &client, &sign_in_id, input).await?;
     answer(&app, &browser, &s).await
 }
 

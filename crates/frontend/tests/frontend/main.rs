@@ -18,6 +18,7 @@ mod oauth;
 mod organization_domain_verification;
 mod organizations;
 mod pages;
+mod saml;
 mod session_reverification;
 mod sessions;
 mod sign_ins;

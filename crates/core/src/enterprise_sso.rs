@@ -1,0 +1,437 @@
+//! Enterprise SSO sign-in through a SAML connection (clerk-js's `enterprise_sso` strategy and the older `saml`):
+//!
+//! 1. The sign-in is created (or prepared) with the strategy and the user's e-mail address: its domain (or a parent
+//!    domain, when the connection allows subdomains) finds the instance's active SAML connection. Tessera records an
+//!    `AuthnRequest` ([`tessera_store::sso::SamlRequestRow`]: id, sign-in, client, return URLs) and the sign-in's
+//!    first-factor verification (`verification_saml`, `unverified`) carries the IdP URL to send the browser to
+//!    (HTTP-Redirect binding) as `external_verification_redirect_url`.
+//! 2. The IdP posts its `Response` to the ACS ([`acs`]): [`crate::saml::verify_response`] checks the signature with
+//!    the connection's certificate and the assertion's issuer, audience, recipient and time; then, in one
+//!    transaction, the request it answers (`InResponseTo`) is taken (unknown, expired or already answered: refused),
+//!    the assertion id is recorded (seen before: a replay, refused), the user is found by their enterprise account,
+//!    else linked by a verified e-mail address, else created (just-in-time, unless the connection disables it), the
+//!    enterprise account is written, the user joins the connection's organization, and the sign-in completes with a
+//!    session on the client that started it. The browser goes back to clerk-js's `sso-callback` URL.
+//!
+//! The e-mail address an IdP asserts must be in one of its connection's domains: an IdP speaks only for its
+//! company's addresses, never for another one's users. Unsolicited (IdP-initiated) responses are refused unless the
+//! connection allows them, and even then Tessera has no browser client to sign in at the ACS (the POST comes from
+//! the IdP's page without clerk-js's client), so they are refused with an explanation.
+
+use serde_json::{Map, Value};
+use tessera_store::sso::{self as store, EnterpriseAccountRow, SamlRequestRow};
+
+use crate::enterprise_connections::{self as connections, By, EnterpriseConnection};
+use crate::instances::Instance;
+use crate::saml::{self, Expectations, VerifiedAssertion};
+use crate::users::identifiers;
+use crate::{Ctx, Error, ErrorCode, Result, ids};
+
+/// How long the IdP has to answer a request.
+pub const REQUEST_TTL_MS: i64 = 10 * 60 * 1000;
+/// The strategies that start an enterprise SSO sign-in.
+pub const STRATEGIES: &[&str] = &["enterprise_sso", "saml"];
+/// The verification strategy shown for a SAML connection (the FAPI's `verification_saml` knows only `saml`).
+pub const VERIFICATION_STRATEGY: &str = "saml";
+
+/// Tessera's entity id for a SAML connection (the audience its assertions must name): the SP metadata URL on the
+/// instance's frontend host, as the Backend API shows it (`sp_entity_id`).
+pub fn sp_entity_id(instance: &Instance, saml_id: &str) -> String {
+    format!("https://{}/v1/saml/metadata/{saml_id}.xml", instance.frontend_host())
+}
+
+/// The ACS URL the Backend API shows for a SAML connection (`acs_url`).
+pub fn acs_url(instance: &Instance, saml_id: &str) -> String {
+    format!("https://{}/v1/saml/acs/{saml_id}", instance.frontend_host())
+}
+
+/// The SP metadata document of a SAML connection (`GET /v1/saml/metadata/{id}.xml`), 404 for an unknown one.
+pub async fn sp_metadata(ctx: &Ctx, instance: &Instance, saml_id: &str) -> Result<String> {
+    let c = connections::get(ctx, &instance.id, By::SamlId, saml_id).await?;
+    let id = c.row.saml_connection_id.as_deref().ok_or_else(connections::not_found)?;
+    Ok(saml::sp_metadata(&sp_entity_id(instance, id), &acs_url(instance, id)))
+}
+
+/// The active SAML connection that signs in an e-mail address, if any.
+pub async fn connection_for_email(ctx: &Ctx, instance_id: &str, email: &str) -> Result<Option<EnterpriseConnection>> {
+    let Some((_, domain)) = email.trim().rsplit_once('@') else { return Ok(None) };
+    let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+    let labels: Vec<&str> = domain.split('.').collect();
+    for skip in 0..labels.len().saturating_sub(1) {
+        let candidate = labels[skip..].join(".");
+        let Some(id) = store::connection_for_domain(&ctx.db, instance_id, &candidate).await? else { continue };
+        let c = connections::get(ctx, instance_id, By::Id, &id).await?;
+        if skip > 0 && !c.row.allow_subdomains {
+            continue;
+        }
+        if c.row.active && c.row.authenticatable && c.is_saml() {
+            return Ok(Some(c));
+        }
+        return Ok(None);
+    }
+    Ok(None)
+}
+
+/// Whether `email` is in one of the connection's domains (or under one, when it allows subdomains).
+fn in_connection_domains(c: &EnterpriseConnection, email: &str) -> bool {
+    let Some((_, domain)) = email.rsplit_once('@') else { return false };
+    let domain = domain.to_ascii_lowercase();
+    c.domains.iter().any(|d| domain == *d || (c.row.allow_subdomains && domain.ends_with(&format!(".{d}"))))
+}
+
+/// What starting an SSO verification needs besides the sign-in.
+#[derive(Debug, Clone)]
+pub struct Start {
+    /// clerk-js's `redirect_url` (its `sso-callback` page), checked against the instance's allowed origins.
+    pub redirect_url: Option<String>,
+    /// clerk-js's `action_complete_redirect_url`.
+    pub action_complete_redirect_url: Option<String>,
+    /// The Frontend API base URL the browser uses (the ACS URL put into the request is under it).
+    pub base_url: String,
+}
+
+/// Records an `AuthnRequest` for the sign-in `sign_in_id` of `client_id` through `c`, inside the caller's
+/// transaction, and returns the IdP URL to send the browser to.
+pub(crate) async fn start_tx(
+    ctx: &Ctx,
+    tx: &mut tessera_store::Tx,
+    instance: &Instance,
+    c: &EnterpriseConnection,
+    (sign_in_id, client_id): (&str, &str),
+    start: &Start,
+    redirect_url: String,
+) -> Result<String> {
+    let saml_id = c.row.saml_connection_id.as_deref().ok_or_else(connections::not_found)?;
+    let sso_url = c.row.idp_sso_url.as_deref().filter(|u| !u.is_empty()).ok_or_else(|| {
+        Error::with(
+            ErrorCode::SamlResponseInvalid,
+            "enterprise connection not configured",
+            "The enterprise connection has no IdP single sign-on URL.",
+            None,
+        )
+    })?;
+    let now = ctx.now_ms();
+    let request_id = format!("_{}", hex::encode(ids::random_bytes::<20>()));
+    let acs = format!("{}/v1/saml/acs/{saml_id}", start.base_url.trim_end_matches('/'));
+    let encoded =
+        saml::authn_request(&request_id, now, &sp_entity_id(instance, saml_id), &acs, sso_url, c.row.force_authn);
+    let mut url = url::Url::parse(sso_url).map_err(|_| Error::param_value_invalid("idp_sso_url", "invalid URL"))?;
+    url.query_pairs_mut().append_pair("SAMLRequest", &encoded).append_pair("RelayState", sign_in_id);
+    let row = SamlRequestRow {
+        id: request_id,
+        instance_id: instance.id.clone(),
+        connection_id: c.row.id.clone(),
+        sign_in_id: sign_in_id.to_owned(),
+        client_id: client_id.to_owned(),
+        acs_url: acs,
+        external_url: url.to_string(),
+        redirect_url,
+        action_complete_redirect_url: start.action_complete_redirect_url.clone(),
+        used_at: None,
+        expires_at: now + REQUEST_TTL_MS,
+        created_at: now,
+    };
+    store::insert_request(tx, &row).await?;
+    Ok(row.external_url)
+}
+
+/// Checks clerk-js's return URL (required: the browser must come back somewhere).
+pub(crate) async fn checked_redirect(ctx: &Ctx, instance: &Instance, start: &Start) -> Result<String> {
+    let url =
+        start.redirect_url.as_deref().filter(|u| !u.is_empty()).ok_or_else(|| Error::param_missing("redirect_url"))?;
+    crate::origins::check_redirect_url(ctx, instance, url).await?;
+    if let Some(u) = start.action_complete_redirect_url.as_deref().filter(|u| !u.is_empty()) {
+        crate::origins::check_redirect_url(ctx, instance, u).await.map_err(|_| {
+            Error::with(
+                ErrorCode::RedirectUrlNotAllowed,
+                ErrorCode::RedirectUrlNotAllowed.message(),
+                ErrorCode::RedirectUrlNotAllowed.long_message(),
+                Some("action_complete_redirect_url"),
+            )
+        })?;
+    }
+    Ok(url.to_owned())
+}
+
+/// The IdP URL of a sign-in's pending request (while it can still be answered).
+pub async fn pending_redirect(ctx: &Ctx, instance_id: &str, sign_in_id: &str) -> Result<Option<String>> {
+    let row = store::latest_request(&ctx.db, instance_id, sign_in_id).await?;
+    Ok(row.filter(|r| r.used_at.is_none() && r.expires_at > ctx.now_ms()).map(|r| r.external_url))
+}
+
+/// A refused response: 400 `saml_response_invalid` with the reason.
+fn refused(why: &str) -> Error {
+    Error::with(ErrorCode::SamlResponseInvalid, ErrorCode::SamlResponseInvalid.message(), why, None)
+}
+
+/// `POST /v1/saml/acs/{saml_connection_id}`: verifies the response and completes the sign-in it answers; returns
+/// the URL to send the browser to. `acs_url` is the URL the response was posted to, as the browser saw it.
+pub async fn acs(ctx: &Ctx, instance: &Instance, saml_id: &str, saml_response: &str, acs_seen: &str) -> Result<String> {
+    let c = connections::get(ctx, &instance.id, By::SamlId, saml_id).await?;
+    let saml_id = c.row.saml_connection_id.clone().ok_or_else(connections::not_found)?;
+    if !c.row.active || !c.row.authenticatable {
+        return Err(Error::with(
+            ErrorCode::AuthorizationInvalid,
+            "enterprise connection inactive",
+            "This enterprise connection is not active.",
+            None,
+        ));
+    }
+    let pem = c.row.idp_certificate.as_deref().ok_or_else(|| refused("The connection has no IdP certificate."))?;
+    let cert = connections::idp::certificate_der(pem).ok_or_else(|| refused("The IdP certificate is unreadable."))?;
+    let now = ctx.now_ms();
+    let sp = sp_entity_id(instance, &saml_id);
+    let canonical_acs = acs_url(instance, &saml_id);
+    let mut last = refused("The SAML response was refused.");
+    // The response names the ACS URL of the request (the browser's base URL) or the one the Backend API shows.
+    let mut verified: Option<VerifiedAssertion> = None;
+    for acs in [acs_seen, canonical_acs.as_str()] {
+        let e = Expectations {
+            sp_entity_id: &sp,
+            acs_url: acs,
+            idp_entity_id: c.row.idp_entity_id.as_deref(),
+            certificate_der: &cert,
+            now_ms: now,
+        };
+        match saml::verify_response(saml_response, &e) {
+            Ok(a) => {
+                verified = Some(a);
+                break;
+            }
+            Err(r) => {
+                tracing::info!(connection = %c.row.id, reason = r.0, "SAML response refused");
+                last = refused(&format!("The SAML response was refused: {}.", r.0));
+                // Only a destination/recipient mismatch is worth trying the other URL for.
+                if !r.0.contains("destination") && !r.0.contains("recipient") {
+                    break;
+                }
+            }
+        }
+    }
+    let a = verified.ok_or(last)?;
+    let Some(request_id) = a.in_response_to.clone() else {
+        return Err(if c.row.allow_idp_initiated {
+            refused("IdP-initiated sign-in is not supported: start the sign-in from the application.")
+        } else {
+            refused("This connection does not allow IdP-initiated sign-in.")
+        });
+    };
+    let email = assertion_email(&c, &a).ok_or_else(|| refused("The assertion carries no e-mail address."))?;
+    if !in_connection_domains(&c, &email) {
+        return Err(refused("The asserted e-mail address is not in the connection's domains."));
+    }
+    let subject = mapped(&a, &c.attribute_mapping.user_id, &[]).unwrap_or(&a.name_id).to_owned();
+    let first_name = mapped(&a, &c.attribute_mapping.first_name, FIRST_NAMES).map(str::to_owned);
+    let last_name = mapped(&a, &c.attribute_mapping.last_name, LAST_NAMES).map(str::to_owned);
+    let metadata = custom_attributes(&c, &a);
+    // A user this sign-in would create must pass the instance's allow and block lists, as any sign-up (read
+    // before the transaction: SQLite's writer must not wait on a read).
+    let key = identifiers::email_key(&email);
+    if tessera_store::sign_ins::user_by_identification(&ctx.db, &instance.id, identifiers::EMAIL, &key).await?.is_none()
+    {
+        crate::restriction_lists::enforce(ctx, &instance.id, identifiers::EMAIL, &email).await?;
+    }
+
+    let mut tx = ctx.db.begin().await?;
+    let request = store::take_request(&mut tx, &instance.id, &c.row.id, &request_id, now)
+        .await?
+        .filter(|r| r.expires_at > now)
+        .ok_or_else(|| refused("The response answers no pending request of this connection (InResponseTo)."))?;
+    store::consume_assertion(&mut tx, &instance.id, &c.row.id, &a.id, a.valid_until_ms, now).await.map_err(|e| {
+        if e.is_unique_violation() { refused("This assertion was used before (replay).") } else { e.into() }
+    })?;
+    let mut sign_in = tessera_store::sign_ins::lock(&mut tx, &instance.id, &request.client_id, &request.sign_in_id)
+        .await?
+        .ok_or_else(crate::sign_ins::not_found)?;
+    if sign_in.status == crate::sign_ins::status::COMPLETE || sign_in.abandon_at <= now {
+        return Err(refused("The sign-in this response answers is over."));
+    }
+    let user_id = resolve_user_tx(ctx, &mut tx, instance, &c, &subject, &email, (&first_name, &last_name)).await?;
+    let account = store::account_by_subject_tx(&mut tx, &instance.id, &c.row.id, &subject).await?;
+    let mut row = account.unwrap_or_else(|| EnterpriseAccountRow {
+        id: ids::new_id("eac"),
+        instance_id: instance.id.clone(),
+        user_id: user_id.clone(),
+        connection_id: c.row.id.clone(),
+        provider_user_id: subject.clone(),
+        created_at: now,
+        ..Default::default()
+    });
+    row.email_address = email.clone();
+    row.first_name = first_name.clone();
+    row.last_name = last_name.clone();
+    row.public_metadata = Value::Object(metadata.clone()).to_string();
+    row.last_authenticated_at = Some(now);
+    row.updated_at = now;
+    store::upsert_account(&mut tx, &row).await?;
+    if c.row.sync_user_attributes {
+        sync_attributes_tx(&mut tx, instance, &user_id, (&first_name, &last_name), &metadata, now).await?;
+    }
+    if let Some(org_id) = c.row.organization_id.as_deref() {
+        join_organization_tx(ctx, &mut tx, instance, org_id, &user_id).await?;
+    }
+    sign_in.user_id = Some(user_id.clone());
+    sign_in.identifier = sign_in.identifier.or(Some(email));
+    sign_in.ff_strategy = Some(VERIFICATION_STRATEGY.into());
+    sign_in.ff_status = Some("verified".into());
+    let mut client = crate::browser_clients::lock(&mut tx, &instance.id, &request.client_id).await?;
+    crate::sign_ins::complete_sso_tx(ctx, &mut tx, &mut client, &mut sign_in, now).await?;
+    crate::users::emit_user(ctx, &mut tx, &instance.id, &user_id, crate::events::EventType::UserUpdated).await?;
+    tx.commit().await?;
+    Ok(request.redirect_url)
+}
+
+const EMAILS: &[&str] = &[
+    "email",
+    "emailaddress",
+    "email_address",
+    "mail",
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
+    "urn:oid:0.9.2342.19200300.100.1.3",
+];
+const FIRST_NAMES: &[&str] = &[
+    "firstName",
+    "first_name",
+    "givenName",
+    "given_name",
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname",
+    "urn:oid:2.5.4.42",
+];
+const LAST_NAMES: &[&str] = &[
+    "lastName",
+    "last_name",
+    "surname",
+    "sn",
+    "family_name",
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname",
+    "urn:oid:2.5.4.4",
+];
+
+/// The value of the mapped attribute, or (no mapping) of the first of the usual names.
+fn mapped<'a>(a: &'a VerifiedAssertion, mapping: &str, usual: &[&str]) -> Option<&'a str> {
+    if mapping.is_empty() { a.attribute(usual) } else { a.attribute(&[mapping]) }
+}
+
+/// The asserted e-mail address: the mapped or usual attribute, else a `NameID` that is one.
+fn assertion_email(c: &EnterpriseConnection, a: &VerifiedAssertion) -> Option<String> {
+    let raw = mapped(a, &c.attribute_mapping.email_address, EMAILS)
+        .or_else(|| a.name_id.contains('@').then_some(a.name_id.as_str()))?;
+    identifiers::email("email_address", raw).ok()
+}
+
+/// The connection's custom attributes read from the assertion (its `sso_path` names the attribute).
+fn custom_attributes(c: &EnterpriseConnection, a: &VerifiedAssertion) -> Map<String, Value> {
+    let mut out = Map::new();
+    for ca in &c.custom_attributes {
+        let Some(path) = ca.sso_path.as_deref().filter(|p| !p.is_empty()) else { continue };
+        let Some((_, values)) = a.attributes.iter().find(|(n, _)| n == path) else { continue };
+        let v = if ca.multi_valued {
+            Value::Array(values.iter().cloned().map(Value::String).collect())
+        } else {
+            match values.first() {
+                Some(s) => Value::String(s.clone()),
+                None => continue,
+            }
+        };
+        out.insert(ca.key.clone(), v);
+    }
+    out
+}
+
+/// The user the assertion signs in: by their enterprise account at this connection, else the holder of the
+/// verified e-mail address (linked), else a new user (unless just-in-time provisioning is disabled).
+async fn resolve_user_tx(
+    ctx: &Ctx,
+    tx: &mut tessera_store::Tx,
+    instance: &Instance,
+    c: &EnterpriseConnection,
+    subject: &str,
+    email: &str,
+    (first_name, last_name): (&Option<String>, &Option<String>),
+) -> Result<String> {
+    if let Some(a) = store::account_by_subject_tx(tx, &instance.id, &c.row.id, subject).await? {
+        return Ok(a.user_id);
+    }
+    let key = identifiers::email_key(email);
+    if let Some(uid) =
+        tessera_store::sign_ins::user_by_identification_tx(tx, &instance.id, identifiers::EMAIL, &key).await?
+    {
+        return Ok(uid);
+    }
+    if c.row.disable_jit_provisioning {
+        return Err(Error::new(ErrorCode::SamlJitProvisioningDisabled));
+    }
+    let input = crate::users::create::NewUser {
+        email_address: vec![email.to_owned()],
+        first_name: first_name.clone(),
+        last_name: last_name.clone(),
+        skip_password_checks: true,
+        ..Default::default()
+    };
+    let mut prepared = crate::users::create::prepare(ctx, &instance.id, input).await?;
+    for i in &mut prepared.idents {
+        i.verification_strategy = Some("saml".into());
+    }
+    let user = crate::users::create::insert_tx(ctx, tx, &instance.id, &prepared).await?;
+    user.map(|u| u.id).ok_or_else(crate::users::not_found)
+}
+
+/// With `sync_user_attributes`: the user's names and custom attributes follow the IdP on each sign-in.
+async fn sync_attributes_tx(
+    tx: &mut tessera_store::Tx,
+    instance: &Instance,
+    user_id: &str,
+    (first_name, last_name): (&Option<String>, &Option<String>),
+    metadata: &Map<String, Value>,
+    now: i64,
+) -> Result<()> {
+    let Some(mut row) = tessera_store::users::lock(tx, &instance.id, user_id).await? else { return Ok(()) };
+    if first_name.is_some() {
+        row.first_name.clone_from(first_name);
+    }
+    if last_name.is_some() {
+        row.last_name.clone_from(last_name);
+    }
+    if !metadata.is_empty() {
+        let mut public = crate::users::metadata(&row.public_metadata);
+        if let Some(obj) = public.as_object_mut() {
+            for (k, v) in metadata {
+                obj.insert(k.clone(), v.clone());
+            }
+        }
+        row.public_metadata = public.to_string();
+    }
+    row.updated_at = now;
+    tessera_store::users::update_profile(tx, &row).await?;
+    Ok(())
+}
+
+/// Makes the user a member of the connection's organization (with the instance's default role for domain
+/// members), unless they are one already.
+async fn join_organization_tx(
+    ctx: &Ctx,
+    tx: &mut tessera_store::Tx,
+    instance: &Instance,
+    organization_id: &str,
+    user_id: &str,
+) -> Result<()> {
+    let Some(org) = tessera_store::organizations::lock(tx, &instance.id, organization_id).await? else {
+        return Ok(());
+    };
+    let role = crate::settings::organization_settings_tx(tx, &instance.id).await?.domains_default_role;
+    match crate::organizations::memberships::add_member_tx(
+        ctx,
+        tx,
+        &instance.id,
+        &org,
+        user_id,
+        &role,
+        ("{}".into(), "{}".into()),
+    )
+    .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.code() == ErrorCode::AlreadyAMemberInOrganization => Ok(()),
+        Err(e) => Err(e),
+    }
+}
