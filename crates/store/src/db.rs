@@ -95,7 +95,7 @@ impl Db {
             }
             DbTarget::Postgres(url) => {
                 let options = PgConnectOptions::from_str(url)?;
-                Self::open_postgres(options).await?
+                Self::open_postgres(plain_on_loopback(options, url)).await?
             }
         };
         db.migrate().await?;
@@ -176,6 +176,20 @@ impl Db {
         crate::on_read!(self, |c| sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(c).await)?;
         Ok(())
     }
+}
+
+/// A server on this host (a loopback address or a Unix socket) is spoken to without TLS unless the URL (or
+/// `PGSSLMODE`) names an `sslmode`: the bytes never leave the host, so TLS protects nothing there, while the
+/// default (`prefer`) would handshake every new connection and encrypt every round trip on both ends — on the same
+/// cores as the database. Any other host keeps the default.
+pub fn plain_on_loopback(options: PgConnectOptions, url: &str) -> PgConnectOptions {
+    let names_sslmode = url.to_ascii_lowercase().contains("sslmode=") || std::env::var_os("PGSSLMODE").is_some();
+    let host = options.get_host();
+    let local = options.get_socket().is_some()
+        || host.starts_with('/')
+        || host.eq_ignore_ascii_case("localhost")
+        || host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>().is_ok_and(|a| a.is_loopback());
+    if local && !names_sslmode { options.ssl_mode(sqlx::postgres::PgSslMode::Disable) } else { options }
 }
 
 impl SqlitePools {
@@ -298,6 +312,19 @@ mod tests {
         assert_eq!(DbTarget::parse("sqlite://data/t.db?mode=rwc").unwrap(), DbTarget::SqliteFile("data/t.db".into()));
         assert!(matches!(DbTarget::parse("postgres://u@h/db").unwrap(), DbTarget::Postgres(_)));
         assert!(DbTarget::parse("mysql://x").is_err());
+    }
+
+    #[test]
+    fn loopback_postgres_goes_without_tls_unless_asked() {
+        use sqlx::postgres::PgSslMode;
+        let mode = |url: &str| plain_on_loopback(PgConnectOptions::from_str(url).unwrap(), url).get_ssl_mode();
+        if std::env::var_os("PGSSLMODE").is_none() {
+            assert!(matches!(mode("postgres://u@127.0.0.1:5432/db"), PgSslMode::Disable));
+            assert!(matches!(mode("postgres://u@localhost/db"), PgSslMode::Disable));
+            assert!(matches!(mode("postgres://u@[::1]/db"), PgSslMode::Disable));
+            assert!(matches!(mode("postgres://u@db.example.com/db"), PgSslMode::Prefer));
+        }
+        assert!(matches!(mode("postgres://u@127.0.0.1/db?sslmode=require"), PgSslMode::Require));
     }
 
     #[test]

@@ -35,6 +35,7 @@ async fn fresh_postgres_schema(url: &str) -> Db {
     use sqlx::Connection as _;
     use std::str::FromStr as _;
     let options = sqlx::postgres::PgConnectOptions::from_str(url).expect("TESSERA_TEST_DATABASE_URL");
+    let options = tessera_core::store::db::plain_on_loopback(options, url);
     let schema = format!("t_{}", tessera_core::ids::random_base62(16).to_ascii_lowercase());
     let mut admin = sqlx::PgConnection::connect_with(&options).await.expect("connect to the test PostgreSQL");
     // The schema name is generated here from base62 characters only.
