@@ -9,10 +9,13 @@ const MASTER_KEY_CHECK: &str = "master_key_check";
 /// every stored secret unreadable and every key lookup fail.
 pub async fn check_master_key(ctx: &Ctx) -> Result<()> {
     let expected = hex::encode(ctx.secrets.digest("tessera/master-key-check"));
-    if tessera_store::meta::insert_if_absent(&ctx.db, MASTER_KEY_CHECK, &expected).await? {
-        return Ok(());
-    }
-    let stored = tessera_store::meta::get(&ctx.db, MASTER_KEY_CHECK).await?.unwrap_or_default();
+    // A read first: on an existing database (every start but the first) the start-up then writes nothing.
+    let stored = match tessera_store::meta::get(&ctx.db, MASTER_KEY_CHECK).await? {
+        Some(stored) => stored,
+        None if tessera_store::meta::insert_if_absent(&ctx.db, MASTER_KEY_CHECK, &expected).await? => return Ok(()),
+        // Another node wrote it meanwhile.
+        None => tessera_store::meta::get(&ctx.db, MASTER_KEY_CHECK).await?.unwrap_or_default(),
+    };
     if crate::crypto::constant_time_eq(stored.as_bytes(), expected.as_bytes()) {
         Ok(())
     } else {

@@ -140,11 +140,34 @@ impl Db {
 
     /// Applies pending migrations.
     pub async fn migrate(&self) -> Result<(), StoreError> {
+        if self.migrations_current().await {
+            return Ok(());
+        }
         match self {
             Self::Sqlite(p) => p.writer.migrate(&SQLITE_MIGRATIONS).await?,
             Self::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
         }
         Ok(())
+    }
+
+    /// Whether every embedded migration has already run, successfully and with the same checksum, and no other:
+    /// one query, so that a start on an existing database skips the migrator's lock, table creation and listing
+    /// (half a dozen round trips on PostgreSQL). Any doubt (no table yet, a failed, missing or unknown migration,
+    /// another checksum) leaves the decision to the migrator, which applies or refuses as before.
+    async fn migrations_current(&self) -> bool {
+        let migrator = match self {
+            Self::Sqlite(_) => &SQLITE_MIGRATIONS,
+            Self::Postgres(_) => &POSTGRES_MIGRATIONS,
+        };
+        let sql = format!("SELECT version, checksum, success FROM {} ORDER BY version", migrator.table_name);
+        let applied: Result<Vec<(i64, Vec<u8>, bool)>, sqlx::Error> =
+            crate::on_read!(self, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(c).await);
+        let Ok(applied) = applied else { return false };
+        let embedded: Vec<_> = migrator.iter().filter(|m| !m.migration_type.is_down_migration()).collect();
+        applied.len() == embedded.len()
+            && applied.iter().zip(embedded).all(|((version, checksum, success), m)| {
+                *success && *version == m.version && checksum.as_slice() == &*m.checksum
+            })
     }
 
     /// Starts a write transaction (on SQLite a savepoint in the writer's outer `BEGIN IMMEDIATE` transaction).
