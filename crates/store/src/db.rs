@@ -211,7 +211,11 @@ pub fn plain_on_loopback(options: PgConnectOptions, url: &str) -> PgConnectOptio
     let local = options.get_socket().is_some()
         || host.starts_with('/')
         || host.eq_ignore_ascii_case("localhost")
-        || host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>().is_ok_and(|a| a.is_loopback());
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|a| a.is_loopback());
     if local && !names_sslmode { options.ssl_mode(sqlx::postgres::PgSslMode::Disable) } else { options }
 }
 
