@@ -289,3 +289,48 @@ fn browser_oauth_relying_party_and_mcp_server() {
         tail(&server.stderr(), 60)
     );
 }
+
+/// Enterprise SSO through SAML: a `samlify` identity provider signs the test user in through clerk-js's
+/// `enterprise_sso` redirect flow and Tessera's ACS; the backend sees the user and their enterprise account
+/// (`tests/browser/saml.mjs`).
+#[test]
+fn browser_saml_enterprise_sso() {
+    let started = Instant::now();
+    ensure_chromium();
+    let dir = node_dir();
+    let clerk_js = dir.join("node_modules/@clerk/clerk-js/dist");
+    let clerk_ui = dir.join("node_modules/@clerk/ui/dist");
+    let (clerk_js, clerk_ui) = (clerk_js.to_str().expect("utf-8 path"), clerk_ui.to_str().expect("utf-8 path"));
+    let db = TestDb::fresh_or_memory();
+    let mut opts = ServeOptions::new(&db).secret_key(DEV_KEY);
+    opts.env = vec![("TESSERA_CLERK_JS_DIR", clerk_js), ("TESSERA_CLERK_UI_DIR", clerk_ui)];
+    let server = Server::start_with(opts);
+    let publishable_key =
+        server.printed.publishable_key.clone().expect("the publishable key is printed on first start");
+    let set_up = started.elapsed();
+    let fixtures = repo_root().join("crates/testkit/fixtures/saml");
+
+    let mut cmd = Command::new("node");
+    cmd.arg(dir.join("saml.mjs"))
+        .current_dir(&dir)
+        .env("TESSERA_API_URL", &server.url)
+        .env("TESSERA_SECRET_KEY", DEV_KEY)
+        .env("TESSERA_PUBLISHABLE_KEY", &publishable_key)
+        .env("SAML_IDP_KEY", fixtures.join("idp.key"))
+        .env("SAML_IDP_CERT", fixtures.join("idp.crt"))
+        .env("CHROMIUM", CHROMIUM)
+        .env("CLERK_TELEMETRY_DISABLED", "1")
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env("no_proxy", "127.0.0.1,localhost");
+    let out = run_with_timeout(cmd, PROGRAM_TIMEOUT);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("--- node saml.mjs\n{stdout}{stderr}");
+    println!("saml: set-up {:.1}s, total {:.1}s", set_up.as_secs_f64(), started.elapsed().as_secs_f64());
+    assert!(
+        out.status.success(),
+        "saml.mjs failed (exit {:?})\n--- stdout\n{stdout}\n--- stderr\n{stderr}\n--- server log (tail)\n{}",
+        out.status,
+        tail(&server.stderr(), 60)
+    );
+}
