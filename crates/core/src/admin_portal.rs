@@ -125,3 +125,102 @@ pub async fn revoke(ctx: &Ctx, instance_id: &str, id: &str, reason: Option<Strin
     tx.commit().await?;
     AdminPortalLinkToken::from_row(row, now, None)
 }
+
+/// How long an admin portal session lasts after the link is opened.
+pub const SESSION_TTL_MS: i64 = 60 * 60 * 1000;
+
+/// Scopes the portal understands. `sso` and `directory_sync` name the sections a link opens (a link naming neither
+/// opens both); `admin_portal:read` without `admin_portal:write` makes the pages read-only. Other scopes are kept
+/// on the token and ignored.
+pub mod scope {
+    /// The enterprise-connection section.
+    pub const SSO: &str = "sso";
+    /// The directory section.
+    pub const DIRECTORY_SYNC: &str = "directory_sync";
+    /// Read-only pages.
+    pub const READ: &str = "admin_portal:read";
+    /// Pages that change things (overrides `admin_portal:read`).
+    pub const WRITE: &str = "admin_portal:write";
+}
+
+/// What an admin portal session may see and do: the token that opened it.
+#[derive(Debug, Clone)]
+pub struct PortalAccess {
+    /// The token that opened the session.
+    pub token: AdminPortalLinkTokenRow,
+    scopes: Vec<String>,
+}
+
+impl PortalAccess {
+    fn new(token: AdminPortalLinkTokenRow) -> Result<Self> {
+        let scopes = token.scopes.as_deref().map(serde_json::from_str).transpose().map_err(Error::internal)?;
+        Ok(Self { token, scopes: scopes.unwrap_or_default() })
+    }
+
+    fn has(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
+    }
+
+    /// The instance.
+    pub fn instance_id(&self) -> &str {
+        &self.token.instance_id
+    }
+
+    /// The organization the link is scoped to; `None`: connections and directories linked to no organization.
+    pub fn organization_id(&self) -> Option<&str> {
+        self.token.organization_id.as_deref()
+    }
+
+    /// Whether the pages only show.
+    pub fn read_only(&self) -> bool {
+        self.has(scope::READ) && !self.has(scope::WRITE)
+    }
+
+    fn sections_named(&self) -> bool {
+        self.has(scope::SSO) || self.has(scope::DIRECTORY_SYNC)
+    }
+
+    /// Whether the enterprise-connection section is open.
+    pub fn sso(&self) -> bool {
+        !self.sections_named() || self.has(scope::SSO)
+    }
+
+    /// Whether the directory section is open.
+    pub fn directory_sync(&self) -> bool {
+        !self.sections_named() || self.has(scope::DIRECTORY_SYNC)
+    }
+}
+
+/// Spends a link token (once: unused, unrevoked, unexpired) and opens a session. Returns the session token, or
+/// `None` for a token that does not open the portal.
+pub async fn open(ctx: &Ctx, token: &str) -> Result<Option<(PortalAccess, String)>> {
+    if !token.starts_with("aplt_") {
+        return Ok(None);
+    }
+    let now = ctx.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    let Some(row) = store::redeem(&mut tx, &ctx.secrets.digest(token), now).await? else { return Ok(None) };
+    let session = format!("apls_{}", random_base62(TOKEN_CHARS));
+    store::insert_session(&mut tx, &ctx.secrets.digest(&session), &row.instance_id, &row.id, now + SESSION_TTL_MS)
+        .await?;
+    tx.commit().await?;
+    Ok(Some((PortalAccess::new(row)?, session)))
+}
+
+/// The access of a live session (not expired; its token not revoked since).
+pub async fn session(ctx: &Ctx, session: &str) -> Result<Option<PortalAccess>> {
+    match store::session_token(&ctx.db, &ctx.secrets.digest(session), ctx.now_ms()).await? {
+        Some(row) => Ok(Some(PortalAccess::new(row)?)),
+        None => Ok(None),
+    }
+}
+
+/// The CSRF token of a session (derived from it, so nothing more is stored).
+pub fn csrf_token(ctx: &Ctx, session: &str) -> String {
+    hex::encode(ctx.secrets.digest(&format!("admin-portal-csrf:{session}")))
+}
+
+/// Whether `given` is the session's CSRF token (constant time).
+pub fn csrf_valid(ctx: &Ctx, session: &str, given: &str) -> bool {
+    crate::crypto::constant_time_eq(csrf_token(ctx, session).as_bytes(), given.as_bytes())
+}

@@ -271,6 +271,11 @@ pub async fn authenticate(ctx: &Ctx, secret_key: &str) -> Result<Instance> {
     Ok(instance)
 }
 
+/// One instance by id.
+pub async fn get(ctx: &Ctx, id: &str) -> Result<Option<Instance>> {
+    Ok(tessera_store::instances::get(&ctx.db, id).await?.map(Instance::from))
+}
+
 /// All instances.
 pub async fn list_instances(ctx: &Ctx) -> Result<Vec<Instance>> {
     Ok(tessera_store::instances::list(&ctx.db).await?.into_iter().map(Instance::from).collect())

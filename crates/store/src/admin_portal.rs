@@ -1,6 +1,6 @@
 //! Admin portal links and their single-use link tokens (0033). Only the keyed digest of a token is stored.
 
-use crate::{StoreResult, Tx, exec_tx, on_tx};
+use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
 
 /// A row of `admin_portal_link_tokens`.
 #[derive(Debug, Clone, Default, sqlx::FromRow)]
@@ -105,4 +105,53 @@ pub async fn revoke(tx: &mut Tx, instance_id: &str, id: &str, reason: Option<&st
         .bind(instance_id)
         .bind(id)
     )?)
+}
+
+/// Spends a token: marks the live (unused, unrevoked, unexpired) token with this digest used and returns it.
+/// A token works once.
+pub async fn redeem(tx: &mut Tx, token_hash: &[u8], now: i64) -> StoreResult<Option<AdminPortalLinkTokenRow>> {
+    let sql = format!(
+        "UPDATE admin_portal_link_tokens SET used_at = $2, updated_at = $2 \
+         WHERE token_hash = $1 AND used_at IS NULL AND NOT revoked AND expiration > $2 RETURNING {COLUMNS}"
+    );
+    Ok(on_tx!(tx, |c| sqlx::query_as::<_, AdminPortalLinkTokenRow>(sqlx::AssertSqlSafe(sql))
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(c)
+        .await)?)
+}
+
+/// Stores a portal session opened by `token_id`.
+pub async fn insert_session(
+    tx: &mut Tx,
+    digest: &[u8],
+    instance_id: &str,
+    token_id: &str,
+    expires_at: i64,
+) -> StoreResult<()> {
+    exec_tx!(
+        tx,
+        sqlx::query(
+            "INSERT INTO admin_portal_sessions (digest, instance_id, token_id, expires_at) VALUES ($1, $2, $3, $4)"
+        )
+        .bind(digest)
+        .bind(instance_id)
+        .bind(token_id)
+        .bind(expires_at)
+    )?;
+    Ok(())
+}
+
+/// The token behind a live session: the session has not expired and its token was not revoked since.
+pub async fn session_token(db: &Db, digest: &[u8], now: i64) -> StoreResult<Option<AdminPortalLinkTokenRow>> {
+    let columns = COLUMNS.split(", ").map(|c| format!("t.{c}")).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "SELECT {columns} FROM admin_portal_sessions s JOIN admin_portal_link_tokens t ON t.id = s.token_id \
+         WHERE s.digest = $1 AND s.expires_at > $2 AND NOT t.revoked"
+    );
+    Ok(on_read!(db, |c| sqlx::query_as::<_, AdminPortalLinkTokenRow>(sqlx::AssertSqlSafe(sql))
+        .bind(digest)
+        .bind(now)
+        .fetch_optional(c)
+        .await)?)
 }

@@ -110,6 +110,24 @@ impl TestApp {
         &self.state.ctx
     }
 
+    /// A request to a page outside both APIs (the portals' HTML): sent as given — with `cookie` and, for a POST,
+    /// a form-encoded `form` — and nothing validated, since no spec describes it.
+    pub async fn page(&self, method: Method, path: &str, cookie: Option<&str>, form: Option<&str>) -> TestResponse {
+        let mut builder = Request::builder().method(method).uri(path);
+        if let Some(c) = cookie {
+            builder = builder.header("cookie", c);
+        }
+        if form.is_some() {
+            builder = builder.header("content-type", "application/x-www-form-urlencoded");
+        }
+        let request = builder.body(Body::from(form.unwrap_or_default().to_owned())).expect("request");
+        let response = self.router.clone().oneshot(request).await.expect("infallible router");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.into_body().collect().await.expect("body").to_bytes().to_vec();
+        TestResponse { status, headers, body, json: Value::Null }
+    }
+
     /// Starts a request with the default secret key.
     pub fn request(&self, method: Method, path: &str) -> TestRequest<'_> {
         TestRequest {

@@ -14,7 +14,7 @@ use crate::routes::users::RequestOrigin;
 
 async fn portal_url(app: &AppState, instance_id: &str, origin: &str) -> ApiResult<Json<Value>> {
     let token = webhooks::new_portal_token(&app.ctx, instance_id).await?;
-    Ok(Json(json!({ "svix_url": format!("{origin}{}", crate::portal::open_path(&token)) })))
+    Ok(Json(json!({ "svix_url": format!("{origin}{}", crate::portal::webhooks::open_path(&token)) })))
 }
 
 /// `POST /v1/webhooks/svix`: creates the webhook application and answers a portal link.

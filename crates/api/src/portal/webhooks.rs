@@ -1,25 +1,23 @@
-//! The webhook endpoint portal: small server-rendered HTML pages where a person adds, edits and removes endpoints
-//! (URL, event filter, secret shown and rotated), sees recent deliveries and replays one.
-//!
-//! Security: a portal link carries a one-time token (stored as a digest, single use, short-lived) that opens a
-//! session cookie (`HttpOnly`, `SameSite=Lax`, digest stored, scoped to the link's instance); every form carries
-//! the session's CSRF token; pages are `no-store`, unframeable, send no referrer and allow no script.
+//! The webhook endpoint portal: pages where a person adds, edits and removes endpoints (URL, event filter, secret
+//! shown and rotated), sees recent deliveries and replays one. Opened by the link of `POST /v1/webhooks/svix_url`.
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
 use tessera_core::events::EventType;
 use tessera_core::webhooks::{self, EndpointInput};
 
+use super::{Empty, checked_form, cookie, esc, internal, open_session, page, see_other, user_message};
 use crate::AppState;
 
 /// Where the portal lives.
 pub const BASE: &str = "/webhooks-portal";
 const COOKIE: &str = "tessera_webhooks_portal";
+const TITLE: &str = "Webhooks";
 
 /// The path of a one-time portal link.
 pub fn open_path(token: &str) -> String {
@@ -38,74 +36,13 @@ pub fn router() -> Router<AppState> {
         .route(&format!("{BASE}/deliveries/{{id}}/replay"), post(replay))
 }
 
-/// Escapes text for HTML content and attribute values.
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn secure_headers(mut r: Response) -> Response {
-    let h = r.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
-        ),
-    );
-    r
-}
-
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title>\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <style>body{{font-family:system-ui,sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem}}\
-         table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ddd;padding:.3rem;text-align:left;\
-         vertical-align:top}}code{{word-break:break-all}}.err{{color:#b00}}form.inline{{display:inline}}\
-         fieldset{{margin:.5rem 0}}</style></head><body><h1>{t}</h1>{body}</body></html>",
-        t = esc(title)
-    );
-    secure_headers((status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
-}
-
 fn denied() -> Response {
     page(
         StatusCode::FORBIDDEN,
-        "Webhooks",
+        TITLE,
         "<p class=\"err\">This portal link has expired or was already used, or your session ended. Ask for a new \
          link (<code>POST /v1/webhooks/svix_url</code>).</p>",
     )
-}
-
-fn see_other(to: &str) -> Response {
-    secure_headers((StatusCode::SEE_OTHER, [(header::LOCATION, to.to_owned())]).into_response())
-}
-
-fn internal(e: &tessera_core::Error) -> Response {
-    tracing::error!(error = %e, source = ?e.source_error(), "webhook portal failed");
-    page(StatusCode::INTERNAL_SERVER_ERROR, "Webhooks", "<p class=\"err\">Something went wrong. Try again.</p>")
-}
-
-/// The session token of the request's portal cookie.
-fn session_cookie(headers: &HeaderMap) -> Option<String> {
-    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|c| {
-        let (name, value) = c.trim().split_once('=')?;
-        (name == COOKIE && !value.is_empty()).then(|| value.to_owned())
-    })
 }
 
 /// An authenticated portal request: its instance and session token.
@@ -115,11 +52,11 @@ struct Session {
 }
 
 async fn session(app: &AppState, headers: &HeaderMap) -> Result<Session, Response> {
-    let token = session_cookie(headers).ok_or_else(denied)?;
+    let token = cookie(headers, COOKIE).ok_or_else(denied)?;
     match webhooks::portal_session(&app.ctx, &token).await {
         Ok(Some(instance_id)) => Ok(Session { instance_id, token }),
         Ok(None) => Err(denied()),
-        Err(e) => Err(internal(&e)),
+        Err(e) => Err(internal(TITLE, &e)),
     }
 }
 
@@ -130,38 +67,16 @@ async fn form_session<T: serde::de::DeserializeOwned>(
     body: &Bytes,
 ) -> Result<(Session, T), Response> {
     let s = session(app, headers).await?;
-    #[derive(Deserialize)]
-    struct Csrf {
-        csrf: Option<String>,
-    }
-    let csrf: Csrf = serde_html_form::from_bytes(body).map_err(|_| bad_form())?;
-    if !csrf.csrf.is_some_and(|c| webhooks::csrf_valid(&app.ctx, &s.token, &c)) {
-        return Err(page(StatusCode::FORBIDDEN, "Webhooks", "<p class=\"err\">The form expired. Reload the page.</p>"));
-    }
-    let form = serde_html_form::from_bytes(body).map_err(|_| bad_form())?;
+    let form = checked_form(TITLE, body, |c| webhooks::csrf_valid(&app.ctx, &s.token, c))?;
     Ok((s, form))
-}
-
-fn bad_form() -> Response {
-    page(StatusCode::BAD_REQUEST, "Webhooks", "<p class=\"err\">The form could not be read.</p>")
 }
 
 /// `GET /webhooks-portal/open/{token}`: spends the one-time token and opens a session.
 async fn open(State(app): State<AppState>, Path(token): Path<String>) -> Response {
     match webhooks::open_portal(&app.ctx, &token).await {
-        Ok(Some((_, session))) => {
-            let mut r = see_other(BASE);
-            let cookie = format!(
-                "{COOKIE}={session}; Path={BASE}; HttpOnly; SameSite=Lax; Max-Age={}",
-                webhooks::PORTAL_SESSION_TTL_MS / 1000
-            );
-            if let Ok(v) = HeaderValue::from_str(&cookie) {
-                r.headers_mut().insert(header::SET_COOKIE, v);
-            }
-            r
-        }
+        Ok(Some((_, session))) => open_session(BASE, COOKIE, BASE, &session, webhooks::PORTAL_SESSION_TTL_MS),
         Ok(None) => denied(),
-        Err(e) => internal(&e),
+        Err(e) => internal(TITLE, &e),
     }
 }
 
@@ -205,7 +120,7 @@ async fn render_dashboard(app: &AppState, s: &Session, error: Option<&str>, draf
         webhooks::recent_deliveries(ctx, &s.instance_id, 50).await,
     ) {
         (Ok(e), Ok(d)) => (e, d),
-        (Err(e), _) | (_, Err(e)) => return internal(&e),
+        (Err(e), _) | (_, Err(e)) => return internal(TITLE, &e),
     };
     let csrf = csrf_field(app, s);
     let mut body = String::new();
@@ -262,7 +177,7 @@ async fn render_dashboard(app: &AppState, s: &Session, error: Option<&str>, draf
     }
     body.push_str("</table>");
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-    page(status, "Webhooks", &body)
+    page(status, TITLE, &body)
 }
 
 /// `GET /webhooks-portal`: endpoints, the add form, recent deliveries.
@@ -290,11 +205,6 @@ impl From<EndpointForm> for EndpointInput {
     }
 }
 
-/// The message of a validation error, for the page.
-fn user_message(e: &tessera_core::Error) -> Option<String> {
-    (e.code().status() < 500).then(|| e.items().first().map(|i| i.long_message.clone()).unwrap_or_default())
-}
-
 /// `POST /webhooks-portal/endpoints`
 async fn create_endpoint(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let (s, form) = match form_session::<EndpointForm>(&app, &headers, &body).await {
@@ -306,7 +216,7 @@ async fn create_endpoint(State(app): State<AppState>, headers: HeaderMap, body: 
         Ok(e) => see_other(&format!("{BASE}/endpoints/{}", e.id)),
         Err(e) => match user_message(&e) {
             Some(m) => render_dashboard(&app, &s, Some(&m), &input).await,
-            None => internal(&e),
+            None => internal(TITLE, &e),
         },
     }
 }
@@ -319,9 +229,9 @@ async fn render_endpoint(app: &AppState, s: &Session, id: &str, error: Option<&s
     ) {
         (Ok(e), Ok(secret)) => (e, secret),
         (Err(e), _) | (_, Err(e)) if e.code().status() == 404 => {
-            return page(StatusCode::NOT_FOUND, "Webhooks", "<p class=\"err\">No such endpoint.</p>");
+            return page(StatusCode::NOT_FOUND, TITLE, "<p class=\"err\">No such endpoint.</p>");
         }
-        (Err(e), _) | (_, Err(e)) => return internal(&e),
+        (Err(e), _) | (_, Err(e)) => return internal(TITLE, &e),
     };
     let csrf = csrf_field(app, s);
     let input = EndpointInput {
@@ -369,13 +279,10 @@ async fn update_endpoint(
         Ok(_) => see_other(&format!("{BASE}/endpoints/{id}")),
         Err(e) => match user_message(&e) {
             Some(m) => render_endpoint(&app, &s, &id, Some(&m)).await,
-            None => internal(&e),
+            None => internal(TITLE, &e),
         },
     }
 }
-
-#[derive(Deserialize)]
-struct Empty {}
 
 async fn action(
     app: &AppState,
@@ -392,7 +299,7 @@ async fn action(
         Ok(()) => see_other(then),
         Err(e) => match user_message(&e) {
             Some(m) => render_dashboard(app, &s, Some(&m), &EndpointInput::default()).await,
-            None => internal(&e),
+            None => internal(TITLE, &e),
         },
     }
 }
@@ -421,23 +328,4 @@ async fn delete_endpoint(
 /// `POST /webhooks-portal/deliveries/{id}/replay`
 async fn replay(State(app): State<AppState>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
     action(&app, &headers, &body, BASE, async |s| webhooks::replay(&app.ctx, &s.instance_id, &id).await).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escapes_html() {
-        assert_eq!(esc("<a href=\"x\">'&'</a>"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
-    }
-
-    #[test]
-    fn reads_the_portal_cookie() {
-        let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, HeaderValue::from_static("a=b; tessera_webhooks_portal=wps_x; c=d"));
-        assert_eq!(session_cookie(&h).as_deref(), Some("wps_x"));
-        h.insert(header::COOKIE, HeaderValue::from_static("tessera_webhooks_portal="));
-        assert_eq!(session_cookie(&h), None);
-    }
 }
