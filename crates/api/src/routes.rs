@@ -69,7 +69,6 @@ fn v1_and_bare(path: &'static str, handlers: MethodRouter<AppState>) -> Route {
 }
 
 /// Operations that exist from API version `since` on (e.g. the directory group role mappings of 2026-05-12).
-#[expect(dead_code, reason = "the first operations of 2026-05-12 come with the enterprise directories")]
 fn v1_since(since: ApiVersion, path: &'static str, handlers: MethodRouter<AppState>) -> Route {
     Route { path, handlers, unversioned: false, since: Some(since) }
 }
@@ -449,6 +448,40 @@ pub fn table() -> Vec<Route> {
             get(directories::get_scim_directory)
                 .patch(directories::update_scim_directory)
                 .delete(directories::delete_scim_directory),
+        ),
+        v1_since(
+            ApiVersion::V2026_05_12,
+            "/directories/{directory_id}/rotate_api_key",
+            post(directories::rotate_directory_api_key),
+        ),
+        v1_since(
+            ApiVersion::V2026_05_12,
+            "/directories/{directory_id}/group_role_mappings",
+            get(directories::list_directory_group_role_mappings)
+                .post(directories::create_directory_group_role_mapping)
+                .put(directories::replace_directory_group_role_mappings),
+        ),
+        v1_since(
+            ApiVersion::V2026_05_12,
+            "/directories/{directory_id}/group_role_mappings/{mapping_id}",
+            delete(directories::delete_directory_group_role_mapping),
+        ),
+        v1_since(
+            ApiVersion::V2026_05_12,
+            "/scim_directories/{scim_directory_id}/rotate_api_key",
+            post(directories::rotate_scim_directory_api_key),
+        ),
+        v1_since(
+            ApiVersion::V2026_05_12,
+            "/scim_directories/{scim_directory_id}/group_role_mappings",
+            get(directories::list_scim_group_role_mappings)
+                .post(directories::create_scim_group_role_mapping)
+                .put(directories::replace_scim_group_role_mappings),
+        ),
+        v1_since(
+            ApiVersion::V2026_05_12,
+            "/scim_directories/{scim_directory_id}/group_role_mappings/{mapping_id}",
+            delete(directories::delete_scim_group_role_mapping),
         ),
         // Admin Portal Link Tokens
         v1("/admin_portal_link_tokens", post(admin_portal_link_tokens::create_admin_portal_link_token)),

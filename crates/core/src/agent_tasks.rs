@@ -319,6 +319,9 @@ pub async fn redeem_tx(ctx: &Ctx, tx: &mut Tx, instance: &Instance, ticket: &str
     if user.banned {
         return Err(Error::new(ErrorCode::UserBanned));
     }
+    if user.deprovisioned {
+        return Err(Error::new(ErrorCode::UserDeprovisioned));
+    }
     let lock = crate::users::lockout::LockState::of(&user, now);
     if lock.locked {
         return Err(lock.error());

@@ -150,6 +150,9 @@ pub async fn open_session_with_tx(
     if user.banned {
         return Err(Error::new(ErrorCode::UserBanned));
     }
+    if user.deprovisioned {
+        return Err(Error::new(ErrorCode::UserDeprovisioned));
+    }
     let session =
         crate::sessions::insert_session_with_tx(ctx, tx, &client.instance_id, &client.id, user_id, opts, now).await?;
     client.last_active_session_id = Some(session.id.clone());

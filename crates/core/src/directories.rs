@@ -11,9 +11,13 @@ use std::collections::BTreeMap;
 use tessera_store::directories::{self as store, DirectoryRow, GroupRoleMappingRow};
 use tessera_store::enterprise_connections::{self as connections, By};
 
+use tessera_store::Tx;
+
+use crate::crypto::constant_time_eq;
 use crate::enterprise_connections::{CustomAttribute, EnterpriseConnection};
 use crate::ids::{new_id, random_base62};
-use crate::{Ctx, Error, Result};
+use crate::organizations::roles::{Role, all_roles_tx};
+use crate::{Ctx, Error, ErrorCode, Result};
 
 /// Largest page of a list.
 pub const MAX_LIMIT: u64 = 500;
@@ -25,6 +29,9 @@ const KEY_CHARS: usize = 48;
 pub const KEY_PREFIX: &str = "dsk";
 /// Longest group display name.
 const MAX_DISPLAY_NAME: usize = 255;
+/// How long a rotated-out API key keeps working: long enough to paste the new key into the IdP's settings, short
+/// enough that a leaked key rotated away stops working the same day.
+pub const ROTATION_GRACE_MS: i64 = 60 * 60 * 1000;
 
 /// A directory as the APIs show it.
 #[derive(Debug, Clone)]
@@ -196,6 +203,8 @@ pub async fn create(ctx: &Ctx, instance_id: &str, input: NewDirectory) -> Result
         group_role_mapping_enabled: !mappings.is_empty(),
         attribute_mapping: serde_json::to_string(&default_mapping()).map_err(Error::internal)?,
         api_key_hash: ctx.secrets.digest(&api_key),
+        previous_api_key_hash: None,
+        previous_api_key_expires_at: None,
         created_at: now,
         updated_at: now,
     };
@@ -311,4 +320,173 @@ pub async fn connection(ctx: &Ctx, d: &Directory) -> Result<Option<EnterpriseCon
         },
         None => Ok(None),
     }
+}
+
+/// Issues a new API key; the previous one keeps working for [`ROTATION_GRACE_MS`] (a key rotated out earlier stops
+/// at once: only one previous key is kept).
+pub async fn rotate_api_key(ctx: &Ctx, instance_id: &str, id: &str) -> Result<Directory> {
+    let api_key = format!("{KEY_PREFIX}_{}", random_base62(KEY_CHARS));
+    let now = ctx.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    let mut row = store::lock(&mut tx, instance_id, id).await?.ok_or_else(not_found)?;
+    row.previous_api_key_hash = Some(std::mem::replace(&mut row.api_key_hash, ctx.secrets.digest(&api_key)));
+    row.previous_api_key_expires_at = Some(now + ROTATION_GRACE_MS);
+    row.updated_at = now;
+    store::update(&mut tx, &row).await?;
+    tx.commit().await?;
+    load(ctx, row, Some(api_key)).await
+}
+
+/// Whether `token` is the directory's API key, or its previous key within the grace period. Both digests are
+/// compared in constant time, whichever matches.
+pub fn key_matches(ctx: &Ctx, row: &DirectoryRow, token: &str, now: i64) -> bool {
+    let given = ctx.secrets.digest(token);
+    let current = constant_time_eq(&given, &row.api_key_hash);
+    let previous = match (&row.previous_api_key_hash, row.previous_api_key_expires_at) {
+        (Some(h), Some(until)) => constant_time_eq(&given, h) && now < until,
+        _ => false,
+    };
+    current | previous
+}
+
+/// A group → role mapping with its role.
+#[derive(Debug, Clone)]
+pub struct GroupRoleMapping {
+    /// The row.
+    pub row: GroupRoleMappingRow,
+    /// The role it assigns.
+    pub role: Role,
+}
+
+/// 404 for a group → role mapping.
+pub fn mapping_not_found() -> Error {
+    Error::not_found("group role mapping")
+}
+
+async fn with_roles(tx: &mut Tx, instance_id: &str, rows: Vec<GroupRoleMappingRow>) -> Result<Vec<GroupRoleMapping>> {
+    let roles = all_roles_tx(tx, instance_id).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let role = roles.iter().find(|r| r.id == row.role_id)?.clone();
+            Some(GroupRoleMapping { row, role })
+        })
+        .collect())
+}
+
+fn require_mapping_enabled(row: &DirectoryRow) -> Result<()> {
+    if row.group_role_mapping_enabled { Ok(()) } else { Err(Error::new(ErrorCode::GroupRoleMappingDisabled)) }
+}
+
+/// A group of the request: its id (through the alias rule) and role.
+fn mapping_input(m: MappingInput) -> Result<(String, String, Option<i64>)> {
+    let group = alias("directory_group_id", m.directory_group_id, m.scim_group_id)?
+        .ok_or_else(|| Error::param_missing("directory_group_id"))?;
+    let role = m.role_id.filter(|r| !r.trim().is_empty()).ok_or_else(|| Error::param_missing("role_id"))?;
+    if m.precedence.is_some_and(|p| p < 1) {
+        return Err(Error::param_value_invalid("precedence", "precedence must be at least 1."));
+    }
+    Ok((group, role, m.precedence))
+}
+
+async fn insert_mapping_tx(
+    ctx: &Ctx,
+    tx: &mut Tx,
+    dir: &DirectoryRow,
+    (group, role, precedence): (String, String, i64),
+) -> Result<()> {
+    if !store::role_exists_tx(tx, &dir.instance_id, &role).await? {
+        return Err(Error::param_value_invalid("role_id", format!("No organization role was found with id {role}.")));
+    }
+    // The display name is the group's as the IdP reported it, when the directory has provisioned it.
+    let display =
+        tessera_store::scim::group_by_ref_tx(tx, &dir.instance_id, &dir.id, &group).await?.map(|g| g.display_name);
+    let now = ctx.now_ms();
+    let m = GroupRoleMappingRow {
+        id: new_id("dgrm"),
+        instance_id: dir.instance_id.clone(),
+        directory_id: dir.id.clone(),
+        group_id: group,
+        group_display_name: display,
+        role_id: role,
+        precedence,
+        created_at: now,
+        updated_at: now,
+    };
+    store::insert_mapping(tx, &m).await.map_err(|e| {
+        if e.is_unique_violation() {
+            Error::param_value_invalid("directory_group_id", "This group is already mapped to a role.")
+        } else {
+            e.into()
+        }
+    })?;
+    Ok(())
+}
+
+/// A directory's group → role mappings, by precedence.
+pub async fn list_mappings(ctx: &Ctx, instance_id: &str, id: &str) -> Result<Vec<GroupRoleMapping>> {
+    let mut tx = ctx.db.begin().await?;
+    let dir = store::lock(&mut tx, instance_id, id).await?.ok_or_else(not_found)?;
+    let rows = store::mappings_tx(&mut tx, instance_id, &dir.id).await?;
+    let out = with_roles(&mut tx, instance_id, rows).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Adds one mapping (after the others when no precedence is given) and re-evaluates the directory's members' roles.
+pub async fn create_mapping(ctx: &Ctx, instance_id: &str, id: &str, input: MappingInput) -> Result<GroupRoleMapping> {
+    // The directory first: an unknown one is 404 whatever the body.
+    get(ctx, instance_id, id).await?;
+    let (group, role, precedence) = mapping_input(input)?;
+    let mut tx = ctx.db.begin().await?;
+    let dir = store::lock(&mut tx, instance_id, id).await?.ok_or_else(not_found)?;
+    require_mapping_enabled(&dir)?;
+    let existing = store::mappings_tx(&mut tx, instance_id, &dir.id).await?;
+    let precedence = precedence.unwrap_or_else(|| existing.iter().map(|m| m.precedence).max().unwrap_or(0) + 1);
+    insert_mapping_tx(ctx, &mut tx, &dir, (group.clone(), role, precedence)).await?;
+    crate::scim::roles::sync_directory_tx(ctx, &mut tx, &dir).await?;
+    let rows = store::mappings_tx(&mut tx, instance_id, &dir.id).await?;
+    let out = with_roles(&mut tx, instance_id, rows).await?.into_iter().find(|m| m.row.group_id == group);
+    tx.commit().await?;
+    out.ok_or_else(mapping_not_found)
+}
+
+/// Replaces every mapping; array order is precedence (1, 2, …). An empty list clears them.
+pub async fn replace_mappings(
+    ctx: &Ctx,
+    instance_id: &str,
+    id: &str,
+    input: Vec<MappingInput>,
+) -> Result<Vec<GroupRoleMapping>> {
+    get(ctx, instance_id, id).await?;
+    let mut items = Vec::with_capacity(input.len());
+    for (i, m) in input.into_iter().enumerate() {
+        let (group, role, _) = mapping_input(m)?;
+        items.push((group, role, i as i64 + 1));
+    }
+    let mut tx = ctx.db.begin().await?;
+    let dir = store::lock(&mut tx, instance_id, id).await?.ok_or_else(not_found)?;
+    require_mapping_enabled(&dir)?;
+    store::delete_mappings(&mut tx, instance_id, &dir.id).await?;
+    for item in items {
+        insert_mapping_tx(ctx, &mut tx, &dir, item).await?;
+    }
+    crate::scim::roles::sync_directory_tx(ctx, &mut tx, &dir).await?;
+    let rows = store::mappings_tx(&mut tx, instance_id, &dir.id).await?;
+    let out = with_roles(&mut tx, instance_id, rows).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Deletes one mapping; returns its id.
+pub async fn delete_mapping(ctx: &Ctx, instance_id: &str, id: &str, mapping_id: &str) -> Result<String> {
+    let mut tx = ctx.db.begin().await?;
+    let dir = store::lock(&mut tx, instance_id, id).await?.ok_or_else(not_found)?;
+    require_mapping_enabled(&dir)?;
+    if store::delete_mapping(&mut tx, instance_id, &dir.id, mapping_id).await? == 0 {
+        return Err(mapping_not_found());
+    }
+    crate::scim::roles::sync_directory_tx(ctx, &mut tx, &dir).await?;
+    tx.commit().await?;
+    Ok(mapping_id.to_owned())
 }

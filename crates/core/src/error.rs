@@ -113,6 +113,10 @@ error_codes! {
     DevelopmentInstanceRequired => 400, "development_instance_required", "development instance required",
         "Sessions can only be created through the Backend API on development instances. Use sign-in tokens instead.";
     UserBanned => 400, "user_banned", "user banned", "The user is banned and cannot sign in.";
+    GroupRoleMappingDisabled => 422, "group_role_mapping_disabled", "group role mapping disabled",
+        "Group role mapping is not enabled on this directory; enable it with group_role_mapping_enabled first.";
+    UserDeprovisioned => 400, "user_deprovisioned", "user deprovisioned",
+        "The user was deactivated by their organization's directory and cannot sign in.";
     TokenInvalid => 400, "token_invalid", "invalid token",
         "The token is malformed or was not signed by this instance.";
     TokenExpired => 400, "token_expired", "token expired", "The token has expired.";

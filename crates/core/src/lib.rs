@@ -37,6 +37,7 @@ pub mod rate_limits;
 pub mod redirect_urls;
 pub mod restriction_lists;
 pub mod saml;
+pub mod scim;
 pub mod sender;
 pub mod session_reverification;
 pub mod sessions;

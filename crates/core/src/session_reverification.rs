@@ -469,6 +469,9 @@ async fn attempt_code(
     if user_row.banned {
         return Err(Error::new(ErrorCode::UserBanned));
     }
+    if user_row.deprovisioned {
+        return Err(Error::new(ErrorCode::UserDeprovisioned));
+    }
     let lock = lockout::LockState::of(&user_row, now);
     if lock.locked {
         return Err(lock.error());

@@ -238,6 +238,9 @@ pub async fn create_session(
     if user.banned {
         return Err(Error::new(ErrorCode::UserBanned));
     }
+    if user.deprovisioned {
+        return Err(Error::new(ErrorCode::UserDeprovisioned));
+    }
     tessera_store::sessions::insert_client(&mut tx, &client).await?;
     tessera_store::sessions::insert_session(&mut tx, &row).await?;
     tessera_store::sessions::touch_user(&mut tx, &instance.id, user_id, now).await?;

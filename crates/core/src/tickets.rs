@@ -340,6 +340,9 @@ pub async fn redeem_tx(
     if user.banned {
         return Err(Error::new(ErrorCode::UserBanned));
     }
+    if user.deprovisioned {
+        return Err(Error::new(ErrorCode::UserDeprovisioned));
+    }
     let lock = crate::users::lockout::LockState::of(&user, now);
     if lock.locked {
         return Err(lock.error());

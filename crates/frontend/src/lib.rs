@@ -19,6 +19,7 @@ pub mod operations;
 pub mod pages;
 pub mod respond;
 pub mod routes;
+pub mod scim;
 
 /// The whole HTTP application: Frontend API requests (recognised by [`host::dispatch`]) go to the frontend route
 /// table, everything else to the Backend API.

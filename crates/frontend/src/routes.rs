@@ -275,6 +275,8 @@ pub fn router() -> Router<AppState> {
     }
     router
         .route_layer(axum::middleware::from_fn(tessera_api::metrics::tag_operation))
+        // Each directory's SCIM service provider (its own errors and media type).
+        .nest("/scim/v2/{directory_id}", crate::scim::router())
         .fallback(fallback::not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)
 }

@@ -24,6 +24,10 @@ pub struct DirectoryRow {
     pub attribute_mapping: String,
     /// Keyed digest of the API key.
     pub api_key_hash: Vec<u8>,
+    /// Keyed digest of the key a rotation replaced (0040), valid until `previous_api_key_expires_at`.
+    pub previous_api_key_hash: Option<Vec<u8>>,
+    /// End of the previous key's grace period, Unix ms.
+    pub previous_api_key_expires_at: Option<i64>,
     /// Unix ms.
     pub created_at: i64,
     /// Unix ms.
@@ -31,7 +35,8 @@ pub struct DirectoryRow {
 }
 
 const COLUMNS: &str = "id, instance_id, enterprise_connection_id, name, provider, enabled, \
-    group_role_mapping_enabled, attribute_mapping, api_key_hash, created_at, updated_at";
+    group_role_mapping_enabled, attribute_mapping, api_key_hash, previous_api_key_hash, previous_api_key_expires_at, \
+    created_at, updated_at";
 
 /// A row of `directory_group_role_mappings`.
 #[derive(Debug, Clone, Default, sqlx::FromRow)]
@@ -86,7 +91,8 @@ pub async fn update(tx: &mut Tx, r: &DirectoryRow) -> StoreResult<u64> {
         tx,
         sqlx::query(
             "UPDATE directories SET name = $1, provider = $2, enabled = $3, group_role_mapping_enabled = $4, \
-             attribute_mapping = $5, api_key_hash = $6, updated_at = $7 WHERE instance_id = $8 AND id = $9"
+             attribute_mapping = $5, api_key_hash = $6, previous_api_key_hash = $7, previous_api_key_expires_at = $8, \
+             updated_at = $9 WHERE instance_id = $10 AND id = $11"
         )
         .bind(&r.name)
         .bind(&r.provider)
@@ -94,6 +100,8 @@ pub async fn update(tx: &mut Tx, r: &DirectoryRow) -> StoreResult<u64> {
         .bind(r.group_role_mapping_enabled)
         .bind(&r.attribute_mapping)
         .bind(&r.api_key_hash)
+        .bind(&r.previous_api_key_hash)
+        .bind(r.previous_api_key_expires_at)
         .bind(r.updated_at)
         .bind(&r.instance_id)
         .bind(&r.id)
@@ -118,9 +126,9 @@ pub async fn get(db: &Db, instance_id: &str, id: &str) -> StoreResult<Option<Dir
         .await)?)
 }
 
-/// The directory whose API key has this digest (any instance: the key names its directory).
+/// The directory whose current or previous API key has this digest (any instance: the key names its directory).
 pub async fn by_api_key(db: &Db, hash: &[u8]) -> StoreResult<Option<DirectoryRow>> {
-    let sql = format!("SELECT {COLUMNS} FROM directories WHERE api_key_hash = $1");
+    let sql = format!("SELECT {COLUMNS} FROM directories WHERE api_key_hash = $1 OR previous_api_key_hash = $1");
     Ok(on_read!(db, |c| sqlx::query_as::<_, DirectoryRow>(sqlx::AssertSqlSafe(sql.clone()))
         .bind(hash)
         .fetch_optional(c)
@@ -180,17 +188,49 @@ pub async fn insert_mapping(tx: &mut Tx, m: &GroupRoleMappingRow) -> StoreResult
     Ok(())
 }
 
+const MAPPING_SQL: &str = "SELECT id, instance_id, directory_id, group_id, group_display_name, role_id, precedence, \
+    created_at, updated_at FROM directory_group_role_mappings WHERE instance_id = $1 AND directory_id = $2 \
+    ORDER BY precedence, created_at, id";
+
 /// A directory's group → role mappings by precedence.
 pub async fn mappings(db: &Db, instance_id: &str, directory_id: &str) -> StoreResult<Vec<GroupRoleMappingRow>> {
-    Ok(on_read!(db, |c| sqlx::query_as::<_, GroupRoleMappingRow>(
-        "SELECT id, instance_id, directory_id, group_id, group_display_name, role_id, precedence, created_at, \
-         updated_at FROM directory_group_role_mappings WHERE instance_id = $1 AND directory_id = $2 \
-         ORDER BY precedence, created_at, id"
-    )
-    .bind(instance_id)
-    .bind(directory_id)
-    .fetch_all(c)
-    .await)?)
+    Ok(on_read!(db, |c| sqlx::query_as::<_, GroupRoleMappingRow>(MAPPING_SQL)
+        .bind(instance_id)
+        .bind(directory_id)
+        .fetch_all(c)
+        .await)?)
+}
+
+/// A directory's group → role mappings by precedence, inside a write transaction.
+pub async fn mappings_tx(tx: &mut Tx, instance_id: &str, directory_id: &str) -> StoreResult<Vec<GroupRoleMappingRow>> {
+    Ok(on_tx!(tx, |c| sqlx::query_as::<_, GroupRoleMappingRow>(MAPPING_SQL)
+        .bind(instance_id)
+        .bind(directory_id)
+        .fetch_all(c)
+        .await)?)
+}
+
+/// Deletes one mapping of a directory. Returns the rows deleted.
+pub async fn delete_mapping(tx: &mut Tx, instance_id: &str, directory_id: &str, id: &str) -> StoreResult<u64> {
+    Ok(exec_tx!(
+        tx,
+        sqlx::query(
+            "DELETE FROM directory_group_role_mappings WHERE instance_id = $1 AND directory_id = $2 AND id = $3"
+        )
+        .bind(instance_id)
+        .bind(directory_id)
+        .bind(id)
+    )?)
+}
+
+/// Deletes every mapping of a directory.
+pub async fn delete_mappings(tx: &mut Tx, instance_id: &str, directory_id: &str) -> StoreResult<u64> {
+    Ok(exec_tx!(
+        tx,
+        sqlx::query("DELETE FROM directory_group_role_mappings WHERE instance_id = $1 AND directory_id = $2")
+            .bind(instance_id)
+            .bind(directory_id)
+    )?)
 }
 
 /// Whether the instance has an organization role with this id (inside a write transaction).

@@ -39,6 +39,7 @@ pub mod rate_limits;
 pub mod redirect_urls;
 pub mod restriction_lists;
 pub mod role_sets;
+pub mod scim;
 pub mod session_reverifications;
 pub mod sessions;
 pub mod settings;

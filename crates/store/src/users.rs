@@ -59,6 +59,8 @@ pub struct UserRow {
     pub mfa_disabled_at: Option<i64>,
     /// Banned.
     pub banned: bool,
+    /// Deactivated by the directory that provisioned the user (0040): may not sign in.
+    pub deprovisioned: bool,
     /// Start of the current lock, Unix ms.
     pub locked_at: Option<i64>,
     /// End of the current lock (NULL with `locked_at` set: never), Unix ms.
@@ -130,9 +132,9 @@ pub const USER_COLUMNS: &str = "u.id, u.instance_id, u.external_id, u.username, 
     u.last_name, u.name_search, u.locale, u.primary_email_address_id, u.primary_phone_number_id, \
     u.primary_web3_wallet_id, u.public_metadata, u.private_metadata, u.unsafe_metadata, u.password_digest, \
     u.password_hasher, u.password_last_updated_at, u.password_compromised, u.totp_secret_sealed, u.totp_last_step, \
-    u.mfa_enabled_at, u.mfa_disabled_at, u.banned, u.locked_at, u.lockout_expires_at, u.failed_verification_attempts, \
-    u.image_id, u.delete_self_enabled, u.create_organization_enabled, u.create_organizations_limit, \
-    u.bypass_client_trust, u.legal_accepted_at, u.last_sign_in_at, u.last_active_at, u.created_at, u.updated_at";
+    u.mfa_enabled_at, u.mfa_disabled_at, u.banned, u.deprovisioned, u.locked_at, u.lockout_expires_at, \
+    u.failed_verification_attempts, u.image_id, u.delete_self_enabled, u.create_organization_enabled, \
+    u.create_organizations_limit, u.bypass_client_trust, u.legal_accepted_at, u.last_sign_in_at, u.last_active_at, u.created_at, u.updated_at";
 
 /// Every column of `identifications`.
 pub const IDENTIFICATION_COLUMNS: &str = "id, instance_id, user_id, kind, value, value_normalized, reserved, \

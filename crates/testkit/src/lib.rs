@@ -17,6 +17,7 @@ use tower::ServiceExt as _;
 
 pub mod browser;
 pub mod saml;
+pub mod scim;
 pub use browser::{FapiRequest, TestBrowser, jwt_claims};
 
 /// The environment variable that selects PostgreSQL for the test suite.

@@ -16,7 +16,8 @@ use crate::error::ApiResult;
 use crate::extract::{Body, Params, SecretKey};
 use crate::list::{Paging, data_list};
 use crate::objects::deleted::DeletedObject;
-use crate::objects::directory::{DirectoryObject, View};
+use crate::objects::directory::{DirectoryObject, GroupRoleMappingObject, View};
+use tessera_core::directories::GroupRoleMapping;
 
 /// A group → role mapping of the create body.
 #[derive(Debug, Deserialize)]
@@ -195,4 +196,186 @@ pub async fn delete_scim_directory(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     delete(&app, &instance, &id, View::Scim).await
+}
+
+/// Body of `POST …/group_role_mappings`.
+#[derive(Debug, Deserialize)]
+pub struct CreateMappingBody {
+    directory_group_id: Option<String>,
+    scim_group_id: Option<String>,
+    role_id: Option<String>,
+    precedence: Option<i64>,
+}
+
+/// One item of the `PUT …/group_role_mappings` body.
+#[derive(Debug, Deserialize)]
+pub struct ReplaceMappingItem {
+    directory_group_id: Option<String>,
+    scim_group_id: Option<String>,
+    role_id: Option<String>,
+}
+
+/// Body of `PUT …/group_role_mappings`.
+#[derive(Debug, Deserialize)]
+pub struct ReplaceMappingsBody {
+    mappings: Option<Vec<ReplaceMappingItem>>,
+}
+
+fn mapping_list(items: &[GroupRoleMapping], view: View) -> Response {
+    let data: Vec<_> = items.iter().map(|m| GroupRoleMappingObject::new(m, view)).collect();
+    let total = data.len() as i64;
+    data_list(data, total).into_response()
+}
+
+async fn rotate(app: &AppState, instance: &Instance, id: &str, view: View) -> ApiResult<Response> {
+    Ok(one(&directories::rotate_api_key(&app.ctx, &instance.id, id).await?, view, instance))
+}
+
+async fn list_mappings(app: &AppState, instance: &Instance, id: &str, view: View) -> ApiResult<Response> {
+    Ok(mapping_list(&directories::list_mappings(&app.ctx, &instance.id, id).await?, view))
+}
+
+async fn create_mapping(
+    app: &AppState,
+    instance: &Instance,
+    id: &str,
+    b: CreateMappingBody,
+    view: View,
+) -> ApiResult<Response> {
+    let input = MappingInput {
+        directory_group_id: b.directory_group_id,
+        scim_group_id: b.scim_group_id,
+        role_id: b.role_id,
+        precedence: b.precedence,
+        ..Default::default()
+    };
+    let m = directories::create_mapping(&app.ctx, &instance.id, id, input).await?;
+    Ok(Json(GroupRoleMappingObject::new(&m, view)).into_response())
+}
+
+async fn replace_mappings(
+    app: &AppState,
+    instance: &Instance,
+    id: &str,
+    b: ReplaceMappingsBody,
+    view: View,
+) -> ApiResult<Response> {
+    // An unknown directory is 404 whatever the body.
+    directories::get(&app.ctx, &instance.id, id).await?;
+    let items = b.mappings.ok_or_else(|| tessera_core::Error::param_missing("mappings"))?;
+    let input = items
+        .into_iter()
+        .map(|m| MappingInput {
+            directory_group_id: m.directory_group_id,
+            scim_group_id: m.scim_group_id,
+            role_id: m.role_id,
+            ..Default::default()
+        })
+        .collect();
+    Ok(mapping_list(&directories::replace_mappings(&app.ctx, &instance.id, id, input).await?, view))
+}
+
+async fn delete_mapping(
+    app: &AppState,
+    instance: &Instance,
+    id: &str,
+    mapping_id: &str,
+    view: View,
+) -> ApiResult<Response> {
+    let id = directories::delete_mapping(&app.ctx, &instance.id, id, mapping_id).await?;
+    Ok(Json(DeletedObject::new(view.mapping_object(), &id)).into_response())
+}
+
+/// `POST /directories/{id}/rotate_api_key` (2026-05-12)
+pub async fn rotate_directory_api_key(
+    State(app): State<AppState>,
+    SecretKey(instance): SecretKey,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    rotate(&app, &instance, &id, View::Directory).await
+}
+
+/// `GET /directories/{id}/group_role_mappings` (2026-05-12)
+pub async fn list_directory_group_role_mappings(
+    State(app): State<AppState>,
+    SecretKey(instance): SecretKey,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    list_mappings(&app, &instance, &id, View::Directory).await
+}
+
+/// `POST /directories/{id}/group_role_mappings` (2026-05-12)
+pub async fn create_directory_group_role_mapping(
+    State(app): State<AppState>,
+    SecretKey(instance): SecretKey,
+    Path(id): Path<String>,
+    Body(b): Body<CreateMappingBody>,
+) -> ApiResult<Response> {
+    create_mapping(&app, &instance, &id, b, View::Directory).await
+}
+
+/// `PUT /directories/{id}/group_role_mappings` (2026-05-12)
+pub async fn replace_directory_group_role_mappings(
+    State(app): State<AppState>,
+    SecretKey(instance): SecretKey,
+    Path(id): Path<String>,
+    Body(b): Body<ReplaceMappingsBody>,
+) -> ApiResult<Response> {
+    replace_mappings(&app, &instance, &id, b, View::Directory).await
+}
+
+/// `DELETE /directories/{id}/group_role_mappings/{mapping_id}` (2026-05-12)
+pub async fn delete_directory_group_role_mapping(
+    State(app): State<AppState>,
+    SecretKey(instance): SecretKey,
+    Path((id, mapping_id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    delete_mapping(&app, &instance, &id, &mapping_id, View::Directory).await
+}
+
+/// `POST /scim_directories/{id}/rotate_api_key` (2026-05-12)
+pub async fn rotate_scim_directory_api_key(
+    State(app): State<AppState>,
+    SecretKey(instance): SecretKey,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    rotate(&app, &instance, &id, View::Scim).await
+}
+
+/// `GET /scim_directories/{id}/group_role_mappings` (2026-05-12)
+pub async fn list_scim_group_role_mappings(
+    State(app): State<AppState>,
+    SecretKey(instance): SecretKey,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    list_mappings(&app, &instance, &id, View::Scim).await
+}
+
+/// `POST /scim_directories/{id}/group_role_mappings` (2026-05-12)
+pub async fn create_scim_group_role_mapping(
+    State(app): State<AppState>,
+    SecretKey(instance): SecretKey,
+    Path(id): Path<String>,
+    Body(b): Body<CreateMappingBody>,
+) -> ApiResult<Response> {
+    create_mapping(&app, &instance, &id, b, View::Scim).await
+}
+
+/// `PUT /scim_directories/{id}/group_role_mappings` (2026-05-12)
+pub async fn replace_scim_group_role_mappings(
+    State(app): State<AppState>,
+    SecretKey(instance): SecretKey,
+    Path(id): Path<String>,
+    Body(b): Body<ReplaceMappingsBody>,
+) -> ApiResult<Response> {
+    replace_mappings(&app, &instance, &id, b, View::Scim).await
+}
+
+/// `DELETE /scim_directories/{id}/group_role_mappings/{mapping_id}` (2026-05-12)
+pub async fn delete_scim_group_role_mapping(
+    State(app): State<AppState>,
+    SecretKey(instance): SecretKey,
+    Path((id, mapping_id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    delete_mapping(&app, &instance, &id, &mapping_id, View::Scim).await
 }

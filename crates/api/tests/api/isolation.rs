@@ -161,6 +161,17 @@ pub const FIXTURES: &[(&str, Fixture)] = &[
             id_of(&m)
         })
     }),
+    ("mapping_id", |f| {
+        Box::pin(async move {
+            let d = f.id("directory_id").await;
+            let on = json!({ "group_role_mapping_enabled": true });
+            f.app.patch(&format!("/v1/directories/{d}"), on).send().await.assert_status(200);
+            let role = id_of(&f.create("/v1/organization_roles", json!({ "name": "iso", "key": "org:iso_map" })).await);
+            let body = json!({ "directory_group_id": "isolation-group", "role_id": role });
+            let path = format!("/v1/directories/{d}/group_role_mappings");
+            id_of(&f.app.post(&path, body).api_version("2026-05-12").send().await.assert_status(200).json)
+        })
+    }),
     ("other_machine_id", |f| {
         Box::pin(async move { id_of(&f.create("/v1/machines", json!({ "name": "isolation callee" })).await) })
     }),

@@ -27,6 +27,7 @@ mod organizations;
 mod proxy_checks;
 mod rate_limits;
 mod redirect_urls;
+mod scim;
 mod session_settings;
 mod sessions;
 mod sign_ups;

@@ -174,6 +174,31 @@ pub(crate) async fn add_member_tx(
     Ok(m)
 }
 
+/// Sets an existing member's role inside the caller's transaction (the organization row locked by it) and emits
+/// `organizationMembership.updated`; nothing happens when the role is already that one. For roles a directory's
+/// group mappings decide.
+pub(crate) async fn set_role_tx(
+    ctx: &Ctx,
+    tx: &mut Tx,
+    instance_id: &str,
+    org: &tessera_store::organizations::OrganizationRow,
+    user_id: &str,
+    role: &str,
+) -> Result<()> {
+    let mut row =
+        user_list::membership_tx(tx, instance_id, &org.id, user_id).await?.ok_or_else(membership_not_found)?.membership;
+    if row.role == role {
+        return Ok(());
+    }
+    check_role_set(tx, instance_id, org.role_set_key.as_deref(), role).await?;
+    row.role = role.to_owned();
+    row.updated_at = ctx.now_ms();
+    store::update(tx, &row).await?;
+    let roles = roles::all_roles_tx(tx, instance_id).await?;
+    let m = membership_in_tx(tx, instance_id, &org.id, user_id, &roles).await?;
+    emit(ctx, tx, instance_id, EventType::OrganizationMembershipUpdated, &m).await
+}
+
 /// Input of [`create_membership`].
 #[derive(Debug, Default)]
 pub struct NewMembership {

@@ -421,6 +421,9 @@ pub(super) async fn attempt_code(
     if user_row.banned {
         return Err(Error::new(ErrorCode::UserBanned));
     }
+    if user_row.deprovisioned {
+        return Err(Error::new(ErrorCode::UserDeprovisioned));
+    }
     let lock = lockout::LockState::of(&user_row, now);
     if lock.locked {
         return Err(lock.error());

@@ -351,6 +351,9 @@ fn gate(user: &User) -> Result<()> {
     if user.banned {
         return Err(Error::new(ErrorCode::UserBanned));
     }
+    if user.deprovisioned {
+        return Err(Error::new(ErrorCode::UserDeprovisioned));
+    }
     if user.lock.locked {
         return Err(user.lock.error());
     }

@@ -227,7 +227,7 @@ pub(crate) fn user_unique_error(e: tessera_store::StoreError) -> Error {
     }
 }
 
-fn name_search(first: Option<&str>, last: Option<&str>) -> String {
+pub(crate) fn name_search(first: Option<&str>, last: Option<&str>) -> String {
     format!("{} {}", first.unwrap_or(""), last.unwrap_or("")).trim().to_lowercase()
 }
 

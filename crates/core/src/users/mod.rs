@@ -146,6 +146,8 @@ pub struct User {
     pub image_id: Option<String>,
     /// Banned.
     pub banned: bool,
+    /// Deactivated by its directory (SCIM): may not sign in until reactivated.
+    pub deprovisioned: bool,
     /// Lock state at the time of reading.
     pub lock: lockout::LockState,
     /// Flag.
@@ -218,6 +220,7 @@ fn assemble(full: UserWithIdentifications, now: i64) -> Result<User> {
         password_last_updated_at: row.password_last_updated_at,
         image_id: row.image_id,
         banned: row.banned,
+        deprovisioned: row.deprovisioned,
         delete_self_enabled: row.delete_self_enabled,
         create_organization_enabled: row.create_organization_enabled,
         create_organizations_limit: row.create_organizations_limit,

@@ -98,7 +98,7 @@ impl<'a> UserObject<'a> {
             last_sign_in_at: u.last_sign_in_at,
             banned: u.banned,
             locked: u.lock.locked,
-            deprovisioned: false,
+            deprovisioned: u.deprovisioned,
             lockout_expires_in_seconds: u.lock.expires_in_seconds,
             verification_attempts_remaining: u.lock.attempts_remaining,
             updated_at: u.updated_at,

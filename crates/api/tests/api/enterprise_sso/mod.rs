@@ -5,6 +5,7 @@ mod admin_portal;
 mod admin_portal_pages;
 mod connections;
 mod directories;
+mod directory_mappings;
 mod saml_connections;
 
 use serde_json::{Value, json};
