@@ -15,7 +15,6 @@ use crate::crypto::constant_time_eq;
 use crate::events::{self, EventType};
 use crate::instances::Instance;
 use crate::organization_domains::{OrganizationDomain, ensure_domains_enabled, not_found, organization_domain_data};
-use crate::organization_invitations::PublicOrganization;
 use crate::sender::{self, Channel, TemplatedMessage};
 use crate::users::identifiers;
 use crate::users::verification::{self, CODE_TTL_MS, MAX_ATTEMPTS, TEST_CODE, code_digest, new_code};
@@ -75,7 +74,7 @@ pub async fn prepare(
     if let Some(prepared) = &prepared {
         sender::record(ctx, &mut tx, instance, prepared).await?;
     }
-    let d = OrganizationDomain { row, organization: Some(PublicOrganization::of(&org)) };
+    let d = OrganizationDomain::of_tx(ctx, &mut tx, row, &org).await?;
     events::emit(ctx, &mut tx, &instance.id, EventType::OrganizationDomainUpdated, &organization_domain_data(&d))
         .await?;
     tx.commit().await?;
@@ -132,7 +131,10 @@ pub async fn attempt(
     row.verification_status = Some(status.into());
     row.updated_at = now;
     store::update(&mut tx, &row).await?;
-    let d = OrganizationDomain { row, organization: Some(PublicOrganization::of(&org)) };
+    if status == "verified" && matches!(row.enrollment_mode.as_str(), "automatic_invitation" | "automatic_suggestion") {
+        crate::domain_enrollment::enroll_domain_tx(ctx, &mut tx, instance_id, &row.id).await?;
+    }
+    let d = OrganizationDomain::of_tx(ctx, &mut tx, row, &org).await?;
     events::emit(ctx, &mut tx, instance_id, EventType::OrganizationDomainUpdated, &organization_domain_data(&d))
         .await?;
     // The attempt counts even when it fails.

@@ -99,6 +99,11 @@ error_codes! {
         "This domain is already used by an organization of this instance.";
     OrganizationDomainQuotaExceeded => 403, "organization_domain_quota_exceeded", "domain quota exceeded",
         "The organization has reached its maximum number of domains.";
+    // Enrollment by verified domains: suggestions and membership requests.
+    OrganizationSuggestionAlreadyAccepted => 422, "organization_suggestion_already_accepted",
+        "suggestion already accepted", "This organization suggestion has already been accepted.";
+    OrganizationMembershipRequestNotPending => 422, "organization_membership_request_not_pending",
+        "membership request not pending", "Only pending membership requests can be accepted or rejected.";
     // The Frontend API's organization operations, acting for a signed-in member.
     OrganizationNotFoundOrUnauthorized => 404, "organization_not_found_or_unauthorized", "not found or unauthorized",
         "Given organization not found, or you don't have permission to access the organization";

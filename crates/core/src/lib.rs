@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod ctx;
 pub mod directories;
 pub mod domain_affiliation;
+pub mod domain_enrollment;
 pub mod domains;
 pub mod enterprise_connections;
 pub mod enterprise_sso;

@@ -39,12 +39,36 @@ const COMMON_DOMAINS: &[&str] = &[
 ];
 
 /// A domain as the API shows it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct OrganizationDomain {
     /// The row.
     pub row: OrganizationDomainRow,
     /// Its organization.
     pub organization: Option<PublicOrganization>,
+    /// Its pending automatic invitations.
+    pub pending_invitations: i64,
+    /// Its pending suggestions.
+    pub pending_suggestions: i64,
+}
+
+impl OrganizationDomain {
+    /// A domain with its pending counts, read inside the transaction that changed it.
+    pub(crate) async fn of_tx(
+        ctx: &Ctx,
+        tx: &mut tessera_store::Tx,
+        row: OrganizationDomainRow,
+        org: &tessera_store::organizations::OrganizationRow,
+    ) -> Result<Self> {
+        let (pending_invitations, pending_suggestions) =
+            tessera_store::domain_enrollment::pending_counts_tx(tx, &row.instance_id, &row.id, ctx.now_ms()).await?;
+        Ok(Self { row, organization: Some(PublicOrganization::of(org)), pending_invitations, pending_suggestions })
+    }
+
+    /// Whether the domain enrolls users: verified, in an automatic mode.
+    pub(crate) fn enrolls(&self) -> bool {
+        self.row.verification_status.as_deref() == Some("verified")
+            && matches!(self.row.enrollment_mode.as_str(), "automatic_invitation" | "automatic_suggestion")
+    }
 }
 
 /// 404 for a domain.
@@ -180,7 +204,11 @@ pub async fn create(
             e.into()
         }
     })?;
-    let d = OrganizationDomain { row, organization: Some(PublicOrganization::of(&org)) };
+    let d = OrganizationDomain { row, organization: Some(PublicOrganization::of(&org)), ..Default::default() };
+    if d.enrolls() {
+        crate::domain_enrollment::enroll_domain_tx(ctx, &mut tx, instance_id, &d.row.id).await?;
+    }
+    let d = OrganizationDomain::of_tx(ctx, &mut tx, d.row, &org).await?;
     events::emit(ctx, &mut tx, instance_id, EventType::OrganizationDomainCreated, &organization_domain_data(&d))
         .await?;
     tx.commit().await?;
@@ -194,6 +222,8 @@ pub struct DomainUpdate {
     pub enrollment_mode: Option<String>,
     /// Verified by the admin, or not.
     pub verified: Option<bool>,
+    /// Drop the domain's pending automatic invitations and suggestions.
+    pub delete_pending: bool,
 }
 
 /// Updates a domain's enrollment mode or affiliation verification.
@@ -223,7 +253,14 @@ pub async fn update(
     }
     row.updated_at = ctx.now_ms();
     store::update(&mut tx, &row).await?;
-    let d = OrganizationDomain { row, organization: Some(PublicOrganization::of(&org)) };
+    if u.delete_pending {
+        crate::domain_enrollment::drop_pending_tx(ctx, &mut tx, instance_id, &org, &row.id).await?;
+    }
+    let d = OrganizationDomain { row, organization: None, ..Default::default() };
+    if d.enrolls() {
+        crate::domain_enrollment::enroll_domain_tx(ctx, &mut tx, instance_id, &d.row.id).await?;
+    }
+    let d = OrganizationDomain::of_tx(ctx, &mut tx, d.row, &org).await?;
     events::emit(ctx, &mut tx, instance_id, EventType::OrganizationDomainUpdated, &organization_domain_data(&d))
         .await?;
     tx.commit().await?;
@@ -260,16 +297,15 @@ pub async fn verify_ownership(
         .await?
         .ok_or_else(crate::organizations::not_found)?;
     let mut row = store::lock(&mut tx, instance_id, &org.id, id).await?.ok_or_else(not_found)?;
-    let organization = Some(PublicOrganization::of(&org));
     if row.ownership_status.as_deref() == Some("verified") {
-        return Ok(OrganizationDomain { row, organization });
+        return OrganizationDomain::of_tx(ctx, &mut tx, row, &org).await;
     }
     row.ownership_status = Some("verified".into());
     row.ownership_strategy = Some("manual_override".into());
     row.ownership_verified_at = Some(now);
     row.updated_at = now;
     store::update(&mut tx, &row).await?;
-    let d = OrganizationDomain { row, organization };
+    let d = OrganizationDomain::of_tx(ctx, &mut tx, row, &org).await?;
     events::emit(ctx, &mut tx, instance_id, EventType::OrganizationDomainUpdated, &organization_domain_data(&d))
         .await?;
     tx.commit().await?;
@@ -282,7 +318,14 @@ pub async fn get(ctx: &Ctx, instance_id: &str, organization_id: &str, id: &str) 
         .await?
         .ok_or_else(crate::organizations::not_found)?;
     let row = store::get(&ctx.db, instance_id, &org.id, id).await?.ok_or_else(not_found)?;
-    Ok(OrganizationDomain { row, organization: Some(PublicOrganization::of(&org)) })
+    let (pending_invitations, pending_suggestions) =
+        tessera_store::domain_enrollment::pending_counts(&ctx.db, instance_id, &row.id, ctx.now_ms()).await?;
+    Ok(OrganizationDomain {
+        row,
+        organization: Some(PublicOrganization::of(&org)),
+        pending_invitations,
+        pending_suggestions,
+    })
 }
 
 /// A page of domains matching `filter`, and the total.
@@ -302,7 +345,9 @@ pub async fn list(
             orgs.insert(row.organization_id.clone(), o.as_ref().map(PublicOrganization::of));
         }
         let organization = orgs.get(&row.organization_id).cloned().flatten();
-        out.push(OrganizationDomain { row, organization });
+        let (pending_invitations, pending_suggestions) =
+            tessera_store::domain_enrollment::pending_counts(&ctx.db, instance_id, &row.id, ctx.now_ms()).await?;
+        out.push(OrganizationDomain { row, organization, pending_invitations, pending_suggestions });
     }
     Ok((out, total))
 }

@@ -110,7 +110,7 @@ pub fn status_at(row: &OrganizationInvitationRow, now: i64) -> &'static str {
     }
 }
 
-fn assemble(
+pub(crate) fn assemble(
     row: OrganizationInvitationRow,
     now: i64,
     roles: &HashMap<String, String>,
@@ -242,6 +242,7 @@ pub async fn create(
             redirect_url,
             status: "pending".into(),
             expires_at: Some(now + days * DAY_MS),
+            organization_domain_id: None,
             created_at: now,
             updated_at: now,
         });

@@ -25,6 +25,7 @@ pub mod oauth_authorize;
 pub mod organization_domain_verification;
 pub mod organization_domains;
 pub mod organization_invitations;
+pub mod organization_membership_requests;
 pub mod organization_memberships;
 pub mod organizations;
 pub mod saml;
@@ -186,6 +187,10 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
             post(me_organizations::accept_organization_invitation),
         ),
         v1("/v1/me/organization_suggestions", get(me::get_organization_suggestions)),
+        v1(
+            "/v1/me/organization_suggestions/{suggestion_id}/accept",
+            post(me_organizations::accept_organization_suggestion),
+        ),
         // Organizations
         v1("/v1/organizations", post(organizations::create_organization)),
         v1(
@@ -211,6 +216,18 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
             "/v1/organizations/{organization_id}/memberships/{user_id}",
             patch(organization_memberships::update_organization_membership)
                 .delete(organization_memberships::remove_organization_member),
+        ),
+        v1(
+            "/v1/organizations/{organization_id}/membership_requests",
+            get(organization_membership_requests::list_organization_membership_requests),
+        ),
+        v1(
+            "/v1/organizations/{organization_id}/membership_requests/{request_id}/accept",
+            post(organization_membership_requests::accept_organization_membership_request),
+        ),
+        v1(
+            "/v1/organizations/{organization_id}/membership_requests/{request_id}/reject",
+            post(organization_membership_requests::reject_organization_membership_request),
         ),
         v1(
             "/v1/organizations/{organization_id}/invitations",

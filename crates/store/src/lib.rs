@@ -13,6 +13,7 @@ pub mod client_list;
 pub mod db;
 pub mod dialect;
 pub mod directories;
+pub mod domain_enrollment;
 pub mod domains;
 pub mod enterprise_connections;
 pub mod error;

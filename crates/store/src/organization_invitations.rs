@@ -32,14 +32,16 @@ pub struct OrganizationInvitationRow {
     pub status: String,
     /// Unix ms.
     pub expires_at: Option<i64>,
+    /// The verified domain that made it (`automatic_invitation`); `None` for invitations a person sent.
+    pub organization_domain_id: Option<String>,
     /// Unix ms.
     pub created_at: i64,
     /// Unix ms.
     pub updated_at: i64,
 }
 
-const COLUMNS: &str = "id, instance_id, organization_id, email_address, email_normalized, role, inviter_id, \
-    public_metadata, private_metadata, redirect_url, status, expires_at, created_at, updated_at";
+pub(crate) const COLUMNS: &str = "id, instance_id, organization_id, email_address, email_normalized, role, inviter_id, \
+    public_metadata, private_metadata, redirect_url, status, expires_at, organization_domain_id, created_at, updated_at";
 
 /// A bound value of a list query.
 #[derive(Debug, Clone)]
@@ -159,14 +161,16 @@ pub async fn list(
     Ok((rows, total))
 }
 
-/// Inserts an invitation.
-pub async fn insert(tx: &mut Tx, i: &OrganizationInvitationRow) -> StoreResult<()> {
-    exec_tx!(
+/// Inserts an invitation. An automatic invitation the organization already made for the address is not inserted
+/// again (`Ok(false)`).
+pub async fn insert(tx: &mut Tx, i: &OrganizationInvitationRow) -> StoreResult<bool> {
+    let n = exec_tx!(
         tx,
         sqlx::query(
             "INSERT INTO organization_invitations (id, instance_id, organization_id, email_address, \
              email_normalized, role, inviter_id, public_metadata, private_metadata, redirect_url, status, \
-             expires_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+             expires_at, organization_domain_id, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT DO NOTHING"
         )
         .bind(&i.id)
         .bind(&i.instance_id)
@@ -180,10 +184,11 @@ pub async fn insert(tx: &mut Tx, i: &OrganizationInvitationRow) -> StoreResult<(
         .bind(&i.redirect_url)
         .bind(&i.status)
         .bind(i.expires_at)
+        .bind(&i.organization_domain_id)
         .bind(i.created_at)
         .bind(i.updated_at)
     )?;
-    Ok(())
+    Ok(n > 0)
 }
 
 /// Whether the organization has a pending, unexpired invitation for the address (inside the transaction that

@@ -164,6 +164,17 @@ pub async fn slug_taken_tx(tx: &mut Tx, instance_id: &str, slug: &str) -> StoreR
         > 0)
 }
 
+/// One organization of the instance by id, read inside a write transaction without locking it (for what only
+/// shows its public data).
+pub async fn get_tx(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Option<OrganizationRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM organizations o WHERE o.instance_id = $1 AND o.id = $2");
+    Ok(on_tx!(tx, |c| sqlx::query_as::<_, OrganizationRow>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(instance_id)
+        .bind(id)
+        .fetch_optional(c)
+        .await)?)
+}
+
 /// Reads an organization (by id or slug) and locks its row until the transaction ends, so that decisions about
 /// it (the membership limit) are serialized. SQLite needs no row lock: `BEGIN IMMEDIATE` serializes writers.
 pub async fn lock(tx: &mut Tx, instance_id: &str, id_or_slug: &str) -> StoreResult<Option<OrganizationRow>> {

@@ -158,7 +158,11 @@ pub async fn update_organization_domain(
     Body(b): Body<UpdateDomainBody>,
 ) -> ApiResult<Json<Value>> {
     // `null` leaves a field unchanged, like absence.
-    let change = DomainUpdate { enrollment_mode: b.enrollment_mode.flatten(), verified: b.verified.flatten() };
+    let change = DomainUpdate {
+        enrollment_mode: b.enrollment_mode.flatten(),
+        verified: b.verified.flatten(),
+        delete_pending: false,
+    };
     let d = domains::update(&app.ctx, &instance.id, &organization_id, &domain_id, change).await?;
     Ok(Json(organization_domain(&d, &origin)))
 }

@@ -24,7 +24,7 @@ fn verification(
     }
 }
 
-/// `OrganizationDomain`. Tessera creates no domain-based invitations or suggestions, so their counts are 0.
+/// `OrganizationDomain`, with the counts of its pending automatic invitations and suggestions.
 pub fn organization_domain(d: &OrganizationDomain, base: &str) -> Value {
     let r = &d.row;
     let affiliation = verification(
@@ -50,8 +50,8 @@ pub fn organization_domain(d: &OrganizationDomain, base: &str) -> Value {
             r.ownership_verified_at,
         ),
         "verification": affiliation,
-        "total_pending_invitations": 0,
-        "total_pending_suggestions": 0,
+        "total_pending_invitations": d.pending_invitations,
+        "total_pending_suggestions": d.pending_suggestions,
         "public_organization_data": d.organization.as_ref()
             .map(|o| crate::objects::organization_invitation::public_organization(o, base)),
         "created_at": r.created_at,

@@ -312,6 +312,13 @@ pub(crate) async fn emit_user_returning(
 ) -> Result<Option<User>> {
     let Some(user) = get_user_tx(ctx, tx, instance_id, id).await? else { return Ok(None) };
     events::emit_object(ctx, tx, instance_id, event_type, &user.id, &objects::UserObject::new(&user, "")).await?;
+    // Every change that adds or verifies an address reports the user here, in its transaction: the one place that
+    // sees each newly verified address, so organization domains enroll the user here too.
+    if matches!(event_type, EventType::UserCreated | EventType::UserUpdated)
+        && user.email_addresses.iter().any(|e| e.verification.as_ref().is_some_and(|v| v.status == "verified"))
+    {
+        crate::domain_enrollment::enroll_user_tx(ctx, tx, instance_id, &user.id).await?;
+    }
     Ok(Some(user))
 }
 

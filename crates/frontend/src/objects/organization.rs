@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 use serde_json::Value;
+use tessera_core::domain_enrollment::{MembershipRequest, Suggestion};
 use tessera_core::organization_invitations::{OrganizationInvitation, PublicOrganization};
 use tessera_core::organizations::Organization;
 use tessera_core::organizations::memberships::{MemberUser, Membership};
@@ -180,6 +181,47 @@ pub struct OrganizationSuggestionObject<'a> {
     status: &'a str,
     created_at: i64,
     updated_at: i64,
+}
+
+impl<'a> OrganizationSuggestionObject<'a> {
+    /// The object of `s`.
+    pub fn new(s: &'a Suggestion, base: &str) -> Option<Self> {
+        Some(Self {
+            object: "organization_suggestion",
+            id: &s.row.id,
+            public_organization_data: PublicOrganizationDataObject::new(s.organization.as_ref()?, base),
+            status: &s.row.status,
+            created_at: s.row.created_at,
+            updated_at: s.row.updated_at,
+        })
+    }
+}
+
+/// `Client.OrganizationMembershipRequest`: a user asking to join an organization (by accepting a suggestion).
+#[derive(Debug, Serialize)]
+pub struct MembershipRequestObject<'a> {
+    object: &'static str,
+    id: &'a str,
+    organization_id: &'a str,
+    status: &'a str,
+    public_user_data: Option<PublicUserDataObject<'a>>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl<'a> MembershipRequestObject<'a> {
+    /// The object of `r`.
+    pub fn new(r: &'a MembershipRequest, base: &str) -> Self {
+        Self {
+            object: "organization_membership_request",
+            id: &r.row.id,
+            organization_id: &r.row.organization_id,
+            status: &r.row.status,
+            public_user_data: r.user.as_ref().map(|u| PublicUserDataObject::new(u, base)),
+            created_at: r.row.created_at,
+            updated_at: r.row.updated_at,
+        }
+    }
 }
 
 /// A page of a list: `{data, total_count}` (the Frontend API's paginated lists).

@@ -26,7 +26,7 @@ pub struct OwnershipVerificationObject<'a> {
     verified_at: Option<i64>,
 }
 
-/// `Client.OrganizationDomain`. Domain-based invitations and suggestions are not made, so their counts are 0.
+/// `Client.OrganizationDomain`, with the counts of its pending automatic invitations and suggestions.
 #[derive(Debug, Serialize)]
 pub struct OrganizationDomainObject<'a> {
     object: &'static str,
@@ -75,8 +75,8 @@ impl<'a> OrganizationDomainObject<'a> {
             verification: affiliation.clone(),
             affiliation_verification: affiliation,
             ownership_verification: ownership,
-            total_pending_invitations: 0,
-            total_pending_suggestions: 0,
+            total_pending_invitations: d.pending_invitations,
+            total_pending_suggestions: d.pending_suggestions,
             public_organization_data: d.organization.as_ref().map(|o| PublicOrganizationDataObject::new(o, base)),
             created_at: r.created_at,
             updated_at: r.updated_at,

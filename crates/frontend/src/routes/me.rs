@@ -8,11 +8,14 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use tessera_api::AppState;
 use tessera_api::error::ApiResult;
+use tessera_api::extract::Params;
+use tessera_core::domain_enrollment;
 use tessera_core::organizations::memberships::{self, MembershipPage};
 use tessera_core::store::user_list::{MembershipFilter, UserOrder};
 use tessera_core::users::update::{MetadataChange, UserUpdate};
 use tessera_core::{Ctx, Error};
 
+use super::organizations::Paging;
 use crate::extract::{ApiVersion, Form, SignedIn};
 use crate::objects::organization::{
     MembershipObject, OrganizationInvitationObject, OrganizationSuggestionObject, Page,
@@ -180,13 +183,35 @@ pub async fn get_users_organization_invitations(
     respond::wrapped(&app, &signed.browser, Page { data, total_count: total }).await
 }
 
-/// `GET /v1/me/organization_suggestions`: none yet (suggestions by verified domain are not made by this server), so
-/// an empty page.
+/// The query of `GET /v1/me/organization_suggestions`: paging, and `status` repeated (clerk-js's
+/// `OrganizationSwitcher` asks for `status=pending&status=accepted`).
+#[derive(Debug, Default, Deserialize)]
+pub struct SuggestionsQuery {
+    limit: Option<String>,
+    offset: Option<String>,
+    #[serde(default)]
+    status: Vec<String>,
+}
+
+/// `GET /v1/me/organization_suggestions`: the organizations the user's verified domains suggest, newest first
+/// (`status`: `pending`, `accepted`); organizations the user has joined since are left out.
 pub async fn get_organization_suggestions(
     State(app): State<AppState>,
     signed: SignedIn,
-    Query(_q): Query<ListQuery>,
+    Params(q): Params<SuggestionsQuery>,
 ) -> ApiResult<Response> {
-    let page: Page<OrganizationSuggestionObject<'_>> = Page { data: Vec::new(), total_count: 0 };
-    respond::wrapped(&app, &signed.browser, page).await
+    let statuses = domain_enrollment::statuses(&q.status, domain_enrollment::SUGGESTION_STATUSES)?;
+    let paging = Paging { limit: q.limit, offset: q.offset };
+    let (list, total) = domain_enrollment::list_suggestions(
+        &app.ctx,
+        signed.instance_id(),
+        signed.user_id(),
+        &statuses,
+        paging.limit(),
+        paging.offset(),
+    )
+    .await?;
+    let base = &signed.browser.fapi.base_url;
+    let data: Vec<_> = list.iter().filter_map(|s| OrganizationSuggestionObject::new(s, base)).collect();
+    respond::wrapped(&app, &signed.browser, Page { data, total_count: total }).await
 }

@@ -111,10 +111,11 @@ pub async fn delete_organization_domain(
 }
 
 /// The form of `POST …/domains/{domain_id}/update_enrollment_mode`. `delete_pending` asks to drop the domain's
-/// pending invitations and suggestions; Tessera makes none, so there is nothing to drop.
+/// pending automatic invitations (revoked) and suggestions.
 #[derive(Debug, Default, Deserialize)]
 pub struct EnrollmentModeForm {
     enrollment_mode: Option<String>,
+    delete_pending: Option<String>,
 }
 
 /// `POST /v1/organizations/{organization_id}/domains/{domain_id}/update_enrollment_mode`.
@@ -127,7 +128,8 @@ pub async fn update_organization_domain_enrollment_mode(
     let ctx = &app.ctx;
     let access = access::require(ctx, signed.instance_id(), &id, signed.user_id(), access::DOMAINS_MANAGE).await?;
     let mode = given(f.enrollment_mode).ok_or_else(|| Error::param_missing("enrollment_mode"))?;
-    let update = DomainUpdate { enrollment_mode: Some(mode), verified: None };
+    let delete_pending = matches!(f.delete_pending.as_deref().map(str::trim), Some("true" | "1"));
+    let update = DomainUpdate { enrollment_mode: Some(mode), verified: None, delete_pending };
     let d = domains::update(ctx, signed.instance_id(), &access.organization.id, &domain_id, update).await?;
     respond::wrapped(&app, &signed.browser, OrganizationDomainObject::new(&d, &signed.browser.fapi.base_url)).await
 }

@@ -5,6 +5,7 @@ mod billing;
 mod clerk_js;
 mod client;
 mod contract;
+mod domain_enrollment;
 mod environment;
 mod handshake;
 mod hostile;
