@@ -64,11 +64,13 @@ fn schemathesis() -> PathBuf {
     st
 }
 
-/// The operationIds the server routes: an unrouted operation answers `operation_not_implemented` whatever its ids.
+/// The operationIds of the fuzzed spec (2025-11-10) the server routes: an unrouted operation answers
+/// `operation_not_implemented` whatever its ids. Operations a later version added are not in that spec.
 fn routed_operations(server: &Server) -> Vec<&'static str> {
     let client = http();
     SPEC_OPERATIONS
         .iter()
+        .filter(|op| op.since == "2025-11-10")
         .filter(|op| {
             let path: Vec<String> = op
                 .path
