@@ -641,12 +641,17 @@ def main():
                     help="record a perf profile of the server for each missed goal (adds ~5 s per miss)")
     ap.add_argument("--smoke", action="store_true", help="1 s per path, a subset of servers, write nothing (CI)")
     ap.add_argument("--with-peer", action="store_true", help="with --smoke: include the peer (needs the npm registry)")
+    ap.add_argument("--tessera-bin", metavar="PATH",
+                    help="use this tessera binary instead of building the release one (with --smoke: CI smokes the "
+                         "test build's binary, since it checks that the command works, not its speed)")
     ap.add_argument("--out", default=os.path.join(BENCH, "RESULTS.md"))
     args = ap.parse_args()
     run_started = time.monotonic()
     load_start = open("/proc/loadavg").read().split()[:3]
     if args.smoke:
         args.duration = 1
+    elif args.tessera_bin:
+        sys.exit("--tessera-bin is for --smoke only: RESULTS.md figures come from the release build")
     servers = args.only.split(",") if args.only else list(SMOKE_SERVERS if args.smoke else SERVERS)
     if args.smoke and args.with_peer and "peer" not in servers:
         servers.insert(1, "peer")
@@ -664,7 +669,9 @@ def main():
     # Builds and installs first, on every core; measuring starts after.
     ensure_wrk()
     tessera_bin = baseline_bin = None
-    if any(s in TESSERA for s in servers):
+    if any(s in TESSERA for s in servers) and args.tessera_bin:
+        tessera_bin = os.path.abspath(args.tessera_bin)
+    elif any(s in TESSERA for s in servers):
         sh(["cargo", "build", "--release", "-q", "-p", "tessera"], cwd=ROOT)
         tessera_bin = os.path.join(target_dir(ROOT), "release", "tessera")
     if "baseline" in servers:
