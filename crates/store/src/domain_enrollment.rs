@@ -164,21 +164,7 @@ pub async fn list_suggestions(
         n + 2
     );
     let count = format!("SELECT COUNT(*) FROM organization_suggestions s WHERE {cond}");
-    let rows = on_read!(db, |c| {
-        let mut q = sqlx::query_as::<_, SuggestionRow>(sqlx::AssertSqlSafe(select.clone()));
-        for b in &binds {
-            q = q.bind(b.clone());
-        }
-        q.bind(limit).bind(offset).fetch_all(c).await
-    })?;
-    let total = on_read!(db, |c| {
-        let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count.clone()));
-        for b in &binds {
-            q = q.bind(b.clone());
-        }
-        q.fetch_one(c).await
-    })?;
-    Ok((rows, total))
+    crate::db::read_page(db, &select, &count, &binds, limit, offset).await
 }
 
 /// One suggestion of a user, locked for update.
@@ -303,21 +289,7 @@ pub async fn list_requests(
         n + 2
     );
     let count = format!("SELECT COUNT(*) FROM organization_membership_requests WHERE {cond}");
-    let rows = on_read!(db, |c| {
-        let mut q = sqlx::query_as::<_, MembershipRequestRow>(sqlx::AssertSqlSafe(select.clone()));
-        for b in &binds {
-            q = q.bind(b.clone());
-        }
-        q.bind(limit).bind(offset).fetch_all(c).await
-    })?;
-    let total = on_read!(db, |c| {
-        let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count.clone()));
-        for b in &binds {
-            q = q.bind(b.clone());
-        }
-        q.fetch_one(c).await
-    })?;
-    Ok((rows, total))
+    crate::db::read_page(db, &select, &count, &binds, limit, offset).await
 }
 
 /// One membership request of an organization, locked for update.

@@ -264,21 +264,7 @@ pub async fn list(
         n + 2
     );
     let count = format!("SELECT COUNT(*) FROM enterprise_connections WHERE {cond}");
-    let rows = on_read!(db, |c| {
-        let mut q = sqlx::query_as::<_, EnterpriseConnectionRow>(sqlx::AssertSqlSafe(select.clone()));
-        for b in &binds {
-            q = q.bind(b.clone());
-        }
-        q.bind(limit).bind(offset).fetch_all(c).await
-    })?;
-    let total = on_read!(db, |c| {
-        let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count.clone()));
-        for b in &binds {
-            q = q.bind(b.clone());
-        }
-        q.fetch_one(c).await
-    })?;
-    Ok((rows, total))
+    crate::db::read_page(db, &select, &count, &binds, limit, offset).await
 }
 
 /// Replaces a connection's domains. A unique violation means a domain belongs to another connection.

@@ -123,21 +123,7 @@ pub async fn list(
         n + 2
     );
     let count = format!("SELECT COUNT(*) FROM organization_domains WHERE {cond}");
-    let rows = on_read!(db, |c| {
-        let mut q = sqlx::query_as::<_, OrganizationDomainRow>(sqlx::AssertSqlSafe(select.clone()));
-        for b in &binds {
-            q = q.bind(b.clone());
-        }
-        q.bind(limit).bind(offset).fetch_all(c).await
-    })?;
-    let total = on_read!(db, |c| {
-        let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count.clone()));
-        for b in &binds {
-            q = q.bind(b.clone());
-        }
-        q.fetch_one(c).await
-    })?;
-    Ok((rows, total))
+    crate::db::read_page(db, &select, &count, &binds, limit, offset).await
 }
 
 /// Inserts a domain. A unique violation means the name is taken in the instance.
