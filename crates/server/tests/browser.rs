@@ -10,7 +10,8 @@
 //! A second test bundles a `@clerk/react` 6 app and a `@clerk/clerk-react` 5 app with esbuild (clerk-js 6 and 5 served
 //! by Tessera side by side), signs in through each, then runs `@clerk/testing`'s helpers (`tests/browser/react.mjs`).
 //! A third test has `openid-client` and an MCP server built on `@clerk/mcp-tools` use Tessera as their OAuth provider
-//! over HTTPS (`tests/browser/oauth.mjs`).
+//! over HTTPS (`tests/browser/oauth.mjs`). A fourth signs in through a `samlify` SAML identity provider
+//! (`tests/browser/saml.mjs`).
 //!
 //! The npm packages are installed by the test, pinned by `tests/browser/package-lock.json`, into
 //! `target/browser-env/` (reused while the pins are unchanged; a file lock keeps parallel tests from installing at
@@ -144,51 +145,85 @@ fn copy_programs(src: &Path, dir: &Path) {
     }
 }
 
-/// `<SignIn/>` with e-mail and password in Chromium, then `authenticateRequest` on the browser's cookies, then
-/// the handshake; organization switching; a second context, signed in with an e-mail code.
-#[test]
-fn browser_sign_in_with_password() {
-    let started = Instant::now();
-    ensure_chromium();
-    let dir = node_dir();
-    let clerk_js = dir.join("node_modules/@clerk/clerk-js/dist");
-    let clerk_ui = dir.join("node_modules/@clerk/ui/dist");
-    let (clerk_js, clerk_ui) = (clerk_js.to_str().expect("utf-8 path"), clerk_ui.to_str().expect("utf-8 path"));
-    let db = TestDb::fresh_or_memory();
-    let mut opts = ServeOptions::new(&db).secret_key(DEV_KEY);
-    opts.env = vec![("TESSERA_CLERK_JS_DIR", clerk_js), ("TESSERA_CLERK_UI_DIR", clerk_ui)];
-    let server = Server::start_with(opts);
-    let publishable_key =
-        server.printed.publishable_key.clone().expect("the publishable key is printed on first start");
-    let set_up = started.elapsed();
+/// A `tessera serve` on a fresh database that serves clerk-js (one directory, or several comma-separated) and
+/// `@clerk/ui` from the browser env, over HTTPS with `tls`; and the publishable key it printed.
+struct FrontendServer {
+    server: Server,
+    publishable_key: String,
+    started: Instant,
+    set_up: Duration,
+}
 
-    let mut cmd = Command::new("node");
-    cmd.arg(dir.join("signin.mjs"))
-        .current_dir(&dir)
-        .env("TESSERA_API_URL", &server.url)
-        .env("TESSERA_SECRET_KEY", DEV_KEY)
-        .env("TESSERA_PUBLISHABLE_KEY", &publishable_key)
-        .env("CHROMIUM", CHROMIUM)
-        .env("CLERK_TELEMETRY_DISABLED", "1")
-        // Loopback traffic must never go through a proxy from the environment.
-        .env("NO_PROXY", "127.0.0.1,localhost")
-        .env("no_proxy", "127.0.0.1,localhost");
-    let out = run_with_timeout(cmd, PROGRAM_TIMEOUT);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("--- node signin.mjs\n{stdout}{stderr}");
-    println!("browser suite: set-up {:.1}s, total {:.1}s", set_up.as_secs_f64(), started.elapsed().as_secs_f64());
-    assert!(
-        out.status.success(),
-        "signin.mjs failed (exit {:?})\n--- stdout\n{stdout}\n--- stderr\n{stderr}\n--- server log (tail)\n{}",
-        out.status,
-        tail(&server.stderr(), 60)
-    );
+impl FrontendServer {
+    /// Chromium and the npm packages first (installed if missing), then the server.
+    fn start(started: Instant, clerk_js: &[&str], tls: Option<&common::TestCertificate>) -> (Self, PathBuf) {
+        ensure_chromium();
+        let dir = node_dir();
+        let dist = |package: &str| {
+            dir.join("node_modules").join(package).join("dist").to_str().expect("utf-8 path").to_owned()
+        };
+        let clerk_js = clerk_js.iter().map(|package| dist(package)).collect::<Vec<_>>().join(",");
+        let clerk_ui = dist("@clerk/ui");
+        let db = TestDb::fresh_or_memory();
+        let mut opts = ServeOptions::new(&db).secret_key(DEV_KEY);
+        opts.env = vec![("TESSERA_CLERK_JS_DIR", clerk_js.as_str()), ("TESSERA_CLERK_UI_DIR", clerk_ui.as_str())];
+        opts.tls = tls;
+        let server = Server::start_with(opts);
+        let publishable_key =
+            server.printed.publishable_key.clone().expect("the publishable key is printed on first start");
+        (Self { server, publishable_key, started, set_up: started.elapsed() }, dir)
+    }
+
+    /// Runs `node <program>` from the browser env with `env` (and Chromium, no telemetry, no proxy for loopback);
+    /// prints its output and timings, and fails with the server's log when the program fails.
+    fn run(&self, dir: &Path, program: &str, env: &[(&str, &std::ffi::OsStr)]) {
+        let mut cmd = Command::new("node");
+        cmd.arg(dir.join(program))
+            .current_dir(dir)
+            .envs(env.iter().copied())
+            .env("CHROMIUM", CHROMIUM)
+            .env("CLERK_TELEMETRY_DISABLED", "1")
+            // Loopback traffic must never go through a proxy from the environment.
+            .env("NO_PROXY", "127.0.0.1,localhost")
+            .env("no_proxy", "127.0.0.1,localhost");
+        let out = run_with_timeout(cmd, PROGRAM_TIMEOUT);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        println!("--- node {program}\n{stdout}{stderr}");
+        println!(
+            "{program}: set-up {:.1}s, total {:.1}s",
+            self.set_up.as_secs_f64(),
+            self.started.elapsed().as_secs_f64()
+        );
+        assert!(
+            out.status.success(),
+            "{program} failed (exit {:?})\n--- stdout\n{stdout}\n--- stderr\n{stderr}\n--- server log (tail)\n{}",
+            out.status,
+            tail(&self.server.stderr(), 60)
+        );
+    }
+
+    /// The variables the Tessera-specific programs read.
+    fn tessera_env(&self) -> Vec<(&'static str, &std::ffi::OsStr)> {
+        vec![
+            ("TESSERA_API_URL", self.server.url.as_ref()),
+            ("TESSERA_SECRET_KEY", DEV_KEY.as_ref()),
+            ("TESSERA_PUBLISHABLE_KEY", self.publishable_key.as_ref()),
+        ]
+    }
 }
 
 fn tail(text: &str, lines: usize) -> String {
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// `<SignIn/>` with e-mail and password in Chromium, then `authenticateRequest` on the browser's cookies, then
+/// the handshake; organization switching; a second context, signed in with an e-mail code.
+#[test]
+fn browser_sign_in_with_password() {
+    let (frontend, dir) = FrontendServer::start(Instant::now(), &["@clerk/clerk-js"], None);
+    frontend.run(&dir, "signin.mjs", &frontend.tessera_env());
 }
 
 /// A `@clerk/react` 6 app and a `@clerk/clerk-react` 5 app, bundled by the test with esbuild, each sign in once
@@ -205,43 +240,15 @@ fn browser_react_apps_and_clerk_testing() {
         read(&repo_root().join("README.md")).contains(code),
         "README's quick start differs from react6.jsx:\n{code}"
     );
-    ensure_chromium();
-    let dir = node_dir();
-    let dist =
-        |package: &str| dir.join("node_modules").join(package).join("dist").to_str().expect("utf-8 path").to_owned();
     // clerk-js 6 and 5 side by side (`clerk-js-5` is npm's alias install of `@clerk/clerk-js@5`).
-    let clerk_js = format!("{},{}", dist("@clerk/clerk-js"), dist("clerk-js-5"));
-    let clerk_ui = dist("@clerk/ui");
-    let db = TestDb::fresh_or_memory();
-    let mut opts = ServeOptions::new(&db).secret_key(DEV_KEY);
-    opts.env = vec![("TESSERA_CLERK_JS_DIR", clerk_js.as_str()), ("TESSERA_CLERK_UI_DIR", clerk_ui.as_str())];
-    let server = Server::start_with(opts);
-    let publishable_key =
-        server.printed.publishable_key.clone().expect("the publishable key is printed on first start");
-    let set_up = started.elapsed();
-
-    let mut cmd = Command::new("node");
-    cmd.arg(dir.join("react.mjs"))
-        .current_dir(&dir)
-        // What @clerk/testing reads (and the apps' keys).
-        .env("CLERK_API_URL", &server.url)
-        .env("CLERK_SECRET_KEY", DEV_KEY)
-        .env("CLERK_PUBLISHABLE_KEY", &publishable_key)
-        .env("CHROMIUM", CHROMIUM)
-        .env("CLERK_TELEMETRY_DISABLED", "1")
-        .env("NO_PROXY", "127.0.0.1,localhost")
-        .env("no_proxy", "127.0.0.1,localhost");
-    let out = run_with_timeout(cmd, PROGRAM_TIMEOUT);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("--- node react.mjs\n{stdout}{stderr}");
-    println!("react apps: set-up {:.1}s, total {:.1}s", set_up.as_secs_f64(), started.elapsed().as_secs_f64());
-    assert!(
-        out.status.success(),
-        "react.mjs failed (exit {:?})\n--- stdout\n{stdout}\n--- stderr\n{stderr}\n--- server log (tail)\n{}",
-        out.status,
-        tail(&server.stderr(), 60)
-    );
+    let (frontend, dir) = FrontendServer::start(started, &["@clerk/clerk-js", "clerk-js-5"], None);
+    // What @clerk/testing reads (and the apps' keys).
+    let env: [(&str, &std::ffi::OsStr); 3] = [
+        ("CLERK_API_URL", frontend.server.url.as_ref()),
+        ("CLERK_SECRET_KEY", DEV_KEY.as_ref()),
+        ("CLERK_PUBLISHABLE_KEY", frontend.publishable_key.as_ref()),
+    ];
+    frontend.run(&dir, "react.mjs", &env);
 }
 
 /// Tessera as an OAuth 2.1 / OIDC provider over HTTPS (`--tls-cert`, a test CA): `openid-client` completes
@@ -250,44 +257,11 @@ fn browser_react_apps_and_clerk_testing() {
 /// built on `@clerk/mcp-tools` accepts the access token and refuses it once revoked (`tests/browser/oauth.mjs`).
 #[test]
 fn browser_oauth_relying_party_and_mcp_server() {
-    let started = Instant::now();
-    ensure_chromium();
-    let dir = node_dir();
-    let clerk_js = dir.join("node_modules/@clerk/clerk-js/dist");
-    let clerk_ui = dir.join("node_modules/@clerk/ui/dist");
-    let (clerk_js, clerk_ui) = (clerk_js.to_str().expect("utf-8 path"), clerk_ui.to_str().expect("utf-8 path"));
     let certificate = common::TestCertificate::new();
-    let db = TestDb::fresh_or_memory();
-    let mut opts = ServeOptions::new(&db).secret_key(DEV_KEY);
-    opts.env = vec![("TESSERA_CLERK_JS_DIR", clerk_js), ("TESSERA_CLERK_UI_DIR", clerk_ui)];
-    opts.tls = Some(&certificate);
-    let server = Server::start_with(opts);
-    let publishable_key =
-        server.printed.publishable_key.clone().expect("the publishable key is printed on first start");
-    let set_up = started.elapsed();
-
-    let mut cmd = Command::new("node");
-    cmd.arg(dir.join("oauth.mjs"))
-        .current_dir(&dir)
-        .env("TESSERA_API_URL", &server.url)
-        .env("TESSERA_SECRET_KEY", DEV_KEY)
-        .env("TESSERA_PUBLISHABLE_KEY", &publishable_key)
-        .env("NODE_EXTRA_CA_CERTS", &certificate.ca)
-        .env("CHROMIUM", CHROMIUM)
-        .env("CLERK_TELEMETRY_DISABLED", "1")
-        .env("NO_PROXY", "127.0.0.1,localhost")
-        .env("no_proxy", "127.0.0.1,localhost");
-    let out = run_with_timeout(cmd, PROGRAM_TIMEOUT);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("--- node oauth.mjs\n{stdout}{stderr}");
-    println!("oauth: set-up {:.1}s, total {:.1}s", set_up.as_secs_f64(), started.elapsed().as_secs_f64());
-    assert!(
-        out.status.success(),
-        "oauth.mjs failed (exit {:?})\n--- stdout\n{stdout}\n--- stderr\n{stderr}\n--- server log (tail)\n{}",
-        out.status,
-        tail(&server.stderr(), 60)
-    );
+    let (frontend, dir) = FrontendServer::start(Instant::now(), &["@clerk/clerk-js"], Some(&certificate));
+    let mut env = frontend.tessera_env();
+    env.push(("NODE_EXTRA_CA_CERTS", certificate.ca.as_ref()));
+    frontend.run(&dir, "oauth.mjs", &env);
 }
 
 /// Enterprise SSO through SAML: a `samlify` identity provider signs the test user in through clerk-js's
@@ -295,42 +269,10 @@ fn browser_oauth_relying_party_and_mcp_server() {
 /// (`tests/browser/saml.mjs`).
 #[test]
 fn browser_saml_enterprise_sso() {
-    let started = Instant::now();
-    ensure_chromium();
-    let dir = node_dir();
-    let clerk_js = dir.join("node_modules/@clerk/clerk-js/dist");
-    let clerk_ui = dir.join("node_modules/@clerk/ui/dist");
-    let (clerk_js, clerk_ui) = (clerk_js.to_str().expect("utf-8 path"), clerk_ui.to_str().expect("utf-8 path"));
-    let db = TestDb::fresh_or_memory();
-    let mut opts = ServeOptions::new(&db).secret_key(DEV_KEY);
-    opts.env = vec![("TESSERA_CLERK_JS_DIR", clerk_js), ("TESSERA_CLERK_UI_DIR", clerk_ui)];
-    let server = Server::start_with(opts);
-    let publishable_key =
-        server.printed.publishable_key.clone().expect("the publishable key is printed on first start");
-    let set_up = started.elapsed();
+    let (frontend, dir) = FrontendServer::start(Instant::now(), &["@clerk/clerk-js"], None);
     let fixtures = repo_root().join("crates/testkit/fixtures/saml");
-
-    let mut cmd = Command::new("node");
-    cmd.arg(dir.join("saml.mjs"))
-        .current_dir(&dir)
-        .env("TESSERA_API_URL", &server.url)
-        .env("TESSERA_SECRET_KEY", DEV_KEY)
-        .env("TESSERA_PUBLISHABLE_KEY", &publishable_key)
-        .env("SAML_IDP_KEY", fixtures.join("idp.key"))
-        .env("SAML_IDP_CERT", fixtures.join("idp.crt"))
-        .env("CHROMIUM", CHROMIUM)
-        .env("CLERK_TELEMETRY_DISABLED", "1")
-        .env("NO_PROXY", "127.0.0.1,localhost")
-        .env("no_proxy", "127.0.0.1,localhost");
-    let out = run_with_timeout(cmd, PROGRAM_TIMEOUT);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("--- node saml.mjs\n{stdout}{stderr}");
-    println!("saml: set-up {:.1}s, total {:.1}s", set_up.as_secs_f64(), started.elapsed().as_secs_f64());
-    assert!(
-        out.status.success(),
-        "saml.mjs failed (exit {:?})\n--- stdout\n{stdout}\n--- stderr\n{stderr}\n--- server log (tail)\n{}",
-        out.status,
-        tail(&server.stderr(), 60)
-    );
+    let (key, cert) = (fixtures.join("idp.key"), fixtures.join("idp.crt"));
+    let mut env = frontend.tessera_env();
+    env.extend([("SAML_IDP_KEY", key.as_os_str()), ("SAML_IDP_CERT", cert.as_os_str())]);
+    frontend.run(&dir, "saml.mjs", &env);
 }
