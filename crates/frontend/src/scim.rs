@@ -11,7 +11,7 @@ use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde_json::Value;
 use tessera_api::AppState;
 use tessera_core::scim::patch::PatchRequest;
@@ -170,6 +170,36 @@ pub async fn list_users(State(app): State<AppState>, s: Scim) -> Answer {
     ok(list.map(|r| s.project(r)))
 }
 
+/// A `POST …/.search` body (RFC 7644 §3.4.3): the query of a list, sent in the body instead of the URL.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchRequest {
+    filter: Option<String>,
+    start_index: Option<i64>,
+    count: Option<i64>,
+    attributes: Option<Vec<String>>,
+    excluded_attributes: Option<Vec<String>>,
+}
+
+impl Scim {
+    /// The search body replaces the URL's query, so that a search is exactly the GET list it stands for.
+    fn searching(mut self, search: SearchRequest) -> Self {
+        let mut query = HashMap::new();
+        query.extend(search.filter.map(|f| ("filter".to_owned(), f)));
+        query.extend(search.start_index.map(|i| ("startIndex".to_owned(), i.to_string())));
+        query.extend(search.count.map(|c| ("count".to_owned(), c.to_string())));
+        query.extend(search.attributes.map(|a| ("attributes".to_owned(), a.join(","))));
+        query.extend(search.excluded_attributes.map(|a| ("excludedAttributes".to_owned(), a.join(","))));
+        self.query = query;
+        self
+    }
+}
+
+/// `POST /Users/.search`
+pub async fn search_users(State(app): State<AppState>, s: Scim, ScimBody(b): ScimBody<SearchRequest>) -> Answer {
+    list_users(State(app), s.searching(b)).await
+}
+
 /// `POST /Users`
 pub async fn create_user(State(app): State<AppState>, s: Scim, ScimBody(b): ScimBody<Value>) -> Answer {
     let r = users::create(&app.ctx, &s.dir, &s.base, b).await?;
@@ -214,6 +244,11 @@ pub async fn list_groups(State(app): State<AppState>, s: Scim) -> Answer {
     ok(list.map(|r| s.project(r)))
 }
 
+/// `POST /Groups/.search`
+pub async fn search_groups(State(app): State<AppState>, s: Scim, ScimBody(b): ScimBody<SearchRequest>) -> Answer {
+    list_groups(State(app), s.searching(b)).await
+}
+
 /// `POST /Groups`
 pub async fn create_group(State(app): State<AppState>, s: Scim, ScimBody(b): ScimBody<Value>) -> Answer {
     let r = groups::create(&app.ctx, &s.dir, &s.base, b).await?;
@@ -251,6 +286,15 @@ pub async fn delete_group(State(app): State<AppState>, s: Scim, Path(p): Path<Ha
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// `POST /.search`: searching several resource types at once is optional (RFC 7644 §3.4.3) and not offered.
+async fn search_everything(_s: Scim) -> Failure {
+    Failure(ScimError::new(
+        501,
+        None,
+        "Searching several resource types at once is not supported; search /Users/.search or /Groups/.search.",
+    ))
+}
+
 async fn not_found() -> Failure {
     Failure(ScimError::new(404, None, "No SCIM endpoint matches this path."))
 }
@@ -267,9 +311,12 @@ pub fn router() -> Router<AppState> {
         .route("/ResourceTypes/{id}", get(resource_type))
         .route("/Schemas", get(list_schemas))
         .route("/Schemas/{id}", get(get_schema))
+        .route("/.search", post(search_everything))
         .route("/Users", get(list_users).post(create_user))
+        .route("/Users/.search", post(search_users))
         .route("/Users/{id}", get(get_user).put(replace_user).patch(patch_user).delete(delete_user))
         .route("/Groups", get(list_groups).post(create_group))
+        .route("/Groups/.search", post(search_groups))
         .route("/Groups/{id}", get(get_group).put(replace_group).patch(patch_group).delete(delete_group))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -26,14 +26,14 @@ pub fn resource(g: &DirectoryGroupRow, members: &[String], base: &str) -> Value 
         "displayName": g.display_name,
         "members": members.iter().map(|m| json!({
             "value": m,
-            "$ref": super::location(base, &g.directory_id, "Users", m),
+            "$ref": super::location(base, "Users", m),
             "type": "User",
         })).collect::<Vec<_>>(),
         "meta": {
             "resourceType": "Group",
             "created": rfc3339(g.created_at),
             "lastModified": rfc3339(g.updated_at),
-            "location": super::location(base, &g.directory_id, "Groups", &g.id),
+            "location": super::location(base, "Groups", &g.id),
         },
     });
     if let (Some(o), Some(e)) = (out.as_object_mut(), &g.external_id) {

@@ -254,7 +254,8 @@ pub fn parse_filter(f: Option<&str>) -> ScimResult<Option<filter::Filter>> {
     }
 }
 
-/// Where a directory's SCIM resources live, under `base` (`https://{frontend host}`).
-pub fn location(base: &str, directory_id: &str, kind: &str, id: &str) -> String {
-    format!("{base}/scim/v2/{directory_id}/{kind}/{id}")
+/// Where a directory's SCIM resource lives, under `base` (the directory's endpoint,
+/// `{frontend base}/scim/v2/{directory_id}`).
+pub fn location(base: &str, kind: &str, id: &str) -> String {
+    format!("{base}/{kind}/{id}")
 }

@@ -146,10 +146,38 @@ fn apply_one(
         }
         return Ok(());
     };
-    let p = parse_path(path)?;
     if kind != Kind::Remove && value.is_none() {
         return Err(("invalidValue", format!("{path:?} needs a value")));
     }
+    // A path that is an extension's schema URN addresses the whole extension object (scim2-tester, RFC 7644
+    // §3.10), not an attribute `User` of a schema `urn:…:2.0`.
+    if let Some(urn) =
+        [super::ENTERPRISE_USER, super::CLERK_USER].into_iter().find(|u| u.eq_ignore_ascii_case(path.trim()))
+    {
+        let key = key_ci(resource, urn);
+        match (kind, value) {
+            (Kind::Remove, _) => {
+                resource.remove(&key);
+            }
+            (_, Some(Value::Object(mut attrs))) => {
+                attrs.retain(|k, _| !k.eq_ignore_ascii_case("schemas"));
+                let slot = resource.entry(key).or_insert_with(|| Value::Object(Map::new()));
+                match slot.as_object_mut() {
+                    // Add and replace alike set the sub-attributes given and leave the others (RFC 7644 §3.5.2.3).
+                    Some(existing) => {
+                        for (k, v) in attrs {
+                            let k = key_ci(existing, &k);
+                            existing.insert(k, v);
+                        }
+                    }
+                    None => *slot = Value::Object(attrs),
+                }
+            }
+            _ => return Err(("invalidValue", format!("{path:?} needs an object value"))),
+        }
+        return Ok(());
+    }
+    let p = parse_path(path)?;
     let obj = scope_mut(resource, p.attr.urn.as_deref(), core);
     let attr_key = key_ci(obj, &p.attr.attr);
     match (p.filter, p.sub.or(p.attr.sub)) {
@@ -347,6 +375,27 @@ mod tests {
         .unwrap();
         assert_eq!(out["displayName"], json!("G"));
         assert_eq!(out["members"], json!([{"value": "u3"}]));
+    }
+
+    #[test]
+    fn a_whole_extension_by_its_urn() {
+        const EXT: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+        let added = patch(
+            json!({"userName": "a"}),
+            json!([{"op": "add", "path": EXT, "value": {"schemas": [EXT], "department": "Ops", "employeeNumber": "7"}}]),
+        )
+        .unwrap();
+        assert_eq!(added[EXT], json!({"department": "Ops", "employeeNumber": "7"}));
+        assert!(added.get("urn:ietf:params:scim:schemas:extension:enterprise:2.0").is_none(), "{added}");
+        let replaced = patch(
+            added.clone(),
+            json!([{"op": "replace", "path": EXT.to_uppercase(), "value": {"department": "R&D"}}]),
+        )
+        .unwrap();
+        assert_eq!(replaced[EXT], json!({"department": "R&D", "employeeNumber": "7"}));
+        let removed = patch(replaced, json!([{"op": "remove", "path": EXT}])).unwrap();
+        assert!(removed.get(EXT).is_none(), "{removed}");
+        assert!(patch(added, json!([{"op": "add", "path": EXT, "value": "x"}])).is_err());
     }
 
     #[test]

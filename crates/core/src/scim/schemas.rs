@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::{CLERK_USER, ENTERPRISE_USER, GROUP_SCHEMA, MAX_PAYLOAD, MAX_RESULTS, USER_SCHEMA};
+use super::{CLERK_USER, ENTERPRISE_USER, GROUP_SCHEMA, MAX_RESULTS, USER_SCHEMA};
 
 const SP_CONFIG: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
 const RESOURCE_TYPE: &str = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
@@ -49,7 +49,6 @@ pub fn service_provider_config(base: &str) -> Value {
             "primary": true,
         }],
         "meta": {"resourceType": "ServiceProviderConfig", "location": format!("{base}/ServiceProviderConfig")},
-        "maxPayloadSize": MAX_PAYLOAD,
     })
 }
 

@@ -40,7 +40,7 @@ pub fn resource(row: &DirectoryUserRow, base: &str) -> Value {
             "resourceType": "User",
             "created": rfc3339(row.created_at),
             "lastModified": rfc3339(row.updated_at),
-            "location": super::location(base, &row.directory_id, "Users", &row.user_id),
+            "location": super::location(base, "Users", &row.user_id),
         }),
     );
     Value::Object(attrs)
@@ -71,8 +71,19 @@ fn normalize(input: Value) -> ScimResult<Normalized> {
         if matches!(lower.as_str(), "id" | "meta" | "schemas" | "password") || v.is_null() {
             continue;
         }
-        let key = if lower.starts_with("urn:") { canonical_urn(&k) } else { k };
-        attrs.insert(key, v);
+        if lower.starts_with("urn:") {
+            // An extension object: without its own `schemas` (the resource names them), and gone once empty.
+            let mut v = v;
+            if let Some(ext) = v.as_object_mut() {
+                ext.retain(|k, v| !k.eq_ignore_ascii_case("schemas") && !v.is_null());
+                if ext.is_empty() {
+                    continue;
+                }
+            }
+            attrs.insert(canonical_urn(&k), v);
+            continue;
+        }
+        attrs.insert(k, v);
     }
     let user_name = match get_ci(&Value::Object(attrs.clone()), "userName") {
         Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_owned(),

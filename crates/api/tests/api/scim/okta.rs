@@ -37,7 +37,9 @@ async fn okta_provisions_updates_deactivates_and_reactivates() {
     assert_eq!(created["active"], true);
     assert_eq!(created["password"], json!(null), "a password is never returned");
     assert_eq!(created["meta"]["resourceType"], "User");
-    assert!(created["meta"]["location"].as_str().unwrap().ends_with(&format!("/scim/v2/{dir}/Users/{id}")));
+    let location = created["meta"]["location"].as_str().unwrap();
+    assert!(location.ends_with(&format!("/scim/v2/{dir}/Users/{id}")), "{location}");
+    assert_eq!(location.matches("/scim/v2/").count(), 1, "{location}");
     crate::machines::assert_not_in_database(&app, &["Sup3r-secret!"]).await;
 
     // The same person again is a uniqueness conflict, found by Okta's filter.
@@ -147,4 +149,17 @@ async fn paging_and_filters() {
     let mut keys: Vec<_> = slim["Resources"][0].as_object().unwrap().keys().cloned().collect();
     keys.sort();
     assert_eq!(keys, ["id", "schemas", "userName"]);
+
+    // The same query as a search in the body (RFC 7644 §3.4.3).
+    let search = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+        "filter": r#"emails[type eq "work"]"#, "attributes": ["userName"], "startIndex": 2, "count": 1,
+    });
+    let found = scim.post("/Users/.search", search).await.status(200).json;
+    assert_eq!((found["totalResults"].clone(), found["startIndex"].clone()), (json!(3), json!(2)));
+    let mut keys: Vec<_> = found["Resources"][0].as_object().unwrap().keys().cloned().collect();
+    keys.sort();
+    assert_eq!(keys, ["id", "schemas", "userName"]);
+    let bad = json!({ "filter": "userName zz \"x\"" });
+    scim.post("/Users/.search", bad).await.error(400, Some("invalidFilter"));
 }
