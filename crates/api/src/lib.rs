@@ -88,16 +88,10 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let mut app = Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz));
     for route in routes::table() {
-        let handlers = match route.since {
-            Some(since) => {
-                route.handlers.route_layer(axum::middleware::from_fn(move |r, n| version::only_from(since, r, n)))
-            }
-            None => route.handlers,
-        };
         if route.unversioned {
-            app = app.route(route.path, handlers.clone());
+            app = app.route(route.path, route.handlers.clone());
         }
-        app = app.route(&format!("/v1{}", route.path), handlers);
+        app = app.route(&format!("/v1{}", route.path), route.handlers);
     }
     let app = app
         .merge(portal::router())

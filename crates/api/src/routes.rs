@@ -6,7 +6,6 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{MethodRouter, delete, get, patch, post, put};
 
 use crate::AppState;
-use crate::version::ApiVersion;
 
 pub mod admin_portal_link_tokens;
 pub mod agent_tasks;
@@ -56,21 +55,14 @@ pub struct Route {
     pub handlers: MethodRouter<AppState>,
     /// Also served at the bare path (`/api_keys…`, `/m2m_tokens…`, OAuth token verify).
     pub unversioned: bool,
-    /// The first API version that has these operations (`None`: every version); older requests answer 404.
-    pub since: Option<ApiVersion>,
 }
 
 fn v1(path: &'static str, handlers: MethodRouter<AppState>) -> Route {
-    Route { path, handlers, unversioned: false, since: None }
+    Route { path, handlers, unversioned: false }
 }
 
 fn v1_and_bare(path: &'static str, handlers: MethodRouter<AppState>) -> Route {
-    Route { path, handlers, unversioned: true, since: None }
-}
-
-/// Operations that exist from API version `since` on (e.g. the directory group role mappings of 2026-05-12).
-fn v1_since(since: ApiVersion, path: &'static str, handlers: MethodRouter<AppState>) -> Route {
-    Route { path, handlers, unversioned: false, since: Some(since) }
+    Route { path, handlers, unversioned: true }
 }
 
 /// Every implemented operation.
@@ -449,37 +441,28 @@ pub fn table() -> Vec<Route> {
                 .patch(directories::update_scim_directory)
                 .delete(directories::delete_scim_directory),
         ),
-        v1_since(
-            ApiVersion::V2026_05_12,
-            "/directories/{directory_id}/rotate_api_key",
-            post(directories::rotate_directory_api_key),
-        ),
-        v1_since(
-            ApiVersion::V2026_05_12,
+        // The ten operations 2026-05-12 added are served under every version: Clerk versions breaking changes only
+        // (its versioning overview), and clerk-backend-api 7.0 calls them while it pins `Clerk-API-Version:
+        // 2025-11-10` on every request.
+        v1("/directories/{directory_id}/rotate_api_key", post(directories::rotate_directory_api_key)),
+        v1(
             "/directories/{directory_id}/group_role_mappings",
             get(directories::list_directory_group_role_mappings)
                 .post(directories::create_directory_group_role_mapping)
                 .put(directories::replace_directory_group_role_mappings),
         ),
-        v1_since(
-            ApiVersion::V2026_05_12,
+        v1(
             "/directories/{directory_id}/group_role_mappings/{mapping_id}",
             delete(directories::delete_directory_group_role_mapping),
         ),
-        v1_since(
-            ApiVersion::V2026_05_12,
-            "/scim_directories/{scim_directory_id}/rotate_api_key",
-            post(directories::rotate_scim_directory_api_key),
-        ),
-        v1_since(
-            ApiVersion::V2026_05_12,
+        v1("/scim_directories/{scim_directory_id}/rotate_api_key", post(directories::rotate_scim_directory_api_key)),
+        v1(
             "/scim_directories/{scim_directory_id}/group_role_mappings",
             get(directories::list_scim_group_role_mappings)
                 .post(directories::create_scim_group_role_mapping)
                 .put(directories::replace_scim_group_role_mappings),
         ),
-        v1_since(
-            ApiVersion::V2026_05_12,
+        v1(
             "/scim_directories/{scim_directory_id}/group_role_mappings/{mapping_id}",
             delete(directories::delete_scim_group_role_mapping),
         ),

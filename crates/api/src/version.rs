@@ -4,8 +4,8 @@
 //! (Clerk's versioning overview). Naming it both ways, or naming a version Clerk does not have, is an invalid
 //! request: 400 in the Clerk envelope, whatever the operation. A request that names none gets the server's default
 //! (2025-11-10 unless `--default-api-version` says otherwise). [`negotiate`] decides once per request, before
-//! routing; handlers whose behaviour differs by version take [`ApiVersion`] as an extractor, and operations that
-//! exist only from a version on are routed with [`only_from`].
+//! routing; handlers whose behaviour differs by version take [`ApiVersion`] as an extractor. Operations a later
+//! version added are served under every version: Clerk versions breaking changes only.
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -134,27 +134,6 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiVersion {
         // Outside the Backend API router (no [`negotiate`]): the same rules, with the built-in default.
         Ok(Self::requested(parts)?.unwrap_or(ApiVersion::V2025_11_10))
     }
-}
-
-/// Route layer of an operation that exists from `since` on: a request of an older version is answered 404 saying
-/// which version has it, as a path the version does not have.
-pub async fn only_from(since: ApiVersion, request: Request, next: Next) -> Response {
-    let version = request.extensions().get::<ApiVersion>().copied().unwrap_or(ApiVersion::V2025_11_10);
-    if version < since {
-        return ApiError(Error::with(
-            ErrorCode::ResourceNotFound,
-            "not found",
-            format!(
-                "{} {} exists from API version {since} on; this request is served as {version}. Send {HEADER}: \
-                 {since}.",
-                request.method(),
-                request.uri().path()
-            ),
-            None,
-        ))
-        .into_response();
-    }
-    next.run(request).await
 }
 
 #[cfg(test)]

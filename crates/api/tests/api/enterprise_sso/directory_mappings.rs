@@ -155,13 +155,16 @@ async fn mapping_changes_need_mapping_enabled_and_an_existing_directory() {
         .assert_status(404);
 }
 
+/// 2026-05-12 added them; they are served under 2025-11-10 as well (what clerk-backend-api 7.0 sends).
 #[tokio::test]
-async fn the_operations_exist_from_2026_05_12_on() {
+async fn the_operations_of_2026_05_12_are_served_under_2025_11_10_too() {
     let app = TestApp::new().await;
-    let (id, _) = directory(&app, true).await;
-    let r = app.post(&format!("/v1/directories/{id}/rotate_api_key"), json!({})).send().await;
-    assert_eq!(r.status, 404, "2025-11-10 has no rotate_api_key: {}", r.json);
-    app.get(&format!("/v1/scim_directories/{id}/group_role_mappings")).send().await.assert_status(404);
+    let (id, old) = directory(&app, true).await;
+    let r = app.post(&format!("/v1/directories/{id}/rotate_api_key"), json!({})).api_version("2025-11-10").send().await;
+    let rotated = r.assert_status(200).json["api_key"].as_str().expect("the new key, shown once").to_owned();
+    assert_ne!(rotated, old);
+    let list = app.get(&format!("/v1/scim_directories/{id}/group_role_mappings")).send().await.assert_status(200);
+    assert!(list.json["data"].is_array(), "{}", list.json);
 }
 
 #[tokio::test]
