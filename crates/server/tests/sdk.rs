@@ -360,3 +360,16 @@ fn sdk_python_oauth() {
     assert!(server.printed.publishable_key.is_some(), "the publishable key is printed on first start");
     run_python(&server, "test_oauth.py", &[], None);
 }
+
+/// Enterprise SSO and directory sync through clerk-backend-api: every enterprise connection, SAML connection, SCIM
+/// directory (with the ten operations 2026-05-12 added, which the SDK calls as 2025-11-10) and admin portal link
+/// token method; then `scim2-tester`'s discovery and CRUD checks of the directory's SCIM service provider, and a user
+/// it provisioned read back through the SDK.
+#[test]
+fn sdk_python_enterprise() {
+    python();
+    let db = TestDb::fresh_or_memory();
+    let server = Server::start_with(ServeOptions::new(&db).secret_key(DEV_KEY));
+    assert!(server.printed.publishable_key.is_some(), "the publishable key is printed on first start");
+    run_python(&server, "test_enterprise.py", &[], None);
+}
