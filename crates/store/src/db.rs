@@ -328,6 +328,39 @@ macro_rules! on_write {
     };
 }
 
+/// One page of rows and the total they are a page of, for lists whose filter binds only text: `select` ends in
+/// `LIMIT $n+1 OFFSET $n+2` (`n` = `binds.len()`), `count` is `SELECT COUNT(*)` over the same condition.
+pub async fn read_page<R>(
+    db: &Db,
+    select: &str,
+    count: &str,
+    binds: &[String],
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<R>, i64), StoreError>
+where
+    R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin,
+{
+    let rows = on_read!(db, |c| {
+        let mut q = sqlx::query_as::<_, R>(sqlx::AssertSqlSafe(select.to_owned()));
+        for b in binds {
+            q = q.bind(b.as_str());
+        }
+        q.bind(limit).bind(offset).fetch_all(c).await
+    })?;
+    let total = on_read!(db, |c| {
+        let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count.to_owned()));
+        for b in binds {
+            q = q.bind(b.as_str());
+        }
+        q.fetch_one(c).await
+    })?;
+    Ok((rows, total))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -360,37 +393,4 @@ mod tests {
         assert!(!sqlite.is_empty());
         assert_eq!(sqlite, postgres, "migrations/sqlite and migrations/postgres must have the same versions and names");
     }
-}
-
-/// One page of rows and the total they are a page of, for lists whose filter binds only text: `select` ends in
-/// `LIMIT $n+1 OFFSET $n+2` (`n` = `binds.len()`), `count` is `SELECT COUNT(*)` over the same condition.
-pub async fn read_page<R>(
-    db: &Db,
-    select: &str,
-    count: &str,
-    binds: &[String],
-    limit: i64,
-    offset: i64,
-) -> Result<(Vec<R>, i64), StoreError>
-where
-    R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
-        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
-        + Send
-        + Unpin,
-{
-    let rows = on_read!(db, |c| {
-        let mut q = sqlx::query_as::<_, R>(sqlx::AssertSqlSafe(select.to_owned()));
-        for b in binds {
-            q = q.bind(b.as_str());
-        }
-        q.bind(limit).bind(offset).fetch_all(c).await
-    })?;
-    let total = on_read!(db, |c| {
-        let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count.to_owned()));
-        for b in binds {
-            q = q.bind(b.as_str());
-        }
-        q.fetch_one(c).await
-    })?;
-    Ok((rows, total))
 }
