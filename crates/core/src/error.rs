@@ -181,6 +181,10 @@ error_codes! {
         "The identity provider's SAML response was refused.";
     SamlJitProvisioningDisabled => 403, "saml_jit_provisioning_disabled", "sign-ups disabled for this connection",
         "This enterprise connection does not create users on first sign-in; ask an administrator to create your account.";
+    OidcCallbackInvalid => 400, "oidc_callback_invalid", "invalid OIDC answer",
+        "The identity provider's OpenID Connect answer was refused.";
+    EnterpriseSsoIdpUnavailable => 400, "enterprise_sso_idp_unavailable", "identity provider unavailable",
+        "The enterprise connection's identity provider could not be reached, or its configuration is unusable.";
     EnterpriseConnectionNotFound => 422, "enterprise_sso_connection_not_found", "no enterprise connection",
         "No active enterprise connection signs in this e-mail address's domain.";
     FormIdentifierNotFound => 422, "form_identifier_not_found", "Couldn't find your account.",

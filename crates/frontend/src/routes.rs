@@ -22,6 +22,7 @@ pub mod me_mfa;
 pub mod me_organizations;
 pub mod oauth;
 pub mod oauth_authorize;
+pub mod oauth_callback;
 pub mod organization_domain_verification;
 pub mod organization_domains;
 pub mod organization_invitations;
@@ -79,6 +80,8 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
                 .post(oauth_authorize::submit_o_auth_consent)
                 .delete(oauth_authorize::revoke_o_auth_consent),
         ),
+        // OAuth/OIDC callbacks (OIDC enterprise connections)
+        v1("/v1/oauth_callback", get(oauth_callback::get_oauth_callback).post(oauth_callback::post_oauth_callback)),
         // SAML service provider (enterprise connections)
         v1("/v1/saml/metadata/{saml_connection_id}", get(saml::saml_metadata)),
         v1("/v1/saml/acs/{saml_connection_id}", post(saml::acs)),

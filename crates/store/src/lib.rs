@@ -28,6 +28,7 @@ pub mod meta;
 pub mod notify;
 pub mod oauth_applications;
 pub mod oauth_grants;
+pub mod oidc_requests;
 pub mod organization_domains;
 pub mod organization_invitations;
 pub mod organization_memberships;

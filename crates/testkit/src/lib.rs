@@ -16,6 +16,7 @@ use tessera_core::{Clock, Ctx};
 use tower::ServiceExt as _;
 
 pub mod browser;
+pub mod oidc;
 pub mod saml;
 pub mod scim;
 pub use browser::{FapiRequest, TestBrowser, jwt_claims};

@@ -248,6 +248,16 @@ impl EnterpriseConnection {
     pub fn is_saml(&self) -> bool {
         self.row.saml_connection_id.is_some()
     }
+
+    /// The OIDC client secret, unsealed (it is presented to the IdP's token endpoint, never shown).
+    pub(crate) fn oidc_client_secret(&self, ctx: &Ctx) -> Result<Option<String>> {
+        self.row
+            .oidc_client_secret
+            .as_deref()
+            .map(|s| ctx.secrets.open_string(SECRET_PURPOSE, s))
+            .transpose()
+            .map_err(Error::internal)
+    }
 }
 
 /// Validates one domain: lower-cased, at least two labels of letters, digits and inner dashes.

@@ -422,7 +422,7 @@ pub async fn create(ctx: &Ctx, instance: &Instance, client_id: &str, input: NewS
         None | Some("password" | "ticket" | "email_code" | "phone_code") => {}
         Some(s) if crate::enterprise_sso::STRATEGIES.contains(&s) => {
             let start = input.sso.ok_or_else(|| Error::param_missing("redirect_url"))?;
-            return create_sso(ctx, instance, client_id, input.identifier, start).await;
+            return create_sso(ctx, instance, client_id, (input.identifier, s), start).await;
         }
         Some(_) => {
             return Err(Error::param_value_invalid(
@@ -550,12 +550,15 @@ pub async fn create(ctx: &Ctx, instance: &Instance, client_id: &str, input: NewS
 }
 
 /// The identifier's connection for an SSO sign-in, or `enterprise_sso_connection_not_found` on `identifier`.
+/// The legacy `saml` strategy signs in through SAML connections only.
 async fn sso_connection(
     ctx: &Ctx,
     instance: &Instance,
     identifier: &str,
+    strategy: &str,
 ) -> Result<crate::enterprise_connections::EnterpriseConnection> {
-    crate::enterprise_sso::connection_for_email(ctx, &instance.id, identifier).await?.ok_or_else(|| {
+    let found = crate::enterprise_sso::connection_for_email(ctx, &instance.id, identifier).await?;
+    found.filter(|c| strategy != "saml" || c.is_saml()).ok_or_else(|| {
         Error::with(
             ErrorCode::EnterpriseConnectionNotFound,
             ErrorCode::EnterpriseConnectionNotFound.message(),
@@ -571,13 +574,14 @@ async fn create_sso(
     ctx: &Ctx,
     instance: &Instance,
     client_id: &str,
-    identifier: Option<String>,
+    (identifier, strategy): (Option<String>, &str),
     start: crate::enterprise_sso::Start,
 ) -> Result<SignIn> {
     let identifier = identifier.map(|i| i.trim().to_owned()).filter(|i| !i.is_empty());
     let identifier = identifier.ok_or_else(|| Error::param_missing("identifier"))?;
-    let connection = sso_connection(ctx, instance, &identifier).await?;
+    let connection = sso_connection(ctx, instance, &identifier, strategy).await?;
     let redirect_url = crate::enterprise_sso::checked_redirect(ctx, instance, &start).await?;
+    let plan = crate::enterprise_sso::plan(instance, &connection).await?;
     let user_id = find_user(ctx, &instance.id, &identifier).await?;
     if let Some(uid) = &user_id {
         gate(&crate::users::get_user(ctx, &instance.id, uid).await?)?;
@@ -601,12 +605,21 @@ async fn create_sso(
     let mut client = crate::browser_clients::lock(&mut tx, &instance.id, client_id).await?;
     ensure_signed_out_tx(&mut tx, &instance.id, client_id, now).await?;
     store::insert(&mut tx, &row).await?;
-    crate::enterprise_sso::start_tx(ctx, &mut tx, instance, &connection, (&row.id, client_id), &start, redirect_url)
-        .await?;
+    let hint = row.identifier.clone();
+    let url = crate::enterprise_sso::start_tx(
+        ctx,
+        &mut tx,
+        instance,
+        (&connection, &plan),
+        (&row.id, client_id),
+        &start,
+        (redirect_url, hint.as_deref()),
+    )
+    .await?;
     client.sign_in_id = Some(row.id.clone());
     crate::browser_clients::save(&mut tx, &mut client, now).await?;
     tx.commit().await?;
-    view(ctx, row).await
+    with_redirect(view(ctx, row).await?, url)
 }
 
 /// `prepare_first_factor` with `strategy=enterprise_sso|saml`: a new request to the identifier's connection.
@@ -615,7 +628,7 @@ pub(crate) async fn prepare_sso(
     instance: &Instance,
     client_id: &str,
     id: &str,
-    _strategy: &str,
+    strategy: &str,
     start: crate::enterprise_sso::Start,
 ) -> Result<SignIn> {
     let row = store::get(&ctx.db, &instance.id, client_id, id).await?.ok_or_else(not_found)?;
@@ -623,8 +636,9 @@ pub(crate) async fn prepare_sso(
         return Err(factors::strategy_invalid());
     }
     let identifier = row.identifier.clone().ok_or_else(|| Error::param_missing("identifier"))?;
-    let connection = sso_connection(ctx, instance, &identifier).await?;
+    let connection = sso_connection(ctx, instance, &identifier, strategy).await?;
     let redirect_url = crate::enterprise_sso::checked_redirect(ctx, instance, &start).await?;
+    let plan = crate::enterprise_sso::plan(instance, &connection).await?;
     let now = ctx.now_ms();
     let mut tx = ctx.db.begin().await?;
     let mut row = store::lock(&mut tx, &instance.id, client_id, id).await?.ok_or_else(not_found)?;
@@ -639,13 +653,30 @@ pub(crate) async fn prepare_sso(
     row.ff_expire_at = None;
     row.updated_at = now;
     store::update(&mut tx, &row).await?;
-    crate::enterprise_sso::start_tx(ctx, &mut tx, instance, &connection, (&row.id, client_id), &start, redirect_url)
-        .await?;
+    let url = crate::enterprise_sso::start_tx(
+        ctx,
+        &mut tx,
+        instance,
+        (&connection, &plan),
+        (&row.id, client_id),
+        &start,
+        (redirect_url, Some(identifier.as_str())),
+    )
+    .await?;
     tx.commit().await?;
-    view(ctx, row).await
+    with_redirect(view(ctx, row).await?, url)
 }
 
-/// Completes an SSO sign-in the ACS verified, inside its transaction (the user is gated as at any sign-in).
+/// The sign-in with the IdP URL its new request sends the browser to (an OIDC request's URL is not kept: it
+/// carries the `state`, which is stored only as a digest).
+fn with_redirect(mut s: SignIn, url: String) -> Result<SignIn> {
+    if let Some(v) = s.first_factor_verification.as_mut() {
+        v.external_verification_redirect_url = Some(url);
+    }
+    Ok(s)
+}
+
+/// Completes an SSO sign-in the IdP's verified answer, inside its transaction (the user is gated as at any sign-in).
 pub(crate) async fn complete_sso_tx(
     ctx: &Ctx,
     tx: &mut Tx,

@@ -299,7 +299,9 @@ pub struct SamlVerificationObject {
     status: &'static str,
     strategy: &'static str,
     external_verification_redirect_url: Option<&'static str>,
-    error: Option<()>,
+    /// `null` for the Backend API; absent for the Frontend API, whose schema admits only an error object.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<Option<()>>,
     expire_at: Option<i64>,
     attempts: Option<i64>,
 }
@@ -310,10 +312,11 @@ impl SamlVerificationObject {
         status: "verified",
         strategy: "saml",
         external_verification_redirect_url: None,
-        error: None,
+        error: Some(None),
         expire_at: None,
         attempts: None,
     };
+    const VERIFIED_FRONTEND: Self = Self { error: None, ..Self::VERIFIED };
 }
 
 /// The connection of an enterprise account (`EnterpriseAccountConnection`; `SAMLAccountConnection` is the same
@@ -382,6 +385,15 @@ pub struct EnterpriseAccountObject<'a> {
 impl<'a> EnterpriseAccountObject<'a> {
     /// The object of an account.
     pub fn new(a: &'a EnterpriseAccount) -> Self {
+        Self::with(a, SamlVerificationObject::VERIFIED)
+    }
+
+    /// The object of an account as the Frontend API shows it.
+    pub fn frontend(a: &'a EnterpriseAccount) -> Self {
+        Self::with(a, SamlVerificationObject::VERIFIED_FRONTEND)
+    }
+
+    fn with(a: &'a EnterpriseAccount, verification: SamlVerificationObject) -> Self {
         Self {
             id: &a.id,
             object: "enterprise_account",
@@ -394,7 +406,7 @@ impl<'a> EnterpriseAccountObject<'a> {
             provider_user_id: Some(&a.provider_user_id),
             enterprise_connection_id: Some(&a.connection_id),
             public_metadata: super::metadata(&a.public_metadata),
-            verification: Some(SamlVerificationObject::VERIFIED),
+            verification: Some(verification),
             enterprise_connection: Some(AccountConnectionObject::new(a, &a.connection_id, true)),
             last_authenticated_at: a.last_authenticated_at,
         }
@@ -422,6 +434,15 @@ pub struct SamlAccountObject<'a> {
 impl<'a> SamlAccountObject<'a> {
     /// The object of an account at a SAML connection.
     pub fn new(a: &'a EnterpriseAccount) -> Self {
+        Self::with(a, SamlVerificationObject::VERIFIED)
+    }
+
+    /// The object of an account at a SAML connection as the Frontend API shows it (`Client.SAMLAccount`).
+    pub fn frontend(a: &'a EnterpriseAccount) -> Self {
+        Self::with(a, SamlVerificationObject::VERIFIED_FRONTEND)
+    }
+
+    fn with(a: &'a EnterpriseAccount, verification: SamlVerificationObject) -> Self {
         Self {
             id: &a.id,
             object: "saml_account",
@@ -433,7 +454,7 @@ impl<'a> SamlAccountObject<'a> {
             provider_user_id: Some(&a.provider_user_id),
             last_authenticated_at: a.last_authenticated_at,
             public_metadata: super::metadata(&a.public_metadata),
-            verification: Some(SamlVerificationObject::VERIFIED),
+            verification: Some(verification),
             saml_connection: a.connection_saml_id.as_deref().map(|id| AccountConnectionObject::new(a, id, false)),
         }
     }

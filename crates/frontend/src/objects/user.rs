@@ -7,7 +7,8 @@ use serde_json::Value;
 use tessera_core::organizations::memberships::Membership;
 use tessera_core::users::User;
 use tessera_core::users::objects::{
-    EmailAddressObject, EmptyArray, IdentificationObjects, PhoneNumberObject, Web3WalletObject, image_url,
+    EmailAddressObject, EmptyArray, EnterpriseAccountObject, IdentificationObjects, PhoneNumberObject,
+    SamlAccountObject, Web3WalletObject, image_url,
 };
 
 use super::organization::MembershipObject;
@@ -41,8 +42,8 @@ pub struct UserObject<'a> {
     mfa_disabled_at: Option<i64>,
     password_last_updated_at: Option<i64>,
     external_accounts: EmptyArray,
-    saml_accounts: EmptyArray,
-    enterprise_accounts: EmptyArray,
+    saml_accounts: Vec<SamlAccountObject<'a>>,
+    enterprise_accounts: Vec<EnterpriseAccountObject<'a>>,
     organization_memberships: Vec<MembershipObject<'a>>,
     last_sign_in_at: Option<i64>,
     banned: bool,
@@ -92,8 +93,15 @@ impl<'a> UserObject<'a> {
             mfa_disabled_at: u.mfa_disabled_at,
             password_last_updated_at: u.password_last_updated_at,
             external_accounts: EmptyArray,
-            saml_accounts: EmptyArray,
-            enterprise_accounts: EmptyArray,
+            // The Backend API's objects (`Client.SAMLAccount` has the same fields but no `null` error;
+            // `enterprise_accounts` is required without a schema).
+            saml_accounts: u
+                .enterprise_accounts
+                .iter()
+                .filter(|a| a.connection_saml_id.is_some())
+                .map(SamlAccountObject::frontend)
+                .collect(),
+            enterprise_accounts: u.enterprise_accounts.iter().map(EnterpriseAccountObject::frontend).collect(),
             organization_memberships: memberships.iter().map(|m| MembershipObject::new(m, base)).collect(),
             last_sign_in_at: u.last_sign_in_at,
             banned: u.banned,

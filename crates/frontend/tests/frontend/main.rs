@@ -16,6 +16,7 @@ mod me_identifiers;
 mod me_mfa;
 mod me_organizations;
 mod oauth;
+mod oidc;
 mod organization_domain_verification;
 mod organizations;
 mod pages;

@@ -42,6 +42,11 @@ async fn enterprise_sso_signs_in_a_new_user_just_in_time_with_an_enterprise_acco
     assert_eq!(client["response"]["last_active_session_id"], sid);
     let user = &client["response"]["sessions"][0]["user"];
     let user_id = user["id"].as_str().unwrap();
+    // The browser's user object shows the accounts as the Backend API does.
+    assert_eq!(user["enterprise_accounts"][0]["protocol"], "saml", "{user}");
+    assert_eq!(user["enterprise_accounts"][0]["enterprise_connection_id"], c.id.as_str());
+    assert_eq!(user["saml_accounts"][0]["saml_connection"]["id"], c.saml_id.as_str(), "{user}");
+    assert_eq!(user["saml_accounts"][0]["email_address"], EMAIL);
 
     // The Backend API sees the user with a verified address, the names from the IdP and the enterprise account.
     let u = app.get(&format!("/v1/users/{user_id}")).send().await.assert_status(200).json;

@@ -1,4 +1,5 @@
-//! Enterprise SSO sign-in through a SAML connection (clerk-js's `enterprise_sso` strategy and the older `saml`):
+//! Enterprise SSO sign-in (clerk-js's `enterprise_sso` strategy, and the older `saml` for SAML connections). This
+//! module is the SAML side; [`oidc`] is the OIDC side, and `finish` the end both share. Through a SAML connection:
 //!
 //! 1. The sign-in is created (or prepared) with the strategy and the user's e-mail address: its domain (or a parent
 //!    domain, when the connection allows subdomains) finds the instance's active SAML connection. Tessera records an
@@ -18,8 +19,13 @@
 //! connection allows them, and even then Tessera has no browser client to sign in at the ACS (the POST comes from
 //! the IdP's page without clerk-js's client), so they are refused with an explanation.
 
+mod finish;
+pub mod oidc;
+
 use serde_json::{Map, Value};
-use tessera_store::sso::{self as store, EnterpriseAccountRow, SamlRequestRow};
+use tessera_store::sso::{self as store, SamlRequestRow};
+
+use self::finish::Identity;
 
 use crate::enterprise_connections::{self as connections, By, EnterpriseConnection};
 use crate::instances::Instance;
@@ -52,7 +58,7 @@ pub async fn sp_metadata(ctx: &Ctx, instance: &Instance, saml_id: &str) -> Resul
     Ok(saml::sp_metadata(&sp_entity_id(instance, id), &acs_url(instance, id)))
 }
 
-/// The active SAML connection that signs in an e-mail address, if any.
+/// The active connection (SAML or OIDC) that signs in an e-mail address, if any.
 pub async fn connection_for_email(ctx: &Ctx, instance_id: &str, email: &str) -> Result<Option<EnterpriseConnection>> {
     let Some((_, domain)) = email.trim().rsplit_once('@') else { return Ok(None) };
     let domain = domain.trim_end_matches('.').to_ascii_lowercase();
@@ -64,19 +70,12 @@ pub async fn connection_for_email(ctx: &Ctx, instance_id: &str, email: &str) -> 
         if skip > 0 && !c.row.allow_subdomains {
             continue;
         }
-        if c.row.active && c.row.authenticatable && c.is_saml() {
+        if c.row.active && c.row.authenticatable {
             return Ok(Some(c));
         }
         return Ok(None);
     }
     Ok(None)
-}
-
-/// Whether `email` is in one of the connection's domains (or under one, when it allows subdomains).
-fn in_connection_domains(c: &EnterpriseConnection, email: &str) -> bool {
-    let Some((_, domain)) = email.rsplit_once('@') else { return false };
-    let domain = domain.to_ascii_lowercase();
-    c.domains.iter().any(|d| domain == *d || (c.row.allow_subdomains && domain.ends_with(&format!(".{d}"))))
 }
 
 /// What starting an SSO verification needs besides the sign-in.
@@ -90,9 +89,40 @@ pub struct Start {
     pub base_url: String,
 }
 
+/// How a connection's verification starts: SAML needs nothing from the IdP; OIDC needs its endpoints, fetched
+/// before the sign-in's transaction.
+pub(crate) enum Plan {
+    /// An `AuthnRequest` (HTTP-Redirect binding).
+    Saml,
+    /// An authorization request to this provider.
+    Oidc(crate::oidc::Provider),
+}
+
+/// What starting a verification through `c` needs (for OIDC, reads the IdP's discovery document).
+pub(crate) async fn plan(instance: &Instance, c: &EnterpriseConnection) -> Result<Plan> {
+    Ok(if c.is_saml() { Plan::Saml } else { Plan::Oidc(oidc::provider(instance, c).await?) })
+}
+
+/// Records the request for the sign-in `sign_in_id` of `client_id` through `c`, inside the caller's transaction,
+/// and returns the IdP URL to send the browser to. `login_hint` is the address the person gave.
+pub(crate) async fn start_tx(
+    ctx: &Ctx,
+    tx: &mut tessera_store::Tx,
+    instance: &Instance,
+    (c, plan): (&EnterpriseConnection, &Plan),
+    ids: (&str, &str),
+    start: &Start,
+    (redirect_url, login_hint): (String, Option<&str>),
+) -> Result<String> {
+    match plan {
+        Plan::Saml => saml_start_tx(ctx, tx, instance, c, ids, start, redirect_url).await,
+        Plan::Oidc(p) => oidc::start_tx(ctx, tx, (c, p), ids, start, (redirect_url, login_hint)).await,
+    }
+}
+
 /// Records an `AuthnRequest` for the sign-in `sign_in_id` of `client_id` through `c`, inside the caller's
 /// transaction, and returns the IdP URL to send the browser to.
-pub(crate) async fn start_tx(
+async fn saml_start_tx(
     ctx: &Ctx,
     tx: &mut tessera_store::Tx,
     instance: &Instance,
@@ -217,20 +247,15 @@ pub async fn acs(ctx: &Ctx, instance: &Instance, saml_id: &str, saml_response: &
         });
     };
     let email = assertion_email(&c, &a).ok_or_else(|| refused("The assertion carries no e-mail address."))?;
-    if !in_connection_domains(&c, &email) {
-        return Err(refused("The asserted e-mail address is not in the connection's domains."));
-    }
-    let subject = mapped(&a, &c.attribute_mapping.user_id, &[]).unwrap_or(&a.name_id).to_owned();
-    let first_name = mapped(&a, &c.attribute_mapping.first_name, FIRST_NAMES).map(str::to_owned);
-    let last_name = mapped(&a, &c.attribute_mapping.last_name, LAST_NAMES).map(str::to_owned);
-    let metadata = custom_attributes(&c, &a);
-    // A user this sign-in would create must pass the instance's allow and block lists, as any sign-up (read
-    // before the transaction: SQLite's writer must not wait on a read).
-    let key = identifiers::email_key(&email);
-    if tessera_store::sign_ins::user_by_identification(&ctx.db, &instance.id, identifiers::EMAIL, &key).await?.is_none()
-    {
-        crate::restriction_lists::enforce(ctx, &instance.id, identifiers::EMAIL, &email).await?;
-    }
+    let who = Identity {
+        subject: mapped(&a, &c.attribute_mapping.user_id, &[]).unwrap_or(&a.name_id).to_owned(),
+        email,
+        email_verified: true,
+        first_name: mapped(&a, &c.attribute_mapping.first_name, FIRST_NAMES).map(str::to_owned),
+        last_name: mapped(&a, &c.attribute_mapping.last_name, LAST_NAMES).map(str::to_owned),
+        metadata: custom_attributes(&c, &a),
+    };
+    finish::precheck(ctx, instance, &c, &who, refused).await?;
 
     let mut tx = ctx.db.begin().await?;
     let request = store::take_request(&mut tx, &instance.id, &c.row.id, &request_id, now)
@@ -240,43 +265,7 @@ pub async fn acs(ctx: &Ctx, instance: &Instance, saml_id: &str, saml_response: &
     store::consume_assertion(&mut tx, &instance.id, &c.row.id, &a.id, a.valid_until_ms, now).await.map_err(|e| {
         if e.is_unique_violation() { refused("This assertion was used before (replay).") } else { e.into() }
     })?;
-    let mut sign_in = tessera_store::sign_ins::lock(&mut tx, &instance.id, &request.client_id, &request.sign_in_id)
-        .await?
-        .ok_or_else(crate::sign_ins::not_found)?;
-    if sign_in.status == crate::sign_ins::status::COMPLETE || sign_in.abandon_at <= now {
-        return Err(refused("The sign-in this response answers is over."));
-    }
-    let user_id = resolve_user_tx(ctx, &mut tx, instance, &c, &subject, &email, (&first_name, &last_name)).await?;
-    let account = store::account_by_subject_tx(&mut tx, &instance.id, &c.row.id, &subject).await?;
-    let mut row = account.unwrap_or_else(|| EnterpriseAccountRow {
-        id: ids::new_id("eac"),
-        instance_id: instance.id.clone(),
-        user_id: user_id.clone(),
-        connection_id: c.row.id.clone(),
-        provider_user_id: subject.clone(),
-        created_at: now,
-        ..Default::default()
-    });
-    row.email_address = email.clone();
-    row.first_name = first_name.clone();
-    row.last_name = last_name.clone();
-    row.public_metadata = Value::Object(metadata.clone()).to_string();
-    row.last_authenticated_at = Some(now);
-    row.updated_at = now;
-    store::upsert_account(&mut tx, &row).await?;
-    if c.row.sync_user_attributes {
-        sync_attributes_tx(&mut tx, instance, &user_id, (&first_name, &last_name), &metadata, now).await?;
-    }
-    if let Some(org_id) = c.row.organization_id.as_deref() {
-        join_organization_tx(ctx, &mut tx, instance, org_id, &user_id).await?;
-    }
-    sign_in.user_id = Some(user_id.clone());
-    sign_in.identifier = sign_in.identifier.or(Some(email));
-    sign_in.ff_strategy = Some(VERIFICATION_STRATEGY.into());
-    sign_in.ff_status = Some("verified".into());
-    let mut client = crate::browser_clients::lock(&mut tx, &instance.id, &request.client_id).await?;
-    crate::sign_ins::complete_sso_tx(ctx, &mut tx, &mut client, &mut sign_in, now).await?;
-    crate::users::emit_user(ctx, &mut tx, &instance.id, &user_id, crate::events::EventType::UserUpdated).await?;
+    finish::sign_in_tx(ctx, &mut tx, (instance, &c), who, (&request.client_id, &request.sign_in_id), refused).await?;
     tx.commit().await?;
     Ok(request.redirect_url)
 }
@@ -336,102 +325,4 @@ fn custom_attributes(c: &EnterpriseConnection, a: &VerifiedAssertion) -> Map<Str
         out.insert(ca.key.clone(), v);
     }
     out
-}
-
-/// The user the assertion signs in: by their enterprise account at this connection, else the holder of the
-/// verified e-mail address (linked), else a new user (unless just-in-time provisioning is disabled).
-async fn resolve_user_tx(
-    ctx: &Ctx,
-    tx: &mut tessera_store::Tx,
-    instance: &Instance,
-    c: &EnterpriseConnection,
-    subject: &str,
-    email: &str,
-    (first_name, last_name): (&Option<String>, &Option<String>),
-) -> Result<String> {
-    if let Some(a) = store::account_by_subject_tx(tx, &instance.id, &c.row.id, subject).await? {
-        return Ok(a.user_id);
-    }
-    let key = identifiers::email_key(email);
-    if let Some(uid) =
-        tessera_store::sign_ins::user_by_identification_tx(tx, &instance.id, identifiers::EMAIL, &key).await?
-    {
-        return Ok(uid);
-    }
-    if c.row.disable_jit_provisioning {
-        return Err(Error::new(ErrorCode::SamlJitProvisioningDisabled));
-    }
-    let input = crate::users::create::NewUser {
-        email_address: vec![email.to_owned()],
-        first_name: first_name.clone(),
-        last_name: last_name.clone(),
-        skip_password_checks: true,
-        ..Default::default()
-    };
-    let mut prepared = crate::users::create::prepare(ctx, &instance.id, input).await?;
-    for i in &mut prepared.idents {
-        i.verification_strategy = Some("saml".into());
-    }
-    let user = crate::users::create::insert_tx(ctx, tx, &instance.id, &prepared).await?;
-    user.map(|u| u.id).ok_or_else(crate::users::not_found)
-}
-
-/// With `sync_user_attributes`: the user's names and custom attributes follow the IdP on each sign-in.
-async fn sync_attributes_tx(
-    tx: &mut tessera_store::Tx,
-    instance: &Instance,
-    user_id: &str,
-    (first_name, last_name): (&Option<String>, &Option<String>),
-    metadata: &Map<String, Value>,
-    now: i64,
-) -> Result<()> {
-    let Some(mut row) = tessera_store::users::lock(tx, &instance.id, user_id).await? else { return Ok(()) };
-    if first_name.is_some() {
-        row.first_name.clone_from(first_name);
-    }
-    if last_name.is_some() {
-        row.last_name.clone_from(last_name);
-    }
-    if !metadata.is_empty() {
-        let mut public = crate::users::metadata(&row.public_metadata);
-        if let Some(obj) = public.as_object_mut() {
-            for (k, v) in metadata {
-                obj.insert(k.clone(), v.clone());
-            }
-        }
-        row.public_metadata = public.to_string();
-    }
-    row.updated_at = now;
-    tessera_store::users::update_profile(tx, &row).await?;
-    Ok(())
-}
-
-/// Makes the user a member of the connection's organization (with the instance's default role for domain
-/// members), unless they are one already.
-async fn join_organization_tx(
-    ctx: &Ctx,
-    tx: &mut tessera_store::Tx,
-    instance: &Instance,
-    organization_id: &str,
-    user_id: &str,
-) -> Result<()> {
-    let Some(org) = tessera_store::organizations::lock(tx, &instance.id, organization_id).await? else {
-        return Ok(());
-    };
-    let role = crate::settings::organization_settings_tx(tx, &instance.id).await?.domains_default_role;
-    match crate::organizations::memberships::add_member_tx(
-        ctx,
-        tx,
-        &instance.id,
-        &org,
-        user_id,
-        &role,
-        ("{}".into(), "{}".into()),
-    )
-    .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) if e.code() == ErrorCode::AlreadyAMemberInOrganization => Ok(()),
-        Err(e) => Err(e),
-    }
 }
