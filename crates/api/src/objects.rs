@@ -8,6 +8,7 @@ pub mod directory;
 pub mod domain;
 pub mod email;
 pub mod enterprise_connection;
+pub mod enterprise_connection_test_run;
 pub mod instance;
 pub mod invitation;
 pub mod jwt_template;

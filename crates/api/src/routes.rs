@@ -419,6 +419,11 @@ pub fn table() -> Vec<Route> {
                 .delete(enterprise_connections::delete_enterprise_connection),
         ),
         v1(
+            "/enterprise_connections/{enterprise_connection_id}/test_runs",
+            get(enterprise_connections::list_enterprise_connection_test_runs)
+                .post(enterprise_connections::create_enterprise_connection_test_run),
+        ),
+        v1(
             "/saml_connections",
             get(saml_connections::list_saml_connections).post(saml_connections::create_saml_connection),
         ),

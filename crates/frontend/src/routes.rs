@@ -35,6 +35,7 @@ pub mod sessions;
 pub mod sign_ins;
 pub mod sign_ups;
 pub mod site;
+pub mod sso_test;
 pub mod tickets;
 pub mod waitlist;
 pub mod well_known;
@@ -295,6 +296,9 @@ pub fn router() -> Router<AppState> {
     }
     router
         .route_layer(axum::middleware::from_fn(tessera_api::metrics::tag_operation))
+        // Enterprise connection test runs (pages outside the spec).
+        .route("/enterprise-sso/test/{token}", axum::routing::get(sso_test::open_test_run))
+        .route("/enterprise-sso/test-runs/{run_id}", axum::routing::get(sso_test::test_run_result))
         // Each directory's SCIM service provider (its own errors and media type).
         .nest("/scim/v2/{directory_id}", crate::scim::router())
         .fallback(fallback::not_found)

@@ -49,6 +49,7 @@ pub mod sign_ins;
 pub mod sign_ups;
 pub mod sso;
 pub mod templates;
+pub mod test_runs;
 pub mod tickets;
 pub mod totp_enrollments;
 pub mod transactional_emails;

@@ -25,6 +25,9 @@ pub struct SamlRequestRow {
     pub redirect_url: String,
     /// clerk-js's `redirectUrlComplete`.
     pub action_complete_redirect_url: Option<String>,
+    /// The connection test run it was made for (then it continues no sign-in: its sign-in, client and redirect
+    /// URL are empty).
+    pub test_run_id: Option<String>,
     /// When a response to it was accepted.
     pub used_at: Option<i64>,
     /// Unix ms after which no response is accepted.
@@ -34,7 +37,7 @@ pub struct SamlRequestRow {
 }
 
 const REQUEST_COLUMNS: &str = "id, instance_id, connection_id, sign_in_id, client_id, acs_url, external_url, \
-    redirect_url, action_complete_redirect_url, used_at, expires_at, created_at";
+    redirect_url, action_complete_redirect_url, test_run_id, used_at, expires_at, created_at";
 
 /// Inserts a request.
 pub async fn insert_request(tx: &mut Tx, r: &SamlRequestRow) -> StoreResult<()> {
@@ -42,8 +45,8 @@ pub async fn insert_request(tx: &mut Tx, r: &SamlRequestRow) -> StoreResult<()> 
         tx,
         sqlx::query(
             "INSERT INTO saml_requests (id, instance_id, connection_id, sign_in_id, client_id, acs_url, external_url, \
-             redirect_url, action_complete_redirect_url, used_at, expires_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+             redirect_url, action_complete_redirect_url, test_run_id, used_at, expires_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
         )
         .bind(&r.id)
         .bind(&r.instance_id)
@@ -54,6 +57,7 @@ pub async fn insert_request(tx: &mut Tx, r: &SamlRequestRow) -> StoreResult<()> 
         .bind(&r.external_url)
         .bind(&r.redirect_url)
         .bind(&r.action_complete_redirect_url)
+        .bind(&r.test_run_id)
         .bind(r.used_at)
         .bind(r.expires_at)
         .bind(r.created_at)

@@ -18,6 +18,7 @@ use tessera_core::enterprise_connections::{
     self as ec, AttributeMappingInput, By, Changes, ConnectionFilter, CustomAttributeInput, LoginHintInput,
     OidcChanges, SamlChanges, idp,
 };
+use tessera_core::enterprise_sso::test_runs;
 use tessera_core::instances::{Environment, Instance};
 use tessera_core::{Error, Result};
 
@@ -27,6 +28,7 @@ use crate::extract::{Body, Params, SecretKey, lenient_bool};
 use crate::list::{Paging, data_list};
 use crate::objects::deleted::DeletedObject;
 use crate::objects::enterprise_connection::EnterpriseConnectionObject;
+use crate::objects::enterprise_connection_test_run::TestRunObject;
 use crate::outbound::{Outbound, body_excerpt, describe};
 
 /// How long connecting to the metadata host may take.
@@ -333,4 +335,42 @@ pub async fn delete_enterprise_connection(
 ) -> ApiResult<Response> {
     let id = ec::delete(&app.ctx, &instance.id, By::Id, &id).await?;
     Ok(Json(DeletedObject::new("enterprise_connection", &id)).into_response())
+}
+
+/// Query of `GET /enterprise_connections/{id}/test_runs` (`status` may repeat).
+#[derive(Debug, Deserialize)]
+pub struct TestRunParams {
+    #[serde(default)]
+    status: Vec<String>,
+    // Not a flattened `Paging`: flattening breaks the repeated keys of the array parameters.
+    #[serde(default, deserialize_with = "crate::extract::lenient_u64")]
+    limit: Option<u64>,
+    #[serde(default, deserialize_with = "crate::extract::lenient_u64")]
+    offset: Option<u64>,
+}
+
+/// `GET /enterprise_connections/{id}/test_runs`
+pub async fn list_enterprise_connection_test_runs(
+    State(app): State<AppState>,
+    SecretKey(instance): SecretKey,
+    Path(id): Path<String>,
+    Params(p): Params<TestRunParams>,
+) -> ApiResult<Response> {
+    // The operation declares 422 (not 400) for bad parameters.
+    let page = Paging { limit: p.limit, offset: p.offset, paginated: None }
+        .page(ec::MAX_LIMIT)
+        .map_err(|_| Error::param_value_invalid("limit", format!("limit must be between 1 and {}.", ec::MAX_LIMIT)))?;
+    let window = (page.limit, page.offset);
+    let (runs, total) = test_runs::list(&app.ctx, &instance.id, &id, &p.status, window).await?;
+    Ok(data_list(runs.iter().map(TestRunObject::new).collect(), total).into_response())
+}
+
+/// `POST /enterprise_connections/{id}/test_runs` → `{url}`: the run's one-time URL on the frontend host.
+pub async fn create_enterprise_connection_test_run(
+    State(app): State<AppState>,
+    SecretKey(instance): SecretKey,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let url = test_runs::create(&app.ctx, &instance, &id).await?;
+    Ok(Json(serde_json::json!({ "url": url })).into_response())
 }

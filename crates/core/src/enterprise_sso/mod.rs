@@ -21,6 +21,7 @@
 
 mod finish;
 pub mod oidc;
+pub mod test_runs;
 
 use serde_json::{Map, Value};
 use tessera_store::sso::{self as store, SamlRequestRow};
@@ -87,6 +88,8 @@ pub struct Start {
     pub action_complete_redirect_url: Option<String>,
     /// The Frontend API base URL the browser uses (the ACS URL put into the request is under it).
     pub base_url: String,
+    /// The connection test run this verification is for (instead of a sign-in).
+    pub test_run_id: Option<String>,
 }
 
 /// How a connection's verification starts: SAML needs nothing from the IdP; OIDC needs its endpoints, fetched
@@ -157,6 +160,7 @@ async fn saml_start_tx(
         external_url: url.to_string(),
         redirect_url,
         action_complete_redirect_url: start.action_complete_redirect_url.clone(),
+        test_run_id: start.test_run_id.clone(),
         used_at: None,
         expires_at: now + REQUEST_TTL_MS,
         created_at: now,
@@ -194,22 +198,18 @@ fn refused(why: &str) -> Error {
     Error::with(ErrorCode::SamlResponseInvalid, ErrorCode::SamlResponseInvalid.message(), why, None)
 }
 
-/// `POST /v1/saml/acs/{saml_connection_id}`: verifies the response and completes the sign-in it answers; returns
-/// the URL to send the browser to. `acs_url` is the URL the response was posted to, as the browser saw it.
-pub async fn acs(ctx: &Ctx, instance: &Instance, saml_id: &str, saml_response: &str, acs_seen: &str) -> Result<String> {
-    let c = connections::get(ctx, &instance.id, By::SamlId, saml_id).await?;
+/// Verifies a response to `c` (signature with the connection's certificate, issuer, audience, recipient, time)
+/// and reads the person it names; only answers to a request are accepted.
+fn verified(
+    instance: &Instance,
+    c: &EnterpriseConnection,
+    saml_response: &str,
+    acs_seen: &str,
+    now: i64,
+) -> Result<(VerifiedAssertion, Identity)> {
     let saml_id = c.row.saml_connection_id.clone().ok_or_else(connections::not_found)?;
-    if !c.row.active || !c.row.authenticatable {
-        return Err(Error::with(
-            ErrorCode::AuthorizationInvalid,
-            "enterprise connection inactive",
-            "This enterprise connection is not active.",
-            None,
-        ));
-    }
     let pem = c.row.idp_certificate.as_deref().ok_or_else(|| refused("The connection has no IdP certificate."))?;
     let cert = connections::idp::certificate_der(pem).ok_or_else(|| refused("The IdP certificate is unreadable."))?;
-    let now = ctx.now_ms();
     let sp = sp_entity_id(instance, &saml_id);
     let canonical_acs = acs_url(instance, &saml_id);
     let mut last = refused("The SAML response was refused.");
@@ -239,22 +239,53 @@ pub async fn acs(ctx: &Ctx, instance: &Instance, saml_id: &str, saml_response: &
         }
     }
     let a = verified.ok_or(last)?;
-    let Some(request_id) = a.in_response_to.clone() else {
+    if a.in_response_to.is_none() {
         return Err(if c.row.allow_idp_initiated {
             refused("IdP-initiated sign-in is not supported: start the sign-in from the application.")
         } else {
             refused("This connection does not allow IdP-initiated sign-in.")
         });
-    };
-    let email = assertion_email(&c, &a).ok_or_else(|| refused("The assertion carries no e-mail address."))?;
+    }
+    let email = assertion_email(c, &a).ok_or_else(|| refused("The assertion carries no e-mail address."))?;
     let who = Identity {
         subject: mapped(&a, &c.attribute_mapping.user_id, &[]).unwrap_or(&a.name_id).to_owned(),
         email,
         email_verified: true,
         first_name: mapped(&a, &c.attribute_mapping.first_name, FIRST_NAMES).map(str::to_owned),
         last_name: mapped(&a, &c.attribute_mapping.last_name, LAST_NAMES).map(str::to_owned),
-        metadata: custom_attributes(&c, &a),
+        metadata: custom_attributes(c, &a),
     };
+    Ok((a, who))
+}
+
+/// `POST /v1/saml/acs/{saml_connection_id}`: verifies the response and completes the sign-in it answers; returns
+/// the URL to send the browser to. `acs_url` is the URL the response was posted to, as the browser saw it.
+pub async fn acs(ctx: &Ctx, instance: &Instance, saml_id: &str, saml_response: &str, acs_seen: &str) -> Result<String> {
+    let c = connections::get(ctx, &instance.id, By::SamlId, saml_id).await?;
+    if !c.row.active || !c.row.authenticatable {
+        return Err(Error::with(
+            ErrorCode::AuthorizationInvalid,
+            "enterprise connection inactive",
+            "This enterprise connection is not active.",
+            None,
+        ));
+    }
+    let now = ctx.now_ms();
+    // A response to a test run's request is recorded, not signed in. Its `InResponseTo` is read before anything
+    // is verified only to find which run it claims to answer: a response that does not verify fails that run.
+    let test_run = match saml::in_response_to_unverified(saml_response) {
+        Some(id) => tessera_store::test_runs::of_saml_request(&ctx.db, &instance.id, &c.row.id, &id).await?,
+        None => None,
+    };
+    let outcome = verified(instance, &c, saml_response, acs_seen, now);
+    if let Some(run_id) = test_run {
+        let mut artifacts = Map::new();
+        artifacts.insert("saml".into(), serde_json::json!({ "saml_response": saml_response }));
+        let who = outcome.map(|(_, who)| who);
+        return test_runs::record(ctx, instance, &c, &run_id, who, artifacts).await;
+    }
+    let (a, who) = outcome?;
+    let request_id = a.in_response_to.clone().unwrap_or_default();
     finish::precheck(ctx, instance, &c, &who, refused).await?;
 
     let mut tx = ctx.db.begin().await?;

@@ -100,11 +100,12 @@ pub(crate) async fn start_tx(
         state_hash: ctx.secrets.digest(&state),
         nonce_hash: ctx.secrets.digest(&nonce),
         code_verifier: ctx.secrets.seal(VERIFIER_PURPOSE, verifier.as_bytes()),
-        sign_in_id: Some(sign_in_id.to_owned()),
-        client_id: Some(client_id.to_owned()),
-        test_run_id: None,
+        // A test run's request continues no sign-in (its ids and return URL are empty).
+        sign_in_id: Some(sign_in_id.to_owned()).filter(|s| !s.is_empty()),
+        client_id: Some(client_id.to_owned()).filter(|s| !s.is_empty()),
+        test_run_id: start.test_run_id.clone(),
         callback_url,
-        redirect_url: Some(redirect_url),
+        redirect_url: Some(redirect_url).filter(|s| !s.is_empty()),
         action_complete_redirect_url: start.action_complete_redirect_url.clone(),
         used_at: None,
         expires_at: now + REQUEST_TTL_MS,
@@ -130,29 +131,31 @@ pub struct Callback {
 /// `GET /v1/oauth_callback`: spends the request, verifies the IdP's answer and completes the sign-in; returns the
 /// URL to send the browser to.
 pub async fn callback(ctx: &Ctx, instance: &Instance, q: Callback) -> Result<String> {
-    let state = q.state.filter(|s| !s.is_empty()).ok_or_else(|| refused("The callback carries no state."))?;
+    let state =
+        q.state.as_deref().filter(|s| !s.is_empty()).ok_or_else(|| refused("The callback carries no state."))?;
     let now = ctx.now_ms();
-    let request = store::take(&ctx.db, &instance.id, &ctx.secrets.digest(&state), now)
+    let request = store::take(&ctx.db, &instance.id, &ctx.secrets.digest(state), now)
         .await?
         .ok_or_else(|| refused("The state names no pending sign-in: it is unknown or was used before."))?;
     if request.expires_at <= now {
         return Err(refused("The sign-in's request to the identity provider has expired."));
     }
-    if let Some(error) = q.error.filter(|e| !e.is_empty()) {
-        let detail = q.error_description.map(|d| format!(": {d}")).unwrap_or_default();
-        return Err(refused(&format!("The identity provider answered {error}{detail}.")));
-    }
-    let code = q.code.filter(|c| !c.is_empty()).ok_or_else(|| refused("The identity provider sent no code."))?;
     let c = connections::get(ctx, &instance.id, By::Id, &request.connection_id).await?;
-    if !c.row.active || !c.row.authenticatable {
-        return Err(Error::with(
-            ErrorCode::AuthorizationInvalid,
-            "enterprise connection inactive",
-            "This enterprise connection is not active.",
-            None,
-        ));
+    let mut tokens = None;
+    let outcome = answer(ctx, instance, &c, &request, q, &mut tokens).await;
+    if let Some(run_id) = &request.test_run_id {
+        let mut artifacts = Map::new();
+        if let Some(t) = tokens {
+            let mut oauth = Map::new();
+            oauth.insert("id_token".into(), Value::String(t.id_token));
+            if let Some(a) = t.access_token {
+                oauth.insert("access_token".into(), Value::String(a));
+            }
+            artifacts.insert("oauth".into(), Value::Object(oauth));
+        }
+        return super::test_runs::record(ctx, instance, &c, run_id, outcome, artifacts).await;
     }
-    let who = verified_identity(ctx, instance, &c, &request, &code).await?;
+    let who = outcome?;
     finish::precheck(ctx, instance, &c, &who, refused).await?;
     let (Some(sign_in_id), Some(client_id)) = (request.sign_in_id.as_deref(), request.client_id.as_deref()) else {
         return Err(refused("The request continues no sign-in."));
@@ -163,27 +166,43 @@ pub async fn callback(ctx: &Ctx, instance: &Instance, q: Callback) -> Result<Str
     Ok(request.redirect_url.unwrap_or_default())
 }
 
-/// Exchanges the code, verifies the ID token and reads the person from its claims.
-async fn verified_identity(
+/// The person the IdP's answer names: its error, or the code exchanged (the tokens left in `tokens`), the ID
+/// token verified and its claims read.
+async fn answer(
     ctx: &Ctx,
     instance: &Instance,
     c: &EnterpriseConnection,
     request: &OidcRequestRow,
-    code: &str,
+    q: Callback,
+    tokens: &mut Option<oidc::Tokens>,
 ) -> Result<Identity> {
+    if let Some(error) = q.error.filter(|e| !e.is_empty()) {
+        let detail = q.error_description.map(|d| format!(": {d}")).unwrap_or_default();
+        return Err(refused(&format!("The identity provider answered {error}{detail}.")));
+    }
+    let code = q.code.filter(|c| !c.is_empty()).ok_or_else(|| refused("The identity provider sent no code."))?;
+    if !c.row.active || !c.row.authenticatable {
+        return Err(Error::with(
+            ErrorCode::AuthorizationInvalid,
+            "enterprise connection inactive",
+            "This enterprise connection is not active.",
+            None,
+        ));
+    }
     let p = provider(instance, c).await?;
     let client_id = c.row.oidc_client_id.as_deref().ok_or_else(|| unavailable("the connection has no client id"))?;
     let secret = c.oidc_client_secret(ctx)?;
     let verifier = ctx.secrets.open_string(VERIFIER_PURPOSE, &request.code_verifier).map_err(Error::internal)?;
     let private = allow_private(instance);
-    let tokens =
-        oidc::exchange_code(&p, (client_id, secret.as_deref()), code, &request.callback_url, &verifier, private)
+    let exchanged =
+        oidc::exchange_code(&p, (client_id, secret.as_deref()), &code, &request.callback_url, &verifier, private)
             .await
             .map_err(|why| refused(&format!("The code exchange failed: {why}.")))?;
+    let id_token = tokens.insert(exchanged).id_token.clone();
     let jwks = oidc::fetch_jwks(&p, private).await.map_err(|why| unavailable(&why))?;
     let nonce_ok = |n: &str| constant_time_eq(&ctx.secrets.digest(n), &request.nonce_hash);
     let e = oidc::Expectations { issuer: &p.issuer, client_id, now_ms: ctx.now_ms(), nonce_ok: &nonce_ok };
-    let claims = oidc::verify_id_token(&tokens.id_token, &jwks, &e).map_err(|why| {
+    let claims = oidc::verify_id_token(&id_token, &jwks, &e).map_err(|why| {
         tracing::info!(connection = %c.row.id, reason = %why, "ID token refused");
         refused(&format!("The ID token was refused: {why}."))
     })?;

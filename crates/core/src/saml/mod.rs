@@ -79,6 +79,15 @@ impl VerifiedAssertion {
     }
 }
 
+/// The `InResponseTo` a base64 `SAMLResponse` claims, read without verifying anything: only to find which request
+/// (and so which flow) it claims to answer; the response is verified after, whatever it claims.
+pub fn in_response_to_unverified(saml_response_b64: &str) -> Option<String> {
+    let compact: String = saml_response_b64.chars().filter(|c| !c.is_whitespace()).collect();
+    let text = String::from_utf8(STANDARD.decode(compact.as_bytes()).ok()?).ok()?;
+    let doc = roxmltree::Document::parse(&text).ok()?;
+    doc.root_element().attribute("InResponseTo").map(str::to_owned)
+}
+
 /// Decodes the base64 `SAMLResponse` form field and verifies it (see the module documentation).
 pub fn verify_response(saml_response_b64: &str, e: &Expectations<'_>) -> Result<VerifiedAssertion, Refused> {
     let compact: String = saml_response_b64.chars().filter(|c| !c.is_ascii_whitespace()).collect();

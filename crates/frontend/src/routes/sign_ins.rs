@@ -66,6 +66,7 @@ fn sso_start(
         redirect_url,
         action_complete_redirect_url,
         base_url: browser.fapi.base_url.clone(),
+        test_run_id: None,
     }
 }
 

@@ -26,6 +26,7 @@ mod sessions;
 mod sign_ins;
 mod sign_ups;
 mod site;
+mod sso_test_runs;
 mod tickets;
 
 /// A fixed start for tests on a manual clock (2024-01-01T00:00:00Z).
