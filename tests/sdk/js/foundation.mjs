@@ -1,4 +1,4 @@
-// Foundation checks through @clerk/backend: JWKS, secret-key errors, unimplemented operations.
+// Foundation checks through @clerk/backend: JWKS, secret-key errors.
 // Run by crates/server/tests/sdk.rs with TESSERA_API_URL and TESSERA_SECRET_KEY set; exits non-zero on failure.
 import assert from 'node:assert/strict';
 import { createClerkClient, verifyToken } from '@clerk/backend';

@@ -1,4 +1,4 @@
-"""Foundation checks through clerk-backend-api: JWKS, secret-key errors, unimplemented operations."""
+"""Foundation checks through clerk-backend-api: JWKS, secret-key errors, typed errors answered at once."""
 
 import base64
 import json
@@ -78,20 +78,17 @@ def verify_token_bad_signature():
     assert reason == TokenVerificationErrorReason.TOKEN_INVALID_SIGNATURE, reason
 
 
-# An operation of the spec that Tessera does not serve yet (enterprise-connection test runs need the SSO sign-in);
-# change it when it gets implemented. list_test_runs lists 404 among its typed errors (ClerkErrors). No unrouted
-# operation with an untyped 404 (SDKError) is left to check.
+# A 404 the operation types (ClerkErrors), answered at once: the client does not retry it.
 @check
-def unimplemented_typed():
-    """unimplemented operation whose 404 is typed: ClerkErrors operation_not_implemented, no retries"""
+def typed_not_found():
+    """a 404 the operation declares is typed: ClerkErrors resource_not_found, no retries"""
     started = time.monotonic()
     e = expect_error(
         lambda: clerk.enterprise_connections.list_test_runs(enterprise_connection_id="entc_2abcdefghijklmnopqrstuvwxyz1"),
         models.ClerkErrors,
     )
     assert e.status_code == 404, e
-    assert e.data.errors[0].code == "operation_not_implemented", e.data
-    assert "ListEnterpriseConnectionTestRuns" in e.data.errors[0].long_message, e.data
+    assert e.data.errors[0].code == "resource_not_found", e.data
     assert time.monotonic() - started < 5, "answered at once"
 
 
