@@ -88,7 +88,10 @@ async fn sample(ctx: &Ctx) {
             metrics::gauge!("tessera_db_write_queue_depth").set(p.writer.queue_depth() as f64);
             pool("sqlite_read", p.read.size(), p.read.num_idle());
         }
-        Db::Postgres(p) => pool("postgres", p.size(), p.num_idle()),
+        Db::Postgres(p) => {
+            pool("postgres", p.pool.size(), p.pool.num_idle());
+            pool("postgres_read", p.read.size(), p.read.num_idle());
+        }
     }
     match tessera_core::webhooks::outbox_depth(ctx).await {
         Ok(n) => metrics::gauge!("tessera_webhook_outbox_depth").set(n as f64),

@@ -89,7 +89,8 @@ fn metrics_are_served_apart_and_move_with_traffic() {
     let environment = [("face", "frontend"), ("operation", "/v1/environment"), ("status", "200")];
     assert!(value(&after, "tessera_http_requests_total", &environment).is_some_and(|n| n >= 1.0), "{after}");
 
-    let pools: &[&str] = if db.master_key().is_some() { &["postgres"] } else { &["sqlite_read", "sqlite_write"] };
+    let pools: &[&str] =
+        if db.master_key().is_some() { &["postgres", "postgres_read"] } else { &["sqlite_read", "sqlite_write"] };
     for pool in pools {
         let open = value(&after, "tessera_db_pool_connections", &[("pool", pool)]);
         assert!(open.is_some_and(|n| n >= 1.0), "pool {pool} open connections:\n{after}");

@@ -10,11 +10,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, Postgres, SqlitePool, Transaction};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::{PgPool, Postgres, Sqlite, Transaction};
 
 use crate::error::StoreError;
 use crate::group_commit::{SqliteTx, Writer};
+use crate::read_pool::ReadPool;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -57,7 +58,7 @@ pub struct SqlitePools {
     /// The one writer connection.
     pub writer: Arc<Writer>,
     /// The read pool.
-    pub read: SqlitePool,
+    pub read: Arc<ReadPool<Sqlite>>,
     // Keeps a throwaway database's directory alive as long as any clone of the pools lives.
     _tempdir: Option<std::sync::Arc<tempfile::TempDir>>,
 }
@@ -68,7 +69,16 @@ pub enum Db {
     /// SQLite, the embedded default.
     Sqlite(SqlitePools),
     /// PostgreSQL, for many stateless nodes.
-    Postgres(PgPool),
+    Postgres(PgPools),
+}
+
+/// PostgreSQL connections: sqlx's pool for write transactions, and a [`ReadPool`] for reads.
+#[derive(Debug, Clone)]
+pub struct PgPools {
+    /// Write transactions and single-statement writes.
+    pub pool: PgPool,
+    /// Reads.
+    pub read: Arc<ReadPool<Postgres>>,
 }
 
 /// An open write transaction. Commit it explicitly; dropping it rolls back.
@@ -104,12 +114,17 @@ impl Db {
 
     /// Opens PostgreSQL with explicit options (tests use this to pick a schema per test).
     pub async fn open_postgres(options: PgConnectOptions) -> Result<Self, StoreError> {
+        // No ping before a transaction's connection is handed out (a round trip per transaction, on the same
+        // server): a connection the server dropped fails its next statement instead, and sqlx then discards it.
         let pool = PgPoolOptions::new()
             .max_connections(16)
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
-        Ok(Self::Postgres(pool))
+        // Reads take their own connections, without the round trip sqlx's pool spends on each as it comes back.
+        let read = Arc::new(ReadPool::connect(options, 8, Duration::from_secs(5)).await?);
+        Ok(Self::Postgres(PgPools { pool, read }))
     }
 
     async fn open_sqlite(
@@ -127,14 +142,9 @@ impl Db {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
         let writer = Writer::open(options.clone()).await?;
-        // A connection to a local file cannot go stale, so the pool skips sqlx's default ping before each acquire:
-        // it is a round trip to the connection's worker thread and roughly doubled the cost of a point read.
-        let read = SqlitePoolOptions::new()
-            .max_connections(8)
-            .test_before_acquire(false)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options.read_only(true))
-            .await?;
+        // Not sqlx's pool: it pings a connection before handing it out (by default) and as it comes back, each a
+        // round trip to the connection's worker thread, which roughly doubled the cost of a point read.
+        let read = Arc::new(ReadPool::connect(options.read_only(true), 8, Duration::from_secs(5)).await?);
         Ok(Self::Sqlite(SqlitePools { writer, read, _tempdir: tempdir }))
     }
 
@@ -145,7 +155,7 @@ impl Db {
         }
         match self {
             Self::Sqlite(p) => p.writer.migrate(&SQLITE_MIGRATIONS).await?,
-            Self::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
+            Self::Postgres(p) => POSTGRES_MIGRATIONS.run(&p.pool).await?,
         }
         Ok(())
     }
@@ -174,7 +184,7 @@ impl Db {
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match self {
             Self::Sqlite(p) => Tx::Sqlite(p.writer.begin().await?),
-            Self::Postgres(p) => Tx::Postgres(p.begin().await?),
+            Self::Postgres(p) => Tx::Postgres(p.pool.begin().await?),
         })
     }
 
@@ -190,7 +200,10 @@ impl Db {
                 p.read.close().await;
                 p.writer.close().await;
             }
-            Self::Postgres(p) => p.close().await,
+            Self::Postgres(p) => {
+                p.read.close().await;
+                p.pool.close().await;
+            }
         }
     }
 
@@ -251,11 +264,11 @@ macro_rules! on_read {
     ($db:expr, |$conn:ident| $body:expr) => {
         match $db {
             $crate::Db::Sqlite(pools) => {
-                let $conn = &pools.read;
+                let $conn = &*pools.read;
                 $body
             }
-            $crate::Db::Postgres(pool) => {
-                let $conn = pool;
+            $crate::Db::Postgres(pools) => {
+                let $conn = &*pools.read;
                 $body
             }
         }
@@ -320,8 +333,8 @@ macro_rules! on_write {
                 }
                 Err(e) => Err(e),
             },
-            $crate::Db::Postgres(pool) => {
-                let $conn = pool;
+            $crate::Db::Postgres(pools) => {
+                let $conn = &pools.pool;
                 $body.map_err($crate::StoreError::from)
             }
         }

@@ -38,6 +38,7 @@ pub mod organizations;
 pub mod outbox;
 pub mod proxy_checks;
 pub mod rate_limits;
+pub mod read_pool;
 pub mod redirect_urls;
 pub mod restriction_lists;
 pub mod role_sets;

@@ -37,7 +37,8 @@ pub enum Event<'a> {
 /// Listens until the process ends, calling `on` for every (re)connection and notification. Returns at once on
 /// SQLite. Connection failures are retried every second (and logged); they never end the loop.
 pub async fn listen(db: &Db, mut on: impl FnMut(Event<'_>)) {
-    let Db::Postgres(pool) = db else { return };
+    let Db::Postgres(pools) = db else { return };
+    let pool = &pools.pool;
     loop {
         let mut listener = match connect(pool).await {
             Ok(l) => l,
