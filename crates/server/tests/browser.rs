@@ -149,6 +149,8 @@ fn copy_programs(src: &Path, dir: &Path) {
 /// `@clerk/ui` from the browser env, over HTTPS with `tls`; and the publishable key it printed.
 struct FrontendServer {
     server: Server,
+    /// Kept until the server is gone: dropping a PostgreSQL test database drops the database.
+    _db: TestDb,
     publishable_key: String,
     started: Instant,
     set_up: Duration,
@@ -171,7 +173,7 @@ impl FrontendServer {
         let server = Server::start_with(opts);
         let publishable_key =
             server.printed.publishable_key.clone().expect("the publishable key is printed on first start");
-        (Self { server, publishable_key, started, set_up: started.elapsed() }, dir)
+        (Self { server, _db: db, publishable_key, started, set_up: started.elapsed() }, dir)
     }
 
     /// Runs `node <program>` from the browser env with `env` (and Chromium, no telemetry, no proxy for loopback);
