@@ -194,6 +194,20 @@ pub async fn pending_redirect(ctx: &Ctx, instance_id: &str, sign_in_id: &str) ->
 }
 
 /// A refused response: 400 `saml_response_invalid` with the reason.
+/// A connection signs people in only while it is active and has what its protocol needs (SAML ACS and OIDC
+/// callback alike).
+pub(crate) fn ensure_usable(c: &EnterpriseConnection) -> Result<()> {
+    if c.row.active && c.row.authenticatable {
+        return Ok(());
+    }
+    Err(Error::with(
+        ErrorCode::AuthorizationInvalid,
+        "enterprise connection inactive",
+        "This enterprise connection is not active.",
+        None,
+    ))
+}
+
 fn refused(why: &str) -> Error {
     Error::with(ErrorCode::SamlResponseInvalid, ErrorCode::SamlResponseInvalid.message(), why, None)
 }
@@ -262,14 +276,7 @@ fn verified(
 /// the URL to send the browser to. `acs_url` is the URL the response was posted to, as the browser saw it.
 pub async fn acs(ctx: &Ctx, instance: &Instance, saml_id: &str, saml_response: &str, acs_seen: &str) -> Result<String> {
     let c = connections::get(ctx, &instance.id, By::SamlId, saml_id).await?;
-    if !c.row.active || !c.row.authenticatable {
-        return Err(Error::with(
-            ErrorCode::AuthorizationInvalid,
-            "enterprise connection inactive",
-            "This enterprise connection is not active.",
-            None,
-        ));
-    }
+    ensure_usable(&c)?;
     let now = ctx.now_ms();
     // A response to a test run's request is recorded, not signed in. Its `InResponseTo` is read before anything
     // is verified only to find which run it claims to answer: a response that does not verify fails that run.

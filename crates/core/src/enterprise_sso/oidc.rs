@@ -181,14 +181,7 @@ async fn answer(
         return Err(refused(&format!("The identity provider answered {error}{detail}.")));
     }
     let code = q.code.filter(|c| !c.is_empty()).ok_or_else(|| refused("The identity provider sent no code."))?;
-    if !c.row.active || !c.row.authenticatable {
-        return Err(Error::with(
-            ErrorCode::AuthorizationInvalid,
-            "enterprise connection inactive",
-            "This enterprise connection is not active.",
-            None,
-        ));
-    }
+    super::ensure_usable(c)?;
     let p = provider(instance, c).await?;
     let client_id = c.row.oidc_client_id.as_deref().ok_or_else(|| unavailable("the connection has no client id"))?;
     let secret = c.oidc_client_secret(ctx)?;
