@@ -60,7 +60,8 @@ async fn frontend_request(faces: &Faces, frontend: FrontendRequest, mut request:
     }
     if request.uri().path().starts_with(SAML_ACS_PREFIX) {
         // The IdP's page posts the response from its own origin (a top-level form navigation, no CORS): the
-        // origin policy does not apply; the response's signature and `InResponseTo` authenticate it.
+        // origin policy does not apply; the response's signature and `InResponseTo` authenticate it, and the
+        // browser's `__client` cookie binds it to the sign-in's client (`tessera_core::enterprise_sso::binding`).
         request.extensions_mut().insert(frontend);
         return serve(faces.frontend.clone(), request).await;
     }

@@ -345,6 +345,15 @@ pub const DEVIATIONS: &[Deviation] = &[
         reason: "the spec declares no 404 here, but an unknown sign-up id, or another client's, is answered 404 \
                  resource_not_found (a ClerkErrors body), as getSignUps answers it",
     },
+    Deviation {
+        operation_id: "acs",
+        actual_status: 200,
+        spec_status: 302,
+        reason: "the IdP's cross-site POST does not carry a production browser's SameSite=Lax __client cookie, which \
+                 binds the sign-in to the browser that started it: Tessera answers that first POST with a page that \
+                 posts the same response again from the frontend host (same-site, so the cookie comes); the spec \
+                 declares no 200, and Tessera never answers 302 here (its redirects are 303)",
+    },
 ];
 
 /// What a [`ContentDeviation`] answers where the spec declares no content.
@@ -431,6 +440,12 @@ pub const CONTENT_DEVIATIONS: &[ContentDeviation] = &[
         body: DeviationBody::ClerkErrors,
         reason: "the spec declares the 422 (dynamic registration disabled) without content; Tessera answers the \
                  ClerkErrors envelope",
+    },
+    ContentDeviation {
+        operation_id: "acs",
+        status: 302,
+        body: DeviationBody::Media("text/html; charset=utf-8"),
+        reason: "the re-post page (see the acs entry of DEVIATIONS, answered 200): an auto-submitting HTML form",
     },
 ];
 

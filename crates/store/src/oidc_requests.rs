@@ -1,6 +1,6 @@
 //! OIDC sign-ins through enterprise connections (0043): the authorization requests Tessera sent as a relying party.
 
-use crate::{Db, StoreResult, Tx, exec_tx, on_write};
+use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_write};
 
 /// A row of `oidc_requests`.
 #[derive(Debug, Clone, Default, sqlx::FromRow)]
@@ -66,6 +66,18 @@ pub async fn insert(tx: &mut Tx, r: &OidcRequestRow) -> StoreResult<()> {
         .bind(r.created_at)
     )?;
     Ok(())
+}
+
+/// The unused request whose `state` has this digest, without spending it (the callback checks which browser
+/// arrived before it spends anything).
+pub async fn pending(db: &Db, instance_id: &str, state_hash: &[u8]) -> StoreResult<Option<OidcRequestRow>> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM oidc_requests WHERE instance_id = $1 AND state_hash = $2 AND used_at IS NULL");
+    Ok(on_read!(db, |c| sqlx::query_as::<_, OidcRequestRow>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(instance_id)
+        .bind(state_hash)
+        .fetch_optional(c)
+        .await)?)
 }
 
 /// Spends the request whose `state` has this digest: marks it used (its own write, so that a failed callback

@@ -12,13 +12,17 @@
 //!    the assertion id is recorded (seen before: a replay, refused), the user is found by their enterprise account,
 //!    else linked by a verified e-mail address, else created (just-in-time, unless the connection disables it), the
 //!    enterprise account is written, the user joins the connection's organization, and the sign-in completes with a
-//!    session on the client that started it. The browser goes back to clerk-js's `sso-callback` URL.
+//!    session on the client that started it — only when the arriving browser holds that client ([`binding`]:
+//!    production browsers show their `__client` cookie, through a same-site re-post when the IdP's cross-site POST
+//!    came without it; development browsers, whose client nothing carries through the IdP, are let through). The
+//!    browser goes back to clerk-js's `sso-callback` URL.
 //!
 //! The e-mail address an IdP asserts must be in one of its connection's domains: an IdP speaks only for its
 //! company's addresses, never for another one's users. Unsolicited (IdP-initiated) responses are refused unless the
 //! connection allows them, and even then Tessera has no browser client to sign in at the ACS (the POST comes from
 //! the IdP's page without clerk-js's client), so they are refused with an explanation.
 
+pub mod binding;
 mod finish;
 pub mod oidc;
 pub mod test_runs;
@@ -26,6 +30,7 @@ pub mod test_runs;
 use serde_json::{Map, Value};
 use tessera_store::sso::{self as store, SamlRequestRow};
 
+use self::binding::Arrival;
 use self::finish::Identity;
 
 use crate::enterprise_connections::{self as connections, By, EnterpriseConnection};
@@ -272,9 +277,27 @@ fn verified(
     Ok((a, who))
 }
 
-/// `POST /v1/saml/acs/{saml_connection_id}`: verifies the response and completes the sign-in it answers; returns
-/// the URL to send the browser to. `acs_url` is the URL the response was posted to, as the browser saw it.
-pub async fn acs(ctx: &Ctx, instance: &Instance, saml_id: &str, saml_response: &str, acs_seen: &str) -> Result<String> {
+/// What the ACS answers the browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AcsOutcome {
+    /// Send the browser here (clerk-js's `sso-callback`, or a test run's result page).
+    Redirect(String),
+    /// The IdP's cross-site POST came without the `__client` cookie to a production instance: post the same response
+    /// again from a page of the frontend host (a same-site POST carries the cookie), marked as the re-post. Nothing
+    /// was spent.
+    Repost,
+}
+
+/// `POST /v1/saml/acs/{saml_connection_id}`: verifies the response and completes the sign-in it answers in the
+/// arriving browser's client ([`binding`]). `acs_seen` is the URL the response was posted to, as the browser saw it.
+pub async fn acs(
+    ctx: &Ctx,
+    instance: &Instance,
+    saml_id: &str,
+    saml_response: &str,
+    acs_seen: &str,
+    arrival: Arrival<'_>,
+) -> Result<AcsOutcome> {
     let c = connections::get(ctx, &instance.id, By::SamlId, saml_id).await?;
     ensure_usable(&c)?;
     let now = ctx.now_ms();
@@ -289,23 +312,29 @@ pub async fn acs(ctx: &Ctx, instance: &Instance, saml_id: &str, saml_response: &
         let mut artifacts = Map::new();
         artifacts.insert("saml".into(), serde_json::json!({ "saml_response": saml_response }));
         let who = outcome.map(|(_, who)| who);
-        return test_runs::record(ctx, instance, &c, &run_id, who, artifacts).await;
+        return test_runs::record(ctx, instance, &c, &run_id, who, artifacts).await.map(AcsOutcome::Redirect);
     }
     let (a, who) = outcome?;
+    if binding::needs_repost(instance, arrival) {
+        return Ok(AcsOutcome::Repost);
+    }
     let request_id = a.in_response_to.clone().unwrap_or_default();
     finish::precheck(ctx, instance, &c, &who, refused).await?;
+    let arriving = binding::arriving(ctx, &instance.id, arrival).await?;
 
     let mut tx = ctx.db.begin().await?;
     let request = store::take_request(&mut tx, &instance.id, &c.row.id, &request_id, now)
         .await?
         .filter(|r| r.expires_at > now)
         .ok_or_else(|| refused("The response answers no pending request of this connection (InResponseTo)."))?;
+    // Refused here, the transaction is dropped: the request is not spent and still waits for its own browser.
+    binding::check(instance, &arriving, &request.client_id, refused)?;
     store::consume_assertion(&mut tx, &instance.id, &c.row.id, &a.id, a.valid_until_ms, now).await.map_err(|e| {
         if e.is_unique_violation() { refused("This assertion was used before (replay).") } else { e.into() }
     })?;
     finish::sign_in_tx(ctx, &mut tx, (instance, &c), who, (&request.client_id, &request.sign_in_id), refused).await?;
     tx.commit().await?;
-    Ok(request.redirect_url)
+    Ok(AcsOutcome::Redirect(request.redirect_url))
 }
 
 const EMAILS: &[&str] = &[

@@ -6,7 +6,9 @@
 //!    whose S256 challenge is sent, the sign-in and client it continues. The sign-in's verification carries the
 //!    authorization URL as `external_verification_redirect_url`.
 //! 2. The IdP sends the browser back to `GET /v1/oauth_callback?code&state` on the frontend host ([`callback`]):
-//!    the request the `state` names is spent at once (a second callback with it is refused, whatever happened to
+//!    the arriving browser must hold the client that started the sign-in ([`super::binding`]: its `__client` cookie,
+//!    which a top-level GET carries; refused, the request is not spent), then the request the `state` names is spent
+//!    at once (a second callback with it is refused, whatever happened to
 //!    the first), the code is exchanged at the token endpoint with the verifier and the client secret, the ID token
 //!    verified against the IdP's JWKS ([`crate::oidc::verify_id_token`]), and the sign-in ends as a SAML one does
 //!    ([`super::finish`]). An address is linked to an existing account only when the IdP says `email_verified`.
@@ -15,6 +17,7 @@ use serde_json::{Map, Value};
 use tessera_store::oidc_requests::{self as store, OidcRequestRow};
 
 use super::Start;
+use super::binding::{self, Arrival};
 use super::finish::{self, Identity};
 use crate::crypto::constant_time_eq;
 use crate::enterprise_connections::{self as connections, By, EnterpriseConnection};
@@ -128,13 +131,19 @@ pub struct Callback {
     pub error_description: Option<String>,
 }
 
-/// `GET /v1/oauth_callback`: spends the request, verifies the IdP's answer and completes the sign-in; returns the
-/// URL to send the browser to.
-pub async fn callback(ctx: &Ctx, instance: &Instance, q: Callback) -> Result<String> {
+/// `GET /v1/oauth_callback`: checks the arriving browser holds the client that started the sign-in, spends the
+/// request, verifies the IdP's answer and completes the sign-in; returns the URL to send the browser to.
+pub async fn callback(ctx: &Ctx, instance: &Instance, q: Callback, arrival: Arrival<'_>) -> Result<String> {
     let state =
         q.state.as_deref().filter(|s| !s.is_empty()).ok_or_else(|| refused("The callback carries no state."))?;
     let now = ctx.now_ms();
-    let request = store::take(&ctx.db, &instance.id, &ctx.secrets.digest(state), now)
+    let state_hash = ctx.secrets.digest(state);
+    // A test run's request continues no sign-in, so no client is bound to it.
+    if let Some(client_id) = store::pending(&ctx.db, &instance.id, &state_hash).await?.and_then(|r| r.client_id) {
+        let arriving = binding::arriving(ctx, &instance.id, arrival).await?;
+        binding::check(instance, &arriving, &client_id, refused)?;
+    }
+    let request = store::take(&ctx.db, &instance.id, &state_hash, now)
         .await?
         .ok_or_else(|| refused("The state names no pending sign-in: it is unknown or was used before."))?;
     if request.expires_at <= now {

@@ -8,10 +8,11 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tessera_api::AppState;
 use tessera_api::error::ApiResult;
+use tessera_core::enterprise_sso::binding::Arrival;
 use tessera_core::enterprise_sso::oidc::{self, Callback};
 use tessera_core::{Error, ErrorCode};
 
-use crate::extract::{Fapi, Form};
+use crate::extract::{CLIENT_COOKIE, Fapi, Form};
 
 /// The callback's parameters (in the query, or the form of a POST).
 #[derive(Debug, Default, Deserialize)]
@@ -31,14 +32,15 @@ fn see_other(target: &str) -> ApiResult<Response> {
     Ok(response)
 }
 
-/// `GET /v1/oauth_callback` (getOauthCallback): verifies the IdP's answer, completes the sign-in and sends the
-/// browser back to clerk-js (303).
+/// `GET /v1/oauth_callback` (getOauthCallback): verifies the IdP's answer, completes the sign-in in the browser's
+/// client (its `__client` cookie, which this top-level GET carries) and sends the browser back to clerk-js (303).
 pub async fn get_oauth_callback(State(app): State<AppState>, fapi: Fapi, uri: Uri) -> ApiResult<Response> {
     let p: CallbackParams = serde_html_form::from_str(uri.query().unwrap_or_default()).map_err(|_| {
         Error::with(ErrorCode::BadRequest, "invalid request", "The callback's query is malformed.", None)
     })?;
     let q = Callback { code: p.code, state: p.state, error: p.error, error_description: p.error_description };
-    let target = oidc::callback(&app.ctx, &fapi.instance, q).await?;
+    let arrival = Arrival { client_token: fapi.cookie(CLIENT_COOKIE), reposted: false };
+    let target = oidc::callback(&app.ctx, &fapi.instance, q, arrival).await?;
     see_other(&target)
 }
 

@@ -2,6 +2,7 @@
 //! e-mail address's domain to a test IdP and back through `/v1/oauth_callback` into a session (`flows.rs`), and
 //! the callback's negative corpus (`refusals.rs`, one test per case).
 
+mod binding;
 mod flows;
 mod refusals;
 

@@ -2,6 +2,7 @@
 //! address's domain to the IdP and back through the ACS into a session, just-in-time users, linking, organization
 //! membership, and the ACS's negative corpus (`refusals.rs`, one test per case).
 
+mod binding;
 mod flows;
 mod refusals;
 
@@ -27,6 +28,11 @@ pub struct Connection {
 }
 
 pub async fn connection(app: &TestApp, extra: Value) -> Connection {
+    connection_in(app, None, extra).await
+}
+
+/// [`connection`] in the instance of the secret key `key` (the first instance's without one).
+pub async fn connection_in(app: &TestApp, key: Option<&str>, extra: Value) -> Connection {
     let idp = TestIdp::new();
     let mut body = json!({
         "name": "Acme SSO",
@@ -40,7 +46,11 @@ pub async fn connection(app: &TestApp, extra: Value) -> Connection {
             b.insert(k.clone(), v.clone());
         }
     }
-    let c = app.post("/v1/enterprise_connections", body).send().await.assert_status(201).json;
+    let mut create = app.post("/v1/enterprise_connections", body);
+    if let Some(key) = key {
+        create = create.bearer(key);
+    }
+    let c = create.send().await.assert_status(201).json;
     Connection {
         id: c["id"].as_str().unwrap().to_owned(),
         saml_id: c["saml_connection"]["id"].as_str().unwrap().to_owned(),
