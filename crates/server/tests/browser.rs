@@ -11,7 +11,7 @@
 //! by Tessera side by side), signs in through each, then runs `@clerk/testing`'s helpers (`tests/browser/react.mjs`).
 //! A third test has `openid-client` and an MCP server built on `@clerk/mcp-tools` use Tessera as their OAuth provider
 //! over HTTPS (`tests/browser/oauth.mjs`). A fourth signs in through a `samlify` SAML identity provider
-//! (`tests/browser/saml.mjs`).
+//! (`tests/browser/saml.mjs`), a fifth through the suite's OIDC identity provider (`tests/browser/oidc.mjs`).
 //!
 //! The npm packages are installed by the test, pinned by `tests/browser/package-lock.json`, into
 //! `target/browser-env/` (reused while the pins are unchanged; a file lock keeps parallel tests from installing at
@@ -277,4 +277,28 @@ fn browser_saml_enterprise_sso() {
     let mut env = frontend.tessera_env();
     env.extend([("SAML_IDP_KEY", key.as_os_str()), ("SAML_IDP_CERT", cert.as_os_str())]);
     frontend.run(&dir, "saml.mjs", &env);
+}
+
+/// Enterprise SSO through OIDC: the suite's OIDC identity provider (`tessera_testkit::oidc::TestOidcIdp`, on a
+/// loopback port, which a development instance may reach) signs the test user in through clerk-js's `enterprise_sso`
+/// redirect flow and Tessera's `/v1/oauth_callback`; the backend sees the user and their enterprise account
+/// (`tests/browser/oidc.mjs`).
+#[test]
+fn browser_oidc_enterprise_sso() {
+    use tessera_testkit::oidc::{CLIENT_ID, CLIENT_SECRET, Login, TestOidcIdp};
+    const EMAIL: &str = "ada@oidc-corp.test";
+    let (frontend, dir) = FrontendServer::start(Instant::now(), &["@clerk/clerk-js"], None);
+    // The IdP serves from this runtime's worker threads while the program runs.
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let idp = runtime.block_on(TestOidcIdp::start(tessera_core::clock::Clock::System));
+    idp.set_default_login(Login::new(EMAIL));
+    let discovery = idp.discovery_url();
+    let mut env = frontend.tessera_env();
+    env.extend([
+        ("OIDC_DISCOVERY_URL", discovery.as_ref()),
+        ("OIDC_CLIENT_ID", CLIENT_ID.as_ref()),
+        ("OIDC_CLIENT_SECRET", CLIENT_SECRET.as_ref()),
+        ("OIDC_EMAIL", EMAIL.as_ref()),
+    ]);
+    frontend.run(&dir, "oidc.mjs", &env);
 }
