@@ -241,6 +241,18 @@ pub async fn primary_domain(ctx: &Ctx, instance: &Instance) -> Result<Domain> {
     Ok(Domain::from_row(row, instance))
 }
 
+/// Where the application lives, when Tessera knows it: the development origin clerk-js last reported
+/// (development), or the primary domain (production, once it is not the Frontend API host itself).
+pub fn application_url(instance: &Instance, primary: &Domain) -> Option<String> {
+    match instance.environment {
+        Environment::Development if !primary.development_origin.is_empty() => Some(primary.development_origin.clone()),
+        Environment::Production if !primary.name.eq_ignore_ascii_case(&instance.frontend_host()) => {
+            Some(format!("https://{}", primary.name))
+        }
+        _ => None,
+    }
+}
+
 /// `POST /domains`: adds a satellite domain.
 pub async fn add_domain(ctx: &Ctx, instance: &Instance, input: NewDomain) -> Result<Domain> {
     if !input.is_satellite {

@@ -227,6 +227,33 @@ pub async fn create_sign_in_token(ctx: &Ctx, instance_id: &str, input: NewSignIn
     Ok(SignInToken::from_row(row, Some(token)))
 }
 
+/// A one-time sign-in token for `user_id` (activating `org_id` if the user is a member), valid `ttl_s` seconds,
+/// inside the caller's transaction: what an IdP-initiated enterprise SSO sign-in hands the browser that brought the
+/// IdP's answer, which redeems it on its own client. Returns the token.
+pub(crate) async fn issue_sign_in_token_tx(
+    ctx: &Ctx,
+    tx: &mut tessera_store::Tx,
+    instance_id: &str,
+    (user_id, org_id): (&str, Option<&str>),
+    ttl_s: i64,
+) -> Result<String> {
+    let token = ids::random_base62(TOKEN_LEN);
+    let now = ctx.now_ms();
+    let row = SignInTokenRow {
+        id: ids::new_id("sit"),
+        instance_id: instance_id.to_owned(),
+        user_id: user_id.to_owned(),
+        organization_id: org_id.map(str::to_owned),
+        status: status::PENDING.into(),
+        token_hash: ctx.secrets.digest(&token),
+        expire_at: now + ttl_s * 1000,
+        created_at: now,
+        updated_at: now,
+    };
+    store::insert_sign_in_token(tx, &row).await?;
+    Ok(token)
+}
+
 async fn is_member_tx(tx: &mut tessera_store::Tx, instance_id: &str, org_id: &str, user_id: &str) -> Result<bool> {
     Ok(tessera_store::jwt_templates::membership_role_tx(tx, instance_id, org_id, user_id).await?.is_some())
 }

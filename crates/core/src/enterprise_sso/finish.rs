@@ -73,7 +73,28 @@ pub(crate) async fn sign_in_tx(
     if sign_in.status == crate::sign_ins::status::COMPLETE || sign_in.abandon_at <= now {
         return Err(refused("The sign-in this answer is for is over."));
     }
-    let user_id = resolve_user_tx(ctx, tx, instance, c, &who, refused).await?;
+    let user_id = account_tx(ctx, tx, (instance, c), &who, refused).await?;
+    sign_in.user_id = Some(user_id.clone());
+    sign_in.identifier = sign_in.identifier.or(Some(who.email));
+    sign_in.ff_strategy = Some(super::VERIFICATION_STRATEGY.into());
+    sign_in.ff_status = Some("verified".into());
+    let mut client = crate::browser_clients::lock(tx, &instance.id, client_id).await?;
+    crate::sign_ins::complete_sso_tx(ctx, tx, &mut client, &mut sign_in, now).await?;
+    crate::users::emit_user(ctx, tx, &instance.id, &user_id, crate::events::EventType::UserUpdated).await
+}
+
+/// The user `who` is, with their enterprise account at `c` written (found, linked or created just in time),
+/// attributes synced when the connection asks, and membership of its organization; inside the caller's
+/// transaction. Returns the user's id.
+pub(crate) async fn account_tx(
+    ctx: &Ctx,
+    tx: &mut tessera_store::Tx,
+    (instance, c): (&Instance, &EnterpriseConnection),
+    who: &Identity,
+    refused: fn(&str) -> Error,
+) -> Result<String> {
+    let now = ctx.now_ms();
+    let user_id = resolve_user_tx(ctx, tx, instance, c, who, refused).await?;
     let account = store::account_by_subject_tx(tx, &instance.id, &c.row.id, &who.subject).await?;
     let mut row = account.unwrap_or_else(|| EnterpriseAccountRow {
         id: ids::new_id("eac"),
@@ -92,18 +113,12 @@ pub(crate) async fn sign_in_tx(
     row.updated_at = now;
     store::upsert_account(tx, &row).await?;
     if c.row.sync_user_attributes {
-        sync_attributes_tx(tx, instance, &user_id, &who, now).await?;
+        sync_attributes_tx(tx, instance, &user_id, who, now).await?;
     }
     if let Some(org_id) = c.row.organization_id.as_deref() {
         join_organization_tx(ctx, tx, instance, org_id, &user_id).await?;
     }
-    sign_in.user_id = Some(user_id.clone());
-    sign_in.identifier = sign_in.identifier.or(Some(who.email));
-    sign_in.ff_strategy = Some(super::VERIFICATION_STRATEGY.into());
-    sign_in.ff_status = Some("verified".into());
-    let mut client = crate::browser_clients::lock(tx, &instance.id, client_id).await?;
-    crate::sign_ins::complete_sso_tx(ctx, tx, &mut client, &mut sign_in, now).await?;
-    crate::users::emit_user(ctx, tx, &instance.id, &user_id, crate::events::EventType::UserUpdated).await
+    Ok(user_id)
 }
 
 /// The user `who` signs in as: by their enterprise account at this connection, else the holder of the address

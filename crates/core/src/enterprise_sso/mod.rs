@@ -19,8 +19,12 @@
 //!
 //! The e-mail address an IdP asserts must be in one of its connection's domains: an IdP speaks only for its
 //! company's addresses, never for another one's users. Unsolicited (IdP-initiated) responses are refused unless the
-//! connection allows them, and even then Tessera has no browser client to sign in at the ACS (the POST comes from
-//! the IdP's page without clerk-js's client), so they are refused with an explanation.
+//! connection allows them ([`idp_initiated`]). Allowed, no sign-in waits for them: the response is verified as any
+//! other (signature, audience, recipient, time, one-time assertion id), the user found or provisioned the same way,
+//! and the arriving browser is sent to the Frontend API's ticket link with a one-time sign-in token, which signs it
+//! in on its own client (its `__client` cookie, or its dev browser) and leads on to the application. Such a flow
+//! cannot tell whose browser brings the response (the reason Clerk advises SP-initiated sign-in), so it stays off
+//! unless a connection turns it on.
 
 pub mod binding;
 mod finish;
@@ -218,7 +222,7 @@ fn refused(why: &str) -> Error {
 }
 
 /// Verifies a response to `c` (signature with the connection's certificate, issuer, audience, recipient, time)
-/// and reads the person it names; only answers to a request are accepted.
+/// and reads the person it names; an unsolicited response only where the connection allows IdP-initiated sign-in.
 fn verified(
     instance: &Instance,
     c: &EnterpriseConnection,
@@ -258,12 +262,8 @@ fn verified(
         }
     }
     let a = verified.ok_or(last)?;
-    if a.in_response_to.is_none() {
-        return Err(if c.row.allow_idp_initiated {
-            refused("IdP-initiated sign-in is not supported: start the sign-in from the application.")
-        } else {
-            refused("This connection does not allow IdP-initiated sign-in.")
-        });
+    if a.in_response_to.is_none() && !c.row.allow_idp_initiated {
+        return Err(refused("This connection does not allow IdP-initiated sign-in."));
     }
     let email = assertion_email(c, &a).ok_or_else(|| refused("The assertion carries no e-mail address."))?;
     let who = Identity {
@@ -289,15 +289,19 @@ pub enum AcsOutcome {
 }
 
 /// `POST /v1/saml/acs/{saml_connection_id}`: verifies the response and completes the sign-in it answers in the
-/// arriving browser's client ([`binding`]). `acs_seen` is the URL the response was posted to, as the browser saw it.
+/// arriving browser's client ([`binding`]), or, unsolicited where allowed, hands the browser a ticket
+/// ([`idp_initiated`]). `base_url` is the Frontend API base URL as the browser sees it (the response names the ACS
+/// under it).
 pub async fn acs(
     ctx: &Ctx,
     instance: &Instance,
     saml_id: &str,
     saml_response: &str,
-    acs_seen: &str,
+    base_url: &str,
     arrival: Arrival<'_>,
 ) -> Result<AcsOutcome> {
+    let base_url = base_url.trim_end_matches('/');
+    let acs_seen = &format!("{base_url}/v1/saml/acs/{saml_id}");
     let c = connections::get(ctx, &instance.id, By::SamlId, saml_id).await?;
     ensure_usable(&c)?;
     let now = ctx.now_ms();
@@ -315,6 +319,9 @@ pub async fn acs(
         return test_runs::record(ctx, instance, &c, &run_id, who, artifacts).await.map(AcsOutcome::Redirect);
     }
     let (a, who) = outcome?;
+    if a.in_response_to.is_none() {
+        return idp_initiated(ctx, instance, &c, &a, who, base_url).await.map(AcsOutcome::Redirect);
+    }
     if binding::needs_repost(instance, arrival) {
         return Ok(AcsOutcome::Repost);
     }
@@ -335,6 +342,44 @@ pub async fn acs(
     finish::sign_in_tx(ctx, &mut tx, (instance, &c), who, (&request.client_id, &request.sign_in_id), refused).await?;
     tx.commit().await?;
     Ok(AcsOutcome::Redirect(request.redirect_url))
+}
+
+/// How long the browser has to follow the ticket link of an IdP-initiated sign-in (it does so at once).
+pub const IDP_INITIATED_TICKET_S: i64 = 5 * 60;
+
+/// An unsolicited response, verified, to a connection that allows IdP-initiated sign-in: the assertion id is spent
+/// (a replay is refused), the user found or provisioned with their enterprise account as in any SSO sign-in, and a
+/// one-time sign-in token made; returns the Frontend API's ticket link for it, which signs the arriving browser in
+/// on its own client and leads on to the application (when Tessera knows its URL; else the hosted profile page).
+async fn idp_initiated(
+    ctx: &Ctx,
+    instance: &Instance,
+    c: &EnterpriseConnection,
+    a: &VerifiedAssertion,
+    who: Identity,
+    base_url: &str,
+) -> Result<String> {
+    finish::precheck(ctx, instance, c, &who, refused).await?;
+    let primary = crate::domains::primary_domain(ctx, instance).await?;
+    let application = crate::domains::application_url(instance, &primary);
+    let now = ctx.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    store::consume_assertion(&mut tx, &instance.id, &c.row.id, &a.id, a.valid_until_ms, now).await.map_err(|e| {
+        if e.is_unique_violation() { refused("This assertion was used before (replay).") } else { e.into() }
+    })?;
+    let user_id = finish::account_tx(ctx, &mut tx, (instance, c), &who, refused).await?;
+    crate::users::emit_user(ctx, &mut tx, &instance.id, &user_id, crate::events::EventType::UserUpdated).await?;
+    let org = c.row.organization_id.as_deref();
+    let ticket =
+        crate::tickets::issue_sign_in_token_tx(ctx, &mut tx, &instance.id, (&user_id, org), IDP_INITIATED_TICKET_S)
+            .await?;
+    tx.commit().await?;
+    let mut url = url::Url::parse(&format!("{base_url}{}", crate::tickets::ACCEPT_PATH)).map_err(Error::internal)?;
+    url.query_pairs_mut().append_pair("ticket", &ticket);
+    if let Some(app) = application {
+        url.query_pairs_mut().append_pair("redirect_url", &app);
+    }
+    Ok(url.to_string())
 }
 
 const EMAILS: &[&str] = &[

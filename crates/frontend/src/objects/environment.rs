@@ -235,18 +235,11 @@ struct DisplayConfigObject {
 #[derive(Debug, Serialize)]
 struct EmptyObject {}
 
-/// Where the application lives: the development origin clerk-js last reported (development), or the primary
-/// domain (production, once it is not the Frontend API host itself); otherwise the hosted `default-redirect`
-/// page, as Clerk's development instances answer before they know their app.
+/// Where the application lives ([`tessera_core::domains::application_url`]); otherwise the hosted
+/// `default-redirect` page, as Clerk's development instances answer before they know their app.
 fn home_url(s: &EnvironmentSources<'_>, base: &str) -> String {
-    let domain = s.primary_domain;
-    match s.instance.environment {
-        Environment::Development if !domain.development_origin.is_empty() => domain.development_origin.clone(),
-        Environment::Production if !domain.name.eq_ignore_ascii_case(&s.instance.frontend_host()) => {
-            format!("https://{}", domain.name)
-        }
-        _ => format!("{base}/default-redirect"),
-    }
+    tessera_core::domains::application_url(s.instance, s.primary_domain)
+        .unwrap_or_else(|| format!("{base}/default-redirect"))
 }
 
 impl DisplayConfigObject {

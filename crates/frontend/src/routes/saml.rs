@@ -38,7 +38,8 @@ pub struct AcsForm {
 }
 
 /// `POST /v1/saml/acs/{saml_connection_id}` (acs): verifies the response, completes the sign-in in the browser's
-/// client and sends the browser back to clerk-js (303). The IdP's page posts cross-site, so a production browser's
+/// client and sends the browser back to clerk-js (303); an IdP-initiated response where the connection allows it
+/// sends the browser to a one-time ticket link instead (303). The IdP's page posts cross-site, so a production browser's
 /// `SameSite=Lax` `__client` cookie does not come with it: that first POST is answered with a page that posts the
 /// same fields again, from the frontend host (same-site: the cookie comes), marked as the re-post (200, HTML).
 pub async fn acs(
@@ -49,9 +50,8 @@ pub async fn acs(
 ) -> ApiResult<Response> {
     let saml_response =
         form.saml_response.filter(|s| !s.is_empty()).ok_or_else(|| Error::param_missing("SAMLResponse"))?;
-    let seen = format!("{}/v1/saml/acs/{id}", fapi.base_url.trim_end_matches('/'));
     let arrival = Arrival { client_token: fapi.cookie(CLIENT_COOKIE), reposted: form.tessera_reposted.is_some() };
-    match enterprise_sso::acs(&app.ctx, &fapi.instance, &id, &saml_response, &seen, arrival).await? {
+    match enterprise_sso::acs(&app.ctx, &fapi.instance, &id, &saml_response, &fapi.base_url, arrival).await? {
         AcsOutcome::Redirect(target) => {
             let location = HeaderValue::from_str(&target).map_err(Error::internal)?;
             let mut response = StatusCode::SEE_OTHER.into_response();
@@ -63,7 +63,8 @@ pub async fn acs(
             let mut fields = vec![("SAMLResponse", saml_response)];
             fields.extend(form.relay_state.map(|r| ("RelayState", r)));
             fields.push((REPOSTED, "1".to_owned()));
-            Ok(crate::oauth_pages::form_post(&seen, &fields))
+            let action = format!("{}/v1/saml/acs/{id}", fapi.base_url.trim_end_matches('/'));
+            Ok(crate::oauth_pages::form_post(&action, &fields))
         }
     }
 }

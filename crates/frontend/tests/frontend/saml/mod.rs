@@ -4,6 +4,7 @@
 
 mod binding;
 mod flows;
+mod idp_initiated;
 mod refusals;
 
 use serde_json::{Value, json};
