@@ -23,6 +23,8 @@ pub struct OidcRequestRow {
     pub client_id: Option<String>,
     /// The connection test run it belongs to (instead of a sign-in).
     pub test_run_id: Option<String>,
+    /// The sign-up attempt it continues (instead of a sign-in; 0045).
+    pub sign_up_id: Option<String>,
     /// The redirect URI the request named.
     pub callback_url: String,
     /// Where the browser returns after the callback (clerk-js's `sso-callback`).
@@ -38,7 +40,7 @@ pub struct OidcRequestRow {
 }
 
 const COLUMNS: &str = "id, instance_id, connection_id, state_hash, nonce_hash, code_verifier, sign_in_id, client_id, \
-    test_run_id, callback_url, redirect_url, action_complete_redirect_url, used_at, expires_at, created_at";
+    test_run_id, sign_up_id, callback_url, redirect_url, action_complete_redirect_url, used_at, expires_at, created_at";
 
 /// Inserts a request.
 pub async fn insert(tx: &mut Tx, r: &OidcRequestRow) -> StoreResult<()> {
@@ -46,8 +48,8 @@ pub async fn insert(tx: &mut Tx, r: &OidcRequestRow) -> StoreResult<()> {
         tx,
         sqlx::query(
             "INSERT INTO oidc_requests (id, instance_id, connection_id, state_hash, nonce_hash, code_verifier, \
-             sign_in_id, client_id, test_run_id, callback_url, redirect_url, action_complete_redirect_url, used_at, \
-             expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+             sign_in_id, client_id, test_run_id, sign_up_id, callback_url, redirect_url, action_complete_redirect_url, \
+             used_at, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
         )
         .bind(&r.id)
         .bind(&r.instance_id)
@@ -58,6 +60,7 @@ pub async fn insert(tx: &mut Tx, r: &OidcRequestRow) -> StoreResult<()> {
         .bind(&r.sign_in_id)
         .bind(&r.client_id)
         .bind(&r.test_run_id)
+        .bind(&r.sign_up_id)
         .bind(&r.callback_url)
         .bind(&r.redirect_url)
         .bind(&r.action_complete_redirect_url)

@@ -28,6 +28,8 @@ pub struct SamlRequestRow {
     /// The connection test run it was made for (then it continues no sign-in: its sign-in, client and redirect
     /// URL are empty).
     pub test_run_id: Option<String>,
+    /// The sign-up attempt it continues (then its sign-in is empty; 0045).
+    pub sign_up_id: Option<String>,
     /// When a response to it was accepted.
     pub used_at: Option<i64>,
     /// Unix ms after which no response is accepted.
@@ -37,7 +39,7 @@ pub struct SamlRequestRow {
 }
 
 const REQUEST_COLUMNS: &str = "id, instance_id, connection_id, sign_in_id, client_id, acs_url, external_url, \
-    redirect_url, action_complete_redirect_url, test_run_id, used_at, expires_at, created_at";
+    redirect_url, action_complete_redirect_url, test_run_id, sign_up_id, used_at, expires_at, created_at";
 
 /// Inserts a request.
 pub async fn insert_request(tx: &mut Tx, r: &SamlRequestRow) -> StoreResult<()> {
@@ -45,8 +47,8 @@ pub async fn insert_request(tx: &mut Tx, r: &SamlRequestRow) -> StoreResult<()> 
         tx,
         sqlx::query(
             "INSERT INTO saml_requests (id, instance_id, connection_id, sign_in_id, client_id, acs_url, external_url, \
-             redirect_url, action_complete_redirect_url, test_run_id, used_at, expires_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+             redirect_url, action_complete_redirect_url, test_run_id, sign_up_id, used_at, expires_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
         )
         .bind(&r.id)
         .bind(&r.instance_id)
@@ -58,6 +60,7 @@ pub async fn insert_request(tx: &mut Tx, r: &SamlRequestRow) -> StoreResult<()> 
         .bind(&r.redirect_url)
         .bind(&r.action_complete_redirect_url)
         .bind(&r.test_run_id)
+        .bind(&r.sign_up_id)
         .bind(r.used_at)
         .bind(r.expires_at)
         .bind(r.created_at)

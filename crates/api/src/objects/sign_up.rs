@@ -1,7 +1,7 @@
 //! `sign_up_attempt` objects.
 
 use serde_json::{Value, json};
-use tessera_core::sign_ups::{FieldVerification, SignUp};
+use tessera_core::sign_ups::{ExternalVerification, FieldVerification, SignUp};
 
 /// `SignUpVerification`: Clerk's verification fields, plus what to do next.
 fn verification(v: Option<&FieldVerification>) -> Value {
@@ -19,7 +19,22 @@ fn verification(v: Option<&FieldVerification>) -> Value {
     }
 }
 
-/// `SignUp`. Web3 wallets and external accounts are not part of Tessera's sign-ups: always `null`.
+/// An enterprise SSO sign-up's external-account verification (the spec leaves its shape open: the Frontend API's
+/// `verification_saml` fields).
+fn external_verification(v: Option<&ExternalVerification>) -> Value {
+    match v {
+        None => Value::Null,
+        Some(v) => json!({
+            "object": "verification_saml",
+            "status": v.status,
+            "strategy": v.strategy,
+            "attempts": null,
+            "expire_at": v.expire_at,
+        }),
+    }
+}
+
+/// `SignUp`. Web3 wallets are not part of Tessera's sign-ups: always `null`.
 pub fn sign_up(s: &SignUp) -> Value {
     json!({
         "object": "sign_up_attempt",
@@ -33,7 +48,7 @@ pub fn sign_up(s: &SignUp) -> Value {
             "email_address": verification(s.email_verification.as_ref()),
             "phone_number": verification(s.phone_verification.as_ref()),
             "web3_wallet": null,
-            "external_account": null,
+            "external_account": external_verification(s.external_verification.as_ref()),
         },
         "username": s.username,
         "email_address": s.email_address,

@@ -83,6 +83,25 @@ pub(crate) async fn sign_in_tx(
     crate::users::emit_user(ctx, tx, &instance.id, &user_id, crate::events::EventType::UserUpdated).await
 }
 
+/// Completes the sign-up attempt `sign_up_id` of `client_id` for `who` (`sign_ups::sso`), inside the caller's
+/// transaction.
+pub(crate) async fn sign_up_tx(
+    ctx: &Ctx,
+    tx: &mut tessera_store::Tx,
+    (instance, c): (&Instance, &EnterpriseConnection),
+    who: Identity,
+    (client_id, sign_up_id): (&str, &str),
+    refused: fn(&str) -> Error,
+) -> Result<()> {
+    let row = crate::sign_ups::sso::lock_open_tx(ctx, tx, (&instance.id, client_id, sign_up_id), refused).await?;
+    let user_id = account_tx(ctx, tx, (instance, c), &who, refused).await?;
+    if let Some(user) = crate::users::get_user_tx(ctx, tx, &instance.id, &user_id).await? {
+        crate::sign_ins::gate(&user)?;
+    }
+    crate::sign_ups::sso::complete_tx(ctx, tx, row, &user_id).await?;
+    crate::users::emit_user(ctx, tx, &instance.id, &user_id, crate::events::EventType::UserUpdated).await
+}
+
 /// The user `who` is, with their enterprise account at `c` written (found, linked or created just in time),
 /// attributes synced when the connection asks, and membership of its organization; inside the caller's
 /// transaction. Returns the user's id.

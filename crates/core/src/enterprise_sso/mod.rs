@@ -99,6 +99,8 @@ pub struct Start {
     pub base_url: String,
     /// The connection test run this verification is for (instead of a sign-in).
     pub test_run_id: Option<String>,
+    /// The sign-up attempt this verification is for (instead of a sign-in; `sign_ups::sso`).
+    pub sign_up_id: Option<String>,
 }
 
 /// How a connection's verification starts: SAML needs nothing from the IdP; OIDC needs its endpoints, fetched
@@ -158,7 +160,8 @@ async fn saml_start_tx(
     let encoded =
         saml::authn_request(&request_id, now, &sp_entity_id(instance, saml_id), &acs, sso_url, c.row.force_authn);
     let mut url = url::Url::parse(sso_url).map_err(|_| Error::param_value_invalid("idp_sso_url", "invalid URL"))?;
-    url.query_pairs_mut().append_pair("SAMLRequest", &encoded).append_pair("RelayState", sign_in_id);
+    let relay = start.sign_up_id.as_deref().unwrap_or(sign_in_id);
+    url.query_pairs_mut().append_pair("SAMLRequest", &encoded).append_pair("RelayState", relay);
     let row = SamlRequestRow {
         id: request_id,
         instance_id: instance.id.clone(),
@@ -170,6 +173,7 @@ async fn saml_start_tx(
         redirect_url,
         action_complete_redirect_url: start.action_complete_redirect_url.clone(),
         test_run_id: start.test_run_id.clone(),
+        sign_up_id: start.sign_up_id.clone(),
         used_at: None,
         expires_at: now + REQUEST_TTL_MS,
         created_at: now,
@@ -339,7 +343,15 @@ pub async fn acs(
     store::consume_assertion(&mut tx, &instance.id, &c.row.id, &a.id, a.valid_until_ms, now).await.map_err(|e| {
         if e.is_unique_violation() { refused("This assertion was used before (replay).") } else { e.into() }
     })?;
-    finish::sign_in_tx(ctx, &mut tx, (instance, &c), who, (&request.client_id, &request.sign_in_id), refused).await?;
+    match request.sign_up_id.as_deref() {
+        Some(sign_up_id) => {
+            finish::sign_up_tx(ctx, &mut tx, (instance, &c), who, (&request.client_id, sign_up_id), refused).await?;
+        }
+        None => {
+            let ids = (request.client_id.as_str(), request.sign_in_id.as_str());
+            finish::sign_in_tx(ctx, &mut tx, (instance, &c), who, ids, refused).await?;
+        }
+    }
     tx.commit().await?;
     Ok(AcsOutcome::Redirect(request.redirect_url))
 }

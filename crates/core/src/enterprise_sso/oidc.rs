@@ -107,6 +107,7 @@ pub(crate) async fn start_tx(
         sign_in_id: Some(sign_in_id.to_owned()).filter(|s| !s.is_empty()),
         client_id: Some(client_id.to_owned()).filter(|s| !s.is_empty()),
         test_run_id: start.test_run_id.clone(),
+        sign_up_id: start.sign_up_id.clone(),
         callback_url,
         redirect_url: Some(redirect_url).filter(|s| !s.is_empty()),
         action_complete_redirect_url: start.action_complete_redirect_url.clone(),
@@ -166,11 +167,17 @@ pub async fn callback(ctx: &Ctx, instance: &Instance, q: Callback, arrival: Arri
     }
     let who = outcome?;
     finish::precheck(ctx, instance, &c, &who, refused).await?;
-    let (Some(sign_in_id), Some(client_id)) = (request.sign_in_id.as_deref(), request.client_id.as_deref()) else {
-        return Err(refused("The request continues no sign-in."));
-    };
+    let client_id = request.client_id.as_deref().ok_or_else(|| refused("The request continues no sign-in."))?;
     let mut tx = ctx.db.begin().await?;
-    finish::sign_in_tx(ctx, &mut tx, (instance, &c), who, (client_id, sign_in_id), refused).await?;
+    match (request.sign_up_id.as_deref(), request.sign_in_id.as_deref()) {
+        (Some(sign_up_id), _) => {
+            finish::sign_up_tx(ctx, &mut tx, (instance, &c), who, (client_id, sign_up_id), refused).await?;
+        }
+        (None, Some(sign_in_id)) => {
+            finish::sign_in_tx(ctx, &mut tx, (instance, &c), who, (client_id, sign_in_id), refused).await?;
+        }
+        (None, None) => return Err(refused("The request continues no sign-in.")),
+    }
     tx.commit().await?;
     Ok(request.redirect_url.unwrap_or_default())
 }

@@ -123,6 +123,7 @@ pub async fn open(ctx: &Ctx, instance: &Instance, token: &str) -> Result<String>
         action_complete_redirect_url: None,
         base_url: format!("https://{}", instance.frontend_host()),
         test_run_id: Some(run.id.clone()),
+        sign_up_id: None,
     };
     let plan = match super::plan(instance, &c).await {
         Ok(p) => p,

@@ -347,7 +347,7 @@ async fn invited_user(ctx: &Ctx, instance: &Instance, ticket: &str) -> Result<Op
 }
 
 /// Whether a banned or locked user may not sign in now.
-fn gate(user: &User) -> Result<()> {
+pub(crate) fn gate(user: &User) -> Result<()> {
     if user.banned {
         return Err(Error::new(ErrorCode::UserBanned));
     }
@@ -551,7 +551,7 @@ pub async fn create(ctx: &Ctx, instance: &Instance, client_id: &str, input: NewS
 
 /// The identifier's connection for an SSO sign-in, or `enterprise_sso_connection_not_found` on `identifier`.
 /// The legacy `saml` strategy signs in through SAML connections only.
-async fn sso_connection(
+pub(crate) async fn sso_connection(
     ctx: &Ctx,
     instance: &Instance,
     identifier: &str,

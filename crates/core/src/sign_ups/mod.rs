@@ -16,6 +16,7 @@
 //! and becomes `complete`. An attempt not complete [`ABANDON_AFTER_MS`] after its creation is `abandoned`; complete
 //! and abandoned attempts cannot change any more (`sign_up_cannot_be_updated`).
 
+pub mod sso;
 mod ticket;
 pub mod verification;
 
@@ -56,6 +57,19 @@ pub struct FieldVerification {
     pub next_action: &'static str,
 }
 
+/// The external-account verification of an enterprise SSO sign-up ([`sso`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalVerification {
+    /// `unverified` until the IdP's answer is verified, then `verified`.
+    pub status: String,
+    /// `saml` (the Frontend API's `verification_saml` knows only this strategy, for OIDC connections too).
+    pub strategy: &'static str,
+    /// Until when the IdP may answer, Unix ms.
+    pub expire_at: i64,
+    /// The IdP URL to send the browser to (in the answer that starts the flow).
+    pub redirect_url: Option<String>,
+}
+
 /// A sign-up attempt as the API shows it.
 #[derive(Debug, Clone)]
 pub struct SignUp {
@@ -75,6 +89,8 @@ pub struct SignUp {
     pub email_verification: Option<FieldVerification>,
     /// Verification of the phone number, if one was given.
     pub phone_verification: Option<FieldVerification>,
+    /// Verification of the external account (enterprise SSO sign-ups).
+    pub external_verification: Option<ExternalVerification>,
     /// Email address.
     pub email_address: Option<String>,
     /// Phone number.
@@ -190,13 +206,19 @@ fn field_verification(row: &SignUpRow, verifs: &[SignUpVerificationRow], field: 
     value.as_ref()?;
     let strategy = verification::strategy_of(field);
     Some(match verification_of(verifs, field) {
-        Some(v) if v.strategy == ticket::STRATEGY => FieldVerification {
-            status: v.status.clone(),
-            strategy: ticket::STRATEGY,
-            attempts: None,
-            expire_at: None,
-            next_action: "",
-        },
+        Some(v) if v.strategy == ticket::STRATEGY || v.strategy == crate::enterprise_sso::VERIFICATION_STRATEGY => {
+            FieldVerification {
+                status: v.status.clone(),
+                strategy: if v.strategy == ticket::STRATEGY {
+                    ticket::STRATEGY
+                } else {
+                    crate::enterprise_sso::VERIFICATION_STRATEGY
+                },
+                attempts: None,
+                expire_at: None,
+                next_action: "",
+            }
+        }
         None => FieldVerification {
             status: "unverified".into(),
             strategy,
@@ -230,6 +252,12 @@ fn view(row: SignUpRow, verifs: &[SignUpVerificationRow], settings: SignUpSettin
         unverified_fields,
         email_verification: field_verification(&row, verifs, identifiers::EMAIL),
         phone_verification: field_verification(&row, verifs, identifiers::PHONE),
+        external_verification: verification_of(verifs, sso::EXTERNAL_ACCOUNT).map(|v| ExternalVerification {
+            status: v.status.clone(),
+            strategy: crate::enterprise_sso::VERIFICATION_STRATEGY,
+            expire_at: v.expire_at,
+            redirect_url: None,
+        }),
         required_fields: required_fields(&settings),
         optional_fields: settings.optional_fields,
         password_enabled: row.password_digest.is_some(),

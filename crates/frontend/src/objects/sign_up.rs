@@ -3,10 +3,11 @@
 
 use serde::Serialize;
 use serde_json::Value;
-use tessera_core::sign_ups::{FieldVerification, SignUp};
+use tessera_core::sign_ups::{ExternalVerification, FieldVerification, SignUp};
 
-/// An email address's or phone number's verification: by code (`Stubs.Verification.OTP`) or, for an invited
-/// address, by the invitation's ticket (`Stubs.Verification.Ticket`), with `Stubs.SignUpVerification.AdditionalFields`.
+/// An email address's or phone number's verification: by code (`Stubs.Verification.OTP`), for an invited address
+/// by the invitation's ticket (`Stubs.Verification.Ticket`), or by an enterprise IdP (`Stubs.Verification.SAML`),
+/// with `Stubs.SignUpVerification.AdditionalFields`.
 #[derive(Debug, Clone, Serialize)]
 pub struct SignUpVerificationObject {
     object: &'static str,
@@ -22,26 +23,56 @@ pub struct SignUpVerificationObject {
 
 impl SignUpVerificationObject {
     fn new(v: &FieldVerification, abandon_at: i64) -> Self {
-        let ticket = v.strategy == "ticket";
+        let object = match v.strategy {
+            "ticket" => "verification_ticket",
+            "saml" => "verification_saml",
+            _ => "verification_otp",
+        };
+        let code = object == "verification_otp";
         Self {
-            object: if ticket { "verification_ticket" } else { "verification_otp" },
+            object,
             status: v.status.clone(),
             strategy: v.strategy,
             attempts: v.attempts,
-            expire_at: if ticket { v.expire_at } else { Some(v.expire_at.unwrap_or(abandon_at)) },
+            expire_at: if code { Some(v.expire_at.unwrap_or(abandon_at)) } else { v.expire_at },
             next_action: v.next_action,
             supported_strategies: [v.strategy],
         }
     }
 }
 
-/// `Client.SignUp.Verifications`. Web3 wallets and external accounts are not part of Tessera's sign-ups.
+/// The external account's verification of an enterprise SSO sign-up (`Stubs.Verification.SAML`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ExternalAccountVerificationObject {
+    object: &'static str,
+    status: String,
+    strategy: &'static str,
+    external_verification_redirect_url: Option<String>,
+    expire_at: Option<i64>,
+    attempts: Option<i64>,
+}
+
+impl ExternalAccountVerificationObject {
+    fn new(v: &ExternalVerification) -> Self {
+        Self {
+            object: "verification_saml",
+            status: v.status.clone(),
+            strategy: v.strategy,
+            external_verification_redirect_url: v.redirect_url.clone(),
+            expire_at: Some(v.expire_at),
+            attempts: None,
+        }
+    }
+}
+
+/// `Client.SignUp.Verifications`. Web3 wallets are not part of Tessera's sign-ups; the external account is an
+/// enterprise SSO sign-up's.
 #[derive(Debug, Clone, Serialize)]
 pub struct SignUpVerificationsObject {
     email_address: Option<SignUpVerificationObject>,
     phone_number: Option<SignUpVerificationObject>,
     web3_wallet: Option<Value>,
-    external_account: Option<Value>,
+    external_account: Option<ExternalAccountVerificationObject>,
 }
 
 /// `Client.SignUp`.
@@ -90,7 +121,7 @@ impl SignUpObject {
                 email_address: verification(&s.email_verification),
                 phone_number: verification(&s.phone_verification),
                 web3_wallet: None,
-                external_account: None,
+                external_account: s.external_verification.as_ref().map(ExternalAccountVerificationObject::new),
             },
             username: s.username.clone(),
             email_address: s.email_address.clone(),

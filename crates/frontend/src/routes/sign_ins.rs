@@ -57,7 +57,7 @@ pub struct CreateSignInForm {
 }
 
 /// What an enterprise SSO verification needs from the request: clerk-js's return URLs and the base URL.
-fn sso_start(
+pub(crate) fn sso_start(
     browser: &Browser,
     redirect_url: Option<String>,
     action_complete_redirect_url: Option<String>,
@@ -67,6 +67,7 @@ fn sso_start(
         action_complete_redirect_url,
         base_url: browser.fapi.base_url.clone(),
         test_run_id: None,
+        sign_up_id: None,
     }
 }
 

@@ -11,7 +11,7 @@ use tessera_api::AppState;
 use tessera_api::error::ApiResult;
 use tessera_core::browser_clients::BrowserClient;
 use tessera_core::sign_ups::{self, NewSignUp};
-use tessera_core::{Ctx, Error};
+use tessera_core::{Ctx, Error, enterprise_sso};
 
 use crate::extract::{Browser, Fapi, Form};
 use crate::objects::sign_up::SignUpObject;
@@ -46,6 +46,10 @@ pub struct SignUpForm {
     locale: Option<String>,
     strategy: Option<String>,
     ticket: Option<String>,
+    /// With `strategy=enterprise_sso|saml`: clerk-js's `sso-callback` URL.
+    redirect_url: Option<String>,
+    /// With `strategy=enterprise_sso|saml`: where clerk-js goes once signed up.
+    action_complete_redirect_url: Option<String>,
 }
 
 fn form_bool(param: &str, v: Option<String>) -> Result<Option<bool>, Error> {
@@ -68,7 +72,8 @@ fn form_metadata(v: Option<String>) -> Result<Option<Map<String, Value>>, Error>
 
 impl SignUpForm {
     fn into_input(self) -> Result<NewSignUp, Error> {
-        // Code strategies (and none: password) and invitation tickets are supported; OAuth, SAML and Web3 are not.
+        // Code strategies (and none: password) and invitation tickets are supported here (enterprise SSO by
+        // `create_sign_ups` itself); OAuth and Web3 are not.
         let ticket = match self.strategy.as_deref().map(str::trim) {
             None | Some("" | "email_code" | "phone_code" | "password") => None,
             Some("ticket") => {
@@ -77,7 +82,8 @@ impl SignUpForm {
             Some(_) => {
                 return Err(Error::param_value_invalid(
                     "strategy",
-                    "This server supports sign-ups with a password, email or phone codes and invitation tickets only.",
+                    "This server supports sign-ups with a password, email or phone codes, invitation tickets and \
+                     enterprise SSO (enterprise_sso, saml) only.",
                 ));
             }
         };
@@ -109,12 +115,23 @@ fn client_id(browser: &Browser) -> Result<String, Error> {
     browser.client.as_ref().map(|c| c.id.clone()).ok_or_else(sign_ups::not_found)
 }
 
-/// `POST /v1/client/sign_ups`: a new sign-up on the browser's client (made if it has none).
+/// `POST /v1/client/sign_ups`: a new sign-up on the browser's client (made if it has none). With
+/// `strategy=enterprise_sso|saml` and `email_address`, the attempt goes through the address's enterprise
+/// connection: its external-account verification names the IdP URL (`sign_ups::sso`).
 pub async fn create_sign_ups(
     State(app): State<AppState>,
     mut browser: Browser,
     Form(form): Form<SignUpForm>,
 ) -> ApiResult<Response> {
+    let strategy = form.strategy.as_deref().map(str::trim).unwrap_or_default();
+    if let Some(sso) = enterprise_sso::STRATEGIES.iter().find(|s| **s == strategy) {
+        ensure_client(&app, &mut browser).await?;
+        let client = client_id(&browser)?;
+        let start = crate::routes::sign_ins::sso_start(&browser, form.redirect_url, form.action_complete_redirect_url);
+        let instance = &browser.fapi.instance;
+        let s = sign_ups::sso::create(&app.ctx, instance, &client, (form.email_address, sso), start).await?;
+        return respond::wrapped(&app, &browser, SignUpObject::new(&s)).await;
+    }
     let input = form.into_input()?;
     ensure_client(&app, &mut browser).await?;
     let client = client_id(&browser)?;

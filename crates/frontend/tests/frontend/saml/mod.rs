@@ -6,6 +6,7 @@ mod binding;
 mod flows;
 mod idp_initiated;
 mod refusals;
+mod sign_ups;
 
 use serde_json::{Value, json};
 use tessera_testkit::saml::{Assertion, IDP_ENTITY_ID, IDP_SSO_URL, TestIdp, read_request};
