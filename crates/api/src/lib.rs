@@ -93,31 +93,48 @@ pub fn router(state: AppState) -> Router {
         }
         app = app.route(&format!("/v1{}", route.path), route.handlers);
     }
-    let app = app
+    let routed = app
         .merge(portal::router())
         .route_layer(axum::middleware::from_fn(metrics::tag_operation))
         .fallback(routes::fallback::not_found)
         .method_not_allowed_fallback(routes::fallback::method_not_allowed)
+        .with_state(state.clone());
+    let negotiated = tower::ServiceBuilder::new()
+        .layer(axum::middleware::from_fn_with_state(state.clone(), version::negotiate))
         .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limits::enforce))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), version::negotiate));
-    with_request_layers(app, state, metrics::Face::Backend)
+        .service(routed);
+    with_request_layers(negotiated, metrics::Face::Backend)
 }
 
 /// The layers every face shares: panics and deadlines answered in the Clerk envelope, the request trace without
 /// secrets or query values, unusable paths refused before routing, and the request metrics of the face.
-pub fn with_request_layers(app: Router<AppState>, state: AppState, face: metrics::Face) -> Router {
-    app.layer(CatchPanicLayer::custom(|_panic| error::ApiError(Error::internal(anyhow_panic())).into_response()))
-        .layer(TraceLayer::new_for_http().make_span_with(request_span::<axum::body::Body>))
+///
+/// Middleware wraps a face's routed service as a whole, never through `Router::layer`: that wraps every route
+/// separately, and axum clones a route's whole stack (a box per layer) for each request it answers — that cloning
+/// was a third of the instructions of `GET /v1/jwks`. Around the whole service, a request clones one router handle.
+pub fn with_request_layers<S>(service: S, face: metrics::Face) -> Router
+where
+    S: tower::Service<axum::extract::Request, Response = axum::response::Response, Error = std::convert::Infallible>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Future: Send + 'static,
+{
+    let layered = tower::ServiceBuilder::new()
+        .layer(axum::middleware::from_fn(move |request, next| metrics::record(face, request, next)))
+        .layer(axum::middleware::from_fn(unusable_paths))
+        .layer(axum::middleware::from_fn(request_deadline))
         // Secrets travel in these headers; they must never reach a log line.
         .layer(SetSensitiveRequestHeadersLayer::new([
             AUTHORIZATION,
             COOKIE,
             axum::http::HeaderName::from_static("clerk-secret-key"),
         ]))
-        .layer(axum::middleware::from_fn(request_deadline))
-        .layer(axum::middleware::from_fn(unusable_paths))
-        .layer(axum::middleware::from_fn(move |request, next| metrics::record(face, request, next)))
-        .with_state(state)
+        .layer(TraceLayer::new_for_http().make_span_with(request_span::<axum::body::Body>))
+        .layer(CatchPanicLayer::custom(|_panic| error::ApiError(Error::internal(anyhow_panic())).into_response()))
+        .service(service);
+    Router::new().fallback_service(layered)
 }
 
 /// The span of a request in the trace logs: method, path and the NAMES of the query parameters. Query values

@@ -24,13 +24,17 @@ pub mod scim;
 /// The whole HTTP application: Frontend API requests (recognised by [`host::dispatch`]) go to the frontend route
 /// table, everything else to the Backend API.
 pub fn app(state: AppState) -> Router {
-    let frontend =
-        tessera_api::with_request_layers(routes::router(), state.clone(), tessera_api::metrics::Face::Frontend);
+    let frontend = tessera_api::with_request_layers(
+        routes::router().with_state(state.clone()),
+        tessera_api::metrics::Face::Frontend,
+    );
     let backend = tessera_api::router(state.clone());
     // Dispatch wraps the Backend API router as a whole (not its routes): a layer on the routes would run after the
     // Backend API matched the path, and a path both faces know (`/v1/organizations/{organization_id}`) would
-    // reach the frontend handler with the Backend API's path parameters as well as its own.
-    Router::new()
-        .fallback_service(backend)
+    // reach the frontend handler with the Backend API's path parameters as well as its own. (A service around the
+    // router, not `Router::layer`, for the per-request cost: see `tessera_api::with_request_layers`.)
+    let dispatched = tower::ServiceBuilder::new()
         .layer(axum::middleware::from_fn_with_state(host::Faces { state, frontend }, host::dispatch))
+        .service(backend);
+    Router::new().fallback_service(dispatched)
 }
