@@ -99,11 +99,22 @@ pub fn router(state: AppState) -> Router {
         .fallback(routes::fallback::not_found)
         .method_not_allowed_fallback(routes::fallback::method_not_allowed)
         .with_state(state.clone());
-    let negotiated = tower::ServiceBuilder::new()
-        .layer(axum::middleware::from_fn_with_state(state.clone(), version::negotiate))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limits::enforce))
-        .service(routed);
-    with_request_layers(negotiated, metrics::Face::Backend)
+    let gated = tower::Layer::layer(&axum::middleware::from_fn_with_state(state, backend_gate), routed);
+    with_request_layers(gated, metrics::Face::Backend)
+}
+
+/// The Backend API's steps before routing: the API version negotiated once, then Clerk's rate limits. One
+/// middleware for both, as [`edge`] is one for the shared steps: each `from_fn` boxes and moves the whole future
+/// of everything inside it.
+async fn backend_gate(
+    axum::extract::State(app): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    match version::negotiate(&app, request) {
+        Ok(request) => rate_limits::enforce(&app, request, next).await,
+        Err(refused) => error::ApiError(refused).into_response(),
+    }
 }
 
 /// The layers every face shares: panics and deadlines answered in the Clerk envelope, the request trace without
@@ -122,9 +133,7 @@ where
     S::Future: Send + 'static,
 {
     let layered = tower::ServiceBuilder::new()
-        .layer(axum::middleware::from_fn(move |request, next| metrics::record(face, request, next)))
-        .layer(axum::middleware::from_fn(unusable_paths))
-        .layer(axum::middleware::from_fn(request_deadline))
+        .layer(axum::middleware::from_fn(move |request, next| edge(face, request, next)))
         // Secrets travel in these headers; they must never reach a log line.
         .layer(SetSensitiveRequestHeadersLayer::new([
             AUTHORIZATION,
@@ -160,29 +169,34 @@ fn query_names(query: Option<&str>) -> String {
 /// How long a request may take before it is answered 503 (in the Clerk envelope, with `Retry-After`).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Bounds every request's duration. An abandoned handler's open transaction rolls back when it is dropped.
-async fn request_deadline(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
-    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => error::ApiError(Error::new(tessera_core::ErrorCode::ServiceUnavailable)).into_response(),
-    }
-}
-
-/// A path whose segments decode to something no id can be (invalid UTF-8, control characters such as NUL) names
-/// no resource: 404 in the Clerk envelope, before a handler's extractor answers a bare 400 or a database refuses the
-/// value with a 500.
-async fn unusable_paths(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+/// The first steps of every request of a face, in one middleware: the request metrics around everything; a path
+/// whose segments decode to something no id can be (invalid UTF-8, control characters such as NUL) names no
+/// resource — 404 in the Clerk envelope, before a handler's extractor answers a bare 400 or a database refuses the
+/// value with a 500; and a deadline on the rest (an abandoned handler's open transaction rolls back when it is
+/// dropped).
+async fn edge(
+    face: metrics::Face,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let observed = metrics::Observed::start(face, request.method());
     let path = request.uri().path();
-    if path.contains('%') && !percent_decoded_is_usable(path) {
-        return error::ApiError(Error::with(
+    let response = if path.contains('%') && !percent_decoded_is_usable(path) {
+        error::ApiError(Error::with(
             tessera_core::ErrorCode::ResourceNotFound,
             "not found",
             "No resource has this id.",
             None,
         ))
-        .into_response();
-    }
-    next.run(request).await
+        .into_response()
+    } else {
+        match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+            Ok(response) => response,
+            Err(_) => error::ApiError(Error::new(tessera_core::ErrorCode::ServiceUnavailable)).into_response(),
+        }
+    };
+    observed.finish(&response);
+    response
 }
 
 /// Whether `path` percent-decodes to UTF-8 without control characters.

@@ -34,7 +34,7 @@ impl Face {
     }
 }
 
-/// The route template a request matched, carried from the route layer out to [`record`] in the response.
+/// The route template a request matched, carried from the route layer out to [`Observed`] in the response.
 #[derive(Debug, Clone)]
 struct Operation(MatchedPath);
 
@@ -49,19 +49,30 @@ pub async fn tag_operation(request: Request, next: Next) -> Response {
     response
 }
 
-/// Outer layer of a face: counts the request and observes its duration.
-pub async fn record(face: Face, request: Request, next: Next) -> Response {
-    let start = Instant::now();
-    let method = method_label(request.method());
-    let response = next.run(request).await;
-    let operation = response.extensions().get::<Operation>().map_or("unmatched", |o| o.0.as_str()).to_owned();
-    let face = face.label();
-    metrics::histogram!(REQUEST_DURATION, "face" => face, "operation" => operation.clone(), "method" => method)
-        .record(start.elapsed().as_secs_f64());
-    let status = response.status().as_u16().to_string();
-    metrics::counter!(REQUESTS, "face" => face, "operation" => operation, "method" => method, "status" => status)
-        .increment(1);
-    response
+/// A request being answered by a face: counted and its duration observed when [`Observed::finish`] sees the
+/// answer (the first step of every request, in `tessera_api`'s `edge` middleware).
+pub struct Observed {
+    face: Face,
+    method: &'static str,
+    start: Instant,
+}
+
+impl Observed {
+    /// Starts observing a request.
+    pub fn start(face: Face, method: &Method) -> Self {
+        Self { face, method: method_label(method), start: Instant::now() }
+    }
+
+    /// Counts the request with its answer's status and observes its duration.
+    pub fn finish(self, response: &Response) {
+        let operation = response.extensions().get::<Operation>().map_or("unmatched", |o| o.0.as_str()).to_owned();
+        let (face, method) = (self.face.label(), self.method);
+        metrics::histogram!(REQUEST_DURATION, "face" => face, "operation" => operation.clone(), "method" => method)
+            .record(self.start.elapsed().as_secs_f64());
+        let status = response.status().as_u16().to_string();
+        metrics::counter!(REQUESTS, "face" => face, "operation" => operation, "method" => method, "status" => status)
+            .increment(1);
+    }
 }
 
 /// A method as a label: any other token a client sends would add a series per token.

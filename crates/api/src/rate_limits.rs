@@ -10,7 +10,7 @@
 //! Requests without an instance secret key (machine keys, wrong keys) are not counted here: their handlers answer
 //! them (a wrong key is a 401 either way).
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -143,8 +143,9 @@ fn counted(path: &str) -> bool {
     api && path != "/v1/jwks"
 }
 
-/// Middleware of the Backend API: counts the request and answers 429 once a limit is reached.
-pub async fn enforce(State(app): State<AppState>, request: Request, next: Next) -> Response {
+/// The Backend API's second step (in `crate::backend_gate`): counts the request and answers 429 once a limit is
+/// reached.
+pub async fn enforce(app: &AppState, request: Request, next: Next) -> Response {
     let Some(limits) = app.rate_limits.as_deref() else { return next.run(request).await };
     if !counted(request.uri().path()) {
         return next.run(request).await;

@@ -7,10 +7,8 @@
 //! routing; handlers whose behaviour differs by version take [`ApiVersion`] as an extractor. Operations a later
 //! version added are served under every version: Clerk versions breaking changes only.
 
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use tessera_core::{Error, ErrorCode};
 
 use crate::AppState;
@@ -111,17 +109,13 @@ fn invalid(param: &str, long: String) -> Error {
     Error::with(ErrorCode::BadRequest, "invalid API version", long, Some(param))
 }
 
-/// Middleware of the Backend API: decides the request's version once, before routing (an invalid request is
-/// answered here), and leaves it in the request's extensions for [`ApiVersion`]'s extractor.
-pub async fn negotiate(State(app): State<AppState>, request: Request, next: Next) -> Response {
+/// The Backend API's first step (in `crate::backend_gate`, before routing): decides the request's version once
+/// and leaves it in the request's extensions for [`ApiVersion`]'s extractor; an invalid request is answered here.
+pub fn negotiate(app: &AppState, request: Request) -> Result<Request, Error> {
     let (mut parts, body) = request.into_parts();
-    match ApiVersion::requested(&parts) {
-        Ok(requested) => {
-            parts.extensions.insert(requested.unwrap_or(app.default_api_version));
-            next.run(Request::from_parts(parts, body)).await
-        }
-        Err(e) => ApiError(e).into_response(),
-    }
+    let requested = ApiVersion::requested(&parts)?;
+    parts.extensions.insert(requested.unwrap_or(app.default_api_version));
+    Ok(Request::from_parts(parts, body))
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for ApiVersion {
