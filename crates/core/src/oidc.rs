@@ -1,6 +1,6 @@
 //! OpenID Connect as a relying party (enterprise connections with an OIDC IdP): discovery, the authorization
-//! request with PKCE (S256), the code exchange at the token endpoint, and ID-token verification against the IdP's
-//! JWKS. No database here; [`crate::enterprise_sso::oidc`] runs the sign-in on top.
+//! request with PKCE (S256), the code exchange at the token endpoint, ID-token verification against the IdP's
+//! JWKS, and the userinfo endpoint (for IdPs whose ID tokens carry only the subject). No database here; [`crate::enterprise_sso::oidc`] runs the sign-in on top.
 //!
 //! Every request to the IdP goes through [`crate::outbound`]: no redirects, no environment proxy, short timeouts,
 //! public addresses only unless the instance is a development one (which is how tests reach a loopback IdP).
@@ -248,6 +248,36 @@ fn token_request(
 /// Fetches the IdP's JWKS.
 pub async fn fetch_jwks(p: &Provider, allow_private: bool) -> Result<Value, String> {
     get_json(&p.jwks_uri, allow_private, "JWKS").await
+}
+
+/// Reads the userinfo endpoint with the access token (OIDC Core §5.3). Its `sub` must be the ID token's `sub`
+/// (§5.3.2: the answer may otherwise be another person's, substituted).
+pub async fn fetch_userinfo(
+    p: &Provider,
+    access_token: &str,
+    sub: &str,
+    allow_private: bool,
+) -> Result<Map<String, Value>, String> {
+    let endpoint = p.userinfo_endpoint.as_deref().ok_or("the identity provider has no userinfo endpoint")?;
+    let u = parse_url("userinfo_endpoint", endpoint)?;
+    let client = clients()?.client_for(&u, allow_private)?;
+    let mut response = client
+        .get(u)
+        .header("accept", "application/json")
+        .header("authorization", format!("Bearer {access_token}"))
+        .send()
+        .await
+        .map_err(|e| format!("the userinfo endpoint could not be reached: {}", describe(&e)))?;
+    if !response.status().is_success() {
+        return Err(format!("the userinfo endpoint answered {}", response.status().as_u16()));
+    }
+    let Value::Object(claims) = read_json(&mut response, "userinfo answer").await? else {
+        return Err("the userinfo answer is not a JSON object".into());
+    };
+    if claims.get("sub").and_then(Value::as_str) != Some(sub) {
+        return Err("the userinfo answer is about another subject than the ID token".into());
+    }
+    Ok(claims)
 }
 
 /// What a verified ID token must say.

@@ -1,7 +1,7 @@
 //! An OpenID Connect identity provider for tests, served by axum on an ephemeral loopback port (a development
 //! instance may reach it): discovery, an authorization endpoint that sends the browser back with a code, a token
-//! endpoint that checks the client, the redirect URI and the PKCE verifier before it issues an ID token, and the
-//! JWKS. Its keys (RSA for RS256, P-256 for ES256, and an unpublished RSA key) are generated in-process.
+//! endpoint that checks the client, the redirect URI and the PKCE verifier before it issues an ID token and an
+//! access token, the userinfo endpoint (for that access token), and the JWKS. Its keys (RSA for RS256, P-256 for ES256, and an unpublished RSA key) are generated in-process.
 //!
 //! Tests play the browser: [`TestOidcIdp::authorize`] is what the IdP's login page does with the authorization
 //! URL Tessera sent the browser to, and returns the callback path to follow. [`Signing`] and
@@ -97,6 +97,9 @@ struct Inner {
     codes: HashMap<String, Grant>,
     signing: Signing,
     overrides: Map<String, Value>,
+    /// The person each issued access token is for.
+    access_tokens: HashMap<String, Login>,
+    userinfo_overrides: Map<String, Value>,
     refuse_codes: bool,
     default_login: Login,
 }
@@ -133,6 +136,8 @@ impl TestOidcIdp {
             codes: HashMap::new(),
             signing: Signing::Rs256,
             overrides: Map::new(),
+            access_tokens: HashMap::new(),
+            userinfo_overrides: Map::new(),
             refuse_codes: false,
             default_login: Login::new("grace@acme.test"),
         }));
@@ -141,6 +146,7 @@ impl TestOidcIdp {
             .route("/.well-known/openid-configuration", get(discovery))
             .route("/authorize", get(authorize_page))
             .route("/token", post(token))
+            .route("/userinfo", get(userinfo))
             .route("/jwks", get(jwks))
             .with_state(idp.clone());
         tokio::spawn(async move {
@@ -200,6 +206,13 @@ impl TestOidcIdp {
         }
     }
 
+    /// Sets claims of the next userinfo answers (`null` removes one).
+    pub fn override_userinfo(&self, claims: Value) {
+        if let Value::Object(m) = claims {
+            lock(&self.inner).userinfo_overrides.extend(m);
+        }
+    }
+
     /// Refuses every code at the token endpoint (`invalid_grant`).
     pub fn refuse_codes(&self) {
         lock(&self.inner).refuse_codes = true;
@@ -218,6 +231,7 @@ async fn discovery(State(idp): State<TestOidcIdp>) -> Json<Value> {
         "authorization_endpoint": format!("{i}/authorize"),
         "token_endpoint": format!("{i}/token"),
         "jwks_uri": format!("{i}/jwks"),
+        "userinfo_endpoint": format!("{i}/userinfo"),
         "response_types_supported": ["code"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256", "ES256"],
@@ -297,8 +311,39 @@ async fn token(
         }
     }
     let id_token = inner.sign(&claims);
-    Json(json!({ "access_token": "at-of-the-test-idp", "token_type": "Bearer", "expires_in": 300, "id_token": id_token }))
+    let access_token = format!(
+        "at-{}",
+        b64(&aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, id_token.as_bytes()).as_ref()[..16])
+    );
+    inner.access_tokens.insert(access_token.clone(), grant.login);
+    Json(json!({ "access_token": access_token, "token_type": "Bearer", "expires_in": 300, "id_token": id_token }))
         .into_response()
+}
+
+/// `GET /userinfo` with an access token the token endpoint issued: the person's claims.
+async fn userinfo(State(idp): State<TestOidcIdp>, headers: HeaderMap) -> Response {
+    let inner = lock(&idp.inner);
+    let token =
+        headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    let Some(login) = token.and_then(|t| inner.access_tokens.get(t)) else {
+        return (StatusCode::UNAUTHORIZED, Json(json!({ "error": "invalid_token" }))).into_response();
+    };
+    let mut claims = json!({
+        "sub": login.sub,
+        "email": login.email,
+        "email_verified": login.email_verified,
+        "given_name": login.given_name,
+        "family_name": login.family_name,
+    });
+    let map = claims.as_object_mut().expect("object");
+    for (k, v) in &inner.userinfo_overrides {
+        if v.is_null() {
+            map.remove(k);
+        } else {
+            map.insert(k.clone(), v.clone());
+        }
+    }
+    Json(claims).into_response()
 }
 
 impl Inner {

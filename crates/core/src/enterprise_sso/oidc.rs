@@ -10,7 +10,8 @@
 //!    which a top-level GET carries; refused, the request is not spent), then the request the `state` names is spent
 //!    at once (a second callback with it is refused, whatever happened to
 //!    the first), the code is exchanged at the token endpoint with the verifier and the client secret, the ID token
-//!    verified against the IdP's JWKS ([`crate::oidc::verify_id_token`]), and the sign-in ends as a SAML one does
+//!    verified against the IdP's JWKS ([`crate::oidc::verify_id_token`]) — completed from the userinfo endpoint when
+//!    it lacks the address or a name —, and the sign-in ends as a SAML one does
 //!    ([`super::finish`]). An address is linked to an existing account only when the IdP says `email_verified`.
 
 use serde_json::{Map, Value};
@@ -209,13 +210,51 @@ async fn answer(
             .map_err(|why| refused(&format!("The code exchange failed: {why}.")))?;
     let id_token = tokens.insert(exchanged).id_token.clone();
     let jwks = oidc::fetch_jwks(&p, private).await.map_err(|why| unavailable(&why))?;
-    let nonce_ok = |n: &str| constant_time_eq(&ctx.secrets.digest(n), &request.nonce_hash);
-    let e = oidc::Expectations { issuer: &p.issuer, client_id, now_ms: ctx.now_ms(), nonce_ok: &nonce_ok };
-    let claims = oidc::verify_id_token(&id_token, &jwks, &e).map_err(|why| {
-        tracing::info!(connection = %c.row.id, reason = %why, "ID token refused");
-        refused(&format!("The ID token was refused: {why}."))
-    })?;
+    // The expectations (their nonce check is not `Send`) end before the userinfo request.
+    let mut claims = {
+        let nonce_ok = |n: &str| constant_time_eq(&ctx.secrets.digest(n), &request.nonce_hash);
+        let e = oidc::Expectations { issuer: &p.issuer, client_id, now_ms: ctx.now_ms(), nonce_ok: &nonce_ok };
+        oidc::verify_id_token(&id_token, &jwks, &e).map_err(|why| {
+            tracing::info!(connection = %c.row.id, reason = %why, "ID token refused");
+            refused(&format!("The ID token was refused: {why}."))
+        })?
+    };
+    let access_token = tokens.as_ref().and_then(|t| t.access_token.clone());
+    complete_from_userinfo(c, &p, access_token.as_deref(), &mut claims, private).await?;
     identity(c, &claims)
+}
+
+/// Claims an ID token may leave to the userinfo endpoint (OIDC Core §5.4: many IdPs put only `sub` in it).
+const PROFILE_CLAIMS: &[&str] = &["email", "email_verified", "given_name", "family_name"];
+
+/// When the ID token lacks the e-mail address or a name and the IdP has a userinfo endpoint, reads it with the
+/// access token and adds the claims the ID token lacks (never replacing one it carries); the answer must be about
+/// the ID token's subject.
+async fn complete_from_userinfo(
+    c: &EnterpriseConnection,
+    p: &oidc::Provider,
+    access_token: Option<&str>,
+    claims: &mut Map<String, Value>,
+    private: bool,
+) -> Result<()> {
+    let (Some(token), Some(_)) = (access_token, p.userinfo_endpoint.as_deref()) else { return Ok(()) };
+    if ["email", "given_name", "family_name"].iter().all(|k| claim(claims, k).is_some()) {
+        return Ok(());
+    }
+    let sub = claim(claims, "sub").unwrap_or_default().to_owned();
+    let info = oidc::fetch_userinfo(p, token, &sub, private).await.map_err(|why| {
+        tracing::info!(connection = %c.row.id, reason = %why, "userinfo refused");
+        refused(&format!("The userinfo answer was refused: {why}."))
+    })?;
+    let custom: Vec<&str> = c.custom_attributes.iter().filter_map(|a| a.sso_path.as_deref()).collect();
+    for key in PROFILE_CLAIMS.iter().copied().chain(custom) {
+        if !claims.contains_key(key)
+            && let Some(v) = info.get(key)
+        {
+            claims.insert(key.to_owned(), v.clone());
+        }
+    }
+    Ok(())
 }
 
 fn claim<'a>(claims: &'a Map<String, Value>, name: &str) -> Option<&'a str> {

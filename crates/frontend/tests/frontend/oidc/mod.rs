@@ -6,6 +6,7 @@ mod binding;
 mod flows;
 mod refusals;
 mod sign_ups;
+mod userinfo;
 
 use serde_json::{Value, json};
 use tessera_testkit::oidc::{Authorized, CLIENT_ID, CLIENT_SECRET, Login, TestOidcIdp};
