@@ -2,7 +2,8 @@
 //! request with PKCE (S256), the code exchange at the token endpoint, ID-token verification against the IdP's
 //! JWKS, and the userinfo endpoint (for IdPs whose ID tokens carry only the subject). No database here; [`crate::enterprise_sso::oidc`] runs the sign-in on top.
 //!
-//! Every request to the IdP goes through [`crate::outbound`]: no redirects, no environment proxy, short timeouts,
+//! Discovery documents and JWKS are kept for [`CACHE_TTL`]. Every request to the IdP goes through
+//! [`crate::outbound`]: no redirects, no environment proxy, short timeouts,
 //! public addresses only unless the instance is a development one (which is how tests reach a loopback IdP).
 //!
 //! ID tokens: only RS256 and ES256 are accepted, each with a key of its own type from the IdP's JWKS (so `none`,
@@ -10,8 +11,9 @@
 //! name our client id (and `azp` too when several audiences are named), `exp` and `iat` are checked with a small
 //! skew, and the `nonce` must be the one the request sent.
 
-use std::sync::OnceLock;
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use aws_lc_rs::rsa::PublicKeyComponents;
 use aws_lc_rs::signature::{self, UnparsedPublicKey};
@@ -56,6 +58,43 @@ pub struct Provider {
     pub basic_auth: bool,
 }
 
+/// How long a discovery document or JWKS is reused: the sign-ins through one IdP read them once in a while, not
+/// twice per sign-in. An ID token that does not verify against the kept key set is checked once more against a
+/// fresh one (a key the IdP rotated in since).
+pub const CACHE_TTL: Duration = Duration::from_secs(300);
+/// Most documents kept (expired ones are dropped first when it is reached).
+const CACHE_MAX: usize = 512;
+
+type Cache = Mutex<HashMap<(String, bool), (Instant, Value)>>;
+
+fn cache() -> &'static Cache {
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// [`get_json`] through the cache, unless `fresh`. Entries are keyed by whether private targets were allowed too,
+/// so a production instance never reuses a document fetched for a development one; failures are not kept.
+async fn cached_json(url: &str, allow_private: bool, what: &str, fresh: bool) -> Result<Value, String> {
+    let key = (url.to_owned(), allow_private);
+    if !fresh {
+        let kept = cache().lock().unwrap_or_else(|p| p.into_inner()).get(&key).cloned();
+        if let Some((_, doc)) = kept.filter(|(until, _)| *until > Instant::now()) {
+            return Ok(doc);
+        }
+    }
+    let doc = get_json(url, allow_private, what).await?;
+    let mut kept = cache().lock().unwrap_or_else(|p| p.into_inner());
+    if kept.len() >= CACHE_MAX {
+        let now = Instant::now();
+        kept.retain(|_, (until, _)| *until > now);
+        if kept.len() >= CACHE_MAX {
+            kept.clear();
+        }
+    }
+    kept.insert(key, (Instant::now() + CACHE_TTL, doc.clone()));
+    Ok(doc)
+}
+
 fn parse_url(what: &str, value: &str) -> Result<url::Url, String> {
     url::Url::parse(value)
         .ok()
@@ -98,7 +137,7 @@ pub async fn discover(discovery_url: &str, allow_private: bool) -> Result<Provid
     } else {
         format!("{}{WELL_KNOWN}", discovery_url.trim_end_matches('/'))
     };
-    let doc = get_json(&doc_url, allow_private, "discovery document").await?;
+    let doc = cached_json(&doc_url, allow_private, "discovery document", false).await?;
     let issuer = str_field(&doc, "issuer").ok_or("the discovery document names no issuer")?;
     if let Some(prefix) = doc_url.strip_suffix(WELL_KNOWN)
         && prefix.trim_end_matches('/') != issuer.trim_end_matches('/')
@@ -245,9 +284,9 @@ fn token_request(
     (form.finish(), basic)
 }
 
-/// Fetches the IdP's JWKS.
-pub async fn fetch_jwks(p: &Provider, allow_private: bool) -> Result<Value, String> {
-    get_json(&p.jwks_uri, allow_private, "JWKS").await
+/// The IdP's JWKS (kept for [`CACHE_TTL`]; `fresh` fetches it again).
+pub async fn fetch_jwks(p: &Provider, allow_private: bool, fresh: bool) -> Result<Value, String> {
+    cached_json(&p.jwks_uri, allow_private, "JWKS", fresh).await
 }
 
 /// Reads the userinfo endpoint with the access token (OIDC Core §5.3). Its `sub` must be the ID token's `sub`

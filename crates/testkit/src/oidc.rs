@@ -100,6 +100,10 @@ struct Inner {
     /// The person each issued access token is for.
     access_tokens: HashMap<String, Login>,
     userinfo_overrides: Map<String, Value>,
+    /// Whether the JWKS publishes the EC key (an IdP rotating it in).
+    ec_published: bool,
+    /// Requests served: discovery documents and JWKS.
+    fetches: (usize, usize),
     refuse_codes: bool,
     default_login: Login,
 }
@@ -138,6 +142,8 @@ impl TestOidcIdp {
             overrides: Map::new(),
             access_tokens: HashMap::new(),
             userinfo_overrides: Map::new(),
+            ec_published: true,
+            fetches: (0, 0),
             refuse_codes: false,
             default_login: Login::new("grace@acme.test"),
         }));
@@ -213,6 +219,16 @@ impl TestOidcIdp {
         }
     }
 
+    /// Publishes the EC key in the JWKS, or not (its ES256 tokens then name a key the set lacks).
+    pub fn set_ec_published(&self, published: bool) {
+        lock(&self.inner).ec_published = published;
+    }
+
+    /// How many times the discovery document and the JWKS were fetched.
+    pub fn fetches(&self) -> (usize, usize) {
+        lock(&self.inner).fetches
+    }
+
     /// Refuses every code at the token endpoint (`invalid_grant`).
     pub fn refuse_codes(&self) {
         lock(&self.inner).refuse_codes = true;
@@ -225,6 +241,7 @@ impl TestOidcIdp {
 }
 
 async fn discovery(State(idp): State<TestOidcIdp>) -> Json<Value> {
+    lock(&idp.inner).fetches.0 += 1;
     let i = &idp.issuer;
     Json(json!({
         "issuer": i,
@@ -386,12 +403,16 @@ impl Inner {
 }
 
 async fn jwks(State(idp): State<TestOidcIdp>) -> Json<Value> {
-    let inner = lock(&idp.inner);
+    let mut inner = lock(&idp.inner);
+    inner.fetches.1 += 1;
     let e = inner.rsa.public_key().exponent().big_endian_without_leading_zero().to_vec();
     let point = inner.ec.public_key().as_ref().to_vec();
-    Json(json!({ "keys": [
-        { "kty": "RSA", "kid": "rsa-1", "use": "sig", "alg": "RS256", "n": b64(&inner.rsa_n()), "e": b64(&e) },
-        { "kty": "EC", "kid": "ec-1", "use": "sig", "alg": "ES256", "crv": "P-256",
-          "x": b64(&point[1..33]), "y": b64(&point[33..65]) },
-    ]}))
+    let mut keys = vec![json!(
+        { "kty": "RSA", "kid": "rsa-1", "use": "sig", "alg": "RS256", "n": b64(&inner.rsa_n()), "e": b64(&e) }
+    )];
+    if inner.ec_published {
+        keys.push(json!({ "kty": "EC", "kid": "ec-1", "use": "sig", "alg": "ES256", "crv": "P-256",
+          "x": b64(&point[1..33]), "y": b64(&point[33..65]) }));
+    }
+    Json(json!({ "keys": keys }))
 }

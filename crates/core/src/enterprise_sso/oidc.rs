@@ -209,19 +209,34 @@ async fn answer(
             .await
             .map_err(|why| refused(&format!("The code exchange failed: {why}.")))?;
     let id_token = tokens.insert(exchanged).id_token.clone();
-    let jwks = oidc::fetch_jwks(&p, private).await.map_err(|why| unavailable(&why))?;
-    // The expectations (their nonce check is not `Send`) end before the userinfo request.
-    let mut claims = {
-        let nonce_ok = |n: &str| constant_time_eq(&ctx.secrets.digest(n), &request.nonce_hash);
-        let e = oidc::Expectations { issuer: &p.issuer, client_id, now_ms: ctx.now_ms(), nonce_ok: &nonce_ok };
-        oidc::verify_id_token(&id_token, &jwks, &e).map_err(|why| {
-            tracing::info!(connection = %c.row.id, reason = %why, "ID token refused");
-            refused(&format!("The ID token was refused: {why}."))
-        })?
-    };
+    let jwks = oidc::fetch_jwks(&p, private, false).await.map_err(|why| unavailable(&why))?;
+    let mut verified = verify(ctx, request, (&p, client_id), &id_token, &jwks);
+    if verified.is_err() {
+        // The kept key set may predate a key the IdP rotated in: verified once more against a fresh one.
+        let fresh = oidc::fetch_jwks(&p, private, true).await.map_err(|why| unavailable(&why))?;
+        verified = verify(ctx, request, (&p, client_id), &id_token, &fresh);
+    }
+    let mut claims = verified.map_err(|why| {
+        tracing::info!(connection = %c.row.id, reason = %why, "ID token refused");
+        refused(&format!("The ID token was refused: {why}."))
+    })?;
     let access_token = tokens.as_ref().and_then(|t| t.access_token.clone());
     complete_from_userinfo(c, &p, access_token.as_deref(), &mut claims, private).await?;
     identity(c, &claims)
+}
+
+/// Verifies the ID token against `jwks` and the request's nonce (a plain function: the expectations' nonce check
+/// must not live across an await).
+fn verify(
+    ctx: &Ctx,
+    request: &OidcRequestRow,
+    (p, client_id): (&Provider, &str),
+    id_token: &str,
+    jwks: &Value,
+) -> std::result::Result<Map<String, Value>, String> {
+    let nonce_ok = |n: &str| constant_time_eq(&ctx.secrets.digest(n), &request.nonce_hash);
+    let e = oidc::Expectations { issuer: &p.issuer, client_id, now_ms: ctx.now_ms(), nonce_ok: &nonce_ok };
+    oidc::verify_id_token(id_token, jwks, &e)
 }
 
 /// Claims an ID token may leave to the userinfo endpoint (OIDC Core §5.4: many IdPs put only `sub` in it).

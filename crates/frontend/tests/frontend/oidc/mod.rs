@@ -3,6 +3,7 @@
 //! the callback's negative corpus (`refusals.rs`, one test per case).
 
 mod binding;
+mod cache;
 mod flows;
 mod refusals;
 mod sign_ups;
