@@ -557,9 +557,26 @@ def cell(r):
     return text
 
 
+def command_args():
+    """This run's arguments, with the path of a `--tessera-bin` binary left out (it names a machine's files)."""
+    out, hide = [], False
+    for a in sys.argv[1:]:
+        if hide:
+            out.append("<release binary>")
+            hide = False
+        elif a == "--tessera-bin":
+            out.append(a)
+            hide = True
+        elif a.startswith("--tessera-bin="):
+            out.append("--tessera-bin=<release binary>")
+        else:
+            out.append(a)
+    return out
+
+
 def report(args, servers, res, meta, sign_rate, million, goals, profiles, env):
     lines = [
-        f"Command: `bench/run {' '.join(sys.argv[1:])}`.".replace("run `", "run`"),
+        f"Command: `bench/run {' '.join(command_args())}`.".replace("run `", "run`"),
         f"Machine: {os.cpu_count()} × {env['cpu']}, {platform.system()} {platform.release()}; commit {env['rev']}; "
         f"{env['date']}. Load average at the start {env['load_start']}, at the end {env['load_end']}; the run took "
         f"{env['minutes']:.1f} min.",
@@ -643,15 +660,19 @@ def main():
     ap.add_argument("--with-peer", action="store_true", help="with --smoke: include the peer (needs the npm registry)")
     ap.add_argument("--tessera-bin", metavar="PATH",
                     help="use this tessera binary instead of building the release one (with --smoke: CI smokes the "
-                         "test build's binary, since it checks that the command works, not its speed)")
+                         "test build's binary, since it checks that the command works, not its speed; for a full "
+                         "run it must be a release build of the commit named by --tessera-rev)")
+    ap.add_argument("--tessera-rev", metavar="COMMIT",
+                    help="with --tessera-bin outside --smoke: the commit that release binary was built from (written "
+                         "into RESULTS.md instead of the checkout's)")
     ap.add_argument("--out", default=os.path.join(BENCH, "RESULTS.md"))
     args = ap.parse_args()
     run_started = time.monotonic()
     load_start = open("/proc/loadavg").read().split()[:3]
     if args.smoke:
         args.duration = 1
-    elif args.tessera_bin:
-        sys.exit("--tessera-bin is for --smoke only: RESULTS.md figures come from the release build")
+    elif args.tessera_bin and not args.tessera_rev:
+        sys.exit("--tessera-bin outside --smoke needs --tessera-rev: RESULTS.md names the commit it measured")
     servers = args.only.split(",") if args.only else list(SMOKE_SERVERS if args.smoke else SERVERS)
     if args.smoke and args.with_peer and "peer" not in servers:
         servers.insert(1, "peer")
@@ -759,8 +780,9 @@ def main():
     goals = evaluate(res, meta, sign_rate, million, args)
     env.update(
         cpu=next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?"),
-        rev=subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                           text=True).stdout.strip(),
+        rev=(f"{args.tessera_rev} (its release binary given with --tessera-bin)" if args.tessera_rev else
+             subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                            text=True).stdout.strip()),
         date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), load_start=" ".join(load_start),
         load_end=" ".join(open("/proc/loadavg").read().split()[:3]), minutes=(time.monotonic() - run_started) / 60)
     text = report(args, servers, res, meta, sign_rate, million, goals, profiles, env)
