@@ -107,6 +107,24 @@ try {
   /** The page a failing step is reported from (its state, its text and a screenshot in /tmp). */
   let current = page;
 
+  /**
+   * Signs `p` out through clerk-js and waits for the after-sign-out page (`/`) to load with nobody signed in.
+   * signOut() ends by navigating away, which destroys the page's script context: the promise it returns is left in
+   * the page (waiting for it there raced the navigation and failed as "Execution context was destroyed").
+   */
+  const signOutThroughClerk = async (p) => {
+    const loaded = p.waitForEvent('load', { timeout: STEP_MS });
+    await p
+      .evaluate(() => {
+        void window.Clerk.signOut();
+      })
+      .catch((e) => {
+        if (!/Execution context was destroyed/.test(e.message)) throw e;
+      });
+    await loaded;
+    await p.waitForFunction(() => window.Clerk?.loaded && !window.Clerk.user, null, { timeout: STEP_MS });
+  };
+
   const step = async (what, f) => {
     log(what);
     try {
@@ -216,8 +234,7 @@ try {
     await step('open /home and sign out', async () => {
       await page.goto(`${app.url}/home`, { waitUntil: 'load' });
       await page.waitForFunction(() => window.Clerk?.loaded && window.Clerk.user, null, { timeout: STEP_MS });
-      // signOut() ends by navigating to the after-sign-out URL, `/`.
-      await Promise.all([page.waitForEvent('load'), page.evaluate(() => window.Clerk.signOut())]);
+      await signOutThroughClerk(page);
     });
     const afterSignOut = await (await page.request.get(`${app.url}/api/me`)).json();
     log(`/api/me after sign-out → ${JSON.stringify(afterSignOut)}`);
@@ -341,8 +358,7 @@ try {
       throw new Error(`the two contexts share session ${first.viaBackend.sessionId}`);
     }
     await step('[2] sign out', async () => {
-      await Promise.all([page2.waitForEvent('load'), page2.evaluate(() => window.Clerk.signOut())]);
-      await page2.waitForFunction(() => window.Clerk?.loaded, null, { timeout: STEP_MS });
+      await signOutThroughClerk(page2);
     });
     expectAuth(await both(page2, '[2] after sign-out'), { isSignedIn: false }, 'second context after sign-out');
     expectAuth(await both(page, 'first context'), { isSignedIn: true, userId: user.id }, 'first context');
