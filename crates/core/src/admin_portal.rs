@@ -4,6 +4,8 @@
 
 use tessera_store::admin_portal::{self as store, AdminPortalLinkTokenRow};
 
+use crate::directories::{self, Directory, NewDirectory};
+use crate::enterprise_connections::{self, By};
 use crate::ids::{is_hex_id, is_ksuid_id, new_hex_id, new_id, random_base62};
 use crate::{Ctx, Error, ErrorCode, Result};
 
@@ -223,4 +225,52 @@ pub fn csrf_token(ctx: &Ctx, session: &str) -> String {
 /// Whether `given` is the session's CSRF token (constant time).
 pub fn csrf_valid(ctx: &Ctx, session: &str, given: &str) -> bool {
     crate::crypto::constant_time_eq(csrf_token(ctx, session).as_bytes(), given.as_bytes())
+}
+
+/// The directories an admin portal session manages: those of the connections linked to its link's organization
+/// (or, for a link without one, to no organization) — the same scope as its connections.
+pub async fn directories(ctx: &Ctx, access: &PortalAccess) -> Result<Vec<Directory>> {
+    directories::of_organization(ctx, access.instance_id(), access.organization_id()).await
+}
+
+/// One of the session's directories; another scope's (or an unknown one) is 404.
+pub async fn directory(ctx: &Ctx, access: &PortalAccess, id: &str) -> Result<Directory> {
+    let d = directories::get(ctx, access.instance_id(), id).await?;
+    match directories::connection(ctx, &d).await? {
+        Some(c) if c.row.organization_id.as_deref() == access.organization_id() => Ok(d),
+        _ => Err(directories::not_found()),
+    }
+}
+
+/// Creates the session's directory, for one of its connections, while it has none: an IT administrator sets up
+/// one provisioning endpoint for their organization (more are the app's to make, through the Backend API). The
+/// answer carries the API key, shown this once.
+pub async fn create_directory(
+    ctx: &Ctx,
+    access: &PortalAccess,
+    connection_id: &str,
+    provider: &str,
+) -> Result<Directory> {
+    let c = match enterprise_connections::get(ctx, access.instance_id(), By::Id, connection_id).await {
+        Ok(c) if c.row.organization_id.as_deref() == access.organization_id() => c,
+        Ok(_) => return Err(no_such_connection(connection_id)),
+        Err(e) if e.status() == 404 => return Err(no_such_connection(connection_id)),
+        Err(e) => return Err(e),
+    };
+    if !directories(ctx, access).await?.is_empty() {
+        return Err(Error::param_value_invalid(
+            "enterprise_connection_id",
+            "A directory is already set up here; rotate its API key or delete it instead.",
+        ));
+    }
+    let input = NewDirectory {
+        enterprise_connection_id: Some(c.row.id),
+        provider: Some(provider.to_owned()),
+        ..Default::default()
+    };
+    directories::create(ctx, access.instance_id(), input).await
+}
+
+fn no_such_connection(id: &str) -> Error {
+    Error::param_value_invalid("enterprise_connection_id", format!("No enterprise connection was found with id {id}."))
 }

@@ -305,6 +305,16 @@ pub async fn list(ctx: &Ctx, instance_id: &str, limit: i64, offset: i64) -> Resu
     Ok((out, total))
 }
 
+/// The directories of the connections linked to `organization_id` (`None`: to no organization), oldest first.
+pub async fn of_organization(ctx: &Ctx, instance_id: &str, organization_id: Option<&str>) -> Result<Vec<Directory>> {
+    let rows = store::of_organization(&ctx.db, instance_id, organization_id, MAX_LIMIT as i64).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        out.push(load(ctx, r, None).await?);
+    }
+    Ok(out)
+}
+
 /// A directory's group → role mappings, by precedence.
 pub async fn group_role_mappings(ctx: &Ctx, instance_id: &str, id: &str) -> Result<Vec<GroupRoleMappingRow>> {
     Ok(store::mappings(&ctx.db, instance_id, id).await?)

@@ -166,6 +166,31 @@ pub async fn list(db: &Db, instance_id: &str, limit: i64, offset: i64) -> StoreR
     Ok((rows, total))
 }
 
+/// The directories of the connections linked to `organization_id` (`None`: to no organization), oldest first.
+/// A directory whose connection was deleted belongs to no organization's set.
+pub async fn of_organization(
+    db: &Db,
+    instance_id: &str,
+    organization_id: Option<&str>,
+    limit: i64,
+) -> StoreResult<Vec<DirectoryRow>> {
+    let org = if organization_id.is_some() { "organization_id = $2" } else { "organization_id IS NULL" };
+    let limit_at = if organization_id.is_some() { "$3" } else { "$2" };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM directories WHERE instance_id = $1 AND enterprise_connection_id IN \
+         (SELECT id FROM enterprise_connections WHERE instance_id = $1 AND {org}) \
+         ORDER BY created_at, id LIMIT {limit_at}"
+    );
+    Ok(on_read!(db, |c| {
+        let q = sqlx::query_as::<_, DirectoryRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id);
+        let q = match organization_id {
+            Some(o) => q.bind(o),
+            None => q,
+        };
+        q.bind(limit).fetch_all(c).await
+    })?)
+}
+
 /// Inserts a group → role mapping. A unique violation means the group is already mapped in this directory.
 pub async fn insert_mapping(tx: &mut Tx, m: &GroupRoleMappingRow) -> StoreResult<()> {
     exec_tx!(

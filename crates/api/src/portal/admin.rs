@@ -1,11 +1,13 @@
 //! The admin portal: the pages an admin portal link token (`POST /v1/admin_portal_link_tokens`) opens, where an
 //! organization's IT administrator sets up its single sign-on — adds a SAML or OIDC enterprise connection for its
 //! domain, copies the service-provider values into its identity provider, gives the IdP metadata (URL or XML) or the
-//! OIDC client, and turns the connection on or off — without access to the app's secret key.
+//! OIDC client, and turns the connection on or off — and sets up directory sync (SCIM, [`directory`]) — without
+//! access to the app's secret key.
 //!
 //! The link is `{Tessera}/admin-portal/open/{token}` (the app builds it from the token it was given). A link scoped
-//! to an organization manages that organization's connections (and links the ones it creates to it); a link
-//! without one manages the connections linked to no organization. Scopes: see `tessera_core::admin_portal::scope`.
+//! to an organization manages that organization's connections (and links the ones it creates to it) and their
+//! directories; a link without one manages the connections linked to no organization and theirs. Scopes: see
+//! `tessera_core::admin_portal::scope`.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -25,6 +27,8 @@ use crate::AppState;
 use crate::objects::enterprise_connection::EnterpriseConnectionObject;
 use crate::routes::enterprise_connections::fetch_metadata;
 
+mod directory;
+
 /// Where the portal lives.
 pub const BASE: &str = "/admin-portal";
 const COOKIE: &str = "tessera_admin_portal";
@@ -40,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .route(&format!("{BASE}/connections"), post(create_connection))
         .route(&format!("{BASE}/connections/{{id}}"), get(connection_page).post(update_connection))
         .route(&format!("{BASE}/connections/{{id}}/delete"), post(delete_connection))
+        .merge(directory::router())
 }
 
 fn denied() -> Response {
@@ -81,9 +86,10 @@ async fn form_session<T: serde::de::DeserializeOwned>(
     app: &AppState,
     headers: &HeaderMap,
     body: &Bytes,
+    section: fn(&PortalAccess) -> bool,
 ) -> Result<(Session, T), Response> {
     let s = session(app, headers).await?;
-    if s.access.read_only() || !s.access.sso() {
+    if s.access.read_only() || !section(&s.access) {
         return Err(page(StatusCode::FORBIDDEN, TITLE, "<p class=\"err\">This link only shows the settings.</p>"));
     }
     let form = checked_form(TITLE, body, |c| admin_portal::csrf_valid(&app.ctx, &s.token, c))?;
@@ -228,7 +234,11 @@ async fn render_dashboard(app: &AppState, s: &Session, error: Option<&str>, draf
         ..Default::default()
     };
     let listed = match connections::list(ctx, s.access.instance_id(), &filter, MAX_CONNECTIONS, 0).await {
-        Ok((list, _)) => list,
+        // Without an organization, the filter lists every connection: keep those linked to none.
+        Ok((list, _)) => list
+            .into_iter()
+            .filter(|c| c.row.organization_id.as_deref() == s.access.organization_id())
+            .collect::<Vec<_>>(),
         Err(e) => return internal(TITLE, &e),
     };
     let mut body = String::new();
@@ -242,12 +252,28 @@ async fn render_dashboard(app: &AppState, s: &Session, error: Option<&str>, draf
     if let Some(e) = error {
         body.push_str(&format!("<p class=\"err\" id=\"error\">{}</p>", esc(e)));
     }
-    if !s.access.sso() {
-        body.push_str("<p>This link does not open the single sign-on settings.</p>");
-        return page(StatusCode::OK, TITLE, &body);
+    if s.access.sso() {
+        connections_section(app, s, &listed, draft, &mut body);
     }
+    if s.access.directory_sync()
+        && let Err(e) = directory::section(app, s, &listed, &mut body).await
+    {
+        return internal(TITLE, &e);
+    }
+    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    page(status, TITLE, &body)
+}
+
+/// The dashboard's connections and the forms that add one.
+fn connections_section(
+    app: &AppState,
+    s: &Session,
+    listed: &[EnterpriseConnection],
+    draft: &ConnectionForm,
+    body: &mut String,
+) {
     body.push_str("<h2>Connections</h2><table id=\"connections\"><tr><th>Name</th><th>Type</th><th>Domains</th><th>State</th></tr>");
-    for c in listed.iter().filter(|c| c.row.organization_id.as_deref() == s.access.organization_id()) {
+    for c in listed {
         body.push_str(&format!(
             "<tr><td><a href=\"{BASE}/connections/{id}\">{name}</a></td><td>{kind}</td><td>{domains}</td>\
              <td>{state}</td></tr>",
@@ -271,8 +297,6 @@ async fn render_dashboard(app: &AppState, s: &Session, error: Option<&str>, draf
         let oidc = ConnectionForm { provider: "oidc_custom".into(), ..clone_form(oidc_draft) };
         body.push_str(&connection_form(&action, &csrf, &oidc, false, true));
     }
-    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-    page(status, TITLE, &body)
 }
 
 /// A copy of the form's fields (never its client secret: a page does not echo a secret back).
@@ -300,7 +324,7 @@ async fn dashboard(State(app): State<AppState>, headers: HeaderMap) -> Response 
 
 /// `POST /admin-portal/connections`: adds a connection (linked to the link's organization).
 async fn create_connection(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let (s, form) = match form_session::<ConnectionForm>(&app, &headers, &body).await {
+    let (s, form) = match form_session::<ConnectionForm>(&app, &headers, &body, PortalAccess::sso).await {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -404,7 +428,7 @@ async fn update_connection(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let (s, form) = match form_session::<ConnectionForm>(&app, &headers, &body).await {
+    let (s, form) = match form_session::<ConnectionForm>(&app, &headers, &body, PortalAccess::sso).await {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -435,7 +459,7 @@ async fn delete_connection(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let (s, _) = match form_session::<Empty>(&app, &headers, &body).await {
+    let (s, _) = match form_session::<Empty>(&app, &headers, &body, PortalAccess::sso).await {
         Ok(v) => v,
         Err(r) => return r,
     };

@@ -9,13 +9,13 @@ use super::metadata;
 use crate::organizations::{T0, enable, org_by, user_with_email};
 
 /// A portal link token for `body`'s scope; returns the token.
-async fn link(app: &TestApp, body: serde_json::Value) -> String {
+pub(super) async fn link(app: &TestApp, body: serde_json::Value) -> String {
     let t = app.post("/v1/admin_portal_link_tokens", body).send().await.assert_status(201).json;
     t["token"].as_str().unwrap().to_owned()
 }
 
 /// Opens the link; returns the session cookie (`name=value`).
-async fn open(app: &TestApp, token: &str) -> String {
+pub(super) async fn open(app: &TestApp, token: &str) -> String {
     let r = app.page(Method::GET, &format!("/admin-portal/open/{token}"), None, None).await;
     assert_eq!(r.status, 303, "{}", text(&r));
     assert_eq!(r.headers["location"], "/admin-portal");
@@ -24,12 +24,12 @@ async fn open(app: &TestApp, token: &str) -> String {
     set.split(';').next().unwrap().to_owned()
 }
 
-fn text(r: &TestResponse) -> String {
+pub(super) fn text(r: &TestResponse) -> String {
     String::from_utf8_lossy(&r.body).into_owned()
 }
 
 /// The CSRF token of a page's forms.
-fn csrf(page: &str) -> String {
+pub(super) fn csrf(page: &str) -> String {
     let at = page.find("name=\"csrf\" value=\"").expect("a form with a CSRF token") + 19;
     page[at..].split('"').next().unwrap().to_owned()
 }
@@ -38,11 +38,11 @@ fn form(fields: &[(&str, &str)]) -> String {
     url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish()
 }
 
-async fn get(app: &TestApp, path: &str, cookie: &str) -> TestResponse {
+pub(super) async fn get(app: &TestApp, path: &str, cookie: &str) -> TestResponse {
     app.page(Method::GET, path, Some(cookie), None).await
 }
 
-async fn post(app: &TestApp, path: &str, cookie: &str, fields: &[(&str, &str)]) -> TestResponse {
+pub(super) async fn post(app: &TestApp, path: &str, cookie: &str, fields: &[(&str, &str)]) -> TestResponse {
     app.page(Method::POST, path, Some(cookie), Some(&form(fields))).await
 }
 
@@ -182,9 +182,10 @@ async fn oidc_read_only_and_expired_links() {
     assert_eq!(r.status, 403);
     app.get(&format!("/v1/enterprise_connections/{id}")).send().await.assert_status(200);
 
-    // A directory-only link does not open single sign-on.
+    // A directory-only link does not open single sign-on (its directory form only names the connections).
     let dir = open(&app, &link(&app, json!({ "scopes": ["directory_sync"] })).await).await;
-    assert!(!text(&get(&app, "/admin-portal", &dir).await).contains("Corp OIDC"));
+    let page = text(&get(&app, "/admin-portal", &dir).await);
+    assert!(!page.contains("id=\"connections\"") && !page.contains(&location), "{page}");
     assert_eq!(get(&app, &location, &dir).await.status, 404);
 
     // Unknown, expired and revoked tokens open nothing.

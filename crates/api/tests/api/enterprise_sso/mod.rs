@@ -2,6 +2,7 @@
 //! directories in both views, and admin portal link tokens.
 
 mod admin_portal;
+mod admin_portal_directory;
 mod admin_portal_pages;
 mod connections;
 mod directories;
