@@ -185,6 +185,9 @@ error_codes! {
         "The identity provider's OpenID Connect answer was refused.";
     EnterpriseSsoIdpUnavailable => 400, "enterprise_sso_idp_unavailable", "identity provider unavailable",
         "The enterprise connection's identity provider could not be reached, or its configuration is unusable.";
+    // In a `transferable` verification's `error` (clerk-js continues with a sign-in).
+    ExternalAccountExists => 422, "external_account_exists", "account exists",
+        "An account already exists for this identity: continue by signing in.";
     EnterpriseConnectionNotFound => 422, "enterprise_sso_connection_not_found", "no enterprise connection",
         "No active enterprise connection signs in this e-mail address's domain.";
     FormIdentifierNotFound => 422, "form_identifier_not_found", "Couldn't find your account.",

@@ -296,3 +296,73 @@ pub enum UserColumn {
     /// `users.external_id`
     ExternalId,
 }
+
+/// A row of `sso_transfers` (0046): the identity an IdP verified for an enterprise SSO sign-up of a person who
+/// already has an account, waiting for the sign-in that continues it.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct TransferRow {
+    /// Owning instance.
+    pub instance_id: String,
+    /// The sign-in or sign-up attempt the IdP answered.
+    pub attempt_id: String,
+    /// The browser's client of that attempt.
+    pub client_id: String,
+    /// The connection (`ec_…`) whose IdP answered.
+    pub connection_id: String,
+    /// JSON: the verified identity.
+    pub identity: String,
+    /// Unix ms.
+    pub expires_at: i64,
+    /// Unix ms.
+    pub created_at: i64,
+}
+
+/// Records (or replaces) the transfer of an attempt.
+pub async fn put_transfer(tx: &mut Tx, r: &TransferRow) -> StoreResult<()> {
+    exec_tx!(
+        tx,
+        sqlx::query("DELETE FROM sso_transfers WHERE instance_id = $1 AND attempt_id = $2")
+            .bind(&r.instance_id)
+            .bind(&r.attempt_id)
+    )?;
+    exec_tx!(
+        tx,
+        sqlx::query(
+            "INSERT INTO sso_transfers (instance_id, attempt_id, client_id, connection_id, identity, expires_at, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        )
+        .bind(&r.instance_id)
+        .bind(&r.attempt_id)
+        .bind(&r.client_id)
+        .bind(&r.connection_id)
+        .bind(&r.identity)
+        .bind(r.expires_at)
+        .bind(r.created_at)
+    )?;
+    Ok(())
+}
+
+/// The transfer of an attempt, if any (read before the transaction that takes it).
+pub async fn transfer(db: &Db, instance_id: &str, attempt_id: &str) -> StoreResult<Option<TransferRow>> {
+    Ok(on_read!(db, |c| sqlx::query_as::<_, TransferRow>(
+        "SELECT instance_id, attempt_id, client_id, connection_id, identity, expires_at, created_at \
+         FROM sso_transfers WHERE instance_id = $1 AND attempt_id = $2"
+    )
+    .bind(instance_id)
+    .bind(attempt_id)
+    .fetch_optional(c)
+    .await)?)
+}
+
+/// Takes the transfer of an attempt of `client_id`, inside the caller's transaction: `false` when there is none
+/// (another request took it first).
+pub async fn take_transfer(tx: &mut Tx, instance_id: &str, client_id: &str, attempt_id: &str) -> StoreResult<bool> {
+    let n = exec_tx!(
+        tx,
+        sqlx::query("DELETE FROM sso_transfers WHERE instance_id = $1 AND client_id = $2 AND attempt_id = $3")
+            .bind(instance_id)
+            .bind(client_id)
+            .bind(attempt_id)
+    )?;
+    Ok(n > 0)
+}

@@ -3,6 +3,7 @@
 //! else created (just-in-time, unless the connection disables it); the account is written, attributes synced when
 //! asked, the user joins the connection's organization, and the sign-in completes with a session.
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tessera_store::sso::{self as store, EnterpriseAccountRow};
 
@@ -11,8 +12,8 @@ use crate::instances::Instance;
 use crate::users::identifiers;
 use crate::{Ctx, Error, ErrorCode, Result, ids};
 
-/// Who the IdP says signed in, once its answer verified.
-#[derive(Debug, Clone)]
+/// Who the IdP says signed in, once its answer verified (kept as JSON while it waits for a transfer).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Identity {
     /// The subject at the IdP (NameID, mapped attribute, or the ID token's `sub`).
     pub subject: String,
@@ -84,7 +85,8 @@ pub(crate) async fn sign_in_tx(
 }
 
 /// Completes the sign-up attempt `sign_up_id` of `client_id` for `who` (`sign_ups::sso`), inside the caller's
-/// transaction.
+/// transaction. A person who already has an account is not signed up twice: the attempt becomes transferable
+/// ([`super::transfer`]) and clerk-js continues with a sign-in.
 pub(crate) async fn sign_up_tx(
     ctx: &Ctx,
     tx: &mut tessera_store::Tx,
@@ -94,6 +96,13 @@ pub(crate) async fn sign_up_tx(
     refused: fn(&str) -> Error,
 ) -> Result<()> {
     let row = crate::sign_ups::sso::lock_open_tx(ctx, tx, (&instance.id, client_id, sign_up_id), refused).await?;
+    if let Some(existing) = existing_user_tx(tx, instance, c, &who, refused).await? {
+        if let Some(user) = crate::users::get_user_tx(ctx, tx, &instance.id, &existing).await? {
+            crate::sign_ins::gate(&user)?;
+        }
+        super::transfer::record_tx(ctx, tx, (&instance.id, client_id, sign_up_id), c, &who).await?;
+        return crate::sign_ups::sso::transferable_tx(ctx, tx, &row).await;
+    }
     let user_id = account_tx(ctx, tx, (instance, c), &who, refused).await?;
     if let Some(user) = crate::users::get_user_tx(ctx, tx, &instance.id, &user_id).await? {
         crate::sign_ins::gate(&user)?;
@@ -113,7 +122,7 @@ pub(crate) async fn account_tx(
     refused: fn(&str) -> Error,
 ) -> Result<String> {
     let now = ctx.now_ms();
-    let user_id = resolve_user_tx(ctx, tx, instance, c, who, refused).await?;
+    let user_id = resolve_user_tx(ctx, tx, (instance, c), who, refused).await?;
     let account = store::account_by_subject_tx(tx, &instance.id, &c.row.id, &who.subject).await?;
     let mut row = account.unwrap_or_else(|| EnterpriseAccountRow {
         id: ids::new_id("eac"),
@@ -140,18 +149,17 @@ pub(crate) async fn account_tx(
     Ok(user_id)
 }
 
-/// The user `who` signs in as: by their enterprise account at this connection, else the holder of the address
-/// when the IdP vouches for it (linked), else a new user (unless just-in-time provisioning is disabled).
-async fn resolve_user_tx(
-    ctx: &Ctx,
+/// The user `who` already is: by their enterprise account at this connection, else the holder of the address when
+/// the IdP vouches for it (linked); `None` for a person without an account.
+async fn existing_user_tx(
     tx: &mut tessera_store::Tx,
     instance: &Instance,
     c: &EnterpriseConnection,
     who: &Identity,
     refused: fn(&str) -> Error,
-) -> Result<String> {
+) -> Result<Option<String>> {
     if let Some(a) = store::account_by_subject_tx(tx, &instance.id, &c.row.id, &who.subject).await? {
-        return Ok(a.user_id);
+        return Ok(Some(a.user_id));
     }
     let key = identifiers::email_key(&who.email);
     if let Some(uid) =
@@ -163,6 +171,21 @@ async fn resolve_user_tx(
                  account that has it.",
             ));
         }
+        return Ok(Some(uid));
+    }
+    Ok(None)
+}
+
+/// The user `who` signs in as: the existing one ([`existing_user_tx`]), else a new user (unless just-in-time
+/// provisioning is disabled).
+async fn resolve_user_tx(
+    ctx: &Ctx,
+    tx: &mut tessera_store::Tx,
+    (instance, c): (&Instance, &EnterpriseConnection),
+    who: &Identity,
+    refused: fn(&str) -> Error,
+) -> Result<String> {
+    if let Some(uid) = existing_user_tx(tx, instance, c, who, refused).await? {
         return Ok(uid);
     }
     if c.row.disable_jit_provisioning {

@@ -30,6 +30,7 @@ pub mod binding;
 mod finish;
 pub mod oidc;
 pub mod test_runs;
+pub mod transfer;
 
 use serde_json::{Map, Value};
 use tessera_store::sso::{self as store, SamlRequestRow};

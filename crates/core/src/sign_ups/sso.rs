@@ -9,7 +9,7 @@
 use tessera_store::Tx;
 use tessera_store::sign_ups::{self as store, SignUpRow, SignUpVerificationRow};
 
-use super::{ABANDON_AFTER_MS, SignUp, enforce_restrictions, ensure_free, status};
+use super::{ABANDON_AFTER_MS, SignUp, enforce_restrictions, status};
 use crate::enterprise_sso::{self, Start};
 use crate::instances::Instance;
 use crate::users::identifiers;
@@ -36,8 +36,9 @@ fn verification(row: &SignUpRow, field: &str, status: &str, now: i64) -> SignUpV
 }
 
 /// `POST /v1/client/sign_ups` with `strategy=enterprise_sso|saml` and `email_address`: a new attempt on the client
-/// whose external-account verification names the IdP URL to send the browser to. The address must be free (an
-/// existing user signs in instead) and pass the allow and block lists.
+/// whose external-account verification names the IdP URL to send the browser to. A new address must pass the
+/// allow and block lists; an address that has an account goes to the IdP too, whose answer then transfers the
+/// attempt to a sign-in ([`crate::enterprise_sso::transfer`]), as with Clerk.
 pub async fn create(
     ctx: &Ctx,
     instance: &Instance,
@@ -69,8 +70,9 @@ pub async fn create(
         updated_at: now,
         ..SignUpRow::default()
     };
-    enforce_restrictions(ctx, &instance.id, &row).await?;
-    ensure_free(ctx, &instance.id, &row).await?;
+    if !identifiers::claimed(ctx, &instance.id, identifiers::EMAIL, &email).await? {
+        enforce_restrictions(ctx, &instance.id, &row).await?;
+    }
     let plan = enterprise_sso::plan(instance, &connection).await?;
     let start = Start { sign_up_id: Some(row.id.clone()), ..start };
     let mut tx = ctx.db.begin().await?;
@@ -130,5 +132,13 @@ pub(crate) async fn complete_tx(ctx: &Ctx, tx: &mut Tx, mut row: SignUpRow, user
     row.created_session_id = Some(session.id);
     row.updated_at = now;
     store::update(tx, &row).await?;
+    Ok(())
+}
+
+/// The IdP's answer names a person who already has an account: the external-account verification becomes
+/// `transferable` (the attempt stays open, for clerk-js to continue with a sign-in).
+pub(crate) async fn transferable_tx(ctx: &Ctx, tx: &mut Tx, row: &SignUpRow) -> Result<()> {
+    let transferable = crate::enterprise_sso::transfer::TRANSFERABLE;
+    store::replace_verification(tx, &verification(row, EXTERNAL_ACCOUNT, transferable, ctx.now_ms())).await?;
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 use serde_json::Value;
+use tessera_core::enterprise_sso::transfer::{TRANSFERABLE, TRANSFERABLE_ERROR};
 use tessera_core::sign_ups::{ExternalVerification, FieldVerification, SignUp};
 
 /// An email address's or phone number's verification: by code (`Stubs.Verification.OTP`), for an invited address
@@ -41,6 +42,14 @@ impl SignUpVerificationObject {
     }
 }
 
+/// The `error` of a verification (`ClerkError`), which clerk-js reads to continue a `transferable` one.
+#[derive(Debug, Clone, Serialize)]
+pub struct VerificationErrorObject {
+    code: &'static str,
+    message: &'static str,
+    long_message: &'static str,
+}
+
 /// The external account's verification of an enterprise SSO sign-up (`Stubs.Verification.SAML`).
 #[derive(Debug, Clone, Serialize)]
 pub struct ExternalAccountVerificationObject {
@@ -50,6 +59,9 @@ pub struct ExternalAccountVerificationObject {
     external_verification_redirect_url: Option<String>,
     expire_at: Option<i64>,
     attempts: Option<i64>,
+    /// Why it is `transferable` (`external_account_exists`: sign in instead).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<VerificationErrorObject>,
 }
 
 impl ExternalAccountVerificationObject {
@@ -61,6 +73,11 @@ impl ExternalAccountVerificationObject {
             external_verification_redirect_url: v.redirect_url.clone(),
             expire_at: Some(v.expire_at),
             attempts: None,
+            error: (v.status == TRANSFERABLE).then(|| VerificationErrorObject {
+                code: TRANSFERABLE_ERROR.as_str(),
+                message: TRANSFERABLE_ERROR.message(),
+                long_message: TRANSFERABLE_ERROR.long_message(),
+            }),
         }
     }
 }

@@ -54,6 +54,9 @@ pub struct CreateSignInForm {
     ticket: Option<String>,
     redirect_url: Option<String>,
     action_complete_redirect_url: Option<String>,
+    /// `true`: continue the client's enterprise SSO sign-up that found an existing account (clerk-js's
+    /// `signIn.create({transfer: true})`).
+    transfer: Option<String>,
 }
 
 /// What an enterprise SSO verification needs from the request: clerk-js's return URLs and the base URL.
@@ -78,17 +81,24 @@ pub async fn create_sign_in(
     mut browser: Browser,
     Form(form): Form<CreateSignInForm>,
 ) -> ApiResult<Response> {
+    let transfer = crate::routes::sign_ups::form_bool("transfer", form.transfer.clone())?.unwrap_or(false);
     let created = browser.client.is_none();
     ensure_client(&app, &mut browser).await?;
     let id = client_id(&browser)?;
-    let input = sign_ins::NewSignIn {
-        identifier: form.identifier,
-        strategy: form.strategy,
-        password: form.password,
-        ticket: form.ticket,
-        sso: Some(sso_start(&browser, form.redirect_url, form.action_complete_redirect_url)),
+    let instance = &browser.fapi.instance;
+    let result = if transfer {
+        tessera_core::enterprise_sso::transfer::to_sign_in(&app.ctx, instance, &id).await
+    } else {
+        let input = sign_ins::NewSignIn {
+            identifier: form.identifier,
+            strategy: form.strategy,
+            password: form.password,
+            ticket: form.ticket,
+            sso: Some(sso_start(&browser, form.redirect_url, form.action_complete_redirect_url)),
+        };
+        sign_ins::create(&app.ctx, instance, &id, input).await
     };
-    match sign_ins::create(&app.ctx, &browser.fapi.instance, &id, input).await {
+    match result {
         Ok(s) => answer(&app, &browser, &s).await,
         Err(e) => {
             if created {

@@ -52,7 +52,7 @@ pub struct SignUpForm {
     action_complete_redirect_url: Option<String>,
 }
 
-fn form_bool(param: &str, v: Option<String>) -> Result<Option<bool>, Error> {
+pub(crate) fn form_bool(param: &str, v: Option<String>) -> Result<Option<bool>, Error> {
     match v.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
         Some("true" | "1") => Ok(Some(true)),
