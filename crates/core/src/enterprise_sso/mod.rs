@@ -89,7 +89,7 @@ pub async fn connection_for_email(ctx: &Ctx, instance_id: &str, email: &str) -> 
     Ok(None)
 }
 
-/// What starting an SSO verification needs besides the sign-in.
+/// What starting an SSO verification needs from the browser's request.
 #[derive(Debug, Clone)]
 pub struct Start {
     /// clerk-js's `redirect_url` (its `sso-callback` page), checked against the instance's allowed origins.
@@ -98,14 +98,56 @@ pub struct Start {
     pub action_complete_redirect_url: Option<String>,
     /// The Frontend API base URL the browser uses (the ACS URL put into the request is under it).
     pub base_url: String,
-    /// The connection test run this verification is for (instead of a sign-in).
-    pub test_run_id: Option<String>,
-    /// The sign-up attempt this verification is for (instead of a sign-in; `sign_ups::sso`).
-    pub sign_up_id: Option<String>,
+}
+
+/// What a request to the IdP continues once its answer is verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Attempt<'a> {
+    /// The sign-in `id` on the browser's client `client_id`.
+    SignIn {
+        /// `sia_…`
+        id: &'a str,
+        /// The client it lives on.
+        client_id: &'a str,
+    },
+    /// The sign-up `id` on the browser's client `client_id` (`sign_ups::sso`).
+    SignUp {
+        /// `sua_…`
+        id: &'a str,
+        /// The client it lives on.
+        client_id: &'a str,
+    },
+    /// A connection test run (`test_runs`): no client, nothing signed in.
+    TestRun(&'a str),
+}
+
+impl<'a> Attempt<'a> {
+    /// The sign-in it continues.
+    fn sign_in_id(self) -> Option<&'a str> {
+        if let Self::SignIn { id, .. } = self { Some(id) } else { None }
+    }
+
+    /// The sign-up it continues.
+    fn sign_up_id(self) -> Option<&'a str> {
+        if let Self::SignUp { id, .. } = self { Some(id) } else { None }
+    }
+
+    /// The test run it records.
+    fn test_run_id(self) -> Option<&'a str> {
+        if let Self::TestRun(id) = self { Some(id) } else { None }
+    }
+
+    /// The browser's client of a sign-in or sign-up.
+    fn client_id(self) -> Option<&'a str> {
+        match self {
+            Self::SignIn { client_id, .. } | Self::SignUp { client_id, .. } => Some(client_id),
+            Self::TestRun(_) => None,
+        }
+    }
 }
 
 /// How a connection's verification starts: SAML needs nothing from the IdP; OIDC needs its endpoints, fetched
-/// before the sign-in's transaction.
+/// before the attempt's transaction.
 pub(crate) enum Plan {
     /// An `AuthnRequest` (HTTP-Redirect binding).
     Saml,
@@ -118,33 +160,67 @@ pub(crate) async fn plan(instance: &Instance, c: &EnterpriseConnection) -> Resul
     Ok(if c.is_saml() { Plan::Saml } else { Plan::Oidc(oidc::provider(instance, c).await?) })
 }
 
-/// Records the request for the sign-in `sign_in_id` of `client_id` through `c`, inside the caller's transaction,
-/// and returns the IdP URL to send the browser to. `login_hint` is the address the person gave.
-pub(crate) async fn start_tx(
+/// A verification ready to start: everything read before the attempt's transaction — the connection, what its
+/// protocol needs, and clerk-js's checked return URL.
+pub(crate) struct Ready {
+    connection: EnterpriseConnection,
+    plan: Plan,
+    /// Where the browser returns (empty for a test run, whose result page is Tessera's).
+    redirect_url: String,
+    start: Start,
+}
+
+/// The active connection that signs `email` in (SAML only for the legacy `saml` strategy; else
+/// `enterprise_sso_connection_not_found` on `param`), clerk-js's checked return URLs, and what the connection's
+/// protocol needs: what a sign-in or sign-up through enterprise SSO reads before its transaction.
+pub(crate) async fn ready(
     ctx: &Ctx,
-    tx: &mut tessera_store::Tx,
     instance: &Instance,
-    (c, plan): (&EnterpriseConnection, &Plan),
-    ids: (&str, &str),
-    start: &Start,
-    (redirect_url, login_hint): (String, Option<&str>),
-) -> Result<String> {
-    match plan {
-        Plan::Saml => saml_start_tx(ctx, tx, instance, c, ids, start, redirect_url).await,
-        Plan::Oidc(p) => oidc::start_tx(ctx, tx, (c, p), ids, start, (redirect_url, login_hint)).await,
+    (email, strategy, param): (&str, &str, &str),
+    start: Start,
+) -> Result<Ready> {
+    let found = connection_for_email(ctx, &instance.id, email).await?;
+    let connection = found.filter(|c| strategy != "saml" || c.is_saml()).ok_or_else(|| {
+        Error::with(
+            ErrorCode::EnterpriseConnectionNotFound,
+            ErrorCode::EnterpriseConnectionNotFound.message(),
+            ErrorCode::EnterpriseConnectionNotFound.long_message(),
+            Some(param),
+        )
+    })?;
+    let redirect_url = checked_redirect(ctx, instance, &start).await?;
+    let plan = plan(instance, &connection).await?;
+    Ok(Ready { connection, plan, redirect_url, start })
+}
+
+impl Ready {
+    /// Records the request for `attempt` through the connection, inside the caller's transaction, and returns the
+    /// IdP URL to send the browser to. `login_hint` is the address the person gave.
+    pub(crate) async fn start_tx(
+        &self,
+        ctx: &Ctx,
+        tx: &mut tessera_store::Tx,
+        instance: &Instance,
+        attempt: Attempt<'_>,
+        login_hint: Option<&str>,
+    ) -> Result<String> {
+        let c = &self.connection;
+        match &self.plan {
+            Plan::Saml => saml_start_tx(ctx, tx, instance, c, attempt, self).await,
+            Plan::Oidc(p) => oidc::start_tx(ctx, tx, (c, p), attempt, self, login_hint).await,
+        }
     }
 }
 
-/// Records an `AuthnRequest` for the sign-in `sign_in_id` of `client_id` through `c`, inside the caller's
-/// transaction, and returns the IdP URL to send the browser to.
+/// Records an `AuthnRequest` for `attempt` through `c`, inside the caller's transaction, and returns the IdP URL to
+/// send the browser to.
 async fn saml_start_tx(
     ctx: &Ctx,
     tx: &mut tessera_store::Tx,
     instance: &Instance,
     c: &EnterpriseConnection,
-    (sign_in_id, client_id): (&str, &str),
-    start: &Start,
-    redirect_url: String,
+    attempt: Attempt<'_>,
+    ready: &Ready,
 ) -> Result<String> {
     let saml_id = c.row.saml_connection_id.as_deref().ok_or_else(connections::not_found)?;
     let sso_url = c.row.idp_sso_url.as_deref().filter(|u| !u.is_empty()).ok_or_else(|| {
@@ -157,24 +233,28 @@ async fn saml_start_tx(
     })?;
     let now = ctx.now_ms();
     let request_id = format!("_{}", hex::encode(ids::random_bytes::<20>()));
+    let start = &ready.start;
     let acs = format!("{}/v1/saml/acs/{saml_id}", start.base_url.trim_end_matches('/'));
     let encoded =
         saml::authn_request(&request_id, now, &sp_entity_id(instance, saml_id), &acs, sso_url, c.row.force_authn);
     let mut url = url::Url::parse(sso_url).map_err(|_| Error::param_value_invalid("idp_sso_url", "invalid URL"))?;
-    let relay = start.sign_up_id.as_deref().unwrap_or(sign_in_id);
+    // The attempt the request continues (a test run's names none).
+    let relay = attempt.sign_up_id().or(attempt.sign_in_id()).unwrap_or_default();
     url.query_pairs_mut().append_pair("SAMLRequest", &encoded).append_pair("RelayState", relay);
     let row = SamlRequestRow {
         id: request_id,
         instance_id: instance.id.clone(),
         connection_id: c.row.id.clone(),
-        sign_in_id: sign_in_id.to_owned(),
-        client_id: client_id.to_owned(),
+        // The table's columns predate sign-ups and test runs: those leave the sign-in (and a test run the client)
+        // empty.
+        sign_in_id: attempt.sign_in_id().unwrap_or_default().to_owned(),
+        client_id: attempt.client_id().unwrap_or_default().to_owned(),
         acs_url: acs,
         external_url: url.to_string(),
-        redirect_url,
+        redirect_url: ready.redirect_url.clone(),
         action_complete_redirect_url: start.action_complete_redirect_url.clone(),
-        test_run_id: start.test_run_id.clone(),
-        sign_up_id: start.sign_up_id.clone(),
+        test_run_id: attempt.test_run_id().map(str::to_owned),
+        sign_up_id: attempt.sign_up_id().map(str::to_owned),
         used_at: None,
         expires_at: now + REQUEST_TTL_MS,
         created_at: now,

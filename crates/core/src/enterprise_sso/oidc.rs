@@ -17,9 +17,9 @@
 use serde_json::{Map, Value};
 use tessera_store::oidc_requests::{self as store, OidcRequestRow};
 
-use super::Start;
 use super::binding::{self, Arrival};
 use super::finish::{self, Identity};
+use super::{Attempt, Ready};
 use crate::crypto::constant_time_eq;
 use crate::enterprise_connections::{self as connections, By, EnterpriseConnection};
 use crate::instances::{Environment, Instance};
@@ -73,16 +73,17 @@ pub(crate) async fn provider(instance: &Instance, c: &EnterpriseConnection) -> R
     Ok(p)
 }
 
-/// Records an authorization request for the sign-in `sign_in_id` of `client_id`, inside the caller's transaction,
-/// and returns the IdP URL to send the browser to.
+/// Records an authorization request for `attempt` through `c`, inside the caller's transaction, and returns the IdP
+/// URL to send the browser to.
 pub(crate) async fn start_tx(
     ctx: &Ctx,
     tx: &mut tessera_store::Tx,
     (c, p): (&EnterpriseConnection, &Provider),
-    (sign_in_id, client_id): (&str, &str),
-    start: &Start,
-    (redirect_url, login_hint): (String, Option<&str>),
+    attempt: Attempt<'_>,
+    ready: &Ready,
+    login_hint: Option<&str>,
 ) -> Result<String> {
+    let start = &ready.start;
     let client = c.row.oidc_client_id.as_deref().ok_or_else(|| unavailable("the connection has no client id"))?;
     let (state, nonce, verifier) = (oidc::random_token(), oidc::random_token(), oidc::random_token());
     let callback_url = format!("{}/v1/oauth_callback", start.base_url.trim_end_matches('/'));
@@ -104,13 +105,13 @@ pub(crate) async fn start_tx(
         state_hash: ctx.secrets.digest(&state),
         nonce_hash: ctx.secrets.digest(&nonce),
         code_verifier: ctx.secrets.seal(VERIFIER_PURPOSE, verifier.as_bytes()),
-        // A test run's request continues no sign-in (its ids and return URL are empty).
-        sign_in_id: Some(sign_in_id.to_owned()).filter(|s| !s.is_empty()),
-        client_id: Some(client_id.to_owned()).filter(|s| !s.is_empty()),
-        test_run_id: start.test_run_id.clone(),
-        sign_up_id: start.sign_up_id.clone(),
+        sign_in_id: attempt.sign_in_id().map(str::to_owned),
+        client_id: attempt.client_id().map(str::to_owned),
+        test_run_id: attempt.test_run_id().map(str::to_owned),
+        sign_up_id: attempt.sign_up_id().map(str::to_owned),
         callback_url,
-        redirect_url: Some(redirect_url).filter(|s| !s.is_empty()),
+        // A test run returns to its result page, not to clerk-js.
+        redirect_url: Some(ready.redirect_url.clone()).filter(|s| !s.is_empty()),
         action_complete_redirect_url: start.action_complete_redirect_url.clone(),
         used_at: None,
         expires_at: now + REQUEST_TTL_MS,

@@ -6,8 +6,8 @@
 use serde_json::{Map, Value, json};
 use tessera_store::test_runs::{self as store, TestRunRow};
 
-use super::Start;
 use super::finish::{self, Identity};
+use super::{Attempt, Start};
 use crate::enterprise_connections::{self as connections, By, EnterpriseConnection};
 use crate::instances::Instance;
 use crate::{Ctx, Error, Result, ids};
@@ -122,15 +122,15 @@ pub async fn open(ctx: &Ctx, instance: &Instance, token: &str) -> Result<String>
         redirect_url: None,
         action_complete_redirect_url: None,
         base_url: format!("https://{}", instance.frontend_host()),
-        test_run_id: Some(run.id.clone()),
-        sign_up_id: None,
     };
     let plan = match super::plan(instance, &c).await {
         Ok(p) => p,
         Err(e) => return record(ctx, instance, &c, &run.id, Err(e), Map::new()).await,
     };
+    // The result page is Tessera's: no return URL of clerk-js's to check.
+    let ready = super::Ready { connection: c, plan, redirect_url: String::new(), start };
     let mut tx = ctx.db.begin().await?;
-    let url = super::start_tx(ctx, &mut tx, instance, (&c, &plan), ("", ""), &start, (String::new(), None)).await?;
+    let url = ready.start_tx(ctx, &mut tx, instance, Attempt::TestRun(&run.id), None).await?;
     tx.commit().await?;
     Ok(url)
 }

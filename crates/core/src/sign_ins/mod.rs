@@ -24,6 +24,7 @@ use tessera_store::Tx;
 use tessera_store::browser_clients::BrowserClientRow;
 use tessera_store::sign_ins::{self as store, SignInRow};
 
+use crate::enterprise_sso::Attempt;
 use crate::instances::Instance;
 use crate::sessions::SessionOptions;
 use crate::users::{User, identifiers};
@@ -549,25 +550,6 @@ pub async fn create(ctx: &Ctx, instance: &Instance, client_id: &str, input: NewS
     view(ctx, row).await
 }
 
-/// The identifier's connection for an SSO sign-in, or `enterprise_sso_connection_not_found` on `identifier`.
-/// The legacy `saml` strategy signs in through SAML connections only.
-pub(crate) async fn sso_connection(
-    ctx: &Ctx,
-    instance: &Instance,
-    identifier: &str,
-    strategy: &str,
-) -> Result<crate::enterprise_connections::EnterpriseConnection> {
-    let found = crate::enterprise_sso::connection_for_email(ctx, &instance.id, identifier).await?;
-    found.filter(|c| strategy != "saml" || c.is_saml()).ok_or_else(|| {
-        Error::with(
-            ErrorCode::EnterpriseConnectionNotFound,
-            ErrorCode::EnterpriseConnectionNotFound.message(),
-            ErrorCode::EnterpriseConnectionNotFound.long_message(),
-            Some("identifier"),
-        )
-    })
-}
-
 /// `POST /v1/client/sign_ins` with `strategy=enterprise_sso|saml`: the e-mail address's domain picks the
 /// connection; the user need not exist yet (just-in-time provisioning happens at the ACS).
 async fn create_sso(
@@ -579,9 +561,7 @@ async fn create_sso(
 ) -> Result<SignIn> {
     let identifier = identifier.map(|i| i.trim().to_owned()).filter(|i| !i.is_empty());
     let identifier = identifier.ok_or_else(|| Error::param_missing("identifier"))?;
-    let connection = sso_connection(ctx, instance, &identifier, strategy).await?;
-    let redirect_url = crate::enterprise_sso::checked_redirect(ctx, instance, &start).await?;
-    let plan = crate::enterprise_sso::plan(instance, &connection).await?;
+    let sso = crate::enterprise_sso::ready(ctx, instance, (&identifier, strategy, "identifier"), start).await?;
     let user_id = find_user(ctx, &instance.id, &identifier).await?;
     if let Some(uid) = &user_id {
         gate(&crate::users::get_user(ctx, &instance.id, uid).await?)?;
@@ -605,17 +585,8 @@ async fn create_sso(
     let mut client = crate::browser_clients::lock(&mut tx, &instance.id, client_id).await?;
     ensure_signed_out_tx(&mut tx, &instance.id, client_id, now).await?;
     store::insert(&mut tx, &row).await?;
-    let hint = row.identifier.clone();
-    let url = crate::enterprise_sso::start_tx(
-        ctx,
-        &mut tx,
-        instance,
-        (&connection, &plan),
-        (&row.id, client_id),
-        &start,
-        (redirect_url, hint.as_deref()),
-    )
-    .await?;
+    let attempt = Attempt::SignIn { id: &row.id, client_id };
+    let url = sso.start_tx(ctx, &mut tx, instance, attempt, row.identifier.as_deref()).await?;
     client.sign_in_id = Some(row.id.clone());
     crate::browser_clients::save(&mut tx, &mut client, now).await?;
     tx.commit().await?;
@@ -636,9 +607,7 @@ pub(crate) async fn prepare_sso(
         return Err(factors::strategy_invalid());
     }
     let identifier = row.identifier.clone().ok_or_else(|| Error::param_missing("identifier"))?;
-    let connection = sso_connection(ctx, instance, &identifier, strategy).await?;
-    let redirect_url = crate::enterprise_sso::checked_redirect(ctx, instance, &start).await?;
-    let plan = crate::enterprise_sso::plan(instance, &connection).await?;
+    let sso = crate::enterprise_sso::ready(ctx, instance, (&identifier, strategy, "identifier"), start).await?;
     let now = ctx.now_ms();
     let mut tx = ctx.db.begin().await?;
     let mut row = store::lock(&mut tx, &instance.id, client_id, id).await?.ok_or_else(not_found)?;
@@ -653,16 +622,8 @@ pub(crate) async fn prepare_sso(
     row.ff_expire_at = None;
     row.updated_at = now;
     store::update(&mut tx, &row).await?;
-    let url = crate::enterprise_sso::start_tx(
-        ctx,
-        &mut tx,
-        instance,
-        (&connection, &plan),
-        (&row.id, client_id),
-        &start,
-        (redirect_url, Some(identifier.as_str())),
-    )
-    .await?;
+    let attempt = Attempt::SignIn { id: &row.id, client_id };
+    let url = sso.start_tx(ctx, &mut tx, instance, attempt, Some(&identifier)).await?;
     tx.commit().await?;
     with_redirect(view(ctx, row).await?, url)
 }

@@ -10,10 +10,10 @@ use tessera_store::Tx;
 use tessera_store::sign_ups::{self as store, SignUpRow, SignUpVerificationRow};
 
 use super::{ABANDON_AFTER_MS, SignUp, enforce_restrictions, status};
-use crate::enterprise_sso::{self, Start};
+use crate::enterprise_sso::{self, Attempt, Start};
 use crate::instances::Instance;
 use crate::users::identifiers;
-use crate::{Ctx, Error, ErrorCode, Result, browser_clients, ids};
+use crate::{Ctx, Error, Result, browser_clients, ids};
 
 /// The verification field of the external account.
 pub(super) const EXTERNAL_ACCOUNT: &str = "external_account";
@@ -48,14 +48,7 @@ pub async fn create(
 ) -> Result<SignUp> {
     let raw = email.filter(|e| !e.trim().is_empty()).ok_or_else(|| Error::param_missing("email_address"))?;
     let email = identifiers::email("email_address", raw.trim())?;
-    let connection = crate::sign_ins::sso_connection(ctx, instance, &email, strategy).await.map_err(|e| {
-        if e.code() == ErrorCode::EnterpriseConnectionNotFound {
-            Error::with(e.code(), e.code().message(), e.code().long_message(), Some("email_address"))
-        } else {
-            e
-        }
-    })?;
-    let redirect_url = enterprise_sso::checked_redirect(ctx, instance, &start).await?;
+    let sso = enterprise_sso::ready(ctx, instance, (&email, strategy, "email_address"), start).await?;
     let now = ctx.now_ms();
     let row = SignUpRow {
         id: ids::new_id("sua"),
@@ -73,22 +66,12 @@ pub async fn create(
     if !identifiers::claimed(ctx, &instance.id, identifiers::EMAIL, &email).await? {
         enforce_restrictions(ctx, &instance.id, &row).await?;
     }
-    let plan = enterprise_sso::plan(instance, &connection).await?;
-    let start = Start { sign_up_id: Some(row.id.clone()), ..start };
     let mut tx = ctx.db.begin().await?;
     let mut client = browser_clients::lock(&mut tx, &instance.id, client_id).await?;
     store::insert(&mut tx, &row).await?;
     store::replace_verification(&mut tx, &verification(&row, EXTERNAL_ACCOUNT, "unverified", now)).await?;
-    let url = enterprise_sso::start_tx(
-        ctx,
-        &mut tx,
-        instance,
-        (&connection, &plan),
-        ("", client_id),
-        &start,
-        (redirect_url, Some(email.as_str())),
-    )
-    .await?;
+    let attempt = Attempt::SignUp { id: &row.id, client_id };
+    let url = sso.start_tx(ctx, &mut tx, instance, attempt, Some(&email)).await?;
     client.sign_up_id = Some(row.id.clone());
     browser_clients::save(&mut tx, &mut client, now).await?;
     tx.commit().await?;

@@ -69,8 +69,6 @@ pub(crate) fn sso_start(
         redirect_url,
         action_complete_redirect_url,
         base_url: browser.fapi.base_url.clone(),
-        test_run_id: None,
-        sign_up_id: None,
     }
 }
 
