@@ -13,6 +13,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, Transaction};
 
+use crate::direct_reads::DirectReads;
 use crate::error::StoreError;
 use crate::group_commit::{SqliteTx, Writer};
 use crate::read_pool::ReadPool;
@@ -59,6 +60,8 @@ pub struct SqlitePools {
     pub writer: Arc<Writer>,
     /// The read pool.
     pub read: Arc<ReadPool<Sqlite>>,
+    /// Read connections for the hot reads, which run on the calling thread (see [`crate::direct_reads`]).
+    pub direct: Arc<DirectReads>,
     // Keeps a throwaway database's directory alive as long as any clone of the pools lives.
     _tempdir: Option<std::sync::Arc<tempfile::TempDir>>,
 }
@@ -145,7 +148,8 @@ impl Db {
         // Not sqlx's pool: it pings a connection before handing it out (by default) and as it comes back, each a
         // round trip to the connection's worker thread, which roughly doubled the cost of a point read.
         let read = Arc::new(ReadPool::connect(options.read_only(true), 8, Duration::from_secs(5)).await?);
-        Ok(Self::Sqlite(SqlitePools { writer, read, _tempdir: tempdir }))
+        let direct = DirectReads::open(path.to_owned())?;
+        Ok(Self::Sqlite(SqlitePools { writer, read, direct, _tempdir: tempdir }))
     }
 
     /// Applies pending migrations.
@@ -198,6 +202,7 @@ impl Db {
         match self {
             Self::Sqlite(p) => {
                 p.read.close().await;
+                p.direct.close();
                 p.writer.close().await;
             }
             Self::Postgres(p) => {

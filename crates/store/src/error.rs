@@ -9,6 +9,9 @@ pub enum StoreError {
     /// A driver error.
     #[error(transparent)]
     Sqlx(#[from] sqlx::Error),
+    /// An error of a direct SQLite read (see [`crate::direct_reads`]).
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
     /// A migration failed.
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -27,6 +30,9 @@ impl StoreError {
     /// it answers once another connection or process has held the write lock longer than the busy timeout. The
     /// statement had no effect and can be retried.
     pub fn is_busy(&self) -> bool {
+        if let Self::Sqlite(rusqlite::Error::SqliteFailure(e, _)) = self {
+            return matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked);
+        }
         let Self::Sqlx(sqlx::Error::Database(e)) = self else { return false };
         if e.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_none() {
             return false;

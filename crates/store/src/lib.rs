@@ -12,6 +12,7 @@ pub mod browser_clients;
 pub mod client_list;
 pub mod db;
 pub mod dialect;
+pub mod direct_reads;
 pub mod directories;
 pub mod domain_enrollment;
 pub mod domains;

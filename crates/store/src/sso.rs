@@ -331,6 +331,19 @@ pub struct UserEnterpriseAccount {
 /// A scalar subquery for users aliased `u`: the JSON array (text, `[]` when none) of their enterprise accounts
 /// with their connections' fields ([`UserEnterpriseAccount`]), driven by the `(instance_id, user_id, …)` index.
 pub fn user_accounts_json(dialect: Dialect) -> String {
+    let object = account_object(dialect);
+    let from = "FROM enterprise_accounts a JOIN enterprise_connections c ON c.id = a.connection_id \
+                WHERE a.instance_id = u.instance_id AND a.user_id = u.id";
+    match dialect {
+        Dialect::Sqlite => format!("(SELECT json_group_array({object} ORDER BY a.created_at, a.id) {from})"),
+        Dialect::Postgres => {
+            format!("(SELECT COALESCE(json_agg({object} ORDER BY a.created_at, a.id), '[]'::json)::text {from})")
+        }
+    }
+}
+
+/// One enterprise account `a` with its connection `c` as a JSON object ([`UserEnterpriseAccount`]).
+fn account_object(dialect: Dialect) -> String {
     let fields = [
         ("id", "a.id"),
         ("instance_id", "a.instance_id"),
@@ -355,26 +368,26 @@ pub fn user_accounts_json(dialect: Dialect) -> String {
         ("connection_created_at", "c.created_at"),
         ("connection_updated_at", "c.updated_at"),
     ];
-    let mut pairs = fields.iter().map(|(k, v)| format!("'{k}', {v}")).collect::<Vec<_>>().join(", ");
-    let from = "FROM enterprise_accounts a JOIN enterprise_connections c ON c.id = a.connection_id \
-                WHERE a.instance_id = u.instance_id AND a.user_id = u.id";
+    let pairs = fields.iter().map(|(k, v)| format!("'{k}', {v}")).collect::<Vec<_>>().join(", ");
     match dialect {
-        Dialect::Sqlite => {
-            pairs.push_str(
-                ", 'connection_domains', (SELECT json_group_array(domain) FROM (SELECT domain FROM \
-                 enterprise_connection_domains WHERE connection_id = c.id ORDER BY position))",
-            );
-            format!("(SELECT json_group_array(json_object({pairs}) ORDER BY a.created_at, a.id) {from})")
-        }
-        Dialect::Postgres => {
-            pairs.push_str(
-                ", 'connection_domains', (SELECT COALESCE(json_agg(d.domain ORDER BY d.position), '[]'::json)::text \
-                 FROM enterprise_connection_domains d WHERE d.connection_id = c.id)",
-            );
-            format!(
-                "(SELECT COALESCE(json_agg(json_build_object({pairs}) ORDER BY a.created_at, a.id), '[]'::json)::text \
-                 {from})"
-            )
-        }
+        Dialect::Sqlite => format!(
+            "json_object({pairs}, 'connection_domains', (SELECT json_group_array(domain) FROM (SELECT domain FROM \
+             enterprise_connection_domains WHERE connection_id = c.id ORDER BY position)))"
+        ),
+        Dialect::Postgres => format!(
+            "json_build_object({pairs}, 'connection_domains', (SELECT COALESCE(json_agg(d.domain ORDER BY \
+             d.position), '[]'::json)::text FROM enterprise_connection_domains d WHERE d.connection_id = c.id))"
+        ),
     }
+}
+
+/// The enterprise accounts of the users `?2…` of instance `?1` (SQLite), as `(user_id, JSON object)` rows in the
+/// order [`user_accounts_json`] aggregates them.
+pub(crate) fn sqlite_user_accounts(users: usize) -> String {
+    format!(
+        "SELECT a.user_id, {} FROM enterprise_accounts a JOIN enterprise_connections c ON c.id = a.connection_id \
+         WHERE a.instance_id = ?1 AND a.user_id IN ({}) ORDER BY a.created_at, a.id",
+        account_object(Dialect::Sqlite),
+        crate::direct_reads::placeholders(2, users)
+    )
 }

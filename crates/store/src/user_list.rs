@@ -4,7 +4,11 @@
 //! as the fragments are added), so the builder needs no escaping and both drivers run the same text.
 
 use crate::dialect::Dialect;
-use crate::users::{USER_COLUMNS, UserWithIdentifications, user_with_identifications_columns};
+use crate::direct_reads::Cost;
+use crate::users::{
+    AggregatedUserRow, USER_COLUMNS, UserRow, UserWithIdentifications, from_aggregated, sqlite_details,
+    user_with_identifications_columns,
+};
 use crate::{Db, StoreResult, on_read};
 
 /// Sort fields of the user list.
@@ -317,9 +321,8 @@ macro_rules! bind_all {
     }};
 }
 
-/// A page of the instance's users matching `filter`, each with their identifications and backup-code count: one
-/// round trip. The page is chosen first (an inner query with the filter, order and window); only its rows get
-/// their identifications aggregated, so the cost does not grow with the users the filter skips.
+/// A page of the instance's users matching `filter`, each with their identifications, backup-code count and
+/// enterprise accounts.
 pub async fn list(
     db: &Db,
     instance_id: &str,
@@ -328,6 +331,8 @@ pub async fn list(
 ) -> StoreResult<Vec<UserWithIdentifications>> {
     let dialect = Dialect::of(db);
     let mut b = Builder::new(instance_id, dialect).filter(filter);
+    // Only the instance term (and perhaps a cursor): the `(instance_id, created_at)` index yields the page in order.
+    let unfiltered = b.clauses.len() == 1;
     let dir = if page.descending { "DESC" } else { "ASC" };
     if let Some((created_at, id)) = &page.after {
         let c = b.bind(Bind::Int(*created_at));
@@ -347,20 +352,74 @@ pub async fn list(
     // statement again at every execution (a million instructions for this one). It is an integer, not caller text.
     let limit = page.limit;
     let offset = b.bind(Bind::Int(page.offset));
-    // The outer query keeps the page's order (a derived table has none of its own); `u` names the page there, so
-    // the order expressions read the same in both.
-    let sql = format!(
-        "SELECT {} FROM (SELECT {USER_COLUMNS} FROM users u WHERE {} ORDER BY {order_sql} LIMIT {limit} \
-         OFFSET {offset}) u ORDER BY {order_sql}",
-        user_with_identifications_columns(dialect),
+    let pools = match db {
+        Db::Sqlite(pools) => pools,
+        Db::Postgres(_) => {
+            // The page is chosen first (an inner query with the filter, order and window); only its rows get their
+            // identifications aggregated, so the cost does not grow with the users the filter skips. The outer
+            // query keeps the page's order (a derived table has none of its own); `u` names the page there, so the
+            // order expressions read the same in both.
+            let sql = format!(
+                "SELECT {} FROM (SELECT {USER_COLUMNS} FROM users u WHERE {} ORDER BY {order_sql} LIMIT {limit} \
+                 OFFSET {offset}) u ORDER BY {order_sql}",
+                user_with_identifications_columns(dialect),
+                b.where_sql()
+            );
+            let rows = on_read!(db, |c| bind_all!(
+                sqlx::query_as::<_, AggregatedUserRow>(sqlx::AssertSqlSafe(sql.clone())),
+                &b.binds
+            )
+            .fetch_all(c)
+            .await)?;
+            return from_aggregated(rows);
+        }
+    };
+    // SQLite: the page's users, then their details (see `users::sqlite_details`), on a direct connection. A page
+    // of named users, or the first pages in creation order without filters, is a few index lookups and runs
+    // inline; anything else may scan and runs on the blocking pool.
+    let bounded = b.by_ids || (unfiltered && page.order == UserOrder::CreatedAt && page.offset <= INLINE_MAX_OFFSET);
+    let sql = sqlite_placeholders(&format!(
+        "SELECT {USER_COLUMNS} FROM users u WHERE {} ORDER BY {order_sql} LIMIT {limit} OFFSET {offset}",
         b.where_sql()
-    );
-    Ok(on_read!(db, |c| bind_all!(
-        sqlx::query_as::<_, UserWithIdentifications>(sqlx::AssertSqlSafe(sql.clone())),
-        &b.binds
-    )
-    .fetch_all(c)
-    .await)?)
+    ));
+    let instance_id = instance_id.to_owned();
+    let binds = b.binds;
+    pools
+        .direct
+        .run(if bounded { Cost::Bounded } else { Cost::Unbounded }, move |c| {
+            let mut statement = c.prepare_cached(&sql)?;
+            let users = statement
+                .query_map(rusqlite::params_from_iter(&binds), UserRow::from_sqlite)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            sqlite_details(c, &instance_id, users)
+        })
+        .await
+}
+
+/// The largest offset of an unfiltered page read inline: the index walk skips the offset's rows one by one.
+const INLINE_MAX_OFFSET: i64 = 1_000;
+
+impl rusqlite::ToSql for Bind {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        match self {
+            Self::Text(s) => s.to_sql(),
+            Self::Int(i) => i.to_sql(),
+            Self::Bool(v) => v.to_sql(),
+        }
+    }
+}
+
+/// The builder's `$n` placeholders as SQLite's `?n`, which bind by number (rusqlite binds `$n` by name, numbered in
+/// the order the names first appear, and the builder writes some out of order).
+fn sqlite_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut pieces = sql.split('$');
+    out.push_str(pieces.next().unwrap_or_default());
+    for piece in pieces {
+        out.push(if piece.starts_with(|c: char| c.is_ascii_digit()) { '?' } else { '$' });
+        out.push_str(piece);
+    }
+    out
 }
 
 /// How many users of the instance match `filter`.
@@ -513,5 +572,9 @@ mod tests {
         let sql = Builder::new("ins_1", Dialect::Sqlite).filter(&plain).where_sql();
         assert!(sql.contains("s.text LIKE $3)") || sql.contains("s.text LIKE $3 UNION"), "{sql}");
         assert!(!sql.contains("ESCAPE"), "{sql}");
+        assert_eq!(
+            sqlite_placeholders("a = $1 AND b IN ($2, $10) AND c = '$x$'"),
+            "a = ?1 AND b IN (?2, ?10) AND c = '$x$'"
+        );
     }
 }

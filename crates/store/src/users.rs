@@ -5,6 +5,7 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 
 use crate::dialect::{Dialect, json_bool};
+use crate::direct_reads::Cost;
 use crate::error::StoreError;
 use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
 
@@ -141,32 +142,191 @@ pub const IDENTIFICATION_COLUMNS: &str = "id, instance_id, user_id, kind, value,
     verification_status, verification_strategy, verification_attempts, verification_expire_at, \
     reserved_for_second_factor, default_second_factor, created_at, updated_at";
 
-/// A user row with everything the user object shows besides it: the identifications and the number of backup
-/// codes, read in the same statement.
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// A user row with everything the user object shows besides it: the identifications, the number of backup codes
+/// and the enterprise accounts.
+#[derive(Debug, Clone)]
 pub struct UserWithIdentifications {
     /// The user.
-    #[sqlx(flatten)]
     pub user: UserRow,
-    /// The user's identifications as a JSON array (see [`Self::identifications`]).
-    pub identifications_json: String,
+    /// The user's identifications, oldest first.
+    pub identifications: Vec<IdentificationRow>,
     /// How many backup codes the user has left.
     pub backup_code_count: i64,
-    /// The user's enterprise accounts with their connections, as a JSON array (see [`Self::enterprise_accounts`]).
-    pub enterprise_accounts_json: String,
+    /// The user's enterprise accounts with their connections, oldest first.
+    pub enterprise_accounts: Vec<crate::sso::UserEnterpriseAccount>,
 }
 
-impl UserWithIdentifications {
-    /// The user's enterprise accounts, oldest first.
-    pub fn enterprise_accounts(&self) -> StoreResult<Vec<crate::sso::UserEnterpriseAccount>> {
-        serde_json::from_str(&self.enterprise_accounts_json)
-            .map_err(|e| StoreError::Sqlx(sqlx::Error::Decode(Box::new(e))))
-    }
+/// A user as one statement returns it with [`user_with_identifications_columns`]: the identifications and the
+/// enterprise accounts aggregated as JSON arrays (PostgreSQL, where a round trip costs more than the JSON, and
+/// SQLite inside a write transaction).
+#[derive(sqlx::FromRow)]
+pub(crate) struct AggregatedUserRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    identifications_json: String,
+    backup_code_count: i64,
+    enterprise_accounts_json: String,
+}
 
-    /// The user's identifications, oldest first.
-    pub fn identifications(&self) -> StoreResult<Vec<IdentificationRow>> {
-        serde_json::from_str(&self.identifications_json).map_err(|e| StoreError::Sqlx(sqlx::Error::Decode(Box::new(e))))
+impl TryFrom<AggregatedUserRow> for UserWithIdentifications {
+    type Error = StoreError;
+
+    fn try_from(row: AggregatedUserRow) -> StoreResult<Self> {
+        let decode = |e: serde_json::Error| StoreError::Sqlx(sqlx::Error::Decode(Box::new(e)));
+        Ok(Self {
+            identifications: serde_json::from_str(&row.identifications_json).map_err(decode)?,
+            enterprise_accounts: serde_json::from_str(&row.enterprise_accounts_json).map_err(decode)?,
+            backup_code_count: row.backup_code_count,
+            user: row.user,
+        })
     }
+}
+
+pub(crate) fn from_aggregated(rows: Vec<AggregatedUserRow>) -> StoreResult<Vec<UserWithIdentifications>> {
+    rows.into_iter().map(UserWithIdentifications::try_from).collect()
+}
+
+impl UserRow {
+    /// Decodes the columns of [`USER_COLUMNS`], in their order, from a rusqlite row.
+    pub(crate) fn from_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: r.get(0)?,
+            instance_id: r.get(1)?,
+            external_id: r.get(2)?,
+            username: r.get(3)?,
+            username_normalized: r.get(4)?,
+            first_name: r.get(5)?,
+            last_name: r.get(6)?,
+            name_search: r.get(7)?,
+            locale: r.get(8)?,
+            primary_email_address_id: r.get(9)?,
+            primary_phone_number_id: r.get(10)?,
+            primary_web3_wallet_id: r.get(11)?,
+            public_metadata: r.get(12)?,
+            private_metadata: r.get(13)?,
+            unsafe_metadata: r.get(14)?,
+            password_digest: r.get(15)?,
+            password_hasher: r.get(16)?,
+            password_last_updated_at: r.get(17)?,
+            password_compromised: r.get(18)?,
+            totp_secret_sealed: r.get(19)?,
+            totp_last_step: r.get(20)?,
+            mfa_enabled_at: r.get(21)?,
+            mfa_disabled_at: r.get(22)?,
+            banned: r.get(23)?,
+            deprovisioned: r.get(24)?,
+            locked_at: r.get(25)?,
+            lockout_expires_at: r.get(26)?,
+            failed_verification_attempts: r.get(27)?,
+            image_id: r.get(28)?,
+            delete_self_enabled: r.get(29)?,
+            create_organization_enabled: r.get(30)?,
+            create_organizations_limit: r.get(31)?,
+            bypass_client_trust: r.get(32)?,
+            legal_accepted_at: r.get(33)?,
+            last_sign_in_at: r.get(34)?,
+            last_active_at: r.get(35)?,
+            created_at: r.get(36)?,
+            updated_at: r.get(37)?,
+        })
+    }
+}
+
+impl IdentificationRow {
+    /// Decodes the columns of [`IDENTIFICATION_COLUMNS`], in their order, from a rusqlite row.
+    fn from_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: r.get(0)?,
+            instance_id: r.get(1)?,
+            user_id: r.get(2)?,
+            kind: r.get(3)?,
+            value: r.get(4)?,
+            value_normalized: r.get(5)?,
+            reserved: r.get(6)?,
+            verification_status: r.get(7)?,
+            verification_strategy: r.get(8)?,
+            verification_attempts: r.get(9)?,
+            verification_expire_at: r.get(10)?,
+            reserved_for_second_factor: r.get(11)?,
+            default_second_factor: r.get(12)?,
+            created_at: r.get(13)?,
+            updated_at: r.get(14)?,
+        })
+    }
+}
+
+/// The identifications of the users `?2…` of instance `?1`, oldest first. `+instance_id`: without statistics
+/// SQLite would rather walk the instance's identifications by the `(instance_id, kind, value)` index than look up
+/// these few users by `(user_id, created_at)`.
+fn sqlite_identifications(users: usize) -> String {
+    format!(
+        "SELECT {IDENTIFICATION_COLUMNS} FROM identifications WHERE user_id IN ({}) AND +instance_id = ?1 \
+         ORDER BY created_at, id",
+        crate::direct_reads::placeholders(2, users)
+    )
+}
+
+/// Completes users read on a direct SQLite connection (see [`crate::direct_reads`]) with their identifications,
+/// backup-code counts and enterprise accounts: a statement each for all of them, in place of the JSON that one
+/// statement would aggregate per user (SQLite built, sorted and the caller parsed it again: a third of a page's
+/// instructions). Keeps the users' order.
+pub(crate) fn sqlite_details(
+    conn: &rusqlite::Connection,
+    instance_id: &str,
+    users: Vec<UserRow>,
+) -> rusqlite::Result<Vec<UserWithIdentifications>> {
+    use crate::direct_reads::placeholders;
+    if users.is_empty() {
+        return Ok(Vec::new());
+    }
+    let n = users.len();
+    let mut out: Vec<UserWithIdentifications> = users
+        .into_iter()
+        .map(|user| UserWithIdentifications {
+            user,
+            identifications: Vec::new(),
+            backup_code_count: 0,
+            enterprise_accounts: Vec::new(),
+        })
+        .collect();
+    let position: std::collections::HashMap<String, usize> =
+        out.iter().enumerate().map(|(i, u)| (u.user.id.clone(), i)).collect();
+    let params =
+        || rusqlite::params_from_iter(std::iter::once(instance_id).chain(out.iter().map(|u| u.user.id.as_str())));
+    let ids = placeholders(2, n);
+
+    let mut idents = conn.prepare_cached(&sqlite_identifications(n))?;
+    let rows = idents.query_map(params(), IdentificationRow::from_sqlite)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut codes = conn.prepare_cached(&format!(
+        "SELECT user_id, COUNT(*) FROM user_backup_codes WHERE user_id IN ({ids}) AND instance_id = ?1 \
+         GROUP BY user_id"
+    ))?;
+    let counts = codes
+        .query_map(params(), |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut accounts = conn.prepare_cached(&crate::sso::sqlite_user_accounts(n))?;
+    let accounts = accounts
+        .query_map(params(), |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+
+    for row in rows {
+        if let Some(&i) = position.get(&row.user_id) {
+            out[i].identifications.push(row);
+        }
+    }
+    for (user_id, count) in counts {
+        if let Some(&i) = position.get(&user_id) {
+            out[i].backup_code_count = count;
+        }
+    }
+    for (user_id, json) in accounts {
+        let account = serde_json::from_str(&json)
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, Box::new(e)))?;
+        if let Some(&i) = position.get(&user_id) {
+            out[i].enterprise_accounts.push(account);
+        }
+    }
+    Ok(out)
 }
 
 /// The identification columns the aggregated JSON carries (every column of [`IdentificationRow`]).
@@ -217,19 +377,36 @@ fn dialect_index(dialect: Dialect) -> usize {
     }
 }
 
-/// One user of the instance with their identifications and backup-code count: one round trip.
+/// One user of the instance with their identifications, backup-code count and enterprise accounts.
 pub async fn get_full(db: &Db, instance_id: &str, id: &str) -> StoreResult<Option<UserWithIdentifications>> {
-    static SQL: [OnceLock<String>; 2] = [OnceLock::new(), OnceLock::new()];
-    let dialect = Dialect::of(db);
-    let sql = SQL[dialect_index(dialect)].get_or_init(|| {
-        let columns = user_with_identifications_columns(dialect);
-        format!("SELECT {columns} FROM users u WHERE u.instance_id = $1 AND u.id = $2")
-    });
-    Ok(on_read!(db, |c| sqlx::query_as::<_, UserWithIdentifications>(sql.as_str())
-        .bind(instance_id)
-        .bind(id)
-        .fetch_optional(c)
-        .await)?)
+    let pools = match db {
+        Db::Sqlite(pools) => pools,
+        Db::Postgres(_) => {
+            static SQL: OnceLock<String> = OnceLock::new();
+            let sql = SQL.get_or_init(|| {
+                let columns = user_with_identifications_columns(Dialect::Postgres);
+                format!("SELECT {columns} FROM users u WHERE u.instance_id = $1 AND u.id = $2")
+            });
+            let row = on_read!(db, |c| sqlx::query_as::<_, AggregatedUserRow>(sql.as_str())
+                .bind(instance_id)
+                .bind(id)
+                .fetch_optional(c)
+                .await)?;
+            return row.map(UserWithIdentifications::try_from).transpose();
+        }
+    };
+    let (instance_id, id) = (instance_id.to_owned(), id.to_owned());
+    pools
+        .direct
+        .run(Cost::Bounded, move |c| {
+            let mut user = c.prepare_cached(&format!(
+                "SELECT {USER_COLUMNS} FROM users u WHERE u.instance_id = ?1 AND u.id = ?2"
+            ))?;
+            let users =
+                user.query_map([&instance_id, &id], UserRow::from_sqlite)?.collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(sqlite_details(c, &instance_id, users)?.pop())
+        })
+        .await
 }
 
 /// [`get_full`] inside a write transaction (it sees the transaction's own changes). On PostgreSQL the user row is
@@ -242,29 +419,57 @@ pub async fn get_full_tx(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResul
         let suffix = if dialect == Dialect::Postgres { " FOR UPDATE OF u" } else { "" };
         format!("SELECT {columns} FROM users u WHERE u.instance_id = $1 AND u.id = $2{suffix}")
     });
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, UserWithIdentifications>(sql.as_str())
+    let row = on_tx!(tx, |c| sqlx::query_as::<_, AggregatedUserRow>(sql.as_str())
         .bind(instance_id)
         .bind(id)
         .fetch_optional(c)
-        .await)?)
+        .await)?;
+    row.map(UserWithIdentifications::try_from).transpose()
 }
 
-/// The users of the instance among `ids` with their identifications and backup-code counts, in no particular
-/// order: one round trip.
+/// The users of the instance among `ids` with their identifications, backup-code counts and enterprise accounts,
+/// in no particular order.
 pub async fn get_many_full(db: &Db, instance_id: &str, ids: &[String]) -> StoreResult<Vec<UserWithIdentifications>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
+    let pools = match db {
+        Db::Sqlite(pools) => pools,
+        Db::Postgres(_) => {
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            return aggregated_by_ids(db, instance_id, &ids).await;
+        }
+    };
+    let (instance_id, ids) = (instance_id.to_owned(), ids.to_vec());
+    pools
+        .direct
+        .run(Cost::Bounded, move |c| {
+            let mut user = c.prepare_cached(&format!(
+                "SELECT {USER_COLUMNS} FROM users u WHERE u.instance_id = ?1 AND u.id IN ({})",
+                crate::direct_reads::placeholders(2, ids.len())
+            ))?;
+            let params = std::iter::once(&instance_id).chain(&ids);
+            let users = user
+                .query_map(rusqlite::params_from_iter(params), UserRow::from_sqlite)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            sqlite_details(c, &instance_id, users)
+        })
+        .await
+}
+
+/// Users by id with everything aggregated into one statement (see [`AggregatedUserRow`]).
+async fn aggregated_by_ids(db: &Db, instance_id: &str, ids: &[&str]) -> StoreResult<Vec<UserWithIdentifications>> {
     let columns = user_with_identifications_columns(Dialect::of(db));
     let sql =
         format!("SELECT {columns} FROM users u WHERE u.instance_id = $1 AND u.id IN ({})", placeholders(2, ids.len()));
-    Ok(on_read!(db, |c| {
-        let mut q = sqlx::query_as::<_, UserWithIdentifications>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id);
+    let rows = on_read!(db, |c| {
+        let mut q = sqlx::query_as::<_, AggregatedUserRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id);
         for id in ids {
-            q = q.bind(id);
+            q = q.bind(*id);
         }
         q.fetch_all(c).await
-    })?)
+    })?;
+    from_aggregated(rows)
 }
 
 /// Inserts a user. A unique violation names the taken username or external id (see [`UniqueField`]).
@@ -501,4 +706,36 @@ pub async fn exists(db: &Db, instance_id: &str, id: &str) -> StoreResult<bool> {
 /// `$start, $start+1, …` for `n` binds. Only numbers are generated, never caller data.
 pub(crate) fn placeholders(start: usize, n: usize) -> String {
     (start..start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every statement of a direct user read looks its rows up by the user: none walks the instance.
+    #[tokio::test]
+    async fn direct_detail_statements_look_up_by_user() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = Db::connect(&crate::DbTarget::SqliteFile(dir.path().join("t.db"))).await.expect("database");
+        let Db::Sqlite(pools) = &db else { unreachable!("a SQLite file") };
+        let plans = pools
+            .direct
+            .run(Cost::Bounded, |c| {
+                let mut plans = Vec::new();
+                for sql in [sqlite_identifications(3), crate::sso::sqlite_user_accounts(3)] {
+                    let mut plan = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+                    let rows = plan.query_map([None::<&str>; 4], |r| r.get::<_, String>(3))?;
+                    plans.push(rows.collect::<rusqlite::Result<Vec<_>>>()?.join("; "));
+                }
+                Ok(plans)
+            })
+            .await
+            .expect("plans");
+        assert!(plans[0].contains("USING INDEX identifications_user"), "{}", plans[0]);
+        assert!(
+            plans[1].contains("USING INDEX enterprise_accounts_user (instance_id=? AND user_id=?)"),
+            "{}",
+            plans[1]
+        );
+    }
 }

@@ -176,9 +176,7 @@ pub(crate) fn metadata(text: &str) -> Value {
 }
 
 fn assemble(full: UserWithIdentifications, now: i64) -> Result<User> {
-    let idents = full.identifications()?;
-    let enterprise_accounts = full.enterprise_accounts()?;
-    let UserWithIdentifications { user: row, backup_code_count, .. } = full;
+    let UserWithIdentifications { user: row, identifications: idents, backup_code_count, enterprise_accounts } = full;
     let (mut email_addresses, mut phone_numbers, mut web3_wallets) = (Vec::new(), Vec::new(), Vec::new());
     for i in idents {
         match i.kind.as_str() {

@@ -1,0 +1,111 @@
+//! SQLite reads on the calling thread, for the hot reads (a user, a page of users).
+//!
+//! sqlx runs every SQLite statement on the connection's own worker thread: a request's read is a hand-off there
+//! and back (two context switches on a busy core), and sqlx copies every value of every row (`sqlite3_value_dup`)
+//! before decoding it by column name. These connections, opened with rusqlite on the same database file (read-only;
+//! WAL lets them read beside the writer), run the statement where the request is and decode columns in place by
+//! position — a user read spends less than half the instructions it did through sqlx.
+//!
+//! A statement whose cost is bounded (a lookup by key, a short page in index order) runs inline on the async
+//! worker: it takes microseconds. Anything that could scan (filters and orders no index serves) runs on tokio's
+//! blocking pool instead ([`Cost::Unbounded`]), so that one slow list cannot stall the requests that share the
+//! worker.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+use crate::error::StoreError;
+
+/// Idle connections kept; more are opened while all are in use and closed when they come back.
+const MAX_IDLE: usize = 8;
+/// Prepared statements kept per connection (a user list's text varies with its filters).
+const STATEMENT_CACHE: usize = 64;
+
+/// What a read may cost, which decides where it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cost {
+    /// Index lookups of a few rows: inline, on the calling thread.
+    Bounded,
+    /// Possibly a scan: on tokio's blocking pool.
+    Unbounded,
+}
+
+/// Read-only rusqlite connections to one SQLite database file.
+#[derive(Debug)]
+pub struct DirectReads {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl DirectReads {
+    /// Opens one connection now, so that a file that cannot be read fails at start-up.
+    pub fn open(path: PathBuf) -> Result<Arc<Self>, StoreError> {
+        let first = connect(&path)?;
+        Ok(Arc::new(Self { path, idle: Mutex::new(vec![first]) }))
+    }
+
+    fn take(&self) -> Result<Connection, StoreError> {
+        let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        match idle {
+            Some(conn) => Ok(conn),
+            None => connect(&self.path),
+        }
+    }
+
+    fn give_back(&self, conn: Connection) {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        if idle.len() < MAX_IDLE {
+            idle.push(conn);
+        }
+    }
+
+    /// Runs `read` on a connection: inline when its cost is bounded, else on the blocking pool. A read runs in its
+    /// own implicit transaction per statement; `read` must not write.
+    pub async fn run<T, F>(self: &Arc<Self>, cost: Cost, read: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let conn = self.take()?;
+        match cost {
+            Cost::Bounded => {
+                let out = read(&conn);
+                self.give_back(conn);
+                Ok(out?)
+            }
+            Cost::Unbounded => {
+                let this = Arc::clone(self);
+                tokio::task::spawn_blocking(move || {
+                    let out = read(&conn);
+                    this.give_back(conn);
+                    out
+                })
+                .await
+                .map_err(|e| StoreError::Config(format!("a blocking read failed: {e}")))?
+                .map_err(StoreError::from)
+            }
+        }
+    }
+
+    /// Closes the idle connections.
+    pub fn close(&self) {
+        self.idle.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+}
+
+fn connect(path: &PathBuf) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(path, flags)?;
+    // Only while a checkpoint restarts the WAL can a reader be told to wait.
+    conn.busy_timeout(Duration::from_secs(5))?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(conn)
+}
+
+/// `?2, ?3, …` for `n` values bound after `first - 1` others.
+pub fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
+}
