@@ -73,6 +73,19 @@ export async function signInThroughEnterpriseSso(ctx, { email, connection, proto
       .catch(() => {}); // the page navigates away
     await navigated;
     await page.evaluate(() => window.__clerkLoaded);
+    // The app's sso-callback page runs clerk-js's handleRedirectCallback (what <AuthenticateWithRedirectCallback/>
+    // does): the sign-in is complete, or — a new person — transferable, and clerk-js signs them up with
+    // signUp.create({transfer: true}); either way it goes on to /home signed in.
+    const home = `${app.url}/home`;
+    const landed = page.waitForURL((u) => u.toString() === home, { timeout: STEP_MS });
+    page
+      .evaluate(
+        (home) => window.Clerk.handleRedirectCallback({ signInForceRedirectUrl: home, signUpForceRedirectUrl: home }),
+        home,
+      )
+      .catch(() => {}); // the page navigates away
+    await landed;
+    await page.evaluate(() => window.__clerkLoaded);
     const signedIn = await page.evaluate(() => ({
       userId: window.Clerk.user?.id ?? null,
       email: window.Clerk.user?.primaryEmailAddress?.emailAddress ?? null,

@@ -185,9 +185,11 @@ error_codes! {
         "The identity provider's OpenID Connect answer was refused.";
     EnterpriseSsoIdpUnavailable => 400, "enterprise_sso_idp_unavailable", "identity provider unavailable",
         "The enterprise connection's identity provider could not be reached, or its configuration is unusable.";
-    // In a `transferable` verification's `error` (clerk-js continues with a sign-in).
+    // In a `transferable` verification's `error` (clerk-js continues with the other kind of attempt).
     ExternalAccountExists => 422, "external_account_exists", "account exists",
         "An account already exists for this identity: continue by signing in.";
+    ExternalAccountNotFound => 422, "external_account_not_found", "account not found",
+        "No account exists for this identity yet: continue by signing up.";
     EnterpriseConnectionNotFound => 422, "enterprise_sso_connection_not_found", "no enterprise connection",
         "No active enterprise connection signs in this e-mail address's domain.";
     FormIdentifierNotFound => 422, "form_identifier_not_found", "Couldn't find your account.",

@@ -297,8 +297,8 @@ pub enum UserColumn {
     ExternalId,
 }
 
-/// A row of `sso_transfers` (0046): the identity an IdP verified for an enterprise SSO sign-up of a person who
-/// already has an account, waiting for the sign-in that continues it.
+/// A row of `sso_transfers` (0046): the identity an IdP verified for an enterprise SSO attempt of the wrong kind (a
+/// sign-up of a person who has an account, a sign-in of one who has none), waiting for the attempt that continues it.
 #[derive(Debug, Clone, Default, sqlx::FromRow)]
 pub struct TransferRow {
     /// Owning instance.

@@ -1,7 +1,8 @@
 //! The end every enterprise SSO sign-in shares, whatever the protocol: once the IdP's answer is verified, the
 //! person it names is found by their enterprise account, else linked by an e-mail address the IdP vouches for,
-//! else created (just-in-time, unless the connection disables it); the account is written, attributes synced when
-//! asked, the user joins the connection's organization, and the sign-in completes with a session.
+//! else created (just-in-time, unless the connection disables it — for a sign-in through a transfer to a sign-up,
+//! [`super::transfer`]); the account is written, attributes synced when asked, the user joins the connection's
+//! organization, and the attempt completes with a session.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -58,7 +59,9 @@ pub(crate) async fn precheck(
     Ok(())
 }
 
-/// Completes the sign-in `sign_in_id` of `client_id` for `who`, inside the caller's transaction.
+/// Completes the sign-in `sign_in_id` of `client_id` for `who`, inside the caller's transaction. A person without
+/// an account is not created here: if the connection provisions just in time, the sign-in becomes transferable
+/// ([`super::transfer`]) and clerk-js continues with a sign-up (or, told `transferable: false`, does not).
 pub(crate) async fn sign_in_tx(
     ctx: &Ctx,
     tx: &mut tessera_store::Tx,
@@ -73,6 +76,22 @@ pub(crate) async fn sign_in_tx(
         .ok_or_else(crate::sign_ins::not_found)?;
     if sign_in.status == crate::sign_ins::status::COMPLETE || sign_in.abandon_at <= now {
         return Err(refused("The sign-in this answer is for is over."));
+    }
+    if existing_user_tx(tx, instance, c, &who, refused).await?.is_none() {
+        if c.row.disable_jit_provisioning {
+            return Err(Error::new(ErrorCode::SamlJitProvisioningDisabled));
+        }
+        super::transfer::record_tx(ctx, tx, (&instance.id, client_id, sign_in_id), c, &who).await?;
+        // As Clerk shows it: the identifier step is what remains of this sign-in (clerk-js reads the verification;
+        // a `needs_first_factor` sign-in without factors would send it to the first-factor page instead).
+        sign_in.status = crate::sign_ins::status::NEEDS_IDENTIFIER.into();
+        sign_in.user_id = None;
+        sign_in.identifier = sign_in.identifier.or(Some(who.email));
+        sign_in.ff_strategy = Some(super::VERIFICATION_STRATEGY.into());
+        sign_in.ff_status = Some(super::transfer::TRANSFERABLE.into());
+        sign_in.updated_at = now;
+        tessera_store::sign_ins::update(tx, &sign_in).await?;
+        return Ok(());
     }
     let user_id = account_tx(ctx, tx, (instance, c), &who, refused).await?;
     sign_in.user_id = Some(user_id.clone());
@@ -121,8 +140,20 @@ pub(crate) async fn account_tx(
     who: &Identity,
     refused: fn(&str) -> Error,
 ) -> Result<String> {
+    account_with_tx(ctx, tx, (instance, c), who, None, refused).await
+}
+
+/// [`account_tx`]; a user it creates gets `unsafe_metadata` (a transferred sign-up's).
+pub(crate) async fn account_with_tx(
+    ctx: &Ctx,
+    tx: &mut tessera_store::Tx,
+    (instance, c): (&Instance, &EnterpriseConnection),
+    who: &Identity,
+    unsafe_metadata: Option<Map<String, Value>>,
+    refused: fn(&str) -> Error,
+) -> Result<String> {
     let now = ctx.now_ms();
-    let user_id = resolve_user_tx(ctx, tx, (instance, c), who, refused).await?;
+    let user_id = resolve_user_tx(ctx, tx, (instance, c), who, unsafe_metadata, refused).await?;
     let account = store::account_by_subject_tx(tx, &instance.id, &c.row.id, &who.subject).await?;
     let mut row = account.unwrap_or_else(|| EnterpriseAccountRow {
         id: ids::new_id("eac"),
@@ -183,6 +214,7 @@ async fn resolve_user_tx(
     tx: &mut tessera_store::Tx,
     (instance, c): (&Instance, &EnterpriseConnection),
     who: &Identity,
+    unsafe_metadata: Option<Map<String, Value>>,
     refused: fn(&str) -> Error,
 ) -> Result<String> {
     if let Some(uid) = existing_user_tx(tx, instance, c, who, refused).await? {
@@ -195,6 +227,7 @@ async fn resolve_user_tx(
         email_address: vec![who.email.clone()],
         first_name: who.first_name.clone(),
         last_name: who.last_name.clone(),
+        unsafe_metadata,
         skip_password_checks: true,
         ..Default::default()
     };

@@ -10,9 +10,11 @@
 //!    the connection's certificate and the assertion's issuer, audience, recipient and time; then, in one
 //!    transaction, the request it answers (`InResponseTo`) is taken (unknown, expired or already answered: refused),
 //!    the assertion id is recorded (seen before: a replay, refused), the user is found by their enterprise account,
-//!    else linked by a verified e-mail address, else created (just-in-time, unless the connection disables it), the
-//!    enterprise account is written, the user joins the connection's organization, and the sign-in completes with a
-//!    session on the client that started it — only when the arriving browser holds that client ([`binding`]:
+//!    else linked by a verified e-mail address (a person without an account makes the sign-in `transferable`, and
+//!    clerk-js continues with a sign-up that creates them just in time, unless the connection disables it:
+//!    [`transfer`]), the enterprise account is written, the user joins the connection's organization, and the
+//!    sign-in completes with a session on the client that started it — only when the arriving browser holds that
+//!    client ([`binding`]:
 //!    production browsers show their `__client` cookie, through a same-site re-post when the IdP's cross-site POST
 //!    came without it; development browsers, whose client nothing carries through the IdP, are let through). The
 //!    browser goes back to clerk-js's `sso-callback` URL.

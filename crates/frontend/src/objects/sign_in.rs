@@ -1,6 +1,7 @@
 //! `sign_in_attempt` (`Client.SignIn`) as the Frontend API shows it.
 
 use serde::Serialize;
+use tessera_core::enterprise_sso::transfer;
 use tessera_core::sign_ins::{Factor, FactorVerification, SignIn, UserData};
 
 /// `Stubs.SignInFactor`.
@@ -44,6 +45,25 @@ pub struct VerificationObject<'a> {
     /// Only in `verification_saml` (other verification schemas do not have it).
     #[serde(skip_serializing_if = "Option::is_none")]
     external_verification_redirect_url: Option<Option<&'a str>>,
+    /// Why an enterprise SSO verification is `transferable` (`external_account_not_found`: sign up instead).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<VerificationErrorObject>,
+}
+
+/// The `error` of a verification (`ClerkError`), which clerk-js reads to continue a `transferable` one.
+#[derive(Debug, Clone, Serialize)]
+pub struct VerificationErrorObject {
+    code: &'static str,
+    message: &'static str,
+    long_message: &'static str,
+}
+
+impl VerificationErrorObject {
+    /// The error of a transferable enterprise SSO verification of a sign-up (`true`) or a sign-in.
+    pub fn transferable(sign_up: bool) -> Self {
+        let code = transfer::transferable_error(sign_up);
+        Self { code: code.as_str(), message: code.message(), long_message: code.long_message() }
+    }
 }
 
 impl<'a> VerificationObject<'a> {
@@ -65,6 +85,8 @@ impl<'a> VerificationObject<'a> {
             expire_at: v.expire_at,
             external_verification_redirect_url: (v.strategy == "saml")
                 .then_some(v.external_verification_redirect_url.as_deref()),
+            error: (v.strategy == "saml" && v.status == transfer::TRANSFERABLE)
+                .then(|| VerificationErrorObject::transferable(false)),
         }
     }
 }

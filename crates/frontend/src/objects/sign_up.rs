@@ -3,8 +3,10 @@
 
 use serde::Serialize;
 use serde_json::Value;
-use tessera_core::enterprise_sso::transfer::{TRANSFERABLE, TRANSFERABLE_ERROR};
+use tessera_core::enterprise_sso::transfer::TRANSFERABLE;
 use tessera_core::sign_ups::{ExternalVerification, FieldVerification, SignUp};
+
+use super::sign_in::VerificationErrorObject;
 
 /// An email address's or phone number's verification: by code (`Stubs.Verification.OTP`), for an invited address
 /// by the invitation's ticket (`Stubs.Verification.Ticket`), or by an enterprise IdP (`Stubs.Verification.SAML`),
@@ -42,14 +44,6 @@ impl SignUpVerificationObject {
     }
 }
 
-/// The `error` of a verification (`ClerkError`), which clerk-js reads to continue a `transferable` one.
-#[derive(Debug, Clone, Serialize)]
-pub struct VerificationErrorObject {
-    code: &'static str,
-    message: &'static str,
-    long_message: &'static str,
-}
-
 /// The external account's verification of an enterprise SSO sign-up (`Stubs.Verification.SAML`).
 #[derive(Debug, Clone, Serialize)]
 pub struct ExternalAccountVerificationObject {
@@ -73,11 +67,7 @@ impl ExternalAccountVerificationObject {
             external_verification_redirect_url: v.redirect_url.clone(),
             expire_at: Some(v.expire_at),
             attempts: None,
-            error: (v.status == TRANSFERABLE).then(|| VerificationErrorObject {
-                code: TRANSFERABLE_ERROR.as_str(),
-                message: TRANSFERABLE_ERROR.message(),
-                long_message: TRANSFERABLE_ERROR.long_message(),
-            }),
+            error: (v.status == TRANSFERABLE).then(|| VerificationErrorObject::transferable(true)),
         }
     }
 }

@@ -50,6 +50,9 @@ pub struct SignUpForm {
     redirect_url: Option<String>,
     /// With `strategy=enterprise_sso|saml`: where clerk-js goes once signed up.
     action_complete_redirect_url: Option<String>,
+    /// `true`: continue the client's enterprise SSO sign-in that found no account (clerk-js's
+    /// `signUp.create({transfer: true})`).
+    transfer: Option<String>,
 }
 
 pub(crate) fn form_bool(param: &str, v: Option<String>) -> Result<Option<bool>, Error> {
@@ -123,6 +126,14 @@ pub async fn create_sign_ups(
     mut browser: Browser,
     Form(form): Form<SignUpForm>,
 ) -> ApiResult<Response> {
+    if form_bool("transfer", form.transfer.clone())?.unwrap_or(false) {
+        let metadata = form_metadata(form.unsafe_metadata)?;
+        ensure_client(&app, &mut browser).await?;
+        let client = client_id(&browser)?;
+        let instance = &browser.fapi.instance;
+        let s = enterprise_sso::transfer::to_sign_up(&app.ctx, instance, &client, metadata).await?;
+        return respond::wrapped(&app, &browser, SignUpObject::new(&s)).await;
+    }
     let strategy = form.strategy.as_deref().map(str::trim).unwrap_or_default();
     if let Some(sso) = enterprise_sso::STRATEGIES.iter().find(|s| **s == strategy) {
         ensure_client(&app, &mut browser).await?;

@@ -95,6 +95,8 @@ pub async fn follow(browser: &TestBrowser<'_>, s: &Started) -> TestResponse {
     browser.get(&s.authorized.callback).send().await
 }
 
+pub use crate::saml::callback;
+
 /// The sign-in as the browser's client sees it.
 pub async fn sign_in(browser: &TestBrowser<'_>, id: &str) -> Value {
     browser.get(&format!("/v1/client/sign_ins/{id}")).send().await.assert_status(200).json["response"].clone()

@@ -14,8 +14,7 @@ async fn an_id_token_with_only_the_subject_is_completed_from_userinfo() {
     let (o, browser, s) = started(&app, json!({}), &Login::new(EMAIL)).await;
     o.idp.override_claims(json!({ "email": null, "email_verified": null, "given_name": null, "family_name": null }));
     follow(&browser, &s).await.assert_status(303);
-    let si = sign_in(&browser, &s.sign_in_id).await;
-    assert_eq!(si["status"], "complete", "{si}");
+    callback(&browser, &s.sign_in_id).await;
     let users = app.get("/v1/users").send().await.assert_status(200).json;
     let u = &users[0];
     assert_eq!(u["email_addresses"][0]["email_address"], EMAIL);
@@ -31,6 +30,7 @@ async fn userinfo_never_replaces_a_claim_of_the_id_token() {
     o.idp.override_claims(json!({ "given_name": null, "family_name": null }));
     o.idp.override_userinfo(json!({ "email": "mallory@acme.test", "given_name": "Ada" }));
     follow(&browser, &s).await.assert_status(303);
+    callback(&browser, &s.sign_in_id).await;
     let u = &app.get("/v1/users").send().await.assert_status(200).json[0];
     assert_eq!(u["email_addresses"][0]["email_address"], EMAIL);
     assert_eq!((u["first_name"].as_str(), u["last_name"].as_str()), (Some("Ada"), Some("Hopper")));

@@ -25,7 +25,7 @@ async fn sp_metadata_names_the_entity_id_and_the_acs() {
 }
 
 #[tokio::test]
-async fn enterprise_sso_signs_in_a_new_user_just_in_time_with_an_enterprise_account() {
+async fn enterprise_sso_signs_up_a_new_person_just_in_time_through_a_transfer() {
     let app = TestApp::with_clock(T0).await;
     let c = connection(&app, json!({})).await;
     let browser = app.browser().await;
@@ -33,11 +33,37 @@ async fn enterprise_sso_signs_in_a_new_user_just_in_time_with_an_enterprise_acco
     let r = post_acs(&browser, &c, &TestIdp::new().response(&assertion(&app, &c, &s, EMAIL))).await.assert_status(303);
     assert_eq!(r.headers["location"], REDIRECT);
 
-    // clerk-js's sso-callback reloads the client: the sign-in is complete, with a session for the new user.
+    // clerk-js's sso-callback reloads the client: the IdP vouched for a person without an account, so the sign-in
+    // is transferable (as Clerk shows it) and nobody exists yet.
     let si = sign_in(&browser, &s.sign_in_id).await;
-    assert_eq!(si["status"], "complete", "{si}");
-    assert_eq!(si["first_factor_verification"]["status"], "verified");
-    let sid = si["created_session_id"].as_str().expect("session");
+    assert_eq!(si["status"], "needs_identifier", "{si}");
+    let v = &si["first_factor_verification"];
+    assert_eq!((&v["status"], &v["error"]["code"]), (&json!("transferable"), &json!("external_account_not_found")));
+    assert!(si["created_session_id"].is_null(), "{si}");
+    let client = browser.get("/v1/client").send().await.assert_status(200).json;
+    assert_eq!(client["response"]["sign_in"]["id"], s.sign_in_id.as_str());
+    assert_eq!(app.get("/v1/users").send().await.assert_status(200).json, json!([]));
+    // Only this browser's client can continue it.
+    let other = app.browser().await;
+    let r = other.post("/v1/client/sign_ups", &[("transfer", "true")]).send().await;
+    r.assert_error(422, "form_param_value_invalid", Some("transfer"));
+    // An app that told clerk-js `transferable: false` stops here; any other continues with
+    // signUp.create({transfer: true}): the user is created just in time, with a session.
+    let r = browser
+        .post("/v1/client/sign_ups", &[("transfer", "true"), ("unsafe_metadata", r#"{"plan":"team"}"#)])
+        .send()
+        .await
+        .assert_status(200);
+    let su = &r.json["response"];
+    assert_eq!(su["status"], "complete", "{su}");
+    assert_eq!(su["email_address"], EMAIL);
+    assert_eq!(su["verifications"]["external_account"]["status"], "verified");
+    assert_eq!(su["verifications"]["email_address"]["status"], "verified");
+    assert!(r.json["client"]["sign_in"].is_null() && r.json["client"]["sign_up"].is_null(), "{}", r.json);
+    let sid = su["created_session_id"].as_str().expect("session");
+    // Spent: the same answer transfers once.
+    let again = browser.post("/v1/client/sign_ups", &[("transfer", "true")]).send().await;
+    again.assert_error(422, "form_param_value_invalid", Some("transfer"));
     let client = browser.get("/v1/client").send().await.assert_status(200).json;
     assert_eq!(client["response"]["last_active_session_id"], sid);
     let user = &client["response"]["sessions"][0]["user"];
@@ -53,6 +79,7 @@ async fn enterprise_sso_signs_in_a_new_user_just_in_time_with_an_enterprise_acco
     assert_eq!(u["email_addresses"][0]["email_address"], EMAIL);
     assert_eq!(u["email_addresses"][0]["verification"]["status"], "verified");
     assert_eq!((u["first_name"].as_str(), u["last_name"].as_str()), (Some("Ada"), Some("Lovelace")));
+    assert_eq!(u["unsafe_metadata"], json!({ "plan": "team" }), "clerk-js's unsafe metadata");
     let ea = &u["enterprise_accounts"][0];
     assert_eq!(ea["object"], "enterprise_account");
     assert_eq!(ea["protocol"], "saml");
@@ -93,7 +120,7 @@ async fn a_signed_response_and_a_doubly_signed_one_are_accepted_too() {
         let mut a = assertion(&app, &c, &s, EMAIL);
         a.signed = signed;
         post_acs(&browser, &c, &TestIdp::new().response(&a)).await.assert_status(303);
-        assert_eq!(sign_in(&browser, &s.sign_in_id).await["status"], "complete", "{signed:?}");
+        callback(&browser, &s.sign_in_id).await;
     }
 }
 
@@ -117,6 +144,7 @@ async fn a_connection_linked_to_an_organization_makes_the_user_a_member() {
     let browser = app.browser().await;
     let s = start(&browser, "enterprise_sso", EMAIL).await;
     post_acs(&browser, &c, &TestIdp::new().response(&assertion(&app, &c, &s, EMAIL))).await.assert_status(303);
+    callback(&browser, &s.sign_in_id).await;
     let org_id = org["id"].as_str().unwrap();
     let members = app.get(&format!("/v1/organizations/{org_id}/memberships")).send().await.assert_status(200).json;
     let emails: Vec<&str> = members["data"]

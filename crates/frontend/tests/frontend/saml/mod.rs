@@ -129,3 +129,20 @@ pub async fn assert_refused(browser: &TestBrowser<'_>, s: &Started, r: TestRespo
     assert_eq!(si["status"], "needs_first_factor", "{si}");
     assert!(si["created_session_id"].is_null(), "{si}");
 }
+
+/// clerk-js's `sso-callback` (`handleRedirectCallback`) after the IdP's answer: the sign-in is complete, or — a
+/// person without an account — transferable, and `signUp.create({transfer: true})` signs them up. Returns the
+/// session the browser ends with.
+pub async fn callback(browser: &TestBrowser<'_>, sign_in_id: &str) -> String {
+    let si = sign_in(browser, sign_in_id).await;
+    if si["status"] == "complete" {
+        return si["created_session_id"].as_str().expect("a session").to_owned();
+    }
+    let v = &si["first_factor_verification"];
+    let transferable = (&v["status"], &v["error"]["code"]);
+    assert_eq!(transferable, (&json!("transferable"), &json!("external_account_not_found")), "{si}");
+    let r = browser.post("/v1/client/sign_ups", &[("transfer", "true")]).send().await.assert_status(200);
+    let su = &r.json["response"];
+    assert_eq!(su["status"], "complete", "{su}");
+    su["created_session_id"].as_str().expect("a session").to_owned()
+}
