@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 
 use crate::dialect::{Dialect, json_bool};
-use crate::direct_reads::Cost;
+use crate::direct_reads::{Cost, PerCount};
 use crate::error::StoreError;
 use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
 
@@ -275,7 +275,7 @@ pub(crate) fn sqlite_details(
     instance_id: &str,
     users: Vec<UserRow>,
 ) -> rusqlite::Result<Vec<UserWithIdentifications>> {
-    use crate::direct_reads::placeholders;
+    use crate::direct_reads::{PerCount, placeholders};
     if users.is_empty() {
         return Ok(Vec::new());
     }
@@ -293,18 +293,23 @@ pub(crate) fn sqlite_details(
         out.iter().enumerate().map(|(i, u)| (u.user.id.clone(), i)).collect();
     let params =
         || rusqlite::params_from_iter(std::iter::once(instance_id).chain(out.iter().map(|u| u.user.id.as_str())));
-    let ids = placeholders(2, n);
 
-    let mut idents = conn.prepare_cached(&sqlite_identifications(n))?;
+    static IDENTIFICATIONS: PerCount = PerCount::new(sqlite_identifications);
+    static BACKUP_CODES: PerCount = PerCount::new(|n| {
+        format!(
+            "SELECT user_id, COUNT(*) FROM user_backup_codes WHERE user_id IN ({}) AND instance_id = ?1 \
+             GROUP BY user_id",
+            placeholders(2, n)
+        )
+    });
+    static ACCOUNTS: PerCount = PerCount::new(crate::sso::sqlite_user_accounts);
+    let mut idents = conn.prepare_cached(&IDENTIFICATIONS.get(n))?;
     let rows = idents.query_map(params(), IdentificationRow::from_sqlite)?.collect::<rusqlite::Result<Vec<_>>>()?;
-    let mut codes = conn.prepare_cached(&format!(
-        "SELECT user_id, COUNT(*) FROM user_backup_codes WHERE user_id IN ({ids}) AND instance_id = ?1 \
-         GROUP BY user_id"
-    ))?;
+    let mut codes = conn.prepare_cached(&BACKUP_CODES.get(n))?;
     let counts = codes
         .query_map(params(), |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    let mut accounts = conn.prepare_cached(&crate::sso::sqlite_user_accounts(n))?;
+    let mut accounts = conn.prepare_cached(&ACCOUNTS.get(n))?;
     let accounts = accounts
         .query_map(params(), |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -399,9 +404,10 @@ pub async fn get_full(db: &Db, instance_id: &str, id: &str) -> StoreResult<Optio
     pools
         .direct
         .run(Cost::Bounded, move |c| {
-            let mut user = c.prepare_cached(&format!(
-                "SELECT {USER_COLUMNS} FROM users u WHERE u.instance_id = ?1 AND u.id = ?2"
-            ))?;
+            static USER: OnceLock<String> = OnceLock::new();
+            let sql = USER
+                .get_or_init(|| format!("SELECT {USER_COLUMNS} FROM users u WHERE u.instance_id = ?1 AND u.id = ?2"));
+            let mut user = c.prepare_cached(sql)?;
             let users =
                 user.query_map([&instance_id, &id], UserRow::from_sqlite)?.collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(sqlite_details(c, &instance_id, users)?.pop())
@@ -444,10 +450,13 @@ pub async fn get_many_full(db: &Db, instance_id: &str, ids: &[String]) -> StoreR
     pools
         .direct
         .run(Cost::Bounded, move |c| {
-            let mut user = c.prepare_cached(&format!(
-                "SELECT {USER_COLUMNS} FROM users u WHERE u.instance_id = ?1 AND u.id IN ({})",
-                crate::direct_reads::placeholders(2, ids.len())
-            ))?;
+            static USERS: PerCount = PerCount::new(|n| {
+                format!(
+                    "SELECT {USER_COLUMNS} FROM users u WHERE u.instance_id = ?1 AND u.id IN ({})",
+                    crate::direct_reads::placeholders(2, n)
+                )
+            });
+            let mut user = c.prepare_cached(&USERS.get(ids.len()))?;
             let params = std::iter::once(&instance_id).chain(&ids);
             let users = user
                 .query_map(rusqlite::params_from_iter(params), UserRow::from_sqlite)?
