@@ -1,6 +1,7 @@
 //! `sign_up_attempt` objects.
 
 use serde_json::{Value, json};
+use tessera_core::enterprise_sso::transfer;
 use tessera_core::sign_ups::{ExternalVerification, FieldVerification, SignUp};
 
 /// `SignUpVerification`: Clerk's verification fields, plus what to do next.
@@ -24,13 +25,25 @@ fn verification(v: Option<&FieldVerification>) -> Value {
 fn external_verification(v: Option<&ExternalVerification>) -> Value {
     match v {
         None => Value::Null,
-        Some(v) => json!({
-            "object": "verification_saml",
-            "status": v.status,
-            "strategy": v.strategy,
-            "attempts": null,
-            "expire_at": v.expire_at,
-        }),
+        Some(v) => {
+            let mut o = json!({
+                "object": "verification_saml",
+                "status": v.status,
+                "strategy": v.strategy,
+                "attempts": null,
+                "expire_at": v.expire_at,
+            });
+            // Why it is transferable, as the Frontend API shows it.
+            if v.status == transfer::TRANSFERABLE {
+                let code = transfer::transferable_error(true);
+                o["error"] = json!({
+                    "code": code.as_str(),
+                    "message": code.message(),
+                    "long_message": code.long_message(),
+                });
+            }
+            o
+        }
     }
 }
 

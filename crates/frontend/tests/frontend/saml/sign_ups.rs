@@ -127,6 +127,9 @@ async fn a_sign_up_for_an_existing_account_transfers_to_a_sign_in() {
     assert!(client["response"]["sessions"].as_array().unwrap().is_empty(), "{client}");
     let users = app.get("/v1/users").send().await.assert_status(200).json;
     assert_eq!(users.as_array().map(Vec::len), Some(1));
+    let bapi = app.get(&format!("/v1/sign_ups/{id}")).send().await.assert_status(200).json;
+    let v = &bapi["verifications"]["external_account"];
+    assert_eq!((&v["status"], &v["error"]["code"]), (&json!("transferable"), &json!("external_account_exists")), "{v}");
 
     // signIn.create({transfer: true}): the existing user is signed in, with the enterprise account linked.
     let r = transfer(&browser).await.assert_status(200);
