@@ -389,7 +389,7 @@ pub async fn list(
         .run(if bounded { Cost::Bounded } else { Cost::Unbounded }, move |c| {
             let mut statement = c.prepare_cached(&sql)?;
             let users = statement
-                .query_map(rusqlite::params_from_iter(&binds), UserRow::from_sqlite)?
+                .query_map(rusqlite::params_from_iter(&binds), |r| Ok((UserRow::from_sqlite(r)?, None)))?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             sqlite_details(c, &instance_id, users)
         })

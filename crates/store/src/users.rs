@@ -255,6 +255,26 @@ impl IdentificationRow {
     }
 }
 
+/// What a user statement that looks users up by id counts itself (see [`COUNTED_COLUMNS`]), so that
+/// [`sqlite_details`] need not ask: a single user's read is then two statements, not four.
+pub(crate) struct Counted {
+    backup_codes: i64,
+    has_enterprise_accounts: bool,
+}
+
+/// Two columns after [`USER_COLUMNS`] for users aliased `u`, decoded by [`Counted::from_sqlite`]. Only for
+/// statements that find their users by id: a list that sorts would compute them for every user it sorts.
+const COUNTED_COLUMNS: &str = "(SELECT COUNT(*) FROM user_backup_codes b WHERE b.user_id = u.id), \
+    EXISTS (SELECT 1 FROM enterprise_accounts a WHERE a.instance_id = u.instance_id AND a.user_id = u.id)";
+
+impl Counted {
+    /// A user and its counts from a row of [`USER_COLUMNS`] and [`COUNTED_COLUMNS`].
+    fn from_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<(UserRow, Option<Self>)> {
+        let counted = Self { backup_codes: r.get(38)?, has_enterprise_accounts: r.get(39)? };
+        Ok((UserRow::from_sqlite(r)?, Some(counted)))
+    }
+}
+
 /// The identifications of the users `?2…` of instance `?1`, oldest first. `+instance_id`: without statistics
 /// SQLite would rather walk the instance's identifications by the `(instance_id, kind, value)` index than look up
 /// these few users by `(user_id, created_at)`.
@@ -273,19 +293,21 @@ fn sqlite_identifications(users: usize) -> String {
 pub(crate) fn sqlite_details(
     conn: &rusqlite::Connection,
     instance_id: &str,
-    users: Vec<UserRow>,
+    users: Vec<(UserRow, Option<Counted>)>,
 ) -> rusqlite::Result<Vec<UserWithIdentifications>> {
     use crate::direct_reads::{PerCount, placeholders};
     if users.is_empty() {
         return Ok(Vec::new());
     }
     let n = users.len();
+    let all_counted = users.iter().all(|(_, counted)| counted.is_some());
+    let any_accounts = users.iter().any(|(_, c)| c.as_ref().is_none_or(|c| c.has_enterprise_accounts));
     let mut out: Vec<UserWithIdentifications> = users
         .into_iter()
-        .map(|user| UserWithIdentifications {
+        .map(|(user, counted)| UserWithIdentifications {
             user,
             identifications: Vec::new(),
-            backup_code_count: 0,
+            backup_code_count: counted.map_or(0, |c| c.backup_codes),
             enterprise_accounts: Vec::new(),
         })
         .collect();
@@ -305,14 +327,22 @@ pub(crate) fn sqlite_details(
     static ACCOUNTS: PerCount = PerCount::new(crate::sso::sqlite_user_accounts);
     let mut idents = conn.prepare_cached(&IDENTIFICATIONS.get(n))?;
     let rows = idents.query_map(params(), IdentificationRow::from_sqlite)?.collect::<rusqlite::Result<Vec<_>>>()?;
-    let mut codes = conn.prepare_cached(&BACKUP_CODES.get(n))?;
-    let counts = codes
-        .query_map(params(), |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    let mut accounts = conn.prepare_cached(&ACCOUNTS.get(n))?;
-    let accounts = accounts
-        .query_map(params(), |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let counts = if all_counted {
+        Vec::new()
+    } else {
+        let mut codes = conn.prepare_cached(&BACKUP_CODES.get(n))?;
+        codes
+            .query_map(params(), |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?
+    };
+    let accounts = if any_accounts {
+        let mut accounts = conn.prepare_cached(&ACCOUNTS.get(n))?;
+        accounts
+            .query_map(params(), |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?
+    } else {
+        Vec::new()
+    };
 
     for row in rows {
         if let Some(&i) = position.get(&row.user_id) {
@@ -405,11 +435,12 @@ pub async fn get_full(db: &Db, instance_id: &str, id: &str) -> StoreResult<Optio
         .direct
         .run(Cost::Bounded, move |c| {
             static USER: OnceLock<String> = OnceLock::new();
-            let sql = USER
-                .get_or_init(|| format!("SELECT {USER_COLUMNS} FROM users u WHERE u.instance_id = ?1 AND u.id = ?2"));
+            let sql = USER.get_or_init(|| {
+                format!("SELECT {USER_COLUMNS}, {COUNTED_COLUMNS} FROM users u WHERE u.instance_id = ?1 AND u.id = ?2")
+            });
             let mut user = c.prepare_cached(sql)?;
             let users =
-                user.query_map([&instance_id, &id], UserRow::from_sqlite)?.collect::<rusqlite::Result<Vec<_>>>()?;
+                user.query_map([&instance_id, &id], Counted::from_sqlite)?.collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(sqlite_details(c, &instance_id, users)?.pop())
         })
         .await
@@ -452,14 +483,14 @@ pub async fn get_many_full(db: &Db, instance_id: &str, ids: &[String]) -> StoreR
         .run(Cost::Bounded, move |c| {
             static USERS: PerCount = PerCount::new(|n| {
                 format!(
-                    "SELECT {USER_COLUMNS} FROM users u WHERE u.instance_id = ?1 AND u.id IN ({})",
+                    "SELECT {USER_COLUMNS}, {COUNTED_COLUMNS} FROM users u WHERE u.instance_id = ?1 AND u.id IN ({})",
                     crate::direct_reads::placeholders(2, n)
                 )
             });
             let mut user = c.prepare_cached(&USERS.get(ids.len()))?;
             let params = std::iter::once(&instance_id).chain(&ids);
             let users = user
-                .query_map(rusqlite::params_from_iter(params), UserRow::from_sqlite)?
+                .query_map(rusqlite::params_from_iter(params), Counted::from_sqlite)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             sqlite_details(c, &instance_id, users)
         })
