@@ -82,6 +82,8 @@ pub const ACTIVATION_DELAY_MS: i64 = 2 * KEYSET_TTL_MS;
 struct Keyset {
     fetched_at: i64,
     rows: Vec<tessera_store::instances::SigningKeyRow>,
+    /// The JWKS document of `rows`, serialized at the first request that needs it.
+    document: std::sync::OnceLock<Arc<[u8]>>,
 }
 
 /// Parsed private keys by `kid`, and keysets by instance.
@@ -102,7 +104,7 @@ async fn keyset(ctx: &Ctx, instance_id: &str, fresh: bool) -> Result<Arc<Keyset>
         }
     }
     let rows = tessera_store::instances::signing_keys(&ctx.db, instance_id).await?;
-    let set = Arc::new(Keyset { fetched_at: now, rows });
+    let set = Arc::new(Keyset { fetched_at: now, rows, document: std::sync::OnceLock::new() });
     if !set.rows.is_empty() {
         ctx.keyring.keysets.write().unwrap_or_else(|p| p.into_inner()).insert(instance_id.to_owned(), set.clone());
     }
@@ -132,10 +134,19 @@ impl std::fmt::Debug for Keyring {
     }
 }
 
-/// The instance's published keys.
-pub async fn jwks(ctx: &Ctx, instance_id: &str) -> Result<Vec<Jwk>> {
+/// The instance's JWKS document, `{"keys": […]}` (the Backend API's `/v1/jwks`, the frontend host's
+/// `/.well-known/jwks.json`): serialized once per keyset the cache holds, since keys change only by rotation, which
+/// replaces the keyset. Serializing the RSA moduli anew was a sixth of a JWKS request's instructions.
+pub async fn jwks_document(ctx: &Ctx, instance_id: &str) -> Result<Arc<[u8]>> {
+    #[derive(serde::Serialize)]
+    struct Jwks<'a> {
+        keys: &'a [Jwk],
+    }
     let set = keyset(ctx, instance_id, false).await?;
-    Ok(set
+    if let Some(document) = set.document.get() {
+        return Ok(document.clone());
+    }
+    let keys: Vec<Jwk> = set
         .rows
         .iter()
         .map(|r| Jwk {
@@ -146,7 +157,9 @@ pub async fn jwks(ctx: &Ctx, instance_id: &str) -> Result<Vec<Jwk>> {
             n: r.public_n.clone(),
             e: r.public_e.clone(),
         })
-        .collect())
+        .collect();
+    let document: Arc<[u8]> = serde_json::to_vec(&Jwks { keys: &keys }).map_err(Error::internal)?.into();
+    Ok(set.document.get_or_init(|| document).clone())
 }
 
 /// Signs a JWT with the instance's active key. `extra_header` adds header fields (e.g. `cat`).

@@ -1,23 +1,21 @@
 //! JWKS: the public keys of the instance's keyring.
 
-use axum::Json;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
-use serde::Serialize;
-use tessera_core::keyring::Jwk;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
 
 use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::SecretKey;
 
-/// The JWKS document, serialized straight from the keys (no `Value` tree per request).
-#[derive(Debug, Serialize)]
-pub struct JwksObject {
-    /// The instance's public keys.
-    pub keys: Vec<Jwk>,
+/// `GET /v1/jwks`
+pub async fn get_jwks(State(app): State<AppState>, SecretKey(instance): SecretKey) -> ApiResult<Response> {
+    let document = tessera_core::keyring::jwks_document(&app.ctx, &instance.id).await?;
+    Ok(jwks_response(document))
 }
 
-/// `GET /v1/jwks`
-pub async fn get_jwks(State(app): State<AppState>, SecretKey(instance): SecretKey) -> ApiResult<Json<JwksObject>> {
-    let keys = tessera_core::keyring::jwks(&app.ctx, &instance.id).await?;
-    Ok(Json(JwksObject { keys }))
+/// A JWKS document as a JSON answer (shared with the frontend host's `/.well-known/jwks.json`).
+pub fn jwks_response(document: std::sync::Arc<[u8]>) -> Response {
+    ([(CONTENT_TYPE, "application/json")], Body::from(Bytes::from_owner(document))).into_response()
 }

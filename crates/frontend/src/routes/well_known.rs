@@ -3,8 +3,8 @@
 
 use axum::Json;
 use axum::extract::State;
+use axum::response::Response;
 use serde::Serialize;
-use serde_json::{Value, json};
 use tessera_api::AppState;
 use tessera_api::error::ApiResult;
 use tessera_core::oauth::KNOWN_SCOPES;
@@ -13,9 +13,9 @@ use crate::extract::Fapi;
 
 /// `GET /.well-known/jwks.json`: the instance's public signing keys, as the Backend API's `/v1/jwks` serves them
 /// (a verifier that knows only the publishable key finds them here).
-pub async fn get_jwks(State(app): State<AppState>, fapi: Fapi) -> ApiResult<Json<Value>> {
-    let keys = tessera_core::keyring::jwks(&app.ctx, &fapi.instance.id).await?;
-    Ok(Json(json!({ "keys": keys })))
+pub async fn get_jwks(State(app): State<AppState>, fapi: Fapi) -> ApiResult<Response> {
+    let document = tessera_core::keyring::jwks_document(&app.ctx, &fapi.instance.id).await?;
+    Ok(tessera_api::routes::jwks::jwks_response(document))
 }
 
 const RESPONSE_TYPES: &[&str] = &["code"];
