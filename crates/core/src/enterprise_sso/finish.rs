@@ -93,7 +93,7 @@ pub(crate) async fn sign_in_tx(
         tessera_store::sign_ins::update(tx, &sign_in).await?;
         return Ok(());
     }
-    let user_id = account_tx(ctx, tx, (instance, c), &who, refused).await?;
+    let user_id = account_tx(ctx, tx, (instance, c), &who, None, refused).await?;
     sign_in.user_id = Some(user_id.clone());
     sign_in.identifier = sign_in.identifier.or(Some(who.email));
     sign_in.ff_strategy = Some(super::VERIFICATION_STRATEGY.into());
@@ -122,7 +122,7 @@ pub(crate) async fn sign_up_tx(
         super::transfer::record_tx(ctx, tx, (&instance.id, client_id, sign_up_id), c, &who).await?;
         return crate::sign_ups::sso::transferable_tx(ctx, tx, &row).await;
     }
-    let user_id = account_tx(ctx, tx, (instance, c), &who, refused).await?;
+    let user_id = account_tx(ctx, tx, (instance, c), &who, None, refused).await?;
     if let Some(user) = crate::users::get_user_tx(ctx, tx, &instance.id, &user_id).await? {
         crate::sign_ins::gate(&user)?;
     }
@@ -130,21 +130,10 @@ pub(crate) async fn sign_up_tx(
     crate::users::emit_user(ctx, tx, &instance.id, &user_id, crate::events::EventType::UserUpdated).await
 }
 
-/// The user `who` is, with their enterprise account at `c` written (found, linked or created just in time),
-/// attributes synced when the connection asks, and membership of its organization; inside the caller's
-/// transaction. Returns the user's id.
+/// The user `who` is, with their enterprise account at `c` written (found, linked or created just in time; a user
+/// it creates gets `unsafe_metadata`, a transferred sign-up's), attributes synced when the connection asks, and
+/// membership of its organization; inside the caller's transaction. Returns the user's id.
 pub(crate) async fn account_tx(
-    ctx: &Ctx,
-    tx: &mut tessera_store::Tx,
-    (instance, c): (&Instance, &EnterpriseConnection),
-    who: &Identity,
-    refused: fn(&str) -> Error,
-) -> Result<String> {
-    account_with_tx(ctx, tx, (instance, c), who, None, refused).await
-}
-
-/// [`account_tx`]; a user it creates gets `unsafe_metadata` (a transferred sign-up's).
-pub(crate) async fn account_with_tx(
     ctx: &Ctx,
     tx: &mut tessera_store::Tx,
     (instance, c): (&Instance, &EnterpriseConnection),
@@ -153,8 +142,11 @@ pub(crate) async fn account_with_tx(
     refused: fn(&str) -> Error,
 ) -> Result<String> {
     let now = ctx.now_ms();
-    let user_id = resolve_user_tx(ctx, tx, (instance, c), who, unsafe_metadata, refused).await?;
     let account = store::account_by_subject_tx(tx, &instance.id, &c.row.id, &who.subject).await?;
+    let user_id = match &account {
+        Some(a) => a.user_id.clone(),
+        None => new_account_user_tx(ctx, tx, (instance, c), who, unsafe_metadata, refused).await?,
+    };
     let mut row = account.unwrap_or_else(|| EnterpriseAccountRow {
         id: ids::new_id("eac"),
         instance_id: instance.id.clone(),
@@ -180,8 +172,8 @@ pub(crate) async fn account_with_tx(
     Ok(user_id)
 }
 
-/// The user `who` already is: by their enterprise account at this connection, else the holder of the address when
-/// the IdP vouches for it (linked); `None` for a person without an account.
+/// The user `who` already is: by their enterprise account at this connection, else by a linked address
+/// ([`linked_user_tx`]); `None` for a person without an account.
 async fn existing_user_tx(
     tx: &mut tessera_store::Tx,
     instance: &Instance,
@@ -192,6 +184,16 @@ async fn existing_user_tx(
     if let Some(a) = store::account_by_subject_tx(tx, &instance.id, &c.row.id, &who.subject).await? {
         return Ok(Some(a.user_id));
     }
+    linked_user_tx(tx, instance, who, refused).await
+}
+
+/// The holder of `who`'s address, when the IdP vouches for it (the account is linked to them).
+async fn linked_user_tx(
+    tx: &mut tessera_store::Tx,
+    instance: &Instance,
+    who: &Identity,
+    refused: fn(&str) -> Error,
+) -> Result<Option<String>> {
     let key = identifiers::email_key(&who.email);
     if let Some(uid) =
         tessera_store::sign_ins::user_by_identification_tx(tx, &instance.id, identifiers::EMAIL, &key).await?
@@ -207,9 +209,9 @@ async fn existing_user_tx(
     Ok(None)
 }
 
-/// The user `who` signs in as: the existing one ([`existing_user_tx`]), else a new user (unless just-in-time
-/// provisioning is disabled).
-async fn resolve_user_tx(
+/// The user of an enterprise account not yet known at this connection: the holder of the address
+/// ([`linked_user_tx`]), else a new user (unless just-in-time provisioning is disabled).
+async fn new_account_user_tx(
     ctx: &Ctx,
     tx: &mut tessera_store::Tx,
     (instance, c): (&Instance, &EnterpriseConnection),
@@ -217,7 +219,7 @@ async fn resolve_user_tx(
     unsafe_metadata: Option<Map<String, Value>>,
     refused: fn(&str) -> Error,
 ) -> Result<String> {
-    if let Some(uid) = existing_user_tx(tx, instance, c, who, refused).await? {
+    if let Some(uid) = linked_user_tx(tx, instance, who, refused).await? {
         return Ok(uid);
     }
     if c.row.disable_jit_provisioning {

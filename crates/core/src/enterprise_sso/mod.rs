@@ -462,7 +462,7 @@ async fn idp_initiated(
     store::consume_assertion(&mut tx, &instance.id, &c.row.id, &a.id, a.valid_until_ms, now).await.map_err(|e| {
         if e.is_unique_violation() { refused("This assertion was used before (replay).") } else { e.into() }
     })?;
-    let user_id = finish::account_tx(ctx, &mut tx, (instance, c), &who, refused).await?;
+    let user_id = finish::account_tx(ctx, &mut tx, (instance, c), &who, None, refused).await?;
     crate::users::emit_user(ctx, &mut tx, &instance.id, &user_id, crate::events::EventType::UserUpdated).await?;
     let org = c.row.organization_id.as_deref();
     let ticket =

@@ -104,7 +104,7 @@ pub async fn to_sign_in(ctx: &Ctx, instance: &Instance, client_id: &str) -> Resu
     let now = ctx.now_ms();
     let mut tx = ctx.db.begin().await?;
     take_tx(&mut tx, &instance.id, client_id, &sign_up_id).await?;
-    let user_id = finish::account_tx(ctx, &mut tx, (instance, &c), &who, refused).await?;
+    let user_id = finish::account_tx(ctx, &mut tx, (instance, &c), &who, None, refused).await?;
     let mut row = SignInRow {
         id: ids::new_id("sia"),
         instance_id: instance.id.clone(),
@@ -167,7 +167,7 @@ pub async fn to_sign_up(
     let mut tx = ctx.db.begin().await?;
     take_tx(&mut tx, &instance.id, client_id, &sign_in_id).await?;
     tessera_store::sign_ups::insert(&mut tx, &row).await?;
-    let user_id = finish::account_with_tx(ctx, &mut tx, (instance, &c), &who, unsafe_metadata, refused).await?;
+    let user_id = finish::account_tx(ctx, &mut tx, (instance, &c), &who, unsafe_metadata, refused).await?;
     let id = row.id.clone();
     crate::sign_ups::sso::complete_tx(ctx, &mut tx, row, &user_id).await?;
     let mut client = browser_clients::lock(&mut tx, &instance.id, client_id).await?;
