@@ -42,11 +42,24 @@ async fn directory(app: &AppState, s: &Session, id: &str) -> Result<Directory, R
     if !s.access.directory_sync() {
         return Err(not_found());
     }
-    match admin_portal::directory(&app.ctx, &s.access, id).await {
-        Ok(d) => Ok(d),
-        Err(e) if e.status() == 404 => Err(not_found()),
-        Err(e) => Err(internal(TITLE, &e)),
-    }
+    admin_portal::directory(&app.ctx, &s.access, id).await.map_err(|e| failed(&e))
+}
+
+/// The page for a failed directory operation: 404 when the directory is gone (deleted meanwhile), else 500.
+fn failed(e: &tessera_core::Error) -> Response {
+    if e.status() == 404 { not_found() } else { internal(TITLE, e) }
+}
+
+/// A form post about the session's directory `id`: the session, the form and the directory.
+async fn directory_form<T: serde::de::DeserializeOwned>(
+    app: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+    body: &Bytes,
+) -> Result<(Session, T, Directory), Response> {
+    let (s, form) = form_session::<T>(app, headers, body, PortalAccess::directory_sync).await?;
+    let current = directory(app, &s, id).await?;
+    Ok((s, form, current))
 }
 
 /// The dashboard's directory section: the scope's directories, or the form that creates one.
@@ -192,18 +205,14 @@ async fn update_directory(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let (s, form) = match form_session::<SettingsForm>(&app, &headers, &body, PortalAccess::directory_sync).await {
+    let (s, form, current) = match directory_form::<SettingsForm>(&app, &headers, &id, &body).await {
         Ok(v) => v,
-        Err(r) => return r,
-    };
-    let current = match directory(&app, &s, &id).await {
-        Ok(d) => d,
         Err(r) => return r,
     };
     let change = DirectoryUpdate { enabled: Some(form.enabled.is_some()), ..Default::default() };
     match directories::update(&app.ctx, s.access.instance_id(), &current.row.id, change).await {
         Ok(d) => see_other(&format!("{BASE}/directories/{}", d.row.id)),
-        Err(e) => internal(TITLE, &e),
+        Err(e) => failed(&e),
     }
 }
 
@@ -215,17 +224,13 @@ async fn rotate_api_key(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let (s, _) = match form_session::<Empty>(&app, &headers, &body, PortalAccess::directory_sync).await {
+    let (s, _, current) = match directory_form::<Empty>(&app, &headers, &id, &body).await {
         Ok(v) => v,
-        Err(r) => return r,
-    };
-    let current = match directory(&app, &s, &id).await {
-        Ok(d) => d,
         Err(r) => return r,
     };
     match directories::rotate_api_key(&app.ctx, s.access.instance_id(), &current.row.id).await {
         Ok(d) => render(&app, &s, &d, d.api_key.as_deref()),
-        Err(e) => internal(TITLE, &e),
+        Err(e) => failed(&e),
     }
 }
 
@@ -236,16 +241,12 @@ async fn delete_directory(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let (s, _) = match form_session::<Empty>(&app, &headers, &body, PortalAccess::directory_sync).await {
+    let (s, _, current) = match directory_form::<Empty>(&app, &headers, &id, &body).await {
         Ok(v) => v,
-        Err(r) => return r,
-    };
-    let current = match directory(&app, &s, &id).await {
-        Ok(d) => d,
         Err(r) => return r,
     };
     match directories::delete(&app.ctx, s.access.instance_id(), &current.row.id).await {
         Ok(_) => see_other(BASE),
-        Err(e) => internal(TITLE, &e),
+        Err(e) => failed(&e),
     }
 }
