@@ -20,8 +20,12 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::error::StoreError;
 
-/// Idle connections kept; more are opened while all are in use and closed when they come back.
+/// Idle connections kept; more are opened while all are in use and closed when they come back. Inline reads use
+/// at most one per async worker (they hold it across no `.await`).
 const MAX_IDLE: usize = 8;
+/// Reads that may scan, running at once on the blocking pool (as many as sqlx's SQLite read pool had connections):
+/// more would only share the same cores and each hold a connection.
+const MAX_SCANS: usize = 8;
 /// Prepared statements kept per connection (a user list's text varies with its filters).
 const STATEMENT_CACHE: usize = 64;
 
@@ -39,13 +43,14 @@ pub enum Cost {
 pub struct DirectReads {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
+    scans: tokio::sync::Semaphore,
 }
 
 impl DirectReads {
     /// Opens one connection now, so that a file that cannot be read fails at start-up.
     pub fn open(path: PathBuf) -> Result<Arc<Self>, StoreError> {
         let first = connect(&path)?;
-        Ok(Arc::new(Self { path, idle: Mutex::new(vec![first]) }))
+        Ok(Arc::new(Self { path, idle: Mutex::new(vec![first]), scans: tokio::sync::Semaphore::new(MAX_SCANS) }))
     }
 
     fn take(&self) -> Result<Connection, StoreError> {
@@ -70,14 +75,16 @@ impl DirectReads {
         T: Send + 'static,
         F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     {
-        let conn = self.take()?;
         match cost {
             Cost::Bounded => {
+                let conn = self.take()?;
                 let out = read(&conn);
                 self.give_back(conn);
                 Ok(out?)
             }
             Cost::Unbounded => {
+                let _permit = self.scans.acquire().await.map_err(|_| StoreError::BlockingRead("closed".into()))?;
+                let conn = self.take()?;
                 let this = Arc::clone(self);
                 tokio::task::spawn_blocking(move || {
                     let out = read(&conn);
@@ -85,14 +92,15 @@ impl DirectReads {
                     out
                 })
                 .await
-                .map_err(|e| StoreError::Config(format!("a blocking read failed: {e}")))?
+                .map_err(|e| StoreError::BlockingRead(e.to_string()))?
                 .map_err(StoreError::from)
             }
         }
     }
 
-    /// Closes the idle connections.
+    /// Closes the idle connections and refuses further scans.
     pub fn close(&self) {
+        self.scans.close();
         self.idle.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 }

@@ -12,6 +12,9 @@ pub enum StoreError {
     /// An error of a direct SQLite read (see [`crate::direct_reads`]).
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
+    /// A direct read on tokio's blocking pool did not finish (its task panicked, or the pool is closed).
+    #[error("a read on the blocking pool failed: {0}")]
+    BlockingRead(String),
     /// A migration failed.
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
