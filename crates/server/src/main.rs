@@ -9,6 +9,10 @@ mod tls;
 
 use config::{DatabaseArgs, ServeArgs};
 
+/// mimalloc rather than glibc's malloc: see the reason beside the dependency in Cargo.toml.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(name = "tessera", version, about = "A self-hostable server implementing Clerk's Backend API")]
 struct Cli {
