@@ -1,6 +1,6 @@
 //! Renders core errors as Clerk's `ClerkErrors` envelope.
 
-use axum::Json;
+use crate::json::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};

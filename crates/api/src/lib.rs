@@ -19,6 +19,7 @@ pub mod billing_clock;
 pub mod dists;
 pub mod error;
 pub mod extract;
+pub mod json;
 pub mod list;
 pub mod metrics;
 pub mod objects;
@@ -226,7 +227,7 @@ fn anyhow_panic() -> std::io::Error {
 
 /// `GET /healthz`: the process is up.
 async fn healthz() -> impl IntoResponse {
-    axum::Json(serde_json::json!({ "status": "ok" }))
+    crate::json::Json(serde_json::json!({ "status": "ok" }))
 }
 
 /// `GET /readyz`: the database answers.
@@ -234,5 +235,5 @@ async fn readyz(
     axum::extract::State(app): axum::extract::State<AppState>,
 ) -> Result<impl IntoResponse, error::ApiError> {
     app.ctx.db.ping().await.map_err(Error::from)?;
-    Ok(axum::Json(serde_json::json!({ "status": "ready" })))
+    Ok(crate::json::Json(serde_json::json!({ "status": "ready" })))
 }

@@ -1,6 +1,6 @@
 //! List parameters (`limit`, `offset`, `paginated`, `order_by`) and the three list shapes of the API.
 
-use axum::Json;
+use crate::json::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tessera_core::Error;

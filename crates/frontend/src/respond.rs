@@ -1,13 +1,13 @@
 //! Answers of the Frontend API: `{response, client}` envelopes carrying the browser's full current client (clerk-js
 //! replaces its in-memory client with it after every mutation), and the cookies a production browser keeps.
 
-use axum::Json;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::Value;
 use tessera_api::AppState;
 use tessera_api::error::ApiResult;
+use tessera_api::json::Json;
 use tessera_core::browser_clients::{self, BrowserClient};
 use tessera_core::sessions::{self, Session};
 use tessera_core::{Ctx, Error};

@@ -28,7 +28,7 @@ pub struct ScimJson<T>(pub StatusCode, pub T);
 
 impl<T: serde::Serialize> IntoResponse for ScimJson<T> {
     fn into_response(self) -> Response {
-        let mut res = (self.0, axum::Json(self.1)).into_response();
+        let mut res = (self.0, tessera_api::json::Json(self.1)).into_response();
         res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(MEDIA_TYPE));
         res
     }

@@ -5,7 +5,7 @@
 
 pub use tessera_core::users::objects::*;
 
-use axum::Json;
+use crate::json::Json;
 use axum::response::{IntoResponse as _, Response};
 use tessera_core::users::{Identification, User};
 

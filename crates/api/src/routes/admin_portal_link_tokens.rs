@@ -1,7 +1,7 @@
 //! Admin portal link tokens: `/admin_portal_link_tokens…`, machine-auth dialect (create answers 201; request
 //! errors are 400 `bad_request`; an id that cannot be a token id is 404 like an unknown one).
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

@@ -1,7 +1,7 @@
 //! Agent tasks: create (a ticket URL on the instance's Frontend API host) and revoke. Redemption is the
 //! Frontend API's (`tessera_core::agent_tasks::redeem`).
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::{Path, State};
 use serde::Deserialize;
 use serde_json::Value;

@@ -3,7 +3,7 @@
 //! Request errors are 400 `bad_request` rather than Tessera's usual 422 `form_param_*`: these operations declare
 //! only 400 (and 404, 409) for errors. Create answers 201 (see `tessera_spec_check::DEVIATIONS`).
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;

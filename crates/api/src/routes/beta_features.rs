@@ -1,6 +1,6 @@
 //! Beta Features: the older instance-settings and domain-change endpoints.
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::Value;

@@ -1,7 +1,7 @@
 //! Billing: plans and prices, subscription items, user and organization subscriptions and credits, statements
 //! and payment attempts — a local ledger (see `tessera_core::billing`). Every list answers `{data, total_count}`.
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse as _, Response};
 use serde::{Deserialize, Serialize};

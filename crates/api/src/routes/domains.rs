@@ -1,6 +1,6 @@
 //! Domains: the instance's primary domain and its satellites.
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::{Path, State};
 use serde_json::Value;
 use tessera_core::domains::{self, DomainPatch, NewDomain};

@@ -2,7 +2,7 @@
 //! revision): `POST /v1/email` (with an optional `Idempotency-Key` header), `POST /v1/email/batch` (1–100
 //! messages, each with an optional `idempotency_key`, one result per message in order) and `GET /v1/email/{id}`.
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};

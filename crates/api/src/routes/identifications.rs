@@ -1,7 +1,7 @@
 //! Email Addresses and Phone Numbers: create, get, update, delete, replace, and one-time-code verification.
 //! Operations whose spec declares 400 but not 422 answer parameter errors as 400 `bad_request`.
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use serde::Deserialize;

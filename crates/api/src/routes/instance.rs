@@ -2,7 +2,7 @@
 //! and the production domain change; Tessera's session settings (lifetimes, token lifetime, multi-session mode:
 //! Clerk sets them in its dashboard, its Backend API has no operation for them).
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::Value;

@@ -1,6 +1,6 @@
 //! Invitations (instance level) and the Allow-list / Block-list.
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;

@@ -1,6 +1,6 @@
 //! JWT templates (list, create, get, update, delete) and minting a session token from one.
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::{Path, State};
 use serde::Deserialize;
 use serde_json::Value;

@@ -2,7 +2,7 @@
 //! at `/v1/m2m_tokens…` and, for `@clerk/backend` and Python's `verify_token`, at `/m2m_tokens…`. Invalid input
 //! answers 400 `bad_request`: the spec declares no 422 for these operations.
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;

@@ -1,6 +1,6 @@
 //! Machines: CRUD, secret key (get, rotate) and scopes. Authenticated with the instance secret key.
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::{Path, State};
 use serde::Deserialize;
 use serde_json::Value;

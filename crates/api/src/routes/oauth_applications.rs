@@ -2,7 +2,7 @@
 //! update, delete, logo, rotate secret and revoke token; and the verification of OAuth access tokens, which
 //! resource servers (MCP servers above all) call on every request.
 
-use axum::Json;
+use crate::json::Json;
 use axum::body::Bytes;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{StatusCode, header};

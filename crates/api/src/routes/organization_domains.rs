@@ -1,6 +1,6 @@
 //! Organization Domains: create, list (per organization and instance-wide), update, delete, verify ownership.
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::{Path, State};
 use serde::Deserialize;
 use serde_json::{Value, json};

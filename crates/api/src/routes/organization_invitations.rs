@@ -1,7 +1,7 @@
 //! Organization Invitations: create (one or bulk), list (per organization, pending, instance-wide), get, revoke.
 //! The per-user list is `user_credentials::users_get_organization_invitations`.
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::{Path, State};
 use serde::Deserialize;
 use serde_json::{Map, Value};

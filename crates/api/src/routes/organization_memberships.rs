@@ -1,7 +1,7 @@
 //! Organization memberships: create, list (per organization, per user, instance-wide), update the role, merge
 //! metadata, delete.
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::{Path, State};
 use serde::Deserialize;
 use serde_json::{Map, Value};

@@ -1,6 +1,6 @@
 //! Organization permissions: list, create, get, update, delete.
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::{Path, State};
 use serde::Deserialize;
 use serde_json::{Value, json};

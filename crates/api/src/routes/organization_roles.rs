@@ -1,6 +1,6 @@
 //! Organization roles: list, create, get, update, delete, assign and remove a permission.
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::{Path, State};
 use serde::Deserialize;
 use serde_json::{Value, json};

@@ -1,6 +1,6 @@
 //! Organizations: create, list, get (by id or slug), update, delete, metadata, logo, and the logo itself.
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::{Multipart, Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};

@@ -5,7 +5,7 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::State;
 use serde::Deserialize;
 use serde_json::Value;

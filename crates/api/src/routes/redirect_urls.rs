@@ -1,6 +1,6 @@
 //! Redirect URLs.
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::{Path, State};
 use serde_json::Value;
 use tessera_core::redirect_urls::{self, NewRedirectUrl};

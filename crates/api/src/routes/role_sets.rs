@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::{Path, State};
 use serde::Deserialize;
 use serde_json::{Value, json};

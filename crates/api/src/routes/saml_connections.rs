@@ -4,7 +4,7 @@
 //! The list's `order_by` accepts `±created_at` and `±name` (the spec's text about phone numbers is copied from
 //! another operation); other values are ignored.
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;

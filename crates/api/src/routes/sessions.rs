@@ -1,7 +1,7 @@
 //! Sessions and clients: create (development instances), list, get, revoke, session tokens; clients get and
 //! verify. Authenticated with the instance secret key.
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use serde::Deserialize;

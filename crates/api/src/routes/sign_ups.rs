@@ -2,7 +2,7 @@
 //! (`POST /v1/client/sign_ups`); see [`tessera_core::sign_ups`] for when an attempt converts into a user and a
 //! session.
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::{Path, State};
 use serde::Deserialize;
 use serde_json::Value;

@@ -1,7 +1,7 @@
 //! Email & SMS Templates (deprecated by Clerk, still in the API): list, get, update, revert, preview and the
 //! delivery toggle. Unknown template types are 400 (naming `template_type`), unknown slugs 404.
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::{Path, State};
 use serde::Deserialize;
 use serde_json::{Value, json};

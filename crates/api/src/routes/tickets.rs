@@ -1,7 +1,7 @@
 //! Actor tokens (create, revoke), sign-in tokens (create, revoke), testing tokens (create), the client list and
 //! session refresh. Tickets are redeemed by the Frontend API (the `ticket` strategy and the tokens' `url`).
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::{Path, State};
 use serde::Deserialize;
 use serde_json::Value;

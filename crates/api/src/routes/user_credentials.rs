@@ -2,7 +2,7 @@
 //! identifications and related lists (web3 wallets, passkeys, external accounts, trusted devices, OAuth tokens,
 //! organization memberships and invitations).
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use serde::Deserialize;

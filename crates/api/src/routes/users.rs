@@ -1,6 +1,6 @@
 //! Users: create, get, list, count, delete. Authenticated with the instance secret key.
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse as _, Response};

@@ -1,6 +1,6 @@
 //! Waitlist Entries: list, create (one or bulk), delete, invite, reject.
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::{Path, State};
 use serde::Deserialize;
 use serde_json::{Value, json};

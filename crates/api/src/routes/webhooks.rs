@@ -1,7 +1,7 @@
 //! Webhooks: the instance's webhook application (Clerk calls it the Svix app) and one-time links to the endpoint
 //! portal Tessera serves itself (see [`crate::portal`]).
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::{Value, json};

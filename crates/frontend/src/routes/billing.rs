@@ -2,12 +2,12 @@
 //! subscription and subscription items of the signed-in user or of an organization they may read the billing of
 //! (`org:sys_billing:read`). The same ledger the Backend API manages (`tessera_core::billing`).
 
-use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse as _, Response};
 use serde::{Deserialize, Serialize};
 use tessera_api::AppState;
 use tessera_api::error::ApiResult;
+use tessera_api::json::Json;
 use tessera_core::Error;
 use tessera_core::billing::objects::{ItemObject, PlanObject, SubscriptionObject};
 use tessera_core::billing::{self, PayerType, items::SubscriptionView};

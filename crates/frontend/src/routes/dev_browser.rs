@@ -1,11 +1,11 @@
 //! `POST /v1/dev_browser`: a development browser's identity. clerk-js creates one before anything else on a
 //! development instance and sends its token as `__clerk_db_jwt` on every request; the token reaches one client.
 
-use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use tessera_api::AppState;
 use tessera_api::error::ApiResult;
+use tessera_api::json::Json;
 use tessera_core::browser_clients::{self, DEV_BROWSER_PREFIX};
 use tessera_core::{Error, ErrorCode};
 

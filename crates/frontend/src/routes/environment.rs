@@ -2,10 +2,10 @@
 //! (a development browser "touches" it with `POST ?_method=PATCH`); it needs no client, so neither operation reads
 //! the browser's dev-browser token or cookie.
 
-use axum::Json;
 use axum::extract::State;
 use tessera_api::AppState;
 use tessera_api::error::ApiResult;
+use tessera_api::json::Json;
 use tessera_core::settings::{self, InstanceConfig, InstancePatch};
 use tessera_core::{Ctx, Result};
 

@@ -2,13 +2,13 @@
 //! check (the Backend API's `POST /v1/proxy_checks`, or Clerk's dashboard) requests through an app's proxy to learn
 //! whether the proxy forwards to this instance's Frontend API as Clerk's proxy helpers do.
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use tessera_api::AppState;
 use tessera_api::error::ApiResult;
+use tessera_api::json::Json;
 use tessera_core::Error;
 
 use crate::extract::Fapi;

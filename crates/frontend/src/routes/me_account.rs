@@ -2,13 +2,13 @@
 //! and the user's sessions (list, the active ones with their activity, revoke). The rules are the Backend API's
 //! ([`tessera_core::users::credentials`], [`tessera_core::users::images`], [`tessera_core::sessions`]).
 
-use axum::Json;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, State};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use tessera_api::AppState;
 use tessera_api::error::ApiResult;
+use tessera_api::json::Json;
 use tessera_core::organizations::memberships;
 use tessera_core::sessions::{self, Session, SessionListQuery, status};
 use tessera_core::users::objects::image_url;

@@ -3,13 +3,13 @@
 //! rules are the Backend API's ([`tessera_core::users::addresses`], [`tessera_core::users::verification`]); an
 //! identification of another user answers 404, as an unknown one.
 
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use tessera_api::AppState;
 use tessera_api::error::ApiResult;
 use tessera_api::extract::as_bad_request;
+use tessera_api::json::Json;
 use tessera_core::users::addresses::{self, AddressPatch, Kind};
 use tessera_core::users::objects::{EmailAddressObject, PhoneNumberObject};
 use tessera_core::users::verification::{self, CodeVerification};

@@ -4,7 +4,6 @@
 //! RFC 6749's `{error, error_description}` (userinfo: the ClerkErrors envelope, as the spec declares), and
 //! answers are never cached.
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -12,6 +11,7 @@ use base64::Engine as _;
 use serde::Serialize;
 use tessera_api::AppState;
 use tessera_api::error::{ApiError, ApiResult};
+use tessera_api::json::Json;
 use tessera_core::oauth::grants::{self, ClientCredentials, TokenParams};
 use tessera_core::oauth::provider::OAuthError;
 use tessera_core::{Error, ErrorCode};

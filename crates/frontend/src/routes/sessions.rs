@@ -1,11 +1,11 @@
 //! The browser's sessions (`/v1/client/sessions…`): activate (touch), mint tokens, end, remove, sign out.
 
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tessera_api::AppState;
 use tessera_api::error::{ApiError, ApiResult};
+use tessera_api::json::Json;
 use tessera_core::browser_clients::{self, BrowserClient, OrganizationChoice};
 use tessera_core::sessions::{self, status};
 use tessera_core::{Error, ErrorCode};

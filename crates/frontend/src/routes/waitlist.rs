@@ -1,12 +1,12 @@
 //! `POST /v1/waitlist` (clerk-js's `joinWaitlist`, `<Waitlist/>`): the same entries the Backend API lists, invites
 //! and rejects ([`tessera_core::waitlist_entries`]).
 
-use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use tessera_api::AppState;
 use tessera_api::error::ApiResult;
+use tessera_api::json::Json;
 use tessera_core::Error;
 use tessera_core::waitlist_entries::{self, NewEntry};
 

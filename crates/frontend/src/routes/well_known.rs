@@ -1,12 +1,12 @@
 //! `/.well-known/…` on the frontend host: the instance's JWKS, and the OAuth provider's metadata (OpenID Connect
 //! Discovery 1.0 and RFC 8414), whose URLs are the frontend host as the client reached it.
 
-use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
 use serde::Serialize;
 use tessera_api::AppState;
 use tessera_api::error::ApiResult;
+use tessera_api::json::Json;
 use tessera_core::oauth::KNOWN_SCOPES;
 
 use crate::extract::Fapi;
