@@ -29,7 +29,7 @@ _spec = importlib.util.spec_from_file_location("benchrun", os.path.join(os.path.
 run = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(run)
 
-PATHS = ["user", "list", "email", "jwks", "apikey", "m2m", "create"]
+PATHS = ["user", "list", "email", "jwks", "apikey", "m2m", "mint", "create"]
 
 
 def ctl(pid, *args):

@@ -98,6 +98,23 @@ impl DirectReads {
         }
     }
 
+    /// At most one row of a lookup by key (`sql` with `?1`, `?2`… placeholders), decoded by position.
+    pub async fn optional<T, const N: usize>(
+        self: &Arc<Self>,
+        sql: &'static str,
+        params: [String; N],
+        decode: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Option<T>, StoreError>
+    where
+        T: Send + 'static,
+    {
+        use rusqlite::OptionalExtension;
+        self.run(Cost::Bounded, move |c| {
+            c.prepare_cached(sql)?.query_row(rusqlite::params_from_iter(params.iter()), decode).optional()
+        })
+        .await
+    }
+
     /// Closes the idle connections and refuses further scans.
     pub fn close(&self) {
         self.scans.close();

@@ -1,5 +1,7 @@
 //! Clients and the sessions of users on them.
 
+use std::sync::LazyLock;
+
 use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
 
 /// A row of `clients`.
@@ -48,6 +50,28 @@ pub struct SessionRow {
     pub first_factor_verified_at: Option<i64>,
     /// When the user last verified a second factor on this session, Unix ms (`None`: never).
     pub second_factor_verified_at: Option<i64>,
+}
+
+impl SessionRow {
+    /// A row of [`SESSION_COLUMNS`], by position (direct SQLite reads).
+    fn from_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: r.get(0)?,
+            instance_id: r.get(1)?,
+            client_id: r.get(2)?,
+            user_id: r.get(3)?,
+            status: r.get(4)?,
+            actor: r.get(5)?,
+            last_active_organization_id: r.get(6)?,
+            last_active_at: r.get(7)?,
+            expire_at: r.get(8)?,
+            abandon_at: r.get(9)?,
+            created_at: r.get(10)?,
+            updated_at: r.get(11)?,
+            first_factor_verified_at: r.get(12)?,
+            second_factor_verified_at: r.get(13)?,
+        })
+    }
 }
 
 /// The status filter of the session list, resolved against the time of the query.
@@ -148,6 +172,13 @@ pub async fn record_factor_verification(
 
 /// One session of the instance.
 pub async fn get_session(db: &Db, instance_id: &str, id: &str) -> StoreResult<Option<SessionRow>> {
+    // Every session token minted reads its session: on SQLite without the hop to a connection thread.
+    if let Db::Sqlite(pools) = db {
+        static SQL: LazyLock<String> = LazyLock::new(|| {
+            format!("SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.instance_id = ?1 AND s.id = ?2")
+        });
+        return pools.direct.optional(&SQL, [instance_id.to_owned(), id.to_owned()], SessionRow::from_sqlite).await;
+    }
     let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.instance_id = $1 AND s.id = $2");
     Ok(on_read!(db, |c| sqlx::query_as::<_, SessionRow>(sqlx::AssertSqlSafe(sql.clone()))
         .bind(instance_id)

@@ -5,6 +5,12 @@ use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
 
 /// Reads one settings group's JSON document.
 pub async fn get(db: &Db, instance_id: &str, grp: &str) -> StoreResult<Option<String>> {
+    // Read by most requests of the Frontend API and by every session token minted: on SQLite without the hop to a
+    // connection thread.
+    if let Db::Sqlite(pools) = db {
+        const SQL: &str = "SELECT value FROM instance_settings WHERE instance_id = ?1 AND grp = ?2";
+        return pools.direct.optional(SQL, [instance_id.to_owned(), grp.to_owned()], |r| r.get(0)).await;
+    }
     Ok(on_read!(db, |c| sqlx::query_scalar::<_, String>(
         "SELECT value FROM instance_settings WHERE instance_id = $1 AND grp = $2"
     )

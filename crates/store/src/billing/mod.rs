@@ -155,16 +155,33 @@ pub async fn put_config(tx: &mut Tx, row: &ConfigRow) -> StoreResult<()> {
     Ok(())
 }
 
-read_fns!(
-    /// The instance's billing switches, if ever set.
-    config, config_tx, (instance_id: &str) -> Option<ConfigRow>, |c| sqlx::query_as::<_, ConfigRow>(
-        "SELECT instance_id, user_enabled, org_enabled, payments_succeed, updated_at FROM billing_config \
-         WHERE instance_id = $1"
-    )
-    .bind(instance_id)
-    .fetch_optional(c)
-    .await
-);
+const CONFIG_SQL: &str = "SELECT instance_id, user_enabled, org_enabled, payments_succeed, updated_at \
+    FROM billing_config WHERE instance_id = $1";
+
+/// The instance's billing switches, if ever set.
+pub async fn config(db: &Db, instance_id: &str) -> StoreResult<Option<ConfigRow>> {
+    // Every session token minted asks whether billing is on: on SQLite without the hop to a connection thread.
+    if let Db::Sqlite(pools) = db {
+        const SQL: &str = "SELECT instance_id, user_enabled, org_enabled, payments_succeed, updated_at \
+            FROM billing_config WHERE instance_id = ?1";
+        let decode = |r: &rusqlite::Row<'_>| {
+            Ok(ConfigRow {
+                instance_id: r.get(0)?,
+                user_enabled: r.get(1)?,
+                org_enabled: r.get(2)?,
+                payments_succeed: r.get(3)?,
+                updated_at: r.get(4)?,
+            })
+        };
+        return pools.direct.optional(SQL, [instance_id.to_owned()], decode).await;
+    }
+    Ok(on_read!(db, |c| sqlx::query_as::<_, ConfigRow>(CONFIG_SQL).bind(instance_id).fetch_optional(c).await)?)
+}
+
+/// The instance's billing switches, if ever set (read inside a write transaction).
+pub async fn config_tx(tx: &mut Tx, instance_id: &str) -> StoreResult<Option<ConfigRow>> {
+    Ok(on_tx!(tx, |c| sqlx::query_as::<_, ConfigRow>(CONFIG_SQL).bind(instance_id).fetch_optional(c).await)?)
+}
 
 /// Inserts or updates a feature (by slug); returns its id.
 pub async fn upsert_feature(tx: &mut Tx, row: &FeatureRow) -> StoreResult<String> {
