@@ -21,11 +21,15 @@
 //!
 //! A load racing an invalidation could put back what was just invalidated; each cache counts invalidations in an
 //! epoch read before the load, and an insert whose epoch moved meanwhile is dropped.
+//!
+//! An entry is reloaded before it expires: past half its life, the first lookup misses (and reloads it) while every
+//! other lookup still hits, so that a busy key is never missed by every request in flight at once — on PostgreSQL
+//! that herd queued a round trip per request behind the read pool's connections every second.
 
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::RwLock;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use tessera_store::Tx;
 
@@ -78,6 +82,8 @@ struct Entry<V> {
     instance_id: String,
     loaded_at: i64,
     value: V,
+    /// A lookup past half the entry's life has taken on reloading it.
+    reload_claimed: AtomicBool,
 }
 
 impl<K: Hash + Eq, V: Clone> Cache<K, V> {
@@ -86,14 +92,18 @@ impl<K: Hash + Eq, V: Clone> Cache<K, V> {
         Self { name, entries: RwLock::default(), epoch: AtomicU64::new(0) }
     }
 
-    /// The value cached for `key`, unless older than [`TTL_MS`]. Counts a hit or a miss.
+    /// The value cached for `key`, unless older than [`TTL_MS`] — or past half of it and this is the first lookup
+    /// since, which is to reload it (see the module's documentation). Counts a hit or a miss.
     pub fn get(&self, key: &K, now: i64) -> Option<V> {
         let hit = self
             .entries
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .get(key)
-            .filter(|e| (0..TTL_MS).contains(&(now - e.loaded_at)))
+            .filter(|e| {
+                let age = now - e.loaded_at;
+                (0..TTL_MS).contains(&age) && (age < TTL_MS / 2 || e.reload_claimed.swap(true, Ordering::AcqRel))
+            })
             .map(|e| e.value.clone());
         let outcome = if hit.is_some() { "tessera_cache_hits_total" } else { "tessera_cache_misses_total" };
         metrics::counter!(outcome, "cache" => self.name).increment(1);
@@ -115,7 +125,13 @@ impl<K: Hash + Eq, V: Clone> Cache<K, V> {
         if entries.len() >= MAX_ENTRIES {
             entries.clear();
         }
-        entries.insert(key, Entry { instance_id: instance_id.to_owned(), loaded_at: now, value });
+        let entry = Entry {
+            instance_id: instance_id.to_owned(),
+            loaded_at: now,
+            value,
+            reload_claimed: AtomicBool::new(false),
+        };
+        entries.insert(key, entry);
     }
 
     /// Changes a cached entry in place, keeping its load time: bookkeeping such as `last_used_at`, never a field a
@@ -206,11 +222,26 @@ mod tests {
         let e = c.epoch();
         c.insert(b"a".to_vec(), "ins_1", 1, 0, e);
         c.insert(b"b".to_vec(), "ins_2", 2, 0, e);
-        assert_eq!(c.get(&b"a".to_vec(), TTL_MS - 1), Some(1));
+        assert_eq!(c.get(&b"a".to_vec(), TTL_MS / 2 - 1), Some(1));
         assert_eq!(c.get(&b"a".to_vec(), TTL_MS), None, "expired");
         c.forget_instance("ins_1");
         assert_eq!(c.get(&b"a".to_vec(), 0), None);
         assert_eq!(c.get(&b"b".to_vec(), 0), Some(2));
+    }
+
+    #[test]
+    fn past_half_its_life_one_lookup_reloads_while_the_others_still_hit() {
+        let c: Cache<Vec<u8>, u32> = Cache::new("test");
+        c.insert(b"a".to_vec(), "ins_1", 1, 0, c.epoch());
+        let half = TTL_MS / 2;
+        assert_eq!(c.get(&b"a".to_vec(), half - 1), Some(1), "young: a hit");
+        assert_eq!(c.get(&b"a".to_vec(), half), None, "the first lookup past half its life reloads");
+        assert_eq!(c.get(&b"a".to_vec(), half + 1), Some(1), "the others hit meanwhile");
+        assert_eq!(c.get(&b"a".to_vec(), TTL_MS - 1), Some(1));
+        assert_eq!(c.get(&b"a".to_vec(), TTL_MS), None, "never past its life");
+        // The reload's insert starts a new life.
+        c.insert(b"a".to_vec(), "ins_1", 2, half, c.epoch());
+        assert_eq!(c.get(&b"a".to_vec(), TTL_MS - 1), Some(2));
     }
 
     #[test]
