@@ -54,20 +54,21 @@ struct Inner {
     ctx: Arc<Ctx>,
     config: WorkerConfig,
     owner: String,
-    clients: Outbound,
+    /// Built for the first delivery (see [`Inner::clients`]).
+    clients: tokio::sync::OnceCell<Outbound>,
 }
 
 impl Worker {
     /// A worker with its own lease owner id.
-    pub fn new(ctx: Arc<Ctx>, config: WorkerConfig) -> std::result::Result<Self, reqwest::Error> {
-        Ok(Self {
+    pub fn new(ctx: Arc<Ctx>, config: WorkerConfig) -> Self {
+        Self {
             inner: Arc::new(Inner {
                 owner: tessera_core::ids::new_id("wkr"),
-                clients: Outbound::new("Tessera-Webhooks/1", config.timeout, config.timeout)?,
+                clients: tokio::sync::OnceCell::new(),
                 ctx,
                 config,
             }),
-        })
+        }
     }
 
     /// Claims one batch of due deliveries, sends them and records the outcomes; returns how many were sent.
@@ -123,12 +124,32 @@ impl Worker {
 }
 
 impl Inner {
+    /// The HTTP clients, built when the first delivery needs them and on the blocking pool: building one loads
+    /// the system's CA certificates (tens of milliseconds of file reads and parsing), which at start-up held the
+    /// first answer of a server pinned to one core. A failure fails this delivery (retried on schedule) and the
+    /// next delivery tries again.
+    async fn clients(&self) -> std::result::Result<&Outbound, String> {
+        let timeout = self.config.timeout;
+        self.clients
+            .get_or_try_init(|| async move {
+                tokio::task::spawn_blocking(move || Outbound::new("Tessera-Webhooks/1", timeout, timeout))
+                    .await
+                    .map_err(|e| format!("building the HTTP client: {e}"))?
+                    .map_err(|e| format!("building the HTTP client: {}", describe(&e)))
+            })
+            .await
+    }
+
     async fn send(&self, o: &Outgoing) -> SendResult {
         let failed = |error: String| SendResult { status_code: None, response: None, error: Some(error) };
         let Ok(url) = url::Url::parse(&o.delivery.url) else {
             return failed("the endpoint URL does not parse".into());
         };
-        let client = match self.clients.client_for(&url, o.allow_private) {
+        let clients = match self.clients().await {
+            Ok(c) => c,
+            Err(why) => return failed(why),
+        };
+        let client = match clients.client_for(&url, o.allow_private) {
             Ok(c) => c,
             Err(why) => return failed(why),
         };

@@ -182,8 +182,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let worker = if args.webhooks.webhook_worker_disabled {
         None
     } else {
-        let w = tessera_api::worker::Worker::new(state.ctx.clone(), worker_config(&args.webhooks))
-            .context("starting the webhook delivery worker")?;
+        let w = tessera_api::worker::Worker::new(state.ctx.clone(), worker_config(&args.webhooks));
         let mut stopped = worker_stopped.clone();
         Some(tokio::spawn(w.run(async move {
             let _ = stopped.wait_for(|s| *s).await;

@@ -136,7 +136,7 @@ impl Receiver {
 
 fn worker(app: &TestApp, delays_ms: Vec<i64>) -> Worker {
     let config = WorkerConfig { retry: RetryPolicy { delays_ms, jitter: 0.0 }, ..WorkerConfig::default() };
-    Worker::new(app.state.ctx.clone(), config).expect("worker")
+    Worker::new(app.state.ctx.clone(), config)
 }
 
 /// Runs the worker until nothing is due.
@@ -292,7 +292,7 @@ async fn production_instances_do_not_reach_private_targets() {
 
     // The operator may allow them.
     let config = WorkerConfig { allow_private_targets: true, ..WorkerConfig::default() };
-    let permissive = Worker::new(app.state.ctx.clone(), config).unwrap();
+    let permissive = Worker::new(app.state.ctx.clone(), config);
     app.post("/v1/users", json!({})).bearer(&prod_key).send().await.assert_status(200);
     drain(&permissive).await;
     assert_eq!(receiver.received().len(), 2);
