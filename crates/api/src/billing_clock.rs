@@ -16,7 +16,12 @@ pub async fn run(ctx: Arc<Ctx>, interval: Duration, shutdown: impl std::future::
     let owner = tessera_core::ids::new_id("bclk");
     tokio::pin!(shutdown);
     loop {
-        match clock::take_lease(&ctx, &owner, LEASE_MS).await {
+        // Nothing due (the usual case): no lease taken, nothing written.
+        let due = clock::anything_due(&ctx).await.unwrap_or_else(|e| {
+            tracing::debug!(error = %e, "billing clock: cannot tell whether anything is due; looking anyway");
+            true
+        });
+        match if due { clock::take_lease(&ctx, &owner, LEASE_MS).await } else { Ok(false) } {
             Ok(true) => match clock::run_due(&ctx).await {
                 Ok(n) if n > 0 => tracing::debug!(items = n, "billing clock: items moved"),
                 Ok(_) => {}

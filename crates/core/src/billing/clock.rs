@@ -5,7 +5,8 @@
 //! statements close when their month is over. Time is the context's clock, so tests move it.
 //!
 //! [`run_due`] does everything due now. Servers call it from one node at a time: the holder of a lease
-//! ([`take_lease`]), so that several nodes on one PostgreSQL database never charge twice.
+//! ([`take_lease`]), so that several nodes on one PostgreSQL database never charge twice; and only when
+//! [`anything_due`] says so, so that an idle server does not write (and fsync) every tick.
 
 use tessera_store::billing::ledger::{self as store, ItemRow};
 
@@ -23,6 +24,12 @@ const BATCH: i64 = 100;
 pub async fn take_lease(ctx: &Ctx, owner: &str, lease_ms: i64) -> Result<bool> {
     let now = ctx.now_ms();
     Ok(store::take_lease(&ctx.db, "billing_clock", owner, now, now + lease_ms).await?)
+}
+
+/// Whether anything is due at the clock's now (a read: an idle server's clock writes nothing).
+pub async fn anything_due(ctx: &Ctx) -> Result<bool> {
+    let now = ctx.now_ms();
+    Ok(store::anything_due(&ctx.db, now, now + TRIAL_ENDING_NOTICE_MS).await?)
 }
 
 /// Does everything due at the clock's now, across instances; returns how many items changed.

@@ -727,6 +727,24 @@ read_fns!(
     }
 );
 
+/// Whether the billing clock has anything to do at `now`: an item due to move ([`due_items_tx`]), a trial to
+/// announce ([`trials_ending_tx`], with `trial_horizon`) or a statement to close ([`close_statements_tx`]) — read
+/// without a write, so that an idle clock neither takes its lease nor commits anything.
+pub async fn anything_due(db: &Db, now: i64, trial_horizon: i64) -> StoreResult<bool> {
+    Ok(on_read!(db, |c| sqlx::query_scalar::<_, bool>(
+        "SELECT EXISTS (SELECT 1 FROM billing_items i WHERE \
+             (i.status IN ('active', 'canceled', 'past_due') AND i.period_end IS NOT NULL AND i.period_end <= $1) \
+             OR (i.status = 'upcoming' AND i.period_start <= $1)) \
+         OR EXISTS (SELECT 1 FROM billing_items i WHERE i.status = 'active' AND i.is_free_trial \
+             AND NOT i.trial_warned AND i.period_end <= $2) \
+         OR EXISTS (SELECT 1 FROM billing_statements WHERE status = 'open' AND period_end <= $1)"
+    )
+    .bind(now)
+    .bind(trial_horizon)
+    .fetch_one(c)
+    .await)?)
+}
+
 /// Takes or renews the lease `name` for `owner` until `until`, unless another owner holds it past `now`.
 /// Returns whether `owner` holds it.
 pub async fn take_lease(db: &Db, name: &str, owner: &str, now: i64, until: i64) -> StoreResult<bool> {

@@ -26,6 +26,27 @@ fn amounts(list: &[Value], field: &str) -> i64 {
 }
 
 #[tokio::test]
+async fn the_clock_has_something_due_only_when_a_period_ends_a_trial_nears_or_a_statement_closes() {
+    let app = TestApp::with_clock(T0).await;
+    assert!(!clock::anything_due(app.ctx()).await.unwrap(), "no billing at all");
+    enable(&app).await;
+    let a = user(&app, "ann@example.com").await;
+    transition(&app, &a, "free_user", "plus").await;
+    assert!(!clock::anything_due(app.ctx()).await.unwrap(), "a fresh period is not due");
+    app.clock.advance_ms(40 * DAY);
+    assert!(clock::anything_due(app.ctx()).await.unwrap(), "the period ended");
+    clock::run_due(app.ctx()).await.unwrap();
+    assert!(!clock::anything_due(app.ctx()).await.unwrap(), "renewed and the statement closed");
+
+    let b = user(&app, "bea@example.com").await;
+    transition(&app, &b, "free_user", "pro").await;
+    app.clock.advance_ms(11 * DAY);
+    assert!(clock::anything_due(app.ctx()).await.unwrap(), "the trial ends within three days");
+    clock::run_due(app.ctx()).await.unwrap();
+    assert!(!clock::anything_due(app.ctx()).await.unwrap(), "announced");
+}
+
+#[tokio::test]
 async fn a_year_of_periods() {
     let app = TestApp::with_clock(T0).await;
     enable(&app).await;
