@@ -98,7 +98,8 @@ impl DirectReads {
         }
     }
 
-    /// At most one row of a lookup by key (`sql` with `?1`, `?2`… placeholders), decoded by position.
+    /// At most one row of a lookup by key, decoded by position. `sql` has `?1`, `?2`… placeholders: the statement's
+    /// sqlx text through [`sqlite_placeholders`], once (a `LazyLock`), so that both paths read one text.
     pub async fn optional<T, const N: usize>(
         self: &Arc<Self>,
         sql: &'static str,
@@ -129,6 +130,19 @@ fn connect(path: &PathBuf) -> Result<Connection, StoreError> {
     conn.busy_timeout(Duration::from_secs(5))?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn)
+}
+
+/// SQL written once with `$n` placeholders (as sqlx takes it) in SQLite's `?n`, which bind by number (rusqlite binds
+/// `$n` by name, numbered in the order the names first appear, and some statements name them out of order).
+pub fn sqlite_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut pieces = sql.split('$');
+    out.push_str(pieces.next().unwrap_or_default());
+    for piece in pieces {
+        out.push(if piece.starts_with(|c: char| c.is_ascii_digit()) { '?' } else { '$' });
+        out.push_str(piece);
+    }
+    out
 }
 
 /// `?2, ?3, …` for `n` values bound after `first - 1` others.

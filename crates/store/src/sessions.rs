@@ -2,6 +2,7 @@
 
 use std::sync::LazyLock;
 
+use crate::direct_reads::sqlite_placeholders;
 use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
 
 /// A row of `clients`.
@@ -170,17 +171,18 @@ pub async fn record_factor_verification(
     Ok(())
 }
 
+/// One session of the instance by id (`$1` instance, `$2` id).
+static SESSION_BY_ID: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.instance_id = $1 AND s.id = $2"));
+
 /// One session of the instance.
 pub async fn get_session(db: &Db, instance_id: &str, id: &str) -> StoreResult<Option<SessionRow>> {
     // Every session token minted reads its session: on SQLite without the hop to a connection thread.
     if let Db::Sqlite(pools) = db {
-        static SQL: LazyLock<String> = LazyLock::new(|| {
-            format!("SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.instance_id = ?1 AND s.id = ?2")
-        });
-        return pools.direct.optional(&SQL, [instance_id.to_owned(), id.to_owned()], SessionRow::from_sqlite).await;
+        static SQLITE: LazyLock<String> = LazyLock::new(|| sqlite_placeholders(&SESSION_BY_ID));
+        return pools.direct.optional(&SQLITE, [instance_id.to_owned(), id.to_owned()], SessionRow::from_sqlite).await;
     }
-    let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.instance_id = $1 AND s.id = $2");
-    Ok(on_read!(db, |c| sqlx::query_as::<_, SessionRow>(sqlx::AssertSqlSafe(sql.clone()))
+    Ok(on_read!(db, |c| sqlx::query_as::<_, SessionRow>(SESSION_BY_ID.as_str())
         .bind(instance_id)
         .bind(id)
         .fetch_optional(c)
@@ -189,8 +191,7 @@ pub async fn get_session(db: &Db, instance_id: &str, id: &str) -> StoreResult<Op
 
 /// One session of the instance, read inside a write transaction.
 pub async fn get_session_tx(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Option<SessionRow>> {
-    let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.instance_id = $1 AND s.id = $2");
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, SessionRow>(sqlx::AssertSqlSafe(sql.clone()))
+    Ok(on_tx!(tx, |c| sqlx::query_as::<_, SessionRow>(SESSION_BY_ID.as_str())
         .bind(instance_id)
         .bind(id)
         .fetch_optional(c)

@@ -1,23 +1,21 @@
 //! Per-instance settings: one JSON document per settings group (`instance_settings`), plus the few instance-row
 //! writes that settings changes need (row lock, publishable key).
 
+use std::sync::LazyLock;
+
+use crate::direct_reads::sqlite_placeholders;
 use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
 
 /// Reads one settings group's JSON document.
 pub async fn get(db: &Db, instance_id: &str, grp: &str) -> StoreResult<Option<String>> {
     // Read by most requests of the Frontend API and by every session token minted: on SQLite without the hop to a
     // connection thread.
+    const SQL: &str = "SELECT value FROM instance_settings WHERE instance_id = $1 AND grp = $2";
     if let Db::Sqlite(pools) = db {
-        const SQL: &str = "SELECT value FROM instance_settings WHERE instance_id = ?1 AND grp = ?2";
-        return pools.direct.optional(SQL, [instance_id.to_owned(), grp.to_owned()], |r| r.get(0)).await;
+        static SQLITE: LazyLock<String> = LazyLock::new(|| sqlite_placeholders(SQL));
+        return pools.direct.optional(&SQLITE, [instance_id.to_owned(), grp.to_owned()], |r| r.get(0)).await;
     }
-    Ok(on_read!(db, |c| sqlx::query_scalar::<_, String>(
-        "SELECT value FROM instance_settings WHERE instance_id = $1 AND grp = $2"
-    )
-    .bind(instance_id)
-    .bind(grp)
-    .fetch_optional(c)
-    .await)?)
+    Ok(on_read!(db, |c| sqlx::query_scalar::<_, String>(SQL).bind(instance_id).bind(grp).fetch_optional(c).await)?)
 }
 
 /// Reads one settings group's JSON document inside a write transaction (read-modify-write).

@@ -4,7 +4,7 @@
 //! as the fragments are added), so the builder needs no escaping and both drivers run the same text.
 
 use crate::dialect::Dialect;
-use crate::direct_reads::Cost;
+use crate::direct_reads::{Cost, sqlite_placeholders};
 use crate::users::{
     AggregatedUserRow, USER_COLUMNS, UserRow, UserWithIdentifications, from_aggregated, sqlite_details,
     user_with_identifications_columns,
@@ -407,19 +407,6 @@ impl rusqlite::ToSql for Bind {
             Self::Bool(v) => v.to_sql(),
         }
     }
-}
-
-/// The builder's `$n` placeholders as SQLite's `?n`, which bind by number (rusqlite binds `$n` by name, numbered in
-/// the order the names first appear, and the builder writes some out of order).
-fn sqlite_placeholders(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len());
-    let mut pieces = sql.split('$');
-    out.push_str(pieces.next().unwrap_or_default());
-    for piece in pieces {
-        out.push(if piece.starts_with(|c: char| c.is_ascii_digit()) { '?' } else { '$' });
-        out.push_str(piece);
-    }
-    out
 }
 
 /// How many users of the instance match `filter`.

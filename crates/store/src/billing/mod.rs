@@ -1,6 +1,9 @@
 //! Billing: the catalogue (features, plans, prices, discounts) and the instance's billing switches. The payers'
 //! side (subscriptions, items, credits, statements, payment attempts) is in [`ledger`].
 
+use std::sync::LazyLock;
+
+use crate::direct_reads::sqlite_placeholders;
 use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
 
 pub mod ledger;
@@ -162,8 +165,7 @@ const CONFIG_SQL: &str = "SELECT instance_id, user_enabled, org_enabled, payment
 pub async fn config(db: &Db, instance_id: &str) -> StoreResult<Option<ConfigRow>> {
     // Every session token minted asks whether billing is on: on SQLite without the hop to a connection thread.
     if let Db::Sqlite(pools) = db {
-        const SQL: &str = "SELECT instance_id, user_enabled, org_enabled, payments_succeed, updated_at \
-            FROM billing_config WHERE instance_id = ?1";
+        static SQLITE: LazyLock<String> = LazyLock::new(|| sqlite_placeholders(CONFIG_SQL));
         let decode = |r: &rusqlite::Row<'_>| {
             Ok(ConfigRow {
                 instance_id: r.get(0)?,
@@ -173,7 +175,7 @@ pub async fn config(db: &Db, instance_id: &str) -> StoreResult<Option<ConfigRow>
                 updated_at: r.get(4)?,
             })
         };
-        return pools.direct.optional(SQL, [instance_id.to_owned()], decode).await;
+        return pools.direct.optional(&SQLITE, [instance_id.to_owned()], decode).await;
     }
     Ok(on_read!(db, |c| sqlx::query_as::<_, ConfigRow>(CONFIG_SQL).bind(instance_id).fetch_optional(c).await)?)
 }
