@@ -1,6 +1,8 @@
 //! The payers' side of billing: payers, subscriptions, subscription items, discount redemptions, the credit
 //! ledger, statements, payment attempts, and the billing clock's lease.
 
+use std::sync::LazyLock;
+
 use super::read_fns;
 use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
 
@@ -503,11 +505,9 @@ pub async fn due_items_tx(
     limit: i64,
 ) -> StoreResult<Vec<ItemRow>> {
     let sql = format!(
-        "SELECT {ITEM_COLUMNS} FROM billing_items i WHERE \
-         ((i.status IN ('active', 'canceled', 'past_due') AND i.period_end IS NOT NULL AND i.period_end <= $1) \
-         OR (i.status = 'upcoming' AND i.period_start <= $2)) \
-         AND ($4 IS NULL OR i.instance_id = $4) \
-         ORDER BY i.period_end, i.id LIMIT $3"
+        "SELECT {ITEM_COLUMNS} FROM billing_items i WHERE {} AND ($4 IS NULL OR i.instance_id = $4) \
+         ORDER BY i.period_end, i.id LIMIT $3",
+        item_due("$1", "$2")
     );
     Ok(on_tx!(tx, |c| sqlx::query_as::<_, ItemRow>(sqlx::AssertSqlSafe(sql))
         .bind(horizon)
@@ -526,9 +526,9 @@ pub async fn trials_ending_tx(
     limit: i64,
 ) -> StoreResult<Vec<ItemRow>> {
     let sql = format!(
-        "SELECT {ITEM_COLUMNS} FROM billing_items i WHERE i.status = 'active' AND i.is_free_trial \
-         AND NOT i.trial_warned AND i.period_end <= $1 AND ($3 IS NULL OR i.instance_id = $3) \
-         ORDER BY i.period_end, i.id LIMIT $2"
+        "SELECT {ITEM_COLUMNS} FROM billing_items i WHERE {} AND ($3 IS NULL OR i.instance_id = $3) \
+         ORDER BY i.period_end, i.id LIMIT $2",
+        trial_ending("$1")
     );
     Ok(on_tx!(tx, |c| sqlx::query_as::<_, ItemRow>(sqlx::AssertSqlSafe(sql))
         .bind(horizon)
@@ -642,15 +642,12 @@ pub async fn statement_for_month_tx(tx: &mut Tx, payer_id: &str, timestamp: i64)
 /// Closes the open statements whose month ended by `now` (across instances, or in `instance_id` only); returns
 /// how many.
 pub async fn close_statements_tx(tx: &mut Tx, instance_id: Option<&str>, now: i64) -> StoreResult<u64> {
-    Ok(exec_tx!(
-        tx,
-        sqlx::query(
-            "UPDATE billing_statements SET status = 'closed', updated_at = $1 \
-             WHERE status = 'open' AND period_end <= $1 AND ($2 IS NULL OR instance_id = $2)"
-        )
-        .bind(now)
-        .bind(instance_id)
-    )?)
+    let sql = format!(
+        "UPDATE billing_statements SET status = 'closed', updated_at = $1 \
+         WHERE {} AND ($2 IS NULL OR instance_id = $2)",
+        statement_closing("$1")
+    );
+    Ok(exec_tx!(tx, sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now).bind(instance_id))?)
 }
 
 read_fns!(
@@ -731,18 +728,36 @@ read_fns!(
 /// announce ([`trials_ending_tx`], with `trial_horizon`) or a statement to close ([`close_statements_tx`]) — read
 /// without a write, so that an idle clock neither takes its lease nor commits anything.
 pub async fn anything_due(db: &Db, now: i64, trial_horizon: i64) -> StoreResult<bool> {
-    Ok(on_read!(db, |c| sqlx::query_scalar::<_, bool>(
-        "SELECT EXISTS (SELECT 1 FROM billing_items i WHERE \
-             (i.status IN ('active', 'canceled', 'past_due') AND i.period_end IS NOT NULL AND i.period_end <= $1) \
-             OR (i.status = 'upcoming' AND i.period_start <= $1)) \
-         OR EXISTS (SELECT 1 FROM billing_items i WHERE i.status = 'active' AND i.is_free_trial \
-             AND NOT i.trial_warned AND i.period_end <= $2) \
-         OR EXISTS (SELECT 1 FROM billing_statements WHERE status = 'open' AND period_end <= $1)"
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT EXISTS (SELECT 1 FROM billing_items i WHERE {}) \
+             OR EXISTS (SELECT 1 FROM billing_items i WHERE {}) \
+             OR EXISTS (SELECT 1 FROM billing_statements WHERE {})",
+            item_due("$1", "$1"),
+            trial_ending("$2"),
+            statement_closing("$1")
+        )
+    });
+    Ok(on_read!(db, |c| sqlx::query_scalar::<_, bool>(SQL.as_str()).bind(now).bind(trial_horizon).fetch_one(c).await)?)
+}
+
+/// What the billing clock looks for, written once for the statements that act on it and for [`anything_due`]:
+/// an item of `billing_items i` whose period ended by `horizon` or that starts by `now`.
+fn item_due(horizon: &str, now: &str) -> String {
+    format!(
+        "((i.status IN ('active', 'canceled', 'past_due') AND i.period_end IS NOT NULL AND i.period_end <= {horizon}) \
+         OR (i.status = 'upcoming' AND i.period_start <= {now}))"
     )
-    .bind(now)
-    .bind(trial_horizon)
-    .fetch_one(c)
-    .await)?)
+}
+
+/// A free trial of `billing_items i` ending by `horizon` and not yet announced.
+fn trial_ending(horizon: &str) -> String {
+    format!("(i.status = 'active' AND i.is_free_trial AND NOT i.trial_warned AND i.period_end <= {horizon})")
+}
+
+/// An open statement of `billing_statements` whose month ended by `now`.
+fn statement_closing(now: &str) -> String {
+    format!("(status = 'open' AND period_end <= {now})")
 }
 
 /// Takes or renews the lease `name` for `owner` until `until`, unless another owner holds it past `now`.
