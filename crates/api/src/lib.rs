@@ -4,14 +4,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::convert::Infallible;
+use std::panic::AssertUnwindSafe;
+
 use axum::Router;
-use axum::http::header::{AUTHORIZATION, COOKIE};
-use axum::response::IntoResponse;
+use axum::extract::Request;
+use axum::http::HeaderName;
+use axum::http::header::{AUTHORIZATION, COOKIE, Entry};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use futures_util::FutureExt;
 use tessera_core::{Ctx, Error};
-use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
-use tower_http::trace::TraceLayer;
+use tracing::Instrument;
 
 use crate::dists::Dists;
 
@@ -85,72 +89,131 @@ impl AppState {
     }
 }
 
-/// The whole HTTP application.
+/// The Backend API alone as an HTTP application (the server serves [`Backend`] behind the frontend host's
+/// dispatch, `tessera_frontend::app`).
 pub fn router(state: AppState) -> Router {
-    let mut app = Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz));
-    for route in routes::table() {
-        if route.unversioned {
-            app = app.route(route.path, route.handlers.clone());
+    let backend = Backend::new(state);
+    Router::new().fallback_service(tower::service_fn(move |request: Request| {
+        let backend = backend.clone();
+        async move { Ok::<_, Infallible>(edge(metrics::Face::Backend, request, |r| backend.answer(r)).await) }
+    }))
+}
+
+/// The Backend API's routes with their state, and the steps before routing.
+#[derive(Clone)]
+pub struct Backend {
+    state: AppState,
+    routes: Router,
+}
+
+impl Backend {
+    /// The route table, with the state it serves.
+    pub fn new(state: AppState) -> Self {
+        let mut app = Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz));
+        for route in routes::table() {
+            if route.unversioned {
+                app = app.route(route.path, route.handlers.clone());
+            }
+            app = app.route(&format!("/v1{}", route.path), route.handlers);
         }
-        app = app.route(&format!("/v1{}", route.path), route.handlers);
+        let routes = app
+            .merge(portal::router())
+            .route_layer(axum::middleware::from_fn(metrics::tag_operation))
+            .fallback(routes::fallback::not_found)
+            .method_not_allowed_fallback(routes::fallback::method_not_allowed)
+            .with_state(state.clone());
+        Self { state, routes }
     }
-    let routed = app
-        .merge(portal::router())
-        .route_layer(axum::middleware::from_fn(metrics::tag_operation))
-        .fallback(routes::fallback::not_found)
-        .method_not_allowed_fallback(routes::fallback::method_not_allowed)
-        .with_state(state.clone());
-    let gated = tower::Layer::layer(&axum::middleware::from_fn_with_state(state, backend_gate), routed);
-    with_request_layers(gated, metrics::Face::Backend)
+
+    /// Answers a Backend API request: the API version negotiated once, then Clerk's rate limits, then the route.
+    pub async fn answer(self, request: Request) -> Response {
+        let request = match version::negotiate(&self.state, request) {
+            Ok(request) => request,
+            Err(refused) => return error::ApiError(refused).into_response(),
+        };
+        let request = if self.state.rate_limits.is_some() {
+            // Split: a `&Request` (its body is not `Sync`) cannot be held across the counter's await.
+            let (parts, body) = request.into_parts();
+            if let Some(refusal) = rate_limits::check(&self.state, &parts).await {
+                return refusal;
+            }
+            Request::from_parts(parts, body)
+        } else {
+            request
+        };
+        match tower::ServiceExt::oneshot(self.routes, request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
+    }
 }
 
-/// The Backend API's steps before routing: the API version negotiated once, then Clerk's rate limits. One
-/// middleware for both, as [`edge`] is one for the shared steps: each `from_fn` boxes and moves the whole future
-/// of everything inside it.
-async fn backend_gate(
-    axum::extract::State(app): axum::extract::State<AppState>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    match version::negotiate(&app, request) {
-        Ok(request) => rate_limits::enforce(&app, request, next).await,
-        Err(refused) => error::ApiError(refused).into_response(),
-    }
-}
+/// Headers that carry secrets: marked sensitive, so that no log line or `Debug` output shows their values.
+const SENSITIVE_HEADERS: [HeaderName; 3] = [AUTHORIZATION, COOKIE, HeaderName::from_static("clerk-secret-key")];
 
-/// The layers every face shares: panics and deadlines answered in the Clerk envelope, the request trace without
-/// secrets or query values, unusable paths refused before routing, and the request metrics of the face.
-///
-/// Middleware wraps a face's routed service as a whole, never through `Router::layer`: that wraps every route
-/// separately, and axum clones a route's whole stack (a box per layer) for each request it answers — that cloning
-/// was a third of the instructions of `GET /v1/jwks`. Around the whole service, a request clones one router handle.
-pub fn with_request_layers<S>(service: S, face: metrics::Face) -> Router
+/// How long a request may take before it is answered 503 (in the Clerk envelope, with `Retry-After`).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What every request of a face goes through around `answer`, in one async function rather than a stack of
+/// middleware (each `from_fn` or tower layer boxed or moved the whole future of everything inside it, and axum
+/// clones a layered router's stack per request: `memcpy` alone was a tenth of `GET /v1/jwks`):
+/// - the request metrics of the face around everything;
+/// - a path whose segments decode to something no id can be (invalid UTF-8, control characters such as NUL) names
+///   no resource — 404 in the Clerk envelope, before a handler's extractor answers a bare 400 or a database refuses
+///   the value with a 500;
+/// - secret-bearing headers marked sensitive, and the request's trace span (method, path and the NAMES of the
+///   query parameters: values carry e-mail addresses and other personal data);
+/// - a panic answered as a 500 in the Clerk envelope, and a deadline on the rest answered as a 503 (an abandoned
+///   handler's open transaction rolls back when it is dropped).
+pub async fn edge<F, Fut>(face: metrics::Face, mut request: Request, answer: F) -> Response
 where
-    S: tower::Service<axum::extract::Request, Response = axum::response::Response, Error = std::convert::Infallible>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-    S::Future: Send + 'static,
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response>,
 {
-    let layered = tower::ServiceBuilder::new()
-        .layer(axum::middleware::from_fn(move |request, next| edge(face, request, next)))
-        // Secrets travel in these headers; they must never reach a log line.
-        .layer(SetSensitiveRequestHeadersLayer::new([
-            AUTHORIZATION,
-            COOKIE,
-            axum::http::HeaderName::from_static("clerk-secret-key"),
-        ]))
-        .layer(TraceLayer::new_for_http().make_span_with(request_span::<axum::body::Body>))
-        .layer(CatchPanicLayer::custom(|_panic| error::ApiError(Error::internal(anyhow_panic())).into_response()))
-        .service(service);
-    Router::new().fallback_service(layered)
+    let observed = metrics::Observed::start(face, request.method());
+    let path = request.uri().path();
+    let response = if path.contains('%') && !percent_decoded_is_usable(path) {
+        error::ApiError(Error::with(
+            tessera_core::ErrorCode::ResourceNotFound,
+            "not found",
+            "No resource has this id.",
+            None,
+        ))
+        .into_response()
+    } else {
+        for name in &SENSITIVE_HEADERS {
+            if let Entry::Occupied(mut values) = request.headers_mut().entry(name) {
+                values.iter_mut().for_each(|v| v.set_sensitive(true));
+            }
+        }
+        let span = request_span(&request);
+        let answered = async {
+            tracing::debug!("started processing request");
+            let response = match AssertUnwindSafe(answer(request)).catch_unwind().await {
+                Ok(response) => response,
+                Err(_panic) => error::ApiError(Error::internal(anyhow_panic())).into_response(),
+            };
+            let latency_ms = observed.elapsed().as_millis();
+            if response.status().is_server_error() {
+                tracing::error!(status = response.status().as_u16(), latency_ms, "response failed");
+            } else {
+                tracing::debug!(status = response.status().as_u16(), latency_ms, "finished processing request");
+            }
+            response
+        };
+        match tokio::time::timeout(REQUEST_TIMEOUT, answered.instrument(span)).await {
+            Ok(response) => response,
+            Err(_) => error::ApiError(Error::new(tessera_core::ErrorCode::ServiceUnavailable)).into_response(),
+        }
+    };
+    observed.finish(&response);
+    response
 }
 
 /// The span of a request in the trace logs: method, path and the NAMES of the query parameters. Query values
 /// stay out of the logs: list filters carry e-mail addresses, phone numbers and other personal data
-/// (`?email_address=…`), and tower-http's default span would record the whole URI.
-fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
+/// (`?email_address=…`).
+fn request_span(request: &Request) -> tracing::Span {
     tracing::debug_span!(
         "request",
         method = %request.method(),
@@ -165,39 +228,6 @@ fn query_names(query: Option<&str>) -> String {
     let names =
         query.unwrap_or_default().split('&').filter(|p| !p.is_empty()).map(|p| p.split('=').next().unwrap_or(p));
     names.collect::<Vec<_>>().join(",")
-}
-
-/// How long a request may take before it is answered 503 (in the Clerk envelope, with `Retry-After`).
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The first steps of every request of a face, in one middleware: the request metrics around everything; a path
-/// whose segments decode to something no id can be (invalid UTF-8, control characters such as NUL) names no
-/// resource — 404 in the Clerk envelope, before a handler's extractor answers a bare 400 or a database refuses the
-/// value with a 500; and a deadline on the rest (an abandoned handler's open transaction rolls back when it is
-/// dropped).
-async fn edge(
-    face: metrics::Face,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    let observed = metrics::Observed::start(face, request.method());
-    let path = request.uri().path();
-    let response = if path.contains('%') && !percent_decoded_is_usable(path) {
-        error::ApiError(Error::with(
-            tessera_core::ErrorCode::ResourceNotFound,
-            "not found",
-            "No resource has this id.",
-            None,
-        ))
-        .into_response()
-    } else {
-        match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
-            Ok(response) => response,
-            Err(_) => error::ApiError(Error::new(tessera_core::ErrorCode::ServiceUnavailable)).into_response(),
-        }
-    };
-    observed.finish(&response);
-    response
 }
 
 /// Whether `path` percent-decodes to UTF-8 without control characters.

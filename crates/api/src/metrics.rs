@@ -63,6 +63,11 @@ impl Observed {
         Self { face, method: method_label(method), start: Instant::now() }
     }
 
+    /// How long the request has taken so far.
+    pub fn elapsed(&self) -> std::time::Duration {
+        self.start.elapsed()
+    }
+
     /// Counts the request with its answer's status and observes its duration.
     pub fn finish(self, response: &Response) {
         let operation = response.extensions().get::<Operation>().map_or("unmatched", |o| o.0.as_str()).to_owned();

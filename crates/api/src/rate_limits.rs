@@ -10,9 +10,8 @@
 //! Requests without an instance secret key (machine keys, wrong keys) are not counted here: their handlers answer
 //! them (a wrong key is a 401 either way).
 
-use axum::extract::Request;
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tessera_core::instances::{self, Environment};
 use tessera_core::rate_limits::{Counter, Limit};
@@ -143,28 +142,25 @@ fn counted(path: &str) -> bool {
     api && path != "/v1/jwks"
 }
 
-/// The Backend API's second step (in `crate::backend_gate`): counts the request and answers 429 once a limit is
-/// reached.
-pub async fn enforce(app: &AppState, request: Request, next: Next) -> Response {
-    let Some(limits) = app.rate_limits.as_deref() else { return next.run(request).await };
-    if !counted(request.uri().path()) {
-        return next.run(request).await;
+/// The Backend API's second step (in [`crate::Backend::answer`]): counts the request and returns the 429 to
+/// answer once a limit is reached, `None` to go on.
+pub async fn check(app: &AppState, request: &Parts) -> Option<Response> {
+    let limits = app.rate_limits.as_deref()?;
+    if !counted(request.uri.path()) {
+        return None;
     }
-    let (parts, body) = request.into_parts();
-    let instance = match bearer_token(&parts) {
-        Some(key) if key.starts_with("sk_") => instances::authenticate(&app.ctx, key).await.ok(),
-        _ => None,
+    let instance = match bearer_token(request) {
+        Some(key) if key.starts_with("sk_") => instances::authenticate(&app.ctx, key).await.ok()?,
+        _ => return None,
     };
-    if let Some(instance) = instance {
-        for (limit, id) in limits.limits_of(instance.environment, &parts.method, parts.uri.path()) {
-            match limits.counter.hit(&app.ctx, &instance.id, limit, id).await {
-                Ok(None) => {}
-                Ok(Some(retry_after_ms)) => return too_many_requests(retry_after_ms),
-                Err(e) => return ApiError(e).into_response(),
-            }
+    for (limit, id) in limits.limits_of(instance.environment, &request.method, request.uri.path()) {
+        match limits.counter.hit(&app.ctx, &instance.id, limit, id).await {
+            Ok(None) => {}
+            Ok(Some(retry_after_ms)) => return Some(too_many_requests(retry_after_ms)),
+            Err(e) => return Some(ApiError(e).into_response()),
         }
     }
-    next.run(Request::from_parts(parts, body)).await
+    None
 }
 
 fn too_many_requests(retry_after_ms: i64) -> Response {

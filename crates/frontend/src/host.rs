@@ -5,12 +5,12 @@
 //! (`Clerk-Proxy-Url` with the instance's `Clerk-Secret-Key`). `/npm/@clerk/…` (clerk-js and its UI) is served
 //! on every host. Everything else belongs to the Backend API.
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode, Uri};
-use axum::middleware::Next;
 use axum::response::{IntoResponse as _, Response};
 use tessera_api::AppState;
 use tessera_api::error::ApiError;
+use tessera_api::metrics::Face;
 use tessera_core::instances::{self, Instance};
 use tower::ServiceExt as _;
 
@@ -27,25 +27,45 @@ pub struct FrontendRequest {
     pub base_url: String,
 }
 
-/// The two route tables the dispatcher chooses between.
+/// The two faces the dispatcher chooses between.
 #[derive(Clone)]
 pub struct Faces {
     /// Shared state.
     pub state: AppState,
-    /// The Frontend API router (with the shared request layers).
+    /// The Frontend API's routes, with their state.
     pub frontend: axum::Router,
+    /// The Backend API.
+    pub backend: tessera_api::Backend,
 }
 
-/// Sends Frontend API requests to the frontend router (with a [`FrontendRequest`] extension), the rest on.
-pub async fn dispatch(State(faces): State<Faces>, mut request: Request, next: Next) -> Response {
-    let path = request.uri().path();
-    if path.starts_with("/npm/@clerk/") {
-        return serve(faces.frontend, request).await;
+impl Faces {
+    /// Sends Frontend API requests to the frontend routes (with a [`FrontendRequest`] extension), the rest to the
+    /// Backend API, each through its face's [`tessera_api::edge`].
+    pub async fn dispatch(self, mut request: Request) -> Response {
+        let path = request.uri().path();
+        if path.starts_with("/npm/@clerk/") {
+            return self.serve_frontend(request).await;
+        }
+        match resolve(&self.state, &mut request).await {
+            Ok(Some(frontend)) => frontend_request(&self, frontend, request).await,
+            Ok(None) => {
+                let backend = self.backend;
+                tessera_api::edge(Face::Backend, request, |r| backend.answer(r)).await
+            }
+            Err(e) => e.into_response(),
+        }
     }
-    match resolve(&faces.state, &mut request).await {
-        Ok(Some(frontend)) => frontend_request(&faces, frontend, request).await,
-        Ok(None) => next.run(request).await,
-        Err(e) => e.into_response(),
+
+    /// A request for the frontend routes, through the frontend face's edge.
+    async fn serve_frontend(&self, request: Request) -> Response {
+        let routes = self.frontend.clone();
+        tessera_api::edge(Face::Frontend, request, |r| async move {
+            match routes.oneshot(r).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            }
+        })
+        .await
     }
 }
 
@@ -63,7 +83,7 @@ async fn frontend_request(faces: &Faces, frontend: FrontendRequest, mut request:
         // origin policy does not apply; the response's signature and `InResponseTo` authenticate it, and the
         // browser's `__client` cookie binds it to the sign-in's client (`tessera_core::enterprise_sso::binding`).
         request.extensions_mut().insert(frontend);
-        return serve(faces.frontend.clone(), request).await;
+        return faces.serve_frontend(request).await;
     }
     let origin = header(&request, "origin").filter(|o| *o != "null").map(str::to_owned);
     if let Some(origin) = &origin {
@@ -93,7 +113,7 @@ async fn frontend_request(faces: &Faces, frontend: FrontendRequest, mut request:
         *request.method_mut() = method;
     }
     request.extensions_mut().insert(frontend);
-    let mut response = serve(faces.frontend.clone(), request).await;
+    let mut response = faces.serve_frontend(request).await;
     cors(&mut response, origin.as_deref());
     response
 }
@@ -137,7 +157,7 @@ async fn public_oauth_request(faces: &Faces, frontend: FrontendRequest, mut requ
         return response;
     }
     request.extensions_mut().insert(frontend);
-    let mut response = serve(faces.frontend.clone(), request).await;
+    let mut response = faces.serve_frontend(request).await;
     let h = response.headers_mut();
     h.insert("access-control-allow-origin", HeaderValue::from_static("*"));
     h.insert("access-control-expose-headers", HeaderValue::from_static("WWW-Authenticate"));
@@ -163,13 +183,6 @@ fn method_override(query: Option<&str>) -> Option<Method> {
             _ => None,
         }
     })
-}
-
-async fn serve(router: axum::Router, request: Request) -> Response {
-    match router.oneshot(request).await {
-        Ok(response) => response,
-        Err(never) => match never {},
-    }
 }
 
 fn header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {

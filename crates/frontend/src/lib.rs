@@ -21,20 +21,22 @@ pub mod respond;
 pub mod routes;
 pub mod scim;
 
-/// The whole HTTP application: Frontend API requests (recognised by [`host::dispatch`]) go to the frontend route
-/// table, everything else to the Backend API.
+/// The whole HTTP application: Frontend API requests (recognised by [`host::Faces::dispatch`]) go to the frontend
+/// route table, everything else to the Backend API.
+///
+/// Dispatch comes before either face's routing (not as a layer on the Backend API's routes): a layer on the
+/// routes would run after the Backend API matched the path, and a path both faces know
+/// (`/v1/organizations/{organization_id}`) would reach the frontend handler with the Backend API's path
+/// parameters as well as its own. One service function rather than middleware, for the per-request cost (see
+/// `tessera_api::edge`).
 pub fn app(state: AppState) -> Router {
-    let frontend = tessera_api::with_request_layers(
-        routes::router().with_state(state.clone()),
-        tessera_api::metrics::Face::Frontend,
-    );
-    let backend = tessera_api::router(state.clone());
-    // Dispatch wraps the Backend API router as a whole (not its routes): a layer on the routes would run after the
-    // Backend API matched the path, and a path both faces know (`/v1/organizations/{organization_id}`) would
-    // reach the frontend handler with the Backend API's path parameters as well as its own. (A service around the
-    // router, not `Router::layer`, for the per-request cost: see `tessera_api::with_request_layers`.)
-    let dispatched = tower::ServiceBuilder::new()
-        .layer(axum::middleware::from_fn_with_state(host::Faces { state, frontend }, host::dispatch))
-        .service(backend);
-    Router::new().fallback_service(dispatched)
+    let faces = host::Faces {
+        frontend: routes::router().with_state(state.clone()),
+        backend: tessera_api::Backend::new(state.clone()),
+        state,
+    };
+    Router::new().fallback_service(tower::service_fn(move |request: axum::extract::Request| {
+        let faces = faces.clone();
+        async move { Ok::<_, std::convert::Infallible>(faces.dispatch(request).await) }
+    }))
 }

@@ -13,9 +13,7 @@ use crate::config::{DatabaseArgs, ServeArgs, WebhookArgs};
 
 /// Logs to stderr; `TESSERA_LOG` (or `RUST_LOG`) filters, `TESSERA_LOG_FORMAT=json` switches to JSON lines.
 pub fn init_tracing() {
-    let filter = std::env::var("TESSERA_LOG")
-        .or_else(|_| std::env::var("RUST_LOG"))
-        .unwrap_or_else(|_| "info,tower_http=info".into());
+    let filter = std::env::var("TESSERA_LOG").or_else(|_| std::env::var("RUST_LOG")).unwrap_or_else(|_| "info".into());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
