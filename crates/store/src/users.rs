@@ -386,6 +386,11 @@ const IDENTIFICATION_FIELDS: &[&str] = &[
 /// The columns of [`UserWithIdentifications`] for users aliased `u`: every user column, the identifications as
 /// one JSON array and the backup-code count, each a subquery driven by the `(user_id, …)` indexes. Built once per
 /// dialect: formatting it anew was a tenth of a user read's instructions.
+///
+/// The identifications and backup codes are matched by user id alone: user ids are unique across instances and
+/// both tables reference `users(id)`, so the user's instance is theirs. An `instance_id` term as well gave
+/// PostgreSQL a second index to combine: without statistics (a freshly filled table, until autovacuum analyzes
+/// it) it ANDed a bitmap of every identification of the instance with the user's, 0.25 ms per user.
 pub fn user_with_identifications_columns(dialect: Dialect) -> &'static str {
     static COLUMNS: [OnceLock<String>; 2] = [OnceLock::new(), OnceLock::new()];
     COLUMNS[dialect_index(dialect)].get_or_init(|| {
@@ -393,14 +398,13 @@ pub fn user_with_identifications_columns(dialect: Dialect) -> &'static str {
             IDENTIFICATION_FIELDS,
             "i",
             "identifications i",
-            "i.instance_id = u.instance_id AND i.user_id = u.id",
+            "i.user_id = u.id",
             "i.created_at, i.id",
         );
         let accounts = crate::sso::user_accounts_json(dialect);
         format!(
             "{USER_COLUMNS}, {idents} AS identifications_json, (SELECT COUNT(*) FROM user_backup_codes b \
-             WHERE b.instance_id = u.instance_id AND b.user_id = u.id) AS backup_code_count, \
-             {accounts} AS enterprise_accounts_json"
+             WHERE b.user_id = u.id) AS backup_code_count, {accounts} AS enterprise_accounts_json"
         )
     })
 }
