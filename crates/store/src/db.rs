@@ -144,7 +144,7 @@ impl Db {
             .synchronous(synchronous)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
-        let writer = Writer::open(options.clone()).await?;
+        let writer = Writer::open(options.clone(), crate::users::SQLITE_USER_SEARCH_FLUSH).await?;
         // Not sqlx's pool: it pings a connection before handing it out (by default) and as it comes back, each a
         // round trip to the connection's worker thread, which roughly doubled the cost of a point read.
         let read = Arc::new(ReadPool::connect(options.read_only(true), 8, Duration::from_secs(5)).await?);

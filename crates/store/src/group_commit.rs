@@ -49,6 +49,9 @@ pub struct Writer {
     waiting: AtomicUsize,
     /// To reopen the connection after an inconsistency.
     options: SqliteConnectOptions,
+    /// Statements run on the outer transaction just before each batch's `COMMIT`: work the batch's transactions
+    /// leave to their commit (the user search index, see [`crate::users::SQLITE_USER_SEARCH_FLUSH`]).
+    before_commit: &'static str,
     /// Transactions released into a batch, and batches committed (for [`Writer::stats`]).
     transactions: AtomicU64,
     commits: AtomicU64,
@@ -101,8 +104,9 @@ fn depth(conn: &SqliteConnection) -> usize {
 }
 
 impl Writer {
-    /// Opens the writer connection.
-    pub async fn open(options: SqliteConnectOptions) -> Result<Arc<Self>, StoreError> {
+    /// Opens the writer connection; `before_commit` runs in each batch's outer transaction just before its
+    /// `COMMIT` (a failure fails the batch like a failed `COMMIT`).
+    pub async fn open(options: SqliteConnectOptions, before_commit: &'static str) -> Result<Arc<Self>, StoreError> {
         let conn = options.connect().await?;
         let state =
             State { conn: Some(conn), closed: false, unsettled: false, batch: None, committer_scheduled: false };
@@ -110,6 +114,7 @@ impl Writer {
             state: Arc::new(Mutex::new(state)),
             waiting: AtomicUsize::new(0),
             options,
+            before_commit,
             transactions: AtomicU64::new(0),
             commits: AtomicU64::new(0),
         }))
@@ -232,7 +237,10 @@ impl Writer {
         let batch = state.batch.take();
         state.unsettled = true;
         let outcome = match &batch {
-            Some(_) => SqliteTransactionManager::commit(conn).await.map_err(|e| e.to_string()),
+            Some(_) => match sqlx::raw_sql(sqlx::AssertSqlSafe(self.before_commit)).execute(&mut *conn).await {
+                Ok(_) => SqliteTransactionManager::commit(conn).await.map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            },
             None => SqliteTransactionManager::rollback(conn).await.map_err(|e| e.to_string()),
         };
         state.unsettled = false;
