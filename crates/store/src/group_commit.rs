@@ -237,7 +237,8 @@ impl Writer {
         let batch = state.batch.take();
         state.unsettled = true;
         let outcome = match &batch {
-            Some(_) => match sqlx::raw_sql(sqlx::AssertSqlSafe(self.before_commit)).execute(&mut *conn).await {
+            // A prepared statement of the connection's cache (not `raw_sql`, which parses its text every time).
+            Some(_) => match sqlx::query(self.before_commit).execute(&mut *conn).await {
                 Ok(_) => SqliteTransactionManager::commit(conn).await.map_err(|e| e.to_string()),
                 Err(e) => Err(e.to_string()),
             },

@@ -365,24 +365,11 @@ pub(crate) fn sqlite_details(
 }
 
 /// The identification columns the aggregated JSON carries (every column of [`IdentificationRow`]).
-/// Brings the SQLite user search index (migration 0015) up to date for the users its triggers noted as changed
-/// (migration 0048): their documents are dropped and written again from the committed-to-be rows, documents of
-/// users gone are forgotten, and the notes cleared. The group-commit writer runs it just before each batch's
-/// `COMMIT`, outside every transaction's savepoint (FTS5 writes a segment at each savepoint it meets).
-pub const SQLITE_USER_SEARCH_FLUSH: &str = "\
-    DELETE FROM user_search WHERE rowid IN \
-        (SELECT d.doc FROM user_search_pending p JOIN user_search_docs d ON d.user_id = p.user_id); \
-    DELETE FROM user_search_docs WHERE user_id IN (SELECT p.user_id FROM user_search_pending p \
-        WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = p.user_id)); \
-    INSERT INTO user_search_docs (user_id) SELECT p.user_id FROM user_search_pending p \
-        WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = p.user_id) \
-        AND NOT EXISTS (SELECT 1 FROM user_search_docs d WHERE d.user_id = p.user_id); \
-    INSERT INTO user_search (rowid, text) \
-        SELECT d.doc, coalesce(u.username_normalized, '') || char(1) || u.name_search || char(1) \
-            || coalesce((SELECT group_concat(i.value_normalized, char(1)) FROM identifications i \
-                         WHERE i.user_id = u.id), '') \
-        FROM user_search_pending p JOIN user_search_docs d ON d.user_id = p.user_id JOIN users u ON u.id = p.user_id; \
-    DELETE FROM user_search_pending;";
+/// Brings the SQLite user search index (migration 0015) up to date for the users its triggers noted as changed:
+/// deleting the notes fires migration 0048's trigger, which rewrites each noted user's document (or forgets a
+/// deleted user's). The group-commit writer runs it just before each batch's `COMMIT`, outside every transaction's
+/// savepoint (FTS5 writes a segment at each savepoint it meets).
+pub const SQLITE_USER_SEARCH_FLUSH: &str = "DELETE FROM user_search_pending";
 
 const IDENTIFICATION_FIELDS: &[&str] = &[
     "id",

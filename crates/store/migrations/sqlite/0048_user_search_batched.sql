@@ -1,11 +1,13 @@
 -- The user search index (migration 0015) is brought up to date once per committed batch instead of inside every
 -- write transaction. FTS5 flushes its pending terms to a new segment at every savepoint, and group commit opens
 -- one savepoint per transaction, so a user create paid for a segment of its own, merges of those segments, and a
--- delete and re-insert of its document when its first identification arrived: a third of its instructions.
+-- delete and re-insert of its document when its first identification arrived.
 --
--- The triggers now only note which users changed; the writer runs `user_search_flush` (crates/store/src/users.rs)
--- on its connection just before each batch's COMMIT, so readers, who see only committed data, find the index
--- exact as before.
+-- The triggers on users and identifications now only note which users changed. Just before each batch's COMMIT
+-- the writer runs `DELETE FROM user_search_pending` (crates/store/src/users.rs, SQLITE_USER_SEARCH_FLUSH): the
+-- trigger below rewrites each noted user's document as it goes. Readers see only committed data, so they find the
+-- index exact as before. (A trigger rather than a script of statements: the writer's one statement is prepared
+-- once and cached with its trigger program; a script was parsed again at every commit.)
 CREATE TABLE user_search_pending (
     user_id TEXT PRIMARY KEY
 ) WITHOUT ROWID;
@@ -39,4 +41,18 @@ END;
 
 CREATE TRIGGER user_search_identification_delete AFTER DELETE ON identifications BEGIN
     INSERT OR IGNORE INTO user_search_pending (user_id) VALUES (old.user_id);
+END;
+
+CREATE TRIGGER user_search_flush BEFORE DELETE ON user_search_pending BEGIN
+    DELETE FROM user_search WHERE rowid = (SELECT doc FROM user_search_docs WHERE user_id = old.user_id);
+    DELETE FROM user_search_docs
+        WHERE user_id = old.user_id AND NOT EXISTS (SELECT 1 FROM users WHERE id = old.user_id);
+    INSERT INTO user_search_docs (user_id) SELECT old.user_id
+        WHERE EXISTS (SELECT 1 FROM users WHERE id = old.user_id)
+        AND NOT EXISTS (SELECT 1 FROM user_search_docs WHERE user_id = old.user_id);
+    INSERT INTO user_search (rowid, text)
+        SELECT d.doc, coalesce(u.username_normalized, '') || char(1) || u.name_search || char(1)
+            || coalesce((SELECT group_concat(i.value_normalized, char(1)) FROM identifications i
+                         WHERE i.user_id = u.id), '')
+        FROM user_search_docs d JOIN users u ON u.id = d.user_id WHERE d.user_id = old.user_id;
 END;
