@@ -485,6 +485,25 @@ def rsa_sign_rate(seconds):
     return float(m.group(1)) if m else None
 
 
+def postgres_read_ceiling(db_url, user_id, seconds, connections):
+    """PostgreSQL's own ceiling for a user read on this machine: `pgbench` (prepared statements, as Tessera's) reading
+    one user by primary key, with as many clients as wrk has connections, pinned where wrk runs (this script's core)
+    while the PostgreSQL server runs where it likes — as during Tessera's run. No Tessera read can beat it: each
+    needs at least this statement's round trip."""
+    if not shutil.which("pgbench"):
+        return None
+    script = tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False)
+    script.write(f"SELECT * FROM users WHERE id = '{user_id}';\n")
+    script.close()
+    try:
+        out = subprocess.run(["pgbench", "-n", "-M", "prepared", "-c", str(connections), "-j", "1", "-T",
+                              str(seconds), "-f", script.name, db_url], capture_output=True, text=True).stdout
+    finally:
+        os.unlink(script.name)
+    m = re.search(r"tps = ([\d.]+)", out)
+    return float(m.group(1)) if m else None
+
+
 # --- goals ----------------------------------------------------------------------------------------------------------
 
 def evaluate(res, meta, sign_rate, million, args):
@@ -593,6 +612,10 @@ def report(args, servers, res, meta, sign_rate, million, goals, profiles, env):
     if sign_rate:
         lines.append(f"Bare RSA-2048 signing (`openssl speed rsa2048`, one process on the server's core): "
                      f"{sign_rate:,.0f} signatures/s.")
+    if env.get("pg_ceiling"):
+        lines.append(f"PostgreSQL alone (`pgbench`, prepared, {args.connections} clients on the load core, the database "
+                     f"server unpinned as during Tessera's run) reading one user by primary key: "
+                     f"{env['pg_ceiling']:,.0f}/s — the ceiling of any PostgreSQL user read here.")
     lines += ["", "## Every path", "",
               "| path | " + " | ".join(TITLES[s] for s in servers) + " |",
               "|---|" + "---:|" * len(servers)]
@@ -723,6 +746,7 @@ def main():
     work = tempfile.mkdtemp(prefix="tessera-bench-")
     res, meta, million, profiles = {}, {}, {}, []
     specs = {}
+    pg_ceiling = None
     running = None
     # Bare signing first: the --profile pass needs it to know whether minting missed its goal.
     sign_rate = rsa_sign_rate(args.duration) if any(s in TESSERA for s in servers) else None
@@ -762,11 +786,19 @@ def main():
                         label = f"{TITLES[name]}: {LABELS[key]}"
                         log(f"   profiling {key}")
                         profiles.append((label, profile(running, spec, work, args, work, label)))
+            if name == "tessera-postgres" and "user" in args.paths:
+                running.stop()
+                running = None
+                pg_ceiling = postgres_read_ceiling(pg_db_url, ids[len(ids) // 2], args.duration, args.connections)
+                log(f"   PostgreSQL alone, a user by primary key: {pg_ceiling}")
+                if name in million_on:
+                    running = start_tessera(tessera_bin, name, pg_db_url)
             if name in million_on:
                 log(f"   seeding {args.users:,} users")
                 million[name] = measure_million(running, args, work, pg_db_url if name == "tessera-postgres"
                                                 else None, os.path.join(work, "bench.db"))
-            running.stop()
+            if running:
+                running.stop()
             running = None
     finally:
         if running:
@@ -785,6 +817,7 @@ def main():
                             text=True).stdout.strip()),
         date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), load_start=" ".join(load_start),
         load_end=" ".join(open("/proc/loadavg").read().split()[:3]), minutes=(time.monotonic() - run_started) / 60)
+    env["pg_ceiling"] = pg_ceiling
     text = report(args, servers, res, meta, sign_rate, million, goals, profiles, env)
     print(text)
     bad = [f"{s} {k}" for s in res for k, r in res[s].items() if isinstance(r, dict) and r["errors"]]
