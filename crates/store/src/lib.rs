@@ -37,6 +37,7 @@ pub mod organization_permissions;
 pub mod organization_roles;
 pub mod organizations;
 pub mod outbox;
+pub mod pg_user_reads;
 pub mod proxy_checks;
 pub mod rate_limits;
 pub mod read_pool;

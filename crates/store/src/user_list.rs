@@ -5,10 +5,7 @@
 
 use crate::dialect::Dialect;
 use crate::direct_reads::{Cost, sqlite_placeholders};
-use crate::users::{
-    AggregatedUserRow, USER_COLUMNS, UserRow, UserWithIdentifications, from_aggregated, sqlite_details,
-    user_with_identifications_columns,
-};
+use crate::users::{USER_COLUMNS, UserRow, UserWithIdentifications, sqlite_details};
 use crate::{Db, StoreResult, on_read};
 
 /// Sort fields of the user list.
@@ -357,24 +354,20 @@ pub async fn list(
     let offset = b.bind(Bind::Int(page.offset));
     let pools = match db {
         Db::Sqlite(pools) => pools,
-        Db::Postgres(_) => {
-            // The page is chosen first (an inner query with the filter, order and window); only its rows get their
-            // identifications aggregated, so the cost does not grow with the users the filter skips. The outer
-            // query keeps the page's order (a derived table has none of its own); `u` names the page there, so the
-            // order expressions read the same in both.
+        Db::Postgres(pools) => {
+            // The page is chosen first (an inner query with the filter, order and window); only its rows are joined
+            // to their identifications, so the cost does not grow with the users the filter skips. The outer query
+            // keeps the page's order (a derived table has none of its own), which ends with the user id: each
+            // user's rows stay together. `u` names the page there, so the order expressions read the same in both.
             let sql = format!(
                 "SELECT {} FROM (SELECT {USER_COLUMNS} FROM users u WHERE {} ORDER BY {order_sql} LIMIT {limit} \
-                 OFFSET {offset}) u ORDER BY {order_sql}",
-                user_with_identifications_columns(dialect),
-                b.where_sql()
+                 OFFSET {offset}) u {} ORDER BY {order_sql}, i.created_at, i.id",
+                crate::pg_user_reads::joined_columns(),
+                b.where_sql(),
+                crate::pg_user_reads::JOIN,
             );
-            let rows = on_read!(db, |c| bind_all!(
-                sqlx::query_as::<_, AggregatedUserRow>(sqlx::AssertSqlSafe(sql.clone())),
-                &b.binds
-            )
-            .fetch_all(c)
-            .await)?;
-            return from_aggregated(rows);
+            let query = bind_all!(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())), &b.binds);
+            return crate::pg_user_reads::fetch(pools, instance_id, query).await;
         }
     };
     // SQLite: the page's users, then their details (see `users::sqlite_details`), on a direct connection. A page

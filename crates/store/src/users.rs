@@ -157,8 +157,9 @@ pub struct UserWithIdentifications {
 }
 
 /// A user as one statement returns it with [`user_with_identifications_columns`]: the identifications and the
-/// enterprise accounts aggregated as JSON arrays (PostgreSQL, where a round trip costs more than the JSON, and
-/// SQLite inside a write transaction).
+/// enterprise accounts aggregated as JSON arrays. Inside write transactions, where one statement is one round trip
+/// (or one hop to SQLite's writer thread); reads outside take the direct SQLite statements or PostgreSQL's join
+/// ([`crate::pg_user_reads`]).
 #[derive(sqlx::FromRow)]
 pub(crate) struct AggregatedUserRow {
     #[sqlx(flatten)]
@@ -180,10 +181,6 @@ impl TryFrom<AggregatedUserRow> for UserWithIdentifications {
             user: row.user,
         })
     }
-}
-
-pub(crate) fn from_aggregated(rows: Vec<AggregatedUserRow>) -> StoreResult<Vec<UserWithIdentifications>> {
-    rows.into_iter().map(UserWithIdentifications::try_from).collect()
 }
 
 impl UserRow {
@@ -371,7 +368,7 @@ pub(crate) fn sqlite_details(
 /// savepoint (FTS5 writes a segment at each savepoint it meets).
 pub const SQLITE_USER_SEARCH_FLUSH: &str = "DELETE FROM user_search_pending";
 
-const IDENTIFICATION_FIELDS: &[&str] = &[
+pub(crate) const IDENTIFICATION_FIELDS: &[&str] = &[
     "id",
     "instance_id",
     "user_id",
@@ -391,7 +388,7 @@ const IDENTIFICATION_FIELDS: &[&str] = &[
 
 /// The columns of [`UserWithIdentifications`] for users aliased `u`: every user column, the identifications as
 /// one JSON array and the backup-code count, each a subquery driven by the `(user_id, …)` indexes. Built once per
-/// dialect: formatting it anew was a tenth of a user read's instructions.
+/// dialect: formatting it anew was a tenth of a user read's instructions. For reads in write transactions.
 ///
 /// The identifications and backup codes are matched by user id alone: user ids are unique across instances and
 /// both tables reference `users(id)`, so the user's instance is theirs. An `instance_id` term as well gave
@@ -426,18 +423,17 @@ fn dialect_index(dialect: Dialect) -> usize {
 pub async fn get_full(db: &Db, instance_id: &str, id: &str) -> StoreResult<Option<UserWithIdentifications>> {
     let pools = match db {
         Db::Sqlite(pools) => pools,
-        Db::Postgres(_) => {
+        Db::Postgres(pools) => {
             static SQL: OnceLock<String> = OnceLock::new();
             let sql = SQL.get_or_init(|| {
-                let columns = user_with_identifications_columns(Dialect::Postgres);
-                format!("SELECT {columns} FROM users u WHERE u.instance_id = $1 AND u.id = $2")
+                let (columns, join) = (crate::pg_user_reads::joined_columns(), crate::pg_user_reads::JOIN);
+                format!(
+                    "SELECT {columns} FROM users u {join} WHERE u.instance_id = $1 AND u.id = $2 \
+                     ORDER BY i.created_at, i.id"
+                )
             });
-            let row = on_read!(db, |c| sqlx::query_as::<_, AggregatedUserRow>(sql.as_str())
-                .bind(instance_id)
-                .bind(id)
-                .fetch_optional(c)
-                .await)?;
-            return row.map(UserWithIdentifications::try_from).transpose();
+            let query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(instance_id).bind(id);
+            return Ok(crate::pg_user_reads::fetch(pools, instance_id, query).await?.pop());
         }
     };
     let (instance_id, id) = (instance_id.to_owned(), id.to_owned());
@@ -482,9 +478,17 @@ pub async fn get_many_full(db: &Db, instance_id: &str, ids: &[String]) -> StoreR
     }
     let pools = match db {
         Db::Sqlite(pools) => pools,
-        Db::Postgres(_) => {
-            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-            return aggregated_by_ids(db, instance_id, &ids).await;
+        Db::Postgres(pools) => {
+            static SQL: OnceLock<String> = OnceLock::new();
+            let sql = SQL.get_or_init(|| {
+                let (columns, join) = (crate::pg_user_reads::joined_columns(), crate::pg_user_reads::JOIN);
+                format!(
+                    "SELECT {columns} FROM users u {join} WHERE u.instance_id = $1 AND u.id = ANY($2) \
+                     ORDER BY u.id, i.created_at, i.id"
+                )
+            });
+            let query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(instance_id).bind(ids);
+            return crate::pg_user_reads::fetch(pools, instance_id, query).await;
         }
     };
     let (instance_id, ids) = (instance_id.to_owned(), ids.to_vec());
@@ -505,21 +509,6 @@ pub async fn get_many_full(db: &Db, instance_id: &str, ids: &[String]) -> StoreR
             sqlite_details(c, &instance_id, users)
         })
         .await
-}
-
-/// Users by id with everything aggregated into one statement (see [`AggregatedUserRow`]).
-async fn aggregated_by_ids(db: &Db, instance_id: &str, ids: &[&str]) -> StoreResult<Vec<UserWithIdentifications>> {
-    let columns = user_with_identifications_columns(Dialect::of(db));
-    let sql =
-        format!("SELECT {columns} FROM users u WHERE u.instance_id = $1 AND u.id IN ({})", placeholders(2, ids.len()));
-    let rows = on_read!(db, |c| {
-        let mut q = sqlx::query_as::<_, AggregatedUserRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id);
-        for id in ids {
-            q = q.bind(*id);
-        }
-        q.fetch_all(c).await
-    })?;
-    from_aggregated(rows)
 }
 
 /// Inserts a user. A unique violation names the taken username or external id (see [`UniqueField`]).
