@@ -116,9 +116,7 @@ impl Backend {
             }
             app = app.route(&format!("/v1{}", route.path), route.handlers);
         }
-        let routes = app
-            .merge(portal::router())
-            .route_layer(axum::middleware::from_fn(metrics::tag_operation))
+        let routes = metrics::tag_routes(app.merge(portal::router()))
             .fallback(routes::fallback::not_found)
             .method_not_allowed_fallback(routes::fallback::method_not_allowed)
             .with_state(state.clone());

@@ -4,6 +4,7 @@
 //! Labels are bounded: the face (`backend`/`frontend`), the route TEMPLATE that matched (`/v1/users/{user_id}`,
 //! never the raw path, which carries ids), the method (known methods, else `other`) and the status code.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
@@ -32,6 +33,27 @@ impl Face {
             Self::Frontend => "frontend",
         }
     }
+}
+
+/// Whether request metrics are recorded: only once the binary installed a recorder ([`record_requests`]). Without
+/// one nobody can read them, and the route layer that tags each answer with its operation (a boxed future and a
+/// clone of the route's service per request) and the labels of every observation would be spent for nothing.
+static RECORDING: AtomicBool = AtomicBool::new(false);
+
+/// Turns request metrics on, for routers built from now on (the binary calls it when it installs its recorder,
+/// before building the application).
+pub fn record_requests() {
+    RECORDING.store(true, Ordering::Relaxed);
+}
+
+/// Whether request metrics are recorded (see [`record_requests`]).
+pub fn recording() -> bool {
+    RECORDING.load(Ordering::Relaxed)
+}
+
+/// Tags the routes of a face with their operation when request metrics are recorded (see [`tag_operation`]).
+pub fn tag_routes<S: Clone + Send + Sync + 'static>(routes: axum::Router<S>) -> axum::Router<S> {
+    if recording() { routes.route_layer(axum::middleware::from_fn(tag_operation)) } else { routes }
 }
 
 /// The route template a request matched, carried from the route layer out to [`Observed`] in the response.
@@ -70,6 +92,9 @@ impl Observed {
 
     /// Counts the request with its answer's status and observes its duration.
     pub fn finish(self, response: &Response) {
+        if !recording() {
+            return;
+        }
         let operation = response.extensions().get::<Operation>().map_or("unmatched", |o| o.0.as_str()).to_owned();
         let (face, method) = (self.face.label(), self.method);
         metrics::histogram!(REQUEST_DURATION, "face" => face, "operation" => operation.clone(), "method" => method)

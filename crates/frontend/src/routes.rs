@@ -294,8 +294,7 @@ pub fn router() -> Router<AppState> {
     for (path, handlers) in table() {
         router = router.route(path, handlers);
     }
-    router
-        .route_layer(axum::middleware::from_fn(tessera_api::metrics::tag_operation))
+    tessera_api::metrics::tag_routes(router)
         // Enterprise connection test runs (pages outside the spec).
         .route("/enterprise-sso/test/{token}", axum::routing::get(sso_test::open_test_run))
         .route("/enterprise-sso/test-runs/{run_id}", axum::routing::get(sso_test::test_run_result))
