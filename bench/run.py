@@ -11,8 +11,9 @@ Servers, one after the other, each measured the same way:
 
 Load shape: the server pinned to one core, `wrk -t1 -c32` (and this script) pinned to the other; every server gets
 1,000 users created through its API over one connection (timed: that is the one-connection create figure), then
-each path for --duration seconds. Then bare RSA-2048 signing (`openssl speed`) on the server's core, and, on the
-servers named by --million-on, --users users inserted straight into the database (bench/seed/users.sql) and the
+each path for --duration seconds. Then bare RSA-2048 signing (`openssl speed`) on the server's core; after
+tessera-postgres's paths, PostgreSQL alone reading a user by primary key (`pgbench`, if installed: the ceiling of its
+user reads); and, on the servers named by --million-on, --users users inserted straight into the database (bench/seed/users.sql) and the
 user read and list measured among them. Writes bench/RESULTS.md: every path per server, and every goal of issue 13
 with its figure, the goal and met/missed. `--profile` adds a `perf` profile of the server for each missed goal.
 
