@@ -1,11 +1,10 @@
 //! Tessera's HTTP layer: Clerk's Backend API over axum. Handlers are thin: extract, validate, call one core
 //! function, map to a Clerk object.
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use std::convert::Infallible;
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::Request;

@@ -8,7 +8,9 @@
 //! behind them on the writer's (FIFO) lock, so that a batch is everyone who was waiting when its first member
 //! finished. A transaction dropped without commit rolls back to its savepoint: only its own work goes. If the outer
 //! `COMMIT` fails, every member of the batch gets the error. Nothing is acknowledged before its batch's `COMMIT`
-//! returned, so an acknowledged write is durable (with `synchronous=FULL`) and visible to the read pool.
+//! returned, so an acknowledged write is durable (with `synchronous=FULL`) and visible to the read pool. Just before
+//! each `COMMIT` the writer runs one statement given at open, outside every member's savepoint: work the members
+//! leave to their batch (the user search index).
 //!
 //! Savepoints are driven through sqlx's own transaction manager, which keeps the connection consistent when a
 //! future is dropped mid-statement (an unacknowledged `BEGIN` is rolled back by its worker; a dropped transaction
@@ -49,7 +51,7 @@ pub struct Writer {
     waiting: AtomicUsize,
     /// To reopen the connection after an inconsistency.
     options: SqliteConnectOptions,
-    /// Statements run on the outer transaction just before each batch's `COMMIT`: work the batch's transactions
+    /// A statement run on the outer transaction just before each batch's `COMMIT`: work the batch's transactions
     /// leave to their commit (the user search index, see [`crate::users::SQLITE_USER_SEARCH_FLUSH`]).
     before_commit: &'static str,
     /// Transactions released into a batch, and batches committed (for [`Writer::stats`]).
