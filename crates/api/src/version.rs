@@ -109,7 +109,7 @@ fn invalid(param: &str, long: String) -> Error {
     Error::with(ErrorCode::BadRequest, "invalid API version", long, Some(param))
 }
 
-/// The Backend API's first step (in `crate::backend_gate`, before routing): decides the request's version once
+/// The Backend API's first step (in [`crate::Backend::answer`], before routing): decides the request's version once
 /// and leaves it in the request's extensions for [`ApiVersion`]'s extractor; an invalid request is answered here.
 pub fn negotiate(app: &AppState, request: Request) -> Result<Request, Error> {
     let (mut parts, body) = request.into_parts();
