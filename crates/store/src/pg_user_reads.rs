@@ -2,10 +2,10 @@
 //! statement joining the users to their identifications, a row per identification, decoded by position.
 //!
 //! The same statement can aggregate the identifications as JSON instead ([`users::user_with_identifications_columns`],
-//! still used inside write transactions, where the JSON costs less than it saves), but building JSON was most of
-//! PostgreSQL's work for a read: `pgbench` on a two-core machine did 11,200 such statements/s against 17,200/s for
-//! the join, and 19,100/s for the bare user row. Enterprise accounts, rare, are read by a second statement only for
-//! the users that have any.
+//! still used inside write transactions, where one statement means one round trip held under the transaction's
+//! locks), but building JSON was most of PostgreSQL's work for a read: `pgbench` on a two-core machine did 11,200
+//! such statements/s against 17,200/s for the join, and 19,100/s for the bare user row. Enterprise accounts, rare,
+//! are read by a second statement only for the users that have any.
 
 use std::sync::OnceLock;
 
@@ -38,12 +38,13 @@ pub(crate) fn joined_columns() -> &'static str {
     })
 }
 
-/// The join of [`joined_columns`]: every user of `u`, with or without identifications, oldest identification first
-/// once the caller's order has put each user's rows together.
+/// The join of [`joined_columns`]: every user of `u`, with or without identifications. The caller orders by the
+/// users' own order (which ends with the user id, so that each user's rows are adjacent), then by
+/// `i.created_at, i.id` (oldest identification first).
 pub(crate) const JOIN: &str = "LEFT JOIN identifications i ON i.user_id = u.id";
 
-/// Runs a joined read (`sql` selects [`joined_columns`] with [`JOIN`], ordered so that each user's rows are
-/// adjacent) and assembles the users in the statement's order.
+/// Runs a joined read (`query` selects [`joined_columns`] with [`JOIN`], ordered as [`JOIN`] says) and assembles
+/// the users in the statement's order.
 pub(crate) async fn fetch(
     pools: &PgPools,
     instance_id: &str,
