@@ -21,11 +21,24 @@ use crate::users::{self, IdentificationRow, USER_COLUMNS, UserWithIdentification
 /// How many columns [`USER_COLUMNS`] has: the counts and the identification follow them.
 const USER_COLUMN_COUNT: usize = 38;
 
+/// A joined read of the users `users` (the table, or a derived table of its rows), aliased `u`, filtered by
+/// `filter` and ordered by `user_order` — which must end with the user id, so that each user's rows are adjacent
+/// (none: a single user) — then oldest identification first.
+pub(crate) fn statement(users: &str, filter: Option<&str>, user_order: Option<&str>) -> String {
+    let filter = filter.map(|f| format!(" WHERE {f}")).unwrap_or_default();
+    let order = user_order.map(|o| format!("{o}, ")).unwrap_or_default();
+    format!(
+        "SELECT {} FROM {users} u LEFT JOIN identifications i ON i.user_id = u.id{filter} \
+         ORDER BY {order}i.created_at, i.id",
+        joined_columns()
+    )
+}
+
 /// The columns of a joined read, for users aliased `u` joined to their identifications aliased `i`: every user
 /// column (decoded by name: the identification's are aliased `i_…` so that no name repeats), the backup-code
 /// count, whether the user has enterprise accounts, then the identification's columns (NULL for a user without
 /// any), decoded by position.
-pub(crate) fn joined_columns() -> &'static str {
+fn joined_columns() -> &'static str {
     static COLUMNS: OnceLock<String> = OnceLock::new();
     COLUMNS.get_or_init(|| {
         let identification = users::IDENTIFICATION_FIELDS.iter().map(|f| format!("i.{f} AS i_{f}")).collect::<Vec<_>>();
@@ -38,13 +51,7 @@ pub(crate) fn joined_columns() -> &'static str {
     })
 }
 
-/// The join of [`joined_columns`]: every user of `u`, with or without identifications. The caller orders by the
-/// users' own order (which ends with the user id, so that each user's rows are adjacent), then by
-/// `i.created_at, i.id` (oldest identification first).
-pub(crate) const JOIN: &str = "LEFT JOIN identifications i ON i.user_id = u.id";
-
-/// Runs a joined read (`query` selects [`joined_columns`] with [`JOIN`], ordered as [`JOIN`] says) and assembles
-/// the users in the statement's order.
+/// Runs a joined read (`query` is a [`statement`] with its binds) and assembles the users in the statement's order.
 pub(crate) async fn fetch(
     pools: &PgPools,
     instance_id: &str,
@@ -136,6 +143,8 @@ mod tests {
         assert_eq!(USER_COLUMNS.split(',').count(), USER_COLUMN_COUNT);
         let columns = joined_columns();
         assert_eq!(columns.split(", ").nth(USER_COLUMN_COUNT + 2), Some("i.id AS i_id"), "{columns}");
+        let sql = statement("users", Some("u.id = $1"), Some("u.id"));
+        assert!(sql.ends_with(" WHERE u.id = $1 ORDER BY u.id, i.created_at, i.id"), "{sql}");
         assert_eq!(users::IDENTIFICATION_FIELDS.len(), 15);
     }
 }

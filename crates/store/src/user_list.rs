@@ -359,13 +359,11 @@ pub async fn list(
             // to their identifications, so the cost does not grow with the users the filter skips. The outer query
             // keeps the page's order (a derived table has none of its own), which ends with the user id: each
             // user's rows stay together. `u` names the page there, so the order expressions read the same in both.
-            let sql = format!(
-                "SELECT {} FROM (SELECT {USER_COLUMNS} FROM users u WHERE {} ORDER BY {order_sql} LIMIT {limit} \
-                 OFFSET {offset}) u {} ORDER BY {order_sql}, i.created_at, i.id",
-                crate::pg_user_reads::joined_columns(),
-                b.where_sql(),
-                crate::pg_user_reads::JOIN,
+            let page = format!(
+                "(SELECT {USER_COLUMNS} FROM users u WHERE {} ORDER BY {order_sql} LIMIT {limit} OFFSET {offset})",
+                b.where_sql()
             );
+            let sql = crate::pg_user_reads::statement(&page, None, Some(&order_sql));
             let query = bind_all!(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())), &b.binds);
             return crate::pg_user_reads::fetch(pools, instance_id, query).await;
         }

@@ -361,13 +361,14 @@ pub(crate) fn sqlite_details(
     Ok(out)
 }
 
-/// The identification columns the aggregated JSON carries (every column of [`IdentificationRow`]).
 /// Brings the SQLite user search index (migration 0015) up to date for the users its triggers noted as changed:
 /// deleting the notes fires migration 0048's trigger, which rewrites each noted user's document (or forgets a
 /// deleted user's). The group-commit writer runs it just before each batch's `COMMIT`, outside every transaction's
 /// savepoint (FTS5 writes a segment at each savepoint it meets).
 pub const SQLITE_USER_SEARCH_FLUSH: &str = "DELETE FROM user_search_pending";
 
+/// The identification columns the aggregated JSON and PostgreSQL's joined reads carry (every column of
+/// [`IdentificationRow`]).
 pub(crate) const IDENTIFICATION_FIELDS: &[&str] = &[
     "id",
     "instance_id",
@@ -426,11 +427,7 @@ pub async fn get_full(db: &Db, instance_id: &str, id: &str) -> StoreResult<Optio
         Db::Postgres(pools) => {
             static SQL: OnceLock<String> = OnceLock::new();
             let sql = SQL.get_or_init(|| {
-                let (columns, join) = (crate::pg_user_reads::joined_columns(), crate::pg_user_reads::JOIN);
-                format!(
-                    "SELECT {columns} FROM users u {join} WHERE u.instance_id = $1 AND u.id = $2 \
-                     ORDER BY i.created_at, i.id"
-                )
+                crate::pg_user_reads::statement("users", Some("u.instance_id = $1 AND u.id = $2"), None)
             });
             let query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(instance_id).bind(id);
             return Ok(crate::pg_user_reads::fetch(pools, instance_id, query).await?.pop());
@@ -481,11 +478,7 @@ pub async fn get_many_full(db: &Db, instance_id: &str, ids: &[String]) -> StoreR
         Db::Postgres(pools) => {
             static SQL: OnceLock<String> = OnceLock::new();
             let sql = SQL.get_or_init(|| {
-                let (columns, join) = (crate::pg_user_reads::joined_columns(), crate::pg_user_reads::JOIN);
-                format!(
-                    "SELECT {columns} FROM users u {join} WHERE u.instance_id = $1 AND u.id = ANY($2) \
-                     ORDER BY u.id, i.created_at, i.id"
-                )
+                crate::pg_user_reads::statement("users", Some("u.instance_id = $1 AND u.id = ANY($2)"), Some("u.id"))
             });
             let query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(instance_id).bind(ids);
             return crate::pg_user_reads::fetch(pools, instance_id, query).await;
