@@ -91,15 +91,23 @@ impl AppState {
 /// The Backend API alone as an HTTP application (the server serves [`Backend`] behind the frontend host's
 /// dispatch, `tessera_frontend::app`).
 pub fn router(state: AppState) -> Router {
-    let backend = Backend::new(state);
+    // One `Arc` clone per request, not a clone of the state and the routes.
+    let backend = Arc::new(Backend::new(state));
     Router::new().fallback_service(tower::service_fn(move |request: Request| {
         let backend = backend.clone();
         async move { Ok::<_, Infallible>(edge(metrics::Face::Backend, request, |r| backend.answer(r)).await) }
     }))
 }
 
+/// Answers `request` with `routes` (axum's router never fails).
+pub async fn route(routes: &Router, request: Request) -> Response {
+    match tower::ServiceExt::oneshot(routes.clone(), request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
+}
+
 /// The Backend API's routes with their state, and the steps before routing.
-#[derive(Clone)]
 pub struct Backend {
     state: AppState,
     routes: Router,
@@ -123,7 +131,7 @@ impl Backend {
     }
 
     /// Answers a Backend API request: the API version negotiated once, then Clerk's rate limits, then the route.
-    pub async fn answer(self, request: Request) -> Response {
+    pub async fn answer(&self, request: Request) -> Response {
         let request = match version::negotiate(&self.state, request) {
             Ok(request) => request,
             Err(refused) => return error::ApiError(refused).into_response(),
@@ -138,10 +146,7 @@ impl Backend {
         } else {
             request
         };
-        match tower::ServiceExt::oneshot(self.routes, request).await {
-            Ok(response) => response,
-            Err(never) => match never {},
-        }
+        route(&self.routes, request).await
     }
 }
 

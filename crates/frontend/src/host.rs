@@ -12,7 +12,6 @@ use tessera_api::AppState;
 use tessera_api::error::ApiError;
 use tessera_api::metrics::Face;
 use tessera_core::instances::{self, Instance};
-use tower::ServiceExt as _;
 
 /// The path prefix of proxied frontend requests: `/fapi/{frontend host}/v1/…`.
 pub const PROXY_PREFIX: &str = "/fapi/";
@@ -28,7 +27,6 @@ pub struct FrontendRequest {
 }
 
 /// The two faces the dispatcher chooses between.
-#[derive(Clone)]
 pub struct Faces {
     /// Shared state.
     pub state: AppState,
@@ -41,31 +39,21 @@ pub struct Faces {
 impl Faces {
     /// Sends Frontend API requests to the frontend routes (with a [`FrontendRequest`] extension), the rest to the
     /// Backend API, each through its face's [`tessera_api::edge`].
-    pub async fn dispatch(self, mut request: Request) -> Response {
+    pub async fn dispatch(&self, mut request: Request) -> Response {
         let path = request.uri().path();
         if path.starts_with("/npm/@clerk/") {
             return self.serve_frontend(request).await;
         }
         match resolve(&self.state, &mut request).await {
-            Ok(Some(frontend)) => frontend_request(&self, frontend, request).await,
-            Ok(None) => {
-                let backend = self.backend;
-                tessera_api::edge(Face::Backend, request, |r| backend.answer(r)).await
-            }
+            Ok(Some(frontend)) => frontend_request(self, frontend, request).await,
+            Ok(None) => tessera_api::edge(Face::Backend, request, |r| self.backend.answer(r)).await,
             Err(e) => e.into_response(),
         }
     }
 
     /// A request for the frontend routes, through the frontend face's edge.
     async fn serve_frontend(&self, request: Request) -> Response {
-        let routes = self.frontend.clone();
-        tessera_api::edge(Face::Frontend, request, |r| async move {
-            match routes.oneshot(r).await {
-                Ok(response) => response,
-                Err(never) => match never {},
-            }
-        })
-        .await
+        tessera_api::edge(Face::Frontend, request, |r| tessera_api::route(&self.frontend, r)).await
     }
 }
 

@@ -30,11 +30,12 @@ pub mod scim;
 /// parameters as well as its own. One service function rather than middleware, for the per-request cost (see
 /// `tessera_api::edge`).
 pub fn app(state: AppState) -> Router {
-    let faces = host::Faces {
+    // One `Arc` clone per request, not a clone of the state and both faces' routes.
+    let faces = std::sync::Arc::new(host::Faces {
         frontend: routes::router().with_state(state.clone()),
         backend: tessera_api::Backend::new(state.clone()),
         state,
-    };
+    });
     Router::new().fallback_service(tower::service_fn(move |request: axum::extract::Request| {
         let faces = faces.clone();
         async move { Ok::<_, std::convert::Infallible>(faces.dispatch(request).await) }
