@@ -13,9 +13,10 @@ Load shape: the server pinned to one core, `wrk -t1 -c32` (and this script) pinn
 1,000 users created through its API over one connection (timed: that is the one-connection create figure), then
 each path for --duration seconds. Then bare RSA-2048 signing (`openssl speed`) on the server's core; after
 tessera-postgres's paths, PostgreSQL alone reading a user by primary key (`pgbench`, if installed: the ceiling of its
-user reads); and, on the servers named by --million-on, --users users inserted straight into the database (bench/seed/users.sql) and the
-user read and list measured among them. Writes bench/RESULTS.md: every path per server, and every goal of issue 13
-with its figure, the goal and met/missed. `--profile` adds a `perf` profile of the server for each missed goal.
+user reads); and, on the servers named by --million-on, --users users inserted straight into the database
+(bench/seed/users.sql) and the user read and list measured among them. Writes bench/RESULTS.md: every path per
+server, and every goal of issue 13 with its figure, the goal and met/missed. `--profile` adds a `perf` profile of the
+server for each missed goal.
 
 `--smoke` (CI) runs one second per path on baseline, tessera-memory and tessera-file, writes nothing and fails only
 on non-2xx answers; `--with-peer` adds the peer (needs the npm registry).
@@ -614,8 +615,8 @@ def report(args, servers, res, meta, sign_rate, million, goals, profiles, env):
         lines.append(f"Bare RSA-2048 signing (`openssl speed rsa2048`, one process on the server's core): "
                      f"{sign_rate:,.0f} signatures/s.")
     if env.get("pg_ceiling"):
-        lines.append(f"PostgreSQL alone (`pgbench`, prepared, {args.connections} clients on the load core, the database "
-                     f"server unpinned as during Tessera's run) reading one user by primary key: "
+        lines.append(f"PostgreSQL alone (`pgbench`, prepared, {args.connections} clients on the load core, the "
+                     f"database server unpinned as during Tessera's run) reading one user by primary key: "
                      f"{env['pg_ceiling']:,.0f}/s — the ceiling of any PostgreSQL user read here.")
     lines += ["", "## Every path", "",
               "| path | " + " | ".join(TITLES[s] for s in servers) + " |",
@@ -788,18 +789,14 @@ def main():
                         log(f"   profiling {key}")
                         profiles.append((label, profile(running, spec, work, args, work, label)))
             if name == "tessera-postgres" and "user" in args.paths:
-                running.stop()
-                running = None
+                # Tessera stays up, idle: it does nothing between requests.
                 pg_ceiling = postgres_read_ceiling(pg_db_url, ids[len(ids) // 2], args.duration, args.connections)
                 log(f"   PostgreSQL alone, a user by primary key: {pg_ceiling}")
-                if name in million_on:
-                    running = start_tessera(tessera_bin, name, pg_db_url)
             if name in million_on:
                 log(f"   seeding {args.users:,} users")
                 million[name] = measure_million(running, args, work, pg_db_url if name == "tessera-postgres"
                                                 else None, os.path.join(work, "bench.db"))
-            if running:
-                running.stop()
+            running.stop()
             running = None
     finally:
         if running:
@@ -817,8 +814,8 @@ def main():
              subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                             text=True).stdout.strip()),
         date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), load_start=" ".join(load_start),
-        load_end=" ".join(open("/proc/loadavg").read().split()[:3]), minutes=(time.monotonic() - run_started) / 60)
-    env["pg_ceiling"] = pg_ceiling
+        load_end=" ".join(open("/proc/loadavg").read().split()[:3]), minutes=(time.monotonic() - run_started) / 60,
+        pg_ceiling=pg_ceiling)
     text = report(args, servers, res, meta, sign_rate, million, goals, profiles, env)
     print(text)
     bad = [f"{s} {k}" for s in res for k, r in res[s].items() if isinstance(r, dict) and r["errors"]]
