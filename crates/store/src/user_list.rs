@@ -5,7 +5,7 @@
 
 use crate::dialect::Dialect;
 use crate::direct_reads::{Cost, sqlite_placeholders};
-use crate::users::{USER_COLUMNS, UserRow, UserWithIdentifications, sqlite_details};
+use crate::users::{COUNTED_COLUMNS, Counted, USER_COLUMNS, UserRow, UserWithIdentifications, sqlite_details};
 use crate::{Db, StoreResult, on_read};
 
 /// Sort fields of the user list.
@@ -372,8 +372,11 @@ pub async fn list(
     // of named users, or the first pages in creation order without filters, is a few index lookups and runs
     // inline; anything else may scan and runs on the blocking pool.
     let bounded = b.by_ids || (unfiltered && page.order == UserOrder::CreatedAt && page.offset <= INLINE_MAX_OFFSET);
+    // A bounded page counts each user's backup codes and enterprise accounts in its own statement (two index
+    // probes per user shown, two statements fewer); a page that sorts would compute them for every user it sorts.
+    let counted = if bounded { format!(", {COUNTED_COLUMNS}") } else { String::new() };
     let sql = sqlite_placeholders(&format!(
-        "SELECT {USER_COLUMNS} FROM users u WHERE {} ORDER BY {order_sql} LIMIT {limit} OFFSET {offset}",
+        "SELECT {USER_COLUMNS}{counted} FROM users u WHERE {} ORDER BY {order_sql} LIMIT {limit} OFFSET {offset}",
         b.where_sql()
     ));
     let instance_id = instance_id.to_owned();
@@ -382,9 +385,10 @@ pub async fn list(
         .direct
         .run(if bounded { Cost::Bounded } else { Cost::Unbounded }, move |c| {
             let mut statement = c.prepare_cached(&sql)?;
-            let users = statement
-                .query_map(rusqlite::params_from_iter(&binds), |r| Ok((UserRow::from_sqlite(r)?, None)))?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let rows = statement.query_map(rusqlite::params_from_iter(&binds), |r| {
+                if bounded { Counted::from_sqlite(r) } else { Ok((UserRow::from_sqlite(r)?, None)) }
+            })?;
+            let users = rows.collect::<rusqlite::Result<Vec<_>>>()?;
             sqlite_details(c, &instance_id, users)
         })
         .await

@@ -175,7 +175,8 @@ pub(crate) fn metadata(text: &str) -> Value {
     serde_json::from_str::<Value>(text).ok().filter(Value::is_object).unwrap_or_else(|| Value::Object(Map::new()))
 }
 
-fn assemble(full: UserWithIdentifications, now: i64) -> Result<User> {
+/// A user object from its stored rows (`now` decides whether a lockout still holds).
+pub(crate) fn assemble(full: UserWithIdentifications, now: i64) -> Result<User> {
     let UserWithIdentifications { user: row, identifications: idents, backup_code_count, enterprise_accounts } = full;
     let (mut email_addresses, mut phone_numbers, mut web3_wallets) = (Vec::new(), Vec::new(), Vec::new());
     for i in idents {
@@ -309,7 +310,20 @@ pub(crate) async fn emit_user_returning(
     event_type: EventType,
 ) -> Result<Option<User>> {
     let Some(user) = get_user_tx(ctx, tx, instance_id, id).await? else { return Ok(None) };
-    events::emit_object(ctx, tx, instance_id, event_type, &user.id, &objects::UserObject::new(&user, "")).await?;
+    emit_user_object(ctx, tx, instance_id, &user, event_type).await?;
+    Ok(Some(user))
+}
+
+/// Emits `event_type` with `user` as the transaction leaves it (read back by [`emit_user_returning`], or as a
+/// create has just written it).
+pub(crate) async fn emit_user_object(
+    ctx: &Ctx,
+    tx: &mut Tx,
+    instance_id: &str,
+    user: &User,
+    event_type: EventType,
+) -> Result<()> {
+    events::emit_object(ctx, tx, instance_id, event_type, &user.id, &objects::UserObject::new(user, "")).await?;
     // Every change that adds or verifies an address reports the user here, in its transaction: the one place that
     // sees each newly verified address, so organization domains enroll the user here too.
     if matches!(event_type, EventType::UserCreated | EventType::UserUpdated)
@@ -317,7 +331,7 @@ pub(crate) async fn emit_user_returning(
     {
         crate::domain_enrollment::enroll_user_tx(ctx, tx, instance_id, &user.id).await?;
     }
-    Ok(Some(user))
+    Ok(())
 }
 
 /// An object as the `data` of an event.

@@ -83,6 +83,12 @@ async fn create_with_every_field_and_read_back() {
 
     let got = app.get(&format!("/v1/users/{id}")).send().await.assert_status(200).json;
     assert_eq!(got, u);
+    // The lists read the same user through their own statements: a page named by ids, the first page in creation
+    // order (both count backup codes in the page's statement) and a sorted page (which asks separately).
+    for query in [format!("user_id={id}"), String::new(), "order_by=-username".to_owned()] {
+        let listed = app.get(&format!("/v1/users?{query}")).send().await.assert_status(200).json;
+        assert_eq!(listed, json!([u]), "{query}");
+    }
 }
 
 #[tokio::test]
