@@ -232,22 +232,27 @@ impl UserRow {
 impl IdentificationRow {
     /// Decodes the columns of [`IDENTIFICATION_COLUMNS`], in their order, from a rusqlite row.
     fn from_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Self::from_sqlite_at(r, 0)
+    }
+
+    /// Decodes the columns of [`IDENTIFICATION_COLUMNS`], in their order, starting at column `at`.
+    fn from_sqlite_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Self> {
         Ok(Self {
-            id: r.get(0)?,
-            instance_id: r.get(1)?,
-            user_id: r.get(2)?,
-            kind: r.get(3)?,
-            value: r.get(4)?,
-            value_normalized: r.get(5)?,
-            reserved: r.get(6)?,
-            verification_status: r.get(7)?,
-            verification_strategy: r.get(8)?,
-            verification_attempts: r.get(9)?,
-            verification_expire_at: r.get(10)?,
-            reserved_for_second_factor: r.get(11)?,
-            default_second_factor: r.get(12)?,
-            created_at: r.get(13)?,
-            updated_at: r.get(14)?,
+            id: r.get(at)?,
+            instance_id: r.get(at + 1)?,
+            user_id: r.get(at + 2)?,
+            kind: r.get(at + 3)?,
+            value: r.get(at + 4)?,
+            value_normalized: r.get(at + 5)?,
+            reserved: r.get(at + 6)?,
+            verification_status: r.get(at + 7)?,
+            verification_strategy: r.get(at + 8)?,
+            verification_attempts: r.get(at + 9)?,
+            verification_expire_at: r.get(at + 10)?,
+            reserved_for_second_factor: r.get(at + 11)?,
+            default_second_factor: r.get(at + 12)?,
+            created_at: r.get(at + 13)?,
+            updated_at: r.get(at + 14)?,
         })
     }
 }
@@ -264,6 +269,25 @@ pub(crate) struct Counted {
 /// them for every user it sorts.
 pub(crate) const COUNTED_COLUMNS: &str = "(SELECT COUNT(*) FROM user_backup_codes b WHERE b.user_id = u.id), \
     EXISTS (SELECT 1 FROM enterprise_accounts a WHERE a.instance_id = u.instance_id AND a.user_id = u.id)";
+
+/// Where [`sqlite_user_joined`]'s rows start the identification columns (after [`USER_COLUMNS`] and
+/// [`COUNTED_COLUMNS`]).
+const JOINED_IDENTIFICATION_AT: usize = 40;
+
+/// One user of instance `?1` by id (`?2`) with its counts and its identifications, in one statement: a row per
+/// identification (one row with NULL identification columns when it has none), the user's columns repeated on
+/// each. A single user's read is then one statement, not two.
+fn sqlite_user_joined() -> &'static str {
+    static SQL: OnceLock<String> = OnceLock::new();
+    SQL.get_or_init(|| {
+        let identification = IDENTIFICATION_FIELDS.iter().map(|f| format!("i.{f}")).collect::<Vec<_>>();
+        format!(
+            "SELECT {USER_COLUMNS}, {COUNTED_COLUMNS}, {} FROM users u \
+             LEFT JOIN identifications i ON i.user_id = u.id WHERE u.instance_id = ?1 AND u.id = ?2",
+            identification.join(", ")
+        )
+    })
+}
 
 impl Counted {
     /// A user and its counts from a row of [`USER_COLUMNS`] and [`COUNTED_COLUMNS`].
@@ -295,6 +319,16 @@ pub(crate) fn sqlite_details(
     instance_id: &str,
     users: Vec<(UserRow, Option<Counted>)>,
 ) -> rusqlite::Result<Vec<UserWithIdentifications>> {
+    sqlite_complete(conn, instance_id, users, None)
+}
+
+/// [`sqlite_details`], with the users' identifications given when the caller's statement read them already.
+fn sqlite_complete(
+    conn: &rusqlite::Connection,
+    instance_id: &str,
+    users: Vec<(UserRow, Option<Counted>)>,
+    identifications: Option<Vec<IdentificationRow>>,
+) -> rusqlite::Result<Vec<UserWithIdentifications>> {
     use crate::direct_reads::{PerCount, placeholders};
     if users.is_empty() {
         return Ok(Vec::new());
@@ -325,8 +359,13 @@ pub(crate) fn sqlite_details(
         )
     });
     static ACCOUNTS: PerCount = PerCount::new(crate::sso::sqlite_user_accounts);
-    let mut idents = conn.prepare_cached(&IDENTIFICATIONS.get(n))?;
-    let rows = idents.query_map(params(), IdentificationRow::from_sqlite)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let rows = match identifications {
+        Some(rows) => rows,
+        None => {
+            let mut idents = conn.prepare_cached(&IDENTIFICATIONS.get(n))?;
+            idents.query_map(params(), IdentificationRow::from_sqlite)?.collect::<rusqlite::Result<Vec<_>>>()?
+        }
+    };
     let counts = if all_counted {
         Vec::new()
     } else {
@@ -443,14 +482,21 @@ pub async fn get_full(db: &Db, instance_id: &str, id: &str) -> StoreResult<Optio
     pools
         .direct
         .run(Cost::Bounded, move |c| {
-            static USER: OnceLock<String> = OnceLock::new();
-            let sql = USER.get_or_init(|| {
-                format!("SELECT {USER_COLUMNS}, {COUNTED_COLUMNS} FROM users u WHERE u.instance_id = ?1 AND u.id = ?2")
-            });
-            let mut user = c.prepare_cached(sql)?;
-            let users =
-                user.query_map([&instance_id, &id], Counted::from_sqlite)?.collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(sqlite_details(c, &instance_id, users)?.pop())
+            let mut statement = c.prepare_cached(sqlite_user_joined())?;
+            let mut rows = statement.query([&instance_id, &id])?;
+            let mut user = None;
+            let mut identifications = Vec::new();
+            while let Some(row) = rows.next()? {
+                if user.is_none() {
+                    user = Some(Counted::from_sqlite(row)?);
+                }
+                if row.get_ref(JOINED_IDENTIFICATION_AT)?.data_type() != rusqlite::types::Type::Null {
+                    identifications.push(IdentificationRow::from_sqlite_at(row, JOINED_IDENTIFICATION_AT)?);
+                }
+            }
+            drop(rows);
+            let Some(user) = user else { return Ok(None) };
+            Ok(sqlite_complete(c, &instance_id, vec![user], Some(identifications))?.pop())
         })
         .await
 }
@@ -775,5 +821,23 @@ mod tests {
             "{}",
             plans[1]
         );
+        let joined = pools
+            .direct
+            .run(Cost::Bounded, |c| {
+                let mut plan = c.prepare(&format!("EXPLAIN QUERY PLAN {}", sqlite_user_joined()))?;
+                let rows = plan.query_map([None::<&str>; 2], |r| r.get::<_, String>(3))?;
+                Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?.join("; "))
+            })
+            .await
+            .expect("plan");
+        assert!(joined.contains("SEARCH u USING INDEX sqlite_autoindex_users_1 (id=?)"), "{joined}");
+        assert!(joined.contains("SEARCH i USING INDEX identifications_user (user_id=?)"), "{joined}");
+    }
+
+    /// The joined read's identification columns start right after the user's and the two counts.
+    #[test]
+    fn joined_identification_columns_follow_the_user_and_its_counts() {
+        let columns = |list: &str| list.split(',').count();
+        assert_eq!(columns(USER_COLUMNS) + columns(COUNTED_COLUMNS), JOINED_IDENTIFICATION_AT);
     }
 }
