@@ -156,6 +156,13 @@ pub struct UserWithIdentifications {
     pub enterprise_accounts: Vec<crate::sso::UserEnterpriseAccount>,
 }
 
+impl UserWithIdentifications {
+    /// Puts the identifications in the order every read returns them: oldest first, then by id.
+    pub fn order_identifications(&mut self) {
+        self.identifications.sort_unstable_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+    }
+}
+
 /// A user as one statement returns it with [`user_with_identifications_columns`]: the identifications and the
 /// enterprise accounts aggregated as JSON arrays. Inside write transactions, where one statement is one round trip
 /// (or one hop to SQLite's writer thread); reads outside take the direct SQLite statements or PostgreSQL's join
@@ -389,7 +396,7 @@ fn sqlite_complete(
         }
     }
     for user in &mut out {
-        user.identifications.sort_unstable_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        user.order_identifications();
     }
     for (user_id, count) in counts {
         if let Some(&i) = position.get(&user_id) {

@@ -410,15 +410,14 @@ pub(crate) async fn insert_tx(ctx: &Ctx, tx: &mut Tx, instance_id: &str, p: &Pre
         .await?;
     }
     // The user as just written, without reading it back: these rows are all of it (a new user has no enterprise
-    // accounts yet) and the identifications in their read order.
-    let mut identifications = p.idents.clone();
-    identifications.sort_unstable_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
-    let written = tessera_store::users::UserWithIdentifications {
+    // accounts yet).
+    let mut written = tessera_store::users::UserWithIdentifications {
         user: p.row.clone(),
-        identifications,
+        identifications: p.idents.clone(),
         backup_code_count: i64::try_from(p.backup_codes.len()).unwrap_or(i64::MAX),
         enterprise_accounts: Vec::new(),
     };
+    written.order_identifications();
     let user = super::assemble(written, ctx.now_ms())?;
     super::emit_user_object(ctx, tx, instance_id, &user, EventType::UserCreated).await?;
     // With billing enabled for users, every new user starts on the default plan.
