@@ -16,10 +16,9 @@ use crate::StoreResult;
 use crate::db::PgPools;
 use crate::dialect::Dialect;
 use crate::error::StoreError;
-use crate::users::{self, IdentificationRow, USER_COLUMNS, UserWithIdentifications};
-
-/// How many columns [`USER_COLUMNS`] has: the counts and the identification follow them.
-const USER_COLUMN_COUNT: usize = 38;
+use crate::users::{
+    self, COUNTED_COLUMNS, IdentificationRow, USER_COLUMN_COUNT, USER_COLUMNS, UserWithIdentifications,
+};
 
 /// A joined read of the users `users` (the table, or a derived table of its rows), aliased `u`, filtered by
 /// `filter` and ordered by `user_order` — which must end with the user id, so that each user's rows are adjacent
@@ -36,18 +35,13 @@ pub(crate) fn statement(users: &str, filter: Option<&str>, user_order: Option<&s
 
 /// The columns of a joined read, for users aliased `u` joined to their identifications aliased `i`: every user
 /// column (decoded by name: the identification's are aliased `i_…` so that no name repeats), the backup-code
-/// count, whether the user has enterprise accounts, then the identification's columns (NULL for a user without
-/// any), decoded by position.
+/// count and whether the user has enterprise accounts ([`COUNTED_COLUMNS`], as SQLite's reads count them), then
+/// the identification's columns (NULL for a user without any), decoded by position.
 fn joined_columns() -> &'static str {
     static COLUMNS: OnceLock<String> = OnceLock::new();
     COLUMNS.get_or_init(|| {
         let identification = users::IDENTIFICATION_FIELDS.iter().map(|f| format!("i.{f} AS i_{f}")).collect::<Vec<_>>();
-        format!(
-            "{USER_COLUMNS}, (SELECT COUNT(*) FROM user_backup_codes b WHERE b.user_id = u.id) AS backup_code_count, \
-             EXISTS (SELECT 1 FROM enterprise_accounts a WHERE a.instance_id = u.instance_id AND a.user_id = u.id) \
-             AS has_enterprise_accounts, {}",
-            identification.join(", ")
-        )
+        format!("{USER_COLUMNS}, {COUNTED_COLUMNS}, {}", identification.join(", "))
     })
 }
 

@@ -277,9 +277,12 @@ pub(crate) struct Counted {
 pub(crate) const COUNTED_COLUMNS: &str = "(SELECT COUNT(*) FROM user_backup_codes b WHERE b.user_id = u.id), \
     EXISTS (SELECT 1 FROM enterprise_accounts a WHERE a.instance_id = u.instance_id AND a.user_id = u.id)";
 
+/// How many columns [`USER_COLUMNS`] has: [`COUNTED_COLUMNS`] follow them, then a joined read's identification.
+pub(crate) const USER_COLUMN_COUNT: usize = 38;
+
 /// Where [`sqlite_user_joined`]'s rows start the identification columns (after [`USER_COLUMNS`] and
 /// [`COUNTED_COLUMNS`]).
-const JOINED_IDENTIFICATION_AT: usize = 40;
+const JOINED_IDENTIFICATION_AT: usize = USER_COLUMN_COUNT + 2;
 
 /// One user of instance `?1` by id (`?2`) with its counts and its identifications, in one statement: a row per
 /// identification (one row with NULL identification columns when it has none), the user's columns repeated on
@@ -299,7 +302,8 @@ fn sqlite_user_joined() -> &'static str {
 impl Counted {
     /// A user and its counts from a row of [`USER_COLUMNS`] and [`COUNTED_COLUMNS`].
     pub(crate) fn from_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<(UserRow, Option<Self>)> {
-        let counted = Self { backup_codes: r.get(38)?, has_enterprise_accounts: r.get(39)? };
+        let counted =
+            Self { backup_codes: r.get(USER_COLUMN_COUNT)?, has_enterprise_accounts: r.get(USER_COLUMN_COUNT + 1)? };
         Ok((UserRow::from_sqlite(r)?, Some(counted)))
     }
 }
@@ -845,6 +849,7 @@ mod tests {
     #[test]
     fn joined_identification_columns_follow_the_user_and_its_counts() {
         let columns = |list: &str| list.split(',').count();
+        assert_eq!(columns(USER_COLUMNS), USER_COLUMN_COUNT);
         assert_eq!(columns(USER_COLUMNS) + columns(COUNTED_COLUMNS), JOINED_IDENTIFICATION_AT);
     }
 }
