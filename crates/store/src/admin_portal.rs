@@ -1,9 +1,10 @@
 //! Admin portal links and their single-use link tokens (0033). Only the keyed digest of a token is stored.
 
-use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
+use crate::db::FromSqliteRow;
+use crate::{Db, StoreResult, Tx, exec_tx, fetch_tx, on_read};
 
 /// A row of `admin_portal_link_tokens`.
-#[derive(Debug, Clone, Default, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, sqlx::FromRow, FromSqliteRow)]
 pub struct AdminPortalLinkTokenRow {
     /// `aplt_` + 32 hex.
     pub id: String,
@@ -49,10 +50,11 @@ pub async fn link_id_for(tx: &mut Tx, instance_id: &str, new_id: &str, now: i64)
         .bind(instance_id)
         .bind(now)
     )?;
-    Ok(on_tx!(tx, |c| sqlx::query_scalar::<_, String>("SELECT id FROM admin_portal_links WHERE instance_id = $1")
-        .bind(instance_id)
-        .fetch_one(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_one,
+        sqlx::query_scalar::<_, String>("SELECT id FROM admin_portal_links WHERE instance_id = $1").bind(instance_id)
+    )
 }
 
 /// Inserts a token.
@@ -85,16 +87,16 @@ pub async fn insert(tx: &mut Tx, r: &AdminPortalLinkTokenRow) -> StoreResult<()>
 pub async fn lock(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Option<AdminPortalLinkTokenRow>> {
     let suffix = if matches!(tx, Tx::Postgres(_)) { " FOR UPDATE" } else { "" };
     let sql = format!("SELECT {COLUMNS} FROM admin_portal_link_tokens WHERE instance_id = $1 AND id = $2{suffix}");
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, AdminPortalLinkTokenRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(id)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, AdminPortalLinkTokenRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(id)
+    )
 }
 
 /// Marks a token revoked.
 pub async fn revoke(tx: &mut Tx, instance_id: &str, id: &str, reason: Option<&str>, now: i64) -> StoreResult<u64> {
-    Ok(exec_tx!(
+    exec_tx!(
         tx,
         sqlx::query(
             "UPDATE admin_portal_link_tokens SET revoked = TRUE, revocation_reason = $1, updated_at = $2 \
@@ -104,7 +106,7 @@ pub async fn revoke(tx: &mut Tx, instance_id: &str, id: &str, reason: Option<&st
         .bind(now)
         .bind(instance_id)
         .bind(id)
-    )?)
+    )
 }
 
 /// Spends a token: marks the live (unused, unrevoked, unexpired) token with this digest used and returns it.
@@ -114,11 +116,11 @@ pub async fn redeem(tx: &mut Tx, token_hash: &[u8], now: i64) -> StoreResult<Opt
         "UPDATE admin_portal_link_tokens SET used_at = $2, updated_at = $2 \
          WHERE token_hash = $1 AND used_at IS NULL AND NOT revoked AND expiration > $2 RETURNING {COLUMNS}"
     );
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, AdminPortalLinkTokenRow>(sqlx::AssertSqlSafe(sql))
-        .bind(token_hash)
-        .bind(now)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, AdminPortalLinkTokenRow>(sqlx::AssertSqlSafe(sql)).bind(token_hash).bind(now)
+    )
 }
 
 /// Stores a portal session opened by `token_id`.

@@ -1,9 +1,10 @@
 //! Agents and agent tasks (0020). Only the digest of a task's ticket is stored.
 
-use crate::{StoreResult, Tx, exec_tx, on_tx};
+use crate::db::FromSqliteRow;
+use crate::{StoreResult, Tx, exec_tx, fetch_tx};
 
 /// A row of `agent_tasks`.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct AgentTaskRow {
     /// `agttsk_…`
     pub id: String,
@@ -50,11 +51,13 @@ pub async fn agent_id_for(tx: &mut Tx, instance_id: &str, name: &str, new_id: &s
         .bind(name)
         .bind(now)
     )?;
-    Ok(on_tx!(tx, |c| sqlx::query_scalar::<_, String>("SELECT id FROM agents WHERE instance_id = $1 AND name = $2")
-        .bind(instance_id)
-        .bind(name)
-        .fetch_one(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_one,
+        sqlx::query_scalar::<_, String>("SELECT id FROM agents WHERE instance_id = $1 AND name = $2")
+            .bind(instance_id)
+            .bind(name)
+    )
 }
 
 /// Inserts an agent task.
@@ -87,11 +90,11 @@ pub async fn insert(tx: &mut Tx, r: &AgentTaskRow) -> StoreResult<()> {
 pub async fn lock(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Option<AgentTaskRow>> {
     let suffix = if matches!(tx, Tx::Postgres(_)) { " FOR UPDATE" } else { "" };
     let sql = format!("SELECT {COLUMNS} FROM agent_tasks WHERE instance_id = $1 AND id = $2{suffix}");
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, AgentTaskRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(id)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, AgentTaskRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(id)
+    )
 }
 
 /// The instance's agent task whose ticket has this digest, read inside a write transaction (locked on
@@ -99,16 +102,16 @@ pub async fn lock(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Optio
 pub async fn lock_by_ticket(tx: &mut Tx, instance_id: &str, hash: &[u8]) -> StoreResult<Option<AgentTaskRow>> {
     let suffix = if matches!(tx, Tx::Postgres(_)) { " FOR UPDATE" } else { "" };
     let sql = format!("SELECT {COLUMNS} FROM agent_tasks WHERE instance_id = $1 AND ticket_hash = $2{suffix}");
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, AgentTaskRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(hash)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, AgentTaskRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(hash)
+    )
 }
 
 /// Moves an agent task from `from` to `to`; the number of rows changed (0 when it was not in `from`).
 pub async fn set_status(tx: &mut Tx, instance_id: &str, id: &str, from: &str, to: &str, now: i64) -> StoreResult<u64> {
-    Ok(exec_tx!(
+    exec_tx!(
         tx,
         sqlx::query(
             "UPDATE agent_tasks SET status = $1, updated_at = $2 WHERE instance_id = $3 AND id = $4 AND status = $5"
@@ -118,7 +121,7 @@ pub async fn set_status(tx: &mut Tx, instance_id: &str, id: &str, from: &str, to
         .bind(instance_id)
         .bind(id)
         .bind(from)
-    )?)
+    )
 }
 
 /// The user holding a verified identification of `kind` with this normalized value.
@@ -128,15 +131,17 @@ pub async fn user_by_verified_identifier(
     kind: &str,
     value_normalized: &str,
 ) -> StoreResult<Option<String>> {
-    Ok(on_tx!(tx, |c| sqlx::query_scalar::<_, String>(
-        "SELECT user_id FROM identifications WHERE instance_id = $1 AND kind = $2 AND value_normalized = $3 \
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_scalar::<_, String>(
+            "SELECT user_id FROM identifications WHERE instance_id = $1 AND kind = $2 AND value_normalized = $3 \
          AND verification_status = 'verified' ORDER BY created_at LIMIT 1"
+        )
+        .bind(instance_id)
+        .bind(kind)
+        .bind(value_normalized)
     )
-    .bind(instance_id)
-    .bind(kind)
-    .bind(value_normalized)
-    .fetch_optional(c)
-    .await)?)
 }
 
 /// The user with this (normalized) username.
@@ -145,11 +150,11 @@ pub async fn user_by_username(
     instance_id: &str,
     username_normalized: &str,
 ) -> StoreResult<Option<String>> {
-    Ok(on_tx!(tx, |c| sqlx::query_scalar::<_, String>(
-        "SELECT id FROM users WHERE instance_id = $1 AND username_normalized = $2"
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_scalar::<_, String>("SELECT id FROM users WHERE instance_id = $1 AND username_normalized = $2")
+            .bind(instance_id)
+            .bind(username_normalized)
     )
-    .bind(instance_id)
-    .bind(username_normalized)
-    .fetch_optional(c)
-    .await)?)
 }

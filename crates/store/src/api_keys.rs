@@ -1,7 +1,8 @@
 //! API keys. Secrets live only as `secret_hash` (keyed digest, unique-indexed: the verify lookup) and
 //! `secret_sealed` (encrypted, for `GET /api_keys/{id}/secret`); normal reads never load either.
 
-use crate::{Db, StoreResult, Tx, exec_tx, exec_write, on_read, on_tx};
+use crate::db::FromSqliteRow;
+use crate::{Db, StoreResult, Tx, exec_tx, exec_write, fetch_tx, on_read};
 
 /// The columns of [`ApiKeyRow`], in its order (a macro so that it can be `concat!`-ed into static SQL).
 macro_rules! key_columns {
@@ -12,7 +13,7 @@ macro_rules! key_columns {
 }
 
 /// A row of `api_keys` without its secret columns.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow, FromSqliteRow)]
 pub struct ApiKeyRow {
     /// `ak_` + 32 hex.
     pub id: String,
@@ -47,7 +48,7 @@ pub struct ApiKeyRow {
 }
 
 /// A row with its stored secret material, exactly as persisted (for inserts and for audits of what is at rest).
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow, FromSqliteRow)]
 pub struct StoredApiKey {
     /// The non-secret columns.
     #[sqlx(flatten)]
@@ -245,8 +246,11 @@ pub async fn update(
     changes: &ApiKeyChanges,
     now: i64,
 ) -> StoreResult<Option<ApiKeyRow>> {
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, ApiKeyRow>(concat!(
-        "UPDATE api_keys SET \
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, ApiKeyRow>(concat!(
+            "UPDATE api_keys SET \
          claims = CASE WHEN $3 THEN $4 ELSE claims END, \
          scopes = COALESCE($5, scopes), \
          description = CASE WHEN $6 THEN $7 ELSE description END, \
@@ -254,21 +258,20 @@ pub async fn update(
          expiration = CASE WHEN $9 THEN $10 ELSE expiration END, \
          updated_at = $11 \
          WHERE instance_id = $1 AND id = $2 RETURNING ",
-        key_columns!()
-    ))
-    .bind(instance_id)
-    .bind(id)
-    .bind(changes.claims.is_some())
-    .bind(changes.claims.clone().flatten())
-    .bind(&changes.scopes)
-    .bind(changes.description.is_some())
-    .bind(changes.description.clone().flatten())
-    .bind(&changes.subject)
-    .bind(changes.expiration.is_some())
-    .bind(changes.expiration.flatten())
-    .bind(now)
-    .fetch_optional(c)
-    .await)?)
+            key_columns!()
+        ))
+        .bind(instance_id)
+        .bind(id)
+        .bind(changes.claims.is_some())
+        .bind(changes.claims.clone().flatten())
+        .bind(&changes.scopes)
+        .bind(changes.description.is_some())
+        .bind(changes.description.clone().flatten())
+        .bind(&changes.subject)
+        .bind(changes.expiration.is_some())
+        .bind(changes.expiration.flatten())
+        .bind(now)
+    )
 }
 
 /// Revokes a key and returns it, or `None` if it does not exist. Revoking a revoked key changes nothing: the
@@ -280,20 +283,22 @@ pub async fn revoke(
     reason: Option<&str>,
     now: i64,
 ) -> StoreResult<Option<ApiKeyRow>> {
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, ApiKeyRow>(concat!(
-        "UPDATE api_keys SET \
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, ApiKeyRow>(concat!(
+            "UPDATE api_keys SET \
          revocation_reason = CASE WHEN revoked THEN revocation_reason ELSE $3 END, \
          updated_at = CASE WHEN revoked THEN updated_at ELSE $4 END, \
          revoked = TRUE \
          WHERE instance_id = $1 AND id = $2 RETURNING ",
-        key_columns!()
-    ))
-    .bind(instance_id)
-    .bind(id)
-    .bind(reason)
-    .bind(now)
-    .fetch_optional(c)
-    .await)?)
+            key_columns!()
+        ))
+        .bind(instance_id)
+        .bind(id)
+        .bind(reason)
+        .bind(now)
+    )
 }
 
 /// Deletes a key; returns whether it existed.

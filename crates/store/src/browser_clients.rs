@@ -1,10 +1,11 @@
 //! Clients held by browsers (the Frontend API's clients): lookup by token digest, creation, and the sign-in /
 //! sign-up in progress on them. Sessions on a client are in [`crate::sessions`].
 
-use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
+use crate::db::FromSqliteRow;
+use crate::{Db, StoreResult, Tx, exec_tx, fetch_tx, on_read};
 
 /// A row of `clients` as the Frontend API reads it.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct BrowserClientRow {
     /// `client_…`
     pub id: String,
@@ -63,11 +64,11 @@ pub async fn by_token(db: &Db, instance_id: &str, token_digest: &[u8]) -> StoreR
 pub async fn lock(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Option<BrowserClientRow>> {
     let suffix = if matches!(tx, Tx::Postgres(_)) { " FOR UPDATE" } else { "" };
     let sql = format!("SELECT {COLUMNS} FROM clients WHERE instance_id = $1 AND id = $2{suffix}");
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, BrowserClientRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(id)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, BrowserClientRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(id)
+    )
 }
 
 /// One client by id.
@@ -101,7 +102,7 @@ pub async fn update(tx: &mut Tx, row: &BrowserClientRow) -> StoreResult<()> {
 
 /// Deletes a client and, through the foreign key, its sessions.
 pub async fn delete(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<u64> {
-    Ok(exec_tx!(tx, sqlx::query("DELETE FROM clients WHERE instance_id = $1 AND id = $2").bind(instance_id).bind(id))?)
+    exec_tx!(tx, sqlx::query("DELETE FROM clients WHERE instance_id = $1 AND id = $2").bind(instance_id).bind(id))
 }
 
 /// Stores the sealed directives of a nonce-format handshake.
@@ -136,13 +137,15 @@ pub async fn take_handshake_nonce(
     nonce_digest: &[u8],
     now: i64,
 ) -> StoreResult<Option<Vec<u8>>> {
-    let sealed: Option<(Vec<u8>, i64)> = on_tx!(tx, |c| sqlx::query_as(
-        "SELECT directives_sealed, expire_at FROM handshake_nonces WHERE instance_id = $1 AND nonce_digest = $2"
-    )
-    .bind(instance_id)
-    .bind(nonce_digest)
-    .fetch_optional(c)
-    .await)?;
+    let sealed: Option<(Vec<u8>, i64)> = fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as(
+            "SELECT directives_sealed, expire_at FROM handshake_nonces WHERE instance_id = $1 AND nonce_digest = $2"
+        )
+        .bind(instance_id)
+        .bind(nonce_digest)
+    )?;
     exec_tx!(
         tx,
         sqlx::query("DELETE FROM handshake_nonces WHERE instance_id = $1 AND nonce_digest = $2")

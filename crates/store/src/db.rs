@@ -1,8 +1,10 @@
 //! The database handle: SQLite (one writer, a read pool) or PostgreSQL, behind one small enum.
 //!
 //! Store functions never branch on the backend themselves: they write their SQL once (with `$n` placeholders,
-//! which both drivers accept) and run it through [`on_read!`](crate::on_read) / [`on_tx!`](crate::on_tx),
-//! which expand the same code once per driver.
+//! which both drivers accept) and run it through [`on_read!`](crate::on_read), which expands the same sqlx code once
+//! per driver, and, in a write transaction, [`exec_tx!`](crate::exec_tx) / [`fetch_tx!`](crate::fetch_tx), which
+//! take the statement in sqlx's builder syntax and run it through sqlx on PostgreSQL and through rusqlite, on the
+//! calling thread, on SQLite's writer (see [`crate::group_commit`]).
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -144,7 +146,8 @@ impl Db {
             .synchronous(synchronous)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
-        let writer = Writer::open(options.clone(), crate::users::SQLITE_USER_SEARCH_FLUSH).await?;
+        let durable = !matches!(synchronous, SqliteSynchronous::Off);
+        let writer = Writer::open(options.clone(), durable, crate::users::SQLITE_USER_SEARCH_FLUSH)?;
         // Not sqlx's pool: it pings a connection before handing it out (by default) and as it comes back, each a
         // round trip to the connection's worker thread, which roughly doubled the cost of a point read.
         let read = Arc::new(ReadPool::connect(options.read_only(true), 8, Duration::from_secs(5)).await?);
@@ -245,6 +248,11 @@ impl SqlitePools {
 }
 
 impl Tx {
+    /// Whether this is a PostgreSQL transaction (for the rare statement that differs by dialect, such as a row lock).
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Self::Postgres(_))
+    }
+
     /// Commits the transaction; on SQLite, returns once the batch it joined is durably committed.
     pub async fn commit(self) -> Result<(), StoreError> {
         match self {
@@ -280,67 +288,207 @@ macro_rules! on_read {
     };
 }
 
-/// Runs `$body` inside a write transaction: `$conn` is bound to the transaction's connection.
-#[macro_export]
-macro_rules! on_tx {
-    ($tx:expr, |$conn:ident| $body:expr) => {
-        match $tx {
-            $crate::Tx::Sqlite(t) => {
-                let $conn = &mut **t;
-                $body
-            }
-            $crate::Tx::Postgres(t) => {
-                let $conn = &mut **t;
-                $body
-            }
-        }
-    };
-}
-
-/// Executes a query built by `$query` (which may use `$conn`-independent binds) inside a write transaction and
-/// returns the number of rows affected.
+/// Executes one statement inside a write transaction and returns the number of rows affected, as
+/// `Result<u64, StoreError>`. Written as sqlx's builder, `sqlx::query(sql)` then its `.bind(value)`s, optionally
+/// ending in `.bind_all(values)` for a list bound one by one (the macro takes exactly that shape): PostgreSQL runs
+/// it through sqlx, SQLite on the calling thread through the writer's rusqlite connection
+/// ([`SqliteTx::execute`](crate::group_commit::SqliteTx::execute)), with the same `$n` placeholders and values.
 #[macro_export]
 macro_rules! exec_tx {
-    ($tx:expr, $query:expr) => {
+    ($tx:expr, sqlx::query($sql:expr) $(.bind($arg:expr))* $(.bind_all($rest:expr))? $(,)?) => {
         match $tx {
-            $crate::Tx::Sqlite(t) => $query.execute(&mut **t).await.map(|r| r.rows_affected()),
-            $crate::Tx::Postgres(t) => $query.execute(&mut **t).await.map(|r| r.rows_affected()),
+            $crate::Tx::Sqlite(t) => {
+                t.execute($crate::db::SqlText::sql_text(&$sql), $crate::sqlite_params!([$($arg),*] $($rest)?))
+            }
+            $crate::Tx::Postgres(t) => $crate::pg_query!(sqlx::query($sql) $(.bind($arg))* $(.bind_all($rest))?)
+                .execute(&mut **t)
+                .await
+                .map(|r| r.rows_affected())
+                .map_err($crate::StoreError::from),
         }
     };
 }
 
-/// Executes a single statement as its own write transaction (for write-behind bookkeeping) and returns the number
-/// of rows affected, as `Result<u64, StoreError>`. On SQLite it joins the writer's group commit like any `Tx`.
+/// Runs one query inside a write transaction, as `Result<T, StoreError>` where `T` is what sqlx's `fetch_one`,
+/// `fetch_optional` or `fetch_all` returns: `fetch_tx!(tx, fetch_one, sqlx::query_scalar::<_, T>(sql).bind(…)…)`, or
+/// `sqlx::query_as` (`T` a [`FromSqliteRow`] on SQLite), binds as for [`exec_tx!`]. PostgreSQL runs it through sqlx,
+/// SQLite on the calling thread ([`SqliteTx::fetch`](crate::group_commit::SqliteTx::fetch)).
 #[macro_export]
-macro_rules! exec_write {
-    ($db:expr, $query:expr) => {
-        $crate::on_write!($db, |c| $query.execute(c).await.map(|r| r.rows_affected()))
+macro_rules! fetch_tx {
+    (@sqlite $t:ident, fetch_one, $sql:expr, $params:expr, $row:expr) => {
+        $t.fetch($crate::db::SqlText::sql_text(&$sql), $params, 1, $row)
+            .and_then(|rows| rows.into_iter().next().ok_or($crate::StoreError::Sqlx(sqlx::Error::RowNotFound)))
+    };
+    (@sqlite $t:ident, fetch_optional, $sql:expr, $params:expr, $row:expr) => {
+        $t.fetch($crate::db::SqlText::sql_text(&$sql), $params, 1, $row).map(|rows| rows.into_iter().next())
+    };
+    (@sqlite $t:ident, fetch_all, $sql:expr, $params:expr, $row:expr) => {
+        $t.fetch($crate::db::SqlText::sql_text(&$sql), $params, usize::MAX, $row)
+    };
+    ($tx:expr, $fetch:ident,
+     sqlx::query_scalar $(::<_, $ty:ty>)? ($sql:expr) $(.bind($arg:expr))* $(.bind_all($rest:expr))? $(,)?) => {
+        match $tx {
+            $crate::Tx::Sqlite(t) => $crate::fetch_tx!(@sqlite t, $fetch, $sql,
+                $crate::sqlite_params!([$($arg),*] $($rest)?), |r| r.get $(::<_, $ty>)? (0)),
+            $crate::Tx::Postgres(t) => {
+                $crate::pg_query!(sqlx::query_scalar $(::<_, $ty>)? ($sql) $(.bind($arg))* $(.bind_all($rest))?)
+                    .$fetch(&mut **t)
+                    .await
+                    .map_err($crate::StoreError::from)
+            }
+        }
+    };
+    ($tx:expr, $fetch:ident,
+     sqlx::query_as $(::<_, $ty:ty>)? ($sql:expr) $(.bind($arg:expr))* $(.bind_all($rest:expr))? $(,)?) => {
+        match $tx {
+            $crate::Tx::Sqlite(t) => $crate::fetch_tx!(@sqlite t, $fetch, $sql,
+                $crate::sqlite_params!([$($arg),*] $($rest)?), $crate::db::FromSqliteRow::from_sqlite_row),
+            $crate::Tx::Postgres(t) => {
+                $crate::pg_query!(sqlx::query_as $(::<_, $ty>)? ($sql) $(.bind($arg))* $(.bind_all($rest))?)
+                    .$fetch(&mut **t)
+                    .await
+                    .map_err($crate::StoreError::from)
+            }
+        }
     };
 }
 
-/// Runs a single statement as its own write transaction (for write-behind bookkeeping): `$conn` is bound to the
-/// writer connection inside a transaction on SQLite, to the pool (autocommit) on PostgreSQL. The result is
-/// `Result<T, StoreError>`.
+/// The values of [`exec_tx!`] and [`fetch_tx!`] for rusqlite: `&[&(dyn ToSql + Sync)]` (`Sync`: a future holding them stays `Send`).
+#[doc(hidden)]
 #[macro_export]
-macro_rules! on_write {
-    ($db:expr, |$conn:ident| $body:expr) => {
+macro_rules! sqlite_params {
+    ([$($arg:expr),*]) => {
+        &[$(&$arg as &(dyn $crate::rusqlite::ToSql + Sync)),*]
+    };
+    ([$($arg:expr),*] $rest:expr) => {
+        &{
+            let mut params: Vec<&(dyn $crate::rusqlite::ToSql + Sync)> = vec![$(&$arg as &(dyn $crate::rusqlite::ToSql + Sync)),*];
+            for value in $rest {
+                params.push(value);
+            }
+            params
+        }[..]
+    };
+}
+
+/// The query of [`exec_tx!`] and [`fetch_tx!`] for sqlx, its values bound.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! pg_query {
+    (sqlx::$query:ident $(::<_, $ty:ty>)? ($sql:expr) $(.bind($arg:expr))* .bind_all($rest:expr)) => {{
+        let mut query = sqlx::$query $(::<_, $ty>)? ($sql) $(.bind($arg))*;
+        for value in $rest {
+            query = query.bind(value);
+        }
+        query
+    }};
+    (sqlx::$query:ident $(::<_, $ty:ty>)? ($sql:expr) $(.bind($arg:expr))*) => {
+        sqlx::$query $(::<_, $ty>)? ($sql) $(.bind($arg))*
+    };
+}
+
+/// The text of a statement as the macros above receive it: a literal, a `String`, or sqlx's `AssertSqlSafe` of
+/// either.
+pub trait SqlText {
+    /// The SQL.
+    fn sql_text(&self) -> &str;
+}
+
+impl SqlText for str {
+    fn sql_text(&self) -> &str {
+        self
+    }
+}
+
+impl SqlText for String {
+    fn sql_text(&self) -> &str {
+        self
+    }
+}
+
+impl<T: SqlText + ?Sized> SqlText for &T {
+    fn sql_text(&self) -> &str {
+        (**self).sql_text()
+    }
+}
+
+impl<T: SqlText> SqlText for sqlx::AssertSqlSafe<T> {
+    fn sql_text(&self) -> &str {
+        self.0.sql_text()
+    }
+}
+
+pub use tessera_store_derive::FromSqliteRow;
+
+/// A row read on SQLite's calling thread ([`fetch_tx!`](crate::fetch_tx)), decoded as sqlx's `FromRow` decodes it
+/// for PostgreSQL: tuples by position, row structs by column name.
+pub trait FromSqliteRow: Sized {
+    /// Decodes one row.
+    fn from_sqlite_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self>;
+}
+
+macro_rules! tuple_from_sqlite_row {
+    ($($t:ident $i:tt),+) => {
+        impl<$($t: rusqlite::types::FromSql),+> FromSqliteRow for ($($t,)+) {
+            fn from_sqlite_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+                Ok(($(row.get::<_, $t>($i)?,)+))
+            }
+        }
+    };
+}
+
+tuple_from_sqlite_row!(A 0);
+tuple_from_sqlite_row!(A 0, B 1);
+tuple_from_sqlite_row!(A 0, B 1, C 2);
+tuple_from_sqlite_row!(A 0, B 1, C 2, D 3);
+tuple_from_sqlite_row!(A 0, B 1, C 2, D 3, E 4);
+tuple_from_sqlite_row!(A 0, B 1, C 2, D 3, E 4, F 5);
+
+/// Executes a single statement as its own write transaction (for write-behind bookkeeping) and returns the number
+/// of rows affected, as `Result<u64, StoreError>`; the statement is written as for [`exec_tx!`]. On SQLite it joins
+/// the writer's group commit like any `Tx`.
+#[macro_export]
+macro_rules! exec_write {
+    ($db:expr, sqlx::query($sql:expr) $(.bind($arg:expr))* $(.bind_all($rest:expr))? $(,)?) => {
         match $db {
             $crate::Db::Sqlite(pools) => match pools.writer.begin().await {
-                Ok(mut tx) => {
-                    let result = {
-                        let $conn = &mut *tx;
-                        $body
-                    };
-                    match result {
+                Ok(mut t) => match t.execute(
+                    $crate::db::SqlText::sql_text(&$sql),
+                    $crate::sqlite_params!([$($arg),*] $($rest)?),
+                ) {
+                    Ok(n) => t.commit().await.map(|()| n),
+                    Err(e) => Err(e),
+                },
+                Err(e) => Err(e),
+            },
+            $crate::Db::Postgres(pools) => $crate::pg_query!(sqlx::query($sql) $(.bind($arg))* $(.bind_all($rest))?)
+                .execute(&pools.pool)
+                .await
+                .map(|r| r.rows_affected())
+                .map_err($crate::StoreError::from),
+        }
+    };
+}
+
+/// Runs a single query as its own write transaction (for write-behind bookkeeping), written as for
+/// [`fetch_tx!`]: `fetch_write!(db, fetch_one, sqlx::query_scalar::<_, T>(sql).bind(…)…)`. On SQLite it joins the
+/// writer's group commit like any `Tx`; on PostgreSQL it runs on the pool, in autocommit.
+#[macro_export]
+macro_rules! fetch_write {
+    ($db:expr, $fetch:ident, $($query:tt)+) => {
+        match $db {
+            $crate::Db::Sqlite(pools) => match pools.writer.begin().await {
+                Ok(t) => {
+                    let mut tx = $crate::Tx::Sqlite(t);
+                    match $crate::fetch_tx!(&mut tx, $fetch, $($query)+) {
                         Ok(value) => tx.commit().await.map(|()| value),
-                        Err(e) => Err($crate::StoreError::from(e)),
+                        Err(e) => Err(e),
                     }
                 }
                 Err(e) => Err(e),
             },
             $crate::Db::Postgres(pools) => {
-                let $conn = &pools.pool;
-                $body.map_err($crate::StoreError::from)
+                $crate::pg_query!($($query)+).$fetch(&pools.pool).await.map_err($crate::StoreError::from)
             }
         }
     };

@@ -1,10 +1,11 @@
 //! Directories (0033): SCIM provisioning endpoints of an enterprise connection, and their group → role mappings.
 //! Only the keyed digest of a directory's API key is stored.
 
-use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
+use crate::db::FromSqliteRow;
+use crate::{Db, StoreResult, Tx, exec_tx, fetch_tx, on_read};
 
 /// A row of `directories`.
-#[derive(Debug, Clone, Default, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, sqlx::FromRow, FromSqliteRow)]
 pub struct DirectoryRow {
     /// `dir_…`
     pub id: String,
@@ -39,7 +40,7 @@ const COLUMNS: &str = "id, instance_id, enterprise_connection_id, name, provider
     created_at, updated_at";
 
 /// A row of `directory_group_role_mappings`.
-#[derive(Debug, Clone, Default, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, sqlx::FromRow, FromSqliteRow)]
 pub struct GroupRoleMappingRow {
     /// `dgrm_…`
     pub id: String,
@@ -87,7 +88,7 @@ pub async fn insert(tx: &mut Tx, r: &DirectoryRow) -> StoreResult<()> {
 
 /// Writes a directory's mutable columns.
 pub async fn update(tx: &mut Tx, r: &DirectoryRow) -> StoreResult<u64> {
-    Ok(exec_tx!(
+    exec_tx!(
         tx,
         sqlx::query(
             "UPDATE directories SET name = $1, provider = $2, enabled = $3, group_role_mapping_enabled = $4, \
@@ -105,15 +106,12 @@ pub async fn update(tx: &mut Tx, r: &DirectoryRow) -> StoreResult<u64> {
         .bind(r.updated_at)
         .bind(&r.instance_id)
         .bind(&r.id)
-    )?)
+    )
 }
 
 /// Deletes a directory (its mappings go with it).
 pub async fn delete(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<u64> {
-    Ok(exec_tx!(
-        tx,
-        sqlx::query("DELETE FROM directories WHERE instance_id = $1 AND id = $2").bind(instance_id).bind(id)
-    )?)
+    exec_tx!(tx, sqlx::query("DELETE FROM directories WHERE instance_id = $1 AND id = $2").bind(instance_id).bind(id))
 }
 
 /// One directory of the instance.
@@ -139,11 +137,11 @@ pub async fn by_api_key(db: &Db, hash: &[u8]) -> StoreResult<Option<DirectoryRow
 pub async fn lock(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Option<DirectoryRow>> {
     let suffix = if matches!(tx, Tx::Postgres(_)) { " FOR UPDATE" } else { "" };
     let sql = format!("SELECT {COLUMNS} FROM directories WHERE instance_id = $1 AND id = $2{suffix}");
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, DirectoryRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(id)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, DirectoryRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(id)
+    )
 }
 
 /// A page of the instance's directories, newest first, and the total.
@@ -228,16 +226,12 @@ pub async fn mappings(db: &Db, instance_id: &str, directory_id: &str) -> StoreRe
 
 /// A directory's group → role mappings by precedence, inside a write transaction.
 pub async fn mappings_tx(tx: &mut Tx, instance_id: &str, directory_id: &str) -> StoreResult<Vec<GroupRoleMappingRow>> {
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, GroupRoleMappingRow>(MAPPING_SQL)
-        .bind(instance_id)
-        .bind(directory_id)
-        .fetch_all(c)
-        .await)?)
+    fetch_tx!(tx, fetch_all, sqlx::query_as::<_, GroupRoleMappingRow>(MAPPING_SQL).bind(instance_id).bind(directory_id))
 }
 
 /// Deletes one mapping of a directory. Returns the rows deleted.
 pub async fn delete_mapping(tx: &mut Tx, instance_id: &str, directory_id: &str, id: &str) -> StoreResult<u64> {
-    Ok(exec_tx!(
+    exec_tx!(
         tx,
         sqlx::query(
             "DELETE FROM directory_group_role_mappings WHERE instance_id = $1 AND directory_id = $2 AND id = $3"
@@ -245,27 +239,26 @@ pub async fn delete_mapping(tx: &mut Tx, instance_id: &str, directory_id: &str, 
         .bind(instance_id)
         .bind(directory_id)
         .bind(id)
-    )?)
+    )
 }
 
 /// Deletes every mapping of a directory.
 pub async fn delete_mappings(tx: &mut Tx, instance_id: &str, directory_id: &str) -> StoreResult<u64> {
-    Ok(exec_tx!(
+    exec_tx!(
         tx,
         sqlx::query("DELETE FROM directory_group_role_mappings WHERE instance_id = $1 AND directory_id = $2")
             .bind(instance_id)
             .bind(directory_id)
-    )?)
+    )
 }
 
 /// Whether the instance has an organization role with this id (inside a write transaction).
 pub async fn role_exists_tx(tx: &mut Tx, instance_id: &str, role_id: &str) -> StoreResult<bool> {
-    Ok(on_tx!(tx, |c| sqlx::query_scalar::<_, i64>(
-        "SELECT COUNT(*) FROM organization_roles WHERE instance_id = $1 AND id = $2"
-    )
-    .bind(instance_id)
-    .bind(role_id)
-    .fetch_one(c)
-    .await)?
-        > 0)
+    Ok(fetch_tx!(
+        tx,
+        fetch_one,
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM organization_roles WHERE instance_id = $1 AND id = $2")
+            .bind(instance_id)
+            .bind(role_id)
+    )? > 0)
 }

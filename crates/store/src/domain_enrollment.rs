@@ -4,10 +4,11 @@
 //!
 //! The list SQL is assembled from fixed fragments only; caller values travel as bound parameters.
 
-use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
+use crate::db::FromSqliteRow;
+use crate::{Db, StoreResult, Tx, exec_tx, fetch_tx, on_read};
 
 /// A row of `organization_suggestions`.
-#[derive(Debug, Clone, Default, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, sqlx::FromRow, FromSqliteRow)]
 pub struct SuggestionRow {
     /// `orgsug_…`
     pub id: String,
@@ -31,7 +32,7 @@ const SUGGESTION_COLUMNS: &str =
     "id, instance_id, organization_id, user_id, organization_domain_id, status, created_at, updated_at";
 
 /// A row of `organization_membership_requests`.
-#[derive(Debug, Clone, Default, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, sqlx::FromRow, FromSqliteRow)]
 pub struct MembershipRequestRow {
     /// `orgmbr_…`
     pub id: String,
@@ -52,7 +53,7 @@ pub struct MembershipRequestRow {
 const REQUEST_COLUMNS: &str = "id, instance_id, organization_id, user_id, status, created_at, updated_at";
 
 /// A verified e-mail address of a user at a verified organization domain in an automatic enrollment mode.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct DomainMatch {
     /// `orgdmn_…`
     pub organization_domain_id: String,
@@ -82,11 +83,7 @@ pub async fn matches_for_user_tx(tx: &mut Tx, instance_id: &str, user_id: &str) 
          AND d.enrollment_mode IN {AUTOMATIC} AND NOT EXISTS (SELECT 1 FROM organization_memberships m \
          WHERE m.organization_id = d.organization_id AND m.user_id = i.user_id) ORDER BY d.created_at, d.id, i.created_at"
     );
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, DomainMatch>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(user_id)
-        .fetch_all(c)
-        .await)?)
+    fetch_tx!(tx, fetch_all, sqlx::query_as::<_, DomainMatch>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(user_id))
 }
 
 /// The verified e-mail addresses at one verified domain (in an automatic mode) of users who are not members of its
@@ -101,11 +98,11 @@ pub async fn matches_for_domain_tx(tx: &mut Tx, instance_id: &str, domain_id: &s
          AND d.enrollment_mode IN {AUTOMATIC} AND NOT EXISTS (SELECT 1 FROM organization_memberships m \
          WHERE m.organization_id = d.organization_id AND m.user_id = i.user_id) ORDER BY i.created_at, i.id"
     );
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, DomainMatch>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(domain_id)
-        .fetch_all(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_all,
+        sqlx::query_as::<_, DomainMatch>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(domain_id)
+    )
 }
 
 /// Inserts a suggestion unless the organization was already suggested to the user (`Ok(false)`).
@@ -179,12 +176,11 @@ pub async fn lock_suggestion(
         "SELECT {SUGGESTION_COLUMNS} FROM organization_suggestions WHERE instance_id = $1 AND user_id = $2 \
          AND id = $3{suffix}"
     );
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, SuggestionRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(user_id)
-        .bind(id)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, SuggestionRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(user_id).bind(id)
+    )
 }
 
 /// Sets a suggestion's status.
@@ -205,7 +201,6 @@ pub async fn set_suggestion_status(
         .bind(instance_id)
         .bind(id)
     )
-    .map_err(Into::into)
 }
 
 /// Deletes a domain's pending suggestions (its enrollment mode changed with `delete_pending`).
@@ -219,7 +214,6 @@ pub async fn delete_pending_suggestions(tx: &mut Tx, instance_id: &str, domain_i
         .bind(instance_id)
         .bind(domain_id)
     )
-    .map_err(Into::into)
 }
 
 /// A domain's pending (unexpired) automatic invitations and pending suggestions, counted at `now`.
@@ -234,12 +228,11 @@ pub async fn pending_counts(db: &Db, instance_id: &str, domain_id: &str, now: i6
 
 /// [`pending_counts`] inside a write transaction.
 pub async fn pending_counts_tx(tx: &mut Tx, instance_id: &str, domain_id: &str, now: i64) -> StoreResult<(i64, i64)> {
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, (i64, i64)>(PENDING_COUNTS)
-        .bind(instance_id)
-        .bind(domain_id)
-        .bind(now)
-        .fetch_one(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_one,
+        sqlx::query_as::<_, (i64, i64)>(PENDING_COUNTS).bind(instance_id).bind(domain_id).bind(now)
+    )
 }
 
 const PENDING_COUNTS: &str = "SELECT (SELECT COUNT(*) FROM organization_invitations WHERE instance_id = $1 \
@@ -304,12 +297,14 @@ pub async fn lock_request(
         "SELECT {REQUEST_COLUMNS} FROM organization_membership_requests WHERE instance_id = $1 \
          AND organization_id = $2 AND id = $3{suffix}"
     );
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, MembershipRequestRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(organization_id)
-        .bind(id)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, MembershipRequestRow>(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(instance_id)
+            .bind(organization_id)
+            .bind(id)
+    )
 }
 
 /// Sets a membership request's status.
@@ -324,7 +319,6 @@ pub async fn set_request_status(tx: &mut Tx, instance_id: &str, id: &str, status
         .bind(instance_id)
         .bind(id)
     )
-    .map_err(Into::into)
 }
 
 /// A domain's pending automatic invitations (inside the transaction that drops them).
@@ -339,14 +333,16 @@ pub async fn pending_invitations_tx(
          AND status = 'pending' AND (expires_at IS NULL OR expires_at > $3) ORDER BY created_at, id",
         crate::organization_invitations::COLUMNS
     );
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, crate::organization_invitations::OrganizationInvitationRow>(
-        sqlx::AssertSqlSafe(sql.clone())
+    fetch_tx!(
+        tx,
+        fetch_all,
+        sqlx::query_as::<_, crate::organization_invitations::OrganizationInvitationRow>(sqlx::AssertSqlSafe(
+            sql.clone()
+        ))
+        .bind(instance_id)
+        .bind(domain_id)
+        .bind(now)
     )
-    .bind(instance_id)
-    .bind(domain_id)
-    .bind(now)
-    .fetch_all(c)
-    .await)?)
 }
 
 /// Whether a domain already invited the user (at any address of theirs) to the organization, whatever became of
@@ -357,16 +353,18 @@ pub async fn user_invited_by_domain_tx(
     organization_id: &str,
     user_id: &str,
 ) -> StoreResult<bool> {
-    let n: i64 = on_tx!(tx, |c| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM organization_invitations oi JOIN identifications i \
+    let n: i64 = fetch_tx!(
+        tx,
+        fetch_one,
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM organization_invitations oi JOIN identifications i \
          ON i.instance_id = oi.instance_id AND i.value_normalized = oi.email_normalized \
          WHERE oi.instance_id = $1 AND oi.organization_id = $2 AND oi.organization_domain_id IS NOT NULL \
          AND i.user_id = $3 AND i.kind = 'email_address'"
-    )
-    .bind(instance_id)
-    .bind(organization_id)
-    .bind(user_id)
-    .fetch_one(c)
-    .await)?;
+        )
+        .bind(instance_id)
+        .bind(organization_id)
+        .bind(user_id)
+    )?;
     Ok(n > 0)
 }

@@ -1,9 +1,10 @@
 //! Domains of an instance: the primary one (created with the instance) and satellites.
 
-use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
+use crate::db::FromSqliteRow;
+use crate::{Db, StoreResult, Tx, exec_tx, fetch_tx, on_read};
 
 /// A row of `domains`.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct DomainRow {
     /// Domain id.
     pub id: String,
@@ -69,7 +70,7 @@ pub async fn insert(tx: &mut Tx, row: &DomainRow) -> StoreResult<()> {
 
 /// Rewrites every mutable column of a domain (matched by id and instance).
 pub async fn update(tx: &mut Tx, row: &DomainRow) -> StoreResult<u64> {
-    Ok(exec_tx!(
+    exec_tx!(
         tx,
         sqlx::query(
             "UPDATE domains SET name = $3, is_satellite = $4, is_secondary = $5, frontend_api_url = $6, \
@@ -86,7 +87,7 @@ pub async fn update(tx: &mut Tx, row: &DomainRow) -> StoreResult<u64> {
         .bind(&row.proxy_url)
         .bind(&row.development_origin)
         .bind(row.updated_at)
-    )?)
+    )
 }
 
 /// Deletes a domain; returns whether a row was deleted.
@@ -108,31 +109,37 @@ pub async fn list(db: &Db, instance_id: &str) -> StoreResult<Vec<DomainRow>> {
 
 /// The instance's domains (primary first), read inside a transaction.
 pub async fn list_tx(tx: &mut Tx, instance_id: &str) -> StoreResult<Vec<DomainRow>> {
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, DomainRow>(select_domains!(
-        "WHERE instance_id = $1 ORDER BY is_primary DESC, created_at, id"
-    ))
-    .bind(instance_id)
-    .fetch_all(c)
-    .await)?)
+    fetch_tx!(
+        tx,
+        fetch_all,
+        sqlx::query_as::<_, DomainRow>(select_domains!(
+            "WHERE instance_id = $1 ORDER BY is_primary DESC, created_at, id"
+        ))
+        .bind(instance_id)
+    )
 }
 
 /// One domain of the instance, read inside a transaction.
 pub async fn get_tx(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Option<DomainRow>> {
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, DomainRow>(select_domains!("WHERE id = $1 AND instance_id = $2"))
-        .bind(id)
-        .bind(instance_id)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, DomainRow>(select_domains!("WHERE id = $1 AND instance_id = $2"))
+            .bind(id)
+            .bind(instance_id)
+    )
 }
 
 /// The instance's primary domain, read inside a transaction.
 pub async fn primary_tx(tx: &mut Tx, instance_id: &str) -> StoreResult<Option<DomainRow>> {
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, DomainRow>(select_domains!(
-        "WHERE instance_id = $1 AND is_primary ORDER BY created_at LIMIT 1"
-    ))
-    .bind(instance_id)
-    .fetch_optional(c)
-    .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, DomainRow>(select_domains!(
+            "WHERE instance_id = $1 AND is_primary ORDER BY created_at LIMIT 1"
+        ))
+        .bind(instance_id)
+    )
 }
 
 /// The instance's primary domain.

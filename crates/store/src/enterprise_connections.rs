@@ -6,10 +6,11 @@
 
 use std::collections::HashMap;
 
-use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
+use crate::db::FromSqliteRow;
+use crate::{Db, StoreResult, Tx, exec_tx, fetch_tx, on_read};
 
 /// A row of `enterprise_connections`.
-#[derive(Debug, Clone, Default, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, sqlx::FromRow, FromSqliteRow)]
 pub struct EnterpriseConnectionRow {
     /// `ec_…`
     pub id: String,
@@ -93,43 +94,49 @@ const COLUMNS: &str = "id, instance_id, name, provider, active, organization_id,
     oidc_client_id, oidc_client_secret, oidc_discovery_url, oidc_auth_url, oidc_token_url, oidc_user_info_url, \
     oidc_requires_pkce, created_at, updated_at";
 
-/// Binds every column after `id, instance_id` in [`COLUMNS`] order.
-macro_rules! bind_fields {
-    ($q:expr, $r:expr) => {
-        $q.bind(&$r.name)
-            .bind(&$r.provider)
-            .bind($r.active)
-            .bind(&$r.organization_id)
-            .bind($r.sync_user_attributes)
-            .bind($r.disable_additional_identifications)
-            .bind($r.allow_organization_account_linking)
-            .bind($r.disable_jit_provisioning)
-            .bind($r.authenticatable)
-            .bind(&$r.custom_attributes)
-            .bind(&$r.saml_connection_id)
-            .bind(&$r.idp_entity_id)
-            .bind(&$r.idp_sso_url)
-            .bind(&$r.idp_certificate)
-            .bind($r.idp_certificate_issued_at)
-            .bind($r.idp_certificate_expires_at)
-            .bind(&$r.idp_metadata_url)
-            .bind(&$r.idp_metadata)
-            .bind(&$r.attribute_mapping)
-            .bind($r.allow_subdomains)
-            .bind($r.allow_idp_initiated)
-            .bind($r.force_authn)
-            .bind(&$r.login_hint_mode)
-            .bind(&$r.login_hint_source)
-            .bind(&$r.oauth_config_id)
-            .bind(&$r.oidc_client_id)
-            .bind(&$r.oidc_client_secret)
-            .bind(&$r.oidc_discovery_url)
-            .bind(&$r.oidc_auth_url)
-            .bind(&$r.oidc_token_url)
-            .bind(&$r.oidc_user_info_url)
-            .bind($r.oidc_requires_pkce)
-            .bind($r.created_at)
-            .bind($r.updated_at)
+/// Executes `sql` in `tx` with every column of `r` bound in [`COLUMNS`] order (`$1` the id, `$2` the instance).
+macro_rules! exec_with_columns {
+    ($tx:expr, $sql:expr, $r:expr) => {
+        exec_tx!(
+            $tx,
+            sqlx::query($sql)
+                .bind(&$r.id)
+                .bind(&$r.instance_id)
+                .bind(&$r.name)
+                .bind(&$r.provider)
+                .bind($r.active)
+                .bind(&$r.organization_id)
+                .bind($r.sync_user_attributes)
+                .bind($r.disable_additional_identifications)
+                .bind($r.allow_organization_account_linking)
+                .bind($r.disable_jit_provisioning)
+                .bind($r.authenticatable)
+                .bind(&$r.custom_attributes)
+                .bind(&$r.saml_connection_id)
+                .bind(&$r.idp_entity_id)
+                .bind(&$r.idp_sso_url)
+                .bind(&$r.idp_certificate)
+                .bind($r.idp_certificate_issued_at)
+                .bind($r.idp_certificate_expires_at)
+                .bind(&$r.idp_metadata_url)
+                .bind(&$r.idp_metadata)
+                .bind(&$r.attribute_mapping)
+                .bind($r.allow_subdomains)
+                .bind($r.allow_idp_initiated)
+                .bind($r.force_authn)
+                .bind(&$r.login_hint_mode)
+                .bind(&$r.login_hint_source)
+                .bind(&$r.oauth_config_id)
+                .bind(&$r.oidc_client_id)
+                .bind(&$r.oidc_client_secret)
+                .bind(&$r.oidc_discovery_url)
+                .bind(&$r.oidc_auth_url)
+                .bind(&$r.oidc_token_url)
+                .bind(&$r.oidc_user_info_url)
+                .bind($r.oidc_requires_pkce)
+                .bind($r.created_at)
+                .bind($r.updated_at)
+        )
     };
 }
 
@@ -137,7 +144,7 @@ macro_rules! bind_fields {
 pub async fn insert(tx: &mut Tx, r: &EnterpriseConnectionRow) -> StoreResult<()> {
     let placeholders = (1..=36).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
     let sql = format!("INSERT INTO enterprise_connections ({COLUMNS}) VALUES ({placeholders})");
-    exec_tx!(tx, bind_fields!(sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(&r.id).bind(&r.instance_id), r))?;
+    exec_with_columns!(tx, sqlx::AssertSqlSafe(sql), r)?;
     Ok(())
 }
 
@@ -151,15 +158,15 @@ pub async fn update(tx: &mut Tx, r: &EnterpriseConnectionRow) -> StoreResult<u64
         .collect::<Vec<_>>()
         .join(", ");
     let sql = format!("UPDATE enterprise_connections SET {sets} WHERE id = $1 AND instance_id = $2");
-    Ok(exec_tx!(tx, bind_fields!(sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(&r.id).bind(&r.instance_id), r))?)
+    Ok(exec_with_columns!(tx, sqlx::AssertSqlSafe(sql), r)?)
 }
 
 /// Deletes a connection (its domains go with it).
 pub async fn delete(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<u64> {
-    Ok(exec_tx!(
+    exec_tx!(
         tx,
         sqlx::query("DELETE FROM enterprise_connections WHERE instance_id = $1 AND id = $2").bind(instance_id).bind(id)
-    )?)
+    )
 }
 
 /// Which id a lookup uses.
@@ -195,11 +202,11 @@ pub async fn lock(tx: &mut Tx, instance_id: &str, by: By, id: &str) -> StoreResu
     let suffix = if matches!(tx, Tx::Postgres(_)) { " FOR UPDATE" } else { "" };
     let sql =
         format!("SELECT {COLUMNS} FROM enterprise_connections WHERE instance_id = $1 AND {} = $2{suffix}", by.column());
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, EnterpriseConnectionRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(id)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, EnterpriseConnectionRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(id)
+    )
 }
 
 /// Filters of the connection lists; `None` and empty vectors do not filter.
@@ -317,12 +324,14 @@ pub async fn domains_of(db: &Db, instance_id: &str, ids: &[String]) -> StoreResu
 
 /// The domains of one connection, read inside a write transaction.
 pub async fn domains_tx(tx: &mut Tx, instance_id: &str, connection_id: &str) -> StoreResult<Vec<String>> {
-    Ok(on_tx!(tx, |c| sqlx::query_scalar::<_, String>(
-        "SELECT domain FROM enterprise_connection_domains WHERE instance_id = $1 AND connection_id = $2 \
+    fetch_tx!(
+        tx,
+        fetch_all,
+        sqlx::query_scalar::<_, String>(
+            "SELECT domain FROM enterprise_connection_domains WHERE instance_id = $1 AND connection_id = $2 \
          ORDER BY position"
+        )
+        .bind(instance_id)
+        .bind(connection_id)
     )
-    .bind(instance_id)
-    .bind(connection_id)
-    .fetch_all(c)
-    .await)?)
 }

@@ -9,7 +9,8 @@ pub enum StoreError {
     /// A driver error.
     #[error(transparent)]
     Sqlx(#[from] sqlx::Error),
-    /// An error of a direct SQLite read (see [`crate::direct_reads`]).
+    /// An error of a statement run through rusqlite: a direct read (see [`crate::direct_reads`]) or the writer's
+    /// statements (see [`crate::group_commit`]).
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
     /// A direct read on tokio's blocking pool did not finish (its task panicked, or the pool is closed).
@@ -26,7 +27,14 @@ pub enum StoreError {
 impl StoreError {
     /// Whether this is a unique-constraint violation (SQLite or PostgreSQL).
     pub fn is_unique_violation(&self) -> bool {
-        matches!(self, Self::Sqlx(sqlx::Error::Database(e)) if e.is_unique_violation())
+        match self {
+            Self::Sqlite(e) => matches!(
+                e.sqlite_error().map(|e| e.extended_code),
+                Some(rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+            ),
+            Self::Sqlx(sqlx::Error::Database(e)) => e.is_unique_violation(),
+            _ => false,
+        }
     }
 
     /// Whether the database was busy: SQLite's `SQLITE_BUSY` / `SQLITE_LOCKED` (with their extended codes), which
@@ -46,6 +54,12 @@ impl StoreError {
 
     /// Whether this is a foreign-key violation.
     pub fn is_foreign_key_violation(&self) -> bool {
-        matches!(self, Self::Sqlx(sqlx::Error::Database(e)) if e.is_foreign_key_violation())
+        match self {
+            Self::Sqlite(e) => {
+                e.sqlite_error().map(|e| e.extended_code) == Some(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY)
+            }
+            Self::Sqlx(sqlx::Error::Database(e)) => e.is_foreign_key_violation(),
+            _ => false,
+        }
     }
 }

@@ -3,30 +3,35 @@
 //!
 //! The writer connection holds an *outer* transaction (`BEGIN IMMEDIATE`); each [`SqliteTx`] is a savepoint in it.
 //! Committing a `SqliteTx` releases its savepoint (its work joins the current *batch*) and then waits until the outer
-//! transaction is durably committed. The outer `COMMIT` happens when the releasing transaction sees nobody waiting
-//! for the writer, when the batch reaches [`MAX_BATCH`], or — if writers are queued — by a committer task queued
-//! behind them on the writer's (FIFO) lock, so that a batch is everyone who was waiting when its first member
-//! finished. A transaction dropped without commit rolls back to its savepoint: only its own work goes. If the outer
+//! transaction is durably committed. The outer `COMMIT` is run by a committer task, which first lets every task
+//! that is ready to run take its turn (those that write join the batch), then queues behind the writers waiting on
+//! the writer's (FIFO) lock, so that a batch is everyone who reached the writer before its committer did; or at once,
+//! by the releasing transaction, when the batch reaches [`MAX_BATCH`]. A transaction dropped without commit rolls back to its savepoint: only its own work goes. If the outer
 //! `COMMIT` fails, every member of the batch gets the error. Nothing is acknowledged before its batch's `COMMIT`
 //! returned, so an acknowledged write is durable (with `synchronous=FULL`) and visible to the read pool. Just before
 //! each `COMMIT` the writer runs one statement given at open, outside every member's savepoint: work the members
 //! leave to their batch (the user search index).
 //!
-//! Savepoints are driven through sqlx's own transaction manager, which keeps the connection consistent when a
-//! future is dropped mid-statement (an unacknowledged `BEGIN` is rolled back by its worker; a dropped transaction
-//! queues its rollback in order). Whoever takes the lock after such an interruption first waits for the worker to
-//! drain (a ping), then trusts sqlx's transaction depth: 0 = idle, 1 = outer open, more = inconsistent (the
-//! connection is then reopened, which rolls back whatever it held, and the open batch fails).
-
+//! Every statement of the writer runs on the calling thread, on a rusqlite connection: sqlx would run each on its
+//! connection's own thread, a hand-off there and back per statement (at 32 concurrent creates, 30 context switches
+//! per create and 40% of the server's core). Store code writes them with [`exec_tx!`](crate::exec_tx) and
+//! [`fetch_tx!`](crate::fetch_tx), in sqlx's builder syntax, which run them through sqlx on PostgreSQL. Only a
+//! `COMMIT` that fsyncs leaves the calling thread, for tokio's blocking pool, holding the writer: the transactions
+//! that queue meanwhile form the next batch. A transaction dropped without commit rolls its savepoint back at once
+//! (statements run to completion before their caller goes on, so nothing of it can still be running). Whoever takes
+//! the lock checks the connection (no savepoint left open; the batch's outer transaction still open if it has
+//! members), else reopens it, which rolls back whatever it held and fails the open batch. Migrations run through
+//! sqlx on a connection of their own, while the writer is idle.
 use std::fmt;
-use std::ops::{Deref, DerefMut};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteTransactionManager};
-use sqlx::{ConnectOptions, Connection, SqlSafeStr};
-use sqlx_core::transaction::TransactionManager;
+use rusqlite::types::ToSql;
+use rusqlite::{Connection, OpenFlags};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{ConnectOptions, Connection as _};
 use tokio::sync::{Mutex, OwnedMutexGuard, watch};
 
 use crate::error::StoreError;
@@ -38,19 +43,93 @@ pub const MAX_BATCH: usize = 256;
 /// How long `begin` waits for the writer before giving up (answered as 503 by core, like an exhausted pool).
 const LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long `begin` waits for another process's write lock on the file before failing with `SQLITE_BUSY`. It waits
+/// asynchronously, between attempts: SQLite's own busy handler would sleep on the calling thread, an async worker.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The longest pause between two attempts at the write lock.
+const BUSY_RETRY_MAX: Duration = Duration::from_millis(20);
+
 /// The gauge of transactions waiting for the writer connection.
 const QUEUE_GAUGE: &str = "tessera_db_write_queue_depth";
 
+/// Prepared statements the writer keeps (the write statements of every resource group).
+const STATEMENT_CACHE: usize = 256;
+
 /// What a batch's members learn once its `COMMIT` ran: `Ok`, or the error message of the failed commit.
 type Outcome = Option<Result<(), String>>;
+
+/// Opens the writer connection: WAL, foreign keys on, and fsync on every `COMMIT` when `durable` (with WAL, a
+/// `COMMIT` then returns only after the WAL is fsynced, so an acknowledged write survives power loss), none at all
+/// otherwise (the throwaway memory mode).
+fn connect(path: &Path, durable: bool) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", if durable { "FULL" } else { "OFF" })?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    // From here on a lock held by another process fails at once: `begin` retries without blocking the thread. Only
+    // `BEGIN IMMEDIATE` can meet one (it takes the write lock for the whole batch; a WAL commit's checkpoint is
+    // passive and never waits).
+    conn.busy_timeout(Duration::ZERO)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(conn)
+}
+
+/// Runs one statement of the writer's own (transaction control, the search flush).
+fn run(conn: &Connection, sql: &str) -> Result<(), rusqlite::Error> {
+    conn.prepare_cached(sql)?.raw_execute().map(drop)
+}
+
+/// Whether an outer transaction is open.
+fn in_transaction(conn: &Connection) -> bool {
+    !conn.is_autocommit()
+}
+
+/// Whether SQLite answered that another connection holds the lock.
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
+}
+
+/// Rolls the open savepoint back and ends it.
+fn rollback_savepoint(conn: &Connection) -> Result<(), rusqlite::Error> {
+    run(conn, "ROLLBACK TO tessera_tx")?;
+    run(conn, "RELEASE tessera_tx")
+}
+
+/// Binds `params` to `stmt` the way sqlx does on SQLite: a parameter named `$N` or `?N` takes `params[N - 1]`, an
+/// anonymous `?` the next one in order. Statements are written once with `$n` placeholders for both drivers.
+fn bind_numbered(stmt: &mut rusqlite::Statement<'_>, params: &[&(dyn ToSql + Sync)]) -> Result<(), StoreError> {
+    let mut next = 0;
+    for index in 1..=stmt.parameter_count() {
+        let n = match stmt.parameter_name(index) {
+            Some(name) => name
+                .strip_prefix(['$', '?'])
+                .and_then(|n| n.parse::<usize>().ok())
+                .ok_or_else(|| StoreError::Config(format!("unsupported parameter name {name}")))?,
+            None => {
+                next += 1;
+                next
+            }
+        };
+        let value = params
+            .get(n.wrapping_sub(1))
+            .ok_or_else(|| StoreError::Config(format!("no value bound for parameter {n}")))?;
+        stmt.raw_bind_parameter(index, value)?;
+    }
+    Ok(())
+}
 
 /// The single SQLite writer connection and its group-commit state.
 pub struct Writer {
     state: Arc<Mutex<State>>,
     /// `begin` calls waiting for the lock (the committer task is not counted).
     waiting: AtomicUsize,
-    /// To reopen the connection after an inconsistency.
+    /// The database (its file, for reopening) and the options migrations connect with.
     options: SqliteConnectOptions,
+    /// Whether a `COMMIT` fsyncs (a file): it then runs on the blocking pool.
+    durable: bool,
     /// A statement run on the outer transaction just before each batch's `COMMIT`: work the batch's transactions
     /// leave to their commit (the user search index, see [`crate::users::SQLITE_USER_SEARCH_FLUSH`]).
     before_commit: &'static str,
@@ -61,14 +140,14 @@ pub struct Writer {
 
 struct State {
     /// `None` once closed, or after a failed reopen (the next `begin` tries again).
-    conn: Option<SqliteConnection>,
+    conn: Option<Connection>,
     closed: bool,
-    /// A future was dropped (or a transaction abandoned) while it had commands queued on the connection: the next
-    /// holder must let the worker drain before it reads the transaction depth.
-    unsettled: bool,
+    /// A savepoint is open that no live transaction owns (its rollback failed): the next holder of the lock tries
+    /// again, and reopens the connection if that fails too.
+    abandoned_savepoint: bool,
     /// The members released into the open outer transaction, waiting for its `COMMIT`.
     batch: Option<Batch>,
-    /// A committer task is queued on the lock.
+    /// A committer task is on its way to the lock.
     committer_scheduled: bool,
 }
 
@@ -101,21 +180,27 @@ impl Drop for QueueSlot<'_> {
     }
 }
 
-fn depth(conn: &SqliteConnection) -> usize {
-    SqliteTransactionManager::get_transaction_depth(conn)
-}
-
 impl Writer {
-    /// Opens the writer connection; `before_commit` runs in each batch's outer transaction just before its
-    /// `COMMIT` (a failure fails the batch like a failed `COMMIT`).
-    pub async fn open(options: SqliteConnectOptions, before_commit: &'static str) -> Result<Arc<Self>, StoreError> {
-        let conn = options.connect().await?;
-        let state =
-            State { conn: Some(conn), closed: false, unsettled: false, batch: None, committer_scheduled: false };
+    /// Opens the writer connection to `options`' file; `durable`: every `COMMIT` fsyncs; `before_commit` runs in
+    /// each batch's outer transaction just before its `COMMIT` (a failure fails the batch like a failed `COMMIT`).
+    pub fn open(
+        options: SqliteConnectOptions,
+        durable: bool,
+        before_commit: &'static str,
+    ) -> Result<Arc<Self>, StoreError> {
+        let conn = connect(options.get_filename(), durable)?;
+        let state = State {
+            conn: Some(conn),
+            closed: false,
+            abandoned_savepoint: false,
+            batch: None,
+            committer_scheduled: false,
+        };
         Ok(Arc::new(Self {
             state: Arc::new(Mutex::new(state)),
             waiting: AtomicUsize::new(0),
             options,
+            durable,
             before_commit,
             transactions: AtomicU64::new(0),
             commits: AtomicU64::new(0),
@@ -146,44 +231,52 @@ impl Writer {
     /// Starts a write transaction: a savepoint in the outer transaction, opened first if none is.
     pub async fn begin(self: &Arc<Self>) -> Result<SqliteTx, StoreError> {
         let mut guard = self.acquire().await?;
-        let state = &mut *guard;
-        let conn = state.conn.as_mut().ok_or_else(closed)?;
-        let opened_outer = depth(conn) == 0;
-        state.unsettled = true;
-        if opened_outer {
+        if !in_transaction(guard.conn.as_ref().ok_or_else(closed)?) {
             // IMMEDIATE takes the write lock now, so that no statement of the batch meets SQLITE_BUSY later.
-            SqliteTransactionManager::begin(conn, Some("BEGIN IMMEDIATE".into_sql_str())).await?;
+            let deadline = tokio::time::Instant::now() + BUSY_TIMEOUT;
+            let mut pause = Duration::from_millis(1);
+            loop {
+                let attempt = run(guard.conn.as_ref().ok_or_else(closed)?, "BEGIN IMMEDIATE");
+                match attempt {
+                    Ok(()) => break,
+                    Err(e) if is_busy(&e) && tokio::time::Instant::now() < deadline => {
+                        tokio::time::sleep(pause).await;
+                        pause = (pause * 2).min(BUSY_RETRY_MAX);
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
         }
-        let savepoint = SqliteTransactionManager::begin(conn, None).await;
-        state.unsettled = false;
-        if let Err(e) = savepoint {
-            if opened_outer && state.batch.is_none() {
-                self.end_outer(state).await;
+        let state = &mut *guard;
+        let conn = state.conn.as_ref().ok_or_else(closed)?;
+        if let Err(e) = run(conn, "SAVEPOINT tessera_tx") {
+            if state.batch.is_none() {
+                let _ = run(conn, "ROLLBACK");
             }
             return Err(e.into());
         }
         Ok(SqliteTx { writer: self.clone(), guard: Some(guard) })
     }
 
-    /// Applies `migrator`'s pending migrations on the writer, with no transaction open (a pending batch is
-    /// committed first).
-    pub async fn migrate(&self, migrator: &sqlx::migrate::Migrator) -> Result<(), StoreError> {
-        let mut guard = self.acquire().await?;
-        self.end_outer(&mut guard).await;
-        migrator.run(guard.conn.as_mut().ok_or_else(closed)?).await?;
-        Ok(())
+    /// Applies `migrator`'s pending migrations through a sqlx connection of their own, with no transaction open on
+    /// the writer (a pending batch is committed first) and the writer held meanwhile.
+    pub async fn migrate(self: &Arc<Self>, migrator: &sqlx::migrate::Migrator) -> Result<(), StoreError> {
+        let guard = self.acquire().await?;
+        let _guard = self.end_outer(guard).await;
+        let mut conn = self.options.connect().await?;
+        let result = migrator.run(&mut conn).await;
+        let _ = conn.close().await;
+        Ok(result?)
     }
 
     /// Commits what is pending and closes the connection (SQLite checkpoints its WAL when the last one closes).
-    pub async fn close(&self) {
+    pub async fn close(self: &Arc<Self>) {
         let mut guard = self.state.clone().lock_owned().await;
-        if self.settle(&mut guard).await.is_ok() {
-            self.end_outer(&mut guard).await;
+        if self.settle(&mut guard).is_ok() {
+            guard = self.end_outer(guard).await;
         }
         guard.closed = true;
-        if let Some(conn) = guard.conn.take() {
-            let _ = conn.close().await;
-        }
+        guard.conn = None;
     }
 
     /// Waits for the lock (counted in the queue gauge), then brings the connection to a known state.
@@ -193,66 +286,81 @@ impl Writer {
             .await
             .map_err(|_| StoreError::Sqlx(sqlx::Error::PoolTimedOut))?;
         drop(slot);
-        self.settle(&mut guard).await?;
+        self.settle(&mut guard)?;
         Ok(guard)
     }
 
-    /// Makes the transaction depth trustworthy (0 or 1), reopening the connection if it is not.
-    async fn settle(&self, state: &mut State) -> Result<(), StoreError> {
+    /// Makes the connection's state what the lock's holder expects (no savepoint open; an outer transaction open
+    /// if a batch has members), reopening the connection if it cannot.
+    fn settle(&self, state: &mut State) -> Result<(), StoreError> {
         if state.closed {
             return Err(closed());
         }
-        let Some(conn) = state.conn.as_mut() else { return self.reopen(state, "the writer connection was lost").await };
-        if state.unsettled {
-            // Commands are processed in order: once the ping answers, every queued rollback has run.
-            if conn.ping().await.is_err() {
-                return self.reopen(state, "the writer connection failed").await;
+        let Some(conn) = state.conn.as_ref() else { return self.reopen(state, "the writer connection was lost") };
+        if state.abandoned_savepoint {
+            if rollback_savepoint(conn).is_err() {
+                return self.reopen(state, "a transaction could not be rolled back");
             }
-            state.unsettled = false;
+            state.abandoned_savepoint = false;
         }
-        match depth(conn) {
-            0 if state.batch.is_some() => self.reopen(state, "the batch's transaction was rolled back").await,
-            0 | 1 => Ok(()),
-            _ => self.reopen(state, "a transaction could not be rolled back").await,
+        if state.batch.is_some() && !in_transaction(conn) {
+            return self.reopen(state, "the batch's transaction was rolled back");
         }
-    }
-
-    /// Drops the connection (SQLite rolls back whatever it held), fails the open batch and connects again.
-    async fn reopen(&self, state: &mut State, why: &str) -> Result<(), StoreError> {
-        tracing::error!(why, "reopening the SQLite writer connection");
-        state.conn = None;
-        state.unsettled = false;
-        if let Some(batch) = state.batch.take() {
-            batch.done.send_replace(Some(Err(why.to_owned())));
-        }
-        state.conn = Some(self.options.connect().await?);
         Ok(())
     }
 
-    /// Ends the outer transaction if one is open: `COMMIT` for a batch (members learn the outcome), `ROLLBACK` if
-    /// nothing was released into it (only rolled-back savepoints).
-    async fn end_outer(&self, state: &mut State) {
-        let Some(conn) = state.conn.as_mut() else { return };
-        if depth(conn) == 0 {
+    /// Drops the connection (SQLite rolls back whatever it held), fails the open batch and connects again.
+    fn reopen(&self, state: &mut State, why: &str) -> Result<(), StoreError> {
+        tracing::error!(why, "reopening the SQLite writer connection");
+        state.conn = None;
+        state.abandoned_savepoint = false;
+        if let Some(batch) = state.batch.take() {
+            batch.done.send_replace(Some(Err(why.to_owned())));
+        }
+        state.conn = Some(connect(self.options.get_filename(), self.durable)?);
+        Ok(())
+    }
+
+    /// Ends the outer transaction if one is open (see [`Writer::end_outer_here`]); on the blocking pool when the
+    /// `COMMIT` fsyncs, holding the lock meanwhile. Cancelling the caller does not interrupt it.
+    async fn end_outer(self: &Arc<Self>, mut guard: OwnedMutexGuard<State>) -> OwnedMutexGuard<State> {
+        if !self.durable || guard.batch.is_none() {
+            self.end_outer_here(&mut guard);
+            return guard;
+        }
+        let writer = self.clone();
+        let task = tokio::task::spawn_blocking(move || {
+            writer.end_outer_here(&mut guard);
+            guard
+        });
+        match task.await {
+            Ok(guard) => guard,
+            Err(e) => {
+                // The task panicked: its guard was dropped as it unwound, and the batch's members learnt that
+                // their batch was abandoned. The connection is in an unknown state: the next holder reopens it.
+                tracing::error!(error = %e, "the batch's commit task failed");
+                let mut guard = self.state.clone().lock_owned().await;
+                guard.conn = None;
+                guard
+            }
+        }
+    }
+
+    /// Ends the outer transaction if one is open, on this thread: `COMMIT` for a batch (members learn the outcome),
+    /// `ROLLBACK` if nothing was released into it (only rolled-back savepoints).
+    fn end_outer_here(&self, state: &mut State) {
+        let Some(conn) = state.conn.as_ref() else { return };
+        if !in_transaction(conn) {
             return;
         }
         let batch = state.batch.take();
-        state.unsettled = true;
         let outcome = match &batch {
-            // A prepared statement of the connection's cache (not `raw_sql`, which parses its text every time).
-            Some(_) => match sqlx::query(self.before_commit).execute(&mut *conn).await {
-                Ok(_) => SqliteTransactionManager::commit(conn).await.map_err(|e| e.to_string()),
-                Err(e) => Err(e.to_string()),
-            },
-            None => SqliteTransactionManager::rollback(conn).await.map_err(|e| e.to_string()),
+            Some(_) => run(conn, self.before_commit).and_then(|()| run(conn, "COMMIT")).map_err(|e| e.to_string()),
+            None => run(conn, "ROLLBACK").map_err(|e| e.to_string()),
         };
-        state.unsettled = false;
-        if outcome.is_err() && depth(conn) != 0 {
+        if outcome.is_err() && in_transaction(conn) {
             // A failed COMMIT leaves the transaction open: roll it back so that the next batch starts clean.
-            state.unsettled = true;
-            if SqliteTransactionManager::rollback(conn).await.is_ok() {
-                state.unsettled = false;
-            }
+            let _ = run(conn, "ROLLBACK");
         }
         if let Some(batch) = batch {
             self.commits.fetch_add(1, Ordering::Relaxed);
@@ -262,13 +370,16 @@ impl Writer {
         }
     }
 
-    /// A committer queued behind the waiting writers: commits whatever batch is open when its turn comes. Also
-    /// ends an outer transaction left open by a dropped transaction.
+    /// Commits whatever batch is open when its turn at the lock comes. Also ends an outer transaction left open by
+    /// a dropped transaction.
     async fn run_committer(self: Arc<Self>) {
+        // Every task ready to run goes first: requests already read and parsed write their transactions now and
+        // join this batch, instead of each committing alone.
+        tokio::task::yield_now().await;
         let mut guard = self.state.clone().lock_owned().await;
         guard.committer_scheduled = false;
-        if self.settle(&mut guard).await.is_ok() {
-            self.end_outer(&mut guard).await;
+        if self.settle(&mut guard).is_ok() {
+            drop(self.end_outer(guard).await);
         }
     }
 
@@ -284,28 +395,26 @@ impl Writer {
     }
 
     /// Releases the savepoint into the batch and waits for the batch's `COMMIT`.
-    async fn commit(self: Arc<Self>, mut guard: OwnedMutexGuard<State>) -> Result<(), StoreError> {
+    async fn commit(self: &Arc<Self>, mut guard: OwnedMutexGuard<State>) -> Result<(), StoreError> {
         let state = &mut *guard;
-        let conn = state.conn.as_mut().ok_or_else(closed)?;
-        state.unsettled = true;
-        if let Err(e) = SqliteTransactionManager::commit(conn).await {
+        let conn = state.conn.as_ref().ok_or_else(closed)?;
+        if let Err(e) = run(conn, "RELEASE tessera_tx") {
             // The savepoint is still open: roll it back, like a dropped transaction.
-            SqliteTransactionManager::start_rollback(conn);
+            state.abandoned_savepoint = rollback_savepoint(conn).is_err();
             self.schedule_committer(state);
             return Err(e.into());
         }
-        state.unsettled = false;
         self.transactions.fetch_add(1, Ordering::Relaxed);
         metrics::counter!("tessera_db_write_transactions_total").increment(1);
         let batch = state.batch.get_or_insert_with(|| Batch { done: watch::channel(None).0, members: 0 });
         batch.members += 1;
         let mut done = batch.done.subscribe();
-        if self.waiting.load(Ordering::Acquire) == 0 || batch.members >= MAX_BATCH {
-            self.end_outer(state).await;
+        if batch.members >= MAX_BATCH {
+            drop(self.end_outer(guard).await);
         } else {
             self.schedule_committer(state);
+            drop(guard);
         }
-        drop(guard);
         match done.wait_for(Option::is_some).await.as_deref() {
             Ok(Some(Ok(()))) => Ok(()),
             Ok(Some(Err(why))) => Err(StoreError::Commit(why.clone())),
@@ -318,8 +427,8 @@ fn closed() -> StoreError {
     StoreError::Config("the database is closed".to_owned())
 }
 
-/// A write transaction on SQLite: a savepoint on the writer connection, which it holds until commit or drop.
-/// Dereferences to the connection, so that store code runs its statements on `&mut **tx`.
+/// A write transaction on SQLite: a savepoint on the writer connection, which it holds until commit or drop. Its
+/// statements run on the calling thread ([`SqliteTx::execute`], [`SqliteTx::fetch`]).
 pub struct SqliteTx {
     writer: Arc<Writer>,
     // Always `Some` until `commit` takes it.
@@ -330,38 +439,49 @@ impl SqliteTx {
     /// Releases the savepoint and returns once the batch it joined is durably committed.
     pub async fn commit(mut self) -> Result<(), StoreError> {
         let guard = self.guard.take().ok_or_else(closed)?;
-        // A task of its own, so that a caller dropped mid-commit (a cancelled request) cannot leave the batch
-        // without its COMMIT or the connection mid-statement.
-        match tokio::spawn(self.writer.clone().commit(guard)).await {
-            Ok(result) => result,
-            Err(e) => Err(StoreError::Commit(format!("the commit task failed: {e}"))),
+        self.writer.commit(guard).await
+    }
+
+    fn conn(&self) -> Result<&Connection, StoreError> {
+        self.guard.as_ref().and_then(|g| g.conn.as_ref()).ok_or_else(closed)
+    }
+
+    /// Runs one statement (`$n` placeholders, bound from `params`); the number of rows it changed.
+    pub fn execute(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, StoreError> {
+        let mut stmt = self.conn()?.prepare_cached(sql)?;
+        bind_numbered(&mut stmt, params)?;
+        Ok(stmt.raw_execute()? as u64)
+    }
+
+    /// Runs one query (`$n` placeholders, bound from `params`), mapping each row it returns with `row`; reads at
+    /// most `limit` rows.
+    pub fn fetch<T>(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+        limit: usize,
+        mut row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut stmt = self.conn()?.prepare_cached(sql)?;
+        bind_numbered(&mut stmt, params)?;
+        let mut rows = stmt.raw_query();
+        let mut out = Vec::new();
+        while out.len() < limit {
+            let Some(r) = rows.next()? else { break };
+            out.push(row(r)?);
         }
-    }
-}
-
-impl Deref for SqliteTx {
-    type Target = SqliteConnection;
-
-    fn deref(&self) -> &SqliteConnection {
-        self.guard.as_ref().and_then(|g| g.conn.as_ref()).expect("a live SqliteTx holds the open writer connection")
-    }
-}
-
-impl DerefMut for SqliteTx {
-    fn deref_mut(&mut self) -> &mut SqliteConnection {
-        self.guard.as_mut().and_then(|g| g.conn.as_mut()).expect("a live SqliteTx holds the open writer connection")
+        Ok(out)
     }
 }
 
 impl Drop for SqliteTx {
     fn drop(&mut self) {
         let Some(mut guard) = self.guard.take() else { return };
-        if let Some(conn) = guard.conn.as_mut() {
-            // Queued on the connection behind any statement still running; the next holder waits for it.
-            SqliteTransactionManager::start_rollback(conn);
+        let state = &mut *guard;
+        if let Some(conn) = state.conn.as_ref() {
+            state.abandoned_savepoint = rollback_savepoint(conn).is_err();
         }
-        guard.unsettled = true;
         // The outer transaction may now hold nothing but this rollback, or a batch nobody else will commit.
-        self.writer.schedule_committer(&mut guard);
+        self.writer.schedule_committer(state);
     }
 }

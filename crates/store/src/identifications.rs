@@ -1,10 +1,11 @@
 //! One identification (email address or phone number) at a time, and its one-time verification codes.
 
+use crate::db::FromSqliteRow;
 use crate::users::{IDENTIFICATION_COLUMNS, IdentificationRow};
-use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
+use crate::{Db, StoreResult, Tx, exec_tx, fetch_tx, on_read};
 
 /// A row of `identification_verifications`.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct VerificationRow {
     /// `ver_…`
     pub id: String,
@@ -47,12 +48,11 @@ pub async fn lock(tx: &mut Tx, instance_id: &str, kind: &str, id: &str) -> Store
     let sql = format!(
         "SELECT {IDENTIFICATION_COLUMNS} FROM identifications WHERE instance_id = $1 AND kind = $2 AND id = $3{suffix}"
     );
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, IdentificationRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(kind)
-        .bind(id)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, IdentificationRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(kind).bind(id)
+    )
 }
 
 /// Writes the verification, reservation and second-factor state of an identification.
@@ -75,7 +75,6 @@ pub async fn update_state(tx: &mut Tx, i: &IdentificationRow) -> StoreResult<u64
         .bind(&i.instance_id)
         .bind(&i.id)
     )
-    .map_err(Into::into)
 }
 
 /// Clears the default-second-factor flag of every phone number of a user.
@@ -89,7 +88,6 @@ pub async fn clear_default_second_factor(tx: &mut Tx, instance_id: &str, user_id
         .bind(instance_id)
         .bind(user_id)
     )
-    .map_err(Into::into)
 }
 
 /// Sets one of the user's primary identification columns (`column` is a constant of the caller, never input).
@@ -103,7 +101,6 @@ pub async fn set_primary(
 ) -> StoreResult<u64> {
     let sql = format!("UPDATE users SET {column} = $1, updated_at = $2 WHERE instance_id = $3 AND id = $4");
     exec_tx!(tx, sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(now).bind(instance_id).bind(user_id))
-        .map_err(Into::into)
 }
 
 /// Deletes every identification of a kind of a user.
@@ -115,7 +112,6 @@ pub async fn delete_all_of_kind(tx: &mut Tx, instance_id: &str, user_id: &str, k
             .bind(user_id)
             .bind(kind)
     )
-    .map_err(Into::into)
 }
 
 /// Marks the user's MFA as disabled now (their last second-factor phone went away).
@@ -127,7 +123,6 @@ pub async fn set_mfa_disabled(tx: &mut Tx, instance_id: &str, user_id: &str, now
             .bind(instance_id)
             .bind(user_id)
     )
-    .map_err(Into::into)
 }
 
 /// Inserts a verification.
@@ -159,15 +154,13 @@ pub async fn verification_tx(
     identification_id: &str,
     id: &str,
 ) -> StoreResult<Option<VerificationRow>> {
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, VerificationRow>(
+    fetch_tx!(tx, fetch_optional, sqlx::query_as::<_, VerificationRow>(
         "SELECT id, instance_id, identification_id, strategy, code_digest, status, attempts, expire_at, created_at, \
          updated_at FROM identification_verifications WHERE instance_id = $1 AND identification_id = $2 AND id = $3"
     )
     .bind(instance_id)
     .bind(identification_id)
-    .bind(id)
-    .fetch_optional(c)
-    .await)?)
+    .bind(id))
 }
 
 /// The latest verification prepared for an identification.
@@ -201,5 +194,4 @@ pub async fn update_verification(tx: &mut Tx, v: &VerificationRow) -> StoreResul
         .bind(&v.instance_id)
         .bind(&v.id)
     )
-    .map_err(Into::into)
 }

@@ -1,9 +1,10 @@
 //! Instances, their secret keys and their signing keyring.
 
+use crate::db::FromSqliteRow;
 use crate::{Db, StoreResult, Tx, exec_tx, on_read};
 
 /// A row of `instances`.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct InstanceRow {
     /// `ins_…`
     pub id: String,
@@ -18,7 +19,7 @@ pub struct InstanceRow {
 }
 
 /// A row of `signing_keys`: one RSA key of an instance's keyring.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct SigningKeyRow {
     /// The key id (`kid`).
     pub id: String,
@@ -141,8 +142,8 @@ pub async fn signing_keys(db: &Db, instance_id: &str) -> StoreResult<Vec<Signing
 /// Makes every key of the instance's keyring verify-only (before a new active key is inserted in the same
 /// transaction). Returns the rows changed.
 pub async fn deactivate_signing_keys(tx: &mut Tx, instance_id: &str) -> StoreResult<u64> {
-    Ok(exec_tx!(
+    exec_tx!(
         tx,
         sqlx::query("UPDATE signing_keys SET active = FALSE WHERE instance_id = $1 AND active").bind(instance_id)
-    )?)
+    )
 }

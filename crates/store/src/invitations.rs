@@ -1,9 +1,10 @@
 //! Instance invitations. Status is derived from `revoked`, `accepted_at` and `expires_at` against the clock.
 
-use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
+use crate::db::FromSqliteRow;
+use crate::{Db, StoreResult, Tx, exec_tx, fetch_tx, on_read};
 
 /// A row of `invitations`.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct InvitationRow {
     /// `inv_…`
     pub id: String,
@@ -75,25 +76,26 @@ pub async fn insert(tx: &mut Tx, i: &InvitationRow) -> StoreResult<()> {
 pub async fn pending_exists(tx: &mut Tx, instance_id: &str, email: &str, now: i64) -> StoreResult<bool> {
     let cond = status_sql("pending", "$3").unwrap_or_default();
     let sql = format!("SELECT COUNT(*) FROM invitations WHERE instance_id = $1 AND email_address = $2 AND {cond}");
-    let n: i64 = on_tx!(tx, |c| sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(email)
-        .bind(now)
-        .fetch_one(c)
-        .await)?;
+    let n: i64 = fetch_tx!(
+        tx,
+        fetch_one,
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(email).bind(now)
+    )?;
     Ok(n > 0)
 }
 
 /// Whether a claimed (verified or reserved) email identification holds the address (inside the transaction).
 pub async fn email_claimed(tx: &mut Tx, instance_id: &str, email: &str) -> StoreResult<bool> {
-    let n: i64 = on_tx!(tx, |c| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM identifications WHERE instance_id = $1 AND kind = 'email_address' \
+    let n: i64 = fetch_tx!(
+        tx,
+        fetch_one,
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM identifications WHERE instance_id = $1 AND kind = 'email_address' \
          AND value_normalized = $2 AND (reserved OR verification_status = 'verified')"
-    )
-    .bind(instance_id)
-    .bind(email)
-    .fetch_one(c)
-    .await)?;
+        )
+        .bind(instance_id)
+        .bind(email)
+    )?;
     Ok(n > 0)
 }
 
@@ -145,11 +147,11 @@ pub async fn list(
 pub async fn lock(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Option<InvitationRow>> {
     let suffix = if matches!(tx, Tx::Postgres(_)) { " FOR UPDATE" } else { "" };
     let sql = format!("SELECT {COLUMNS} FROM invitations WHERE instance_id = $1 AND id = $2{suffix}");
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, InvitationRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(id)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, InvitationRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(id)
+    )
 }
 
 /// Marks an invitation revoked.
@@ -161,13 +163,11 @@ pub async fn revoke(tx: &mut Tx, instance_id: &str, id: &str, now: i64) -> Store
             .bind(instance_id)
             .bind(id)
     )
-    .map_err(Into::into)
 }
 
 /// Deletes an invitation (any status). Returns the number of rows deleted.
 pub async fn delete(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<u64> {
     exec_tx!(tx, sqlx::query("DELETE FROM invitations WHERE instance_id = $1 AND id = $2").bind(instance_id).bind(id))
-        .map_err(Into::into)
 }
 
 /// One invitation (unlocked read).
@@ -189,5 +189,4 @@ pub async fn accept(tx: &mut Tx, instance_id: &str, id: &str, now: i64) -> Store
             .bind(instance_id)
             .bind(id)
     )
-    .map_err(Into::into)
 }

@@ -1,9 +1,10 @@
 //! JWT templates of an instance (table created by migration 0006).
 
-use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
+use crate::db::FromSqliteRow;
+use crate::{Db, StoreResult, Tx, exec_tx, fetch_tx, on_read};
 
 /// A row of `jwt_templates`.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct JwtTemplateRow {
     /// `jtmp_…`
     pub id: String,
@@ -58,7 +59,7 @@ pub async fn insert(tx: &mut Tx, r: &JwtTemplateRow) -> StoreResult<()> {
 
 /// Replaces every mutable field of a template; the number of rows changed (0 or 1).
 pub async fn update(tx: &mut Tx, r: &JwtTemplateRow) -> StoreResult<u64> {
-    Ok(exec_tx!(
+    exec_tx!(
         tx,
         sqlx::query(
             "UPDATE jwt_templates SET name = $3, claims = $4, lifetime = $5, allowed_clock_skew = $6, \
@@ -75,7 +76,7 @@ pub async fn update(tx: &mut Tx, r: &JwtTemplateRow) -> StoreResult<u64> {
         .bind(&r.signing_algorithm)
         .bind(&r.signing_key_sealed)
         .bind(r.updated_at)
-    )?)
+    )
 }
 
 /// One template by id.
@@ -91,11 +92,11 @@ pub async fn get(db: &Db, instance_id: &str, id: &str) -> StoreResult<Option<Jwt
 /// One template by id, read inside a write transaction.
 pub async fn get_tx(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Option<JwtTemplateRow>> {
     let sql = format!("SELECT {COLUMNS} FROM jwt_templates WHERE instance_id = $1 AND id = $2");
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, JwtTemplateRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(id)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, JwtTemplateRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(id)
+    )
 }
 
 /// One template by name.
@@ -129,10 +130,7 @@ pub async fn list(db: &Db, instance_id: &str, limit: i64, offset: i64) -> StoreR
 
 /// Deletes a template; the number of rows deleted (0 or 1).
 pub async fn delete(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<u64> {
-    Ok(exec_tx!(
-        tx,
-        sqlx::query("DELETE FROM jwt_templates WHERE instance_id = $1 AND id = $2").bind(instance_id).bind(id)
-    )?)
+    exec_tx!(tx, sqlx::query("DELETE FROM jwt_templates WHERE instance_id = $1 AND id = $2").bind(instance_id).bind(id))
 }
 
 /// The role of a user in an organization, when a member (for the `{{org.role}}` shortcode).
@@ -159,12 +157,14 @@ pub async fn membership_role_tx(
     organization_id: &str,
     user_id: &str,
 ) -> StoreResult<Option<String>> {
-    Ok(on_tx!(tx, |c| sqlx::query_scalar::<_, String>(
-        "SELECT role FROM organization_memberships WHERE instance_id = $1 AND organization_id = $2 AND user_id = $3"
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_scalar::<_, String>(
+            "SELECT role FROM organization_memberships WHERE instance_id = $1 AND organization_id = $2 AND user_id = $3"
+        )
+        .bind(instance_id)
+        .bind(organization_id)
+        .bind(user_id)
     )
-    .bind(instance_id)
-    .bind(organization_id)
-    .bind(user_id)
-    .fetch_optional(c)
-    .await)?)
 }

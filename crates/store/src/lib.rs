@@ -64,6 +64,8 @@ pub mod webhooks;
 
 pub use db::{Db, DbTarget, Tx};
 pub use error::StoreError;
+/// For the macros of [`db`], which bind values through rusqlite on SQLite.
+pub use rusqlite;
 
 /// Result of a store function.
 pub type StoreResult<T> = Result<T, StoreError>;

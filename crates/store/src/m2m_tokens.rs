@@ -1,9 +1,10 @@
 //! Opaque M2M tokens. JWT-format tokens are stateless and never stored.
 
-use crate::{Db, StoreResult, Tx, exec_tx, exec_write, on_read, on_tx};
+use crate::db::FromSqliteRow;
+use crate::{Db, StoreResult, Tx, exec_tx, exec_write, fetch_tx, on_read};
 
 /// A row of `m2m_tokens` (without the lookup digest and the reuse key).
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct M2mTokenRow {
     /// `mt_` + 32 hex.
     pub id: String,
@@ -69,18 +70,20 @@ pub async fn find_reusable(
     reuse_key: &[u8],
     expires_after: i64,
 ) -> StoreResult<Option<M2mTokenRow>> {
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, M2mTokenRow>(
-        "SELECT id, instance_id, machine_id, token_sealed, claims, scopes, revoked, revocation_reason, \
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, M2mTokenRow>(
+            "SELECT id, instance_id, machine_id, token_sealed, claims, scopes, revoked, revocation_reason, \
          expiration, last_used_at, created_at, updated_at FROM m2m_tokens \
          WHERE instance_id = $1 AND machine_id = $2 AND reuse_key = $3 AND revoked = FALSE AND expiration > $4 \
          ORDER BY expiration DESC, id LIMIT 1"
+        )
+        .bind(instance_id)
+        .bind(machine_id)
+        .bind(reuse_key)
+        .bind(expires_after)
     )
-    .bind(instance_id)
-    .bind(machine_id)
-    .bind(reuse_key)
-    .bind(expires_after)
-    .fetch_optional(c)
-    .await)?)
 }
 
 /// The token whose secret has this digest (any instance; the caller checks).
@@ -96,14 +99,16 @@ pub async fn find_by_hash(db: &Db, token_hash: &[u8]) -> StoreResult<Option<M2mT
 
 /// One token of the instance, read inside a write transaction.
 pub async fn get_tx(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Option<M2mTokenRow>> {
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, M2mTokenRow>(
-        "SELECT id, instance_id, machine_id, token_sealed, claims, scopes, revoked, revocation_reason, \
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, M2mTokenRow>(
+            "SELECT id, instance_id, machine_id, token_sealed, claims, scopes, revoked, revocation_reason, \
          expiration, last_used_at, created_at, updated_at FROM m2m_tokens WHERE instance_id = $1 AND id = $2"
+        )
+        .bind(instance_id)
+        .bind(id)
     )
-    .bind(instance_id)
-    .bind(id)
-    .fetch_optional(c)
-    .await)?)
 }
 
 /// Marks a token revoked.
@@ -119,7 +124,6 @@ pub async fn revoke(tx: &mut Tx, instance_id: &str, id: &str, reason: Option<&st
         .bind(instance_id)
         .bind(id)
     )
-    .map_err(Into::into)
 }
 
 /// Records a successful verification (bookkeeping outside any transaction).

@@ -1,9 +1,10 @@
 //! Machines, their secret keys and their scopes (which other machines each one may call).
 
-use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
+use crate::db::FromSqliteRow;
+use crate::{Db, StoreResult, Tx, exec_tx, fetch_tx, on_read};
 
 /// A row of `machines` (without the search column).
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct MachineRow {
     /// `mch_…`
     pub id: String,
@@ -20,7 +21,7 @@ pub struct MachineRow {
 }
 
 /// A scoped machine together with the machine that may call it.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct ScopedMachineRow {
     /// The machine holding the scope.
     pub from_machine_id: String,
@@ -30,7 +31,7 @@ pub struct ScopedMachineRow {
 }
 
 /// A row of `machine_scopes`.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct MachineScopeRow {
     /// The machine that may call.
     pub from_machine_id: String,
@@ -58,7 +59,7 @@ pub struct NewSecretKey<'a> {
 }
 
 /// What a valid machine secret key resolves to: the machine and its instance.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct MachineKeyOwnerRow {
     /// The machine.
     pub machine_id: String,
@@ -112,13 +113,11 @@ pub async fn update(tx: &mut Tx, row: &MachineRow, name_search: &str) -> StoreRe
         .bind(&row.instance_id)
         .bind(&row.id)
     )
-    .map_err(Into::into)
 }
 
 /// Deletes a machine (its keys, scopes in both directions and tokens go with it). Returns the rows deleted.
 pub async fn delete(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<u64> {
     exec_tx!(tx, sqlx::query("DELETE FROM machines WHERE instance_id = $1 AND id = $2").bind(instance_id).bind(id))
-        .map_err(Into::into)
 }
 
 /// One machine of the instance.
@@ -135,41 +134,27 @@ pub async fn get(db: &Db, instance_id: &str, id: &str) -> StoreResult<Option<Mac
 
 /// One machine of the instance, read inside a write transaction.
 pub async fn get_tx(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Option<MachineRow>> {
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, MachineRow>(
-        "SELECT m.id, m.instance_id, m.name, m.default_token_ttl, m.created_at, m.updated_at \
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, MachineRow>(
+            "SELECT m.id, m.instance_id, m.name, m.default_token_ttl, m.created_at, m.updated_at \
          FROM machines m WHERE m.instance_id = $1 AND m.id = $2"
+        )
+        .bind(instance_id)
+        .bind(id)
     )
-    .bind(instance_id)
-    .bind(id)
-    .fetch_optional(c)
-    .await)?)
 }
 
 /// Reads a machine and locks its row until the transaction ends, so that decisions about it (token reuse, the
 /// scope limit) are serialized. SQLite needs no row lock: `BEGIN IMMEDIATE` already serializes every writer.
 pub async fn lock(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Option<MachineRow>> {
-    Ok(match tx {
-        Tx::Sqlite(t) => {
-            sqlx::query_as::<_, MachineRow>(
-                "SELECT m.id, m.instance_id, m.name, m.default_token_ttl, m.created_at, m.updated_at \
-                 FROM machines m WHERE m.instance_id = $1 AND m.id = $2",
-            )
-            .bind(instance_id)
-            .bind(id)
-            .fetch_optional(&mut **t)
-            .await?
-        }
-        Tx::Postgres(t) => {
-            sqlx::query_as::<_, MachineRow>(
-                "SELECT m.id, m.instance_id, m.name, m.default_token_ttl, m.created_at, m.updated_at \
-                 FROM machines m WHERE m.instance_id = $1 AND m.id = $2 FOR UPDATE",
-            )
-            .bind(instance_id)
-            .bind(id)
-            .fetch_optional(&mut **t)
-            .await?
-        }
-    })
+    let lock = if tx.is_postgres() { " FOR UPDATE" } else { "" };
+    let sql = format!(
+        "SELECT m.id, m.instance_id, m.name, m.default_token_ttl, m.created_at, m.updated_at \
+         FROM machines m WHERE m.instance_id = $1 AND m.id = $2{lock}"
+    );
+    fetch_tx!(tx, fetch_optional, sqlx::query_as::<_, MachineRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(id))
 }
 
 /// The machines of the instance among `ids`, read inside a write transaction.
@@ -178,13 +163,7 @@ pub async fn existing_ids_tx(tx: &mut Tx, instance_id: &str, ids: &[String]) -> 
         return Ok(Vec::new());
     }
     let sql = format!("SELECT id FROM machines WHERE instance_id = $1 AND id IN ({})", placeholders(2, ids.len()));
-    Ok(on_tx!(tx, |c| {
-        let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id);
-        for id in ids {
-            q = q.bind(id);
-        }
-        q.fetch_all(c).await
-    })?)
+    fetch_tx!(tx, fetch_all, sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind_all(ids))
 }
 
 /// `$start, $start+1, …` for `n` binds. Only numbers are generated, never caller data.
@@ -279,15 +258,16 @@ pub async fn scoped_machines(db: &Db, instance_id: &str, from_ids: &[String]) ->
 
 /// The ids of the machines `from_id` may call, sorted, read inside a write transaction.
 pub async fn scoped_ids_tx(tx: &mut Tx, instance_id: &str, from_id: &str) -> StoreResult<Vec<String>> {
-    Ok(on_tx!(tx, |c| {
+    fetch_tx!(
+        tx,
+        fetch_all,
         sqlx::query_scalar::<_, String>(
-        "SELECT to_machine_id FROM machine_scopes WHERE instance_id = $1 AND from_machine_id = $2 ORDER BY to_machine_id"
+            "SELECT to_machine_id FROM machine_scopes WHERE instance_id = $1 AND from_machine_id = $2 \
+             ORDER BY to_machine_id"
+        )
+        .bind(instance_id)
+        .bind(from_id)
     )
-    .bind(instance_id)
-    .bind(from_id)
-    .fetch_all(c)
-    .await
-    })?)
 }
 
 /// Inserts a scope.
@@ -307,13 +287,15 @@ pub async fn insert_scope(tx: &mut Tx, instance_id: &str, row: &MachineScopeRow)
 
 /// Number of scopes a machine holds, read inside a write transaction.
 pub async fn count_scopes_tx(tx: &mut Tx, instance_id: &str, from_id: &str) -> StoreResult<i64> {
-    Ok(on_tx!(tx, |c| sqlx::query_scalar::<_, i64>(
-        "SELECT COUNT(*) FROM machine_scopes WHERE instance_id = $1 AND from_machine_id = $2"
+    fetch_tx!(
+        tx,
+        fetch_one,
+        sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM machine_scopes WHERE instance_id = $1 AND from_machine_id = $2"
+        )
+        .bind(instance_id)
+        .bind(from_id)
     )
-    .bind(instance_id)
-    .bind(from_id)
-    .fetch_one(c)
-    .await)?)
 }
 
 /// Deletes a scope; returns the rows deleted.
@@ -327,7 +309,6 @@ pub async fn delete_scope(tx: &mut Tx, instance_id: &str, from_id: &str, to_id: 
         .bind(from_id)
         .bind(to_id)
     )
-    .map_err(Into::into)
 }
 
 /// Inserts a machine's new current secret key.

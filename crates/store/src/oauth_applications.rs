@@ -1,9 +1,10 @@
 //! OAuth applications (the clients of Tessera's OAuth 2.1 / OpenID Connect provider) and their logos.
 
-use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
+use crate::db::FromSqliteRow;
+use crate::{Db, StoreResult, Tx, exec_tx, fetch_tx, on_read};
 
 /// A row of `oauth_applications` (without the secret's digest).
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct OAuthApplicationRow {
     /// `oa_…`.
     pub id: String,
@@ -88,7 +89,6 @@ pub async fn update(tx: &mut Tx, row: &OAuthApplicationRow) -> StoreResult<u64> 
         .bind(&row.instance_id)
         .bind(&row.id)
     )
-    .map_err(Into::into)
 }
 
 /// Replaces the secret's digest (`None`: a public client has none).
@@ -109,7 +109,6 @@ pub async fn set_secret(
         .bind(instance_id)
         .bind(id)
     )
-    .map_err(Into::into)
 }
 
 /// One application of the instance.
@@ -125,11 +124,11 @@ pub async fn get(db: &Db, instance_id: &str, id: &str) -> StoreResult<Option<OAu
 /// One application of the instance, read inside a write transaction.
 pub async fn get_tx(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Option<OAuthApplicationRow>> {
     let sql = format!("SELECT {COLUMNS} FROM oauth_applications WHERE instance_id = $1 AND id = $2");
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, OAuthApplicationRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(id)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, OAuthApplicationRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(id)
+    )
 }
 
 /// The application of the instance with this `client_id`, with its secret's digest.
@@ -138,7 +137,7 @@ pub async fn by_client_id(
     instance_id: &str,
     client_id: &str,
 ) -> StoreResult<Option<(OAuthApplicationRow, Option<Vec<u8>>)>> {
-    #[derive(sqlx::FromRow)]
+    #[derive(sqlx::FromRow, FromSqliteRow)]
     struct WithSecret {
         #[sqlx(flatten)]
         row: OAuthApplicationRow,
@@ -161,7 +160,6 @@ pub async fn delete(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<u64
         tx,
         sqlx::query("DELETE FROM oauth_applications WHERE instance_id = $1 AND id = $2").bind(instance_id).bind(id)
     )
-    .map_err(Into::into)
 }
 
 /// The list's filter: `$1` instance, `$2` the query as a LIKE pattern (or NULL), `$3` the exact query.

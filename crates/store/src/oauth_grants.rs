@@ -1,9 +1,10 @@
 //! What Tessera's OAuth provider hands out: consents, grants, authorization codes and tokens.
 
-use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
+use crate::db::FromSqliteRow;
+use crate::{Db, StoreResult, Tx, exec_tx, fetch_tx, on_read};
 
 /// A row of `oauth_grants`.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct GrantRow {
     /// `oag_…`.
     pub id: String,
@@ -32,7 +33,7 @@ pub struct GrantRow {
 }
 
 /// A row of `oauth_codes` (without its digest).
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct CodeRow {
     /// `oac_…`.
     pub id: String,
@@ -55,7 +56,7 @@ pub struct CodeRow {
 }
 
 /// A row of `oauth_tokens` (without its digest).
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct TokenRow {
     /// `oat_` + 32 hex (access) or `ort_` + 32 hex (refresh).
     pub id: String,
@@ -116,11 +117,11 @@ pub async fn insert_grant(tx: &mut Tx, g: &GrantRow) -> StoreResult<()> {
 /// A grant, read inside a write transaction.
 pub async fn grant_tx(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Option<GrantRow>> {
     let sql = format!("SELECT {GRANT_COLUMNS} FROM oauth_grants WHERE instance_id = $1 AND id = $2");
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, GrantRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(id)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, GrantRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(id)
+    )
 }
 
 /// A grant.
@@ -169,15 +170,17 @@ pub async fn revoke_grants_of(
     reason: &str,
     now: i64,
 ) -> StoreResult<()> {
-    let ids: Vec<String> = on_tx!(tx, |c| sqlx::query_scalar::<_, String>(
-        "SELECT id FROM oauth_grants WHERE instance_id = $1 AND oauth_application_id = $2 AND user_id = $3 \
+    let ids: Vec<String> = fetch_tx!(
+        tx,
+        fetch_all,
+        sqlx::query_scalar::<_, String>(
+            "SELECT id FROM oauth_grants WHERE instance_id = $1 AND oauth_application_id = $2 AND user_id = $3 \
          AND revoked = FALSE"
-    )
-    .bind(instance_id)
-    .bind(application_id)
-    .bind(user_id)
-    .fetch_all(c)
-    .await)?;
+        )
+        .bind(instance_id)
+        .bind(application_id)
+        .bind(user_id)
+    )?;
     for id in ids {
         revoke_grant(tx, instance_id, &id, reason, now).await?;
     }
@@ -209,11 +212,11 @@ pub async fn insert_code(tx: &mut Tx, c: &CodeRow, code_hash: &[u8]) -> StoreRes
 /// The code of the instance with this digest, read inside the transaction that redeems it.
 pub async fn code_by_hash_tx(tx: &mut Tx, instance_id: &str, code_hash: &[u8]) -> StoreResult<Option<CodeRow>> {
     let sql = format!("SELECT {CODE_COLUMNS} FROM oauth_codes WHERE instance_id = $1 AND code_hash = $2");
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, CodeRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(code_hash)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, CodeRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(code_hash)
+    )
 }
 
 /// Marks a code redeemed; 0 when it already was (a concurrent redemption won).
@@ -225,7 +228,6 @@ pub async fn use_code(tx: &mut Tx, instance_id: &str, id: &str, now: i64) -> Sto
             .bind(instance_id)
             .bind(id)
     )
-    .map_err(Into::into)
 }
 
 /// Inserts a token with its digest.
@@ -266,11 +268,11 @@ pub async fn token_by_hash(db: &Db, instance_id: &str, token_hash: &[u8]) -> Sto
 /// The token of the instance with this digest, read inside a write transaction.
 pub async fn token_by_hash_tx(tx: &mut Tx, instance_id: &str, token_hash: &[u8]) -> StoreResult<Option<TokenRow>> {
     let sql = format!("SELECT {TOKEN_COLUMNS} FROM oauth_tokens WHERE instance_id = $1 AND token_hash = $2");
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, TokenRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(token_hash)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, TokenRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(token_hash)
+    )
 }
 
 /// Marks a refresh token exchanged; 0 when it already was.
@@ -285,7 +287,6 @@ pub async fn use_token(tx: &mut Tx, instance_id: &str, id: &str, now: i64) -> St
         .bind(instance_id)
         .bind(id)
     )
-    .map_err(Into::into)
 }
 
 /// A person's remembered consent to an application: its scopes (space-separated).
@@ -337,11 +338,10 @@ pub async fn delete_consent(tx: &mut Tx, instance_id: &str, user_id: &str, appli
             .bind(user_id)
             .bind(application_id)
     )
-    .map_err(Into::into)
 }
 
 /// A token with what its grant says about it.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct TokenWithGrant {
     /// The token.
     #[sqlx(flatten)]

@@ -1,9 +1,10 @@
 //! OIDC sign-ins through enterprise connections (0043): the authorization requests Tessera sent as a relying party.
 
-use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_write};
+use crate::db::FromSqliteRow;
+use crate::{Db, StoreResult, Tx, exec_tx, fetch_write, on_read};
 
 /// A row of `oidc_requests`.
-#[derive(Debug, Clone, Default, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, sqlx::FromRow, FromSqliteRow)]
 pub struct OidcRequestRow {
     /// `oidcr_…`
     pub id: String,
@@ -90,10 +91,9 @@ pub async fn take(db: &Db, instance_id: &str, state_hash: &[u8], now: i64) -> St
         "UPDATE oidc_requests SET used_at = $3 WHERE instance_id = $1 AND state_hash = $2 AND used_at IS NULL \
          RETURNING {COLUMNS}"
     );
-    on_write!(db, |c| sqlx::query_as::<_, OidcRequestRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(state_hash)
-        .bind(now)
-        .fetch_optional(c)
-        .await)
+    fetch_write!(
+        db,
+        fetch_optional,
+        sqlx::query_as::<_, OidcRequestRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(state_hash).bind(now)
+    )
 }

@@ -3,10 +3,11 @@
 //!
 //! The list SQL is assembled from fixed fragments only; caller values travel as bound parameters.
 
-use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
+use crate::db::FromSqliteRow;
+use crate::{Db, StoreResult, Tx, exec_tx, fetch_tx, on_read};
 
 /// A row of `organization_domains`.
-#[derive(Debug, Clone, Default, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, sqlx::FromRow, FromSqliteRow)]
 pub struct OrganizationDomainRow {
     /// `orgdmn_…`
     pub id: String,
@@ -178,7 +179,6 @@ pub async fn update(tx: &mut Tx, d: &OrganizationDomainRow) -> StoreResult<u64> 
         .bind(&d.instance_id)
         .bind(&d.id)
     )
-    .map_err(Into::into)
 }
 
 /// Deletes a domain.
@@ -187,7 +187,6 @@ pub async fn delete(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<u64
         tx,
         sqlx::query("DELETE FROM organization_domains WHERE instance_id = $1 AND id = $2").bind(instance_id).bind(id)
     )
-    .map_err(Into::into)
 }
 
 /// One domain of an organization.
@@ -219,23 +218,27 @@ pub async fn lock(
     let sql = format!(
         "SELECT {COLUMNS} FROM organization_domains WHERE instance_id = $1 AND organization_id = $2 AND id = $3{suffix}"
     );
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, OrganizationDomainRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(organization_id)
-        .bind(id)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, OrganizationDomainRow>(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(instance_id)
+            .bind(organization_id)
+            .bind(id)
+    )
 }
 
 /// Number of domains of an organization (inside the transaction that locked the organization).
 pub async fn count_tx(tx: &mut Tx, instance_id: &str, organization_id: &str) -> StoreResult<i64> {
-    Ok(on_tx!(tx, |c| sqlx::query_scalar::<_, i64>(
-        "SELECT COUNT(*) FROM organization_domains WHERE instance_id = $1 AND organization_id = $2"
+    fetch_tx!(
+        tx,
+        fetch_one,
+        sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM organization_domains WHERE instance_id = $1 AND organization_id = $2"
+        )
+        .bind(instance_id)
+        .bind(organization_id)
     )
-    .bind(instance_id)
-    .bind(organization_id)
-    .fetch_one(c)
-    .await)?)
 }
 
 /// The instance's affiliation-verified domains with one of these names, inside a write transaction (an enterprise
@@ -253,13 +256,11 @@ pub async fn verified_by_names_tx(
         "SELECT {COLUMNS} FROM organization_domains WHERE instance_id = $1 AND verification_status = 'verified' \
          AND name IN ({list}) ORDER BY created_at, id"
     );
-    Ok(on_tx!(tx, |c| {
-        let mut q = sqlx::query_as::<_, OrganizationDomainRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id);
-        for n in names {
-            q = q.bind(n.clone());
-        }
-        q.fetch_all(c).await
-    })?)
+    fetch_tx!(
+        tx,
+        fetch_all,
+        sqlx::query_as::<_, OrganizationDomainRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind_all(names)
+    )
 }
 
 /// Records the digest of the affiliation code sent for a domain (0024), replacing any earlier one.
@@ -271,17 +272,18 @@ pub async fn set_affiliation_code(tx: &mut Tx, instance_id: &str, id: &str, dige
             .bind(instance_id)
             .bind(id)
     )
-    .map_err(Into::into)
 }
 
 /// The digest of the affiliation code last sent for a domain, if any.
 pub async fn affiliation_code(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Option<Vec<u8>>> {
-    let row: Option<Option<Vec<u8>>> = on_tx!(tx, |c| sqlx::query_scalar(
-        "SELECT affiliation_code_digest FROM organization_domains WHERE instance_id = $1 AND id = $2"
-    )
-    .bind(instance_id)
-    .bind(id)
-    .fetch_optional(c)
-    .await)?;
+    let row: Option<Option<Vec<u8>>> = fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_scalar(
+            "SELECT affiliation_code_digest FROM organization_domains WHERE instance_id = $1 AND id = $2"
+        )
+        .bind(instance_id)
+        .bind(id)
+    )?;
     Ok(row.flatten())
 }

@@ -3,10 +3,11 @@
 //!
 //! The list SQL is assembled from fixed fragments only; caller values travel as bound parameters.
 
-use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
+use crate::db::FromSqliteRow;
+use crate::{Db, StoreResult, Tx, exec_tx, fetch_tx, on_read};
 
 /// A row of `organization_invitations`.
-#[derive(Debug, Clone, Default, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, sqlx::FromRow, FromSqliteRow)]
 pub struct OrganizationInvitationRow {
     /// `orginv_…`
     pub id: String,
@@ -200,16 +201,18 @@ pub async fn pending_exists(
     email: &str,
     now: i64,
 ) -> StoreResult<bool> {
-    let n: i64 = on_tx!(tx, |c| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM organization_invitations WHERE instance_id = $1 AND organization_id = $2 \
+    let n: i64 = fetch_tx!(
+        tx,
+        fetch_one,
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM organization_invitations WHERE instance_id = $1 AND organization_id = $2 \
          AND email_normalized = $3 AND status = 'pending' AND (expires_at IS NULL OR expires_at > $4)"
-    )
-    .bind(instance_id)
-    .bind(organization_id)
-    .bind(email)
-    .bind(now)
-    .fetch_one(c)
-    .await)?;
+        )
+        .bind(instance_id)
+        .bind(organization_id)
+        .bind(email)
+        .bind(now)
+    )?;
     Ok(n > 0)
 }
 
@@ -220,16 +223,18 @@ pub async fn member_with_email(
     organization_id: &str,
     email: &str,
 ) -> StoreResult<bool> {
-    let n: i64 = on_tx!(tx, |c| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM organization_memberships m JOIN identifications i ON i.user_id = m.user_id \
+    let n: i64 = fetch_tx!(
+        tx,
+        fetch_one,
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM organization_memberships m JOIN identifications i ON i.user_id = m.user_id \
          WHERE m.instance_id = $1 AND m.organization_id = $2 AND i.instance_id = $1 AND i.kind = 'email_address' \
          AND i.value_normalized = $3 AND i.verification_status = 'verified'"
-    )
-    .bind(instance_id)
-    .bind(organization_id)
-    .bind(email)
-    .fetch_one(c)
-    .await)?;
+        )
+        .bind(instance_id)
+        .bind(organization_id)
+        .bind(email)
+    )?;
     Ok(n > 0)
 }
 
@@ -240,14 +245,16 @@ pub async fn member_role(
     organization_id: &str,
     user_id: &str,
 ) -> StoreResult<Option<String>> {
-    Ok(on_tx!(tx, |c| sqlx::query_scalar::<_, String>(
-        "SELECT role FROM organization_memberships WHERE instance_id = $1 AND organization_id = $2 AND user_id = $3"
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_scalar::<_, String>(
+            "SELECT role FROM organization_memberships WHERE instance_id = $1 AND organization_id = $2 AND user_id = $3"
+        )
+        .bind(instance_id)
+        .bind(organization_id)
+        .bind(user_id)
     )
-    .bind(instance_id)
-    .bind(organization_id)
-    .bind(user_id)
-    .fetch_optional(c)
-    .await)?)
 }
 
 /// The instance's organization roles as `(key, name)`, and the keys of those holding `permission` (inside the
@@ -257,20 +264,22 @@ pub async fn roles_tx(
     instance_id: &str,
     permission: &str,
 ) -> StoreResult<(Vec<(String, String)>, Vec<String>)> {
-    let roles = on_tx!(tx, |c| sqlx::query_as::<_, (String, String)>(
-        "SELECT key, name FROM organization_roles WHERE instance_id = $1"
-    )
-    .bind(instance_id)
-    .fetch_all(c)
-    .await)?;
-    let holding = on_tx!(tx, |c| sqlx::query_scalar::<_, String>(
-        "SELECT r.key FROM organization_roles r JOIN organization_role_permissions rp ON rp.role_id = r.id \
+    let roles = fetch_tx!(
+        tx,
+        fetch_all,
+        sqlx::query_as::<_, (String, String)>("SELECT key, name FROM organization_roles WHERE instance_id = $1")
+            .bind(instance_id)
+    )?;
+    let holding = fetch_tx!(
+        tx,
+        fetch_all,
+        sqlx::query_scalar::<_, String>(
+            "SELECT r.key FROM organization_roles r JOIN organization_role_permissions rp ON rp.role_id = r.id \
          JOIN organization_permissions p ON p.id = rp.permission_id WHERE r.instance_id = $1 AND p.key = $2"
-    )
-    .bind(instance_id)
-    .bind(permission)
-    .fetch_all(c)
-    .await)?;
+        )
+        .bind(instance_id)
+        .bind(permission)
+    )?;
     Ok((roles, holding))
 }
 
@@ -314,12 +323,14 @@ pub async fn lock(
         "SELECT {COLUMNS} FROM organization_invitations WHERE instance_id = $1 AND organization_id = $2 \
          AND id = $3{suffix}"
     );
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, OrganizationInvitationRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(organization_id)
-        .bind(id)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, OrganizationInvitationRow>(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(instance_id)
+            .bind(organization_id)
+            .bind(id)
+    )
 }
 
 /// Sets an invitation's stored status.
@@ -334,7 +345,6 @@ pub async fn set_status(tx: &mut Tx, instance_id: &str, id: &str, status: &str, 
         .bind(instance_id)
         .bind(id)
     )
-    .map_err(Into::into)
 }
 
 /// One invitation by id alone (its ticket names no organization).
@@ -351,9 +361,9 @@ pub async fn get_by_id(db: &Db, instance_id: &str, id: &str) -> StoreResult<Opti
 pub async fn lock_by_id(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Option<OrganizationInvitationRow>> {
     let suffix = if matches!(tx, Tx::Postgres(_)) { " FOR UPDATE" } else { "" };
     let sql = format!("SELECT {COLUMNS} FROM organization_invitations WHERE instance_id = $1 AND id = $2{suffix}");
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, OrganizationInvitationRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(id)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, OrganizationInvitationRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(id)
+    )
 }

@@ -1,9 +1,10 @@
 //! Organization memberships: a user's role in an organization, with its metadata.
 
-use crate::{StoreResult, Tx, exec_tx, on_tx};
+use crate::db::FromSqliteRow;
+use crate::{StoreResult, Tx, exec_tx, fetch_tx};
 
 /// A row of `organization_memberships`.
-#[derive(Debug, Clone, Default, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, sqlx::FromRow, FromSqliteRow)]
 pub struct MembershipRow {
     /// `orgmem_…`
     pub id: String,
@@ -48,13 +49,15 @@ pub async fn insert(tx: &mut Tx, m: &MembershipRow) -> StoreResult<()> {
 
 /// Number of members of an organization, read inside a write transaction (after locking the organization).
 pub async fn count_tx(tx: &mut Tx, instance_id: &str, organization_id: &str) -> StoreResult<i64> {
-    Ok(on_tx!(tx, |c| sqlx::query_scalar::<_, i64>(
-        "SELECT COUNT(*) FROM organization_memberships WHERE instance_id = $1 AND organization_id = $2"
+    fetch_tx!(
+        tx,
+        fetch_one,
+        sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM organization_memberships WHERE instance_id = $1 AND organization_id = $2"
+        )
+        .bind(instance_id)
+        .bind(organization_id)
     )
-    .bind(instance_id)
-    .bind(organization_id)
-    .fetch_one(c)
-    .await)?)
 }
 
 /// Writes a membership's role and metadata.
@@ -72,7 +75,6 @@ pub async fn update(tx: &mut Tx, m: &MembershipRow) -> StoreResult<u64> {
         .bind(&m.instance_id)
         .bind(&m.id)
     )
-    .map_err(Into::into)
 }
 
 /// Deletes a membership. Returns the rows deleted.
@@ -83,7 +85,6 @@ pub async fn delete(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<u64
             .bind(instance_id)
             .bind(id)
     )
-    .map_err(Into::into)
 }
 
 /// The role key of a user's membership in an organization, read from `db`.

@@ -1,10 +1,11 @@
 //! Organization permissions: the system ones every instance has, and the instance's own (`org:feature:action`).
 
+use crate::db::FromSqliteRow;
 use crate::organizations::like_pattern;
-use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
+use crate::{Db, StoreResult, Tx, exec_tx, fetch_tx, on_read};
 
 /// A row of `organization_permissions`.
-#[derive(Debug, Clone, Default, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, sqlx::FromRow, FromSqliteRow)]
 pub struct PermissionRow {
     /// `perm_…`
     pub id: String,
@@ -57,7 +58,6 @@ pub async fn insert(tx: &mut Tx, p: &PermissionRow, if_missing: bool) -> StoreRe
             .bind(p.created_at)
             .bind(p.updated_at)
     )
-    .map_err(Into::into)
 }
 
 /// Writes a permission's name, key and description. A unique violation means the key is taken.
@@ -75,7 +75,6 @@ pub async fn update(tx: &mut Tx, p: &PermissionRow) -> StoreResult<u64> {
         .bind(&p.instance_id)
         .bind(&p.id)
     )
-    .map_err(Into::into)
 }
 
 /// Deletes a permission (roles lose it). Returns the rows deleted.
@@ -86,7 +85,6 @@ pub async fn delete(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<u64
             .bind(instance_id)
             .bind(id)
     )
-    .map_err(Into::into)
 }
 
 /// One permission of the instance.
@@ -111,12 +109,14 @@ pub async fn count_system(db: &Db, instance_id: &str) -> StoreResult<i64> {
 
 /// Number of system permissions the instance has, read inside a write transaction.
 pub async fn count_system_tx(tx: &mut Tx, instance_id: &str) -> StoreResult<i64> {
-    Ok(on_tx!(tx, |c| sqlx::query_scalar::<_, i64>(
-        "SELECT COUNT(*) FROM organization_permissions WHERE instance_id = $1 AND type = 'system'"
+    fetch_tx!(
+        tx,
+        fetch_one,
+        sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM organization_permissions WHERE instance_id = $1 AND type = 'system'"
+        )
+        .bind(instance_id)
     )
-    .bind(instance_id)
-    .fetch_one(c)
-    .await)?)
 }
 
 fn filter(query: Option<&str>) -> &'static str {

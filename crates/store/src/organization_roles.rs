@@ -1,11 +1,12 @@
 //! Organization roles (`org:<name>`) and the permissions each grants.
 
+use crate::db::FromSqliteRow;
 use crate::organization_permissions::PermissionRow;
 use crate::organizations::like_pattern;
-use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
+use crate::{Db, StoreResult, Tx, exec_tx, fetch_tx, on_read};
 
 /// A row of `organization_roles`.
-#[derive(Debug, Clone, Default, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, sqlx::FromRow, FromSqliteRow)]
 pub struct RoleRow {
     /// `role_…`
     pub id: String,
@@ -54,7 +55,6 @@ pub async fn insert(tx: &mut Tx, r: &RoleRow, if_missing: bool) -> StoreResult<u
             .bind(r.created_at)
             .bind(r.updated_at)
     )
-    .map_err(Into::into)
 }
 
 /// Writes a role's name, key and description. A unique violation means the key is taken.
@@ -72,7 +72,6 @@ pub async fn update(tx: &mut Tx, r: &RoleRow) -> StoreResult<u64> {
         .bind(&r.instance_id)
         .bind(&r.id)
     )
-    .map_err(Into::into)
 }
 
 /// Renames a role key on the memberships and invitations that hold it (a role's key changed).
@@ -90,17 +89,16 @@ pub async fn delete(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<u64
         tx,
         sqlx::query("DELETE FROM organization_roles WHERE instance_id = $1 AND id = $2").bind(instance_id).bind(id)
     )
-    .map_err(Into::into)
 }
 
 /// One role of the instance by id, read inside a write transaction.
 pub async fn get_tx(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Option<RoleRow>> {
     let sql = format!("SELECT {COLUMNS} FROM organization_roles WHERE instance_id = $1 AND id = $2");
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, RoleRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(id)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, RoleRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(id)
+    )
 }
 
 /// One role of the instance by id.
@@ -126,11 +124,11 @@ pub async fn get_by_key(db: &Db, instance_id: &str, key: &str) -> StoreResult<Op
 /// One role of the instance by key, read inside a write transaction.
 pub async fn get_by_key_tx(tx: &mut Tx, instance_id: &str, key: &str) -> StoreResult<Option<RoleRow>> {
     let sql = format!("SELECT {COLUMNS} FROM organization_roles WHERE instance_id = $1 AND key = $2");
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, RoleRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(key)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, RoleRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(key)
+    )
 }
 
 /// Number of roles the instance has.
@@ -145,22 +143,26 @@ pub async fn count_all(db: &Db, instance_id: &str) -> StoreResult<i64> {
 
 /// Number of roles the instance has, read inside a write transaction.
 pub async fn count_all_tx(tx: &mut Tx, instance_id: &str) -> StoreResult<i64> {
-    Ok(on_tx!(tx, |c| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM organization_roles WHERE instance_id = $1")
-        .bind(instance_id)
-        .fetch_one(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_one,
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM organization_roles WHERE instance_id = $1")
+            .bind(instance_id)
+    )
 }
 
 /// How many memberships and invitations hold the role key, read inside a write transaction.
 pub async fn uses_tx(tx: &mut Tx, instance_id: &str, key: &str) -> StoreResult<i64> {
-    Ok(on_tx!(tx, |c| sqlx::query_scalar::<_, i64>(
-        "SELECT (SELECT COUNT(*) FROM organization_memberships WHERE instance_id = $1 AND role = $2) + \
+    fetch_tx!(
+        tx,
+        fetch_one,
+        sqlx::query_scalar::<_, i64>(
+            "SELECT (SELECT COUNT(*) FROM organization_memberships WHERE instance_id = $1 AND role = $2) + \
          (SELECT COUNT(*) FROM organization_invitations WHERE instance_id = $1 AND role = $2)"
+        )
+        .bind(instance_id)
+        .bind(key)
     )
-    .bind(instance_id)
-    .bind(key)
-    .fetch_one(c)
-    .await)?)
 }
 
 /// Grants a permission to a role; returns 0 when it already had it.
@@ -182,7 +184,6 @@ pub async fn add_permission(
         .bind(permission_id)
         .bind(now)
     )
-    .map_err(Into::into)
 }
 
 /// Takes a permission from a role; returns 0 when it did not have it.
@@ -196,7 +197,6 @@ pub async fn remove_permission(tx: &mut Tx, instance_id: &str, role_id: &str, pe
         .bind(role_id)
         .bind(permission_id)
     )
-    .map_err(Into::into)
 }
 
 /// Takes every permission from a role.
@@ -207,35 +207,30 @@ pub async fn clear_permissions(tx: &mut Tx, instance_id: &str, role_id: &str) ->
             .bind(instance_id)
             .bind(role_id)
     )
-    .map_err(Into::into)
 }
 
 /// A permission of the instance by id, read inside a write transaction.
 pub async fn permission_tx(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Option<PermissionRow>> {
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, PermissionRow>(
+    fetch_tx!(tx, fetch_optional, sqlx::query_as::<_, PermissionRow>(
         "SELECT id, instance_id, name, key, description, type, created_at, updated_at FROM organization_permissions \
          WHERE instance_id = $1 AND id = $2"
     )
     .bind(instance_id)
-    .bind(id)
-    .fetch_optional(c)
-    .await)?)
+    .bind(id))
 }
 
 /// A permission of the instance by key, read inside a write transaction.
 pub async fn permission_by_key_tx(tx: &mut Tx, instance_id: &str, key: &str) -> StoreResult<Option<PermissionRow>> {
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, PermissionRow>(
+    fetch_tx!(tx, fetch_optional, sqlx::query_as::<_, PermissionRow>(
         "SELECT id, instance_id, name, key, description, type, created_at, updated_at FROM organization_permissions \
          WHERE instance_id = $1 AND key = $2"
     )
     .bind(instance_id)
-    .bind(key)
-    .fetch_optional(c)
-    .await)?)
+    .bind(key))
 }
 
 /// A permission granted by a role: the role's id and the permission.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct GrantRow {
     /// The role.
     pub role_id: String,
@@ -260,19 +255,13 @@ pub async fn grants(db: &Db, instance_id: &str) -> StoreResult<Vec<GrantRow>> {
 /// Every permission grant of the instance's roles, read inside a write transaction.
 pub async fn grants_tx(tx: &mut Tx, instance_id: &str) -> StoreResult<Vec<GrantRow>> {
     let sql = format!("{GRANT_SQL} ORDER BY p.key");
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, GrantRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .fetch_all(c)
-        .await)?)
+    fetch_tx!(tx, fetch_all, sqlx::query_as::<_, GrantRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id))
 }
 
 /// Every role of the instance, read inside a write transaction.
 pub async fn all_tx(tx: &mut Tx, instance_id: &str) -> StoreResult<Vec<RoleRow>> {
     let sql = format!("SELECT {COLUMNS} FROM organization_roles WHERE instance_id = $1 ORDER BY created_at, id");
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, RoleRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .fetch_all(c)
-        .await)?)
+    fetch_tx!(tx, fetch_all, sqlx::query_as::<_, RoleRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id))
 }
 
 /// Every role of the instance.

@@ -2,10 +2,11 @@
 //!
 //! The list SQL is assembled from fixed fragments only; caller values travel as bound parameters.
 
-use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
+use crate::db::FromSqliteRow;
+use crate::{Db, StoreResult, Tx, exec_tx, fetch_tx, on_read};
 
 /// A row of `organizations`, with its member count.
-#[derive(Debug, Clone, Default, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, sqlx::FromRow, FromSqliteRow)]
 pub struct OrganizationRow {
     /// `org_…`
     pub id: String,
@@ -122,13 +123,11 @@ pub async fn update(tx: &mut Tx, o: &OrganizationRow) -> StoreResult<u64> {
         .bind(&o.instance_id)
         .bind(&o.id)
     )
-    .map_err(Into::into)
 }
 
 /// Deletes an organization (memberships, invitations, domains and logo go with it). Returns the rows deleted.
 pub async fn delete(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<u64> {
     exec_tx!(tx, sqlx::query("DELETE FROM organizations WHERE instance_id = $1 AND id = $2").bind(instance_id).bind(id))
-        .map_err(Into::into)
 }
 
 /// One organization of the instance by id or slug.
@@ -154,48 +153,37 @@ pub async fn count_created_by(db: &Db, instance_id: &str, user_id: &str) -> Stor
 
 /// Whether a slug is taken in the instance, read inside a write transaction.
 pub async fn slug_taken_tx(tx: &mut Tx, instance_id: &str, slug: &str) -> StoreResult<bool> {
-    Ok(on_tx!(tx, |c| sqlx::query_scalar::<_, i64>(
-        "SELECT COUNT(*) FROM organizations WHERE instance_id = $1 AND slug = $2"
-    )
-    .bind(instance_id)
-    .bind(slug)
-    .fetch_one(c)
-    .await)?
-        > 0)
+    Ok(fetch_tx!(
+        tx,
+        fetch_one,
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM organizations WHERE instance_id = $1 AND slug = $2")
+            .bind(instance_id)
+            .bind(slug)
+    )? > 0)
 }
 
 /// One organization of the instance by id, read inside a write transaction without locking it (for what only
 /// shows its public data).
 pub async fn get_tx(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Option<OrganizationRow>> {
     let sql = format!("SELECT {COLUMNS} FROM organizations o WHERE o.instance_id = $1 AND o.id = $2");
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, OrganizationRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(id)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, OrganizationRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(id)
+    )
 }
 
 /// Reads an organization (by id or slug) and locks its row until the transaction ends, so that decisions about
 /// it (the membership limit) are serialized. SQLite needs no row lock: `BEGIN IMMEDIATE` serializes writers.
 pub async fn lock(tx: &mut Tx, instance_id: &str, id_or_slug: &str) -> StoreResult<Option<OrganizationRow>> {
     let base = format!("SELECT {COLUMNS} FROM organizations o WHERE o.instance_id = $1 AND (o.id = $2 OR o.slug = $2)");
-    Ok(match tx {
-        Tx::Sqlite(t) => {
-            sqlx::query_as::<_, OrganizationRow>(sqlx::AssertSqlSafe(base))
-                .bind(instance_id)
-                .bind(id_or_slug)
-                .fetch_optional(&mut **t)
-                .await?
-        }
-        Tx::Postgres(t) => {
-            // The count subquery cannot be locked; lock the organization row itself.
-            sqlx::query_as::<_, OrganizationRow>(sqlx::AssertSqlSafe(format!("{base} FOR UPDATE OF o")))
-                .bind(instance_id)
-                .bind(id_or_slug)
-                .fetch_optional(&mut **t)
-                .await?
-        }
-    })
+    // The count subquery cannot be locked; lock the organization row itself.
+    let sql = if tx.is_postgres() { format!("{base} FOR UPDATE OF o") } else { base };
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, OrganizationRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(id_or_slug)
+    )
 }
 
 /// Appends `$n, $n+1, …` for `values` to `binds`; only numbers are generated, never caller data.
@@ -342,13 +330,7 @@ pub async fn has_member_in_roles_tx(
         "SELECT COUNT(*) FROM organization_memberships WHERE instance_id = $1 AND organization_id = $2 \
          AND role IN ({role_list})"
     );
-    let n = on_tx!(tx, |c| {
-        let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.clone()));
-        for b in &binds {
-            q = q.bind(b);
-        }
-        q.fetch_one(c).await
-    })?;
+    let n = fetch_tx!(tx, fetch_one, sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).bind_all(&binds))?;
     Ok(n > 0)
 }
 
@@ -389,7 +371,6 @@ pub async fn set_image(
             .bind(instance_id)
             .bind(organization_id)
     )
-    .map_err(Into::into)
 }
 
 /// A stored logo: `(content_type, bytes)`.

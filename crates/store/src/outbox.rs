@@ -1,10 +1,11 @@
 //! The development outbox: messages of development instances, captured so that a developer (or a test) can
 //! read verification codes and invitations without a mail server.
 
+use crate::db::FromSqliteRow;
 use crate::{Db, StoreResult, Tx, exec_tx, on_read};
 
 /// A row of `outbox_messages`.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct OutboxRow {
     /// `msg_…`
     pub id: String,
@@ -64,5 +65,4 @@ pub async fn delete_copies(tx: &mut Tx, instance_id: &str, email_id: &str) -> St
             .bind(instance_id)
             .bind(email_id)
     )
-    .map_err(Into::into)
 }

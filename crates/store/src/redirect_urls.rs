@@ -1,9 +1,10 @@
 //! Redirect URLs of an instance.
 
-use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
+use crate::db::FromSqliteRow;
+use crate::{Db, StoreResult, Tx, exec_tx, fetch_tx, on_read};
 
 /// A row of `redirect_urls`.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct RedirectUrlRow {
     /// `ru_…`.
     pub id: String,
@@ -65,18 +66,17 @@ pub async fn list(db: &Db, instance_id: &str, limit: i64, offset: i64) -> StoreR
 
 /// Every redirect URL of the instance (at most 1000, oldest first), read inside a transaction.
 pub async fn urls_tx(tx: &mut Tx, instance_id: &str) -> StoreResult<Vec<String>> {
-    Ok(on_tx!(tx, |c| sqlx::query_scalar::<_, String>(
-        "SELECT url FROM redirect_urls WHERE instance_id = $1 ORDER BY created_at, id LIMIT 1000"
+    fetch_tx!(
+        tx,
+        fetch_all,
+        sqlx::query_scalar::<_, String>(
+            "SELECT url FROM redirect_urls WHERE instance_id = $1 ORDER BY created_at, id LIMIT 1000"
+        )
+        .bind(instance_id)
     )
-    .bind(instance_id)
-    .fetch_all(c)
-    .await)?)
 }
 
 /// Deletes a redirect URL; the number of rows deleted (0 or 1).
 pub async fn delete(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<u64> {
-    Ok(exec_tx!(
-        tx,
-        sqlx::query("DELETE FROM redirect_urls WHERE instance_id = $1 AND id = $2").bind(instance_id).bind(id)
-    )?)
+    exec_tx!(tx, sqlx::query("DELETE FROM redirect_urls WHERE instance_id = $1 AND id = $2").bind(instance_id).bind(id))
 }

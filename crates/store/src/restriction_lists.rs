@@ -1,9 +1,10 @@
 //! Allow-list and block-list entries (`restriction_identifiers`).
 
+use crate::db::FromSqliteRow;
 use crate::{Db, StoreResult, Tx, exec_tx, on_read};
 
 /// A row of `restriction_identifiers`.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct ListEntryRow {
     /// `alid_…` / `blid_…`
     pub id: String,
@@ -125,5 +126,4 @@ pub async fn delete(tx: &mut Tx, instance_id: &str, list: &str, id: &str) -> Sto
             .bind(list)
             .bind(id)
     )
-    .map_err(Into::into)
 }

@@ -1,11 +1,12 @@
 //! Role sets: named groups of organization roles, with a default and a creator role.
 
+use crate::db::FromSqliteRow;
 use crate::organization_roles::RoleRow;
 use crate::organizations::like_pattern;
-use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
+use crate::{Db, StoreResult, Tx, exec_tx, fetch_tx, on_read};
 
 /// A row of `role_sets`.
-#[derive(Debug, Clone, Default, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, sqlx::FromRow, FromSqliteRow)]
 pub struct RoleSetRow {
     /// `rs_…`
     pub id: String,
@@ -82,7 +83,6 @@ pub async fn update(tx: &mut Tx, r: &RoleSetRow) -> StoreResult<u64> {
         .bind(&r.instance_id)
         .bind(&r.id)
     )
-    .map_err(Into::into)
 }
 
 /// Makes every role set of the instance but `except_id` a `custom` one.
@@ -97,23 +97,21 @@ pub async fn demote_initial(tx: &mut Tx, instance_id: &str, except_id: &str, now
         .bind(instance_id)
         .bind(except_id)
     )
-    .map_err(Into::into)
 }
 
 /// Deletes a role set. Returns the rows deleted.
 pub async fn delete(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<u64> {
     exec_tx!(tx, sqlx::query("DELETE FROM role_sets WHERE instance_id = $1 AND id = $2").bind(instance_id).bind(id))
-        .map_err(Into::into)
 }
 
 /// One role set by id or key, read inside a write transaction.
 pub async fn get_tx(tx: &mut Tx, instance_id: &str, id_or_key: &str) -> StoreResult<Option<RoleSetRow>> {
     let sql = format!("SELECT {COLUMNS} FROM role_sets WHERE instance_id = $1 AND (id = $2 OR key = $2)");
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, RoleSetRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(id_or_key)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, RoleSetRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(id_or_key)
+    )
 }
 
 /// One role set by id or key.
@@ -129,10 +127,7 @@ pub async fn get(db: &Db, instance_id: &str, id_or_key: &str) -> StoreResult<Opt
 /// The instance's `initial` role set, read inside a write transaction.
 pub async fn initial_tx(tx: &mut Tx, instance_id: &str) -> StoreResult<Option<RoleSetRow>> {
     let sql = format!("SELECT {COLUMNS} FROM role_sets WHERE instance_id = $1 AND type = 'initial'");
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, RoleSetRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(tx, fetch_optional, sqlx::query_as::<_, RoleSetRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id))
 }
 
 /// The key of the instance's `initial` role set.
@@ -147,10 +142,11 @@ pub async fn initial_key(db: &Db, instance_id: &str) -> StoreResult<Option<Strin
 
 /// Number of role sets the instance has, read inside a write transaction.
 pub async fn count_tx(tx: &mut Tx, instance_id: &str) -> StoreResult<i64> {
-    Ok(on_tx!(tx, |c| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM role_sets WHERE instance_id = $1")
-        .bind(instance_id)
-        .fetch_one(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_one,
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM role_sets WHERE instance_id = $1").bind(instance_id)
+    )
 }
 
 /// Puts a role in a role set; returns 0 when it already was.
@@ -166,7 +162,6 @@ pub async fn add_role(tx: &mut Tx, instance_id: &str, role_set_id: &str, role_id
         .bind(role_id)
         .bind(now)
     )
-    .map_err(Into::into)
 }
 
 /// Takes a role out of a role set.
@@ -178,11 +173,10 @@ pub async fn remove_role(tx: &mut Tx, instance_id: &str, role_set_id: &str, role
             .bind(role_set_id)
             .bind(role_id)
     )
-    .map_err(Into::into)
 }
 
 /// A role of a role set.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct SetRoleRow {
     /// The role set.
     pub role_set_id: String,
@@ -207,18 +201,18 @@ pub async fn set_roles(db: &Db, instance_id: &str) -> StoreResult<Vec<SetRoleRow
 
 /// Every role of every role set of the instance, read inside a write transaction.
 pub async fn set_roles_tx(tx: &mut Tx, instance_id: &str) -> StoreResult<Vec<SetRoleRow>> {
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, SetRoleRow>(SET_ROLE_SQL).bind(instance_id).fetch_all(c).await)?)
+    fetch_tx!(tx, fetch_all, sqlx::query_as::<_, SetRoleRow>(SET_ROLE_SQL).bind(instance_id))
 }
 
 /// Number of role sets a role belongs to, read inside a write transaction.
 pub async fn sets_with_role_tx(tx: &mut Tx, instance_id: &str, role_id: &str) -> StoreResult<i64> {
-    Ok(on_tx!(tx, |c| sqlx::query_scalar::<_, i64>(
-        "SELECT COUNT(*) FROM role_set_roles WHERE instance_id = $1 AND role_id = $2"
+    fetch_tx!(
+        tx,
+        fetch_one,
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM role_set_roles WHERE instance_id = $1 AND role_id = $2")
+            .bind(instance_id)
+            .bind(role_id)
     )
-    .bind(instance_id)
-    .bind(role_id)
-    .fetch_one(c)
-    .await)?)
 }
 
 /// Renames a role key where role sets name it as their default or creator role.
@@ -239,19 +233,20 @@ pub async fn move_organizations(tx: &mut Tx, instance_id: &str, from: &str, to: 
             .bind(instance_id)
             .bind(from)
     )
-    .map_err(Into::into)
 }
 
 /// The distinct role keys held by members (and pending invitations) of organizations using the role set key.
 pub async fn roles_in_use_tx(tx: &mut Tx, instance_id: &str, role_set_key: &str) -> StoreResult<Vec<String>> {
-    Ok(on_tx!(tx, |c| sqlx::query_scalar::<_, String>(
-        "SELECT DISTINCT m.role FROM organization_memberships m JOIN organizations o ON o.id = m.organization_id \
+    fetch_tx!(
+        tx,
+        fetch_all,
+        sqlx::query_scalar::<_, String>(
+            "SELECT DISTINCT m.role FROM organization_memberships m JOIN organizations o ON o.id = m.organization_id \
          WHERE m.instance_id = $1 AND o.role_set_key = $2 ORDER BY m.role"
+        )
+        .bind(instance_id)
+        .bind(role_set_key)
     )
-    .bind(instance_id)
-    .bind(role_set_key)
-    .fetch_all(c)
-    .await)?)
 }
 
 /// Gives members holding role `from` in organizations using the role set key the role `to`; returns how many.
@@ -275,7 +270,6 @@ pub async fn reassign_members(
         .bind(from)
         .bind(role_set_key)
     )
-    .map_err(Into::into)
 }
 
 fn filter(query: Option<&str>) -> &'static str {

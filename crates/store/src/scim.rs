@@ -1,10 +1,11 @@
 //! SCIM provisioning (0040): the users a directory provisioned (their SCIM resource as last written), the
 //! directory's groups and their members, and the `deprovisioned` flag of users.
 
-use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
+use crate::db::FromSqliteRow;
+use crate::{Db, StoreResult, Tx, exec_tx, fetch_tx, on_read};
 
 /// A row of `directory_users`.
-#[derive(Debug, Clone, Default, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, sqlx::FromRow, FromSqliteRow)]
 pub struct DirectoryUserRow {
     /// Owning instance.
     pub instance_id: String,
@@ -30,7 +31,7 @@ const USER_COLUMNS: &str =
     "instance_id, directory_id, user_id, user_name_normalized, external_id, active, resource, created_at, updated_at";
 
 /// A row of `directory_groups`.
-#[derive(Debug, Clone, Default, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, sqlx::FromRow, FromSqliteRow)]
 pub struct DirectoryGroupRow {
     /// `dgrp_…` (the SCIM id).
     pub id: String,
@@ -76,7 +77,7 @@ pub async fn insert_user(tx: &mut Tx, r: &DirectoryUserRow) -> StoreResult<()> {
 
 /// Writes a provisioned user's resource. A unique violation means the new userName is taken.
 pub async fn update_user(tx: &mut Tx, r: &DirectoryUserRow) -> StoreResult<u64> {
-    Ok(exec_tx!(
+    exec_tx!(
         tx,
         sqlx::query(
             "UPDATE directory_users SET user_name_normalized = $1, external_id = $2, active = $3, resource = $4, \
@@ -90,7 +91,7 @@ pub async fn update_user(tx: &mut Tx, r: &DirectoryUserRow) -> StoreResult<u64> 
         .bind(&r.instance_id)
         .bind(&r.directory_id)
         .bind(&r.user_id)
-    )?)
+    )
 }
 
 /// Removes a user from a directory (the user stays; its group memberships in the directory go).
@@ -104,13 +105,13 @@ pub async fn delete_user(tx: &mut Tx, instance_id: &str, directory_id: &str, use
         .bind(directory_id)
         .bind(user_id)
     )?;
-    Ok(exec_tx!(
+    exec_tx!(
         tx,
         sqlx::query("DELETE FROM directory_users WHERE instance_id = $1 AND directory_id = $2 AND user_id = $3")
             .bind(instance_id)
             .bind(directory_id)
             .bind(user_id)
-    )?)
+    )
 }
 
 /// One provisioned user of a directory, inside a write transaction.
@@ -123,12 +124,14 @@ pub async fn user_tx(
     let sql = format!(
         "SELECT {USER_COLUMNS} FROM directory_users WHERE instance_id = $1 AND directory_id = $2 AND user_id = $3"
     );
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, DirectoryUserRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(directory_id)
-        .bind(user_id)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, DirectoryUserRow>(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(instance_id)
+            .bind(directory_id)
+            .bind(user_id)
+    )
 }
 
 /// One provisioned user of a directory.
@@ -168,11 +171,11 @@ pub async fn users_tx(tx: &mut Tx, instance_id: &str, directory_id: &str) -> Sto
         "SELECT {USER_COLUMNS} FROM directory_users WHERE instance_id = $1 AND directory_id = $2 \
          ORDER BY created_at, user_id"
     );
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, DirectoryUserRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(directory_id)
-        .fetch_all(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_all,
+        sqlx::query_as::<_, DirectoryUserRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(directory_id)
+    )
 }
 
 /// Sets a user's `deprovisioned` flag.
@@ -183,14 +186,14 @@ pub async fn set_deprovisioned(
     value: bool,
     now: i64,
 ) -> StoreResult<u64> {
-    Ok(exec_tx!(
+    exec_tx!(
         tx,
         sqlx::query("UPDATE users SET deprovisioned = $1, updated_at = $2 WHERE instance_id = $3 AND id = $4")
             .bind(value)
             .bind(now)
             .bind(instance_id)
             .bind(user_id)
-    )?)
+    )
 }
 
 /// Inserts a group.
@@ -215,7 +218,7 @@ pub async fn insert_group(tx: &mut Tx, g: &DirectoryGroupRow) -> StoreResult<()>
 
 /// Writes a group's attributes.
 pub async fn update_group(tx: &mut Tx, g: &DirectoryGroupRow) -> StoreResult<u64> {
-    Ok(exec_tx!(
+    exec_tx!(
         tx,
         sqlx::query(
             "UPDATE directory_groups SET display_name = $1, display_name_normalized = $2, external_id = $3, \
@@ -228,18 +231,18 @@ pub async fn update_group(tx: &mut Tx, g: &DirectoryGroupRow) -> StoreResult<u64
         .bind(&g.instance_id)
         .bind(&g.directory_id)
         .bind(&g.id)
-    )?)
+    )
 }
 
 /// Deletes a group (its members go with it).
 pub async fn delete_group(tx: &mut Tx, instance_id: &str, directory_id: &str, id: &str) -> StoreResult<u64> {
-    Ok(exec_tx!(
+    exec_tx!(
         tx,
         sqlx::query("DELETE FROM directory_groups WHERE instance_id = $1 AND directory_id = $2 AND id = $3")
             .bind(instance_id)
             .bind(directory_id)
             .bind(id)
-    )?)
+    )
 }
 
 /// One group of a directory, inside a write transaction.
@@ -252,12 +255,14 @@ pub async fn group_tx(
     let sql = format!(
         "SELECT {GROUP_COLUMNS} FROM directory_groups WHERE instance_id = $1 AND directory_id = $2 AND id = $3"
     );
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, DirectoryGroupRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(directory_id)
-        .bind(id)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, DirectoryGroupRow>(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(instance_id)
+            .bind(directory_id)
+            .bind(id)
+    )
 }
 
 /// The group a role mapping names: by SCIM id, else by externalId.
@@ -271,12 +276,14 @@ pub async fn group_by_ref_tx(
         "SELECT {GROUP_COLUMNS} FROM directory_groups WHERE instance_id = $1 AND directory_id = $2 \
          AND (id = $3 OR external_id = $3) ORDER BY created_at LIMIT 1"
     );
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, DirectoryGroupRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(directory_id)
-        .bind(reference)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, DirectoryGroupRow>(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(instance_id)
+            .bind(directory_id)
+            .bind(reference)
+    )
 }
 
 /// Every group of a directory, oldest first.
@@ -306,13 +313,15 @@ pub async fn members(db: &Db, instance_id: &str, directory_id: &str) -> StoreRes
 
 /// The members of one group, inside a write transaction.
 pub async fn group_members_tx(tx: &mut Tx, instance_id: &str, group_id: &str) -> StoreResult<Vec<String>> {
-    Ok(on_tx!(tx, |c| sqlx::query_scalar::<_, String>(
-        "SELECT user_id FROM directory_group_members WHERE instance_id = $1 AND group_id = $2 ORDER BY user_id"
+    fetch_tx!(
+        tx,
+        fetch_all,
+        sqlx::query_scalar::<_, String>(
+            "SELECT user_id FROM directory_group_members WHERE instance_id = $1 AND group_id = $2 ORDER BY user_id"
+        )
+        .bind(instance_id)
+        .bind(group_id)
     )
-    .bind(instance_id)
-    .bind(group_id)
-    .fetch_all(c)
-    .await)?)
 }
 
 /// The groups a user is in within a directory (with their external ids), inside a write transaction.
@@ -322,15 +331,17 @@ pub async fn groups_of_user_tx(
     directory_id: &str,
     user_id: &str,
 ) -> StoreResult<Vec<(String, Option<String>)>> {
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, (String, Option<String>)>(
-        "SELECT g.id, g.external_id FROM directory_group_members m JOIN directory_groups g ON g.id = m.group_id \
+    fetch_tx!(
+        tx,
+        fetch_all,
+        sqlx::query_as::<_, (String, Option<String>)>(
+            "SELECT g.id, g.external_id FROM directory_group_members m JOIN directory_groups g ON g.id = m.group_id \
          WHERE m.instance_id = $1 AND m.directory_id = $2 AND m.user_id = $3"
+        )
+        .bind(instance_id)
+        .bind(directory_id)
+        .bind(user_id)
     )
-    .bind(instance_id)
-    .bind(directory_id)
-    .bind(user_id)
-    .fetch_all(c)
-    .await)?)
 }
 
 /// Adds a member (no-op when already one).
@@ -357,11 +368,11 @@ pub async fn add_member(
 
 /// Removes a member. Returns the rows deleted.
 pub async fn remove_member(tx: &mut Tx, instance_id: &str, group_id: &str, user_id: &str) -> StoreResult<u64> {
-    Ok(exec_tx!(
+    exec_tx!(
         tx,
         sqlx::query("DELETE FROM directory_group_members WHERE instance_id = $1 AND group_id = $2 AND user_id = $3")
             .bind(instance_id)
             .bind(group_id)
             .bind(user_id)
-    )?)
+    )
 }

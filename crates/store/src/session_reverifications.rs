@@ -1,10 +1,11 @@
 //! The reverification in progress on a session (0034): its level, status and the state of its first- and
 //! second-factor verifications (the same columns as a sign-in's).
 
-use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
+use crate::db::FromSqliteRow;
+use crate::{Db, StoreResult, Tx, exec_tx, fetch_tx, on_read};
 
 /// A row of `session_reverifications`.
-#[derive(Debug, Clone, Default, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, sqlx::FromRow, FromSqliteRow)]
 pub struct ReverificationRow {
     /// The session (one reverification per session).
     pub session_id: String,
@@ -88,7 +89,7 @@ pub async fn replace(tx: &mut Tx, r: &ReverificationRow) -> StoreResult<()> {
 
 /// Writes every field that changes after the start.
 pub async fn update(tx: &mut Tx, r: &ReverificationRow) -> StoreResult<u64> {
-    Ok(exec_tx!(
+    exec_tx!(
         tx,
         sqlx::query(
             "UPDATE session_reverifications SET status = $1, ff_strategy = $2, ff_identification_id = $3, \
@@ -112,7 +113,7 @@ pub async fn update(tx: &mut Tx, r: &ReverificationRow) -> StoreResult<u64> {
         .bind(r.updated_at)
         .bind(&r.instance_id)
         .bind(&r.session_id)
-    )?)
+    )
 }
 
 /// The reverification of a session.
@@ -131,9 +132,9 @@ pub async fn lock(tx: &mut Tx, instance_id: &str, session_id: &str) -> StoreResu
     let suffix = if matches!(tx, Tx::Postgres(_)) { " FOR UPDATE" } else { "" };
     let sql =
         format!("SELECT {COLUMNS} FROM session_reverifications WHERE instance_id = $1 AND session_id = $2{suffix}");
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, ReverificationRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(session_id)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, ReverificationRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(session_id)
+    )
 }

@@ -2,11 +2,12 @@
 
 use std::sync::LazyLock;
 
+use crate::db::FromSqliteRow;
 use crate::direct_reads::sqlite_placeholders;
-use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
+use crate::{Db, StoreResult, Tx, exec_tx, fetch_tx, on_read};
 
 /// A row of `clients`.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct ClientRow {
     /// `client_…`
     pub id: String,
@@ -21,7 +22,7 @@ pub struct ClientRow {
 }
 
 /// A row of `sessions`.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct SessionRow {
     /// `sess_…`
     pub id: String,
@@ -191,11 +192,7 @@ pub async fn get_session(db: &Db, instance_id: &str, id: &str) -> StoreResult<Op
 
 /// One session of the instance, read inside a write transaction.
 pub async fn get_session_tx(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Option<SessionRow>> {
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, SessionRow>(SESSION_BY_ID.as_str())
-        .bind(instance_id)
-        .bind(id)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(tx, fetch_optional, sqlx::query_as::<_, SessionRow>(SESSION_BY_ID.as_str()).bind(instance_id).bind(id))
 }
 
 /// Builds the WHERE clause of the list; binds are `$1` = instance, `$2` = now, then the filters in order.
@@ -299,7 +296,6 @@ pub async fn set_status(tx: &mut Tx, instance_id: &str, id: &str, from: &str, to
         .bind(id)
         .bind(from)
     )
-    .map_err(Into::into)
 }
 
 /// Ends every live (stored `active`, not yet expired) session of the given users with status `to`. Returns the
@@ -315,12 +311,11 @@ pub async fn live_user_sessions_tx(
         "SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.instance_id = $1 AND s.user_id = $2 AND s.status = 'active' \
          AND s.expire_at > $3 AND s.abandon_at > $3 ORDER BY s.created_at, s.id"
     );
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, SessionRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(user_id)
-        .bind(now)
-        .fetch_all(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_all,
+        sqlx::query_as::<_, SessionRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(user_id).bind(now)
+    )
 }
 
 /// The live (active, unexpired, not abandoned) sessions on a client, read inside a transaction.
@@ -334,12 +329,11 @@ pub async fn live_client_sessions_tx(
         "SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.instance_id = $1 AND s.client_id = $2 AND s.status = 'active' \
          AND s.expire_at > $3 AND s.abandon_at > $3 ORDER BY s.created_at, s.id"
     );
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, SessionRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(client_id)
-        .bind(now)
-        .fetch_all(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_all,
+        sqlx::query_as::<_, SessionRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(client_id).bind(now)
+    )
 }
 
 /// Ends the live sessions of users (the same sessions [`live_user_sessions_tx`] reads).

@@ -4,7 +4,7 @@
 use std::sync::LazyLock;
 
 use crate::direct_reads::sqlite_placeholders;
-use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
+use crate::{Db, StoreResult, Tx, exec_tx, fetch_tx, on_read};
 
 /// Reads one settings group's JSON document.
 pub async fn get(db: &Db, instance_id: &str, grp: &str) -> StoreResult<Option<String>> {
@@ -20,13 +20,13 @@ pub async fn get(db: &Db, instance_id: &str, grp: &str) -> StoreResult<Option<St
 
 /// Reads one settings group's JSON document inside a write transaction (read-modify-write).
 pub async fn get_tx(tx: &mut Tx, instance_id: &str, grp: &str) -> StoreResult<Option<String>> {
-    Ok(on_tx!(tx, |c| sqlx::query_scalar::<_, String>(
-        "SELECT value FROM instance_settings WHERE instance_id = $1 AND grp = $2"
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_scalar::<_, String>("SELECT value FROM instance_settings WHERE instance_id = $1 AND grp = $2")
+            .bind(instance_id)
+            .bind(grp)
     )
-    .bind(instance_id)
-    .bind(grp)
-    .fetch_optional(c)
-    .await)?)
 }
 
 /// Writes one settings group's JSON document (insert or replace).
@@ -56,10 +56,11 @@ pub async fn lock_instance(tx: &mut Tx, instance_id: &str, now: i64) -> StoreRes
 
 /// The instance's environment (`development` / `production`), read inside a transaction.
 pub async fn environment_tx(tx: &mut Tx, instance_id: &str) -> StoreResult<Option<String>> {
-    Ok(on_tx!(tx, |c| sqlx::query_scalar::<_, String>("SELECT environment_type FROM instances WHERE id = $1")
-        .bind(instance_id)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_scalar::<_, String>("SELECT environment_type FROM instances WHERE id = $1").bind(instance_id)
+    )
 }
 
 /// Replaces the instance's publishable key (it encodes the Frontend API host, which follows the primary domain).

@@ -1,10 +1,11 @@
 //! Sign-in attempts on browsers' clients (0018), with the state of their first- and second-factor
 //! verifications, and the lookup of the user an identifier names.
 
-use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
+use crate::db::FromSqliteRow;
+use crate::{Db, StoreResult, Tx, exec_tx, fetch_tx, on_read};
 
 /// A row of `sign_ins`.
-#[derive(Debug, Clone, Default, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, sqlx::FromRow, FromSqliteRow)]
 pub struct SignInRow {
     /// `sia_…`
     pub id: String,
@@ -95,7 +96,7 @@ pub async fn insert(tx: &mut Tx, r: &SignInRow) -> StoreResult<()> {
 
 /// Writes every field that changes after creation.
 pub async fn update(tx: &mut Tx, r: &SignInRow) -> StoreResult<u64> {
-    Ok(exec_tx!(
+    exec_tx!(
         tx,
         sqlx::query(
             "UPDATE sign_ins SET status = $1, ff_strategy = $2, ff_identification_id = $3, ff_code_digest = $4, \
@@ -120,7 +121,7 @@ pub async fn update(tx: &mut Tx, r: &SignInRow) -> StoreResult<u64> {
         .bind(r.updated_at)
         .bind(&r.instance_id)
         .bind(&r.id)
-    )?)
+    )
 }
 
 /// One attempt of a client.
@@ -139,12 +140,11 @@ pub async fn get(db: &Db, instance_id: &str, client_id: &str, id: &str) -> Store
 pub async fn lock(tx: &mut Tx, instance_id: &str, client_id: &str, id: &str) -> StoreResult<Option<SignInRow>> {
     let suffix = if matches!(tx, Tx::Postgres(_)) { " FOR UPDATE" } else { "" };
     let sql = format!("SELECT {COLUMNS} FROM sign_ins WHERE instance_id = $1 AND client_id = $2 AND id = $3{suffix}");
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, SignInRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(client_id)
-        .bind(id)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, SignInRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(client_id).bind(id)
+    )
 }
 
 /// The user holding a verified email address or phone number (`kind`; `value` normalized).
@@ -172,15 +172,17 @@ pub async fn user_by_identification_tx(
     kind: &str,
     value: &str,
 ) -> StoreResult<Option<String>> {
-    Ok(on_tx!(tx, |c| sqlx::query_scalar(
-        "SELECT user_id FROM identifications WHERE instance_id = $1 AND kind = $2 AND value_normalized = $3 \
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_scalar(
+            "SELECT user_id FROM identifications WHERE instance_id = $1 AND kind = $2 AND value_normalized = $3 \
          AND verification_status = 'verified' ORDER BY created_at LIMIT 1"
+        )
+        .bind(instance_id)
+        .bind(kind)
+        .bind(value)
     )
-    .bind(instance_id)
-    .bind(kind)
-    .bind(value)
-    .fetch_optional(c)
-    .await)?)
 }
 
 /// The user with this username (normalized).

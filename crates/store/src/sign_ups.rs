@@ -1,10 +1,11 @@
 //! Sign-up attempts (0016; on the browser's client since 0019) and the one-time-code verifications of their email address and phone number, plus
 //! the lookups that tell whether an identifier an attempt wants is already a user's.
 
-use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
+use crate::db::FromSqliteRow;
+use crate::{Db, StoreResult, Tx, exec_tx, fetch_tx, on_read};
 
 /// A row of `sign_ups`.
-#[derive(Debug, Clone, Default, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, sqlx::FromRow, FromSqliteRow)]
 pub struct SignUpRow {
     /// `sua_…`
     pub id: String,
@@ -53,7 +54,7 @@ pub struct SignUpRow {
 }
 
 /// A row of `sign_up_verifications`.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct SignUpVerificationRow {
     /// The attempt.
     pub sign_up_id: String,
@@ -126,7 +127,7 @@ pub async fn insert(tx: &mut Tx, r: &SignUpRow) -> StoreResult<()> {
 /// Writes every field an attempt can change after creation (the values the browser fills in, the Backend API's
 /// external id and custom action, the status and what it became).
 pub async fn update(tx: &mut Tx, r: &SignUpRow) -> StoreResult<u64> {
-    Ok(exec_tx!(
+    exec_tx!(
         tx,
         sqlx::query(
             "UPDATE sign_ups SET status = $1, email_address = $2, phone_number = $3, username = $4, \
@@ -151,18 +152,18 @@ pub async fn update(tx: &mut Tx, r: &SignUpRow) -> StoreResult<u64> {
         .bind(r.updated_at)
         .bind(&r.instance_id)
         .bind(&r.id)
-    )?)
+    )
 }
 
 /// Forgets the verification of one field (its value changed: the new value needs a new code).
 pub async fn delete_verification(tx: &mut Tx, instance_id: &str, sign_up_id: &str, field: &str) -> StoreResult<u64> {
-    Ok(exec_tx!(
+    exec_tx!(
         tx,
         sqlx::query("DELETE FROM sign_up_verifications WHERE instance_id = $1 AND sign_up_id = $2 AND field = $3")
             .bind(instance_id)
             .bind(sign_up_id)
             .bind(field)
-    )?)
+    )
 }
 
 /// One attempt of the instance.
@@ -180,11 +181,11 @@ pub async fn get(db: &Db, instance_id: &str, id: &str) -> StoreResult<Option<Sig
 pub async fn lock(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Option<SignUpRow>> {
     let suffix = if matches!(tx, Tx::Postgres(_)) { " FOR UPDATE" } else { "" };
     let sql = format!("SELECT {COLUMNS} FROM sign_ups WHERE instance_id = $1 AND id = $2{suffix}");
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, SignUpRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(id)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, SignUpRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(id)
+    )
 }
 
 /// The verifications of an attempt.
@@ -210,11 +211,11 @@ pub async fn verifications_tx(
         "SELECT {VERIFICATION_COLUMNS} FROM sign_up_verifications WHERE instance_id = $1 AND sign_up_id = $2 \
          ORDER BY field"
     );
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, SignUpVerificationRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(sign_up_id)
-        .fetch_all(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_all,
+        sqlx::query_as::<_, SignUpVerificationRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(sign_up_id)
+    )
 }
 
 /// Replaces the verification of one field of an attempt (a new code supersedes the previous one).
@@ -248,7 +249,7 @@ pub async fn replace_verification(tx: &mut Tx, v: &SignUpVerificationRow) -> Sto
 
 /// Writes the status and attempts of a verification.
 pub async fn update_verification(tx: &mut Tx, v: &SignUpVerificationRow) -> StoreResult<u64> {
-    Ok(exec_tx!(
+    exec_tx!(
         tx,
         sqlx::query(
             "UPDATE sign_up_verifications SET status = $1, attempts = $2, updated_at = $3 \
@@ -260,7 +261,7 @@ pub async fn update_verification(tx: &mut Tx, v: &SignUpVerificationRow) -> Stor
         .bind(&v.instance_id)
         .bind(&v.sign_up_id)
         .bind(&v.field)
-    )?)
+    )
 }
 
 /// Whether a user of the instance holds this identifier for good (verified or reserved), the identifications a
@@ -299,7 +300,7 @@ pub enum UserColumn {
 
 /// A row of `sso_transfers` (0046): the identity an IdP verified for an enterprise SSO attempt of the wrong kind (a
 /// sign-up of a person who has an account, a sign-in of one who has none), waiting for the attempt that continues it.
-#[derive(Debug, Clone, Default, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, sqlx::FromRow, FromSqliteRow)]
 pub struct TransferRow {
     /// Owning instance.
     pub instance_id: String,

@@ -1,11 +1,12 @@
 //! Enterprise SSO sign-ins (0039): the SAML requests Tessera sent, the assertions it consumed (replay refusal) and
 //! the users' enterprise accounts.
 
+use crate::db::FromSqliteRow;
 use crate::dialect::{Dialect, json_bool};
-use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
+use crate::{Db, StoreResult, Tx, exec_tx, fetch_tx, on_read};
 
 /// A row of `saml_requests`.
-#[derive(Debug, Clone, Default, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, sqlx::FromRow, FromSqliteRow)]
 pub struct SamlRequestRow {
     /// The AuthnRequest `ID` (`_` + random hex).
     pub id: String,
@@ -105,11 +106,11 @@ pub async fn take_request(
         return Ok(None);
     }
     let sql = format!("SELECT {REQUEST_COLUMNS} FROM saml_requests WHERE instance_id = $1 AND id = $2");
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, SamlRequestRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(id)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, SamlRequestRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(id)
+    )
 }
 
 /// Records a consumed assertion id; a unique violation means it was consumed before (a replay). Expired records
@@ -154,7 +155,7 @@ pub async fn connection_for_domain(db: &Db, instance_id: &str, domain: &str) -> 
 }
 
 /// A row of `enterprise_accounts`.
-#[derive(Debug, Clone, Default, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, sqlx::FromRow, FromSqliteRow)]
 pub struct EnterpriseAccountRow {
     /// `eac_…`
     pub id: String,
@@ -196,12 +197,14 @@ pub async fn account_by_subject_tx(
         "SELECT {ACCOUNT_COLUMNS} FROM enterprise_accounts WHERE instance_id = $1 AND connection_id = $2 \
          AND provider_user_id = $3"
     );
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, EnterpriseAccountRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(connection_id)
-        .bind(subject)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, EnterpriseAccountRow>(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(instance_id)
+            .bind(connection_id)
+            .bind(subject)
+    )
 }
 
 /// Inserts or rewrites an account (by id).

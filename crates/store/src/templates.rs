@@ -1,9 +1,10 @@
 //! Email and SMS templates an instance changed (the defaults live in core, not in the database).
 
-use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
+use crate::db::FromSqliteRow;
+use crate::{Db, StoreResult, Tx, exec_tx, fetch_tx, on_read};
 
 /// A row of `templates`.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, FromSqliteRow)]
 pub struct TemplateRow {
     /// `tmpl_…`
     pub id: String,
@@ -70,12 +71,14 @@ pub async fn get_tx(
     let lock = if matches!(tx, Tx::Postgres(_)) { " FOR UPDATE" } else { "" };
     let sql =
         format!("SELECT {COLUMNS} FROM templates WHERE instance_id = $1 AND template_type = $2 AND slug = $3{lock}");
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, TemplateRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(template_type)
-        .bind(slug)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, TemplateRow>(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(instance_id)
+            .bind(template_type)
+            .bind(slug)
+    )
 }
 
 /// Inserts the row, or replaces the instance's row of the same type and slug (keeping its `created_at`).

@@ -1,10 +1,11 @@
 //! Enterprise connection test runs (0044): a one-time URL that runs a connection's IdP flow in test mode, and
 //! what that run recorded.
 
-use crate::{Db, StoreResult, Tx, exec_write, on_read, on_tx};
+use crate::db::FromSqliteRow;
+use crate::{Db, StoreResult, Tx, exec_write, fetch_tx, on_read};
 
 /// A row of `enterprise_connection_test_runs`.
-#[derive(Debug, Clone, Default, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, sqlx::FromRow, FromSqliteRow)]
 pub struct TestRunRow {
     /// `ectr_…`
     pub id: String,
@@ -70,11 +71,11 @@ pub async fn open(tx: &mut Tx, token_hash: &[u8], now: i64) -> StoreResult<Optio
         "UPDATE enterprise_connection_test_runs SET opened_at = $2, updated_at = $2 \
          WHERE token_hash = $1 AND opened_at IS NULL AND expires_at > $2 RETURNING {COLUMNS}"
     );
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, TestRunRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(token_hash)
-        .bind(now)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, TestRunRow>(sqlx::AssertSqlSafe(sql.clone())).bind(token_hash).bind(now)
+    )
 }
 
 /// Records the outcome of a pending run; `false` when it is not pending (answered before).

@@ -1,10 +1,11 @@
 //! One-time tokens that stand for a user: actor tokens (impersonation, table from 0006), sign-in tokens and
 //! testing tokens (0013). Only digests of the tokens are stored.
 
-use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
+use crate::db::FromSqliteRow;
+use crate::{Db, StoreResult, Tx, exec_tx, fetch_tx, on_read};
 
 /// A row of `actor_tokens`.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct ActorTokenRow {
     /// `act_…`
     pub id: String,
@@ -29,7 +30,7 @@ pub struct ActorTokenRow {
 }
 
 /// A row of `sign_in_tokens`.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct SignInTokenRow {
     /// `sit_…`
     pub id: String,
@@ -102,39 +103,33 @@ pub async fn insert_sign_in_token(tx: &mut Tx, r: &SignInTokenRow) -> StoreResul
 /// An actor token of the instance, read inside a write transaction.
 pub async fn actor_token_tx(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Option<ActorTokenRow>> {
     let sql = format!("SELECT {ACTOR_COLUMNS} FROM actor_tokens WHERE instance_id = $1 AND id = $2");
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, ActorTokenRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(id)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, ActorTokenRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(id)
+    )
 }
 
 /// A sign-in token of the instance, read inside a write transaction.
 pub async fn sign_in_token_tx(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Option<SignInTokenRow>> {
     let sql = format!("SELECT {SIGN_IN_COLUMNS} FROM sign_in_tokens WHERE instance_id = $1 AND id = $2");
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, SignInTokenRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(id)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, SignInTokenRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(id)
+    )
 }
 
 /// The actor token with this digest, in any instance, read inside a write transaction.
 pub async fn actor_token_by_hash_tx(tx: &mut Tx, hash: &[u8]) -> StoreResult<Option<ActorTokenRow>> {
     let sql = format!("SELECT {ACTOR_COLUMNS} FROM actor_tokens WHERE token_hash = $1");
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, ActorTokenRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(hash)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(tx, fetch_optional, sqlx::query_as::<_, ActorTokenRow>(sqlx::AssertSqlSafe(sql.clone())).bind(hash))
 }
 
 /// The sign-in token with this digest, in any instance, read inside a write transaction.
 pub async fn sign_in_token_by_hash_tx(tx: &mut Tx, hash: &[u8]) -> StoreResult<Option<SignInTokenRow>> {
     let sql = format!("SELECT {SIGN_IN_COLUMNS} FROM sign_in_tokens WHERE token_hash = $1");
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, SignInTokenRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(hash)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(tx, fetch_optional, sqlx::query_as::<_, SignInTokenRow>(sqlx::AssertSqlSafe(sql.clone())).bind(hash))
 }
 
 /// Moves an actor token from `from` to `to`; the number of rows changed (0 when it was not in `from`).
@@ -146,7 +141,7 @@ pub async fn set_actor_token_status(
     to: &str,
     now: i64,
 ) -> StoreResult<u64> {
-    Ok(exec_tx!(
+    exec_tx!(
         tx,
         sqlx::query(
             "UPDATE actor_tokens SET status = $1, updated_at = $2 WHERE instance_id = $3 AND id = $4 AND status = $5"
@@ -156,7 +151,7 @@ pub async fn set_actor_token_status(
         .bind(instance_id)
         .bind(id)
         .bind(from)
-    )?)
+    )
 }
 
 /// Moves a sign-in token from `from` to `to`; the number of rows changed (0 when it was not in `from`).
@@ -168,7 +163,7 @@ pub async fn set_sign_in_token_status(
     to: &str,
     now: i64,
 ) -> StoreResult<u64> {
-    Ok(exec_tx!(
+    exec_tx!(
         tx,
         sqlx::query(
             "UPDATE sign_in_tokens SET status = $1, updated_at = $2 \
@@ -179,7 +174,7 @@ pub async fn set_sign_in_token_status(
         .bind(instance_id)
         .bind(id)
         .bind(from)
-    )?)
+    )
 }
 
 /// Records a testing token (its digest) and drops the instance's expired ones.

@@ -1,9 +1,10 @@
 //! TOTP secrets created through the Frontend API and not yet confirmed (0021): at most one per user.
 
-use crate::{StoreResult, Tx, exec_tx, on_tx};
+use crate::db::FromSqliteRow;
+use crate::{StoreResult, Tx, exec_tx, fetch_tx};
 
 /// A row of `totp_enrollments`.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct TotpEnrollmentRow {
     /// `totp_…`
     pub id: String,
@@ -37,14 +38,16 @@ pub async fn replace(tx: &mut Tx, r: &TotpEnrollmentRow) -> StoreResult<()> {
 
 /// The user's pending enrollment, read inside the caller's transaction.
 pub async fn get_tx(tx: &mut Tx, instance_id: &str, user_id: &str) -> StoreResult<Option<TotpEnrollmentRow>> {
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, TotpEnrollmentRow>(
-        "SELECT id, instance_id, user_id, secret_sealed, created_at FROM totp_enrollments \
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, TotpEnrollmentRow>(
+            "SELECT id, instance_id, user_id, secret_sealed, created_at FROM totp_enrollments \
          WHERE instance_id = $1 AND user_id = $2"
+        )
+        .bind(instance_id)
+        .bind(user_id)
     )
-    .bind(instance_id)
-    .bind(user_id)
-    .fetch_optional(c)
-    .await)?)
 }
 
 /// Deletes the user's pending enrollment; returns whether there was one.

@@ -1,9 +1,10 @@
 //! E-mails sent through the transactional e-mail API, with their idempotency keys.
 
-use crate::{Db, StoreResult, Tx, exec_tx, exec_write, on_read, on_tx};
+use crate::db::FromSqliteRow;
+use crate::{Db, StoreResult, Tx, exec_tx, exec_write, fetch_tx, on_read};
 
 /// A row of `transactional_emails`.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct EmailRow {
     /// `ema_…`
     pub id: String,
@@ -78,11 +79,11 @@ pub async fn get(db: &Db, instance_id: &str, id: &str) -> StoreResult<Option<Ema
 /// The e-mail sent under an idempotency key, read inside a write transaction.
 pub async fn by_key(tx: &mut Tx, instance_id: &str, key: &str) -> StoreResult<Option<EmailRow>> {
     let sql = format!("SELECT {COLUMNS} FROM transactional_emails WHERE instance_id = $1 AND idempotency_key = $2");
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, EmailRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(key)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, EmailRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(key)
+    )
 }
 
 /// Records the send state.

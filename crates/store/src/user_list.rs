@@ -3,6 +3,7 @@
 //! The SQL is assembled from fixed fragments only; every caller value travels as a bound parameter (`$n`, numbered
 //! as the fragments are added), so the builder needs no escaping and both drivers run the same text.
 
+use crate::db::FromSqliteRow;
 use crate::dialect::Dialect;
 use crate::direct_reads::{Cost, sqlite_placeholders};
 use crate::users::{COUNTED_COLUMNS, Counted, USER_COLUMNS, UserRow, UserWithIdentifications, sqlite_details};
@@ -417,7 +418,7 @@ pub async fn count(db: &Db, instance_id: &str, filter: &UserFilter) -> StoreResu
 }
 
 /// A membership with the public data of its user, as the membership lists show it.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct MembershipUserRow {
     /// The membership.
     #[sqlx(flatten)]
@@ -526,12 +527,14 @@ pub async fn membership_tx(
         "SELECT {MEMBERSHIP_USER_COLUMNS} FROM organization_memberships m JOIN users u ON u.id = m.user_id \
          WHERE m.instance_id = $1 AND m.organization_id = $2 AND m.user_id = $3"
     );
-    Ok(crate::on_tx!(tx, |c| sqlx::query_as::<_, MembershipUserRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(organization_id)
-        .bind(user_id)
-        .fetch_optional(c)
-        .await)?)
+    crate::fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, MembershipUserRow>(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(instance_id)
+            .bind(organization_id)
+            .bind(user_id)
+    )
 }
 
 #[cfg(test)]

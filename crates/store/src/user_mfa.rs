@@ -1,11 +1,12 @@
 //! The credential side of users: backup codes, TOTP, passwords and the lockout counters. Each change is its own
 //! statement so that concurrent changes of different credentials never overwrite each other.
 
+use crate::db::FromSqliteRow;
 use crate::users::placeholders;
-use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
+use crate::{Db, StoreResult, Tx, exec_tx, fetch_tx, on_read};
 
 /// A row of `user_backup_codes`.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct BackupCodeRow {
     /// Id.
     pub id: String,
@@ -54,13 +55,13 @@ pub async fn backup_codes(db: &Db, instance_id: &str, user_id: &str) -> StoreRes
 
 /// How many backup codes a user has, read inside the caller's transaction.
 pub async fn backup_codes_tx(tx: &mut Tx, instance_id: &str, user_id: &str) -> StoreResult<i64> {
-    Ok(on_tx!(tx, |c| sqlx::query_scalar::<_, i64>(
-        "SELECT COUNT(*) FROM user_backup_codes WHERE instance_id = $1 AND user_id = $2"
+    fetch_tx!(
+        tx,
+        fetch_one,
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM user_backup_codes WHERE instance_id = $1 AND user_id = $2")
+            .bind(instance_id)
+            .bind(user_id)
     )
-    .bind(instance_id)
-    .bind(user_id)
-    .fetch_one(c)
-    .await)?)
 }
 
 /// Consumes one backup code; returns whether it was still there (a code is accepted at most once).
@@ -79,7 +80,6 @@ pub async fn delete_backup_codes(tx: &mut Tx, instance_id: &str, user_id: &str) 
             .bind(instance_id)
             .bind(user_id)
     )
-    .map_err(Into::into)
 }
 
 /// Sets (or, with `None`, removes) the password digest. Returns the rows updated.
@@ -104,7 +104,6 @@ pub async fn set_password(
         .bind(instance_id)
         .bind(user_id)
     )
-    .map_err(Into::into)
 }
 
 /// Replaces an imported digest by its argon2id rehash, unless the password changed in between.
@@ -126,7 +125,6 @@ pub async fn rehash_password(
         .bind(user_id)
         .bind(old_digest)
     )
-    .map_err(Into::into)
 }
 
 /// Marks the password compromised or not.
@@ -145,7 +143,6 @@ pub async fn set_password_compromised(
             .bind(instance_id)
             .bind(user_id)
     )
-    .map_err(Into::into)
 }
 
 /// Sets or removes the sealed TOTP secret (resetting the replay guard), and the MFA timestamps.
@@ -164,7 +161,7 @@ pub async fn set_totp(
          mfa_disabled_at = CASE WHEN totp_secret_sealed IS NULL THEN mfa_disabled_at ELSE $2 END, updated_at = $2 \
          WHERE instance_id = $3 AND id = $4"
     };
-    exec_tx!(tx, sqlx::query(sql).bind(sealed).bind(now).bind(instance_id).bind(user_id)).map_err(Into::into)
+    exec_tx!(tx, sqlx::query(sql).bind(sealed).bind(now).bind(instance_id).bind(user_id))
 }
 
 /// Records `step` as the last TOTP step used, only if it is later than the last one: returns false for a replay.
@@ -289,13 +286,7 @@ pub async fn set_banned(
         "UPDATE users SET banned = $1, updated_at = $2 WHERE instance_id = $3 AND id IN ({})",
         placeholders(4, user_ids.len())
     );
-    Ok(on_tx!(tx, |c| {
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(banned).bind(now).bind(instance_id);
-        for id in user_ids {
-            q = q.bind(id);
-        }
-        q.execute(c).await.map(|r| r.rows_affected())
-    })?)
+    exec_tx!(tx, sqlx::query(sqlx::AssertSqlSafe(sql)).bind(banned).bind(now).bind(instance_id).bind_all(user_ids))
 }
 
 /// Stops using the user's phone numbers as second factors.
@@ -310,7 +301,6 @@ pub async fn clear_second_factor_phones(tx: &mut Tx, instance_id: &str, user_id:
         .bind(instance_id)
         .bind(user_id)
     )
-    .map_err(Into::into)
 }
 
 /// Stores a profile image and makes it the user's current one (replacing any previous image).
@@ -348,7 +338,6 @@ pub async fn set_image(
             .bind(instance_id)
             .bind(user_id)
     )
-    .map_err(Into::into)
 }
 
 /// A stored image: `(content_type, bytes)`.

@@ -4,13 +4,14 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
+use crate::db::FromSqliteRow;
 use crate::dialect::{Dialect, json_bool};
 use crate::direct_reads::{Cost, PerCount};
 use crate::error::StoreError;
-use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
+use crate::{Db, StoreResult, Tx, exec_tx, fetch_tx, on_read};
 
 /// A row of `users`.
-#[derive(Debug, Clone, Default, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, sqlx::FromRow, FromSqliteRow)]
 pub struct UserRow {
     /// `user_…`
     pub id: String,
@@ -91,7 +92,7 @@ pub struct UserRow {
 }
 
 /// A row of `identifications` (also decoded from the JSON array of [`UserWithIdentifications`]).
-#[derive(Debug, Clone, Default, sqlx::FromRow, Deserialize)]
+#[derive(Debug, Clone, Default, sqlx::FromRow, FromSqliteRow, Deserialize)]
 pub struct IdentificationRow {
     /// `idn_…`
     pub id: String,
@@ -167,7 +168,7 @@ impl UserWithIdentifications {
 /// enterprise accounts aggregated as JSON arrays. Inside write transactions, where one statement is one round trip
 /// (or one hop to SQLite's writer thread); reads outside take the direct SQLite statements or PostgreSQL's join
 /// ([`crate::pg_user_reads`]).
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, FromSqliteRow)]
 pub(crate) struct AggregatedUserRow {
     #[sqlx(flatten)]
     user: UserRow,
@@ -522,11 +523,8 @@ pub async fn get_full_tx(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResul
         let suffix = if dialect == Dialect::Postgres { " FOR UPDATE OF u" } else { "" };
         format!("SELECT {columns} FROM users u WHERE u.instance_id = $1 AND u.id = $2{suffix}")
     });
-    let row = on_tx!(tx, |c| sqlx::query_as::<_, AggregatedUserRow>(sql.as_str())
-        .bind(instance_id)
-        .bind(id)
-        .fetch_optional(c)
-        .await)?;
+    let row =
+        fetch_tx!(tx, fetch_optional, sqlx::query_as::<_, AggregatedUserRow>(sql.as_str()).bind(instance_id).bind(id))?;
     row.map(UserWithIdentifications::try_from).transpose()
 }
 
@@ -659,7 +657,6 @@ pub async fn update_profile(tx: &mut Tx, u: &UserRow) -> StoreResult<u64> {
         .bind(&u.instance_id)
         .bind(&u.id)
     )
-    .map_err(Into::into)
 }
 
 /// Inserts an identification.
@@ -712,12 +709,11 @@ pub async fn dotless_claimed_tx(tx: &mut Tx, instance_id: &str, dotless: &str, e
                 .bind(format!("email_dotless:{instance_id}:{dotless}"))
         )?;
     }
-    let n: i64 = on_tx!(tx, |c| sqlx::query_scalar(DOTLESS_CLAIMED)
-        .bind(instance_id)
-        .bind(dotless)
-        .bind(except_id)
-        .fetch_one(c)
-        .await)?;
+    let n = fetch_tx!(
+        tx,
+        fetch_one,
+        sqlx::query_scalar::<_, i64>(DOTLESS_CLAIMED).bind(instance_id).bind(dotless).bind(except_id)
+    )?;
     Ok(n > 0)
 }
 
@@ -750,11 +746,11 @@ pub async fn get(db: &Db, instance_id: &str, id: &str) -> StoreResult<Option<Use
 pub async fn lock(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Option<UserRow>> {
     let suffix = if matches!(tx, Tx::Postgres(_)) { " FOR UPDATE" } else { "" };
     let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.instance_id = $1 AND u.id = $2{suffix}");
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(id)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(id)
+    )
 }
 
 /// The identifications of one user, read inside a write transaction.
@@ -763,11 +759,11 @@ pub async fn identifications_tx(tx: &mut Tx, instance_id: &str, user_id: &str) -
         "SELECT {IDENTIFICATION_COLUMNS} FROM identifications WHERE instance_id = $1 AND user_id = $2 \
          ORDER BY created_at, id"
     );
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, IdentificationRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(user_id)
-        .fetch_all(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_all,
+        sqlx::query_as::<_, IdentificationRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(user_id)
+    )
 }
 
 /// Deletes an identification of a user; returns the rows deleted.
@@ -779,13 +775,11 @@ pub async fn delete_identification(tx: &mut Tx, instance_id: &str, user_id: &str
             .bind(user_id)
             .bind(id)
     )
-    .map_err(Into::into)
 }
 
 /// Deletes a user (identifications, backup codes and images go with it). Returns the rows deleted.
 pub async fn delete(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<u64> {
     exec_tx!(tx, sqlx::query("DELETE FROM users WHERE instance_id = $1 AND id = $2").bind(instance_id).bind(id))
-        .map_err(Into::into)
 }
 
 /// Whether a user exists in the instance.

@@ -1,9 +1,10 @@
 //! Waitlist entries: one per (lower-cased) address and instance, with the instance invitation sent to it.
 
-use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
+use crate::db::FromSqliteRow;
+use crate::{Db, StoreResult, Tx, exec_tx, fetch_tx, on_read};
 
 /// A row of `waitlist_entries`.
-#[derive(Debug, Clone, Default, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, sqlx::FromRow, FromSqliteRow)]
 pub struct WaitlistEntryRow {
     /// `wle_…`
     pub id: String,
@@ -72,7 +73,6 @@ pub async fn update(tx: &mut Tx, e: &WaitlistEntryRow) -> StoreResult<u64> {
         .bind(&e.instance_id)
         .bind(&e.id)
     )
-    .map_err(Into::into)
 }
 
 /// Deletes an entry.
@@ -81,18 +81,17 @@ pub async fn delete(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<u64
         tx,
         sqlx::query("DELETE FROM waitlist_entries WHERE instance_id = $1 AND id = $2").bind(instance_id).bind(id)
     )
-    .map_err(Into::into)
 }
 
 /// One entry, locked for update.
 pub async fn lock(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Option<WaitlistEntryRow>> {
     let suffix = if matches!(tx, Tx::Postgres(_)) { " FOR UPDATE" } else { "" };
     let sql = format!("SELECT {COLUMNS} FROM waitlist_entries WHERE instance_id = $1 AND id = $2{suffix}");
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, WaitlistEntryRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(id)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, WaitlistEntryRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(id)
+    )
 }
 
 /// One entry by id.
@@ -124,11 +123,11 @@ pub async fn by_emails(db: &Db, instance_id: &str, emails: &[String]) -> StoreRe
 /// The entry for an address, inside the write transaction.
 pub async fn by_email_tx(tx: &mut Tx, instance_id: &str, email: &str) -> StoreResult<Option<WaitlistEntryRow>> {
     let sql = format!("SELECT {COLUMNS} FROM waitlist_entries WHERE instance_id = $1 AND email_address = $2");
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, WaitlistEntryRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(instance_id)
-        .bind(email)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, WaitlistEntryRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(email)
+    )
 }
 
 /// A filtered, ordered page of entries and the total matching. `query` matches an exact id or part of the

@@ -1,7 +1,8 @@
 //! Webhooks: the event outbox, the webhook application and endpoints of an instance, deliveries (one per event
 //! and subscribed endpoint) with their attempts, and the portal's tokens and sessions.
 
-use crate::{Db, StoreResult, Tx, exec_tx, exec_write, on_read, on_tx, on_write};
+use crate::db::FromSqliteRow;
+use crate::{Db, StoreResult, Tx, exec_tx, exec_write, fetch_tx, fetch_write, on_read};
 
 /// A new outbox event.
 #[derive(Debug, Clone)]
@@ -21,7 +22,7 @@ pub struct NewEvent<'a> {
 }
 
 /// A row of `webhook_endpoints`.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct EndpointRow {
     /// `ep_…`
     pub id: String,
@@ -44,7 +45,7 @@ pub struct EndpointRow {
 }
 
 /// A delivery claimed for sending, with what is needed to send it.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct ClaimedDelivery {
     /// Delivery id.
     pub id: String,
@@ -65,7 +66,7 @@ pub struct ClaimedDelivery {
 }
 
 /// A delivery as the portal lists it.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct DeliveryRow {
     /// Delivery id.
     pub id: String,
@@ -96,7 +97,7 @@ pub struct DeliveryRow {
 }
 
 /// An outbox event as stored.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct EventRow {
     /// Order of emission.
     pub seq: i64,
@@ -134,24 +135,28 @@ pub struct AttemptOutcome<'a> {
 /// Writes an event to the outbox and one pending delivery per enabled endpoint of the instance subscribed to its
 /// type (all in the caller's transaction). Returns the number of deliveries created.
 pub async fn insert_event(tx: &mut Tx, e: &NewEvent<'_>) -> StoreResult<u64> {
-    let seq: i64 = on_tx!(tx, |c| sqlx::query_scalar(
-        "INSERT INTO webhook_events (id, instance_id, event_type, resource_id, payload, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq"
-    )
-    .bind(e.id)
-    .bind(e.instance_id)
-    .bind(e.event_type)
-    .bind(e.resource_id)
-    .bind(e.payload)
-    .bind(e.created_at)
-    .fetch_one(c)
-    .await)?;
-    let endpoints: Vec<(String, String)> = on_tx!(tx, |c| sqlx::query_as(
-        "SELECT id, event_types FROM webhook_endpoints WHERE instance_id = $1 AND disabled = FALSE ORDER BY id"
-    )
-    .bind(e.instance_id)
-    .fetch_all(c)
-    .await)?;
+    let seq = fetch_tx!(
+        tx,
+        fetch_one,
+        sqlx::query_scalar::<_, i64>(
+            "INSERT INTO webhook_events (id, instance_id, event_type, resource_id, payload, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq"
+        )
+        .bind(e.id)
+        .bind(e.instance_id)
+        .bind(e.event_type)
+        .bind(e.resource_id)
+        .bind(e.payload)
+        .bind(e.created_at)
+    )?;
+    let endpoints = fetch_tx!(
+        tx,
+        fetch_all,
+        sqlx::query_as::<_, (String, String)>(
+            "SELECT id, event_types FROM webhook_endpoints WHERE instance_id = $1 AND disabled = FALSE ORDER BY id"
+        )
+        .bind(e.instance_id)
+    )?;
     let mut n = 0;
     for (endpoint_id, types) in endpoints {
         if !types.trim().is_empty() && !types.split_whitespace().any(|t| t == e.event_type) {
@@ -200,7 +205,6 @@ pub async fn delete_events_about(
             .bind(event_type)
             .bind(resource_id)
     )
-    .map_err(Into::into)
 }
 
 /// The latest events of an instance, newest first.
@@ -240,7 +244,7 @@ pub async fn create_app(tx: &mut Tx, instance_id: &str, id: &str, now: i64) -> S
 pub async fn delete_app(tx: &mut Tx, instance_id: &str) -> StoreResult<u64> {
     exec_tx!(tx, sqlx::query("DELETE FROM webhook_deliveries WHERE instance_id = $1").bind(instance_id))?;
     exec_tx!(tx, sqlx::query("DELETE FROM webhook_endpoints WHERE instance_id = $1").bind(instance_id))?;
-    Ok(exec_tx!(tx, sqlx::query("DELETE FROM webhook_apps WHERE instance_id = $1").bind(instance_id))?)
+    exec_tx!(tx, sqlx::query("DELETE FROM webhook_apps WHERE instance_id = $1").bind(instance_id))
 }
 
 const ENDPOINT_COLUMNS: &str =
@@ -269,7 +273,7 @@ pub async fn insert_endpoint(tx: &mut Tx, e: &EndpointRow) -> StoreResult<()> {
 
 /// Updates an endpoint's URL, description, filter, secret and state; returns rows updated.
 pub async fn update_endpoint(tx: &mut Tx, e: &EndpointRow) -> StoreResult<u64> {
-    Ok(exec_tx!(
+    exec_tx!(
         tx,
         sqlx::query(
             "UPDATE webhook_endpoints SET url = $3, description = $4, event_types = $5, secret_sealed = $6, \
@@ -283,7 +287,7 @@ pub async fn update_endpoint(tx: &mut Tx, e: &EndpointRow) -> StoreResult<u64> {
         .bind(&e.secret_sealed)
         .bind(e.disabled)
         .bind(e.updated_at)
-    )?)
+    )
 }
 
 /// Deletes an endpoint (its deliveries go with it); returns rows deleted.
@@ -294,10 +298,10 @@ pub async fn delete_endpoint(tx: &mut Tx, instance_id: &str, id: &str) -> StoreR
             .bind(instance_id)
             .bind(id)
     )?;
-    Ok(exec_tx!(
+    exec_tx!(
         tx,
         sqlx::query("DELETE FROM webhook_endpoints WHERE instance_id = $1 AND id = $2").bind(instance_id).bind(id)
-    )?)
+    )
 }
 
 /// The endpoints of an instance, oldest first.
@@ -340,11 +344,8 @@ pub async fn claim_due(
          ORDER BY d.event_seq LIMIT $2{lock}"
     );
     let mut tx = db.begin().await?;
-    let ids: Vec<String> = on_tx!(&mut tx, |c| sqlx::query_scalar(sqlx::AssertSqlSafe(pick.clone()))
-        .bind(now)
-        .bind(limit)
-        .fetch_all(c)
-        .await)?;
+    let ids: Vec<String> =
+        fetch_tx!(&mut tx, fetch_all, sqlx::query_scalar(sqlx::AssertSqlSafe(pick.clone())).bind(now).bind(limit))?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
         exec_tx!(
@@ -354,14 +355,16 @@ pub async fn claim_due(
                 .bind(owner)
                 .bind(lease_until)
         )?;
-        let row: Option<ClaimedDelivery> = on_tx!(&mut tx, |c| sqlx::query_as(
-            "SELECT d.id, d.instance_id, d.attempts, e.id AS event_id, e.payload, p.url, p.secret_sealed, \
+        let row: Option<ClaimedDelivery> = fetch_tx!(
+            &mut tx,
+            fetch_optional,
+            sqlx::query_as(
+                "SELECT d.id, d.instance_id, d.attempts, e.id AS event_id, e.payload, p.url, p.secret_sealed, \
              i.environment_type FROM webhook_deliveries d JOIN webhook_events e ON e.seq = d.event_seq \
              JOIN webhook_endpoints p ON p.id = d.endpoint_id JOIN instances i ON i.id = d.instance_id WHERE d.id = $1"
-        )
-        .bind(&id)
-        .fetch_optional(c)
-        .await)?;
+            )
+            .bind(&id)
+        )?;
         out.extend(row);
     }
     tx.commit().await?;
@@ -419,7 +422,7 @@ pub async fn pending_count(db: &Db) -> StoreResult<i64> {
 
 /// Puts a delivery of the instance back in the queue for an immediate try (replay); returns rows updated.
 pub async fn replay(tx: &mut Tx, instance_id: &str, delivery_id: &str, now: i64) -> StoreResult<u64> {
-    Ok(exec_tx!(
+    exec_tx!(
         tx,
         sqlx::query(
             "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $3, lease_owner = NULL, \
@@ -428,7 +431,7 @@ pub async fn replay(tx: &mut Tx, instance_id: &str, delivery_id: &str, now: i64)
         .bind(instance_id)
         .bind(delivery_id)
         .bind(now)
-    )?)
+    )
 }
 
 /// The latest deliveries of an instance, newest first.
@@ -460,14 +463,16 @@ pub async fn insert_portal_token(tx: &mut Tx, digest: &[u8], instance_id: &str, 
 
 /// Marks an unused, unexpired portal token used and returns its instance (a token works once).
 pub async fn use_portal_token(db: &Db, digest: &[u8], now: i64) -> StoreResult<Option<String>> {
-    Ok(on_write!(db, |c| sqlx::query_scalar(
-        "UPDATE webhook_portal_tokens SET used_at = $2 WHERE digest = $1 AND used_at IS NULL AND expires_at > $2 \
-         RETURNING instance_id"
+    fetch_write!(
+        db,
+        fetch_optional,
+        sqlx::query_scalar::<_, String>(
+            "UPDATE webhook_portal_tokens SET used_at = $2 WHERE digest = $1 AND used_at IS NULL AND expires_at > $2 \
+             RETURNING instance_id"
+        )
+        .bind(digest)
+        .bind(now)
     )
-    .bind(digest)
-    .bind(now)
-    .fetch_optional(c)
-    .await)?)
 }
 
 /// Stores a portal session digest.

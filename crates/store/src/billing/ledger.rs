@@ -4,10 +4,11 @@
 use std::sync::LazyLock;
 
 use super::read_fns;
-use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
+use crate::db::FromSqliteRow;
+use crate::{Db, StoreResult, Tx, exec_tx, fetch_tx, on_read};
 
 /// A row of `billing_payers`.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct PayerRow {
     /// `cpayer_…`
     pub id: String,
@@ -28,7 +29,7 @@ pub struct PayerRow {
 }
 
 /// A row of `billing_subscriptions`.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct SubscriptionRow {
     /// `csub_…`
     pub id: String,
@@ -49,7 +50,7 @@ pub struct SubscriptionRow {
 }
 
 /// A row of `billing_items`.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct ItemRow {
     /// `csubi_…`
     pub id: String,
@@ -90,7 +91,7 @@ pub struct ItemRow {
 }
 
 /// A row of `billing_redemptions`.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct RedemptionRow {
     /// `cdr_…`
     pub id: String,
@@ -111,7 +112,7 @@ pub struct RedemptionRow {
 }
 
 /// A row of `billing_credit_ledger`.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct LedgerRow {
     /// `ccl_…`
     pub id: String,
@@ -136,7 +137,7 @@ pub struct LedgerRow {
 }
 
 /// A row of `billing_statements`.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct StatementRow {
     /// `cstmt_…`
     pub id: String,
@@ -157,7 +158,7 @@ pub struct StatementRow {
 }
 
 /// A row of `billing_payment_attempts`.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct AttemptRow {
     /// `cpay_…`
     pub id: String,
@@ -241,43 +242,43 @@ pub async fn update_payer(tx: &mut Tx, row: &PayerRow) -> StoreResult<()> {
 
 read_fns!(
     /// The payer of a user or organization (`owner` is matched against both columns).
-    payer_of, payer_of_tx, (instance_id: &str, owner: &str) -> Option<PayerRow>, |c| {
-        let sql = format!(
+    payer_of, payer_of_tx, (instance_id: &str, owner: &str) -> Option<PayerRow>, fetch_optional, let sql = format!(
             "SELECT {PAYER_COLUMNS} FROM billing_payers WHERE instance_id = $1 AND (user_id = $2 OR organization_id = $2)"
         );
-        sqlx::query_as::<_, PayerRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(owner).fetch_optional(c).await
-    }
+        sqlx::query_as::<_, PayerRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(owner)
 );
 
 read_fns!(
     /// One payer by id.
-    payer, payer_tx, (instance_id: &str, id: &str) -> Option<PayerRow>, |c| {
-        let sql = format!("SELECT {PAYER_COLUMNS} FROM billing_payers WHERE instance_id = $1 AND id = $2");
-        sqlx::query_as::<_, PayerRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(id).fetch_optional(c).await
-    }
+    payer, payer_tx, (instance_id: &str, id: &str) -> Option<PayerRow>, fetch_optional, let sql = format!("SELECT {PAYER_COLUMNS} FROM billing_payers WHERE instance_id = $1 AND id = $2");
+        sqlx::query_as::<_, PayerRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(id)
 );
 
 /// Users of the instance that have no payer yet (for enabling billing).
 pub async fn users_without_payer_tx(tx: &mut Tx, instance_id: &str) -> StoreResult<Vec<String>> {
-    Ok(on_tx!(tx, |c| sqlx::query_scalar::<_, String>(
-        "SELECT u.id FROM users u WHERE u.instance_id = $1 AND NOT EXISTS \
+    fetch_tx!(
+        tx,
+        fetch_all,
+        sqlx::query_scalar::<_, String>(
+            "SELECT u.id FROM users u WHERE u.instance_id = $1 AND NOT EXISTS \
          (SELECT 1 FROM billing_payers p WHERE p.instance_id = $1 AND p.user_id = u.id) ORDER BY u.created_at, u.id"
+        )
+        .bind(instance_id)
     )
-    .bind(instance_id)
-    .fetch_all(c)
-    .await)?)
 }
 
 /// Organizations of the instance that have no payer yet.
 pub async fn orgs_without_payer_tx(tx: &mut Tx, instance_id: &str) -> StoreResult<Vec<String>> {
-    Ok(on_tx!(tx, |c| sqlx::query_scalar::<_, String>(
-        "SELECT o.id FROM organizations o WHERE o.instance_id = $1 AND NOT EXISTS \
+    fetch_tx!(
+        tx,
+        fetch_all,
+        sqlx::query_scalar::<_, String>(
+            "SELECT o.id FROM organizations o WHERE o.instance_id = $1 AND NOT EXISTS \
          (SELECT 1 FROM billing_payers p WHERE p.instance_id = $1 AND p.organization_id = o.id) \
          ORDER BY o.created_at, o.id"
+        )
+        .bind(instance_id)
     )
-    .bind(instance_id)
-    .fetch_all(c)
-    .await)?)
 }
 
 /// Payers of the instance whose subscription has no item (for enabling billing on payers that only had credits).
@@ -286,7 +287,7 @@ pub async fn payers_without_subscription_tx(tx: &mut Tx, instance_id: &str) -> S
         "SELECT {PAYER_COLUMNS} FROM billing_payers p WHERE p.instance_id = $1 AND NOT EXISTS \
          (SELECT 1 FROM billing_subscriptions s WHERE s.payer_id = p.id) ORDER BY p.created_at, p.id"
     );
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, PayerRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).fetch_all(c).await)?)
+    fetch_tx!(tx, fetch_all, sqlx::query_as::<_, PayerRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id))
 }
 
 /// Inserts a subscription.
@@ -326,14 +327,10 @@ pub async fn update_subscription(tx: &mut Tx, row: &SubscriptionRow) -> StoreRes
 
 read_fns!(
     /// The subscription of a payer.
-    subscription_of, subscription_of_tx, (instance_id: &str, payer_id: &str) -> Option<SubscriptionRow>, |c| {
-        let sql = format!("SELECT {SUB_COLUMNS} FROM billing_subscriptions WHERE instance_id = $1 AND payer_id = $2");
+    subscription_of, subscription_of_tx, (instance_id: &str, payer_id: &str) -> Option<SubscriptionRow>, fetch_optional, let sql = format!("SELECT {SUB_COLUMNS} FROM billing_subscriptions WHERE instance_id = $1 AND payer_id = $2");
         sqlx::query_as::<_, SubscriptionRow>(sqlx::AssertSqlSafe(sql))
             .bind(instance_id)
             .bind(payer_id)
-            .fetch_optional(c)
-            .await
-    }
 );
 
 /// Inserts an item.
@@ -397,21 +394,17 @@ pub async fn update_item(tx: &mut Tx, row: &ItemRow) -> StoreResult<()> {
 
 read_fns!(
     /// One item.
-    item, item_tx, (instance_id: &str, id: &str) -> Option<ItemRow>, |c| {
-        let sql = format!("SELECT {ITEM_COLUMNS} FROM billing_items i WHERE i.instance_id = $1 AND i.id = $2");
-        sqlx::query_as::<_, ItemRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(id).fetch_optional(c).await
-    }
+    item, item_tx, (instance_id: &str, id: &str) -> Option<ItemRow>, fetch_optional, let sql = format!("SELECT {ITEM_COLUMNS} FROM billing_items i WHERE i.instance_id = $1 AND i.id = $2");
+        sqlx::query_as::<_, ItemRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(id)
 );
 
 read_fns!(
     /// A payer's items, oldest first.
-    items_of, items_of_tx, (instance_id: &str, payer_id: &str) -> Vec<ItemRow>, |c| {
-        let sql = format!(
+    items_of, items_of_tx, (instance_id: &str, payer_id: &str) -> Vec<ItemRow>, fetch_all, let sql = format!(
             "SELECT {ITEM_COLUMNS} FROM billing_items i WHERE i.instance_id = $1 AND i.payer_id = $2 \
              ORDER BY i.created_at, i.id"
         );
-        sqlx::query_as::<_, ItemRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(payer_id).fetch_all(c).await
-    }
+        sqlx::query_as::<_, ItemRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(payer_id)
 );
 
 /// Filters of the item list. Every field narrows; `None` = any.
@@ -509,13 +502,11 @@ pub async fn due_items_tx(
          ORDER BY i.period_end, i.id LIMIT $3",
         item_due("$1", "$2")
     );
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, ItemRow>(sqlx::AssertSqlSafe(sql))
-        .bind(horizon)
-        .bind(now)
-        .bind(limit)
-        .bind(instance_id)
-        .fetch_all(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_all,
+        sqlx::query_as::<_, ItemRow>(sqlx::AssertSqlSafe(sql)).bind(horizon).bind(now).bind(limit).bind(instance_id)
+    )
 }
 
 /// Trials ending by `horizon` that were not announced yet (across instances, or in `instance_id` only).
@@ -530,12 +521,11 @@ pub async fn trials_ending_tx(
          ORDER BY i.period_end, i.id LIMIT $2",
         trial_ending("$1")
     );
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, ItemRow>(sqlx::AssertSqlSafe(sql))
-        .bind(horizon)
-        .bind(limit)
-        .bind(instance_id)
-        .fetch_all(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_all,
+        sqlx::query_as::<_, ItemRow>(sqlx::AssertSqlSafe(sql)).bind(horizon).bind(limit).bind(instance_id)
+    )
 }
 
 /// Inserts a redemption.
@@ -572,10 +562,7 @@ pub async fn update_redemption(tx: &mut Tx, row: &RedemptionRow) -> StoreResult<
 /// The active redemption of an item.
 pub async fn active_redemption_tx(tx: &mut Tx, item_id: &str) -> StoreResult<Option<RedemptionRow>> {
     let sql = format!("SELECT {REDEMPTION_COLUMNS} FROM billing_redemptions WHERE item_id = $1 AND status = 'active'");
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, RedemptionRow>(sqlx::AssertSqlSafe(sql))
-        .bind(item_id)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(tx, fetch_optional, sqlx::query_as::<_, RedemptionRow>(sqlx::AssertSqlSafe(sql)).bind(item_id))
 }
 
 /// Inserts a ledger entry.
@@ -604,11 +591,7 @@ pub async fn insert_ledger(tx: &mut Tx, row: &LedgerRow) -> StoreResult<()> {
 pub async fn ledger_by_key_tx(tx: &mut Tx, payer_id: &str, key: &str) -> StoreResult<Option<LedgerRow>> {
     let sql =
         format!("SELECT {LEDGER_COLUMNS} FROM billing_credit_ledger WHERE payer_id = $1 AND idempotency_key = $2");
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, LedgerRow>(sqlx::AssertSqlSafe(sql))
-        .bind(payer_id)
-        .bind(key)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(tx, fetch_optional, sqlx::query_as::<_, LedgerRow>(sqlx::AssertSqlSafe(sql)).bind(payer_id).bind(key))
 }
 
 /// Inserts a statement.
@@ -632,11 +615,11 @@ pub async fn insert_statement(tx: &mut Tx, row: &StatementRow) -> StoreResult<()
 /// The statement of a payer for the month starting at `timestamp`.
 pub async fn statement_for_month_tx(tx: &mut Tx, payer_id: &str, timestamp: i64) -> StoreResult<Option<StatementRow>> {
     let sql = format!("SELECT {STATEMENT_COLUMNS} FROM billing_statements WHERE payer_id = $1 AND timestamp = $2");
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, StatementRow>(sqlx::AssertSqlSafe(sql))
-        .bind(payer_id)
-        .bind(timestamp)
-        .fetch_optional(c)
-        .await)?)
+    fetch_tx!(
+        tx,
+        fetch_optional,
+        sqlx::query_as::<_, StatementRow>(sqlx::AssertSqlSafe(sql)).bind(payer_id).bind(timestamp)
+    )
 }
 
 /// Closes the open statements whose month ended by `now` (across instances, or in `instance_id` only); returns
@@ -647,15 +630,13 @@ pub async fn close_statements_tx(tx: &mut Tx, instance_id: Option<&str>, now: i6
          WHERE {} AND ($2 IS NULL OR instance_id = $2)",
         statement_closing("$1")
     );
-    Ok(exec_tx!(tx, sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now).bind(instance_id))?)
+    exec_tx!(tx, sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now).bind(instance_id))
 }
 
 read_fns!(
     /// One statement.
-    statement, statement_tx, (instance_id: &str, id: &str) -> Option<StatementRow>, |c| {
-        let sql = format!("SELECT {STATEMENT_COLUMNS} FROM billing_statements WHERE instance_id = $1 AND id = $2");
-        sqlx::query_as::<_, StatementRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(id).fetch_optional(c).await
-    }
+    statement, statement_tx, (instance_id: &str, id: &str) -> Option<StatementRow>, fetch_optional, let sql = format!("SELECT {STATEMENT_COLUMNS} FROM billing_statements WHERE instance_id = $1 AND id = $2");
+        sqlx::query_as::<_, StatementRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(id)
 );
 
 /// A page of the instance's statements, newest first, and the total.
@@ -715,13 +696,11 @@ pub async fn insert_attempt(tx: &mut Tx, row: &AttemptRow) -> StoreResult<()> {
 
 read_fns!(
     /// Every payment attempt of the given statements, oldest first.
-    attempts_of, attempts_of_tx, (instance_id: &str, statement_id: &str) -> Vec<AttemptRow>, |c| {
-        let sql = format!(
+    attempts_of, attempts_of_tx, (instance_id: &str, statement_id: &str) -> Vec<AttemptRow>, fetch_all, let sql = format!(
             "SELECT {ATTEMPT_COLUMNS} FROM billing_payment_attempts WHERE instance_id = $1 AND statement_id = $2 \
              ORDER BY created_at, id"
         );
-        sqlx::query_as::<_, AttemptRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(statement_id).fetch_all(c).await
-    }
+        sqlx::query_as::<_, AttemptRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(statement_id)
 );
 
 /// Whether the billing clock has anything to do at `now`: an item due to move ([`due_items_tx`]), a trial to
@@ -779,7 +758,7 @@ pub async fn take_lease(db: &Db, name: &str, owner: &str, now: i64, until: i64) 
 }
 
 /// Who a payer is: the user's name and primary e-mail address, or the organization's name.
-#[derive(Debug, Clone, Default, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, sqlx::FromRow, FromSqliteRow)]
 pub struct PayerDetailsRow {
     /// User's first name.
     pub first_name: Option<String>,
@@ -797,31 +776,26 @@ pub struct PayerDetailsRow {
 
 read_fns!(
     /// The user or organization behind a payer.
-    payer_details, payer_details_tx, (payer: &PayerRow) -> PayerDetailsRow, |c| {
-        sqlx::query_as::<_, PayerDetailsRow>(
-            "SELECT u.first_name, u.last_name, e.value AS email, u.image_id AS user_image_id, \
-             o.name AS organization_name, o.image_id AS organization_image_id \
-             FROM billing_payers p LEFT JOIN users u ON u.id = p.user_id \
-             LEFT JOIN identifications e ON e.id = u.primary_email_address_id \
-             LEFT JOIN organizations o ON o.id = p.organization_id WHERE p.id = $1"
-        )
-        .bind(&payer.id)
-        .fetch_optional(c)
-        .await
-        .map(Option::unwrap_or_default)
-    }
+    payer_details, payer_details_tx, (payer: &PayerRow) -> PayerDetailsRow, fetch_optional then Option::unwrap_or_default,
+    sqlx::query_as::<_, PayerDetailsRow>(
+        "SELECT u.first_name, u.last_name, e.value AS email, u.image_id AS user_image_id, \
+         o.name AS organization_name, o.image_id AS organization_image_id \
+         FROM billing_payers p LEFT JOIN users u ON u.id = p.user_id \
+         LEFT JOIN identifications e ON e.id = u.primary_email_address_id \
+         LEFT JOIN organizations o ON o.id = p.organization_id WHERE p.id = $1"
+    )
+    .bind(&payer.id)
 );
 
 read_fns!(
     /// Whether the instance has this user or organization.
-    owner_exists, owner_exists_tx, (instance_id: &str, kind_is_org: bool, id: &str) -> bool, |c| {
-        let sql = if kind_is_org {
-            "SELECT COUNT(*) FROM organizations WHERE instance_id = $1 AND id = $2"
-        } else {
-            "SELECT COUNT(*) FROM users WHERE instance_id = $1 AND id = $2"
-        };
-        sqlx::query_scalar::<_, i64>(sql).bind(instance_id).bind(id).fetch_one(c).await.map(|n| n > 0)
-    }
+    owner_exists, owner_exists_tx, (instance_id: &str, kind_is_org: bool, id: &str) -> bool, fetch_one then |n: i64| n > 0,
+    let sql = if kind_is_org {
+        "SELECT COUNT(*) FROM organizations WHERE instance_id = $1 AND id = $2"
+    } else {
+        "SELECT COUNT(*) FROM users WHERE instance_id = $1 AND id = $2"
+    };
+    sqlx::query_scalar::<_, i64>(sql).bind(instance_id).bind(id)
 );
 
 /// Locks a payer's subscription row until the transaction ends, so that changes to its items are serialized

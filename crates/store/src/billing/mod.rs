@@ -3,25 +3,35 @@
 
 use std::sync::LazyLock;
 
+use crate::db::FromSqliteRow;
 use crate::direct_reads::sqlite_placeholders;
-use crate::{Db, StoreResult, Tx, exec_tx, on_read, on_tx};
+use crate::{Db, StoreResult, Tx, exec_tx, fetch_tx, on_read};
 
 pub mod ledger;
 
 /// Defines a read function on the pool and its twin inside a write transaction, from one SQL body.
 macro_rules! read_fns {
-    ($(#[$m:meta])* $name:ident, $name_tx:ident, ($($arg:ident: $ty:ty),*) -> $ret:ty, |$c:ident| $body:expr) => {
+    ($(#[$m:meta])* $name:ident, $name_tx:ident, ($($arg:ident: $ty:ty),*) -> $ret:ty, $fetch:ident $(then $map:expr)?,
+     $(let $sql:ident = $sql_text:expr;)? sqlx $($query:tt)+) => {
         $(#[$m])*
-        pub async fn $name(db: &Db, $($arg: $ty),*) -> StoreResult<$ret> { Ok(on_read!(db, |$c| $body)?) }
+        pub async fn $name(db: &Db, $($arg: $ty),*) -> StoreResult<$ret> {
+            $(let $sql = $sql_text;)?
+            let rows = on_read!(db, |c| sqlx $($query)+.$fetch(c).await)?;
+            Ok($(($map))?(rows))
+        }
         $(#[$m])*
         #[doc = "(Read inside a write transaction.)"]
-        pub async fn $name_tx(tx: &mut Tx, $($arg: $ty),*) -> StoreResult<$ret> { Ok(on_tx!(tx, |$c| $body)?) }
+        pub async fn $name_tx(tx: &mut Tx, $($arg: $ty),*) -> StoreResult<$ret> {
+            $(let $sql = $sql_text;)?
+            let rows = fetch_tx!(tx, $fetch, sqlx $($query)+)?;
+            Ok($(($map))?(rows))
+        }
     };
 }
 pub(crate) use read_fns;
 
 /// A row of `billing_config`.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct ConfigRow {
     /// The instance.
     pub instance_id: String,
@@ -36,7 +46,7 @@ pub struct ConfigRow {
 }
 
 /// A row of `billing_features`.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct FeatureRow {
     /// `feat_…`
     pub id: String,
@@ -55,7 +65,7 @@ pub struct FeatureRow {
 }
 
 /// A row of `billing_plans`.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct PlanRow {
     /// `cplan_…`
     pub id: String,
@@ -86,7 +96,7 @@ pub struct PlanRow {
 }
 
 /// A row of `billing_prices`.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct PriceRow {
     /// `cprice_…`
     pub id: String,
@@ -109,7 +119,7 @@ pub struct PriceRow {
 }
 
 /// A row of `billing_discounts`.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct DiscountRow {
     /// `cdisc_…`
     pub id: String,
@@ -166,56 +176,48 @@ pub async fn config(db: &Db, instance_id: &str) -> StoreResult<Option<ConfigRow>
     // Every session token minted asks whether billing is on: on SQLite without the hop to a connection thread.
     if let Db::Sqlite(pools) = db {
         static SQLITE: LazyLock<String> = LazyLock::new(|| sqlite_placeholders(CONFIG_SQL));
-        let decode = |r: &rusqlite::Row<'_>| {
-            Ok(ConfigRow {
-                instance_id: r.get(0)?,
-                user_enabled: r.get(1)?,
-                org_enabled: r.get(2)?,
-                payments_succeed: r.get(3)?,
-                updated_at: r.get(4)?,
-            })
-        };
-        return pools.direct.optional(&SQLITE, [instance_id.to_owned()], decode).await;
+        return pools.direct.optional(&SQLITE, [instance_id.to_owned()], ConfigRow::from_sqlite_row).await;
     }
     Ok(on_read!(db, |c| sqlx::query_as::<_, ConfigRow>(CONFIG_SQL).bind(instance_id).fetch_optional(c).await)?)
 }
 
 /// The instance's billing switches, if ever set (read inside a write transaction).
 pub async fn config_tx(tx: &mut Tx, instance_id: &str) -> StoreResult<Option<ConfigRow>> {
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, ConfigRow>(CONFIG_SQL).bind(instance_id).fetch_optional(c).await)?)
+    fetch_tx!(tx, fetch_optional, sqlx::query_as::<_, ConfigRow>(CONFIG_SQL).bind(instance_id))
 }
 
 /// Inserts or updates a feature (by slug); returns its id.
 pub async fn upsert_feature(tx: &mut Tx, row: &FeatureRow) -> StoreResult<String> {
-    Ok(on_tx!(tx, |c| sqlx::query_scalar::<_, String>(
-        "INSERT INTO billing_features (id, instance_id, slug, name, description, created_at, updated_at) \
+    fetch_tx!(
+        tx,
+        fetch_one,
+        sqlx::query_scalar::<_, String>(
+            "INSERT INTO billing_features (id, instance_id, slug, name, description, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (instance_id, slug) DO UPDATE SET name = $4, \
          description = $5, updated_at = $7 RETURNING id"
+        )
+        .bind(&row.id)
+        .bind(&row.instance_id)
+        .bind(&row.slug)
+        .bind(&row.name)
+        .bind(&row.description)
+        .bind(row.created_at)
+        .bind(row.updated_at)
     )
-    .bind(&row.id)
-    .bind(&row.instance_id)
-    .bind(&row.slug)
-    .bind(&row.name)
-    .bind(&row.description)
-    .bind(row.created_at)
-    .bind(row.updated_at)
-    .fetch_one(c)
-    .await)?)
 }
 
 read_fns!(
     /// The instance's features.
-    features, features_tx, (instance_id: &str) -> Vec<FeatureRow>, |c| sqlx::query_as::<_, FeatureRow>(
+    features, features_tx, (instance_id: &str) -> Vec<FeatureRow>, fetch_all,
+    sqlx::query_as::<_, FeatureRow>(
         "SELECT id, instance_id, slug, name, description, created_at, updated_at FROM billing_features \
          WHERE instance_id = $1 ORDER BY slug"
     )
     .bind(instance_id)
-    .fetch_all(c)
-    .await
 );
 
 /// A plan's feature, with its position in the plan.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, FromSqliteRow)]
 pub struct PlanFeatureRow {
     /// The plan.
     pub plan_id: String,
@@ -226,16 +228,13 @@ pub struct PlanFeatureRow {
 
 read_fns!(
     /// The features of every plan of the instance, in each plan's order.
-    plan_features, plan_features_tx, (instance_id: &str) -> Vec<PlanFeatureRow>, |c| {
-        sqlx::query_as::<_, PlanFeatureRow>(
+    plan_features, plan_features_tx, (instance_id: &str) -> Vec<PlanFeatureRow>, fetch_all,
+    sqlx::query_as::<_, PlanFeatureRow>(
             "SELECT pf.plan_id, f.id, f.instance_id, f.slug, f.name, f.description, f.created_at, f.updated_at \
              FROM billing_plan_features pf JOIN billing_features f ON f.id = pf.feature_id \
              WHERE pf.instance_id = $1 ORDER BY pf.plan_id, pf.position"
         )
         .bind(instance_id)
-        .fetch_all(c)
-        .await
-    }
 );
 
 /// Replaces a plan's features.
@@ -309,20 +308,18 @@ pub async fn update_plan(tx: &mut Tx, row: &PlanRow) -> StoreResult<()> {
 
 read_fns!(
     /// Every plan of the instance, newest first.
-    plans, plans_tx, (instance_id: &str) -> Vec<PlanRow>, |c| {
-        let sql = format!(
+    plans, plans_tx, (instance_id: &str) -> Vec<PlanRow>, fetch_all,
+    let sql = format!(
             "SELECT {PLAN_COLUMNS} FROM billing_plans WHERE instance_id = $1 ORDER BY created_at DESC, id DESC"
         );
-        sqlx::query_as::<_, PlanRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).fetch_all(c).await
-    }
+    sqlx::query_as::<_, PlanRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id)
 );
 
 read_fns!(
     /// One plan.
-    plan, plan_tx, (instance_id: &str, id: &str) -> Option<PlanRow>, |c| {
-        let sql = format!("SELECT {PLAN_COLUMNS} FROM billing_plans WHERE instance_id = $1 AND id = $2");
-        sqlx::query_as::<_, PlanRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(id).fetch_optional(c).await
-    }
+    plan, plan_tx, (instance_id: &str, id: &str) -> Option<PlanRow>, fetch_optional,
+    let sql = format!("SELECT {PLAN_COLUMNS} FROM billing_plans WHERE instance_id = $1 AND id = $2");
+    sqlx::query_as::<_, PlanRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(id)
 );
 
 /// Inserts a price.
@@ -368,18 +365,16 @@ pub async fn update_default_price(
 
 read_fns!(
     /// The default prices of every plan of the instance.
-    default_prices, default_prices_tx, (instance_id: &str) -> Vec<PriceRow>, |c| {
-        let sql = format!("SELECT {PRICE_COLUMNS} FROM billing_prices WHERE instance_id = $1 AND is_default");
-        sqlx::query_as::<_, PriceRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).fetch_all(c).await
-    }
+    default_prices, default_prices_tx, (instance_id: &str) -> Vec<PriceRow>, fetch_all,
+    let sql = format!("SELECT {PRICE_COLUMNS} FROM billing_prices WHERE instance_id = $1 AND is_default");
+    sqlx::query_as::<_, PriceRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id)
 );
 
 read_fns!(
     /// One price.
-    price, price_tx, (instance_id: &str, id: &str) -> Option<PriceRow>, |c| {
-        let sql = format!("SELECT {PRICE_COLUMNS} FROM billing_prices WHERE instance_id = $1 AND id = $2");
-        sqlx::query_as::<_, PriceRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(id).fetch_optional(c).await
-    }
+    price, price_tx, (instance_id: &str, id: &str) -> Option<PriceRow>, fetch_optional,
+    let sql = format!("SELECT {PRICE_COLUMNS} FROM billing_prices WHERE instance_id = $1 AND id = $2");
+    sqlx::query_as::<_, PriceRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(id)
 );
 
 /// A page of the instance's prices (of one plan when given): by amount ascending, then newest first.
@@ -442,16 +437,14 @@ const DISCOUNT_COLUMNS: &str =
 
 read_fns!(
     /// The instance's discounts.
-    discounts, discounts_tx, (instance_id: &str) -> Vec<DiscountRow>, |c| {
-        let sql = format!("SELECT {DISCOUNT_COLUMNS} FROM billing_discounts WHERE instance_id = $1 ORDER BY slug");
-        sqlx::query_as::<_, DiscountRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).fetch_all(c).await
-    }
+    discounts, discounts_tx, (instance_id: &str) -> Vec<DiscountRow>, fetch_all,
+    let sql = format!("SELECT {DISCOUNT_COLUMNS} FROM billing_discounts WHERE instance_id = $1 ORDER BY slug");
+    sqlx::query_as::<_, DiscountRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id)
 );
 
 read_fns!(
     /// One discount.
-    discount, discount_tx, (instance_id: &str, id: &str) -> Option<DiscountRow>, |c| {
-        let sql = format!("SELECT {DISCOUNT_COLUMNS} FROM billing_discounts WHERE instance_id = $1 AND id = $2");
-        sqlx::query_as::<_, DiscountRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(id).fetch_optional(c).await
-    }
+    discount, discount_tx, (instance_id: &str, id: &str) -> Option<DiscountRow>, fetch_optional,
+    let sql = format!("SELECT {DISCOUNT_COLUMNS} FROM billing_discounts WHERE instance_id = $1 AND id = $2");
+    sqlx::query_as::<_, DiscountRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(id)
 );
