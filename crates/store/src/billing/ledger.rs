@@ -242,16 +242,18 @@ pub async fn update_payer(tx: &mut Tx, row: &PayerRow) -> StoreResult<()> {
 
 read_fns!(
     /// The payer of a user or organization (`owner` is matched against both columns).
-    payer_of, payer_of_tx, (instance_id: &str, owner: &str) -> Option<PayerRow>, fetch_optional, let sql = format!(
-            "SELECT {PAYER_COLUMNS} FROM billing_payers WHERE instance_id = $1 AND (user_id = $2 OR organization_id = $2)"
-        );
-        sqlx::query_as::<_, PayerRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(owner)
+    payer_of, payer_of_tx, (instance_id: &str, owner: &str) -> Option<PayerRow>, fetch_optional,
+    let sql = format!(
+        "SELECT {PAYER_COLUMNS} FROM billing_payers WHERE instance_id = $1 AND (user_id = $2 OR organization_id = $2)"
+    );
+    sqlx::query_as::<_, PayerRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(owner)
 );
 
 read_fns!(
     /// One payer by id.
-    payer, payer_tx, (instance_id: &str, id: &str) -> Option<PayerRow>, fetch_optional, let sql = format!("SELECT {PAYER_COLUMNS} FROM billing_payers WHERE instance_id = $1 AND id = $2");
-        sqlx::query_as::<_, PayerRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(id)
+    payer, payer_tx, (instance_id: &str, id: &str) -> Option<PayerRow>, fetch_optional,
+    let sql = format!("SELECT {PAYER_COLUMNS} FROM billing_payers WHERE instance_id = $1 AND id = $2");
+    sqlx::query_as::<_, PayerRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(id)
 );
 
 /// Users of the instance that have no payer yet (for enabling billing).
@@ -327,10 +329,11 @@ pub async fn update_subscription(tx: &mut Tx, row: &SubscriptionRow) -> StoreRes
 
 read_fns!(
     /// The subscription of a payer.
-    subscription_of, subscription_of_tx, (instance_id: &str, payer_id: &str) -> Option<SubscriptionRow>, fetch_optional, let sql = format!("SELECT {SUB_COLUMNS} FROM billing_subscriptions WHERE instance_id = $1 AND payer_id = $2");
-        sqlx::query_as::<_, SubscriptionRow>(sqlx::AssertSqlSafe(sql))
-            .bind(instance_id)
-            .bind(payer_id)
+    subscription_of, subscription_of_tx, (instance_id: &str, payer_id: &str) -> Option<SubscriptionRow>, fetch_optional,
+    let sql = format!("SELECT {SUB_COLUMNS} FROM billing_subscriptions WHERE instance_id = $1 AND payer_id = $2");
+    sqlx::query_as::<_, SubscriptionRow>(sqlx::AssertSqlSafe(sql))
+        .bind(instance_id)
+        .bind(payer_id)
 );
 
 /// Inserts an item.
@@ -394,17 +397,19 @@ pub async fn update_item(tx: &mut Tx, row: &ItemRow) -> StoreResult<()> {
 
 read_fns!(
     /// One item.
-    item, item_tx, (instance_id: &str, id: &str) -> Option<ItemRow>, fetch_optional, let sql = format!("SELECT {ITEM_COLUMNS} FROM billing_items i WHERE i.instance_id = $1 AND i.id = $2");
-        sqlx::query_as::<_, ItemRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(id)
+    item, item_tx, (instance_id: &str, id: &str) -> Option<ItemRow>, fetch_optional,
+    let sql = format!("SELECT {ITEM_COLUMNS} FROM billing_items i WHERE i.instance_id = $1 AND i.id = $2");
+    sqlx::query_as::<_, ItemRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(id)
 );
 
 read_fns!(
     /// A payer's items, oldest first.
-    items_of, items_of_tx, (instance_id: &str, payer_id: &str) -> Vec<ItemRow>, fetch_all, let sql = format!(
-            "SELECT {ITEM_COLUMNS} FROM billing_items i WHERE i.instance_id = $1 AND i.payer_id = $2 \
-             ORDER BY i.created_at, i.id"
-        );
-        sqlx::query_as::<_, ItemRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(payer_id)
+    items_of, items_of_tx, (instance_id: &str, payer_id: &str) -> Vec<ItemRow>, fetch_all,
+    let sql = format!(
+        "SELECT {ITEM_COLUMNS} FROM billing_items i WHERE i.instance_id = $1 AND i.payer_id = $2 \
+        ORDER BY i.created_at, i.id"
+    );
+    sqlx::query_as::<_, ItemRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(payer_id)
 );
 
 /// Filters of the item list. Every field narrows; `None` = any.
@@ -635,8 +640,9 @@ pub async fn close_statements_tx(tx: &mut Tx, instance_id: Option<&str>, now: i6
 
 read_fns!(
     /// One statement.
-    statement, statement_tx, (instance_id: &str, id: &str) -> Option<StatementRow>, fetch_optional, let sql = format!("SELECT {STATEMENT_COLUMNS} FROM billing_statements WHERE instance_id = $1 AND id = $2");
-        sqlx::query_as::<_, StatementRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(id)
+    statement, statement_tx, (instance_id: &str, id: &str) -> Option<StatementRow>, fetch_optional,
+    let sql = format!("SELECT {STATEMENT_COLUMNS} FROM billing_statements WHERE instance_id = $1 AND id = $2");
+    sqlx::query_as::<_, StatementRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(id)
 );
 
 /// A page of the instance's statements, newest first, and the total.
@@ -696,11 +702,12 @@ pub async fn insert_attempt(tx: &mut Tx, row: &AttemptRow) -> StoreResult<()> {
 
 read_fns!(
     /// Every payment attempt of the given statements, oldest first.
-    attempts_of, attempts_of_tx, (instance_id: &str, statement_id: &str) -> Vec<AttemptRow>, fetch_all, let sql = format!(
-            "SELECT {ATTEMPT_COLUMNS} FROM billing_payment_attempts WHERE instance_id = $1 AND statement_id = $2 \
-             ORDER BY created_at, id"
-        );
-        sqlx::query_as::<_, AttemptRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(statement_id)
+    attempts_of, attempts_of_tx, (instance_id: &str, statement_id: &str) -> Vec<AttemptRow>, fetch_all,
+    let sql = format!(
+        "SELECT {ATTEMPT_COLUMNS} FROM billing_payment_attempts WHERE instance_id = $1 AND statement_id = $2 \
+        ORDER BY created_at, id"
+    );
+    sqlx::query_as::<_, AttemptRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(statement_id)
 );
 
 /// Whether the billing clock has anything to do at `now`: an item due to move ([`due_items_tx`]), a trial to
