@@ -485,3 +485,63 @@ impl Drop for SqliteTx {
         self.writer.schedule_committer(state);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bound(sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<String>, StoreError> {
+        let conn = Connection::open_in_memory().expect("an in-memory database");
+        let mut stmt = conn.prepare(sql).expect("the statement");
+        bind_numbered(&mut stmt, params)?;
+        let mut rows = stmt.raw_query();
+        let row = rows.next()?.expect("one row");
+        Ok((0..row.as_ref().column_count()).map(|i| row.get::<_, String>(i).expect("text")).collect())
+    }
+
+    #[test]
+    fn numbered_placeholders_take_the_value_of_their_number_wherever_they_appear() {
+        let (a, b, c) = ("a".to_owned(), "b".to_owned(), "c".to_owned());
+        // Out of order, repeated, and a gap the statement never names.
+        assert_eq!(bound("SELECT $2, $1, $2, $3", &[&a, &b, &c]).unwrap(), ["b", "a", "b", "c"]);
+        assert_eq!(bound("SELECT $3, $1", &[&a, &b, &c]).unwrap(), ["c", "a"]);
+        assert_eq!(bound("SELECT ?2, ?1", &[&a, &b]).unwrap(), ["b", "a"]);
+        assert_eq!(bound("SELECT ?, ?", &[&a, &b]).unwrap(), ["a", "b"]);
+        // A number past the values given is an error, not a NULL.
+        assert!(matches!(bound("SELECT $1, $3", &[&a, &b]), Err(StoreError::Config(_))));
+        assert!(matches!(bound("SELECT :name", &[&a]), Err(StoreError::Config(_))));
+    }
+
+    #[derive(Debug, PartialEq, crate::db::FromSqliteRow)]
+    struct Inner {
+        kind: String,
+    }
+
+    #[derive(Debug, PartialEq, crate::db::FromSqliteRow)]
+    struct Outer {
+        id: i64,
+        #[sqlx(rename = "type")]
+        type_name: Option<String>,
+        #[sqlx(flatten)]
+        inner: Inner,
+        #[sqlx(default)]
+        missing: Option<i64>,
+        flag: bool,
+    }
+
+    #[test]
+    fn row_structs_decode_by_column_name_as_sqlx_does() {
+        use crate::db::FromSqliteRow as _;
+        let conn = Connection::open_in_memory().expect("an in-memory database");
+        let decoded = conn
+            .query_row("SELECT 'x' AS kind, TRUE AS flag, NULL AS type, 7 AS id", [], Outer::from_sqlite_row)
+            .expect("a row");
+        assert_eq!(
+            decoded,
+            Outer { id: 7, type_name: None, inner: Inner { kind: "x".into() }, missing: None, flag: true }
+        );
+        // Without `default`, a missing column is an error.
+        let missing = conn.query_row("SELECT 7 AS id", [], Outer::from_sqlite_row);
+        assert!(matches!(missing, Err(rusqlite::Error::InvalidColumnName(_))), "{missing:?}");
+    }
+}
