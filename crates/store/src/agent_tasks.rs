@@ -136,7 +136,7 @@ pub async fn user_by_verified_identifier(
         fetch_optional,
         sqlx::query_scalar::<_, String>(
             "SELECT user_id FROM identifications WHERE instance_id = $1 AND kind = $2 AND value_normalized = $3 \
-         AND verification_status = 'verified' ORDER BY created_at LIMIT 1"
+             AND verification_status = 'verified' ORDER BY created_at LIMIT 1"
         )
         .bind(instance_id)
         .bind(kind)

@@ -251,13 +251,13 @@ pub async fn update(
         fetch_optional,
         sqlx::query_as::<_, ApiKeyRow>(concat!(
             "UPDATE api_keys SET \
-         claims = CASE WHEN $3 THEN $4 ELSE claims END, \
-         scopes = COALESCE($5, scopes), \
-         description = CASE WHEN $6 THEN $7 ELSE description END, \
-         subject = COALESCE($8, subject), \
-         expiration = CASE WHEN $9 THEN $10 ELSE expiration END, \
-         updated_at = $11 \
-         WHERE instance_id = $1 AND id = $2 RETURNING ",
+             claims = CASE WHEN $3 THEN $4 ELSE claims END, \
+             scopes = COALESCE($5, scopes), \
+             description = CASE WHEN $6 THEN $7 ELSE description END, \
+             subject = COALESCE($8, subject), \
+             expiration = CASE WHEN $9 THEN $10 ELSE expiration END, \
+             updated_at = $11 \
+             WHERE instance_id = $1 AND id = $2 RETURNING ",
             key_columns!()
         ))
         .bind(instance_id)
@@ -288,10 +288,10 @@ pub async fn revoke(
         fetch_optional,
         sqlx::query_as::<_, ApiKeyRow>(concat!(
             "UPDATE api_keys SET \
-         revocation_reason = CASE WHEN revoked THEN revocation_reason ELSE $3 END, \
-         updated_at = CASE WHEN revoked THEN updated_at ELSE $4 END, \
-         revoked = TRUE \
-         WHERE instance_id = $1 AND id = $2 RETURNING ",
+             revocation_reason = CASE WHEN revoked THEN revocation_reason ELSE $3 END, \
+             updated_at = CASE WHEN revoked THEN updated_at ELSE $4 END, \
+             revoked = TRUE \
+             WHERE instance_id = $1 AND id = $2 RETURNING ",
             key_columns!()
         ))
         .bind(instance_id)

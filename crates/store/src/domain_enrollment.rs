@@ -358,9 +358,9 @@ pub async fn user_invited_by_domain_tx(
         fetch_one,
         sqlx::query_scalar(
             "SELECT COUNT(*) FROM organization_invitations oi JOIN identifications i \
-         ON i.instance_id = oi.instance_id AND i.value_normalized = oi.email_normalized \
-         WHERE oi.instance_id = $1 AND oi.organization_id = $2 AND oi.organization_domain_id IS NOT NULL \
-         AND i.user_id = $3 AND i.kind = 'email_address'"
+             ON i.instance_id = oi.instance_id AND i.value_normalized = oi.email_normalized \
+             WHERE oi.instance_id = $1 AND oi.organization_id = $2 AND oi.organization_domain_id IS NOT NULL \
+             AND i.user_id = $3 AND i.kind = 'email_address'"
         )
         .bind(instance_id)
         .bind(organization_id)

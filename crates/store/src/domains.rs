@@ -49,8 +49,8 @@ pub async fn insert(tx: &mut Tx, row: &DomainRow) -> StoreResult<()> {
         tx,
         sqlx::query(
             "INSERT INTO domains (id, instance_id, name, is_satellite, is_primary, is_secondary, frontend_api_url, \
-         accounts_portal_url, proxy_url, development_origin, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+             accounts_portal_url, proxy_url, development_origin, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
         )
         .bind(&row.id)
         .bind(&row.instance_id)

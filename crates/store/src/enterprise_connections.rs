@@ -329,7 +329,7 @@ pub async fn domains_tx(tx: &mut Tx, instance_id: &str, connection_id: &str) -> 
         fetch_all,
         sqlx::query_scalar::<_, String>(
             "SELECT domain FROM enterprise_connection_domains WHERE instance_id = $1 AND connection_id = $2 \
-         ORDER BY position"
+             ORDER BY position"
         )
         .bind(instance_id)
         .bind(connection_id)

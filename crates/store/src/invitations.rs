@@ -91,7 +91,7 @@ pub async fn email_claimed(tx: &mut Tx, instance_id: &str, email: &str) -> Store
         fetch_one,
         sqlx::query_scalar(
             "SELECT COUNT(*) FROM identifications WHERE instance_id = $1 AND kind = 'email_address' \
-         AND value_normalized = $2 AND (reserved OR verification_status = 'verified')"
+             AND value_normalized = $2 AND (reserved OR verification_status = 'verified')"
         )
         .bind(instance_id)
         .bind(email)

@@ -75,9 +75,9 @@ pub async fn find_reusable(
         fetch_optional,
         sqlx::query_as::<_, M2mTokenRow>(
             "SELECT id, instance_id, machine_id, token_sealed, claims, scopes, revoked, revocation_reason, \
-         expiration, last_used_at, created_at, updated_at FROM m2m_tokens \
-         WHERE instance_id = $1 AND machine_id = $2 AND reuse_key = $3 AND revoked = FALSE AND expiration > $4 \
-         ORDER BY expiration DESC, id LIMIT 1"
+             expiration, last_used_at, created_at, updated_at FROM m2m_tokens \
+             WHERE instance_id = $1 AND machine_id = $2 AND reuse_key = $3 AND revoked = FALSE AND expiration > $4 \
+             ORDER BY expiration DESC, id LIMIT 1"
         )
         .bind(instance_id)
         .bind(machine_id)
@@ -104,7 +104,7 @@ pub async fn get_tx(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Opt
         fetch_optional,
         sqlx::query_as::<_, M2mTokenRow>(
             "SELECT id, instance_id, machine_id, token_sealed, claims, scopes, revoked, revocation_reason, \
-         expiration, last_used_at, created_at, updated_at FROM m2m_tokens WHERE instance_id = $1 AND id = $2"
+             expiration, last_used_at, created_at, updated_at FROM m2m_tokens WHERE instance_id = $1 AND id = $2"
         )
         .bind(instance_id)
         .bind(id)

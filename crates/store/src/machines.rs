@@ -139,7 +139,7 @@ pub async fn get_tx(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Opt
         fetch_optional,
         sqlx::query_as::<_, MachineRow>(
             "SELECT m.id, m.instance_id, m.name, m.default_token_ttl, m.created_at, m.updated_at \
-         FROM machines m WHERE m.instance_id = $1 AND m.id = $2"
+             FROM machines m WHERE m.instance_id = $1 AND m.id = $2"
         )
         .bind(instance_id)
         .bind(id)

@@ -175,7 +175,7 @@ pub async fn revoke_grants_of(
         fetch_all,
         sqlx::query_scalar::<_, String>(
             "SELECT id FROM oauth_grants WHERE instance_id = $1 AND oauth_application_id = $2 AND user_id = $3 \
-         AND revoked = FALSE"
+             AND revoked = FALSE"
         )
         .bind(instance_id)
         .bind(application_id)

@@ -206,7 +206,7 @@ pub async fn pending_exists(
         fetch_one,
         sqlx::query_scalar(
             "SELECT COUNT(*) FROM organization_invitations WHERE instance_id = $1 AND organization_id = $2 \
-         AND email_normalized = $3 AND status = 'pending' AND (expires_at IS NULL OR expires_at > $4)"
+             AND email_normalized = $3 AND status = 'pending' AND (expires_at IS NULL OR expires_at > $4)"
         )
         .bind(instance_id)
         .bind(organization_id)
@@ -228,8 +228,8 @@ pub async fn member_with_email(
         fetch_one,
         sqlx::query_scalar(
             "SELECT COUNT(*) FROM organization_memberships m JOIN identifications i ON i.user_id = m.user_id \
-         WHERE m.instance_id = $1 AND m.organization_id = $2 AND i.instance_id = $1 AND i.kind = 'email_address' \
-         AND i.value_normalized = $3 AND i.verification_status = 'verified'"
+             WHERE m.instance_id = $1 AND m.organization_id = $2 AND i.instance_id = $1 AND i.kind = 'email_address' \
+             AND i.value_normalized = $3 AND i.verification_status = 'verified'"
         )
         .bind(instance_id)
         .bind(organization_id)
@@ -275,7 +275,7 @@ pub async fn roles_tx(
         fetch_all,
         sqlx::query_scalar::<_, String>(
             "SELECT r.key FROM organization_roles r JOIN organization_role_permissions rp ON rp.role_id = r.id \
-         JOIN organization_permissions p ON p.id = rp.permission_id WHERE r.instance_id = $1 AND p.key = $2"
+             JOIN organization_permissions p ON p.id = rp.permission_id WHERE r.instance_id = $1 AND p.key = $2"
         )
         .bind(instance_id)
         .bind(permission)

@@ -158,7 +158,7 @@ pub async fn uses_tx(tx: &mut Tx, instance_id: &str, key: &str) -> StoreResult<i
         fetch_one,
         sqlx::query_scalar::<_, i64>(
             "SELECT (SELECT COUNT(*) FROM organization_memberships WHERE instance_id = $1 AND role = $2) + \
-         (SELECT COUNT(*) FROM organization_invitations WHERE instance_id = $1 AND role = $2)"
+             (SELECT COUNT(*) FROM organization_invitations WHERE instance_id = $1 AND role = $2)"
         )
         .bind(instance_id)
         .bind(key)

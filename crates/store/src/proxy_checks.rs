@@ -32,10 +32,10 @@ pub async fn upsert(tx: &mut Tx, r: &ProxyCheckRow) -> StoreResult<ProxyCheckRow
         fetch_one,
         sqlx::query_as::<_, ProxyCheckRow>(
             "INSERT INTO proxy_checks (id, instance_id, domain_id, proxy_url, successful, last_run_at, created_at, \
-         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-         ON CONFLICT (instance_id, domain_id, proxy_url) DO UPDATE SET successful = excluded.successful, \
-         last_run_at = excluded.last_run_at, updated_at = excluded.updated_at \
-         RETURNING id, instance_id, domain_id, proxy_url, successful, last_run_at, created_at, updated_at"
+             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (instance_id, domain_id, proxy_url) DO UPDATE SET successful = excluded.successful, \
+             last_run_at = excluded.last_run_at, updated_at = excluded.updated_at \
+             RETURNING id, instance_id, domain_id, proxy_url, successful, last_run_at, created_at, updated_at"
         )
         .bind(&r.id)
         .bind(&r.instance_id)

@@ -242,7 +242,7 @@ pub async fn roles_in_use_tx(tx: &mut Tx, instance_id: &str, role_set_key: &str)
         fetch_all,
         sqlx::query_scalar::<_, String>(
             "SELECT DISTINCT m.role FROM organization_memberships m JOIN organizations o ON o.id = m.organization_id \
-         WHERE m.instance_id = $1 AND o.role_set_key = $2 ORDER BY m.role"
+             WHERE m.instance_id = $1 AND o.role_set_key = $2 ORDER BY m.role"
         )
         .bind(instance_id)
         .bind(role_set_key)

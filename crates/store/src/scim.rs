@@ -336,7 +336,7 @@ pub async fn groups_of_user_tx(
         fetch_all,
         sqlx::query_as::<_, (String, Option<String>)>(
             "SELECT g.id, g.external_id FROM directory_group_members m JOIN directory_groups g ON g.id = m.group_id \
-         WHERE m.instance_id = $1 AND m.directory_id = $2 AND m.user_id = $3"
+             WHERE m.instance_id = $1 AND m.directory_id = $2 AND m.user_id = $3"
         )
         .bind(instance_id)
         .bind(directory_id)

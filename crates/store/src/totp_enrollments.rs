@@ -43,7 +43,7 @@ pub async fn get_tx(tx: &mut Tx, instance_id: &str, user_id: &str) -> StoreResul
         fetch_optional,
         sqlx::query_as::<_, TotpEnrollmentRow>(
             "SELECT id, instance_id, user_id, secret_sealed, created_at FROM totp_enrollments \
-         WHERE instance_id = $1 AND user_id = $2"
+             WHERE instance_id = $1 AND user_id = $2"
         )
         .bind(instance_id)
         .bind(user_id)

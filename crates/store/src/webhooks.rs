@@ -360,8 +360,9 @@ pub async fn claim_due(
             fetch_optional,
             sqlx::query_as(
                 "SELECT d.id, d.instance_id, d.attempts, e.id AS event_id, e.payload, p.url, p.secret_sealed, \
-             i.environment_type FROM webhook_deliveries d JOIN webhook_events e ON e.seq = d.event_seq \
-             JOIN webhook_endpoints p ON p.id = d.endpoint_id JOIN instances i ON i.id = d.instance_id WHERE d.id = $1"
+                 i.environment_type FROM webhook_deliveries d JOIN webhook_events e ON e.seq = d.event_seq \
+                 JOIN webhook_endpoints p ON p.id = d.endpoint_id JOIN instances i ON i.id = d.instance_id \
+                 WHERE d.id = $1"
             )
             .bind(&id)
         )?;

@@ -263,7 +263,7 @@ pub async fn users_without_payer_tx(tx: &mut Tx, instance_id: &str) -> StoreResu
         fetch_all,
         sqlx::query_scalar::<_, String>(
             "SELECT u.id FROM users u WHERE u.instance_id = $1 AND NOT EXISTS \
-         (SELECT 1 FROM billing_payers p WHERE p.instance_id = $1 AND p.user_id = u.id) ORDER BY u.created_at, u.id"
+             (SELECT 1 FROM billing_payers p WHERE p.instance_id = $1 AND p.user_id = u.id) ORDER BY u.created_at, u.id"
         )
         .bind(instance_id)
     )
@@ -276,8 +276,8 @@ pub async fn orgs_without_payer_tx(tx: &mut Tx, instance_id: &str) -> StoreResul
         fetch_all,
         sqlx::query_scalar::<_, String>(
             "SELECT o.id FROM organizations o WHERE o.instance_id = $1 AND NOT EXISTS \
-         (SELECT 1 FROM billing_payers p WHERE p.instance_id = $1 AND p.organization_id = o.id) \
-         ORDER BY o.created_at, o.id"
+             (SELECT 1 FROM billing_payers p WHERE p.instance_id = $1 AND p.organization_id = o.id) \
+             ORDER BY o.created_at, o.id"
         )
         .bind(instance_id)
     )

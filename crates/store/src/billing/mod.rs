@@ -193,8 +193,8 @@ pub async fn upsert_feature(tx: &mut Tx, row: &FeatureRow) -> StoreResult<String
         fetch_one,
         sqlx::query_scalar::<_, String>(
             "INSERT INTO billing_features (id, instance_id, slug, name, description, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (instance_id, slug) DO UPDATE SET name = $4, \
-         description = $5, updated_at = $7 RETURNING id"
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (instance_id, slug) DO UPDATE SET name = $4, \
+             description = $5, updated_at = $7 RETURNING id"
         )
         .bind(&row.id)
         .bind(&row.instance_id)
