@@ -353,7 +353,8 @@ macro_rules! fetch_tx {
     };
 }
 
-/// The values of [`exec_tx!`] and [`fetch_tx!`] for rusqlite: `&[&(dyn ToSql + Sync)]` (`Sync`: a future holding them stays `Send`).
+/// The values of [`exec_tx!`] and [`fetch_tx!`] for rusqlite: `&[&(dyn ToSql + Sync)]` (`Sync`: a future holding
+/// them stays `Send`).
 #[doc(hidden)]
 #[macro_export]
 macro_rules! sqlite_params {
@@ -362,7 +363,8 @@ macro_rules! sqlite_params {
     };
     ([$($arg:expr),*] $rest:expr) => {
         &{
-            let mut params: Vec<&(dyn $crate::rusqlite::ToSql + Sync)> = vec![$(&$arg as &(dyn $crate::rusqlite::ToSql + Sync)),*];
+            let mut params: Vec<&(dyn $crate::rusqlite::ToSql + Sync)> =
+                vec![$(&$arg as &(dyn $crate::rusqlite::ToSql + Sync)),*];
             for value in $rest {
                 params.push(value);
             }

@@ -6,11 +6,11 @@
 //! transaction is durably committed. The outer `COMMIT` is run by a committer task, which first lets every task
 //! that is ready to run take its turn (those that write join the batch), then queues behind the writers waiting on
 //! the writer's (FIFO) lock, so that a batch is everyone who reached the writer before its committer did; or at once,
-//! by the releasing transaction, when the batch reaches [`MAX_BATCH`]. A transaction dropped without commit rolls back to its savepoint: only its own work goes. If the outer
-//! `COMMIT` fails, every member of the batch gets the error. Nothing is acknowledged before its batch's `COMMIT`
-//! returned, so an acknowledged write is durable (with `synchronous=FULL`) and visible to the read pool. Just before
-//! each `COMMIT` the writer runs one statement given at open, outside every member's savepoint: work the members
-//! leave to their batch (the user search index).
+//! by the releasing transaction, when the batch reaches [`MAX_BATCH`]. A transaction dropped without commit rolls
+//! back to its savepoint: only its own work goes. If the outer `COMMIT` fails, every member of the batch gets the
+//! error. Nothing is acknowledged before its batch's `COMMIT` returned, so an acknowledged write is durable (with
+//! `synchronous=FULL`) and visible to the read pool. Just before each `COMMIT` the writer runs one statement given
+//! at open, outside every member's savepoint: work the members leave to their batch (the user search index).
 //!
 //! Every statement of the writer runs on the calling thread, on a rusqlite connection: sqlx would run each on its
 //! connection's own thread, a hand-off there and back per statement (at 32 concurrent creates, 30 context switches
@@ -20,8 +20,10 @@
 //! that queue meanwhile form the next batch. A transaction dropped without commit rolls its savepoint back at once
 //! (statements run to completion before their caller goes on, so nothing of it can still be running). Whoever takes
 //! the lock checks the connection (no savepoint left open; the batch's outer transaction still open if it has
-//! members), else reopens it, which rolls back whatever it held and fails the open batch. Migrations run through
-//! sqlx on a connection of their own, while the writer is idle.
+//! members), else reopens it, which rolls back whatever it held and fails the open batch. A write lock another
+//! process holds is waited for between attempts, not in SQLite's busy handler (which would sleep on an async
+//! worker). Migrations run through sqlx on a connection of their own, while the writer is held and idle.
+
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
