@@ -93,7 +93,7 @@ pub async fn lock(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Optio
     fetch_tx!(
         tx,
         fetch_optional,
-        sqlx::query_as::<_, AgentTaskRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(id)
+        sqlx::query_as::<_, AgentTaskRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(id)
     )
 }
 
@@ -105,7 +105,7 @@ pub async fn lock_by_ticket(tx: &mut Tx, instance_id: &str, hash: &[u8]) -> Stor
     fetch_tx!(
         tx,
         fetch_optional,
-        sqlx::query_as::<_, AgentTaskRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(hash)
+        sqlx::query_as::<_, AgentTaskRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(hash)
     )
 }
 

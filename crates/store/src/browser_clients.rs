@@ -67,7 +67,7 @@ pub async fn lock(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Optio
     fetch_tx!(
         tx,
         fetch_optional,
-        sqlx::query_as::<_, BrowserClientRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(id)
+        sqlx::query_as::<_, BrowserClientRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(id)
     )
 }
 

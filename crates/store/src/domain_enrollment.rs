@@ -101,7 +101,7 @@ pub async fn matches_for_domain_tx(tx: &mut Tx, instance_id: &str, domain_id: &s
     fetch_tx!(
         tx,
         fetch_all,
-        sqlx::query_as::<_, DomainMatch>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(domain_id)
+        sqlx::query_as::<_, DomainMatch>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(domain_id)
     )
 }
 
@@ -179,7 +179,7 @@ pub async fn lock_suggestion(
     fetch_tx!(
         tx,
         fetch_optional,
-        sqlx::query_as::<_, SuggestionRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(user_id).bind(id)
+        sqlx::query_as::<_, SuggestionRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(user_id).bind(id)
     )
 }
 
@@ -300,7 +300,7 @@ pub async fn lock_request(
     fetch_tx!(
         tx,
         fetch_optional,
-        sqlx::query_as::<_, MembershipRequestRow>(sqlx::AssertSqlSafe(sql.clone()))
+        sqlx::query_as::<_, MembershipRequestRow>(sqlx::AssertSqlSafe(sql))
             .bind(instance_id)
             .bind(organization_id)
             .bind(id)

@@ -205,7 +205,7 @@ pub async fn lock(tx: &mut Tx, instance_id: &str, by: By, id: &str) -> StoreResu
     fetch_tx!(
         tx,
         fetch_optional,
-        sqlx::query_as::<_, EnterpriseConnectionRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(id)
+        sqlx::query_as::<_, EnterpriseConnectionRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(id)
     )
 }
 

@@ -51,7 +51,7 @@ pub async fn lock(tx: &mut Tx, instance_id: &str, kind: &str, id: &str) -> Store
     fetch_tx!(
         tx,
         fetch_optional,
-        sqlx::query_as::<_, IdentificationRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(kind).bind(id)
+        sqlx::query_as::<_, IdentificationRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(kind).bind(id)
     )
 }
 

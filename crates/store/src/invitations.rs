@@ -76,11 +76,8 @@ pub async fn insert(tx: &mut Tx, i: &InvitationRow) -> StoreResult<()> {
 pub async fn pending_exists(tx: &mut Tx, instance_id: &str, email: &str, now: i64) -> StoreResult<bool> {
     let cond = status_sql("pending", "$3").unwrap_or_default();
     let sql = format!("SELECT COUNT(*) FROM invitations WHERE instance_id = $1 AND email_address = $2 AND {cond}");
-    let n: i64 = fetch_tx!(
-        tx,
-        fetch_one,
-        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(email).bind(now)
-    )?;
+    let n: i64 =
+        fetch_tx!(tx, fetch_one, sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(email).bind(now))?;
     Ok(n > 0)
 }
 
@@ -150,7 +147,7 @@ pub async fn lock(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Optio
     fetch_tx!(
         tx,
         fetch_optional,
-        sqlx::query_as::<_, InvitationRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(id)
+        sqlx::query_as::<_, InvitationRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(id)
     )
 }
 

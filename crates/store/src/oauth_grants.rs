@@ -117,11 +117,7 @@ pub async fn insert_grant(tx: &mut Tx, g: &GrantRow) -> StoreResult<()> {
 /// A grant, read inside a write transaction.
 pub async fn grant_tx(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Option<GrantRow>> {
     let sql = format!("SELECT {GRANT_COLUMNS} FROM oauth_grants WHERE instance_id = $1 AND id = $2");
-    fetch_tx!(
-        tx,
-        fetch_optional,
-        sqlx::query_as::<_, GrantRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(id)
-    )
+    fetch_tx!(tx, fetch_optional, sqlx::query_as::<_, GrantRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(id))
 }
 
 /// A grant.
@@ -215,7 +211,7 @@ pub async fn code_by_hash_tx(tx: &mut Tx, instance_id: &str, code_hash: &[u8]) -
     fetch_tx!(
         tx,
         fetch_optional,
-        sqlx::query_as::<_, CodeRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(code_hash)
+        sqlx::query_as::<_, CodeRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(code_hash)
     )
 }
 
@@ -271,7 +267,7 @@ pub async fn token_by_hash_tx(tx: &mut Tx, instance_id: &str, token_hash: &[u8])
     fetch_tx!(
         tx,
         fetch_optional,
-        sqlx::query_as::<_, TokenRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(token_hash)
+        sqlx::query_as::<_, TokenRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(token_hash)
     )
 }
 

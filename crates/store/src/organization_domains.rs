@@ -221,7 +221,7 @@ pub async fn lock(
     fetch_tx!(
         tx,
         fetch_optional,
-        sqlx::query_as::<_, OrganizationDomainRow>(sqlx::AssertSqlSafe(sql.clone()))
+        sqlx::query_as::<_, OrganizationDomainRow>(sqlx::AssertSqlSafe(sql))
             .bind(instance_id)
             .bind(organization_id)
             .bind(id)

@@ -326,7 +326,7 @@ pub async fn lock(
     fetch_tx!(
         tx,
         fetch_optional,
-        sqlx::query_as::<_, OrganizationInvitationRow>(sqlx::AssertSqlSafe(sql.clone()))
+        sqlx::query_as::<_, OrganizationInvitationRow>(sqlx::AssertSqlSafe(sql))
             .bind(instance_id)
             .bind(organization_id)
             .bind(id)
@@ -364,6 +364,6 @@ pub async fn lock_by_id(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult
     fetch_tx!(
         tx,
         fetch_optional,
-        sqlx::query_as::<_, OrganizationInvitationRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(id)
+        sqlx::query_as::<_, OrganizationInvitationRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(id)
     )
 }

@@ -48,7 +48,7 @@ pub async fn insert(tx: &mut Tx, p: &PermissionRow, if_missing: bool) -> StoreRe
     );
     exec_tx!(
         tx,
-        sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+        sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(&p.id)
             .bind(&p.instance_id)
             .bind(&p.name)

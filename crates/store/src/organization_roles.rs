@@ -46,7 +46,7 @@ pub async fn insert(tx: &mut Tx, r: &RoleRow, if_missing: bool) -> StoreResult<u
     );
     exec_tx!(
         tx,
-        sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+        sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(&r.id)
             .bind(&r.instance_id)
             .bind(&r.name)
@@ -94,11 +94,7 @@ pub async fn delete(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<u64
 /// One role of the instance by id, read inside a write transaction.
 pub async fn get_tx(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Option<RoleRow>> {
     let sql = format!("SELECT {COLUMNS} FROM organization_roles WHERE instance_id = $1 AND id = $2");
-    fetch_tx!(
-        tx,
-        fetch_optional,
-        sqlx::query_as::<_, RoleRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(id)
-    )
+    fetch_tx!(tx, fetch_optional, sqlx::query_as::<_, RoleRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(id))
 }
 
 /// One role of the instance by id.
@@ -124,11 +120,7 @@ pub async fn get_by_key(db: &Db, instance_id: &str, key: &str) -> StoreResult<Op
 /// One role of the instance by key, read inside a write transaction.
 pub async fn get_by_key_tx(tx: &mut Tx, instance_id: &str, key: &str) -> StoreResult<Option<RoleRow>> {
     let sql = format!("SELECT {COLUMNS} FROM organization_roles WHERE instance_id = $1 AND key = $2");
-    fetch_tx!(
-        tx,
-        fetch_optional,
-        sqlx::query_as::<_, RoleRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(key)
-    )
+    fetch_tx!(tx, fetch_optional, sqlx::query_as::<_, RoleRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(key))
 }
 
 /// Number of roles the instance has.
@@ -255,13 +247,13 @@ pub async fn grants(db: &Db, instance_id: &str) -> StoreResult<Vec<GrantRow>> {
 /// Every permission grant of the instance's roles, read inside a write transaction.
 pub async fn grants_tx(tx: &mut Tx, instance_id: &str) -> StoreResult<Vec<GrantRow>> {
     let sql = format!("{GRANT_SQL} ORDER BY p.key");
-    fetch_tx!(tx, fetch_all, sqlx::query_as::<_, GrantRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id))
+    fetch_tx!(tx, fetch_all, sqlx::query_as::<_, GrantRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id))
 }
 
 /// Every role of the instance, read inside a write transaction.
 pub async fn all_tx(tx: &mut Tx, instance_id: &str) -> StoreResult<Vec<RoleRow>> {
     let sql = format!("SELECT {COLUMNS} FROM organization_roles WHERE instance_id = $1 ORDER BY created_at, id");
-    fetch_tx!(tx, fetch_all, sqlx::query_as::<_, RoleRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id))
+    fetch_tx!(tx, fetch_all, sqlx::query_as::<_, RoleRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id))
 }
 
 /// Every role of the instance.

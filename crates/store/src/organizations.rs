@@ -169,7 +169,7 @@ pub async fn get_tx(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Opt
     fetch_tx!(
         tx,
         fetch_optional,
-        sqlx::query_as::<_, OrganizationRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(id)
+        sqlx::query_as::<_, OrganizationRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(id)
     )
 }
 

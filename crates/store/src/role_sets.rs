@@ -50,7 +50,7 @@ pub async fn insert(tx: &mut Tx, r: &RoleSetRow) -> StoreResult<()> {
     let sql = format!("INSERT INTO role_sets ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)");
     exec_tx!(
         tx,
-        sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+        sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(&r.id)
             .bind(&r.instance_id)
             .bind(&r.name)
@@ -110,7 +110,7 @@ pub async fn get_tx(tx: &mut Tx, instance_id: &str, id_or_key: &str) -> StoreRes
     fetch_tx!(
         tx,
         fetch_optional,
-        sqlx::query_as::<_, RoleSetRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(id_or_key)
+        sqlx::query_as::<_, RoleSetRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(id_or_key)
     )
 }
 
@@ -127,7 +127,7 @@ pub async fn get(db: &Db, instance_id: &str, id_or_key: &str) -> StoreResult<Opt
 /// The instance's `initial` role set, read inside a write transaction.
 pub async fn initial_tx(tx: &mut Tx, instance_id: &str) -> StoreResult<Option<RoleSetRow>> {
     let sql = format!("SELECT {COLUMNS} FROM role_sets WHERE instance_id = $1 AND type = 'initial'");
-    fetch_tx!(tx, fetch_optional, sqlx::query_as::<_, RoleSetRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id))
+    fetch_tx!(tx, fetch_optional, sqlx::query_as::<_, RoleSetRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id))
 }
 
 /// The key of the instance's `initial` role set.

@@ -127,7 +127,7 @@ pub async fn user_tx(
     fetch_tx!(
         tx,
         fetch_optional,
-        sqlx::query_as::<_, DirectoryUserRow>(sqlx::AssertSqlSafe(sql.clone()))
+        sqlx::query_as::<_, DirectoryUserRow>(sqlx::AssertSqlSafe(sql))
             .bind(instance_id)
             .bind(directory_id)
             .bind(user_id)
@@ -174,7 +174,7 @@ pub async fn users_tx(tx: &mut Tx, instance_id: &str, directory_id: &str) -> Sto
     fetch_tx!(
         tx,
         fetch_all,
-        sqlx::query_as::<_, DirectoryUserRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(directory_id)
+        sqlx::query_as::<_, DirectoryUserRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(directory_id)
     )
 }
 
@@ -258,10 +258,7 @@ pub async fn group_tx(
     fetch_tx!(
         tx,
         fetch_optional,
-        sqlx::query_as::<_, DirectoryGroupRow>(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(instance_id)
-            .bind(directory_id)
-            .bind(id)
+        sqlx::query_as::<_, DirectoryGroupRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(directory_id).bind(id)
     )
 }
 
@@ -279,7 +276,7 @@ pub async fn group_by_ref_tx(
     fetch_tx!(
         tx,
         fetch_optional,
-        sqlx::query_as::<_, DirectoryGroupRow>(sqlx::AssertSqlSafe(sql.clone()))
+        sqlx::query_as::<_, DirectoryGroupRow>(sqlx::AssertSqlSafe(sql))
             .bind(instance_id)
             .bind(directory_id)
             .bind(reference)

@@ -135,6 +135,6 @@ pub async fn lock(tx: &mut Tx, instance_id: &str, session_id: &str) -> StoreResu
     fetch_tx!(
         tx,
         fetch_optional,
-        sqlx::query_as::<_, ReverificationRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(session_id)
+        sqlx::query_as::<_, ReverificationRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(session_id)
     )
 }

@@ -314,7 +314,7 @@ pub async fn live_user_sessions_tx(
     fetch_tx!(
         tx,
         fetch_all,
-        sqlx::query_as::<_, SessionRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(user_id).bind(now)
+        sqlx::query_as::<_, SessionRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(user_id).bind(now)
     )
 }
 
@@ -332,7 +332,7 @@ pub async fn live_client_sessions_tx(
     fetch_tx!(
         tx,
         fetch_all,
-        sqlx::query_as::<_, SessionRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(client_id).bind(now)
+        sqlx::query_as::<_, SessionRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(client_id).bind(now)
     )
 }
 

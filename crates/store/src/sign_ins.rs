@@ -143,7 +143,7 @@ pub async fn lock(tx: &mut Tx, instance_id: &str, client_id: &str, id: &str) -> 
     fetch_tx!(
         tx,
         fetch_optional,
-        sqlx::query_as::<_, SignInRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(client_id).bind(id)
+        sqlx::query_as::<_, SignInRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(client_id).bind(id)
     )
 }
 

@@ -181,11 +181,7 @@ pub async fn get(db: &Db, instance_id: &str, id: &str) -> StoreResult<Option<Sig
 pub async fn lock(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Option<SignUpRow>> {
     let suffix = if matches!(tx, Tx::Postgres(_)) { " FOR UPDATE" } else { "" };
     let sql = format!("SELECT {COLUMNS} FROM sign_ups WHERE instance_id = $1 AND id = $2{suffix}");
-    fetch_tx!(
-        tx,
-        fetch_optional,
-        sqlx::query_as::<_, SignUpRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(id)
-    )
+    fetch_tx!(tx, fetch_optional, sqlx::query_as::<_, SignUpRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(id))
 }
 
 /// The verifications of an attempt.
@@ -214,7 +210,7 @@ pub async fn verifications_tx(
     fetch_tx!(
         tx,
         fetch_all,
-        sqlx::query_as::<_, SignUpVerificationRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(sign_up_id)
+        sqlx::query_as::<_, SignUpVerificationRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(sign_up_id)
     )
 }
 

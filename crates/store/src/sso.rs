@@ -109,7 +109,7 @@ pub async fn take_request(
     fetch_tx!(
         tx,
         fetch_optional,
-        sqlx::query_as::<_, SamlRequestRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(id)
+        sqlx::query_as::<_, SamlRequestRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(id)
     )
 }
 
@@ -200,7 +200,7 @@ pub async fn account_by_subject_tx(
     fetch_tx!(
         tx,
         fetch_optional,
-        sqlx::query_as::<_, EnterpriseAccountRow>(sqlx::AssertSqlSafe(sql.clone()))
+        sqlx::query_as::<_, EnterpriseAccountRow>(sqlx::AssertSqlSafe(sql))
             .bind(instance_id)
             .bind(connection_id)
             .bind(subject)

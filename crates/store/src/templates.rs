@@ -74,10 +74,7 @@ pub async fn get_tx(
     fetch_tx!(
         tx,
         fetch_optional,
-        sqlx::query_as::<_, TemplateRow>(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(instance_id)
-            .bind(template_type)
-            .bind(slug)
+        sqlx::query_as::<_, TemplateRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(template_type).bind(slug)
     )
 }
 

@@ -71,11 +71,7 @@ pub async fn open(tx: &mut Tx, token_hash: &[u8], now: i64) -> StoreResult<Optio
         "UPDATE enterprise_connection_test_runs SET opened_at = $2, updated_at = $2 \
          WHERE token_hash = $1 AND opened_at IS NULL AND expires_at > $2 RETURNING {COLUMNS}"
     );
-    fetch_tx!(
-        tx,
-        fetch_optional,
-        sqlx::query_as::<_, TestRunRow>(sqlx::AssertSqlSafe(sql.clone())).bind(token_hash).bind(now)
-    )
+    fetch_tx!(tx, fetch_optional, sqlx::query_as::<_, TestRunRow>(sqlx::AssertSqlSafe(sql)).bind(token_hash).bind(now))
 }
 
 /// Records the outcome of a pending run; `false` when it is not pending (answered before).

@@ -106,7 +106,7 @@ pub async fn actor_token_tx(tx: &mut Tx, instance_id: &str, id: &str) -> StoreRe
     fetch_tx!(
         tx,
         fetch_optional,
-        sqlx::query_as::<_, ActorTokenRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(id)
+        sqlx::query_as::<_, ActorTokenRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(id)
     )
 }
 
@@ -116,20 +116,20 @@ pub async fn sign_in_token_tx(tx: &mut Tx, instance_id: &str, id: &str) -> Store
     fetch_tx!(
         tx,
         fetch_optional,
-        sqlx::query_as::<_, SignInTokenRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(id)
+        sqlx::query_as::<_, SignInTokenRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(id)
     )
 }
 
 /// The actor token with this digest, in any instance, read inside a write transaction.
 pub async fn actor_token_by_hash_tx(tx: &mut Tx, hash: &[u8]) -> StoreResult<Option<ActorTokenRow>> {
     let sql = format!("SELECT {ACTOR_COLUMNS} FROM actor_tokens WHERE token_hash = $1");
-    fetch_tx!(tx, fetch_optional, sqlx::query_as::<_, ActorTokenRow>(sqlx::AssertSqlSafe(sql.clone())).bind(hash))
+    fetch_tx!(tx, fetch_optional, sqlx::query_as::<_, ActorTokenRow>(sqlx::AssertSqlSafe(sql)).bind(hash))
 }
 
 /// The sign-in token with this digest, in any instance, read inside a write transaction.
 pub async fn sign_in_token_by_hash_tx(tx: &mut Tx, hash: &[u8]) -> StoreResult<Option<SignInTokenRow>> {
     let sql = format!("SELECT {SIGN_IN_COLUMNS} FROM sign_in_tokens WHERE token_hash = $1");
-    fetch_tx!(tx, fetch_optional, sqlx::query_as::<_, SignInTokenRow>(sqlx::AssertSqlSafe(sql.clone())).bind(hash))
+    fetch_tx!(tx, fetch_optional, sqlx::query_as::<_, SignInTokenRow>(sqlx::AssertSqlSafe(sql)).bind(hash))
 }
 
 /// Moves an actor token from `from` to `to`; the number of rows changed (0 when it was not in `from`).

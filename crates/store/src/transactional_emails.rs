@@ -79,11 +79,7 @@ pub async fn get(db: &Db, instance_id: &str, id: &str) -> StoreResult<Option<Ema
 /// The e-mail sent under an idempotency key, read inside a write transaction.
 pub async fn by_key(tx: &mut Tx, instance_id: &str, key: &str) -> StoreResult<Option<EmailRow>> {
     let sql = format!("SELECT {COLUMNS} FROM transactional_emails WHERE instance_id = $1 AND idempotency_key = $2");
-    fetch_tx!(
-        tx,
-        fetch_optional,
-        sqlx::query_as::<_, EmailRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(key)
-    )
+    fetch_tx!(tx, fetch_optional, sqlx::query_as::<_, EmailRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(key))
 }
 
 /// Records the send state.

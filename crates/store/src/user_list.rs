@@ -530,7 +530,7 @@ pub async fn membership_tx(
     crate::fetch_tx!(
         tx,
         fetch_optional,
-        sqlx::query_as::<_, MembershipUserRow>(sqlx::AssertSqlSafe(sql.clone()))
+        sqlx::query_as::<_, MembershipUserRow>(sqlx::AssertSqlSafe(sql))
             .bind(instance_id)
             .bind(organization_id)
             .bind(user_id)

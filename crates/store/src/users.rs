@@ -746,11 +746,7 @@ pub async fn get(db: &Db, instance_id: &str, id: &str) -> StoreResult<Option<Use
 pub async fn lock(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Option<UserRow>> {
     let suffix = if matches!(tx, Tx::Postgres(_)) { " FOR UPDATE" } else { "" };
     let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.instance_id = $1 AND u.id = $2{suffix}");
-    fetch_tx!(
-        tx,
-        fetch_optional,
-        sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(id)
-    )
+    fetch_tx!(tx, fetch_optional, sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(id))
 }
 
 /// The identifications of one user, read inside a write transaction.
@@ -762,7 +758,7 @@ pub async fn identifications_tx(tx: &mut Tx, instance_id: &str, user_id: &str) -
     fetch_tx!(
         tx,
         fetch_all,
-        sqlx::query_as::<_, IdentificationRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(user_id)
+        sqlx::query_as::<_, IdentificationRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(user_id)
     )
 }
 

@@ -90,7 +90,7 @@ pub async fn lock(tx: &mut Tx, instance_id: &str, id: &str) -> StoreResult<Optio
     fetch_tx!(
         tx,
         fetch_optional,
-        sqlx::query_as::<_, WaitlistEntryRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(id)
+        sqlx::query_as::<_, WaitlistEntryRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(id)
     )
 }
 
@@ -126,7 +126,7 @@ pub async fn by_email_tx(tx: &mut Tx, instance_id: &str, email: &str) -> StoreRe
     fetch_tx!(
         tx,
         fetch_optional,
-        sqlx::query_as::<_, WaitlistEntryRow>(sqlx::AssertSqlSafe(sql.clone())).bind(instance_id).bind(email)
+        sqlx::query_as::<_, WaitlistEntryRow>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(email)
     )
 }
 

@@ -345,7 +345,7 @@ pub async fn claim_due(
     );
     let mut tx = db.begin().await?;
     let ids: Vec<String> =
-        fetch_tx!(&mut tx, fetch_all, sqlx::query_scalar(sqlx::AssertSqlSafe(pick.clone())).bind(now).bind(limit))?;
+        fetch_tx!(&mut tx, fetch_all, sqlx::query_scalar(sqlx::AssertSqlSafe(pick)).bind(now).bind(limit))?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
         exec_tx!(
