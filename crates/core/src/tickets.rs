@@ -255,7 +255,7 @@ pub(crate) async fn issue_sign_in_token_tx(
 }
 
 async fn is_member_tx(tx: &mut tessera_store::Tx, instance_id: &str, org_id: &str, user_id: &str) -> Result<bool> {
-    Ok(tessera_store::jwt_templates::membership_role_tx(tx, instance_id, org_id, user_id).await?.is_some())
+    Ok(tessera_store::organization_invitations::member_role(tx, instance_id, org_id, user_id).await?.is_some())
 }
 
 /// `POST /sign_in_tokens/{id}/revoke`: only pending tokens can be revoked.

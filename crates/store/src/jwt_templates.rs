@@ -149,22 +149,3 @@ pub async fn membership_role(
     .fetch_optional(c)
     .await)?)
 }
-
-/// [`membership_role`] inside a write transaction.
-pub async fn membership_role_tx(
-    tx: &mut Tx,
-    instance_id: &str,
-    organization_id: &str,
-    user_id: &str,
-) -> StoreResult<Option<String>> {
-    fetch_tx!(
-        tx,
-        fetch_optional,
-        sqlx::query_scalar::<_, String>(
-            "SELECT role FROM organization_memberships WHERE instance_id = $1 AND organization_id = $2 AND user_id = $3"
-        )
-        .bind(instance_id)
-        .bind(organization_id)
-        .bind(user_id)
-    )
-}
