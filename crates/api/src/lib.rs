@@ -17,12 +17,14 @@ use tessera_core::{Ctx, Error};
 use tracing::Instrument;
 
 use crate::dists::Dists;
+use crate::lazy_route::LazyRoute;
 
 pub mod billing_clock;
 pub mod dists;
 pub mod error;
 pub mod extract;
 pub mod json;
+pub mod lazy_route;
 pub mod list;
 pub mod metrics;
 pub mod objects;
@@ -118,12 +120,13 @@ impl Backend {
     pub fn new(state: AppState) -> Self {
         let mut app = Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz));
         for route in routes::table() {
+            let lazy = LazyRoute::new(route.handlers, routes::fallback::method_not_allowed, &state);
             if route.unversioned {
-                app = app.route(route.path, route.handlers.clone());
+                app = app.route_service(route.path, lazy.clone());
             }
-            app = app.route(&format!("/v1{}", route.path), route.handlers);
+            app = app.route_service(&format!("/v1{}", route.path), lazy);
         }
-        let routes = metrics::tag_routes(app.merge(portal::router()))
+        let routes = metrics::tag_routes(app.merge(portal::router(&state)))
             .fallback(routes::fallback::not_found)
             .method_not_allowed_fallback(routes::fallback::method_not_allowed)
             .with_state(state.clone());

@@ -32,7 +32,7 @@ pub mod scim;
 pub fn app(state: AppState) -> Router {
     // One `Arc` clone per request, not a clone of the state and both faces' routes.
     let faces = std::sync::Arc::new(host::Faces {
-        frontend: routes::router().with_state(state.clone()),
+        frontend: routes::router(&state).with_state(state.clone()),
         backend: tessera_api::Backend::new(state.clone()),
         state,
     });

@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::Value;
 use tessera_api::AppState;
+use tessera_api::lazy_route::{LazyRoute, MakeHandlers};
 use tessera_core::scim::patch::PatchRequest;
 use tessera_core::scim::{self, ScimError, groups, schemas, users};
 use tessera_core::store::directories::DirectoryRow;
@@ -304,20 +305,24 @@ async fn method_not_allowed() -> Failure {
 }
 
 /// The SCIM route table, nested under `/scim/v2/{directory_id}`.
-pub fn router() -> Router<AppState> {
+pub fn router(state: &AppState) -> Router<AppState> {
+    // Bound on first use (see `LazyRoute`), each with the SCIM 405 for methods it does not serve.
+    let lazy = |handlers: MakeHandlers<AppState>| LazyRoute::new(handlers, method_not_allowed, state);
     Router::new()
-        .route("/ServiceProviderConfig", get(service_provider_config))
-        .route("/ResourceTypes", get(resource_types))
-        .route("/ResourceTypes/{id}", get(resource_type))
-        .route("/Schemas", get(list_schemas))
-        .route("/Schemas/{id}", get(get_schema))
-        .route("/.search", post(search_everything))
-        .route("/Users", get(list_users).post(create_user))
-        .route("/Users/.search", post(search_users))
-        .route("/Users/{id}", get(get_user).put(replace_user).patch(patch_user).delete(delete_user))
-        .route("/Groups", get(list_groups).post(create_group))
-        .route("/Groups/.search", post(search_groups))
-        .route("/Groups/{id}", get(get_group).put(replace_group).patch(patch_group).delete(delete_group))
+        .route_service("/ServiceProviderConfig", lazy(|| get(service_provider_config)))
+        .route_service("/ResourceTypes", lazy(|| get(resource_types)))
+        .route_service("/ResourceTypes/{id}", lazy(|| get(resource_type)))
+        .route_service("/Schemas", lazy(|| get(list_schemas)))
+        .route_service("/Schemas/{id}", lazy(|| get(get_schema)))
+        .route_service("/.search", lazy(|| post(search_everything)))
+        .route_service("/Users", lazy(|| get(list_users).post(create_user)))
+        .route_service("/Users/.search", lazy(|| post(search_users)))
+        .route_service("/Users/{id}", lazy(|| get(get_user).put(replace_user).patch(patch_user).delete(delete_user)))
+        .route_service("/Groups", lazy(|| get(list_groups).post(create_group)))
+        .route_service("/Groups/.search", lazy(|| post(search_groups)))
+        .route_service(
+            "/Groups/{id}",
+            lazy(|| get(get_group).put(replace_group).patch(patch_group).delete(delete_group)),
+        )
         .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
 }

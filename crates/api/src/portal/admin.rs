@@ -9,6 +9,7 @@
 //! directories; a link without one manages the connections linked to no organization and theirs. Scopes: see
 //! `tessera_core::admin_portal::scope`.
 
+use super::lazy;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -37,14 +38,17 @@ const TITLE: &str = "Single sign-on";
 const MAX_CONNECTIONS: i64 = 100;
 
 /// The portal's routes.
-pub fn router() -> Router<AppState> {
+pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
-        .route(&format!("{BASE}/open/{{token}}"), get(open))
-        .route(BASE, get(dashboard))
-        .route(&format!("{BASE}/connections"), post(create_connection))
-        .route(&format!("{BASE}/connections/{{id}}"), get(connection_page).post(update_connection))
-        .route(&format!("{BASE}/connections/{{id}}/delete"), post(delete_connection))
-        .merge(directory::router())
+        .route_service(&format!("{BASE}/open/{{token}}"), lazy(|| get(open), state))
+        .route_service(BASE, lazy(|| get(dashboard), state))
+        .route_service(&format!("{BASE}/connections"), lazy(|| post(create_connection), state))
+        .route_service(
+            &format!("{BASE}/connections/{{id}}"),
+            lazy(|| get(connection_page).post(update_connection), state),
+        )
+        .route_service(&format!("{BASE}/connections/{{id}}/delete"), lazy(|| post(delete_connection), state))
+        .merge(directory::router(state))
 }
 
 fn denied() -> Response {

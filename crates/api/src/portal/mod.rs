@@ -15,13 +15,20 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::AppState;
+use crate::lazy_route::MakeHandlers;
 
 pub mod admin;
 pub mod webhooks;
 
 /// The portals' routes.
-pub fn router() -> Router<AppState> {
-    webhooks::router().merge(admin::router())
+pub fn router(state: &AppState) -> Router<AppState> {
+    webhooks::router(state).merge(admin::router(state))
+}
+
+/// A portal route, bound to its state on first use (see [`crate::lazy_route`]); other methods answer the Backend
+/// API's 405.
+fn lazy(handlers: MakeHandlers<AppState>, state: &AppState) -> crate::lazy_route::LazyRoute<AppState> {
+    crate::lazy_route::LazyRoute::new(handlers, crate::routes::fallback::method_not_allowed, state)
 }
 
 /// Escapes text for HTML content and attribute values.

@@ -1,6 +1,7 @@
 //! The webhook endpoint portal: pages where a person adds, edits and removes endpoints (URL, event filter, secret
 //! shown and rotated), sees recent deliveries and replays one. Opened by the link of `POST /v1/webhooks/svix_url`.
 
+use super::lazy;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -25,15 +26,15 @@ pub fn open_path(token: &str) -> String {
 }
 
 /// The portal's routes.
-pub fn router() -> Router<AppState> {
+pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
-        .route(&format!("{BASE}/open/{{token}}"), get(open))
-        .route(BASE, get(dashboard))
-        .route(&format!("{BASE}/endpoints"), post(create_endpoint))
-        .route(&format!("{BASE}/endpoints/{{id}}"), get(endpoint_page).post(update_endpoint))
-        .route(&format!("{BASE}/endpoints/{{id}}/rotate"), post(rotate_secret))
-        .route(&format!("{BASE}/endpoints/{{id}}/delete"), post(delete_endpoint))
-        .route(&format!("{BASE}/deliveries/{{id}}/replay"), post(replay))
+        .route_service(&format!("{BASE}/open/{{token}}"), lazy(|| get(open), state))
+        .route_service(BASE, lazy(|| get(dashboard), state))
+        .route_service(&format!("{BASE}/endpoints"), lazy(|| post(create_endpoint), state))
+        .route_service(&format!("{BASE}/endpoints/{{id}}"), lazy(|| get(endpoint_page).post(update_endpoint), state))
+        .route_service(&format!("{BASE}/endpoints/{{id}}/rotate"), lazy(|| post(rotate_secret), state))
+        .route_service(&format!("{BASE}/endpoints/{{id}}/delete"), lazy(|| post(delete_endpoint), state))
+        .route_service(&format!("{BASE}/deliveries/{{id}}/replay"), lazy(|| post(replay), state))
 }
 
 fn denied() -> Response {

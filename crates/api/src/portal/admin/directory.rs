@@ -4,6 +4,7 @@
 //! turns provisioning on or off and deletes it. Every change is the core operation the Backend API's
 //! `/directories` routes call; the scope is the link's (`tessera_core::admin_portal::directories`).
 
+use crate::portal::lazy;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -25,12 +26,15 @@ const PROVIDERS: &[(&str, &str)] =
     &[("okta", "Okta"), ("microsoft", "Microsoft Entra ID"), ("onelogin", "OneLogin"), ("custom", "Other (SCIM 2.0)")];
 
 /// The section's routes.
-pub(super) fn router() -> Router<AppState> {
+pub(super) fn router(state: &AppState) -> Router<AppState> {
     Router::new()
-        .route(&format!("{BASE}/directories"), post(create_directory))
-        .route(&format!("{BASE}/directories/{{id}}"), get(directory_page).post(update_directory))
-        .route(&format!("{BASE}/directories/{{id}}/rotate"), post(rotate_api_key))
-        .route(&format!("{BASE}/directories/{{id}}/delete"), post(delete_directory))
+        .route_service(&format!("{BASE}/directories"), lazy(|| post(create_directory), state))
+        .route_service(
+            &format!("{BASE}/directories/{{id}}"),
+            lazy(|| get(directory_page).post(update_directory), state),
+        )
+        .route_service(&format!("{BASE}/directories/{{id}}/rotate"), lazy(|| post(rotate_api_key), state))
+        .route_service(&format!("{BASE}/directories/{{id}}/delete"), lazy(|| post(delete_directory), state))
 }
 
 fn not_found() -> Response {
