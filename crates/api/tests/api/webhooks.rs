@@ -161,6 +161,17 @@ async fn endpoint(app: &TestApp, url: &str, event_types: &[&str]) -> (String, St
     (ep.id, secret)
 }
 
+/// Another endpoint of the instance whose Svix app [`endpoint`] created; its id.
+async fn add_endpoint(app: &TestApp, url: &str, event_types: &[&str], disabled: bool) -> String {
+    let input = EndpointInput {
+        url: url.to_owned(),
+        event_types: event_types.iter().map(|s| (*s).to_owned()).collect(),
+        disabled,
+        ..EndpointInput::default()
+    };
+    webhooks::create_endpoint(app.ctx(), &app.instance.id, &input).await.expect("endpoint").id
+}
+
 fn header<'a>(h: &'a HeaderMap, name: &str) -> &'a str {
     h.get(name).and_then(|v| v.to_str().ok()).unwrap_or_else(|| panic!("header {name}"))
 }
@@ -211,6 +222,29 @@ async fn every_event_arrives_once_signed_and_in_order_per_user() {
     assert_eq!(a_types.first(), Some(&json!("user.created")));
     assert_eq!(a_types.last(), Some(&json!("user.deleted")));
     assert_eq!(a_types.len(), 6);
+}
+
+#[tokio::test]
+async fn an_event_is_queued_for_each_enabled_endpoint_subscribed_to_its_type() {
+    let app = TestApp::new().await;
+    let (all, _) = endpoint(&app, "https://all.example.com/h", &[]).await;
+    let created = add_endpoint(&app, "https://created.example.com/h", &["user.created"], false).await;
+    let several =
+        add_endpoint(&app, "https://several.example.com/h", &["session.created", "user.created"], false).await;
+    let updated = add_endpoint(&app, "https://updated.example.com/h", &["user.updated"], false).await;
+    let paused = add_endpoint(&app, "https://paused.example.com/h", &[], true).await;
+
+    create_user(&app, json!({ "email_address": ["queued@example.com"] })).await;
+    let deliveries = webhooks::recent_deliveries(app.ctx(), &app.instance.id, 10).await.unwrap();
+    let mut endpoints: Vec<&str> = deliveries.iter().map(|d| d.endpoint_id.as_str()).collect();
+    endpoints.sort_unstable();
+    let mut want = vec![all.as_str(), created.as_str(), several.as_str()];
+    want.sort_unstable();
+    assert_eq!(endpoints, want, "not {updated} (another type) nor {paused} (disabled)");
+    assert!(deliveries.iter().all(|d| d.event_type == "user.created" && d.status == "pending"));
+    let event = &deliveries[0].event_id;
+    assert!(deliveries.iter().all(|d| &d.event_id == event), "one event");
+    assert!(deliveries.iter().all(|d| d.id == format!("{event}_{}", d.endpoint_id)), "ids as before");
 }
 
 #[tokio::test]
