@@ -34,7 +34,7 @@ impl<S> LazyRoute<S> {
     /// clones the handler into each method it serves).
     pub fn new<H, T>(make_handlers: MakeHandlers<S>, method_not_allowed: H, state: &S) -> Self
     where
-        H: Handler<T, S> + Sync,
+        H: Handler<T, S>,
         T: 'static,
         S: Clone + Send + Sync + 'static,
     {

@@ -175,8 +175,10 @@ pub fn table() -> Vec<Route> {
                 .patch(oauth_applications::update_o_auth_application)
                 .delete(oauth_applications::delete_o_auth_application)
         }),
-        v1("/oauth_applications/{oauth_application_id}/logo", || // Logos may be up to 10 MB (plus multipart framing).
-            put(oauth_applications::upload_o_auth_application_logo).layer(DefaultBodyLimit::max(11 * 1024 * 1024))),
+        // Logos may be up to 10 MB (plus multipart framing).
+        v1("/oauth_applications/{oauth_application_id}/logo", || {
+            put(oauth_applications::upload_o_auth_application_logo).layer(DefaultBodyLimit::max(11 * 1024 * 1024))
+        }),
         v1("/oauth_applications/{oauth_application_id}/rotate_secret", || {
             post(oauth_applications::rotate_o_auth_application_secret)
         }),
@@ -207,10 +209,12 @@ pub fn table() -> Vec<Route> {
         v1("/organizations/{organization_id}/metadata", || {
             patch(organizations::merge_organization_metadata).put(organizations::replace_organization_metadata)
         }),
-        v1("/organizations/{organization_id}/logo", || // Logos may be up to 10 MB (plus multipart framing).
+        // Logos may be up to 10 MB (plus multipart framing).
+        v1("/organizations/{organization_id}/logo", || {
             put(organizations::upload_organization_logo)
                 .layer(DefaultBodyLimit::max(11 * 1024 * 1024))
-                .delete(organizations::delete_organization_logo)),
+                .delete(organizations::delete_organization_logo)
+        }),
         v1("/organization_images/{image_id}", || get(organizations::get_organization_image)),
         // Organization Permissions
         v1("/organization_permissions", || {
@@ -315,10 +319,12 @@ pub fn table() -> Vec<Route> {
         v1("/users/{user_id}/metadata", || {
             patch(user_account::update_user_metadata).put(user_account::replace_user_metadata)
         }),
-        v1("/users/{user_id}/profile_image", || // Images may be up to 10 MB (plus multipart framing).
+        // Images may be up to 10 MB (plus multipart framing).
+        v1("/users/{user_id}/profile_image", || {
             post(user_account::set_user_profile_image)
                 .layer(DefaultBodyLimit::max(11 * 1024 * 1024))
-                .delete(user_account::delete_user_profile_image)),
+                .delete(user_account::delete_user_profile_image)
+        }),
         v1("/user_images/{image_id}", || get(user_account::get_user_image)),
         v1("/users/{user_id}/verify_password", || post(user_credentials::verify_password)),
         v1("/users/{user_id}/verify_totp", || post(user_credentials::verify_totp)),

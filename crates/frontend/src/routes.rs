@@ -155,10 +155,12 @@ pub fn table() -> Vec<(&'static str, MakeHandlers<AppState>)> {
         v1("/v1/me/phone_numbers/{phone_number_id}/attempt_verification", || post(me_identifiers::verify_phone_number)),
         v1("/v1/me/change_password", || post(me_account::change_password)),
         v1("/v1/me/remove_password", || post(me_account::remove_password)),
-        v1("/v1/me/profile_image", || // Images may be up to 10 MB (plus multipart framing).
+        // Images may be up to 10 MB (plus multipart framing).
+        v1("/v1/me/profile_image", || {
             post(me_account::update_profile_image)
                 .layer(DefaultBodyLimit::max(11 * 1024 * 1024))
-                .delete(me_account::delete_profile_image)),
+                .delete(me_account::delete_profile_image)
+        }),
         // Second factors
         v1("/v1/me/totp", || post(me_mfa::post_totp).delete(me_mfa::delete_totp)),
         v1("/v1/me/totp/attempt_verification", || post(me_mfa::verify_totp)),
@@ -188,10 +190,12 @@ pub fn table() -> Vec<(&'static str, MakeHandlers<AppState>)> {
                 .patch(organizations::update_organization)
                 .delete(organizations::delete_organization)
         }),
-        v1("/v1/organizations/{organization_id}/logo", || // Logos may be up to 10 MB (plus multipart framing).
+        // Logos may be up to 10 MB (plus multipart framing).
+        v1("/v1/organizations/{organization_id}/logo", || {
             put(organizations::update_organization_logo)
                 .layer(DefaultBodyLimit::max(11 * 1024 * 1024))
-                .delete(organizations::delete_organization_logo)),
+                .delete(organizations::delete_organization_logo)
+        }),
         v1("/v1/organizations/{organization_id}/roles", || get(organizations::list_organization_roles)),
         v1("/v1/organizations/{organization_id}/memberships", || {
             get(organization_memberships::list_organization_memberships)

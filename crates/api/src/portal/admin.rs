@@ -9,7 +9,6 @@
 //! directories; a link without one manages the connections linked to no organization and theirs. Scopes: see
 //! `tessera_core::admin_portal::scope`.
 
-use super::lazy;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -23,7 +22,7 @@ use tessera_core::enterprise_connections::{
 };
 use tessera_core::instances::{self, Instance};
 
-use super::{Empty, checked_form, cookie, esc, internal, open_session, page, see_other, user_message};
+use super::{Empty, checked_form, cookie, esc, internal, lazy, open_session, page, see_other, user_message};
 use crate::AppState;
 use crate::objects::enterprise_connection::EnterpriseConnectionObject;
 use crate::routes::enterprise_connections::fetch_metadata;

@@ -1,7 +1,6 @@
 //! The webhook endpoint portal: pages where a person adds, edits and removes endpoints (URL, event filter, secret
 //! shown and rotated), sees recent deliveries and replays one. Opened by the link of `POST /v1/webhooks/svix_url`.
 
-use super::lazy;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -12,7 +11,7 @@ use serde::Deserialize;
 use tessera_core::events::EventType;
 use tessera_core::webhooks::{self, EndpointInput};
 
-use super::{Empty, checked_form, cookie, esc, internal, open_session, page, see_other, user_message};
+use super::{Empty, checked_form, cookie, esc, internal, lazy, open_session, page, see_other, user_message};
 use crate::AppState;
 
 /// Where the portal lives.

@@ -4,7 +4,6 @@
 //! turns provisioning on or off and deletes it. Every change is the core operation the Backend API's
 //! `/directories` routes call; the scope is the link's (`tessera_core::admin_portal::directories`).
 
-use crate::portal::lazy;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -19,7 +18,7 @@ use tessera_core::enterprise_connections::EnterpriseConnection;
 use super::{BASE, ConnectionForm, Session, TITLE, csrf_field, form_session, render_dashboard, session};
 use crate::AppState;
 use crate::objects::directory::{DirectoryObject, View};
-use crate::portal::{Empty, esc, internal, page, see_other, user_message};
+use crate::portal::{Empty, esc, internal, lazy, page, see_other, user_message};
 
 /// The identity providers the create form offers (any SCIM client works as `custom`).
 const PROVIDERS: &[(&str, &str)] =
