@@ -14,6 +14,13 @@
 //! local invalidation covers its changes; a change made by another process on the same file (the CLI) is seen
 //! within [`TTL_MS`].
 //!
+//! **User objects** follow the same bound by other means, since far more code paths change a user than change a key:
+//! the store counts this node's committed writes to the user tables (`tessera_store::changes`), whichever code
+//! made them, and an entry is used only while that count is what it was before the entry was read; PostgreSQL
+//! triggers notify the other nodes of every statement that changes those tables (`users:*`: every node drops
+//! every user). So a change is never answered stale by the node that made it, and by the others within
+//! [`TTL_MS`] at worst.
+//!
 //! Deletions that cascade from elsewhere (a user deleted with the API keys it owns) send no notification of their
 //! own and are bounded by [`TTL_MS`] alone. Sessions and machine secret keys are not cached at all; instance secret
 //! keys (never changed or deleted, see `instances::authenticate`) and signing keysets (`keyring`) have their own
@@ -38,8 +45,14 @@ use crate::Result;
 /// How long a cached entry may be used without a notification: the fallback staleness bound.
 pub const TTL_MS: i64 = 1_000;
 
-/// Entries kept per cache; past it the cache starts over (a crude bound, far above any real working set).
+/// Entries kept per cache unless it says otherwise; past it the cache starts over (a crude bound, far above any
+/// real working set).
 const MAX_ENTRIES: usize = 100_000;
+
+/// User objects kept: about a kilobyte each, so a few megabytes at most. Past it the cache starts over, so a read
+/// pattern wider than this (a million users read at random) mostly misses, at the cost of the read it would do
+/// anyway.
+const MAX_USER_BODIES: usize = 4_096;
 
 /// A group of cached resources, invalidated together per instance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,15 +61,20 @@ pub enum Topic {
     ApiKeys,
     /// Opaque M2M tokens by token digest (`m2m_tokens::verify_token`).
     M2mTokens,
+    /// User objects as answered (`users::get_user_rendered`). Notified by PostgreSQL itself (triggers on the user
+    /// tables, payload `users:*`), for every instance at once; this node's own changes are followed through
+    /// `tessera_store::changes` instead.
+    Users,
 }
 
 impl Topic {
-    const ALL: [Self; 2] = [Self::ApiKeys, Self::M2mTokens];
+    const ALL: [Self; 3] = [Self::ApiKeys, Self::M2mTokens, Self::Users];
 
     fn name(self) -> &'static str {
         match self {
             Self::ApiKeys => "api_keys",
             Self::M2mTokens => "m2m_tokens",
+            Self::Users => "users",
         }
     }
 
@@ -76,6 +94,7 @@ pub struct Cache<K, V> {
     name: &'static str,
     entries: RwLock<HashMap<K, Entry<V>>>,
     epoch: AtomicU64,
+    max_entries: usize,
 }
 
 struct Entry<V> {
@@ -89,12 +108,27 @@ struct Entry<V> {
 impl<K: Hash + Eq, V: Clone> Cache<K, V> {
     /// An empty cache; `name` labels its hit and miss counters.
     pub fn new(name: &'static str) -> Self {
-        Self { name, entries: RwLock::default(), epoch: AtomicU64::new(0) }
+        Self::with_capacity(name, MAX_ENTRIES)
+    }
+
+    /// An empty cache that starts over past `max_entries`.
+    pub fn with_capacity(name: &'static str, max_entries: usize) -> Self {
+        Self { name, entries: RwLock::default(), epoch: AtomicU64::new(0), max_entries }
     }
 
     /// The value cached for `key`, unless older than [`TTL_MS`] — or past half of it and this is the first lookup
     /// since, which is to reload it (see the module's documentation). Counts a hit or a miss.
     pub fn get(&self, key: &K, now: i64) -> Option<V> {
+        self.get_where(key, now, |_, _| true)
+    }
+
+    /// [`Cache::get`] of an entry that `usable(instance_id, value)` accepts (one cached for the instance asked
+    /// about, or under conditions that still hold); any other is a miss.
+    pub fn get_where<Q>(&self, key: &Q, now: i64, usable: impl FnOnce(&str, &V) -> bool) -> Option<V>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         let hit = self
             .entries
             .read()
@@ -102,7 +136,9 @@ impl<K: Hash + Eq, V: Clone> Cache<K, V> {
             .get(key)
             .filter(|e| {
                 let age = now - e.loaded_at;
-                (0..TTL_MS).contains(&age) && (age < TTL_MS / 2 || e.reload_claimed.swap(true, Ordering::AcqRel))
+                usable(&e.instance_id, &e.value)
+                    && (0..TTL_MS).contains(&age)
+                    && (age < TTL_MS / 2 || e.reload_claimed.swap(true, Ordering::AcqRel))
             })
             .map(|e| e.value.clone());
         let outcome = if hit.is_some() { "tessera_cache_hits_total" } else { "tessera_cache_misses_total" };
@@ -122,7 +158,7 @@ impl<K: Hash + Eq, V: Clone> Cache<K, V> {
         if self.epoch.load(Ordering::Acquire) != epoch {
             return;
         }
-        if entries.len() >= MAX_ENTRIES {
+        if entries.len() >= self.max_entries {
             entries.clear();
         }
         let entry = Entry {
@@ -163,11 +199,31 @@ pub struct Caches {
     pub(crate) api_keys: Cache<Vec<u8>, tessera_store::api_keys::ApiKeyRow>,
     /// Opaque M2M token rows by token digest.
     pub(crate) m2m_tokens: Cache<Vec<u8>, tessera_store::m2m_tokens::M2mTokenRow>,
+    /// User objects as answered, by user id (see [`RenderedUser`]).
+    pub(crate) users: Cache<String, RenderedUser>,
+}
+
+/// A user object as an operation answers it, rendered (serialized) once for all the reads that follow until the
+/// user changes. Only users whose object does not depend on the time of reading are kept (see
+/// `users::get_user_rendered`).
+#[derive(Clone)]
+pub(crate) struct RenderedUser {
+    /// `tessera_store::changes::Changes::users` before the user was read: the entry is used only while it is
+    /// unchanged, so that no change this node committed since is answered stale.
+    pub(crate) changes: u64,
+    /// The request origin its image URL was made absolute under.
+    pub(crate) base: Box<str>,
+    /// The JSON.
+    pub(crate) body: bytes::Bytes,
 }
 
 impl Default for Caches {
     fn default() -> Self {
-        Self { api_keys: Cache::new("api_keys"), m2m_tokens: Cache::new("m2m_tokens") }
+        Self {
+            api_keys: Cache::new("api_keys"),
+            m2m_tokens: Cache::new("m2m_tokens"),
+            users: Cache::with_capacity("users", MAX_USER_BODIES),
+        }
     }
 }
 
@@ -183,6 +239,8 @@ impl Caches {
         match topic {
             Topic::ApiKeys => self.api_keys.forget_instance(instance_id),
             Topic::M2mTokens => self.m2m_tokens.forget_instance(instance_id),
+            // PostgreSQL's triggers cannot tell the instance cheaply (per statement, not per row): every user goes.
+            Topic::Users => self.users.clear(),
         }
     }
 
@@ -190,6 +248,7 @@ impl Caches {
     pub fn flush(&self) {
         self.api_keys.clear();
         self.m2m_tokens.clear();
+        self.users.clear();
     }
 
     /// Applies what the invalidation listener reports: a notification from another node (an unknown payload,

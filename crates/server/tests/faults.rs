@@ -236,6 +236,69 @@ fn two_nodes_drop_revoked_credentials_from_their_caches() {
     }
 }
 
+/// A user changed or deleted through A: B, which answers that user from its cache of rendered users, answers the
+/// change within the bound — before its cached object could have expired, so through the notification that
+/// PostgreSQL's triggers on the user tables send.
+#[test]
+fn two_nodes_drop_changed_users_from_their_caches() {
+    let Some(url) = postgres_requested() else {
+        println!("skipped: two nodes need PostgreSQL (set TESSERA_TEST_DATABASE_URL=postgres://…)");
+        return;
+    };
+    let db = TestDb::fresh_postgres(&url);
+    let a = Server::start_with(ServeOptions::new(&db).secret_key(KEY));
+    let b = Server::start_with(ServeOptions::new(&db).secret_key(KEY));
+    let (s, user) = must("POST", &a.at("/v1/users"), KEY, Some(json!({ "first_name": "Ann" })));
+    let user = id_of(s, &user, "create user");
+    let read_on_b = || must("GET", &b.at(&format!("/v1/users/{user}")), KEY, None);
+    let first_name_on_b = || read_on_b().1["first_name"].clone();
+    let listed_on_b = || must("GET", &b.at(&format!("/v1/users?user_id={user}")), KEY, None).1;
+
+    // (what, change it on A, B's answer once it has seen the change)
+    type Change<'a> = (&'a str, Box<dyn Fn() + 'a>, Box<dyn Fn() -> bool + 'a>);
+    let changes: [Change<'_>; 3] = [
+        (
+            "user updated on A",
+            Box::new(|| {
+                let body = json!({ "first_name": "Bea" });
+                assert_eq!(must("PATCH", &a.at(&format!("/v1/users/{user}")), KEY, Some(body)).0, 200);
+            }),
+            Box::new(|| first_name_on_b() == json!("Bea") && listed_on_b()[0]["first_name"] == json!("Bea")),
+        ),
+        (
+            "address added on A",
+            Box::new(|| {
+                let body = json!({ "user_id": user, "email_address": "node@example.com", "verified": true });
+                assert_eq!(must("POST", &a.at("/v1/email_addresses"), KEY, Some(body)).0, 200);
+            }),
+            Box::new(|| read_on_b().1["email_addresses"].as_array().is_some_and(|e| e.len() == 1)),
+        ),
+        (
+            "user deleted on A",
+            Box::new(|| assert_eq!(must("DELETE", &a.at(&format!("/v1/users/{user}")), KEY, None).0, 200)),
+            Box::new(|| read_on_b().0 == 404 && listed_on_b() == json!([])),
+        ),
+    ];
+    for (what, change, seen) in changes {
+        // Twice: the second answer comes from B's cache.
+        assert_eq!(read_on_b().0, 200, "{what}: B reads the user before");
+        let cached_at = Instant::now();
+        assert_eq!(read_on_b().0, 200, "{what}: B reads it again");
+        assert_eq!(listed_on_b().as_array().map(Vec::len), Some(1), "{what}: B lists it");
+        change();
+        let changed_after = cached_at.elapsed();
+        let took = refused_within_bound(what, &seen);
+        println!("{what}: seen on B {took:?} after A acknowledged it");
+        if changed_after < CACHE_BOUND / 4 {
+            assert!(
+                changed_after + took < CACHE_BOUND,
+                "{what}: B saw it only {:?} after caching it: the notification did not arrive",
+                changed_after + took
+            );
+        }
+    }
+}
+
 /// Two processes on one PostgreSQL database.
 #[test]
 fn two_nodes_see_each_others_writes_at_once() {

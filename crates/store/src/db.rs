@@ -15,6 +15,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, Transaction};
 
+use crate::changes::{Changes, may_change_user_tables};
 use crate::direct_reads::DirectReads;
 use crate::error::StoreError;
 use crate::group_commit::{SqliteTx, Writer};
@@ -64,6 +65,8 @@ pub struct SqlitePools {
     pub read: Arc<ReadPool<Sqlite>>,
     /// Read connections for the hot reads, which run on the calling thread (see [`crate::direct_reads`]).
     pub direct: Arc<DirectReads>,
+    /// What committed writes may have changed (the writer moves it).
+    pub changes: Arc<Changes>,
     // Keeps a throwaway database's directory alive as long as any clone of the pools lives.
     _tempdir: Option<std::sync::Arc<tempfile::TempDir>>,
 }
@@ -84,6 +87,8 @@ pub struct PgPools {
     pub pool: PgPool,
     /// Reads.
     pub read: Arc<ReadPool<Postgres>>,
+    /// What this node's committed writes may have changed ([`PgTx::commit`] moves it).
+    pub changes: Arc<Changes>,
 }
 
 /// An open write transaction. Commit it explicitly; dropping it rolls back.
@@ -91,7 +96,33 @@ pub enum Tx {
     /// A SQLite transaction: a savepoint in the writer's outer `BEGIN IMMEDIATE` transaction.
     Sqlite(SqliteTx),
     /// A PostgreSQL transaction (READ COMMITTED; invariants use row locks).
-    Postgres(Transaction<'static, Postgres>),
+    Postgres(PgTx),
+}
+
+/// A PostgreSQL write transaction, noting whether its statements may change what caches keep (see
+/// [`crate::changes`]).
+pub struct PgTx {
+    tx: Transaction<'static, Postgres>,
+    changes: Arc<Changes>,
+    changes_users: bool,
+}
+
+impl PgTx {
+    /// The connection to run `sql` on, noting what `sql` may change. Every statement of the transaction goes through
+    /// here (the macros below, and the few statements written for PostgreSQL alone).
+    pub fn run(&mut self, sql: &str) -> &mut sqlx::PgConnection {
+        self.changes_users |= may_change_user_tables(sql);
+        &mut self.tx
+    }
+
+    /// Commits, then records what the transaction may have changed.
+    async fn commit(self) -> Result<(), StoreError> {
+        self.tx.commit().await?;
+        if self.changes_users {
+            self.changes.users_changed();
+        }
+        Ok(())
+    }
 }
 
 impl Db {
@@ -129,7 +160,7 @@ impl Db {
             .await?;
         // Reads take their own connections, without the round trip sqlx's pool spends on each as it comes back.
         let read = Arc::new(ReadPool::connect(options, 8, Duration::from_secs(5)).await?);
-        Ok(Self::Postgres(PgPools { pool, read }))
+        Ok(Self::Postgres(PgPools { pool, read, changes: Arc::default() }))
     }
 
     async fn open_sqlite(
@@ -147,12 +178,13 @@ impl Db {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
         let durable = !matches!(synchronous, SqliteSynchronous::Off);
-        let writer = Writer::open(options.clone(), durable, crate::users::SQLITE_USER_SEARCH_FLUSH)?;
+        let changes = Arc::new(Changes::default());
+        let writer = Writer::open(options.clone(), durable, crate::users::SQLITE_USER_SEARCH_FLUSH, changes.clone())?;
         // Not sqlx's pool: it pings a connection before handing it out (by default) and as it comes back, each a
         // round trip to the connection's worker thread, which roughly doubled the cost of a point read.
         let read = Arc::new(ReadPool::connect(options.read_only(true), 8, Duration::from_secs(5)).await?);
         let direct = DirectReads::open(path.to_owned())?;
-        Ok(Self::Sqlite(SqlitePools { writer, read, direct, _tempdir: tempdir }))
+        Ok(Self::Sqlite(SqlitePools { writer, read, direct, changes, _tempdir: tempdir }))
     }
 
     /// Applies pending migrations.
@@ -191,13 +223,23 @@ impl Db {
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match self {
             Self::Sqlite(p) => Tx::Sqlite(p.writer.begin().await?),
-            Self::Postgres(p) => Tx::Postgres(p.pool.begin().await?),
+            Self::Postgres(p) => {
+                Tx::Postgres(PgTx { tx: p.pool.begin().await?, changes: p.changes.clone(), changes_users: false })
+            }
         })
     }
 
     /// Whether this is PostgreSQL (for the rare statement that differs by dialect).
     pub fn is_postgres(&self) -> bool {
         matches!(self, Self::Postgres(_))
+    }
+
+    /// What this node's committed writes may have changed, for caches (see [`crate::changes`]).
+    pub fn changes(&self) -> &Changes {
+        match self {
+            Self::Sqlite(p) => &p.changes,
+            Self::Postgres(p) => &p.changes,
+        }
     }
 
     /// Closes all connections (SQLite checkpoints its WAL on close).
@@ -257,7 +299,7 @@ impl Tx {
     pub async fn commit(self) -> Result<(), StoreError> {
         match self {
             Self::Sqlite(t) => t.commit().await,
-            Self::Postgres(t) => Ok(t.commit().await?),
+            Self::Postgres(t) => t.commit().await,
         }
     }
 }
@@ -300,11 +342,15 @@ macro_rules! exec_tx {
             $crate::Tx::Sqlite(t) => {
                 t.execute($crate::db::SqlText::sql_text(&$sql), $crate::sqlite_params!([$($arg),*] $($rest)?))
             }
-            $crate::Tx::Postgres(t) => $crate::pg_query!(sqlx::query($sql) $(.bind($arg))* $(.bind_all($rest))?)
-                .execute(&mut **t)
-                .await
-                .map(|r| r.rows_affected())
-                .map_err($crate::StoreError::from),
+            $crate::Tx::Postgres(t) => {
+                let sql = $sql;
+                let conn = t.run($crate::db::SqlText::sql_text(&sql));
+                $crate::pg_query!(sqlx::query(sql) $(.bind($arg))* $(.bind_all($rest))?)
+                    .execute(conn)
+                    .await
+                    .map(|r| r.rows_affected())
+                    .map_err($crate::StoreError::from)
+            }
         }
     };
 }
@@ -331,8 +377,10 @@ macro_rules! fetch_tx {
             $crate::Tx::Sqlite(t) => $crate::fetch_tx!(@sqlite t, $fetch, $sql,
                 $crate::sqlite_params!([$($arg),*] $($rest)?), |r| r.get $(::<_, $ty>)? (0)),
             $crate::Tx::Postgres(t) => {
-                $crate::pg_query!(sqlx::query_scalar $(::<_, $ty>)? ($sql) $(.bind($arg))* $(.bind_all($rest))?)
-                    .$fetch(&mut **t)
+                let sql = $sql;
+                let conn = t.run($crate::db::SqlText::sql_text(&sql));
+                $crate::pg_query!(sqlx::query_scalar $(::<_, $ty>)? (sql) $(.bind($arg))* $(.bind_all($rest))?)
+                    .$fetch(conn)
                     .await
                     .map_err($crate::StoreError::from)
             }
@@ -344,8 +392,10 @@ macro_rules! fetch_tx {
             $crate::Tx::Sqlite(t) => $crate::fetch_tx!(@sqlite t, $fetch, $sql,
                 $crate::sqlite_params!([$($arg),*] $($rest)?), $crate::db::FromSqliteRow::from_sqlite_row),
             $crate::Tx::Postgres(t) => {
-                $crate::pg_query!(sqlx::query_as $(::<_, $ty>)? ($sql) $(.bind($arg))* $(.bind_all($rest))?)
-                    .$fetch(&mut **t)
+                let sql = $sql;
+                let conn = t.run($crate::db::SqlText::sql_text(&sql));
+                $crate::pg_query!(sqlx::query_as $(::<_, $ty>)? (sql) $(.bind($arg))* $(.bind_all($rest))?)
+                    .$fetch(conn)
                     .await
                     .map_err($crate::StoreError::from)
             }
@@ -463,18 +513,27 @@ macro_rules! exec_write {
                 },
                 Err(e) => Err(e),
             },
-            $crate::Db::Postgres(pools) => $crate::pg_query!(sqlx::query($sql) $(.bind($arg))* $(.bind_all($rest))?)
-                .execute(&pools.pool)
-                .await
-                .map(|r| r.rows_affected())
-                .map_err($crate::StoreError::from),
+            $crate::Db::Postgres(pools) => {
+                let sql = $sql;
+                let changes_users = $crate::changes::may_change_user_tables($crate::db::SqlText::sql_text(&sql));
+                let done = $crate::pg_query!(sqlx::query(sql) $(.bind($arg))* $(.bind_all($rest))?)
+                    .execute(&pools.pool)
+                    .await
+                    .map(|r| r.rows_affected())
+                    .map_err($crate::StoreError::from);
+                if changes_users {
+                    pools.changes.users_changed();
+                }
+                done
+            }
         }
     };
 }
 
 /// Runs a single query as its own write transaction (for write-behind bookkeeping), written as for
 /// [`fetch_tx!`]: `fetch_write!(db, fetch_one, sqlx::query_scalar::<_, T>(sql).bind(…)…)`. On SQLite it joins the
-/// writer's group commit like any `Tx`; on PostgreSQL it runs on the pool, in autocommit.
+/// writer's group commit like any `Tx`; on PostgreSQL it runs on the pool, in autocommit, where nothing notes what
+/// it changes: never for [`USER_TABLES`](crate::changes::USER_TABLES), which caches follow.
 #[macro_export]
 macro_rules! fetch_write {
     ($db:expr, $fetch:ident, $($query:tt)+) => {

@@ -36,6 +36,7 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection as _};
 use tokio::sync::{Mutex, OwnedMutexGuard, watch};
 
+use crate::changes::{Changes, may_change_user_tables};
 use crate::error::StoreError;
 
 /// The most transactions one `COMMIT` covers; past it the releasing transaction commits at once, so that a long
@@ -143,6 +144,8 @@ pub struct Writer {
     /// Transactions released into a batch, and batches committed (for [`Writer::stats`]).
     transactions: AtomicU64,
     commits: AtomicU64,
+    /// Moved after each `COMMIT` that may have changed what caches keep.
+    changes: Arc<Changes>,
 }
 
 struct State {
@@ -156,6 +159,8 @@ struct State {
     batch: Option<Batch>,
     /// A committer task is on its way to the lock.
     committer_scheduled: bool,
+    /// A statement since the outer transaction began may have changed [`crate::changes::USER_TABLES`].
+    changes_users: bool,
 }
 
 struct Batch {
@@ -190,10 +195,12 @@ impl Drop for QueueSlot<'_> {
 impl Writer {
     /// Opens the writer connection to `options`' file; `durable`: every `COMMIT` fsyncs; `before_commit` runs in
     /// each batch's outer transaction just before its `COMMIT` (a failure fails the batch like a failed `COMMIT`).
+    /// `changes` is moved after every `COMMIT` that may have changed what caches keep.
     pub fn open(
         options: SqliteConnectOptions,
         durable: bool,
         before_commit: &'static str,
+        changes: Arc<Changes>,
     ) -> Result<Arc<Self>, StoreError> {
         let conn = connect(options.get_filename(), durable)?;
         let state = State {
@@ -202,6 +209,7 @@ impl Writer {
             abandoned_savepoint: false,
             batch: None,
             committer_scheduled: false,
+            changes_users: false,
         };
         Ok(Arc::new(Self {
             state: Arc::new(Mutex::new(state)),
@@ -211,6 +219,7 @@ impl Writer {
             before_commit,
             transactions: AtomicU64::new(0),
             commits: AtomicU64::new(0),
+            changes,
         }))
     }
 
@@ -372,6 +381,10 @@ impl Writer {
             // A failed COMMIT leaves the transaction open: roll it back so that the next batch starts clean.
             let _ = run(conn, "ROLLBACK");
         }
+        // Before any member learns of its commit: a read after the acknowledgement finds no cache entry older.
+        if std::mem::take(&mut state.changes_users) {
+            self.changes.users_changed();
+        }
         if let Some(batch) = batch {
             self.commits.fetch_add(1, Ordering::Relaxed);
             metrics::counter!("tessera_db_write_commits_total").increment(1);
@@ -456,8 +469,16 @@ impl SqliteTx {
         self.guard.as_ref().and_then(|g| g.conn.as_ref()).ok_or_else(closed)
     }
 
+    /// Notes what `sql` may change, for the batch's commit to tell caches.
+    fn note(&mut self, sql: &str) {
+        if let Some(state) = self.guard.as_mut() {
+            state.changes_users |= may_change_user_tables(sql);
+        }
+    }
+
     /// Runs one statement (`$n` placeholders, bound from `params`); the number of rows it changed.
     pub fn execute(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, StoreError> {
+        self.note(sql);
         let mut stmt = self.conn()?.prepare_cached(sql)?;
         bind_numbered(&mut stmt, params)?;
         Ok(stmt.raw_execute()? as u64)
@@ -472,6 +493,7 @@ impl SqliteTx {
         limit: usize,
         mut row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
     ) -> Result<Vec<T>, StoreError> {
+        self.note(sql);
         let mut stmt = self.conn()?.prepare_cached(sql)?;
         bind_numbered(&mut stmt, params)?;
         let mut rows = stmt.raw_query();

@@ -9,6 +9,7 @@ pub mod agent_tasks;
 pub mod api_keys;
 pub mod billing;
 pub mod browser_clients;
+pub mod changes;
 pub mod client_list;
 pub mod db;
 pub mod dialect;
@@ -62,7 +63,7 @@ pub mod users;
 pub mod waitlist_entries;
 pub mod webhooks;
 
-pub use db::{Db, DbTarget, Tx};
+pub use db::{Db, DbTarget, PgTx, Tx};
 pub use error::StoreError;
 /// For the macros of [`db`], which bind values through rusqlite on SQLite.
 pub use rusqlite;

@@ -20,7 +20,8 @@ pub const CHANNEL: &str = "tessera_cache";
 /// Queues `payload` for every listening node, delivered when `tx` commits (PostgreSQL; nothing on SQLite).
 pub async fn send(tx: &mut Tx, payload: &str) -> StoreResult<()> {
     if let Tx::Postgres(t) = tx {
-        sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(payload).execute(&mut **t).await?;
+        const SQL: &str = "SELECT pg_notify($1, $2)";
+        sqlx::query(SQL).bind(CHANNEL).bind(payload).execute(t.run(SQL)).await?;
     }
     Ok(())
 }

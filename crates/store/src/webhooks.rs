@@ -139,8 +139,7 @@ pub async fn insert_event(tx: &mut Tx, e: &NewEvent<'_>) -> StoreResult<u64> {
         // One round trip instead of two and one per endpoint (a round trip is most of a statement's cost on
         // PostgreSQL; on SQLite each statement below is a call on the calling thread). The same rules: enabled
         // endpoints of the instance whose types (space-separated, none meaning all) include the event's.
-        let deliveries: i64 = sqlx::query_scalar(
-            "WITH event AS (INSERT INTO webhook_events (id, instance_id, event_type, resource_id, payload, created_at) \
+        const SQL: &str = "WITH event AS (INSERT INTO webhook_events (id, instance_id, event_type, resource_id, payload, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq), \
              delivery AS (INSERT INTO webhook_deliveries (id, instance_id, event_seq, endpoint_id, resource_id, status, \
              attempts, next_attempt_at, created_at, updated_at) \
@@ -149,16 +148,16 @@ pub async fn insert_event(tx: &mut Tx, e: &NewEvent<'_>) -> StoreResult<u64> {
              WHERE w.instance_id = $2 AND w.disabled = FALSE \
              AND (btrim(w.event_types) = '' OR $3 = ANY(regexp_split_to_array(btrim(w.event_types), '\\s+'))) \
              RETURNING 1) \
-             SELECT count(*) FROM delivery",
-        )
-        .bind(e.id)
-        .bind(e.instance_id)
-        .bind(e.event_type)
-        .bind(e.resource_id)
-        .bind(e.payload)
-        .bind(e.created_at)
-        .fetch_one(&mut **t)
-        .await?;
+             SELECT count(*) FROM delivery";
+        let deliveries: i64 = sqlx::query_scalar(SQL)
+            .bind(e.id)
+            .bind(e.instance_id)
+            .bind(e.event_type)
+            .bind(e.resource_id)
+            .bind(e.payload)
+            .bind(e.created_at)
+            .fetch_one(t.run(SQL))
+            .await?;
         return Ok(u64::try_from(deliveries).unwrap_or(0));
     }
     let seq = fetch_tx!(

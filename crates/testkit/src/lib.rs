@@ -159,6 +159,23 @@ impl TestApp {
         &self.state.ctx
     }
 
+    /// Runs `sql` on a connection of its own, outside the server's transactions — as the CLI or a hand-written
+    /// statement would: the server learns of it only as it learns of another process's changes.
+    pub async fn write_behind_the_servers_back(&self, sql: &'static str) {
+        use sqlx::Connection as _;
+        match &self.state.ctx.db {
+            Db::Postgres(pools) => {
+                sqlx::query(sql).execute(&pools.pool).await.expect("statement behind the server's back");
+            }
+            Db::Sqlite(pools) => {
+                let options = sqlx::sqlite::SqliteConnectOptions::new().filename(pools.path());
+                let mut conn = sqlx::SqliteConnection::connect_with(&options).await.expect("second connection");
+                sqlx::query(sql).execute(&mut conn).await.expect("statement behind the server's back");
+                conn.close().await.ok();
+            }
+        }
+    }
+
     /// A request to a page outside both APIs (the portals' HTML): sent as given — with `cookie` and, for a POST,
     /// a form-encoded `form` — and nothing validated, since no spec describes it.
     pub async fn page(&self, method: Method, path: &str, cookie: Option<&str>, form: Option<&str>) -> TestResponse {

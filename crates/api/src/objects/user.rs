@@ -6,6 +6,8 @@
 pub use tessera_core::users::objects::*;
 
 use crate::json::Json;
+use axum::body::Bytes;
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse as _, Response};
 use tessera_core::users::{Identification, User};
 
@@ -14,7 +16,35 @@ pub fn user(u: &User, base: &str) -> Response {
     Json(UserObject::new(u, base)).into_response()
 }
 
-/// Users as a bare array (the user list, bulk bans), serialized straight into the body.
+/// A user's object as JSON, for the cache of rendered users (`tessera_core::users::get_user_rendered`).
+pub fn render_user(base: &str) -> impl Fn(&User) -> tessera_core::Result<Bytes> + '_ {
+    move |u| sonic_rs::to_vec(&UserObject::new(u, base)).map(Bytes::from).map_err(tessera_core::Error::internal)
+}
+
+/// A rendered user object as the answer of an operation.
+pub fn rendered_user(body: Bytes) -> Response {
+    json_response(body)
+}
+
+/// Rendered user objects as a bare array (the user list).
+pub fn rendered_users(bodies: &[Bytes]) -> Response {
+    let mut array = Vec::with_capacity(2 + bodies.iter().map(|b| b.len() + 1).sum::<usize>());
+    array.push(b'[');
+    for (i, body) in bodies.iter().enumerate() {
+        if i > 0 {
+            array.push(b',');
+        }
+        array.extend_from_slice(body);
+    }
+    array.push(b']');
+    json_response(Bytes::from(array))
+}
+
+fn json_response(body: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
+}
+
+/// Users as a bare array (bulk bans), serialized straight into the body.
 pub fn users(list: &[User], base: &str) -> Response {
     Json(list.iter().map(|u| UserObject::new(u, base)).collect::<Vec<_>>()).into_response()
 }

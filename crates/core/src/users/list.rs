@@ -2,7 +2,7 @@
 
 use tessera_store::user_list::{self, UserFilter, UserOrder, UserPage};
 
-use super::{User, assemble_all, identifiers};
+use super::identifiers;
 use crate::{Ctx, Error, ErrorCode, Result};
 
 /// Most values one array filter accepts.
@@ -160,8 +160,28 @@ pub fn user_filter(q: &UserListQuery) -> Result<UserFilter> {
     filter(q)
 }
 
-/// A page of the instance's users.
-pub async fn list_users(ctx: &Ctx, instance_id: &str, q: &UserListQuery, page: &UserListPage) -> Result<Vec<User>> {
+/// A page of the instance's users, each rendered by `render` under `base`: the page's ids, then the users' objects
+/// from the cache of rendered users where it has them (see [`super::get_users_rendered`]).
+pub async fn list_users_rendered(
+    ctx: &Ctx,
+    instance_id: &str,
+    q: &UserListQuery,
+    page: &UserListPage,
+    base: &str,
+    render: impl super::RenderUser,
+) -> Result<Vec<bytes::Bytes>> {
+    let (filter, store_page) = store_query(ctx, instance_id, q, page).await?;
+    let ids = user_list::list_ids(&ctx.db, instance_id, &filter, &store_page).await?;
+    super::get_users_rendered(ctx, instance_id, ids, base, render).await
+}
+
+/// The store's filter and page of a user query, its cursor resolved.
+async fn store_query(
+    ctx: &Ctx,
+    instance_id: &str,
+    q: &UserListQuery,
+    page: &UserListPage,
+) -> Result<(UserFilter, UserPage)> {
     let filter = filter(q)?;
     let after = match page.starting_after.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
@@ -186,7 +206,7 @@ pub async fn list_users(ctx: &Ctx, instance_id: &str, q: &UserListQuery, page: &
     };
     let store_page =
         UserPage { order: page.order, descending: page.descending, limit: page.limit, offset: page.offset, after };
-    assemble_all(ctx, user_list::list(&ctx.db, instance_id, &filter, &store_page).await?)
+    Ok((filter, store_page))
 }
 
 /// How many users of the instance match.

@@ -23,7 +23,7 @@ use crate::events::{self, EventType};
 use crate::{Ctx, Error, Result};
 
 pub use create::{NewUser, create_user};
-pub use list::{UserListQuery, count_users, list_users};
+pub use list::{UserListQuery, count_users};
 
 /// A verification attached to an identification.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -252,6 +252,79 @@ pub fn not_found() -> Error {
 pub async fn get_user(ctx: &Ctx, instance_id: &str, id: &str) -> Result<User> {
     let full = tessera_store::users::get_full(&ctx.db, instance_id, id).await?.ok_or_else(not_found)?;
     assemble(full, ctx.now_ms())
+}
+
+/// How an operation renders a user object (its JSON), given the request's origin for image URLs.
+pub trait RenderUser: Fn(&User) -> Result<bytes::Bytes> {}
+impl<F: Fn(&User) -> Result<bytes::Bytes>> RenderUser for F {}
+
+/// One user's object rendered by `render` under `base`, or 404: from the cache of rendered users while nothing
+/// committed since may have changed it (see [`crate::cache`]), else read and rendered (and kept, if its object
+/// does not depend on the time of reading).
+pub async fn get_user_rendered(
+    ctx: &Ctx,
+    instance_id: &str,
+    id: &str,
+    base: &str,
+    render: impl RenderUser,
+) -> Result<bytes::Bytes> {
+    let now = ctx.now_ms();
+    if let Some(hit) = cached_user(ctx, instance_id, id, base, now) {
+        return Ok(hit);
+    }
+    let (changes, epoch) = (ctx.db.changes().users(), ctx.caches.users.epoch());
+    let user = get_user(ctx, instance_id, id).await?;
+    let body = render(&user)?;
+    keep_rendered(ctx, &user, base, &body, now, changes, epoch);
+    Ok(body)
+}
+
+/// Users' objects by id, in the order of `ids`, rendered by `render` under `base`: the cached ones, and the others
+/// read in one round trip (and kept). Ids of users that no longer exist are left out.
+pub async fn get_users_rendered(
+    ctx: &Ctx,
+    instance_id: &str,
+    ids: Vec<String>,
+    base: &str,
+    render: impl RenderUser,
+) -> Result<Vec<bytes::Bytes>> {
+    let now = ctx.now_ms();
+    let mut bodies: Vec<Option<bytes::Bytes>> =
+        ids.iter().map(|id| cached_user(ctx, instance_id, id, base, now)).collect();
+    let missing: Vec<String> = ids.iter().zip(&bodies).filter(|(_, b)| b.is_none()).map(|(id, _)| id.clone()).collect();
+    if !missing.is_empty() {
+        let (changes, epoch) = (ctx.db.changes().users(), ctx.caches.users.epoch());
+        let slots: std::collections::HashMap<&str, usize> =
+            ids.iter().enumerate().map(|(slot, id)| (id.as_str(), slot)).collect();
+        for user in get_users(ctx, instance_id, &missing).await? {
+            let body = render(&user)?;
+            keep_rendered(ctx, &user, base, &body, now, changes, epoch);
+            if let Some(&slot) = slots.get(user.id.as_str()) {
+                bodies[slot] = Some(body);
+            }
+        }
+    }
+    Ok(bodies.into_iter().flatten().collect())
+}
+
+/// The cached object of a user of the instance, rendered under `base`, if nothing committed since it was read.
+fn cached_user(ctx: &Ctx, instance_id: &str, id: &str, base: &str, now: i64) -> Option<bytes::Bytes> {
+    let changes = ctx.db.changes().users();
+    ctx.caches
+        .users
+        .get_where(id, now, |instance, u| instance == instance_id && u.changes == changes && *u.base == *base)
+        .map(|u| u.body)
+}
+
+/// Keeps a user's rendered object, read after `changes` and `epoch` were taken, unless it depends on the time of
+/// reading: a lock that ends by itself counts down in it. Users with enterprise accounts are not kept either: their
+/// objects show their connections, whose changes the cache does not follow.
+fn keep_rendered(ctx: &Ctx, user: &User, base: &str, body: &bytes::Bytes, now: i64, changes: u64, epoch: u64) {
+    if user.lock.expires_in_seconds.is_some() || !user.enterprise_accounts.is_empty() {
+        return;
+    }
+    let rendered = crate::cache::RenderedUser { changes, base: base.into(), body: body.clone() };
+    ctx.caches.users.insert(user.id.clone(), &user.instance_id, rendered, now, epoch);
 }
 
 /// 404 unless the user exists in the instance.

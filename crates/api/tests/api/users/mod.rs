@@ -1,5 +1,6 @@
 //! Users: create, get, list/count filters and ordering, delete, and the operations on one user.
 
+mod cached;
 mod create;
 mod credentials;
 mod hashers;

@@ -1,0 +1,89 @@
+//! What this node's committed writes may have changed, for caches of what reads derive from the database.
+//!
+//! One counter per group of tables: the tables a user object is read from ([`USER_TABLES`]). A write transaction
+//! that runs a statement naming one of them (anything but a plain `SELECT`) moves the counter once it has
+//! committed — on SQLite when its batch's `COMMIT` returned, before any member of the batch is acknowledged; on
+//! PostgreSQL when its `COMMIT` returned. A cache tags what it loads with the counter read *before* loading and
+//! uses an entry only while the counter still has that value, so nothing this node committed is ever answered
+//! stale from a cache, whichever code path wrote it.
+//!
+//! Matching a statement by the tables it names rather than by what it changed is deliberately coarse: a statement
+//! that names a user table without changing a row (an `UPDATE` that matched nothing) still moves the counter, and so
+//! does deleting an instance, whose users go by cascade. Other nodes' writes (PostgreSQL) reach this node's caches
+//! through `NOTIFY` (see `crate::notify` and PostgreSQL migration 0049), another process's writes to a SQLite file
+//! (the CLI) through the caches' expiry.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The tables a user object is read from, and `instances`, whose deletion removes users by cascade.
+pub const USER_TABLES: [&str; 5] =
+    ["users", "identifications", "user_backup_codes", "enterprise_accounts", "instances"];
+
+/// Counters of committed changes, one per group of tables. Shared by every clone of a [`crate::Db`].
+#[derive(Debug, Default)]
+pub struct Changes {
+    users: AtomicU64,
+}
+
+impl Changes {
+    /// The count of committed writes to [`USER_TABLES`] so far: read it before loading what a cache keeps.
+    pub fn users(&self) -> u64 {
+        self.users.load(Ordering::Acquire)
+    }
+
+    /// Records a committed write to [`USER_TABLES`] (also: the database was reopened or migrated, so anything may
+    /// have changed).
+    pub(crate) fn users_changed(&self) {
+        self.users.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+/// Whether `sql` may change one of [`USER_TABLES`]: it names one of them as a whole identifier (letters, digits
+/// and `_` delimit it; table names are written in lower case) and does not start with `SELECT` — such a statement
+/// only reads (or locks, `FOR UPDATE`): one that writes starts with `INSERT`, `UPDATE`, `DELETE` or `WITH`. Runs for
+/// every statement of a write transaction: substring searches (SIMD in `str::find`), no tokenizing.
+pub fn may_change_user_tables(sql: &str) -> bool {
+    let read = sql.trim_start().get(..6).is_some_and(|w| w.eq_ignore_ascii_case("select"));
+    !read && USER_TABLES.iter().any(|table| names(sql, table))
+}
+
+/// Whether `table` occurs in `sql` as a whole identifier.
+fn names(sql: &str, table: &str) -> bool {
+    let ident = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_');
+    let bytes = sql.as_bytes();
+    sql.match_indices(table)
+        .any(|(at, _)| !ident(at.checked_sub(1).and_then(|i| bytes.get(i))) && !ident(bytes.get(at + table.len())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_naming_a_user_table_are_changes() {
+        for sql in [
+            "INSERT INTO users (id) VALUES ($1)",
+            "UPDATE users SET first_name = $1 WHERE id = $2",
+            "update \"identifications\" set reserved = true",
+            "DELETE FROM user_backup_codes WHERE user_id = $1",
+            "INSERT INTO enterprise_accounts (id) VALUES ($1)",
+            "DELETE FROM instances WHERE id = $1",
+            "WITH e AS (INSERT INTO events (id) VALUES ($1)) UPDATE users SET updated_at = $2",
+        ] {
+            assert!(may_change_user_tables(sql), "{sql}");
+        }
+    }
+
+    #[test]
+    fn reads_and_other_tables_are_not() {
+        for sql in [
+            "SELECT * FROM users WHERE id = $1 FOR UPDATE",
+            "  select id from identifications where value = $1",
+            "INSERT INTO sessions (id, user_id) VALUES ($1, $2)",
+            "UPDATE user_search_pending SET user_id = $1",
+            "DELETE FROM organization_memberships WHERE user_id = $1",
+        ] {
+            assert!(!may_change_user_tables(sql), "{sql}");
+        }
+    }
+}
