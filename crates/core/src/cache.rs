@@ -39,6 +39,9 @@ use std::sync::RwLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use tessera_store::Tx;
+use tessera_store::user_list::UserFilter;
+
+use crate::users::list::UserListPage;
 
 use crate::Result;
 
@@ -53,6 +56,9 @@ const MAX_ENTRIES: usize = 100_000;
 /// pattern wider than this (a million users read at random) mostly misses, at the cost of the read it would do
 /// anyway.
 const MAX_USER_BODIES: usize = 4_096;
+
+/// Pages of the user list kept (an e-mail lookup is a page): each a query and a few ids.
+const MAX_USER_PAGES: usize = 4_096;
 
 /// A group of cached resources, invalidated together per instance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -201,6 +207,18 @@ pub struct Caches {
     pub(crate) m2m_tokens: Cache<Vec<u8>, tessera_store::m2m_tokens::M2mTokenRow>,
     /// User objects as answered, by user id (see [`RenderedUser`]).
     pub(crate) users: Cache<String, RenderedUser>,
+    /// The ids of pages of the user list, by query (see [`PageIds`]).
+    pub(crate) user_pages: Cache<(UserFilter, UserListPage), PageIds>,
+}
+
+/// The ids of a page of the user list, in its order: what the list's statement found, for the reads that follow
+/// until a user changes (invalidated with the user objects, by the same count).
+#[derive(Clone)]
+pub(crate) struct PageIds {
+    /// As [`RenderedUser::changes`].
+    pub(crate) changes: u64,
+    /// The page's user ids.
+    pub(crate) ids: std::sync::Arc<[String]>,
 }
 
 /// A user object as an operation answers it, rendered (serialized) once for all the reads that follow until the
@@ -223,6 +241,7 @@ impl Default for Caches {
             api_keys: Cache::new("api_keys"),
             m2m_tokens: Cache::new("m2m_tokens"),
             users: Cache::with_capacity("users", MAX_USER_BODIES),
+            user_pages: Cache::with_capacity("user_pages", MAX_USER_PAGES),
         }
     }
 }
@@ -240,7 +259,10 @@ impl Caches {
             Topic::ApiKeys => self.api_keys.forget_instance(instance_id),
             Topic::M2mTokens => self.m2m_tokens.forget_instance(instance_id),
             // PostgreSQL's triggers cannot tell the instance cheaply (per statement, not per row): every user goes.
-            Topic::Users => self.users.clear(),
+            Topic::Users => {
+                self.users.clear();
+                self.user_pages.clear();
+            }
         }
     }
 
@@ -249,6 +271,7 @@ impl Caches {
         self.api_keys.clear();
         self.m2m_tokens.clear();
         self.users.clear();
+        self.user_pages.clear();
     }
 
     /// Applies what the invalidation listener reports: a notification from another node (an unknown payload,

@@ -8,16 +8,15 @@
 //! stale from a cache, whichever code path wrote it.
 //!
 //! Matching a statement by the tables it names rather than by what it changed is deliberately coarse: a statement
-//! that names a user table without changing a row (an `UPDATE` that matched nothing) still moves the counter, and so
-//! does deleting an instance, whose users go by cascade. Other nodes' writes (PostgreSQL) reach this node's caches
+//! that names a user table without changing a row (an `UPDATE` that matched nothing) still moves the counter. Other
+//! nodes' writes (PostgreSQL) reach this node's caches
 //! through `NOTIFY` (see `crate::notify` and PostgreSQL migration 0049), another process's writes to a SQLite file
 //! (the CLI) through the caches' expiry.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// The tables a user object is read from, and `instances`, whose deletion removes users by cascade.
-pub const USER_TABLES: [&str; 5] =
-    ["users", "identifications", "user_backup_codes", "enterprise_accounts", "instances"];
+/// The tables a user object is read from. (Nothing deletes instances, so no cascade reaches them from elsewhere.)
+pub const USER_TABLES: [&str; 4] = ["users", "identifications", "user_backup_codes", "enterprise_accounts"];
 
 /// Counters of committed changes, one per group of tables. Shared by every clone of a [`crate::Db`].
 #[derive(Debug, Default)]
@@ -67,7 +66,6 @@ mod tests {
             "update \"identifications\" set reserved = true",
             "DELETE FROM user_backup_codes WHERE user_id = $1",
             "INSERT INTO enterprise_accounts (id) VALUES ($1)",
-            "DELETE FROM instances WHERE id = $1",
             "WITH e AS (INSERT INTO events (id) VALUES ($1)) UPDATE users SET updated_at = $2",
         ] {
             assert!(may_change_user_tables(sql), "{sql}");

@@ -9,7 +9,7 @@ use crate::direct_reads::{Cost, sqlite_placeholders};
 use crate::{Db, StoreResult, on_read};
 
 /// Sort fields of the user list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum UserOrder {
     /// Creation time.
     CreatedAt,
@@ -58,7 +58,7 @@ impl UserOrder {
 
 /// Filters of the user list; empty vectors and `None` do not filter. Different filters combine with AND; the
 /// values of one filter with OR. Identifier values must already be normalized the way they are stored.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct UserFilter {
     /// Normalized email addresses.
     pub email_addresses: Vec<String>,

@@ -1,5 +1,7 @@
 //! `GET /users` and `GET /users/count`: filters, ordering, offset and cursor paging.
 
+use std::sync::Arc;
+
 use tessera_store::user_list::{self, UserFilter, UserOrder, UserPage};
 
 use super::identifiers;
@@ -58,7 +60,7 @@ pub struct UserListQuery {
 }
 
 /// The page part of a list request.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct UserListPage {
     /// Sort field.
     pub order: UserOrder,
@@ -161,7 +163,9 @@ pub fn user_filter(q: &UserListQuery) -> Result<UserFilter> {
 }
 
 /// A page of the instance's users, each rendered by `render` under `base`: the page's ids, then the users' objects
-/// from the cache of rendered users where it has them (see [`super::get_users_rendered`]).
+/// from the cache of rendered users where it has them (see [`super::get_users_rendered`]). The page's ids are
+/// cached too, under the same rule as the objects (nothing committed since may have changed them), except for
+/// pages filtered by organization membership, a table the cache does not follow.
 pub async fn list_users_rendered(
     ctx: &Ctx,
     instance_id: &str,
@@ -170,19 +174,35 @@ pub async fn list_users_rendered(
     base: &str,
     render: impl super::RenderUser,
 ) -> Result<Vec<bytes::Bytes>> {
-    let (filter, store_page) = store_query(ctx, instance_id, q, page).await?;
-    let ids = user_list::list_ids(&ctx.db, instance_id, &filter, &store_page).await?;
-    super::get_users_rendered(ctx, instance_id, ids, base, render).await
+    let filter = filter(q)?;
+    let ids = page_ids(ctx, instance_id, filter, page).await?;
+    super::get_users_rendered(ctx, instance_id, &ids, base, render).await
 }
 
-/// The store's filter and page of a user query, its cursor resolved.
-async fn store_query(
-    ctx: &Ctx,
-    instance_id: &str,
-    q: &UserListQuery,
-    page: &UserListPage,
-) -> Result<(UserFilter, UserPage)> {
-    let filter = filter(q)?;
+/// The ids of a page, from the cache of pages or the database.
+async fn page_ids(ctx: &Ctx, instance_id: &str, filter: UserFilter, page: &UserListPage) -> Result<Arc<[String]>> {
+    let now = ctx.now_ms();
+    let changes = ctx.db.changes().users();
+    let cacheable = filter.organization_ids.is_empty() && filter.organization_ids_excluded.is_empty();
+    let key = (filter, page.clone());
+    if cacheable
+        && let Some(hit) =
+            ctx.caches.user_pages.get_where(&key, now, |instance, p| instance == instance_id && p.changes == changes)
+    {
+        return Ok(hit.ids);
+    }
+    let epoch = ctx.caches.user_pages.epoch();
+    let store_page = store_page(ctx, instance_id, page).await?;
+    let ids: Arc<[String]> = user_list::list_ids(&ctx.db, instance_id, &key.0, &store_page).await?.into();
+    if cacheable {
+        let entry = crate::cache::PageIds { changes, ids: ids.clone() };
+        ctx.caches.user_pages.insert(key, instance_id, entry, now, epoch);
+    }
+    Ok(ids)
+}
+
+/// The store's page of a user query, its cursor resolved.
+async fn store_page(ctx: &Ctx, instance_id: &str, page: &UserListPage) -> Result<UserPage> {
     let after = match page.starting_after.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
         Some(id) => {
@@ -204,9 +224,7 @@ async fn store_query(
             Some((cursor.created_at, cursor.id))
         }
     };
-    let store_page =
-        UserPage { order: page.order, descending: page.descending, limit: page.limit, offset: page.offset, after };
-    Ok((filter, store_page))
+    Ok(UserPage { order: page.order, descending: page.descending, limit: page.limit, offset: page.offset, after })
 }
 
 /// How many users of the instance match.

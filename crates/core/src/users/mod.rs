@@ -284,7 +284,7 @@ pub async fn get_user_rendered(
 pub async fn get_users_rendered(
     ctx: &Ctx,
     instance_id: &str,
-    ids: Vec<String>,
+    ids: &[String],
     base: &str,
     render: impl RenderUser,
 ) -> Result<Vec<bytes::Bytes>> {
