@@ -14,12 +14,13 @@
 //! local invalidation covers its changes; a change made by another process on the same file (the CLI) is seen
 //! within [`TTL_MS`].
 //!
-//! **User objects** follow the same bound by other means, since far more code paths change a user than change a key:
-//! the store counts this node's committed writes to the user tables (`tessera_store::changes`), whichever code
-//! made them, and an entry is used only while that count is what it was before the entry was read; PostgreSQL
-//! triggers notify the other nodes of every statement that changes those tables (`users:*`: every node drops
-//! every user). So a change is never answered stale by the node that made it, and by the others within
-//! [`TTL_MS`] at worst.
+//! **User objects** (and pages of users, and instances' configuration: settings groups, billing switches) follow
+//! the same bound by other means, since far more code paths change them than change a key: the store counts this
+//! node's committed writes to the tables they are read from (`tessera_store::changes`), whichever code made them,
+//! and an entry is used only while that count is what it was before the entry was read; PostgreSQL triggers notify
+//! the other nodes of every statement that changes those tables (`users:*`, `settings:*`: every node drops all of
+//! that topic). So a change is never answered stale by the node that made it, and by the others within [`TTL_MS`]
+//! at worst.
 //!
 //! Deletions that cascade from elsewhere (a user deleted with the API keys it owns) send no notification of their
 //! own and are bounded by [`TTL_MS`] alone. Sessions and machine secret keys are not cached at all; instance secret
@@ -67,20 +68,24 @@ pub enum Topic {
     ApiKeys,
     /// Opaque M2M tokens by token digest (`m2m_tokens::verify_token`).
     M2mTokens,
-    /// User objects as answered (`users::get_user_rendered`). Notified by PostgreSQL itself (triggers on the user
-    /// tables, payload `users:*`), for every instance at once; this node's own changes are followed through
-    /// `tessera_store::changes` instead.
+    /// User objects as answered (`users::get_user_rendered`) and pages of the user list. Notified by PostgreSQL
+    /// itself (triggers on the user tables, payload `users:*`), for every instance at once; this node's own
+    /// changes are followed through `tessera_store::changes` instead.
     Users,
+    /// Instances' configuration: settings groups (`settings::load`) and billing switches (`billing::config`).
+    /// Notified and followed like [`Topic::Users`] (payload `settings:*`).
+    Settings,
 }
 
 impl Topic {
-    const ALL: [Self; 3] = [Self::ApiKeys, Self::M2mTokens, Self::Users];
+    const ALL: [Self; 4] = [Self::ApiKeys, Self::M2mTokens, Self::Users, Self::Settings];
 
     fn name(self) -> &'static str {
         match self {
             Self::ApiKeys => "api_keys",
             Self::M2mTokens => "m2m_tokens",
             Self::Users => "users",
+            Self::Settings => "settings",
         }
     }
 
@@ -209,6 +214,52 @@ pub struct Caches {
     pub(crate) users: Cache<String, RenderedUser>,
     /// The ids of pages of the user list, by query (see [`PageIds`]).
     pub(crate) user_pages: Cache<(UserFilter, UserListPage), PageIds>,
+    /// Instances' configuration (see [`configuration`]).
+    configuration: Cache<ConfigKey, Configuration>,
+}
+
+/// What a piece of an instance's configuration is cached under: the instance, the piece (a settings group's
+/// name, `billing_config`) and the environment whose defaults fill it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct ConfigKey {
+    instance_id: String,
+    piece: &'static str,
+    environment: crate::instances::Environment,
+}
+
+impl ConfigKey {
+    pub(crate) fn new(instance_id: &str, piece: &'static str, environment: crate::instances::Environment) -> Self {
+        Self { instance_id: instance_id.to_owned(), piece, environment }
+    }
+}
+
+/// A piece of configuration as decoded, with `tessera_store::changes::Changes::settings` before it was read.
+#[derive(Clone)]
+struct Configuration {
+    changes: u64,
+    value: std::sync::Arc<dyn std::any::Any + Send + Sync>,
+}
+
+/// A piece of an instance's configuration: cached while nothing this node committed since it was read may have
+/// changed the configuration tables (and, for other nodes' changes, until their notification or [`TTL_MS`]), else
+/// loaded by `load` and kept.
+pub(crate) async fn configuration<T: Clone + Send + Sync + 'static>(
+    ctx: &crate::Ctx,
+    key: ConfigKey,
+    load: impl AsyncFnOnce() -> Result<T>,
+) -> Result<T> {
+    let cache = &ctx.caches.configuration;
+    let now = ctx.now_ms();
+    let changes = ctx.db.changes().settings();
+    let hit = cache.get_where(&key, now, |_, c| c.changes == changes);
+    if let Some(value) = hit.as_ref().and_then(|c| c.value.downcast_ref::<T>()) {
+        return Ok(value.clone());
+    }
+    let epoch = cache.epoch();
+    let value = load().await?;
+    let instance_id = key.instance_id.clone();
+    cache.insert(key, &instance_id, Configuration { changes, value: std::sync::Arc::new(value.clone()) }, now, epoch);
+    Ok(value)
 }
 
 /// The ids of a page of the user list, in its order: what the list's statement found, for the reads that follow
@@ -242,6 +293,7 @@ impl Default for Caches {
             m2m_tokens: Cache::new("m2m_tokens"),
             users: Cache::with_capacity("users", MAX_USER_BODIES),
             user_pages: Cache::with_capacity("user_pages", MAX_USER_PAGES),
+            configuration: Cache::new("configuration"),
         }
     }
 }
@@ -263,6 +315,7 @@ impl Caches {
                 self.users.clear();
                 self.user_pages.clear();
             }
+            Topic::Settings => self.configuration.clear(),
         }
     }
 
@@ -272,6 +325,7 @@ impl Caches {
         self.m2m_tokens.clear();
         self.users.clear();
         self.user_pages.clear();
+        self.configuration.clear();
     }
 
     /// Applies what the invalidation listener reports: a notification from another node (an unknown payload,

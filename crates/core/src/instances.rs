@@ -7,7 +7,7 @@ use crate::ids::{new_id, random_base62};
 use crate::{Ctx, Error, ErrorCode, Result, keyring};
 
 /// Development or production.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Environment {
     /// `sk_test_` / `pk_test_` keys.

@@ -238,9 +238,9 @@ fn two_nodes_drop_revoked_credentials_from_their_caches() {
 
 /// A user changed or deleted through A: B, which answers that user from its cache of rendered users, answers the
 /// change within the bound — before its cached object could have expired, so through the notification that
-/// PostgreSQL's triggers on the user tables send.
+/// PostgreSQL's triggers on the user tables send. The same for settings changed through A.
 #[test]
-fn two_nodes_drop_changed_users_from_their_caches() {
+fn two_nodes_drop_changed_users_and_settings_from_their_caches() {
     let Some(url) = postgres_requested() else {
         println!("skipped: two nodes need PostgreSQL (set TESSERA_TEST_DATABASE_URL=postgres://…)");
         return;
@@ -279,6 +279,21 @@ fn two_nodes_drop_changed_users_from_their_caches() {
             Box::new(|| read_on_b().0 == 404 && listed_on_b() == json!([])),
         ),
     ];
+    // Settings: B reads them (twice: then from its cache), A changes them.
+    let settings = "/v1/instance/session_settings";
+    let lifetime_on_b = || must("GET", &b.at(settings), KEY, None).1["token_lifetime_seconds"].clone();
+    assert_eq!(lifetime_on_b(), json!(60));
+    let cached_at = Instant::now();
+    assert_eq!(lifetime_on_b(), json!(60));
+    let body = json!({ "token_lifetime_seconds": 120 });
+    assert_eq!(must("PATCH", &a.at(settings), KEY, Some(body)).0, 200);
+    let changed_after = cached_at.elapsed();
+    let took = refused_within_bound("settings changed on A", || lifetime_on_b() == json!(120));
+    println!("settings changed on A: seen on B {took:?} after A acknowledged it");
+    if changed_after < CACHE_BOUND / 4 {
+        assert!(changed_after + took < CACHE_BOUND, "settings: the notification did not arrive");
+    }
+
     for (what, change, seen) in changes {
         // Twice: the second answer comes from B's cache.
         assert_eq!(read_on_b().0, 200, "{what}: B reads the user before");

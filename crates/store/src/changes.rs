@@ -1,14 +1,14 @@
 //! What this node's committed writes may have changed, for caches of what reads derive from the database.
 //!
-//! One counter per group of tables: the tables a user object is read from ([`USER_TABLES`]). A write transaction
-//! that runs a statement naming one of them (anything but a plain `SELECT`) moves the counter once it has
-//! committed — on SQLite when its batch's `COMMIT` returned, before any member of the batch is acknowledged; on
+//! One counter per group of tables: the tables a user object is read from ([`USER_TABLES`]) and those of an
+//! instance's configuration ([`SETTINGS_TABLES`]). A write transaction that runs a statement naming one of a
+//! group's tables (anything but a plain `SELECT`) moves the group's counter once it has committed — on SQLite when its batch's `COMMIT` returned, before any member of the batch is acknowledged; on
 //! PostgreSQL when its `COMMIT` returned. A cache tags what it loads with the counter read *before* loading and
 //! uses an entry only while the counter still has that value, so nothing this node committed is ever answered
 //! stale from a cache, whichever code path wrote it.
 //!
 //! Matching a statement by the tables it names rather than by what it changed is deliberately coarse: a statement
-//! that names a user table without changing a row (an `UPDATE` that matched nothing) still moves the counter. Other
+//! that names a followed table without changing a row (an `UPDATE` that matched nothing) still moves the counter. Other
 //! nodes' writes (PostgreSQL) reach this node's caches
 //! through `NOTIFY` (see `crate::notify` and PostgreSQL migration 0049), another process's writes to a SQLite file
 //! (the CLI) through the caches' expiry.
@@ -18,10 +18,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// The tables a user object is read from. (Nothing deletes instances, so no cascade reaches them from elsewhere.)
 pub const USER_TABLES: [&str; 4] = ["users", "identifications", "user_backup_codes", "enterprise_accounts"];
 
+/// The tables of an instance's configuration: its settings groups and its billing switches.
+pub const SETTINGS_TABLES: [&str; 2] = ["instance_settings", "billing_config"];
+
 /// Counters of committed changes, one per group of tables. Shared by every clone of a [`crate::Db`].
 #[derive(Debug, Default)]
 pub struct Changes {
     users: AtomicU64,
+    settings: AtomicU64,
 }
 
 impl Changes {
@@ -30,20 +34,57 @@ impl Changes {
         self.users.load(Ordering::Acquire)
     }
 
-    /// Records a committed write to [`USER_TABLES`] (also: the database was reopened or migrated, so anything may
-    /// have changed).
-    pub(crate) fn users_changed(&self) {
-        self.users.fetch_add(1, Ordering::AcqRel);
+    /// The count of committed writes to [`SETTINGS_TABLES`] so far.
+    pub fn settings(&self) -> u64 {
+        self.settings.load(Ordering::Acquire)
+    }
+
+    /// Records a committed transaction's possible changes.
+    pub(crate) fn committed(&self, changed: Changed) {
+        if changed.users {
+            self.users.fetch_add(1, Ordering::AcqRel);
+        }
+        if changed.settings {
+            self.settings.fetch_add(1, Ordering::AcqRel);
+        }
     }
 }
 
-/// Whether `sql` may change one of [`USER_TABLES`]: it names one of them as a whole identifier (letters, digits
-/// and `_` delimit it; table names are written in lower case) and does not start with `SELECT` — such a statement
-/// only reads (or locks, `FOR UPDATE`): one that writes starts with `INSERT`, `UPDATE`, `DELETE` or `WITH`. Runs for
-/// every statement of a write transaction: substring searches (SIMD in `str::find`), no tokenizing.
-pub fn may_change_user_tables(sql: &str) -> bool {
-    let read = sql.trim_start().get(..6).is_some_and(|w| w.eq_ignore_ascii_case("select"));
-    !read && USER_TABLES.iter().any(|table| names(sql, table))
+/// Which followed groups of tables the statements of a transaction may have changed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Changed {
+    /// [`USER_TABLES`].
+    pub users: bool,
+    /// [`SETTINGS_TABLES`].
+    pub settings: bool,
+}
+
+impl Changed {
+    /// What `sql` may change: the groups of which it names a table as a whole identifier (letters, digits and `_`
+    /// delimit it; table names are written in lower case), unless it starts with `SELECT` — such a statement only
+    /// reads (or locks, `FOR UPDATE`): one that writes starts with `INSERT`, `UPDATE`, `DELETE` or `WITH`. Runs for
+    /// every statement of a write transaction: substring searches (SIMD in `str::find`), no tokenizing.
+    pub fn by(sql: &str) -> Self {
+        if sql.trim_start().get(..6).is_some_and(|w| w.eq_ignore_ascii_case("select")) {
+            return Self::default();
+        }
+        Self {
+            users: USER_TABLES.iter().any(|table| names(sql, table)),
+            settings: SETTINGS_TABLES.iter().any(|table| names(sql, table)),
+        }
+    }
+
+    /// Whether anything followed may have changed.
+    pub fn any(self) -> bool {
+        self.users || self.settings
+    }
+}
+
+impl std::ops::BitOrAssign for Changed {
+    fn bitor_assign(&mut self, other: Self) {
+        self.users |= other.users;
+        self.settings |= other.settings;
+    }
 }
 
 /// Whether `table` occurs in `sql` as a whole identifier.
@@ -68,7 +109,17 @@ mod tests {
             "INSERT INTO enterprise_accounts (id) VALUES ($1)",
             "WITH e AS (INSERT INTO events (id) VALUES ($1)) UPDATE users SET updated_at = $2",
         ] {
-            assert!(may_change_user_tables(sql), "{sql}");
+            assert_eq!(Changed::by(sql), Changed { users: true, settings: false }, "{sql}");
+        }
+    }
+
+    #[test]
+    fn writes_naming_a_settings_table_are_changes_of_settings() {
+        for sql in [
+            "INSERT INTO instance_settings (instance_id, grp, value) VALUES ($1, $2, $3) ON CONFLICT DO UPDATE",
+            "UPDATE billing_config SET user_enabled = $2 WHERE instance_id = $1",
+        ] {
+            assert_eq!(Changed::by(sql), Changed { users: false, settings: true }, "{sql}");
         }
     }
 
@@ -81,7 +132,7 @@ mod tests {
             "UPDATE user_search_pending SET user_id = $1",
             "DELETE FROM organization_memberships WHERE user_id = $1",
         ] {
-            assert!(!may_change_user_tables(sql), "{sql}");
+            assert!(!Changed::by(sql).any(), "{sql}");
         }
     }
 }

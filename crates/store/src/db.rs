@@ -15,7 +15,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, Transaction};
 
-use crate::changes::{Changes, may_change_user_tables};
+use crate::changes::{Changed, Changes};
 use crate::direct_reads::DirectReads;
 use crate::error::StoreError;
 use crate::group_commit::{SqliteTx, Writer};
@@ -104,23 +104,21 @@ pub enum Tx {
 pub struct PgTx {
     tx: Transaction<'static, Postgres>,
     changes: Arc<Changes>,
-    changes_users: bool,
+    changed: Changed,
 }
 
 impl PgTx {
     /// The connection to run `sql` on, noting what `sql` may change. Every statement of the transaction goes through
     /// here (the macros below, and the few statements written for PostgreSQL alone).
     pub fn run(&mut self, sql: &str) -> &mut sqlx::PgConnection {
-        self.changes_users |= may_change_user_tables(sql);
+        self.changed |= Changed::by(sql);
         &mut self.tx
     }
 
     /// Commits, then records what the transaction may have changed.
     async fn commit(self) -> Result<(), StoreError> {
         self.tx.commit().await?;
-        if self.changes_users {
-            self.changes.users_changed();
-        }
+        self.changes.committed(self.changed);
         Ok(())
     }
 }
@@ -223,9 +221,11 @@ impl Db {
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match self {
             Self::Sqlite(p) => Tx::Sqlite(p.writer.begin().await?),
-            Self::Postgres(p) => {
-                Tx::Postgres(PgTx { tx: p.pool.begin().await?, changes: p.changes.clone(), changes_users: false })
-            }
+            Self::Postgres(p) => Tx::Postgres(PgTx {
+                tx: p.pool.begin().await?,
+                changes: p.changes.clone(),
+                changed: Changed::default(),
+            }),
         })
     }
 
@@ -515,15 +515,13 @@ macro_rules! exec_write {
             },
             $crate::Db::Postgres(pools) => {
                 let sql = $sql;
-                let changes_users = $crate::changes::may_change_user_tables($crate::db::SqlText::sql_text(&sql));
+                let changed = $crate::changes::Changed::by($crate::db::SqlText::sql_text(&sql));
                 let done = $crate::pg_query!(sqlx::query(sql) $(.bind($arg))* $(.bind_all($rest))?)
                     .execute(&pools.pool)
                     .await
                     .map(|r| r.rows_affected())
                     .map_err($crate::StoreError::from);
-                if changes_users {
-                    pools.changes.users_changed();
-                }
+                pools.changes.committed(changed);
                 done
             }
         }
@@ -533,7 +531,7 @@ macro_rules! exec_write {
 /// Runs a single query as its own write transaction (for write-behind bookkeeping), written as for
 /// [`fetch_tx!`]: `fetch_write!(db, fetch_one, sqlx::query_scalar::<_, T>(sql).bind(…)…)`. On SQLite it joins the
 /// writer's group commit like any `Tx`; on PostgreSQL it runs on the pool, in autocommit, where nothing notes what
-/// it changes: never for [`USER_TABLES`](crate::changes::USER_TABLES), which caches follow.
+/// it changes: never for the tables caches follow (`crate::changes`).
 #[macro_export]
 macro_rules! fetch_write {
     ($db:expr, $fetch:ident, $($query:tt)+) => {

@@ -36,7 +36,7 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection as _};
 use tokio::sync::{Mutex, OwnedMutexGuard, watch};
 
-use crate::changes::{Changes, may_change_user_tables};
+use crate::changes::{Changed, Changes};
 use crate::error::StoreError;
 
 /// The most transactions one `COMMIT` covers; past it the releasing transaction commits at once, so that a long
@@ -159,8 +159,8 @@ struct State {
     batch: Option<Batch>,
     /// A committer task is on its way to the lock.
     committer_scheduled: bool,
-    /// A statement since the outer transaction began may have changed [`crate::changes::USER_TABLES`].
-    changes_users: bool,
+    /// What the statements since the outer transaction began may have changed (see [`crate::changes`]).
+    changed: Changed,
 }
 
 struct Batch {
@@ -209,7 +209,7 @@ impl Writer {
             abandoned_savepoint: false,
             batch: None,
             committer_scheduled: false,
-            changes_users: false,
+            changed: Changed::default(),
         };
         Ok(Arc::new(Self {
             state: Arc::new(Mutex::new(state)),
@@ -382,9 +382,7 @@ impl Writer {
             let _ = run(conn, "ROLLBACK");
         }
         // Before any member learns of its commit: a read after the acknowledgement finds no cache entry older.
-        if std::mem::take(&mut state.changes_users) {
-            self.changes.users_changed();
-        }
+        self.changes.committed(std::mem::take(&mut state.changed));
         if let Some(batch) = batch {
             self.commits.fetch_add(1, Ordering::Relaxed);
             metrics::counter!("tessera_db_write_commits_total").increment(1);
@@ -472,7 +470,7 @@ impl SqliteTx {
     /// Notes what `sql` may change, for the batch's commit to tell caches.
     fn note(&mut self, sql: &str) {
         if let Some(state) = self.guard.as_mut() {
-            state.changes_users |= may_change_user_tables(sql);
+            state.changed |= Changed::by(sql);
         }
     }
 

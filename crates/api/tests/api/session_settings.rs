@@ -121,3 +121,24 @@ async fn inactivity_abandons_sessions_and_activity_keeps_them() {
     let active = app.get("/v1/sessions?status=active").send().await.assert_status(200).json;
     assert_eq!(active, json!([]));
 }
+
+/// Settings are cached (`tessera_core::cache`): a change through the server applies to the very next token, with the
+/// clock standing still (so no cached entry expires); a change behind the server's back (the CLI, SQL by hand)
+/// applies once the cached settings expire.
+#[tokio::test]
+async fn a_changed_token_lifetime_applies_to_the_next_token() {
+    let app = TestApp::with_clock(T0).await;
+    let (_, sid) = user_and_session(&app, "cached.settings@example.com").await;
+    let lifetime = async || {
+        let (_, claims) = decode(&mint(&app, &sid, json!({})).await);
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap()
+    };
+    assert_eq!(lifetime().await, 60, "Clerk's default");
+    assert_eq!(lifetime().await, 60, "again (the settings from the cache)");
+    patch(&app, json!({"token_lifetime_seconds": 120})).await;
+    assert_eq!(lifetime().await, 120, "changed through the server: the next token");
+    app.write_behind_the_servers_back("DELETE FROM instance_settings WHERE grp = 'session_settings'").await;
+    assert_eq!(lifetime().await, 120, "changed behind its back: not yet");
+    app.clock.advance_ms(tessera_core::cache::TTL_MS);
+    assert_eq!(lifetime().await, 60, "once the cached settings expired");
+}

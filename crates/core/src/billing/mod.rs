@@ -110,7 +110,12 @@ impl Config {
 
 /// The instance's billing switches.
 pub async fn config(ctx: &Ctx, instance_id: &str) -> Result<Config> {
-    Ok(Config::from_row(catalog_store::config(&ctx.db, instance_id).await?))
+    // Asked by every session token minted: from the cache of configuration (see `crate::cache`).
+    let key = crate::cache::ConfigKey::new(instance_id, "billing_config", crate::instances::Environment::Development);
+    crate::cache::configuration(ctx, key, async || {
+        Ok(Config::from_row(catalog_store::config(&ctx.db, instance_id).await?))
+    })
+    .await
 }
 
 pub(crate) async fn config_tx(tx: &mut Tx, instance_id: &str) -> Result<Config> {

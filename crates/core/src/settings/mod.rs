@@ -15,7 +15,7 @@ use crate::instances::{Environment, Instance};
 use crate::{Ctx, Error, Result};
 
 /// A settings group: its storage name and its defaults.
-pub trait Group: Serialize + DeserializeOwned {
+pub trait Group: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
     /// The `grp` column value.
     const NAME: &'static str;
     /// Clerk's defaults for an instance of this environment.
@@ -68,9 +68,14 @@ async fn environment_of(ctx: &Ctx, instance_id: &str) -> Result<Environment> {
     Ok(if row.environment_type == "production" { Environment::Production } else { Environment::Development })
 }
 
-/// Reads a group of an instance whose environment is known.
+/// Reads a group of an instance whose environment is known: from the cache of configuration while nothing
+/// committed since may have changed it (see [`crate::cache`]), else from the database (and kept).
 pub async fn load<T: Group>(ctx: &Ctx, instance_id: &str, environment: Environment) -> Result<T> {
-    decode(environment, tessera_store::settings::get(&ctx.db, instance_id, T::NAME).await?)
+    let key = crate::cache::ConfigKey::new(instance_id, T::NAME, environment);
+    crate::cache::configuration(ctx, key, async || {
+        decode(environment, tessera_store::settings::get(&ctx.db, instance_id, T::NAME).await?)
+    })
+    .await
 }
 
 async fn load_tx<T: Group>(tx: &mut Tx, instance_id: &str, environment: Environment) -> Result<T> {
