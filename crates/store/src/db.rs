@@ -115,11 +115,12 @@ impl PgTx {
         &mut self.tx
     }
 
-    /// Commits, then records what the transaction may have changed.
+    /// Commits, then records what the transaction may have changed — also when the `COMMIT` failed: a connection
+    /// lost during it leaves the outcome unknown.
     async fn commit(self) -> Result<(), StoreError> {
-        self.tx.commit().await?;
+        let committed = self.tx.commit().await;
         self.changes.committed(self.changed);
-        Ok(())
+        Ok(committed?)
     }
 }
 
