@@ -14,14 +14,17 @@ use serde::Serialize;
 #[must_use]
 pub struct Json<T>(pub T);
 
+/// A `200` answer whose body is JSON already serialized (a cached document, rendered user objects).
+pub fn serialized(body: impl Into<axum::body::Body>) -> Response {
+    let mut response = Response::new(body.into());
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
 impl<T: Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {
         match sonic_rs::to_vec(&self.0) {
-            Ok(body) => {
-                let mut response = Response::new(axum::body::Body::from(body));
-                response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-                response
-            }
+            Ok(body) => serialized(body),
             // Only a `Serialize` impl that fails (a map with non-string keys) gets here: a bug, answered as one.
             Err(e) => {
                 tracing::error!(error = %e, "response serialization failed");

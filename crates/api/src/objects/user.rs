@@ -7,7 +7,6 @@ pub use tessera_core::users::objects::*;
 
 use crate::json::Json;
 use axum::body::Bytes;
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse as _, Response};
 use tessera_core::users::{Identification, User};
 
@@ -16,14 +15,10 @@ pub fn user(u: &User, base: &str) -> Response {
     Json(UserObject::new(u, base)).into_response()
 }
 
-/// A user's object as JSON, for the cache of rendered users (`tessera_core::users::get_user_rendered`).
-pub fn render_user(base: &str) -> impl Fn(&User) -> tessera_core::Result<Bytes> + '_ {
-    move |u| sonic_rs::to_vec(&UserObject::new(u, base)).map(Bytes::from).map_err(tessera_core::Error::internal)
-}
-
-/// A rendered user object as the answer of an operation.
-pub fn rendered_user(body: Bytes) -> Response {
-    json_response(body)
+/// A user's object as JSON, image URLs absolute under `base`: how the cache of rendered users
+/// (`tessera_core::users::get_user_rendered`) renders it.
+pub fn render_user(u: &User, base: &str) -> tessera_core::Result<Bytes> {
+    sonic_rs::to_vec(&UserObject::new(u, base)).map(Bytes::from).map_err(tessera_core::Error::internal)
 }
 
 /// Rendered user objects as a bare array (the user list).
@@ -37,11 +32,7 @@ pub fn rendered_users(bodies: &[Bytes]) -> Response {
         array.extend_from_slice(body);
     }
     array.push(b']');
-    json_response(Bytes::from(array))
-}
-
-fn json_response(body: Bytes) -> Response {
-    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
+    crate::json::serialized(array)
 }
 
 /// Users as a bare array (bulk bans), serialized straight into the body.

@@ -1,9 +1,8 @@
 //! JWKS: the public keys of the instance's keyring.
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::header::CONTENT_TYPE;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use crate::AppState;
 use crate::error::ApiResult;
@@ -17,5 +16,5 @@ pub async fn get_jwks(State(app): State<AppState>, SecretKey(instance): SecretKe
 
 /// A JWKS document as a JSON answer (shared with the frontend host's `/.well-known/jwks.json`).
 pub fn jwks_response(document: std::sync::Arc<[u8]>) -> Response {
-    ([(CONTENT_TYPE, "application/json")], Body::from(Bytes::from_owner(document))).into_response()
+    crate::json::serialized(Bytes::from_owner(document))
 }

@@ -14,7 +14,7 @@ use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Body, Params, SecretKey, lenient_bool, lenient_u64};
 use crate::list::{OrderBy, Paging};
-use crate::objects::user::{DeletedUserObject, TotalCountObject, render_user, rendered_user, rendered_users, user};
+use crate::objects::user::{DeletedUserObject, TotalCountObject, render_user, rendered_users, user};
 
 /// Largest page of the user list.
 const MAX_LIMIT: u64 = 500;
@@ -196,14 +196,13 @@ pub async fn get_user_list(
         offset: page.offset,
         starting_after: p.starting_after,
     };
-    let render = render_user(&origin);
     let list = tessera_core::users::list::list_users_rendered(
         &app.ctx,
         &instance.id,
         &filter.into(),
         &list_page,
         &origin,
-        render,
+        render_user,
     )
     .await?;
     Ok(rendered_users(&list))
@@ -312,9 +311,8 @@ pub async fn get_user(
     RequestOrigin(origin): RequestOrigin,
     Path(user_id): Path<String>,
 ) -> ApiResult<Response> {
-    let body =
-        tessera_core::users::get_user_rendered(&app.ctx, &instance.id, &user_id, &origin, render_user(&origin)).await?;
-    Ok(rendered_user(body))
+    let body = tessera_core::users::get_user_rendered(&app.ctx, &instance.id, &user_id, &origin, render_user).await?;
+    Ok(crate::json::serialized(body))
 }
 
 /// `DELETE /v1/users/{user_id}`

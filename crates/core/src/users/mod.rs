@@ -254,9 +254,10 @@ pub async fn get_user(ctx: &Ctx, instance_id: &str, id: &str) -> Result<User> {
     assemble(full, ctx.now_ms())
 }
 
-/// How an operation renders a user object (its JSON), given the request's origin for image URLs.
-pub trait RenderUser: Fn(&User) -> Result<bytes::Bytes> {}
-impl<F: Fn(&User) -> Result<bytes::Bytes>> RenderUser for F {}
+/// How an operation renders a user object (its JSON), given the base its image URLs are made absolute under (the
+/// request's origin, part of what the cache keeps an object under).
+pub trait RenderUser: Fn(&User, &str) -> Result<bytes::Bytes> {}
+impl<F: Fn(&User, &str) -> Result<bytes::Bytes>> RenderUser for F {}
 
 /// One user's object rendered by `render` under `base`, or 404: from the cache of rendered users while nothing
 /// committed since may have changed it (see [`crate::cache`]), else read and rendered (and kept, if its object
@@ -274,7 +275,7 @@ pub async fn get_user_rendered(
     }
     let (changes, epoch) = (ctx.db.changes().users(), ctx.caches.users.epoch());
     let user = get_user(ctx, instance_id, id).await?;
-    let body = render(&user)?;
+    let body = render(&user, base)?;
     keep_rendered(ctx, &user, base, &body, now, changes, epoch);
     Ok(body)
 }
@@ -297,7 +298,7 @@ pub async fn get_users_rendered(
         let slots: std::collections::HashMap<&str, usize> =
             ids.iter().enumerate().map(|(slot, id)| (id.as_str(), slot)).collect();
         for user in get_users(ctx, instance_id, &missing).await? {
-            let body = render(&user)?;
+            let body = render(&user, base)?;
             keep_rendered(ctx, &user, base, &body, now, changes, epoch);
             if let Some(&slot) = slots.get(user.id.as_str()) {
                 bodies[slot] = Some(body);
