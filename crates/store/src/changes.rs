@@ -2,16 +2,16 @@
 //!
 //! One counter per group of tables: the tables a user object is read from ([`USER_TABLES`]) and those of an
 //! instance's configuration ([`SETTINGS_TABLES`]). A write transaction that runs a statement naming one of a
-//! group's tables (anything but a plain `SELECT`) moves the group's counter once it has committed — on SQLite when its batch's `COMMIT` returned, before any member of the batch is acknowledged; on
-//! PostgreSQL when its `COMMIT` returned. A cache tags what it loads with the counter read *before* loading and
-//! uses an entry only while the counter still has that value, so nothing this node committed is ever answered
-//! stale from a cache, whichever code path wrote it.
+//! group's tables (anything but a plain `SELECT`) moves the group's counter once it has committed — on SQLite when
+//! its batch's `COMMIT` returned, before any member of the batch is acknowledged; on PostgreSQL when its `COMMIT`
+//! returned. A cache tags what it loads with the counter read *before* loading and uses an entry only while the
+//! counter still has that value, so nothing this node committed is ever answered stale from a cache, whichever
+//! code path wrote it.
 //!
 //! Matching a statement by the tables it names rather than by what it changed is deliberately coarse: a statement
-//! that names a followed table without changing a row (an `UPDATE` that matched nothing) still moves the counter. Other
-//! nodes' writes (PostgreSQL) reach this node's caches
-//! through `NOTIFY` (see `crate::notify` and PostgreSQL migration 0049), another process's writes to a SQLite file
-//! (the CLI) through the caches' expiry.
+//! that names a followed table without changing a row (an `UPDATE` that matched nothing) still moves the counter.
+//! Other nodes' writes (PostgreSQL) reach this node's caches through `NOTIFY` (see `crate::notify` and PostgreSQL
+//! migration 0049), another process's writes to a SQLite file (the CLI) through the caches' expiry.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -73,11 +73,6 @@ impl Changed {
             settings: SETTINGS_TABLES.iter().any(|table| names(sql, table)),
         }
     }
-
-    /// Whether anything followed may have changed.
-    pub fn any(self) -> bool {
-        self.users || self.settings
-    }
 }
 
 impl std::ops::BitOrAssign for Changed {
@@ -132,7 +127,7 @@ mod tests {
             "UPDATE user_search_pending SET user_id = $1",
             "DELETE FROM organization_memberships WHERE user_id = $1",
         ] {
-            assert!(!Changed::by(sql).any(), "{sql}");
+            assert_eq!(Changed::by(sql), Changed::default(), "{sql}");
         }
     }
 }

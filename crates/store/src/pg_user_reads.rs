@@ -20,14 +20,12 @@ use crate::users::{
     self, COUNTED_COLUMNS, IdentificationRow, USER_COLUMN_COUNT, USER_COLUMNS, UserWithIdentifications,
 };
 
-/// A joined read of the users `users` (the table, or a derived table of its rows), aliased `u`, filtered by
-/// `filter` and ordered by `user_order` — which must end with the user id, so that each user's rows are adjacent
-/// (none: a single user) — then oldest identification first.
-pub(crate) fn statement(users: &str, filter: Option<&str>, user_order: Option<&str>) -> String {
-    let filter = filter.map(|f| format!(" WHERE {f}")).unwrap_or_default();
+/// A joined read of the users, aliased `u`, matching `filter` and ordered by `user_order` — which must end with the
+/// user id, so that each user's rows are adjacent (none: a single user) — then oldest identification first.
+pub(crate) fn statement(filter: &str, user_order: Option<&str>) -> String {
     let order = user_order.map(|o| format!("{o}, ")).unwrap_or_default();
     format!(
-        "SELECT {} FROM {users} u LEFT JOIN identifications i ON i.user_id = u.id{filter} \
+        "SELECT {} FROM users u LEFT JOIN identifications i ON i.user_id = u.id WHERE {filter} \
          ORDER BY {order}i.created_at, i.id",
         joined_columns()
     )
@@ -137,7 +135,7 @@ mod tests {
         assert_eq!(USER_COLUMNS.split(',').count(), USER_COLUMN_COUNT);
         let columns = joined_columns();
         assert_eq!(columns.split(", ").nth(USER_COLUMN_COUNT + 2), Some("i.id AS i_id"), "{columns}");
-        let sql = statement("users", Some("u.id = $1"), Some("u.id"));
+        let sql = statement("u.id = $1", Some("u.id"));
         assert!(sql.ends_with(" WHERE u.id = $1 ORDER BY u.id, i.created_at, i.id"), "{sql}");
         assert_eq!(users::IDENTIFICATION_FIELDS.len(), 15);
     }

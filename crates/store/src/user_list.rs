@@ -321,80 +321,54 @@ macro_rules! bind_all {
     }};
 }
 
-/// What every read of a page of users shares: the condition, the order and the window, over users aliased `u`.
-struct PageQuery {
-    where_sql: String,
-    order_sql: String,
-    limit: i64,
-    /// The offset's placeholder.
-    offset: String,
-    binds: Vec<Bind>,
-    /// The page is a few index lookups (named users, or the first pages in creation order without filters), which
-    /// SQLite runs inline; anything else may scan and runs on the blocking pool.
-    bounded: bool,
-}
-
-impl PageQuery {
-    fn new(instance_id: &str, dialect: Dialect, filter: &UserFilter, page: &UserPage) -> Self {
-        let mut b = Builder::new(instance_id, dialect).filter(filter);
-        // Only the instance term (and perhaps a cursor): the `(instance_id, created_at)` index yields the page in
-        // order.
-        let unfiltered = b.clauses.len() == 1;
-        let dir = if page.descending { "DESC" } else { "ASC" };
-        if let Some((created_at, id)) = &page.after {
-            let c = b.bind(Bind::Int(*created_at));
-            let i = b.bind(Bind::Text(id.clone()));
-            let op = if page.descending { "<" } else { ">" };
-            b.clauses.push(format!("(u.created_at {op} {c} OR (u.created_at = {c} AND u.id {op} {i}))"));
-        }
-        let order_sql = match page.order {
-            UserOrder::CreatedAt => format!("u.created_at {dir}, u.id {dir}"),
-            // NULLs last in both directions and on both databases (they disagree on the default).
-            other => {
-                let e = other.expr();
-                format!("({e} IS NULL), {e} {dir}, u.created_at {dir}, u.id {dir}")
-            }
-        };
-        let offset = b.bind(Bind::Int(page.offset));
-        let bounded =
-            b.by_ids || (unfiltered && page.order == UserOrder::CreatedAt && page.offset <= INLINE_MAX_OFFSET);
-        // The limit is written into the statement: SQLite plans a bound LIMIT with its value and so prepares the
-        // statement again at every execution (a million instructions for this one). It is an integer, not caller
-        // text.
-        Self { where_sql: b.where_sql(), order_sql, limit: page.limit, offset, binds: b.binds, bounded }
-    }
-
-    /// `SELECT {columns} FROM users u …`, the page's window included.
-    fn select(&self, columns: &str) -> String {
-        let Self { where_sql, order_sql, limit, offset, .. } = self;
-        format!("SELECT {columns} FROM users u WHERE {where_sql} ORDER BY {order_sql} LIMIT {limit} OFFSET {offset}")
-    }
-}
-
 /// The ids of a page of the instance's users matching `filter`, in the page's order. The users themselves are read
 /// by id ([`crate::users::get_many_full`]) — only those a caller does not have at hand (its cache of rendered
 /// users): the page is one light statement, its users one more only when some are missing.
 pub async fn list_ids(db: &Db, instance_id: &str, filter: &UserFilter, page: &UserPage) -> StoreResult<Vec<String>> {
-    let q = PageQuery::new(instance_id, Dialect::of(db), filter, page);
-    match db {
-        Db::Postgres(pools) => {
-            let sql = q.select("u.id");
-            let query = bind_all!(sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str())), &q.binds);
-            Ok(query.fetch_all(&*pools.read).await?)
-        }
-        Db::Sqlite(pools) => {
-            let sql = sqlite_placeholders(&q.select("u.id"));
-            let binds = q.binds;
-            pools
-                .direct
-                .run(if q.bounded { Cost::Bounded } else { Cost::Unbounded }, move |c| {
-                    let mut statement = c.prepare_cached(&sql)?;
-                    let rows = statement.query_map(rusqlite::params_from_iter(&binds), |r| r.get(0))?;
-                    rows.collect::<rusqlite::Result<Vec<String>>>()
-                })
-                .await
-        }
+    let mut b = Builder::new(instance_id, Dialect::of(db)).filter(filter);
+    // Only the instance term (and perhaps a cursor): the `(instance_id, created_at)` index yields the page in order.
+    let unfiltered = b.clauses.len() == 1;
+    let dir = if page.descending { "DESC" } else { "ASC" };
+    if let Some((created_at, id)) = &page.after {
+        let c = b.bind(Bind::Int(*created_at));
+        let i = b.bind(Bind::Text(id.clone()));
+        let op = if page.descending { "<" } else { ">" };
+        b.clauses.push(format!("(u.created_at {op} {c} OR (u.created_at = {c} AND u.id {op} {i}))"));
     }
+    let order_sql = match page.order {
+        UserOrder::CreatedAt => format!("u.created_at {dir}, u.id {dir}"),
+        // NULLs last in both directions and on both databases (they disagree on the default).
+        other => {
+            let e = other.expr();
+            format!("({e} IS NULL), {e} {dir}, u.created_at {dir}, u.id {dir}")
+        }
+    };
+    // The limit is written into the statement: SQLite plans a bound LIMIT with its value and so prepares the
+    // statement again at every execution (a million instructions for this one). It is an integer, not caller text.
+    let limit = page.limit;
+    let offset = b.bind(Bind::Int(page.offset));
+    let sql =
+        format!("SELECT u.id FROM users u WHERE {} ORDER BY {order_sql} LIMIT {limit} OFFSET {offset}", b.where_sql());
+    let pools = match db {
+        Db::Sqlite(pools) => pools,
+        Db::Postgres(pools) => {
+            let query = bind_all!(sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str())), &b.binds);
+            return Ok(query.fetch_all(&*pools.read).await?);
+        }
+    };
+    // SQLite, on a direct connection: a page of named users, or the first pages in creation order without filters,
+    // is a few index lookups and runs inline; anything else may scan and runs on the blocking pool.
+    let bounded = b.by_ids || (unfiltered && page.order == UserOrder::CreatedAt && page.offset <= INLINE_MAX_OFFSET);
+    let sql = sqlite_placeholders(&sql);
+    let binds = b.binds;
+    pools
+        .direct
+        .run(if bounded { Cost::Bounded } else { Cost::Unbounded }, move |c| {
+            let mut statement = c.prepare_cached(&sql)?;
+            let rows = statement.query_map(rusqlite::params_from_iter(&binds), |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<Vec<String>>>()
+        })
+        .await
 }
 
 /// The largest offset of an unfiltered page read inline: the index walk skips the offset's rows one by one.

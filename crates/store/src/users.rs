@@ -483,9 +483,7 @@ pub async fn get_full(db: &Db, instance_id: &str, id: &str) -> StoreResult<Optio
         Db::Sqlite(pools) => pools,
         Db::Postgres(pools) => {
             static SQL: OnceLock<String> = OnceLock::new();
-            let sql = SQL.get_or_init(|| {
-                crate::pg_user_reads::statement("users", Some("u.instance_id = $1 AND u.id = $2"), None)
-            });
+            let sql = SQL.get_or_init(|| crate::pg_user_reads::statement("u.instance_id = $1 AND u.id = $2", None));
             let query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(instance_id).bind(id);
             return Ok(crate::pg_user_reads::fetch(pools, instance_id, query).await?.pop());
         }
@@ -538,9 +536,8 @@ pub async fn get_many_full(db: &Db, instance_id: &str, ids: &[String]) -> StoreR
         Db::Sqlite(pools) => pools,
         Db::Postgres(pools) => {
             static SQL: OnceLock<String> = OnceLock::new();
-            let sql = SQL.get_or_init(|| {
-                crate::pg_user_reads::statement("users", Some("u.instance_id = $1 AND u.id = ANY($2)"), Some("u.id"))
-            });
+            let sql = SQL
+                .get_or_init(|| crate::pg_user_reads::statement("u.instance_id = $1 AND u.id = ANY($2)", Some("u.id")));
             let query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(instance_id).bind(ids);
             return crate::pg_user_reads::fetch(pools, instance_id, query).await;
         }
