@@ -159,6 +159,25 @@ fn refused_within_bound(what: &str, mut refused: impl FnMut() -> bool) -> Durati
     }
 }
 
+/// Makes a change on A, `cached_at` being when B last answered from its cache, and waits for B to see it
+/// (`seen`), within the bound. Expiry alone would keep B's entry until `cached_at + bound`; seeing it earlier is the
+/// notification's work. (Only checked when the change itself was quick, so that a loaded machine does not blur the
+/// two.)
+#[track_caller]
+fn seen_through_notification(what: &str, cached_at: Instant, change: impl FnOnce(), seen: impl FnMut() -> bool) {
+    change();
+    let changed_after = cached_at.elapsed();
+    let took = refused_within_bound(what, seen);
+    println!("{what}: seen on B {took:?} after A acknowledged it");
+    if changed_after < CACHE_BOUND / 4 {
+        assert!(
+            changed_after + took < CACHE_BOUND,
+            "{what}: B saw it only {:?} after caching it: the notification did not arrive",
+            changed_after + took
+        );
+    }
+}
+
 /// Revocations through A reach B's caches through `NOTIFY`, not only by expiry: B verifies (and caches) a credential,
 /// A revokes it, and B refuses it before its cached entry could have expired.
 #[test]
@@ -220,19 +239,7 @@ fn two_nodes_drop_revoked_credentials_from_their_caches() {
         assert_eq!(verify_on_b(), 200, "{what}: B verifies it before");
         let cached_at = Instant::now();
         assert_eq!(verify_on_b(), 200, "{what}: B verifies it again");
-        revoke();
-        let revoked_after = cached_at.elapsed();
-        let took = refused_within_bound(what, || verify_on_b() == 404);
-        println!("{what}: refused on B {took:?} after A acknowledged the change");
-        // Expiry alone would keep B's entry until `cached_at + bound`; refusing earlier is the notification's work.
-        // (Only checked when the change itself was quick, so that a loaded machine does not blur the two.)
-        if revoked_after < CACHE_BOUND / 4 {
-            assert!(
-                revoked_after + took < CACHE_BOUND,
-                "{what}: B refused it only {:?} after caching it: the notification did not arrive",
-                revoked_after + took
-            );
-        }
+        seen_through_notification(what, cached_at, revoke, || verify_on_b() == 404);
     }
 }
 
@@ -285,14 +292,11 @@ fn two_nodes_drop_changed_users_and_settings_from_their_caches() {
     assert_eq!(lifetime_on_b(), json!(60));
     let cached_at = Instant::now();
     assert_eq!(lifetime_on_b(), json!(60));
-    let body = json!({ "token_lifetime_seconds": 120 });
-    assert_eq!(must("PATCH", &a.at(settings), KEY, Some(body)).0, 200);
-    let changed_after = cached_at.elapsed();
-    let took = refused_within_bound("settings changed on A", || lifetime_on_b() == json!(120));
-    println!("settings changed on A: seen on B {took:?} after A acknowledged it");
-    if changed_after < CACHE_BOUND / 4 {
-        assert!(changed_after + took < CACHE_BOUND, "settings: the notification did not arrive");
-    }
+    let change = || {
+        let body = json!({ "token_lifetime_seconds": 120 });
+        assert_eq!(must("PATCH", &a.at(settings), KEY, Some(body)).0, 200);
+    };
+    seen_through_notification("settings changed on A", cached_at, change, || lifetime_on_b() == json!(120));
 
     for (what, change, seen) in changes {
         // Twice: the second answer comes from B's cache.
@@ -300,17 +304,7 @@ fn two_nodes_drop_changed_users_and_settings_from_their_caches() {
         let cached_at = Instant::now();
         assert_eq!(read_on_b().0, 200, "{what}: B reads it again");
         assert_eq!(listed_on_b().as_array().map(Vec::len), Some(1), "{what}: B lists it");
-        change();
-        let changed_after = cached_at.elapsed();
-        let took = refused_within_bound(what, &seen);
-        println!("{what}: seen on B {took:?} after A acknowledged it");
-        if changed_after < CACHE_BOUND / 4 {
-            assert!(
-                changed_after + took < CACHE_BOUND,
-                "{what}: B saw it only {:?} after caching it: the notification did not arrive",
-                changed_after + took
-            );
-        }
+        seen_through_notification(what, cached_at, change, seen);
     }
 }
 
