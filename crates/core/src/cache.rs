@@ -17,10 +17,10 @@
 //! **User objects** (and pages of users, and instances' configuration: settings groups, billing switches) follow
 //! the same bound by other means, since far more code paths change them than change a key: the store counts this
 //! node's committed writes to the tables they are read from (`tessera_store::changes`), whichever code made them,
-//! and an entry is used only while that count is what it was before the entry was read; PostgreSQL triggers notify
-//! the other nodes of every statement that changes those tables (`users:*`, `settings:*`: every node drops all of
-//! that topic). So a change is never answered stale by the node that made it, and by the others within [`TTL_MS`]
-//! at worst.
+//! and an entry is used only while that count is what it was before the entry was read; after a commit that moved
+//! a count, the node that wrote notifies the other nodes (`users:*`, `settings:*`: every node drops all of that
+//! topic). So a change is never answered stale by the node that made it, and by the others within [`TTL_MS`] at
+//! worst — also SQL run by hand, which nothing notifies.
 //!
 //! Deletions that cascade from elsewhere (a user deleted with the API keys it owns) send no notification of their
 //! own and are bounded by [`TTL_MS`] alone. Sessions and machine secret keys are not cached at all; instance secret
@@ -68,9 +68,9 @@ pub enum Topic {
     ApiKeys,
     /// Opaque M2M tokens by token digest (`m2m_tokens::verify_token`).
     M2mTokens,
-    /// User objects as answered (`users::get_user_rendered`) and pages of the user list. Notified by PostgreSQL
-    /// itself (triggers on the user tables, payload `users:*`), for every instance at once; this node's own
-    /// changes are followed through `tessera_store::changes` instead.
+    /// User objects as answered (`users::get_user_rendered`) and pages of the user list. Notified by the store
+    /// after any commit that changed the user tables (payload `users:*`, `tessera_store::changes::Outgoing`), for
+    /// every instance at once; this node's own changes are followed through `tessera_store::changes`.
     Users,
     /// Instances' configuration: settings groups (`settings::load`) and billing switches (`billing::config`).
     /// Notified and followed like [`Topic::Users`] (payload `settings:*`).
@@ -310,7 +310,7 @@ impl Caches {
         match topic {
             Topic::ApiKeys => self.api_keys.forget_instance(instance_id),
             Topic::M2mTokens => self.m2m_tokens.forget_instance(instance_id),
-            // PostgreSQL's triggers cannot tell the instance cheaply (per statement, not per row): every user goes.
+            // The store notes changes per statement, not per row, so it cannot tell the instance: every user goes.
             Topic::Users => {
                 self.users.clear();
                 self.user_pages.clear();

@@ -244,8 +244,8 @@ fn two_nodes_drop_revoked_credentials_from_their_caches() {
 }
 
 /// A user changed or deleted through A: B, which answers that user from its cache of rendered users, answers the
-/// change within the bound — before its cached object could have expired, so through the notification that
-/// PostgreSQL's triggers on the user tables send. The same for settings changed through A.
+/// change within the bound — before its cached object could have expired, so through the notification A sends
+/// after the commit. The same for settings changed through A.
 #[test]
 fn two_nodes_drop_changed_users_and_settings_from_their_caches() {
     let Some(url) = postgres_requested() else {

@@ -15,7 +15,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, Transaction};
 
-use crate::changes::{Changed, Changes};
+use crate::changes::{Changed, Changes, Outgoing};
 use crate::direct_reads::DirectReads;
 use crate::error::StoreError;
 use crate::group_commit::{SqliteTx, Writer};
@@ -89,6 +89,8 @@ pub struct PgPools {
     pub read: Arc<ReadPool<Postgres>>,
     /// What this node's committed writes may have changed ([`PgTx::commit`] moves it).
     pub changes: Arc<Changes>,
+    /// The changes still to tell the other nodes of (sent by a task of the pool's).
+    outgoing: Arc<Outgoing>,
 }
 
 /// An open write transaction. Commit it explicitly; dropping it rolls back.
@@ -159,7 +161,11 @@ impl Db {
             .await?;
         // Reads take their own connections, without the round trip sqlx's pool spends on each as it comes back.
         let read = Arc::new(ReadPool::connect(options, 8, Duration::from_secs(5)).await?);
-        Ok(Self::Postgres(PgPools { pool, read, changes: Arc::default() }))
+        let outgoing = Arc::new(Outgoing::default());
+        // Lives as long as the pool (or the runtime): it ends once the pool is closed.
+        tokio::spawn(crate::notify::send_changes(pool.clone(), outgoing.clone()));
+        let changes = Arc::new(Changes::notifying(outgoing.clone()));
+        Ok(Self::Postgres(PgPools { pool, read, changes, outgoing }))
     }
 
     async fn open_sqlite(
@@ -253,7 +259,12 @@ impl Db {
             }
             Self::Postgres(p) => {
                 p.read.close().await;
+                if let Err(e) = crate::notify::flush(&p.pool, &p.outgoing).await {
+                    tracing::warn!(error = %e, "cache invalidation: the last changes could not be told to the other nodes");
+                }
                 p.pool.close().await;
+                // Wakes the sending task, which sees the pool closed and ends.
+                p.outgoing.wake();
             }
         }
     }

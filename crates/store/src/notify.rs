@@ -1,7 +1,9 @@
 //! The carrier of cache invalidations between nodes: PostgreSQL `LISTEN`/`NOTIFY` on one channel.
 //!
-//! A change sends its notification inside its own transaction (`pg_notify`), which PostgreSQL delivers to every
-//! listening session when — and only if — the transaction commits. Each node keeps one listening connection
+//! A revocation (API keys, M2M tokens) sends its notification inside its own transaction ([`send`]), which PostgreSQL
+//! delivers to every listening session when — and only if — the transaction commits. Changes to the tables caches
+//! follow are told after their commit instead, by [`send_changes`] (see [`crate::changes::Outgoing`] for why).
+//! Each node keeps one listening connection
 //! (sqlx's `PgListener`, which reconnects by itself); notifications sent while it was disconnected are lost, so
 //! the listener reports every (re)connection and the caller flushes what it caches.
 //!
@@ -12,6 +14,7 @@ use std::time::Duration;
 
 use sqlx::postgres::PgListener;
 
+use crate::changes::Outgoing;
 use crate::{Db, StoreResult, Tx};
 
 /// The channel every node listens on.
@@ -73,4 +76,37 @@ async fn connect(pool: &sqlx::PgPool) -> StoreResult<PgListener> {
     let mut listener = PgListener::connect_with(pool).await?;
     listener.listen(CHANNEL).await?;
     Ok(listener)
+}
+
+/// Tells the other nodes of this node's committed changes ([`Outgoing`]) until the pool closes: one `NOTIFY` per
+/// wake-up, covering every group changed since the last. A failed send is retried after a pause; meanwhile the other
+/// nodes' caches expire by themselves.
+pub(crate) async fn send_changes(pool: sqlx::PgPool, outgoing: std::sync::Arc<Outgoing>) {
+    while !pool.is_closed() {
+        outgoing.queued().await;
+        if let Err(e) = flush(&pool, &outgoing).await {
+            if pool.is_closed() {
+                break;
+            }
+            tracing::warn!(error = %e, "cache invalidation: cannot notify the other nodes; retrying in 100 ms");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// Sends what is queued now (also on closing, so that the last changes are told before the pool goes).
+pub(crate) async fn flush(pool: &sqlx::PgPool, outgoing: &Outgoing) -> StoreResult<()> {
+    let payloads = outgoing.take();
+    if payloads.is_empty() {
+        return Ok(());
+    }
+    let sent = sqlx::query("SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p")
+        .bind(CHANNEL)
+        .bind(&payloads)
+        .execute(pool)
+        .await;
+    if sent.is_err() {
+        outgoing.requeue(&payloads);
+    }
+    Ok(sent.map(|_| ())?)
 }
