@@ -377,6 +377,11 @@ def measure_path(server, spec, work, args):
 PROFILE_SECONDS = 4
 
 
+def goal_of(key, goal):
+    """Whether a goal's label is about the path `key` (the minting goal names no path)."""
+    return LABELS[key] in goal or (key == "mint" and "minting" in goal)
+
+
 def profile(server, spec, work, args, out_dir, label):
     """A flat `perf` profile (self time per symbol, all threads of the server) while wrk drives `spec`; returns the
     top lines."""
@@ -780,7 +785,7 @@ def main():
                           "idle_rss": running.idle_rss, "loaded_rss": rss_mib(running.proc.pid)}
             if args.profile and name in TESSERA:
                 # Goals are known per server once its paths ran (the peer and the baseline run first).
-                misses = {k for k in PATHS if any(LABELS[k] in g[0] and g[3] is False and g[0].startswith(TITLES[name])
+                misses = {k for k in PATHS if any(goal_of(k, g[0]) and g[3] is False and g[0].startswith(TITLES[name])
                                                   for g in evaluate(res, meta, sign_rate, {}, args))}
                 for key in sorted(misses):
                     spec = specs[name].get(key)
