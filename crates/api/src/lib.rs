@@ -36,9 +36,14 @@ pub mod routes;
 pub mod version;
 pub mod worker;
 
-/// State shared by all handlers.
+/// State shared by all handlers: one `Arc`, since axum clones the state for every handler it calls (a clone and a
+/// drop of each field's `Arc` was a percent of `GET /v1/jwks`). Its fields are read through `Deref`.
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// What [`AppState`] shares.
+#[derive(Debug, Clone)]
+pub struct Shared {
     /// The core context.
     pub ctx: Arc<Ctx>,
     /// The `dist` directories of `@clerk/clerk-js` served at `/npm/@clerk/clerk-js@{version}/dist/…`.
@@ -51,29 +56,37 @@ pub struct AppState {
     pub rate_limits: Option<Arc<rate_limits::RateLimits>>,
 }
 
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
 impl AppState {
     /// Wraps a context.
     pub fn new(ctx: Ctx) -> Self {
-        Self {
+        Self(Arc::new(Shared {
             ctx: Arc::new(ctx),
             clerk_js: Arc::default(),
             clerk_ui: Arc::default(),
             default_api_version: version::ApiVersion::V2025_11_10,
             rate_limits: None,
-        }
+        }))
     }
 
     /// Enforces these rate limits on the Backend API.
     #[must_use]
     pub fn with_rate_limits(mut self, limits: rate_limits::RateLimits) -> Self {
-        self.rate_limits = Some(Arc::new(limits));
+        Arc::make_mut(&mut self.0).rate_limits = Some(Arc::new(limits));
         self
     }
 
     /// Serves requests that name no Backend API version as `version`.
     #[must_use]
     pub fn with_default_api_version(mut self, version: version::ApiVersion) -> Self {
-        self.default_api_version = version;
+        Arc::make_mut(&mut self.0).default_api_version = version;
         self
     }
 
@@ -84,8 +97,9 @@ impl AppState {
         clerk_js: impl IntoIterator<Item = std::path::PathBuf>,
         clerk_ui: impl IntoIterator<Item = std::path::PathBuf>,
     ) -> Self {
-        self.clerk_js = Arc::new(Dists::open(clerk_js));
-        self.clerk_ui = Arc::new(Dists::open(clerk_ui));
+        let shared = Arc::make_mut(&mut self.0);
+        shared.clerk_js = Arc::new(Dists::open(clerk_js));
+        shared.clerk_ui = Arc::new(Dists::open(clerk_ui));
         self
     }
 }
@@ -198,11 +212,13 @@ where
                 Ok(response) => response,
                 Err(_panic) => error::ApiError(Error::internal(anyhow_panic())).into_response(),
             };
-            let latency_ms = observed.elapsed().as_millis();
+            // The latency inside the events: read from the clock only when the event is logged.
             if response.status().is_server_error() {
-                tracing::error!(status = response.status().as_u16(), latency_ms, "response failed");
+                let status = response.status().as_u16();
+                tracing::error!(status, latency_ms = observed.elapsed().as_millis(), "response failed");
             } else {
-                tracing::debug!(status = response.status().as_u16(), latency_ms, "finished processing request");
+                let status = response.status().as_u16();
+                tracing::debug!(status, latency_ms = observed.elapsed().as_millis(), "finished processing request");
             }
             response
         };
