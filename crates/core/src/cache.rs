@@ -14,16 +14,16 @@
 //! local invalidation covers its changes; a change made by another process on the same file (the CLI) is seen
 //! within [`TTL_MS`].
 //!
-//! **User objects** (and pages of users, and instances' configuration: settings groups, billing switches) follow
-//! the same bound by other means, since far more code paths change them than change a key: the store counts this
+//! **User objects** (and pages of users, instances' configuration — settings groups, billing switches — and
+//! sessions, which every session token minted reads) follow the same bound by other means, since far more code paths change them than change a key: the store counts this
 //! node's committed writes to the tables they are read from (`tessera_store::changes`), whichever code made them,
 //! and an entry is used only while that count is what it was before the entry was read; after a commit that moved
-//! a count, the node that wrote notifies the other nodes (`users:*`, `settings:*`: every node drops all of that
-//! topic). So a change is never answered stale by the node that made it, and by the others within [`TTL_MS`] at
+//! a count, the node that wrote notifies the other nodes (`users:*`, `settings:*`, `sessions:*`: every node drops
+//! all of that topic). So a change is never answered stale by the node that made it, and by the others within [`TTL_MS`] at
 //! worst — also SQL run by hand, which nothing notifies.
 //!
 //! Deletions that cascade from elsewhere (a user deleted with the API keys it owns) send no notification of their
-//! own and are bounded by [`TTL_MS`] alone. Sessions and machine secret keys are not cached at all; instance secret
+//! own and are bounded by [`TTL_MS`] alone. Machine secret keys are not cached at all; instance secret
 //! keys (never changed or deleted, see `instances::authenticate`) and signing keysets (`keyring`) have their own
 //! rules.
 //!
@@ -61,6 +61,9 @@ const MAX_USER_BODIES: usize = 4_096;
 /// Pages of the user list kept (an e-mail lookup is a page): each a query and a few ids.
 const MAX_USER_PAGES: usize = 4_096;
 
+/// Sessions kept: a row of a few hundred bytes each.
+const MAX_SESSIONS: usize = 16_384;
+
 /// A group of cached resources, invalidated together per instance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Topic {
@@ -75,10 +78,14 @@ pub enum Topic {
     /// Instances' configuration: settings groups (`settings::load`) and billing switches (`billing::config`).
     /// Notified and followed like [`Topic::Users`] (payload `settings:*`).
     Settings,
+    /// Sessions by id (`sessions::use_active_session`, which every session token minted goes through). Notified and
+    /// followed like [`Topic::Users`] (payload `sessions:*`); a user's deletion deletes its sessions, so
+    /// [`Topic::Users`] drops them too.
+    Sessions,
 }
 
 impl Topic {
-    const ALL: [Self; 4] = [Self::ApiKeys, Self::M2mTokens, Self::Users, Self::Settings];
+    const ALL: [Self; 5] = [Self::ApiKeys, Self::M2mTokens, Self::Users, Self::Settings, Self::Sessions];
 
     fn name(self) -> &'static str {
         match self {
@@ -86,6 +93,7 @@ impl Topic {
             Self::M2mTokens => "m2m_tokens",
             Self::Users => "users",
             Self::Settings => "settings",
+            Self::Sessions => "sessions",
         }
     }
 
@@ -216,6 +224,17 @@ pub struct Caches {
     pub(crate) user_pages: Cache<(UserFilter, UserListPage), PageIds>,
     /// Instances' configuration (see [`configuration`]).
     configuration: Cache<ConfigKey, Configuration>,
+    /// Session rows by session id (see [`CachedSession`]).
+    pub(crate) sessions: Cache<String, CachedSession>,
+}
+
+/// A session's row, with the counts of committed changes to sessions (and clients, whose deletion deletes their
+/// sessions) and to users (likewise) read before it was: used only while both are unchanged. Its status is worked
+/// out anew at each use (`Session::from_row`), since an expiry passes without any write.
+#[derive(Clone)]
+pub(crate) struct CachedSession {
+    pub(crate) changes: (u64, u64),
+    pub(crate) row: tessera_store::sessions::SessionRow,
 }
 
 /// What a piece of an instance's configuration is cached under: the instance, the piece (a settings group's
@@ -294,6 +313,7 @@ impl Default for Caches {
             users: Cache::with_capacity("users", MAX_USER_BODIES),
             user_pages: Cache::with_capacity("user_pages", MAX_USER_PAGES),
             configuration: Cache::new("configuration"),
+            sessions: Cache::with_capacity("sessions", MAX_SESSIONS),
         }
     }
 }
@@ -314,8 +334,10 @@ impl Caches {
             Topic::Users => {
                 self.users.clear();
                 self.user_pages.clear();
+                self.sessions.clear();
             }
             Topic::Settings => self.configuration.clear(),
+            Topic::Sessions => self.sessions.clear(),
         }
     }
 
@@ -326,6 +348,7 @@ impl Caches {
         self.users.clear();
         self.user_pages.clear();
         self.configuration.clear();
+        self.sessions.clear();
     }
 
     /// Applies what the invalidation listener reports: a notification from another node (an unknown payload,

@@ -534,7 +534,7 @@ pub(crate) async fn use_active_session(
     id: &str,
 ) -> Result<Session> {
     let now = ctx.now_ms();
-    let row = tessera_store::sessions::get_session(&ctx.db, instance_id, id).await?.ok_or_else(not_found)?;
+    let row = session_row(ctx, instance_id, id, now).await?.ok_or_else(not_found)?;
     let session = Session::from_row(row, now);
     if session.status != status::ACTIVE {
         // Only active sessions get tokens; Clerk answers this case as a missing session.
@@ -551,6 +551,23 @@ pub(crate) async fn use_active_session(
         tx.commit().await?;
     }
     Ok(session)
+}
+
+/// A session's row: from the node's cache while nothing this node committed since could have changed it (see
+/// [`crate::cache::CachedSession`]; other nodes' changes arrive by notification, within the caches' bound).
+async fn session_row(ctx: &Ctx, instance_id: &str, id: &str, now: i64) -> Result<Option<SessionRow>> {
+    let cache = &ctx.caches.sessions;
+    let changes = (ctx.db.changes().sessions(), ctx.db.changes().users());
+    if let Some(hit) = cache.get_where(id, now, |instance, c| instance == instance_id && c.changes == changes) {
+        return Ok(Some(hit.row));
+    }
+    let epoch = cache.epoch();
+    let row = tessera_store::sessions::get_session(&ctx.db, instance_id, id).await?;
+    if let Some(row) = &row {
+        let cached = crate::cache::CachedSession { changes, row: row.clone() };
+        cache.insert(id.to_owned(), instance_id, cached, now, epoch);
+    }
+    Ok(row)
 }
 
 /// The claims every token of a session carries (Clerk's session token v2), valid from `iat` for `lifetime_s`.

@@ -179,7 +179,8 @@ fn seen_through_notification(what: &str, cached_at: Instant, change: impl FnOnce
 }
 
 /// Revocations through A reach B's caches through `NOTIFY`, not only by expiry: B verifies (and caches) a credential,
-/// A revokes it, and B refuses it before its cached entry could have expired.
+/// A revokes it, and B refuses it before its cached entry could have expired. Sessions alike: B mints a token for a
+/// session (and caches its row), A revokes it, and B stops minting.
 #[test]
 fn two_nodes_drop_revoked_credentials_from_their_caches() {
     let Some(url) = postgres_requested() else {
@@ -198,7 +199,7 @@ fn two_nodes_drop_revoked_credentials_from_their_caches() {
     let machine_key = machine_key.unwrap_or_else(|| panic!("machine: {s} {machine}"));
 
     // Each case: (what, make a credential on A and return (secret, verify path, body key, revoke it on A)).
-    for round in 0..3 {
+    for round in 0..4 {
         let (what, path, field, secret, revoke): (&str, &str, &str, String, Box<dyn Fn()>) = match round {
             0 | 1 => {
                 let (s, key) =
@@ -222,6 +223,18 @@ fn two_nodes_drop_revoked_credentials_from_their_caches() {
                     revoke,
                 )
             }
+            3 => {
+                // A session: "verified" by minting a token for it on B (B caches the session's row).
+                let (s, session) = must("POST", &a.at("/v1/sessions"), KEY, Some(json!({ "user_id": user })));
+                let id = id_of(s, &session, "create session");
+                let a_url = a.url.clone();
+                let sid = id.clone();
+                let revoke: Box<dyn Fn()> = Box::new(move || {
+                    let (s, _) = must("POST", &format!("{a_url}/v1/sessions/{sid}/revoke"), KEY, Some(json!({})));
+                    assert_eq!(s, 200, "revoke on A");
+                });
+                ("revoked session", "", "", id, revoke)
+            }
             _ => {
                 let (s, token) = must("POST", &a.at("/m2m_tokens"), &machine_key, Some(json!({})));
                 let id = id_of(s, &token, "create M2M token");
@@ -234,7 +247,10 @@ fn two_nodes_drop_revoked_credentials_from_their_caches() {
                 ("revoked M2M token", "/m2m_tokens/verify", "token", secret, revoke)
             }
         };
-        let verify_on_b = || must("POST", &b.at(path), KEY, Some(json!({ field: secret }))).0;
+        let verify_on_b = || match round {
+            3 => must("POST", &b.at(&format!("/v1/sessions/{secret}/tokens")), KEY, Some(json!({}))).0,
+            _ => must("POST", &b.at(path), KEY, Some(json!({ field: secret }))).0,
+        };
         // Twice: the second answer comes from B's cache.
         assert_eq!(verify_on_b(), 200, "{what}: B verifies it before");
         let cached_at = Instant::now();

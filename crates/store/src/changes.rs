@@ -1,7 +1,7 @@
 //! What this node's committed writes may have changed, for caches of what reads derive from the database.
 //!
-//! One counter per group of tables: the tables a user object is read from ([`USER_TABLES`]) and those of an
-//! instance's configuration ([`SETTINGS_TABLES`]). A write transaction that runs a statement naming one of a
+//! One counter per group of tables: the tables a user object is read from ([`USER_TABLES`]), those of an
+//! instance's configuration ([`SETTINGS_TABLES`]) and sessions ([`SESSION_TABLES`]). A write transaction that runs a statement naming one of a
 //! group's tables (anything but a plain `SELECT`) moves the group's counter once it has committed — on SQLite when
 //! its batch's `COMMIT` returned, before any member of the batch is acknowledged; on PostgreSQL when its `COMMIT`
 //! returned. A cache tags what it loads with the counter read *before* loading and uses an entry only while the
@@ -23,11 +23,16 @@ pub const USER_TABLES: [&str; 4] = ["users", "identifications", "user_backup_cod
 /// The tables of an instance's configuration: its settings groups and its billing switches.
 pub const SETTINGS_TABLES: [&str; 2] = ["instance_settings", "billing_config"];
 
+/// The table a session is read from, and `clients`, whose deletion deletes their sessions. (Deleting a user deletes
+/// its sessions too: a cached session is also checked against the count of [`USER_TABLES`].)
+pub const SESSION_TABLES: [&str; 2] = ["sessions", "clients"];
+
 /// Counters of committed changes, one per group of tables. Shared by every clone of a [`crate::Db`].
 #[derive(Debug, Default)]
 pub struct Changes {
     users: AtomicU64,
     settings: AtomicU64,
+    sessions: AtomicU64,
     /// PostgreSQL: the notifications still to send to the other nodes.
     outgoing: Option<Arc<Outgoing>>,
 }
@@ -48,6 +53,11 @@ impl Changes {
         self.settings.load(Ordering::Acquire)
     }
 
+    /// The count of committed writes to [`SESSION_TABLES`] so far.
+    pub fn sessions(&self) -> u64 {
+        self.sessions.load(Ordering::Acquire)
+    }
+
     /// Records a committed transaction's possible changes.
     pub(crate) fn committed(&self, changed: Changed) {
         if changed.users {
@@ -55,6 +65,9 @@ impl Changes {
         }
         if changed.settings {
             self.settings.fetch_add(1, Ordering::AcqRel);
+        }
+        if changed.sessions {
+            self.sessions.fetch_add(1, Ordering::AcqRel);
         }
         if let Some(outgoing) = &self.outgoing {
             outgoing.queue(changed);
@@ -71,7 +84,7 @@ impl Changes {
 /// after, one notification covers every change committed while the previous one was on its way.
 #[derive(Debug, Default)]
 pub struct Outgoing {
-    /// Bit 0: users; bit 1: settings.
+    /// Bit 0: users; bit 1: settings; bit 2: sessions.
     pending: AtomicU8,
     wake: tokio::sync::Notify,
 }
@@ -79,9 +92,15 @@ pub struct Outgoing {
 impl Outgoing {
     const USERS: u8 = 1;
     const SETTINGS: u8 = 2;
+    const SESSIONS: u8 = 4;
+    /// Each group's bit and payload (`crate::notify`'s, parsed by the caches' listener).
+    const PAYLOADS: [(u8, &'static str); 3] =
+        [(Self::USERS, "users:*"), (Self::SETTINGS, "settings:*"), (Self::SESSIONS, "sessions:*")];
 
     fn queue(&self, changed: Changed) {
-        let bits = (u8::from(changed.users) * Self::USERS) | (u8::from(changed.settings) * Self::SETTINGS);
+        let bits = (u8::from(changed.users) * Self::USERS)
+            | (u8::from(changed.settings) * Self::SETTINGS)
+            | (u8::from(changed.sessions) * Self::SESSIONS);
         if bits != 0 {
             self.pending.fetch_or(bits, Ordering::AcqRel);
             self.wake.notify_one();
@@ -98,20 +117,19 @@ impl Outgoing {
         self.wake.notified().await;
     }
 
-    /// Takes what is queued: the payloads to send (`users:*`, `settings:*`), none if nothing is.
+    /// Takes what is queued: the payloads to send (`users:*`, `settings:*`, `sessions:*`), none if nothing is.
     pub(crate) fn take(&self) -> Vec<&'static str> {
         let bits = self.pending.swap(0, Ordering::AcqRel);
-        [(Self::USERS, "users:*"), (Self::SETTINGS, "settings:*")]
-            .into_iter()
-            .filter(|(bit, _)| bits & bit != 0)
-            .map(|(_, payload)| payload)
-            .collect()
+        Self::PAYLOADS.into_iter().filter(|(bit, _)| bits & bit != 0).map(|(_, payload)| payload).collect()
     }
 
     /// Puts back payloads whose sending failed.
     pub(crate) fn requeue(&self, payloads: &[&str]) {
-        let changed = Changed { users: payloads.contains(&"users:*"), settings: payloads.contains(&"settings:*") };
-        self.queue(changed);
+        let bits = Self::PAYLOADS.into_iter().filter(|(_, p)| payloads.contains(p)).fold(0, |b, (bit, _)| b | bit);
+        if bits != 0 {
+            self.pending.fetch_or(bits, Ordering::AcqRel);
+            self.wake.notify_one();
+        }
     }
 }
 
@@ -122,6 +140,8 @@ pub struct Changed {
     pub users: bool,
     /// [`SETTINGS_TABLES`].
     pub settings: bool,
+    /// [`SESSION_TABLES`].
+    pub sessions: bool,
 }
 
 impl Changed {
@@ -136,6 +156,7 @@ impl Changed {
         Self {
             users: USER_TABLES.iter().any(|table| names(sql, table)),
             settings: SETTINGS_TABLES.iter().any(|table| names(sql, table)),
+            sessions: SESSION_TABLES.iter().any(|table| names(sql, table)),
         }
     }
 }
@@ -144,6 +165,7 @@ impl std::ops::BitOrAssign for Changed {
     fn bitor_assign(&mut self, other: Self) {
         self.users |= other.users;
         self.settings |= other.settings;
+        self.sessions |= other.sessions;
     }
 }
 
@@ -169,7 +191,7 @@ mod tests {
             "INSERT INTO enterprise_accounts (id) VALUES ($1)",
             "WITH e AS (INSERT INTO events (id) VALUES ($1)) UPDATE users SET updated_at = $2",
         ] {
-            assert_eq!(Changed::by(sql), Changed { users: true, settings: false }, "{sql}");
+            assert_eq!(Changed::by(sql), Changed { users: true, ..Changed::default() }, "{sql}");
         }
     }
 
@@ -179,8 +201,21 @@ mod tests {
             "INSERT INTO instance_settings (instance_id, grp, value) VALUES ($1, $2, $3) ON CONFLICT DO UPDATE",
             "UPDATE billing_config SET user_enabled = $2 WHERE instance_id = $1",
         ] {
-            assert_eq!(Changed::by(sql), Changed { users: false, settings: true }, "{sql}");
+            assert_eq!(Changed::by(sql), Changed { settings: true, ..Changed::default() }, "{sql}");
         }
+    }
+
+    #[test]
+    fn writes_naming_sessions_or_clients_are_changes_of_sessions() {
+        for sql in [
+            "UPDATE sessions SET status = 'revoked' WHERE id = $1",
+            "INSERT INTO sessions (id, client_id) VALUES ($1, $2)",
+            "DELETE FROM clients WHERE id = $1",
+        ] {
+            assert_eq!(Changed::by(sql), Changed { sessions: true, ..Changed::default() }, "{sql}");
+        }
+        let neither = "INSERT INTO session_reverifications (id, session_id) VALUES ($1, $2)";
+        assert_eq!(Changed::by(neither), Changed::default(), "{neither}");
     }
 
     #[test]
@@ -188,7 +223,7 @@ mod tests {
         for sql in [
             "SELECT * FROM users WHERE id = $1 FOR UPDATE",
             "  select id from identifications where value = $1",
-            "INSERT INTO sessions (id, user_id) VALUES ($1, $2)",
+            "INSERT INTO organizations (id, name) VALUES ($1, $2)",
             "UPDATE user_search_pending SET user_id = $1",
             "DELETE FROM organization_memberships WHERE user_id = $1",
         ] {
@@ -200,20 +235,20 @@ mod tests {
     async fn committed_changes_are_queued_for_the_other_nodes_once_per_group() {
         let outgoing = Arc::new(Outgoing::default());
         let changes = Changes::notifying(outgoing.clone());
-        changes.committed(Changed { users: true, settings: false });
-        changes.committed(Changed { users: true, settings: false });
+        changes.committed(Changed { users: true, ..Changed::default() });
+        changes.committed(Changed { users: true, ..Changed::default() });
         changes.committed(Changed::default());
         // The sender was woken (the wake-up waits for it) and finds one notification for both commits.
         tokio::time::timeout(std::time::Duration::from_secs(1), outgoing.queued()).await.expect("woken");
         assert_eq!(outgoing.take(), vec!["users:*"]);
         assert!(outgoing.take().is_empty(), "taken once");
-        changes.committed(Changed { users: false, settings: true });
-        changes.committed(Changed { users: true, settings: false });
+        changes.committed(Changed { settings: true, ..Changed::default() });
+        changes.committed(Changed { users: true, sessions: true, ..Changed::default() });
         let payloads = outgoing.take();
-        assert_eq!(payloads, vec!["users:*", "settings:*"]);
+        assert_eq!(payloads, vec!["users:*", "settings:*", "sessions:*"]);
         // A failed send puts them back.
         outgoing.requeue(&payloads);
         assert_eq!(outgoing.take(), payloads);
-        assert_eq!((changes.users(), changes.settings()), (3, 1), "the counters move as before");
+        assert_eq!((changes.users(), changes.settings(), changes.sessions()), (3, 1, 1), "the counters move");
     }
 }

@@ -357,3 +357,41 @@ async fn session_events() {
         expected.iter().map(|(t, id, s)| (t.to_string(), id.to_string(), s.to_string())).collect();
     assert_eq!(events, expected);
 }
+
+/// Minting reads its session from the node's cache (`tessera_core::cache`, sessions): with the clock stopped, so
+/// that nothing cached can expire, every way a session stops being active through the server stops the very next
+/// mint; a change behind the server's back (another process on the database) stops it within the cache's bound.
+#[tokio::test]
+async fn a_session_that_stops_being_active_stops_minting_at_once() {
+    let app = TestApp::with_clock(T0).await;
+    let (_, revoked) = user_and_session(&app, "revoked@example.com").await;
+    let (banned, of_banned) = user_and_session(&app, "banned@example.com").await;
+    let (deleted, of_deleted) = user_and_session(&app, "deleted@example.com").await;
+    let (_, behind) = user_and_session(&app, "behind@example.com").await;
+    for sid in [&revoked, &of_banned, &of_deleted, &behind] {
+        mint(&app, sid, json!({})).await;
+        mint(&app, sid, json!({})).await;
+    }
+    let refused = |sid: String| {
+        let app = &app;
+        async move {
+            let r = app.post(&format!("/v1/sessions/{sid}/tokens"), json!({})).send().await;
+            r.assert_error(404, "resource_not_found", None);
+        }
+    };
+    app.post(&format!("/v1/sessions/{revoked}/revoke"), json!({})).send().await.assert_status(200);
+    refused(revoked).await;
+    app.post(&format!("/v1/users/{banned}/ban"), json!({})).send().await.assert_status(200);
+    refused(of_banned).await;
+    // Deleting the user deletes its sessions by cascade: no statement names the sessions table.
+    app.delete(&format!("/v1/users/{deleted}")).send().await.assert_status(200);
+    refused(of_deleted).await;
+
+    // Cached again after the changes above (each of which dropped every cached session of the node).
+    mint(&app, &behind, json!({})).await;
+    let sql = format!("UPDATE sessions SET status = 'revoked' WHERE id = '{behind}'");
+    app.write_behind_the_servers_back(Box::leak(sql.into_boxed_str())).await;
+    mint(&app, &behind, json!({})).await; // stale, within the bound: the server has not heard of it
+    app.clock.advance_ms(tessera_core::cache::TTL_MS);
+    refused(behind).await;
+}
