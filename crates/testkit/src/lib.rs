@@ -161,15 +161,17 @@ impl TestApp {
 
     /// Runs `sql` on a connection of its own, outside the server's transactions — as the CLI or a hand-written
     /// statement would: the server learns of it only as it learns of another process's changes.
-    pub async fn write_behind_the_servers_back(&self, sql: &'static str) {
+    pub async fn write_behind_the_servers_back(&self, sql: &str) {
         use sqlx::Connection as _;
         match &self.state.ctx.db {
             Db::Postgres(pools) => {
+                let sql = sqlx::AssertSqlSafe(sql.to_owned());
                 sqlx::query(sql).execute(&pools.pool).await.expect("statement behind the server's back");
             }
             Db::Sqlite(pools) => {
                 let options = sqlx::sqlite::SqliteConnectOptions::new().filename(pools.path());
                 let mut conn = sqlx::SqliteConnection::connect_with(&options).await.expect("second connection");
+                let sql = sqlx::AssertSqlSafe(sql.to_owned());
                 sqlx::query(sql).execute(&mut conn).await.expect("statement behind the server's back");
                 conn.close().await.ok();
             }

@@ -390,7 +390,7 @@ async fn a_session_that_stops_being_active_stops_minting_at_once() {
     // Cached again after the changes above (each of which dropped every cached session of the node).
     mint(&app, &behind, json!({})).await;
     let sql = format!("UPDATE sessions SET status = 'revoked' WHERE id = '{behind}'");
-    app.write_behind_the_servers_back(Box::leak(sql.into_boxed_str())).await;
+    app.write_behind_the_servers_back(&sql).await;
     mint(&app, &behind, json!({})).await; // stale, within the bound: the server has not heard of it
     app.clock.advance_ms(tessera_core::cache::TTL_MS);
     refused(behind).await;
