@@ -213,11 +213,10 @@ where
                 Err(_panic) => error::ApiError(Error::internal(anyhow_panic())).into_response(),
             };
             // The latency inside the events: read from the clock only when the event is logged.
+            let status = response.status().as_u16();
             if response.status().is_server_error() {
-                let status = response.status().as_u16();
                 tracing::error!(status, latency_ms = observed.elapsed().as_millis(), "response failed");
             } else {
-                let status = response.status().as_u16();
                 tracing::debug!(status, latency_ms = observed.elapsed().as_millis(), "finished processing request");
             }
             response

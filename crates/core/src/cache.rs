@@ -15,12 +15,13 @@
 //! within [`TTL_MS`].
 //!
 //! **User objects** (and pages of users, instances' configuration — settings groups, billing switches — and
-//! sessions, which every session token minted reads) follow the same bound by other means, since far more code paths change them than change a key: the store counts this
-//! node's committed writes to the tables they are read from (`tessera_store::changes`), whichever code made them,
-//! and an entry is used only while that count is what it was before the entry was read; after a commit that moved
-//! a count, the node that wrote notifies the other nodes (`users:*`, `settings:*`, `sessions:*`: every node drops
-//! all of that topic). So a change is never answered stale by the node that made it, and by the others within [`TTL_MS`] at
-//! worst — also SQL run by hand, which nothing notifies.
+//! sessions, which every session token minted reads) follow the same bound by other means, since far more code
+//! paths change them than change a key: the store counts this node's committed writes to the tables they are read
+//! from (`tessera_store::changes`), whichever code made them, and an entry is used only while that count is what it
+//! was before the entry was read ([`Counted`]); after a commit that moved a count, the node that wrote notifies the
+//! other nodes (`users:*`, `settings:*`, `sessions:*`: every node drops all of that topic). So a change is never
+//! answered stale by the node that made it, and by the others within [`TTL_MS`] at worst — also SQL run by hand,
+//! which nothing notifies.
 //!
 //! Deletions that cascade from elsewhere (a user deleted with the API keys it owns) send no notification of their
 //! own and are bounded by [`TTL_MS`] alone. Machine secret keys are not cached at all; instance secret
@@ -34,8 +35,11 @@
 //! other lookup still hits, so that a busy key is never missed by every request in flight at once — on PostgreSQL
 //! that herd queued a round trip per request behind the read pool's connections every second.
 
+use std::any::Any;
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::Hash;
+use std::sync::Arc;
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -222,19 +226,47 @@ pub struct Caches {
     pub(crate) users: Cache<String, RenderedUser>,
     /// The ids of pages of the user list, by query (see [`PageIds`]).
     pub(crate) user_pages: Cache<(UserFilter, UserListPage), PageIds>,
-    /// Instances' configuration (see [`configuration`]).
-    configuration: Cache<ConfigKey, Configuration>,
-    /// Session rows by session id (see [`CachedSession`]).
-    pub(crate) sessions: Cache<String, CachedSession>,
+    /// Instances' configuration, decoded (see [`configuration`]), with the count of changes to the settings tables.
+    configuration: Cache<ConfigKey, Counted<u64, Arc<dyn Any + Send + Sync>>>,
+    /// Session rows by session id, with the counts of changes to sessions (and clients, whose deletion deletes their
+    /// sessions) and to users (likewise). A session's status is worked out anew at each use (`Session::from_row`),
+    /// since an expiry passes without any write.
+    pub(crate) sessions: Cache<String, Counted<(u64, u64), tessera_store::sessions::SessionRow>>,
 }
 
-/// A session's row, with the counts of committed changes to sessions (and clients, whose deletion deletes their
-/// sessions) and to users (likewise) read before it was: used only while both are unchanged. Its status is worked
-/// out anew at each use (`Session::from_row`), since an expiry passes without any write.
+/// A value kept with the count of committed changes (`tessera_store::changes`) to the tables it derives from, read
+/// before it was loaded: used only while the count is unchanged ([`Cache::counted`]).
 #[derive(Clone)]
-pub(crate) struct CachedSession {
-    pub(crate) changes: (u64, u64),
-    pub(crate) row: tessera_store::sessions::SessionRow,
+pub(crate) struct Counted<C, V> {
+    changes: C,
+    value: V,
+}
+
+impl<K: Hash + Eq, C: PartialEq + Clone, V: Clone> Cache<K, Counted<C, V>> {
+    /// The value under `key` for `instance_id` if it was loaded while the count of changes was `changes` (read by
+    /// the caller before calling); else loaded by `load` and kept with that count (a `None` is not kept).
+    pub(crate) async fn counted<Q>(
+        &self,
+        key: &Q,
+        instance_id: &str,
+        now: i64,
+        changes: C,
+        load: impl AsyncFnOnce() -> Result<Option<V>>,
+    ) -> Result<Option<V>>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
+        if let Some(hit) = self.get_where(key, now, |instance, c| instance == instance_id && c.changes == changes) {
+            return Ok(Some(hit.value));
+        }
+        let epoch = self.epoch();
+        let value = load().await?;
+        if let Some(v) = &value {
+            self.insert(key.to_owned(), instance_id, Counted { changes, value: v.clone() }, now, epoch);
+        }
+        Ok(value)
+    }
 }
 
 /// What a piece of an instance's configuration is cached under: the instance, the piece (a settings group's
@@ -252,13 +284,6 @@ impl ConfigKey {
     }
 }
 
-/// A piece of configuration as decoded, with `tessera_store::changes::Changes::settings` before it was read.
-#[derive(Clone)]
-struct Configuration {
-    changes: u64,
-    value: std::sync::Arc<dyn std::any::Any + Send + Sync>,
-}
-
 /// A piece of an instance's configuration: cached while nothing this node committed since it was read may have
 /// changed the configuration tables (and, for other nodes' changes, until their notification or [`TTL_MS`]), else
 /// loaded by `load` and kept.
@@ -267,18 +292,13 @@ pub(crate) async fn configuration<T: Clone + Send + Sync + 'static>(
     key: ConfigKey,
     load: impl AsyncFnOnce() -> Result<T>,
 ) -> Result<T> {
-    let cache = &ctx.caches.configuration;
-    let now = ctx.now_ms();
     let changes = ctx.db.changes().settings();
-    let hit = cache.get_where(&key, now, |_, c| c.changes == changes);
-    if let Some(value) = hit.as_ref().and_then(|c| c.value.downcast_ref::<T>()) {
-        return Ok(value.clone());
-    }
-    let epoch = cache.epoch();
-    let value = load().await?;
-    let instance_id = key.instance_id.clone();
-    cache.insert(key, &instance_id, Configuration { changes, value: std::sync::Arc::new(value.clone()) }, now, epoch);
-    Ok(value)
+    let loaded = async || Ok(Some(Arc::new(load().await?) as Arc<dyn Any + Send + Sync>));
+    let value = ctx.caches.configuration.counted(&key, &key.instance_id, ctx.now_ms(), changes, loaded).await?;
+    // Each piece is always loaded as the same type (its name is its type's: a settings group's, `billing_config`).
+    value.and_then(|v| v.downcast_ref::<T>().cloned()).ok_or_else(|| {
+        crate::Error::internal(anyhow::anyhow!("configuration piece {} cached as another type", key.piece))
+    })
 }
 
 /// The ids of a page of the user list, in its order: what the list's statement found, for the reads that follow

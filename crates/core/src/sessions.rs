@@ -554,20 +554,11 @@ pub(crate) async fn use_active_session(
 }
 
 /// A session's row: from the node's cache while nothing this node committed since could have changed it (see
-/// [`crate::cache::CachedSession`]; other nodes' changes arrive by notification, within the caches' bound).
+/// `Caches::sessions`; other nodes' changes arrive by notification, within the caches' bound).
 async fn session_row(ctx: &Ctx, instance_id: &str, id: &str, now: i64) -> Result<Option<SessionRow>> {
-    let cache = &ctx.caches.sessions;
     let changes = (ctx.db.changes().sessions(), ctx.db.changes().users());
-    if let Some(hit) = cache.get_where(id, now, |instance, c| instance == instance_id && c.changes == changes) {
-        return Ok(Some(hit.row));
-    }
-    let epoch = cache.epoch();
-    let row = tessera_store::sessions::get_session(&ctx.db, instance_id, id).await?;
-    if let Some(row) = &row {
-        let cached = crate::cache::CachedSession { changes, row: row.clone() };
-        cache.insert(id.to_owned(), instance_id, cached, now, epoch);
-    }
-    Ok(row)
+    let load = async || Ok(tessera_store::sessions::get_session(&ctx.db, instance_id, id).await?);
+    ctx.caches.sessions.counted(id, instance_id, now, changes, load).await
 }
 
 /// The claims every token of a session carries (Clerk's session token v2), valid from `iat` for `lifetime_s`.
