@@ -268,23 +268,45 @@ pub async fn emit_object<T: serde::Serialize + ?Sized>(
     resource_id: &str,
     data: &T,
 ) -> Result<()> {
-    let now = ctx.now_ms();
-    let envelope = Envelope { data, instance_id, object: "event", timestamp: now, event_type: event_type.as_str() };
-    let payload = serde_json::to_string(&envelope).map_err(Error::internal)?;
-    let id = crate::ids::new_id("msg");
-    store::insert_event(
-        tx,
-        &NewEvent {
-            id: &id,
-            instance_id,
-            event_type: event_type.as_str(),
-            resource_id,
-            payload: &seal_payload(ctx, &payload),
-            created_at: now,
-        },
-    )
-    .await?;
+    let event = SealedEvent::new(ctx, instance_id, event_type, data)?;
+    store::insert_event(tx, &event.row(instance_id, resource_id)).await?;
     Ok(())
+}
+
+/// An event serialized and sealed, to be written by [`emit_object`] inside a transaction or by a statement that
+/// writes it together with the rows it reports (`users::create`'s one-statement create on PostgreSQL).
+pub(crate) struct SealedEvent {
+    id: String,
+    event_type: EventType,
+    payload: String,
+    created_at: i64,
+}
+
+impl SealedEvent {
+    /// The event of `event_type` about `data`, emitted now.
+    pub(crate) fn new<T: serde::Serialize + ?Sized>(
+        ctx: &Ctx,
+        instance_id: &str,
+        event_type: EventType,
+        data: &T,
+    ) -> Result<Self> {
+        let now = ctx.now_ms();
+        let envelope = Envelope { data, instance_id, object: "event", timestamp: now, event_type: event_type.as_str() };
+        let payload = serde_json::to_string(&envelope).map_err(Error::internal)?;
+        Ok(Self { id: crate::ids::new_id("msg"), event_type, payload: seal_payload(ctx, &payload), created_at: now })
+    }
+
+    /// Its outbox row; `resource_id` is the `id` of its data (it orders deliveries per resource).
+    pub(crate) fn row<'a>(&'a self, instance_id: &'a str, resource_id: &'a str) -> NewEvent<'a> {
+        NewEvent {
+            id: &self.id,
+            instance_id,
+            event_type: self.event_type.as_str(),
+            resource_id,
+            payload: &self.payload,
+            created_at: self.created_at,
+        }
+    }
 }
 
 /// An event as stored in the outbox.

@@ -132,6 +132,23 @@ pub struct AttemptOutcome<'a> {
     pub now: i64,
 }
 
+/// PostgreSQL: the CTE `delivery` that gives an event one pending delivery per enabled endpoint of the instance
+/// whose types (space-separated, none meaning all) include the event's, after a CTE `event` that inserted it
+/// `RETURNING seq`; `$1`–`$6` are the event's id, instance, type, resource, payload and time. A literal, so that
+/// [`insert_event`] and the statement that creates a user at once (`users::insert_created_at_once`) share it.
+macro_rules! pg_event_deliveries {
+    () => {
+        "delivery AS (INSERT INTO webhook_deliveries (id, instance_id, event_seq, endpoint_id, resource_id, status, \
+         attempts, next_attempt_at, created_at, updated_at) \
+         SELECT $1 || '_' || w.id, $2, event.seq, w.id, $4, 'pending', 0, $6, $6, $6 \
+         FROM event CROSS JOIN webhook_endpoints w \
+         WHERE w.instance_id = $2 AND w.disabled = FALSE \
+         AND (btrim(w.event_types) = '' OR $3 = ANY(regexp_split_to_array(btrim(w.event_types), '\\s+'))) \
+         RETURNING 1)"
+    };
+}
+pub(crate) use pg_event_deliveries;
+
 /// Writes an event to the outbox and one pending delivery per enabled endpoint of the instance subscribed to its
 /// type (all in the caller's transaction). Returns the number of deliveries created.
 pub async fn insert_event(tx: &mut Tx, e: &NewEvent<'_>) -> StoreResult<u64> {
@@ -139,16 +156,12 @@ pub async fn insert_event(tx: &mut Tx, e: &NewEvent<'_>) -> StoreResult<u64> {
         // One round trip instead of two and one per endpoint (a round trip is most of a statement's cost on
         // PostgreSQL; on SQLite each statement below is a call on the calling thread). The same rules: enabled
         // endpoints of the instance whose types (space-separated, none meaning all) include the event's.
-        const SQL: &str = "WITH event AS (INSERT INTO webhook_events (id, instance_id, event_type, resource_id, payload, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq), \
-             delivery AS (INSERT INTO webhook_deliveries (id, instance_id, event_seq, endpoint_id, resource_id, status, \
-             attempts, next_attempt_at, created_at, updated_at) \
-             SELECT $1 || '_' || w.id, $2, event.seq, w.id, $4, 'pending', 0, $6, $6, $6 \
-             FROM event CROSS JOIN webhook_endpoints w \
-             WHERE w.instance_id = $2 AND w.disabled = FALSE \
-             AND (btrim(w.event_types) = '' OR $3 = ANY(regexp_split_to_array(btrim(w.event_types), '\\s+'))) \
-             RETURNING 1) \
-             SELECT count(*) FROM delivery";
+        const SQL: &str = concat!(
+            "WITH event AS (INSERT INTO webhook_events (id, instance_id, event_type, resource_id, payload, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq), ",
+            pg_event_deliveries!(),
+            " SELECT count(*) FROM delivery"
+        );
         let deliveries: i64 = sqlx::query_scalar(SQL)
             .bind(e.id)
             .bind(e.instance_id)

@@ -3,11 +3,11 @@
 
 use serde_json::{Map, Value};
 use tessera_store::Tx;
-use tessera_store::users::{IdentificationRow, UserRow};
+use tessera_store::users::{AtOnce, IdentificationRow, UserRow, email_dotless};
 
 use super::hashers::{self, Hasher};
 use super::{User, identifiers, lockout, passwords};
-use crate::events::EventType;
+use crate::events::{EventType, SealedEvent};
 use crate::ids::new_id;
 use crate::{Ctx, Error, ErrorCode, Result};
 
@@ -253,11 +253,62 @@ pub async fn create_user(ctx: &Ctx, instance_id: &str, input: NewUser) -> Result
     for i in &prepared.idents {
         crate::restriction_lists::enforce(ctx, instance_id, &i.kind, &i.value_normalized).await?;
     }
+    if let Some(user) = insert_at_once(ctx, instance_id, &prepared).await? {
+        return Ok(user);
+    }
     let mut tx = ctx.db.begin().await?;
     let user = insert_tx(ctx, &mut tx, instance_id, &prepared).await?;
     tx.commit().await?;
     // The user as the transaction left it, read for its event: what a read after the commit would return.
     user.ok_or_else(super::not_found)
+}
+
+/// On PostgreSQL, writes the user, its identifications and `user.created` in one statement
+/// ([`tessera_store::users::insert_created_at_once`]), when that is all [`insert_tx`] would write; `None` when the
+/// create needs [`insert_tx`]'s transaction: backup codes, a gmail address (its dotless twin is checked under a
+/// lock), billing for users or an enrolling organization domain (the statement checks those two and writes
+/// nothing), a unique violation (nothing written; the transaction names the field) — or SQLite.
+async fn insert_at_once(ctx: &Ctx, instance_id: &str, p: &PreparedUser) -> Result<Option<User>> {
+    let gmail = |i: &IdentificationRow| i.kind == identifiers::EMAIL && email_dotless(&i.value_normalized).is_some();
+    if !ctx.db.is_postgres() || !p.backup_codes.is_empty() || p.idents.iter().any(gmail) {
+        return Ok(None);
+    }
+    let user = as_written(ctx, p)?;
+    let event =
+        SealedEvent::new(ctx, instance_id, EventType::UserCreated, &super::objects::UserObject::new(&user, ""))?;
+    let verified_emails: Vec<&str> = p
+        .idents
+        .iter()
+        .filter(|i| i.kind == identifiers::EMAIL && i.verification_status.as_deref() == Some("verified"))
+        .map(|i| i.value_normalized.as_str())
+        .collect();
+    let written = tessera_store::users::insert_created_at_once(
+        &ctx.db,
+        &p.row,
+        &p.idents,
+        &verified_emails,
+        &event.row(instance_id, &user.id),
+    )
+    .await;
+    match written {
+        Ok(AtOnce::Written) => Ok(Some(user)),
+        Ok(AtOnce::NeedsTransaction) => Ok(None),
+        Err(e) if e.is_unique_violation() => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The user as a prepared create writes it, without reading it back: these rows are all of it (a new user has no
+/// enterprise accounts yet).
+fn as_written(ctx: &Ctx, p: &PreparedUser) -> Result<User> {
+    let mut written = tessera_store::users::UserWithIdentifications {
+        user: p.row.clone(),
+        identifications: p.idents.clone(),
+        backup_code_count: i64::try_from(p.backup_codes.len()).unwrap_or(i64::MAX),
+        enterprise_accounts: Vec::new(),
+    };
+    written.order_identifications();
+    super::assemble(written, ctx.now_ms())
 }
 
 /// Validates every field and does the slow work (hashing a plain password, after reading the instance's HIBP
@@ -409,16 +460,7 @@ pub(crate) async fn insert_tx(ctx: &Ctx, tx: &mut Tx, instance_id: &str, p: &Pre
         )
         .await?;
     }
-    // The user as just written, without reading it back: these rows are all of it (a new user has no enterprise
-    // accounts yet).
-    let mut written = tessera_store::users::UserWithIdentifications {
-        user: p.row.clone(),
-        identifications: p.idents.clone(),
-        backup_code_count: i64::try_from(p.backup_codes.len()).unwrap_or(i64::MAX),
-        enterprise_accounts: Vec::new(),
-    };
-    written.order_identifications();
-    let user = super::assemble(written, ctx.now_ms())?;
+    let user = as_written(ctx, p)?;
     super::emit_user_object(ctx, tx, instance_id, &user, EventType::UserCreated).await?;
     // With billing enabled for users, every new user starts on the default plan.
     crate::billing::provision_tx(ctx, tx, instance_id, crate::billing::PayerType::User, user_id).await?;
