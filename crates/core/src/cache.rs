@@ -194,11 +194,10 @@ impl<K: Hash + Eq, V: Clone> Cache<K, V> {
     }
 
     /// Changes a cached entry in place, keeping its load time: bookkeeping such as `last_used_at`, never a field a
-    /// change elsewhere could have moved (the entry may have been reloaded since it was read).
-    pub fn update(&self, key: &K, change: impl FnOnce(&mut V)) {
-        if let Some(e) = self.entries.write().unwrap_or_else(|p| p.into_inner()).get_mut(key) {
-            change(&mut e.value);
-        }
+    /// change elsewhere could have moved (the entry may have been reloaded since it was read). `None` if the key
+    /// has no entry; else what `change` returned.
+    pub fn update<R>(&self, key: &K, change: impl FnOnce(&mut V) -> R) -> Option<R> {
+        self.entries.write().unwrap_or_else(|p| p.into_inner()).get_mut(key).map(|e| change(&mut e.value))
     }
 
     /// Drops the instance's entries.

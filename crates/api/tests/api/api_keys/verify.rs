@@ -43,6 +43,30 @@ async fn verify_returns_the_key_and_records_the_use() {
     assert_eq!(stored_last_use(&app, id).await, Some(recorded + 1_000));
 }
 
+/// Verifies of a busy key arriving together record its use once: the first claims it in the cache before writing,
+/// the others find it recorded (each writing it again waited for a commit; on the SQLite file, an fsync each).
+#[tokio::test]
+async fn concurrent_verifies_record_a_use_once() {
+    let app = with_user(TestApp::with_clock(START).await).await;
+    let key = create(&app, json!({ "name": "busy", "subject": USER })).await;
+    let (id, secret) = (key["id"].as_str().unwrap(), key["secret"].as_str().unwrap());
+    app.post("/api_keys/verify", json!({ "secret": secret })).send().await.assert_status(200);
+    app.clock.advance_ms(5_000);
+    let writes = || match &app.ctx().db {
+        tessera_core::store::Db::Sqlite(pools) => Some(pools.writer.stats().0),
+        tessera_core::store::Db::Postgres(_) => None,
+    };
+    let before = writes();
+    let verifies = (0..16).map(|_| app.post("/api_keys/verify", json!({ "secret": secret })).send());
+    for r in futures_util::future::join_all(verifies).await {
+        assert_eq!(r.assert_status(200).json["last_used_at"].as_i64(), Some(START + 5_000));
+    }
+    if let (Some(before), Some(after)) = (before, writes()) {
+        assert_eq!(after - before, 1, "one write for sixteen verifies of the same instant");
+    }
+    assert_eq!(stored_last_use(&app, id).await, Some(START + 5_000));
+}
+
 #[tokio::test]
 async fn unknown_secrets_are_404() {
     let app = with_user(TestApp::new().await).await;
