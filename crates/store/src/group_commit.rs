@@ -9,8 +9,12 @@
 //! by the releasing transaction, when the batch reaches [`MAX_BATCH`]. A transaction dropped without commit rolls
 //! back to its savepoint: only its own work goes. If the outer `COMMIT` fails, every member of the batch gets the
 //! error. Nothing is acknowledged before its batch's `COMMIT` returned, so an acknowledged write is durable (with
-//! `synchronous=FULL`) and visible to the read pool. Just before each `COMMIT` the writer runs one statement given
-//! at open, outside every member's savepoint: work the members leave to their batch (the user search index).
+//! `synchronous=FULL`) and visible to the read pool. Work the members leave undone (the user search index, see
+//! [`crate::users::SQLITE_USER_SEARCH_FLUSH`]) is one statement given at open, which the writer runs just before a
+//! batch's `COMMIT`, outside every member's savepoint, when it is due: once [`DEFERRED_MEMBERS`] transactions that
+//! changed users have committed without it, or [`DEFERRED_AGE`] after the first of them, or when a reader asks for
+//! it ([`Writer::run_deferred`]: a search reads the index only once it is current), and at close. Doing it per
+//! batch was a third of a one-connection user create (FTS5 wrote and merged a segment per commit).
 //!
 //! Every statement of the writer runs on the calling thread, on a rusqlite connection: sqlx would run each on its
 //! connection's own thread, a hand-off there and back per statement (at 32 concurrent creates, 30 context switches
@@ -27,7 +31,7 @@
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use rusqlite::types::ToSql;
@@ -52,6 +56,13 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The longest pause between two attempts at the write lock.
 const BUSY_RETRY_MAX: Duration = Duration::from_millis(20);
+
+/// Deferred work is due once this many transactions that changed users have committed without it: FTS5 then writes
+/// one segment for them all.
+pub const DEFERRED_MEMBERS: usize = 256;
+
+/// Deferred work is due this long after the first transaction left it, at the next commit.
+pub const DEFERRED_AGE: Duration = Duration::from_secs(1);
 
 /// The gauge of transactions waiting for the writer connection.
 const QUEUE_GAUGE: &str = "tessera_db_write_queue_depth";
@@ -138,9 +149,13 @@ pub struct Writer {
     options: SqliteConnectOptions,
     /// Whether a `COMMIT` fsyncs (a file): it then runs on the blocking pool.
     durable: bool,
-    /// A statement run on the outer transaction just before each batch's `COMMIT`: work the batch's transactions
-    /// leave to their commit (the user search index, see [`crate::users::SQLITE_USER_SEARCH_FLUSH`]).
-    before_commit: &'static str,
+    /// A statement that does the work transactions leave undone (the user search index, see
+    /// [`crate::users::SQLITE_USER_SEARCH_FLUSH`]), run on the outer transaction just before a `COMMIT` when due.
+    deferred: &'static str,
+    /// Some transaction may have left deferred work (also assumed at open: another process may have).
+    deferred_pending: AtomicBool,
+    /// A reader waits for the deferred work ([`Writer::run_deferred`]): the next batch does it.
+    deferred_wanted: AtomicBool,
     /// Transactions released into a batch, and batches committed (for [`Writer::stats`]).
     transactions: AtomicU64,
     commits: AtomicU64,
@@ -161,6 +176,14 @@ struct State {
     committer_scheduled: bool,
     /// What the statements since the outer transaction began may have changed (see [`crate::changes`]).
     changed: Changed,
+    /// What has been left to the deferred work since it last ran.
+    left: Left,
+}
+
+/// Transactions committed since the deferred work last ran that changed users, and when the first of them did.
+struct Left {
+    members: usize,
+    since: Option<std::time::Instant>,
 }
 
 struct Batch {
@@ -193,13 +216,13 @@ impl Drop for QueueSlot<'_> {
 }
 
 impl Writer {
-    /// Opens the writer connection to `options`' file; `durable`: every `COMMIT` fsyncs; `before_commit` runs in
-    /// each batch's outer transaction just before its `COMMIT` (a failure fails the batch like a failed `COMMIT`).
-    /// `changes` is moved after every `COMMIT` that may have changed what caches keep.
+    /// Opens the writer connection to `options`' file; `durable`: every `COMMIT` fsyncs; `deferred` runs in a
+    /// batch's outer transaction just before its `COMMIT` when due (see the module's header; a failure fails the
+    /// batch like a failed `COMMIT`). `changes` is moved after every `COMMIT` that may have changed what caches keep.
     pub fn open(
         options: SqliteConnectOptions,
         durable: bool,
-        before_commit: &'static str,
+        deferred: &'static str,
         changes: Arc<Changes>,
     ) -> Result<Arc<Self>, StoreError> {
         let conn = connect(options.get_filename(), durable)?;
@@ -210,13 +233,16 @@ impl Writer {
             batch: None,
             committer_scheduled: false,
             changed: Changed::default(),
+            left: Left { members: 0, since: Some(std::time::Instant::now()) },
         };
         Ok(Arc::new(Self {
             state: Arc::new(Mutex::new(state)),
             waiting: AtomicUsize::new(0),
             options,
             durable,
-            before_commit,
+            deferred,
+            deferred_pending: AtomicBool::new(true),
+            deferred_wanted: AtomicBool::new(false),
             transactions: AtomicU64::new(0),
             commits: AtomicU64::new(0),
             changes,
@@ -274,6 +300,14 @@ impl Writer {
         Ok(SqliteTx { writer: self.clone(), guard: Some(guard) })
     }
 
+    /// Does the deferred work now, returning once it is committed: for a reader that needs it done (a search of the
+    /// user index, which first checks that some is pending). The next batch does it; this joins one with an empty
+    /// transaction.
+    pub async fn run_deferred(self: &Arc<Self>) -> Result<(), StoreError> {
+        self.deferred_wanted.store(true, Ordering::Release);
+        self.begin().await?.commit().await
+    }
+
     /// Applies `migrator`'s pending migrations through a sqlx connection of their own, with no transaction open on
     /// the writer (a pending batch is committed first) and the writer held meanwhile.
     pub async fn migrate(self: &Arc<Self>, migrator: &sqlx::migrate::Migrator) -> Result<(), StoreError> {
@@ -293,6 +327,18 @@ impl Writer {
         let mut guard = self.state.clone().lock_owned().await;
         if self.settle(&mut guard).is_ok() {
             guard = self.end_outer(guard).await;
+            if self.deferred_pending.load(Ordering::Acquire)
+                && let Some(conn) = guard.conn.as_ref()
+            {
+                // Left done in the file, not to whoever opens it next.
+                let done = run(conn, "BEGIN IMMEDIATE")
+                    .and_then(|()| run(conn, self.deferred))
+                    .and_then(|()| run(conn, "COMMIT"));
+                if let Err(e) = done {
+                    tracing::warn!(error = %e, "could not finish deferred work at close");
+                    let _ = run(conn, "ROLLBACK");
+                }
+            }
         }
         guard.closed = true;
         guard.conn = None;
@@ -373,13 +419,21 @@ impl Writer {
             return;
         }
         let batch = state.batch.take();
+        let deferred =
+            batch.as_ref().is_some_and(|b| self.deferred_due(&mut state.left, state.changed.users, b.members));
         let outcome = match &batch {
-            Some(_) => run(conn, self.before_commit).and_then(|()| run(conn, "COMMIT")).map_err(|e| e.to_string()),
+            Some(_) => (if deferred { run(conn, self.deferred) } else { Ok(()) })
+                .and_then(|()| run(conn, "COMMIT"))
+                .map_err(|e| e.to_string()),
             None => run(conn, "ROLLBACK").map_err(|e| e.to_string()),
         };
         if outcome.is_err() && in_transaction(conn) {
             // A failed COMMIT leaves the transaction open: roll it back so that the next batch starts clean.
             let _ = run(conn, "ROLLBACK");
+        }
+        if deferred && outcome.is_ok() {
+            state.left = Left { members: 0, since: None };
+            self.deferred_pending.store(false, Ordering::Release);
         }
         // Before any member learns of its commit: a read after the acknowledgement finds no cache entry older.
         self.changes.committed(std::mem::take(&mut state.changed));
@@ -389,6 +443,19 @@ impl Writer {
             metrics::histogram!("tessera_db_write_batch_size").record(batch.members as f64);
             batch.done.send_replace(Some(outcome));
         }
+    }
+
+    /// Counts a batch of `members` transactions towards the deferred work (if it changed users) and tells whether
+    /// the work is due with its `COMMIT`.
+    fn deferred_due(&self, left: &mut Left, changed_users: bool, members: usize) -> bool {
+        if changed_users {
+            left.members += members;
+            left.since.get_or_insert_with(std::time::Instant::now);
+            self.deferred_pending.store(true, Ordering::Release);
+        }
+        let wanted = self.deferred_wanted.swap(false, Ordering::AcqRel);
+        let due = left.since.is_some_and(|since| left.members >= DEFERRED_MEMBERS || since.elapsed() >= DEFERRED_AGE);
+        wanted || due
     }
 
     /// Commits whatever batch is open when its turn at the lock comes. Also ends an outer transaction left open by

@@ -321,10 +321,27 @@ macro_rules! bind_all {
     }};
 }
 
+/// On SQLite, brings the user search index up to date before a read that searches it (`query`): the writer
+/// updates it lazily, for many users at once ([`crate::group_commit::Writer::run_deferred`]), and a search must
+/// find every committed user — also those another process wrote (the CLI, SQL by hand): whether any is waiting is
+/// read from the file, not from this writer's memory.
+async fn search_index_current(db: &Db, filter: &UserFilter) -> StoreResult<()> {
+    let Db::Sqlite(pools) = db else { return Ok(()) };
+    if filter.query.is_none() {
+        return Ok(());
+    }
+    const PENDING: &str = "SELECT EXISTS (SELECT 1 FROM user_search_pending)";
+    if on_read!(db, |c| sqlx::query_scalar::<_, bool>(PENDING).fetch_one(c).await)? {
+        pools.writer.run_deferred().await?;
+    }
+    Ok(())
+}
+
 /// The ids of a page of the instance's users matching `filter`, in the page's order. The users themselves are read
 /// by id ([`crate::users::get_many_full`]) — only those a caller does not have at hand (its cache of rendered
 /// users): the page is one light statement, its users one more only when some are missing.
 pub async fn list_ids(db: &Db, instance_id: &str, filter: &UserFilter, page: &UserPage) -> StoreResult<Vec<String>> {
+    search_index_current(db, filter).await?;
     let mut b = Builder::new(instance_id, Dialect::of(db)).filter(filter);
     // Only the instance term (and perhaps a cursor): the `(instance_id, created_at)` index yields the page in order.
     let unfiltered = b.clauses.len() == 1;
@@ -386,6 +403,7 @@ impl rusqlite::ToSql for Bind {
 
 /// How many users of the instance match `filter`.
 pub async fn count(db: &Db, instance_id: &str, filter: &UserFilter) -> StoreResult<i64> {
+    search_index_current(db, filter).await?;
     let b = Builder::new(instance_id, Dialect::of(db)).filter(filter);
     let sql = format!("SELECT COUNT(*) FROM users u WHERE {}", b.where_sql());
     Ok(on_read!(db, |c| bind_all!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.clone())), &b.binds)
@@ -458,6 +476,7 @@ pub async fn memberships(
     limit: i64,
     offset: i64,
 ) -> StoreResult<Vec<MembershipUserRow>> {
+    search_index_current(db, &filter.users).await?;
     let mut b = membership_builder(instance_id, Dialect::of(db), filter);
     let dir = if descending { "DESC" } else { "ASC" };
     let order_sql = match order {
@@ -481,6 +500,7 @@ pub async fn memberships(
 
 /// How many memberships [`memberships`] would return without paging.
 pub async fn memberships_count(db: &Db, instance_id: &str, filter: &MembershipFilter) -> StoreResult<i64> {
+    search_index_current(db, &filter.users).await?;
     let b = membership_builder(instance_id, Dialect::of(db), filter);
     let sql = format!(
         "SELECT COUNT(*) FROM organization_memberships m JOIN users u ON u.id = m.user_id WHERE {}",

@@ -420,8 +420,9 @@ fn sqlite_complete(
 
 /// Brings the SQLite user search index (migration 0015) up to date for the users its triggers noted as changed:
 /// deleting the notes fires migration 0048's trigger, which rewrites each noted user's document (or forgets a
-/// deleted user's). The group-commit writer runs it just before each batch's `COMMIT`, outside every transaction's
-/// savepoint (FTS5 writes a segment at each savepoint it meets).
+/// deleted user's). The group-commit writer runs it as its deferred work: just before a batch's `COMMIT`, outside
+/// every transaction's savepoint (FTS5 writes a segment at each savepoint it meets), once enough users changed or
+/// a search asks for it (`user_list`), so that one segment covers many users.
 pub const SQLITE_USER_SEARCH_FLUSH: &str = "DELETE FROM user_search_pending";
 
 /// The identification columns the aggregated JSON and PostgreSQL's joined reads carry (every column of

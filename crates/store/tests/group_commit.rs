@@ -185,3 +185,94 @@ async fn a_failed_batch_commit_fails_every_member_and_leaves_nothing() {
     assert_eq!(keys(&db).await, vec!["after".to_owned()]);
     db.close().await;
 }
+
+async fn add_user(db: &Db, n: usize) {
+    let mut tx = db.begin().await.expect("begin");
+    exec_tx!(
+        &mut tx,
+        sqlx::query(
+            "INSERT INTO users (id, instance_id, first_name, last_name, name_search, public_metadata, \
+             private_metadata, unsafe_metadata, password_compromised, banned, failed_verification_attempts, \
+             delete_self_enabled, create_organization_enabled, bypass_client_trust, created_at, updated_at) \
+             VALUES ($1, 'ins_1', 'Lazy', $2, $3, '{}', '{}', '{}', FALSE, FALSE, 0, TRUE, TRUE, FALSE, 0, 0)"
+        )
+        .bind(format!("user_{n}"))
+        .bind(format!("L{n}"))
+        .bind(format!("lazy l{n}"))
+    )
+    .expect("insert a user");
+    tx.commit().await.expect("commit");
+}
+
+/// `(users noted for the search index, users in it)`.
+async fn search_index(db: &Db) -> (i64, i64) {
+    on_read!(db, |c| sqlx::query_as::<_, (i64, i64)>(
+        "SELECT (SELECT COUNT(*) FROM user_search_pending), (SELECT COUNT(*) FROM user_search_docs)"
+    )
+    .fetch_one(c)
+    .await)
+    .expect("read the search index")
+}
+
+/// How many users of `ins_1` a `query` search finds.
+async fn searched(db: &Db, query: &str) -> i64 {
+    let filter = tessera_store::user_list::UserFilter { query: Some(query.to_owned()), ..Default::default() };
+    tessera_store::user_list::count(db, "ins_1", &filter).await.expect("search")
+}
+
+/// SQLite's user search index is the writer's deferred work: a commit only notes the users it changed; the index
+/// is brought up to date for many of them at once — when a reader asks (a search), a while after the first note
+/// (`DEFERRED_AGE`), and at close — never left stale for a search, also of users another process wrote.
+#[tokio::test]
+async fn the_user_search_index_is_brought_up_to_date_lazily_and_whenever_a_search_needs_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = fresh_db(&dir).await;
+    let Db::Sqlite(pools) = &db else { return };
+    let mut tx = db.begin().await.expect("begin");
+    exec_tx!(
+        &mut tx,
+        sqlx::query(
+            "INSERT INTO instances (id, environment_type, publishable_key, created_at, updated_at) \
+             VALUES ('ins_1', 'development', 'pk_test_x', 0, 0)"
+        )
+    )
+    .expect("instance");
+    tx.commit().await.expect("commit");
+    pools.writer.run_deferred().await.expect("whatever opening left");
+    assert_eq!(search_index(&db).await, (0, 0));
+
+    for n in 0..3 {
+        add_user(&db, n).await;
+    }
+    assert_eq!(search_index(&db).await, (3, 0), "committed users are noted, not yet indexed");
+    assert_eq!(searched(&db, "lazy").await, 3, "a search finds them: it brings the index up to date first");
+    assert_eq!(search_index(&db).await, (0, 3));
+    assert_eq!(searched(&db, "l1").await, 1);
+
+    // Another process's users (SQL by hand on the file): noted in the file, unknown to this writer.
+    let by_hand = sqlx::sqlite::SqliteConnectOptions::new().filename(dir.path().join("t.db"));
+    let mut other = sqlx::ConnectOptions::connect(&by_hand).await.expect("a second connection");
+    sqlx::query(
+        "INSERT INTO users (id, instance_id, name_search, public_metadata, private_metadata, unsafe_metadata, \
+         password_compromised, banned, failed_verification_attempts, delete_self_enabled, \
+         create_organization_enabled, bypass_client_trust, created_at, updated_at) \
+         VALUES ('user_hand', 'ins_1', 'by hand', '{}', '{}', '{}', FALSE, FALSE, 0, TRUE, TRUE, FALSE, 0, 0)",
+    )
+    .execute(&mut other)
+    .await
+    .expect("a user written by hand");
+    sqlx::Connection::close(other).await.expect("close");
+    assert_eq!(searched(&db, "by hand").await, 1, "found too");
+
+    add_user(&db, 3).await;
+    tokio::time::sleep(tessera_store::group_commit::DEFERRED_AGE + Duration::from_millis(100)).await;
+    add_user(&db, 4).await;
+    assert_eq!(search_index(&db).await, (0, 6), "the first commit after DEFERRED_AGE brings it up to date");
+
+    add_user(&db, 5).await;
+    assert_eq!(search_index(&db).await, (1, 6));
+    db.close().await;
+    let db = Db::connect(&DbTarget::SqliteFile(dir.path().join("t.db"))).await.expect("reopen");
+    assert_eq!(search_index(&db).await, (0, 7), "closing leaves the index current in the file");
+    db.close().await;
+}
