@@ -5,6 +5,7 @@
 use crate::json::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::Value;
 use tessera_core::m2m_tokens::{NewM2mToken, TokenFormat, TokenListQuery, bad_request};
@@ -75,7 +76,7 @@ pub async fn create_m2m_token(
     State(app): State<AppState>,
     MachineOrSecretKey(caller): MachineOrSecretKey,
     BadRequestBody(body): BadRequestBody<CreateTokenBody>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<Response> {
     let input = NewM2mToken {
         format: match body.token_format {
             Some(TokenFormatParam::Jwt) => TokenFormat::Jwt,
@@ -86,7 +87,7 @@ pub async fn create_m2m_token(
         min_remaining_ttl_seconds: body.min_remaining_ttl_seconds,
     };
     let created = tessera_core::m2m_tokens::create_token(&app.ctx, &caller, input).await?;
-    Ok((StatusCode::CREATED, json(M2mTokenObject::with_secret(&created.token, &created.secret))?))
+    Ok((StatusCode::CREATED, Json(M2mTokenObject::with_secret(&created.token, &created.secret))).into_response())
 }
 
 /// Body of `POST /m2m_tokens/{m2m_token_id}/revoke`.
@@ -102,10 +103,10 @@ pub async fn revoke_m2m_token(
     MachineOrSecretKey(caller): MachineOrSecretKey,
     Path(m2m_token_id): Path<String>,
     BadRequestBody(body): BadRequestBody<RevokeTokenBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let token =
         tessera_core::m2m_tokens::revoke_token(&app.ctx, &caller, &m2m_token_id, body.revocation_reason).await?;
-    Ok(json(M2mTokenObject::new(&token))?)
+    Ok(Json(M2mTokenObject::new(&token)).into_response())
 }
 
 /// Body of `POST /m2m_tokens/verify`: `token`, or `secret` as Python's `verify_token` helper sends it.
@@ -121,12 +122,8 @@ pub async fn verify_m2m_token(
     State(app): State<AppState>,
     MachineOrSecretKey(caller): MachineOrSecretKey,
     BadRequestBody(body): BadRequestBody<VerifyTokenBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let token = body.token.or(body.secret).ok_or_else(|| bad_request(Some("token"), "token must be included."))?;
     let verified = tessera_core::m2m_tokens::verify_token(&app.ctx, &caller, &token).await?;
-    Ok(json(M2mTokenObject::new(&verified))?)
-}
-
-fn json(object: impl serde::Serialize) -> Result<Json<Value>, tessera_core::Error> {
-    serde_json::to_value(object).map(Json).map_err(tessera_core::Error::internal)
+    Ok(Json(M2mTokenObject::new(&verified)).into_response())
 }

@@ -2,6 +2,7 @@
 
 use crate::json::Json;
 use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::Value;
 use tessera_core::machines::{MachineListQuery, MachineUpdate, NewMachine};
@@ -62,14 +63,14 @@ pub async fn create_machine(
     State(app): State<AppState>,
     SecretKey(instance): SecretKey,
     Body(body): Body<CreateMachineBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let input = NewMachine {
         name: body.name,
         scoped_machines: body.scoped_machines.unwrap_or_default(),
         default_token_ttl: body.default_token_ttl,
     };
     let created = tessera_core::machines::create_machine(&app.ctx, &instance.id, input).await?;
-    Ok(json(CreatedMachineObject::new(&created.machine, &created.secret_key))?)
+    Ok(Json(CreatedMachineObject::new(&created.machine, &created.secret_key)).into_response())
 }
 
 /// `GET /v1/machines/{machine_id}`
@@ -77,9 +78,9 @@ pub async fn get_machine(
     State(app): State<AppState>,
     SecretKey(instance): SecretKey,
     Path(machine_id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let machine = tessera_core::machines::get_machine(&app.ctx, &instance.id, &machine_id).await?;
-    Ok(json(MachineObject::from(&machine))?)
+    Ok(Json(MachineObject::from(&machine)).into_response())
 }
 
 /// Body of `PATCH /machines/{machine_id}`.
@@ -95,10 +96,10 @@ pub async fn update_machine(
     SecretKey(instance): SecretKey,
     Path(machine_id): Path<String>,
     Body(body): Body<UpdateMachineBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let update = MachineUpdate { name: body.name, default_token_ttl: body.default_token_ttl };
     let machine = tessera_core::machines::update_machine(&app.ctx, &instance.id, &machine_id, update).await?;
-    Ok(json(MachineObject::from(&machine))?)
+    Ok(Json(MachineObject::from(&machine)).into_response())
 }
 
 /// `DELETE /v1/machines/{machine_id}`
@@ -106,9 +107,9 @@ pub async fn delete_machine(
     State(app): State<AppState>,
     SecretKey(instance): SecretKey,
     Path(machine_id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     tessera_core::machines::delete_machine(&app.ctx, &instance.id, &machine_id).await?;
-    Ok(json(DeletedMachineObject::new(&machine_id))?)
+    Ok(Json(DeletedMachineObject::new(&machine_id)).into_response())
 }
 
 /// `GET /v1/machines/{machine_id}/secret_key`
@@ -116,9 +117,9 @@ pub async fn get_machine_secret_key(
     State(app): State<AppState>,
     SecretKey(instance): SecretKey,
     Path(machine_id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let secret = tessera_core::machines::get_secret_key(&app.ctx, &instance.id, &machine_id).await?;
-    Ok(json(MachineSecretKeyObject::new(&secret))?)
+    Ok(Json(MachineSecretKeyObject::new(&secret)).into_response())
 }
 
 /// Body of `POST /machines/{machine_id}/secret_key/rotate`.
@@ -133,10 +134,10 @@ pub async fn rotate_machine_secret_key(
     SecretKey(instance): SecretKey,
     Path(machine_id): Path<String>,
     Body(body): Body<RotateSecretKeyBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let secret =
         tessera_core::machines::rotate_secret_key(&app.ctx, &instance.id, &machine_id, body.previous_token_ttl).await?;
-    Ok(json(MachineSecretKeyObject::new(&secret))?)
+    Ok(Json(MachineSecretKeyObject::new(&secret)).into_response())
 }
 
 /// Body of `POST /machines/{machine_id}/scopes`.
@@ -151,9 +152,9 @@ pub async fn create_machine_scope(
     SecretKey(instance): SecretKey,
     Path(machine_id): Path<String>,
     Body(body): Body<CreateScopeBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let scope = tessera_core::machines::create_scope(&app.ctx, &instance.id, &machine_id, &body.to_machine_id).await?;
-    Ok(json(MachineScopeObject::from(&scope))?)
+    Ok(Json(MachineScopeObject::from(&scope)).into_response())
 }
 
 /// `DELETE /v1/machines/{machine_id}/scopes/{other_machine_id}`
@@ -161,11 +162,7 @@ pub async fn delete_machine_scope(
     State(app): State<AppState>,
     SecretKey(instance): SecretKey,
     Path((machine_id, other_machine_id)): Path<(String, String)>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     tessera_core::machines::delete_scope(&app.ctx, &instance.id, &machine_id, &other_machine_id).await?;
-    Ok(json(DeletedMachineScopeObject::new(&machine_id, &other_machine_id))?)
-}
-
-fn json(object: impl serde::Serialize) -> Result<Json<Value>, tessera_core::Error> {
-    serde_json::to_value(object).map(Json).map_err(tessera_core::Error::internal)
+    Ok(Json(DeletedMachineScopeObject::new(&machine_id, &other_machine_id)).into_response())
 }

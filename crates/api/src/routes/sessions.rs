@@ -4,6 +4,7 @@
 use crate::json::Json;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::Value;
 use tessera_core::sessions::SessionListQuery;
@@ -79,7 +80,7 @@ pub async fn create_session(
     State(app): State<AppState>,
     SecretKey(instance): SecretKey,
     Body(body): Body<CreateSessionBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let session = tessera_core::sessions::create_session(
         &app.ctx,
         &instance,
@@ -87,7 +88,7 @@ pub async fn create_session(
         body.active_organization_id.as_deref(),
     )
     .await?;
-    Ok(json(SessionObject::from(&session))?)
+    Ok(Json(SessionObject::from(&session)).into_response())
 }
 
 /// `GET /v1/sessions/{session_id}`
@@ -95,9 +96,9 @@ pub async fn get_session(
     State(app): State<AppState>,
     SecretKey(instance): SecretKey,
     Path(session_id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let session = tessera_core::sessions::get_session(&app.ctx, &instance.id, &session_id).await?;
-    Ok(json(SessionObject::from(&session))?)
+    Ok(Json(SessionObject::from(&session)).into_response())
 }
 
 /// `POST /v1/sessions/{session_id}/revoke`
@@ -105,9 +106,9 @@ pub async fn revoke_session(
     State(app): State<AppState>,
     SecretKey(instance): SecretKey,
     Path(session_id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let session = tessera_core::sessions::revoke_session(&app.ctx, &instance.id, &session_id).await?;
-    Ok(json(SessionObject::from(&session))?)
+    Ok(Json(SessionObject::from(&session)).into_response())
 }
 
 /// Body of the token operations.
@@ -122,11 +123,11 @@ pub async fn create_session_token(
     SecretKey(instance): SecretKey,
     Path(session_id): Path<String>,
     Body(body): Body<CreateSessionTokenBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let jwt =
         tessera_core::sessions::create_session_token(&app.ctx, &instance, &session_id, body.expires_in_seconds, None)
             .await?;
-    Ok(json(TokenObject::new(&jwt))?)
+    Ok(Json(TokenObject::new(&jwt)).into_response())
 }
 
 /// `GET /v1/clients/{client_id}`
@@ -134,9 +135,9 @@ pub async fn get_client(
     State(app): State<AppState>,
     SecretKey(instance): SecretKey,
     ClientId(client_id): ClientId,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let client = tessera_core::sessions::get_client(&app.ctx, &instance.id, &client_id).await?;
-    Ok(json(ClientObject::from(&client))?)
+    Ok(Json(ClientObject::from(&client)).into_response())
 }
 
 /// Body of `POST /clients/verify` (`additionalProperties: false`).
@@ -151,13 +152,9 @@ pub async fn verify_client(
     State(app): State<AppState>,
     SecretKey(instance): SecretKey,
     BadRequestBody(body): BadRequestBody<VerifyClientBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let client = tessera_core::sessions::verify_client(&app.ctx, &instance.id, &body.token).await?;
-    Ok(json(ClientObject::from(&client))?)
-}
-
-fn json(object: impl serde::Serialize) -> Result<Json<Value>, tessera_core::Error> {
-    serde_json::to_value(object).map(Json).map_err(tessera_core::Error::internal)
+    Ok(Json(ClientObject::from(&client)).into_response())
 }
 
 /// Query of `GET /v1/clients/handshake_payload`.
