@@ -70,6 +70,14 @@ pub struct DomainMatch {
 /// The automatic modes, as SQL (fixed text).
 const AUTOMATIC: &str = "('automatic_invitation', 'automatic_suggestion')";
 
+/// SQL: the instance's organization domain `d` enrolls the verified address `address` (a column or parameter) —
+/// `d` is verified, in an automatic mode, and the address is at its name.
+pub(crate) fn enrolls(address: &str) -> String {
+    format!(
+        "d.verification_status = 'verified' AND d.enrollment_mode IN {AUTOMATIC} AND {address} LIKE ('%@' || d.name)"
+    )
+}
+
 /// The user's verified e-mail addresses at the instance's verified domains in an automatic enrollment mode, for
 /// organizations the user is not a member of (inside the transaction that changed the user). Domain names hold no
 /// `LIKE` wildcards (letters, digits, dots and dashes only).
@@ -77,11 +85,11 @@ pub async fn matches_for_user_tx(tx: &mut Tx, instance_id: &str, user_id: &str) 
     let sql = format!(
         "SELECT d.id AS organization_domain_id, d.organization_id, d.enrollment_mode, i.user_id, \
          i.value_normalized AS email_address FROM identifications i JOIN organization_domains d \
-         ON d.instance_id = i.instance_id AND i.value_normalized LIKE ('%@' || d.name) \
+         ON d.instance_id = i.instance_id \
          WHERE i.instance_id = $1 AND i.user_id = $2 AND i.kind = 'email_address' \
-         AND i.verification_status = 'verified' AND d.verification_status = 'verified' \
-         AND d.enrollment_mode IN {AUTOMATIC} AND NOT EXISTS (SELECT 1 FROM organization_memberships m \
-         WHERE m.organization_id = d.organization_id AND m.user_id = i.user_id) ORDER BY d.created_at, d.id, i.created_at"
+         AND i.verification_status = 'verified' AND {} AND NOT EXISTS (SELECT 1 FROM organization_memberships m \
+         WHERE m.organization_id = d.organization_id AND m.user_id = i.user_id) ORDER BY d.created_at, d.id, i.created_at",
+        enrolls("i.value_normalized")
     );
     fetch_tx!(tx, fetch_all, sqlx::query_as::<_, DomainMatch>(sqlx::AssertSqlSafe(sql)).bind(instance_id).bind(user_id))
 }
@@ -92,11 +100,11 @@ pub async fn matches_for_domain_tx(tx: &mut Tx, instance_id: &str, domain_id: &s
     let sql = format!(
         "SELECT d.id AS organization_domain_id, d.organization_id, d.enrollment_mode, i.user_id, \
          i.value_normalized AS email_address FROM organization_domains d JOIN identifications i \
-         ON i.instance_id = d.instance_id AND i.value_normalized LIKE ('%@' || d.name) \
+         ON i.instance_id = d.instance_id \
          WHERE d.instance_id = $1 AND d.id = $2 AND i.kind = 'email_address' \
-         AND i.verification_status = 'verified' AND d.verification_status = 'verified' \
-         AND d.enrollment_mode IN {AUTOMATIC} AND NOT EXISTS (SELECT 1 FROM organization_memberships m \
-         WHERE m.organization_id = d.organization_id AND m.user_id = i.user_id) ORDER BY i.created_at, i.id"
+         AND i.verification_status = 'verified' AND {} AND NOT EXISTS (SELECT 1 FROM organization_memberships m \
+         WHERE m.organization_id = d.organization_id AND m.user_id = i.user_id) ORDER BY i.created_at, i.id",
+        enrolls("i.value_normalized")
     );
     fetch_tx!(
         tx,

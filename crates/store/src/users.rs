@@ -691,9 +691,14 @@ pub async fn insert_identification(tx: &mut Tx, i: &IdentificationRow) -> StoreR
         .bind(i.default_second_factor)
         .bind(i.created_at)
         .bind(i.updated_at)
-        .bind(if i.kind == "email_address" { email_dotless(&i.value_normalized) } else { None })
+        .bind(dotless_key(i))
     )?;
     Ok(())
+}
+
+/// The `email_dotless` column of an identification: its gmail comparison key if it is an e-mail address.
+fn dotless_key(i: &IdentificationRow) -> Option<String> {
+    if i.kind == "email_address" { email_dotless(&i.value_normalized) } else { None }
 }
 
 /// What [`insert_created_at_once`] did.
@@ -725,34 +730,41 @@ pub async fn insert_created_at_once(
     event: &crate::webhooks::NewEvent<'_>,
 ) -> StoreResult<AtOnce> {
     let Db::Postgres(pools) = db else { return Ok(AtOnce::NeedsTransaction) };
-    const SQL: &str = concat!(
-        "WITH gate AS (SELECT NOT EXISTS (SELECT 1 FROM billing_config WHERE instance_id = $8 AND user_enabled) \
-         AND NOT EXISTS (SELECT 1 FROM organization_domains d CROSS JOIN unnest($60::text[]) AS e(address) \
-         WHERE d.instance_id = $8 AND d.verification_status = 'verified' \
-         AND d.enrollment_mode IN ('automatic_invitation', 'automatic_suggestion') \
-         AND e.address LIKE ('%@' || d.name)) AS open), \
-         new_user AS (INSERT INTO users (",
-        user_insert_columns!(),
-        ") SELECT $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, \
-         $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39, $40, $41, $42, $43 FROM gate WHERE gate.open \
-         RETURNING id), \
-         new_identification AS (INSERT INTO identifications (id, instance_id, user_id, kind, value, value_normalized, \
-         reserved, verification_status, verification_strategy, verification_attempts, verification_expire_at, \
-         reserved_for_second_factor, default_second_factor, created_at, updated_at, email_dotless) \
-         SELECT i.* FROM new_user CROSS JOIN unnest($44::text[], $45::text[], $46::text[], $47::text[], $48::text[], \
-         $49::text[], $50::boolean[], $51::text[], $52::text[], $53::bigint[], $54::bigint[], $55::boolean[], \
-         $56::boolean[], $57::bigint[], $58::bigint[], $59::text[]) AS i \
-         RETURNING 1), \
-         event AS (INSERT INTO webhook_events (id, instance_id, event_type, resource_id, payload, created_at) \
-         SELECT $1, $2, $3, $4, $5, $6 FROM new_user RETURNING seq), ",
-        crate::webhooks::pg_event_deliveries!(),
-        " SELECT count(*) FROM new_user"
-    );
+    static STATEMENT: OnceLock<(String, crate::changes::Changed)> = OnceLock::new();
+    let (sql, changed) = STATEMENT.get_or_init(|| {
+        let sql = format!(
+            concat!(
+                "WITH gate AS (SELECT NOT EXISTS (SELECT 1 FROM billing_config WHERE instance_id = $8 AND user_enabled) \
+                 AND NOT EXISTS (SELECT 1 FROM organization_domains d CROSS JOIN unnest($60::text[]) AS e(address) \
+                 WHERE d.instance_id = $8 AND {enrolls}) AS open), \
+                 new_user AS (INSERT INTO users (",
+                user_insert_columns!(),
+                ") SELECT $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, \
+                 $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39, $40, $41, $42, $43 FROM gate \
+                 WHERE gate.open RETURNING id), \
+                 new_identification AS (INSERT INTO identifications (id, instance_id, user_id, kind, value, \
+                 value_normalized, reserved, verification_status, verification_strategy, verification_attempts, \
+                 verification_expire_at, reserved_for_second_factor, default_second_factor, created_at, updated_at, \
+                 email_dotless) \
+                 SELECT i.* FROM new_user CROSS JOIN unnest($44::text[], $45::text[], $46::text[], $47::text[], \
+                 $48::text[], $49::text[], $50::boolean[], $51::text[], $52::text[], $53::bigint[], $54::bigint[], \
+                 $55::boolean[], $56::boolean[], $57::bigint[], $58::bigint[], $59::text[]) AS i \
+                 RETURNING 1), \
+                 event AS (INSERT INTO webhook_events (id, instance_id, event_type, resource_id, payload, created_at) \
+                 SELECT $1, $2, $3, $4, $5, $6 FROM new_user RETURNING seq), ",
+                crate::webhooks::pg_event_deliveries!(),
+                " SELECT count(*) FROM new_user"
+            ),
+            enrolls = crate::domain_enrollment::enrolls("e.address")
+        );
+        let changed = crate::changes::Changed::by(&sql);
+        (sql, changed)
+    });
     let column = |f: fn(&IdentificationRow) -> String| idents.iter().map(f).collect::<Vec<_>>();
     let optional = |f: fn(&IdentificationRow) -> Option<String>| idents.iter().map(f).collect::<Vec<_>>();
     let number = |f: fn(&IdentificationRow) -> Option<i64>| idents.iter().map(f).collect::<Vec<_>>();
     let flag = |f: fn(&IdentificationRow) -> bool| idents.iter().map(f).collect::<Vec<_>>();
-    let query = sqlx::query_scalar::<_, i64>(SQL)
+    let query = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(event.id)
         .bind(event.instance_id)
         .bind(event.event_type)
@@ -775,11 +787,10 @@ pub async fn insert_created_at_once(
         .bind(flag(|i| i.default_second_factor))
         .bind(number(|i| Some(i.created_at)))
         .bind(number(|i| Some(i.updated_at)))
-        .bind(optional(|i| if i.kind == "email_address" { email_dotless(&i.value_normalized) } else { None }))
+        .bind(optional(dotless_key))
         .bind(verified_emails);
-    let changed = crate::changes::Changed::by(SQL);
     let written = query.fetch_one(&pools.pool).await.map_err(StoreError::from);
-    pools.changes.committed(changed);
+    pools.changes.committed(*changed);
     Ok(if written? == 1 { AtOnce::Written } else { AtOnce::NeedsTransaction })
 }
 
