@@ -482,17 +482,7 @@ pub async fn verify(ctx: &Ctx, instance_id: &str, secret: &str) -> Result<ApiKey
     }
     let stale_before = now - LAST_USED_RESOLUTION_MS + 1;
     let stale = |last_used_at: Option<i64>| last_used_at.is_none_or(|t| t < stale_before);
-    // The use is claimed in the cache before it is written: the verifies of a busy key that arrive meanwhile find it
-    // recorded and answer at once, instead of each writing it again and waiting for that write (on the SQLite file,
-    // for a commit's fsync: the tail of a busy key's verify latency).
-    let claimed = |r: &mut store::ApiKeyRow| {
-        let stale = stale(r.last_used_at);
-        if stale {
-            r.last_used_at = Some(now);
-        }
-        stale
-    };
-    if stale(row.last_used_at) && ctx.caches.api_keys.update(&digest, claimed).unwrap_or(true) {
+    if stale(row.last_used_at) && ctx.caches.api_keys.claim_use(&digest, now, |r| &mut r.last_used_at, stale) {
         // Bookkeeping: a failed write must not turn a valid key into an error.
         if let Err(e) = store::touch_last_used(&ctx.db, instance_id, &row.id, now, stale_before).await {
             tracing::warn!(api_key_id = %row.id, error = %e, "could not record API key use");

@@ -200,6 +200,28 @@ impl<K: Hash + Eq, V: Clone> Cache<K, V> {
         self.entries.write().unwrap_or_else(|p| p.into_inner()).get_mut(key).map(|e| change(&mut e.value))
     }
 
+    /// Claims a use at `now` in the entry of `key` when its `last_used_at` (`field`) is `stale`: whether the caller
+    /// is to record the use (also when nothing is cached). Claimed before the write, so that the uses of a busy key
+    /// arriving while it is written find it recorded, instead of each writing it again and waiting for that write
+    /// (on the SQLite file, a commit's fsync).
+    pub fn claim_use(
+        &self,
+        key: &K,
+        now: i64,
+        field: fn(&mut V) -> &mut Option<i64>,
+        stale: impl FnOnce(Option<i64>) -> bool,
+    ) -> bool {
+        let claim = |value: &mut V| {
+            let last_used_at = field(value);
+            let claimed = stale(*last_used_at);
+            if claimed {
+                *last_used_at = Some(now);
+            }
+            claimed
+        };
+        self.update(key, claim).unwrap_or(true)
+    }
+
     /// Drops the instance's entries.
     fn forget_instance(&self, instance_id: &str) {
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());

@@ -436,17 +436,9 @@ async fn verify_opaque(ctx: &Ctx, caller: &Caller, token: &str) -> Result<M2mTok
     let mut token = token_from_row(row, now);
     check_scope(caller, &token.scopes)?;
     // `last_used_at` is bookkeeping, not an audit trail: rewriting it at most once a second per token keeps a busy
-    // token's verifications off the single SQLite writer. The answer still reports this use. The use is claimed in
-    // the cache before it is written, so that the verifies arriving meanwhile do not each write (and wait) too.
+    // token's verifications off the single SQLite writer. The answer still reports this use.
     let stale = |last_used_at: Option<i64>| last_used_at.is_none_or(|t| now - t >= LAST_USED_RESOLUTION_MS);
-    let claimed = |r: &mut tessera_store::m2m_tokens::M2mTokenRow| {
-        let stale = stale(r.last_used_at);
-        if stale {
-            r.last_used_at = Some(now);
-        }
-        stale
-    };
-    if stale(last_used_at) && ctx.caches.m2m_tokens.update(&digest, claimed).unwrap_or(true) {
+    if stale(last_used_at) && ctx.caches.m2m_tokens.claim_use(&digest, now, |r| &mut r.last_used_at, stale) {
         tessera_store::m2m_tokens::touch(&ctx.db, instance_id, &token.id, now).await?;
     }
     token.last_used_at = Some(now);
