@@ -2,8 +2,7 @@
 //! snake_case of the operationId. Operations of the spec that are not listed here answer 404
 //! `operation_not_implemented` (see [`fallback`]).
 
-use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get, patch, post, put};
+use crate::lazy_route::{delete, get, patch, post, put};
 
 use crate::AppState;
 use crate::lazy_route::MakeHandlers;
@@ -177,7 +176,7 @@ pub fn table() -> Vec<Route> {
         }),
         // Logos may be up to 10 MB (plus multipart framing).
         v1("/oauth_applications/{oauth_application_id}/logo", || {
-            put(oauth_applications::upload_o_auth_application_logo).layer(DefaultBodyLimit::max(11 * 1024 * 1024))
+            put(oauth_applications::upload_o_auth_application_logo).body_limit(11 * 1024 * 1024)
         }),
         v1("/oauth_applications/{oauth_application_id}/rotate_secret", || {
             post(oauth_applications::rotate_o_auth_application_secret)
@@ -212,7 +211,7 @@ pub fn table() -> Vec<Route> {
         // Logos may be up to 10 MB (plus multipart framing).
         v1("/organizations/{organization_id}/logo", || {
             put(organizations::upload_organization_logo)
-                .layer(DefaultBodyLimit::max(11 * 1024 * 1024))
+                .body_limit(11 * 1024 * 1024)
                 .delete(organizations::delete_organization_logo)
         }),
         v1("/organization_images/{image_id}", || get(organizations::get_organization_image)),
@@ -322,7 +321,7 @@ pub fn table() -> Vec<Route> {
         // Images may be up to 10 MB (plus multipart framing).
         v1("/users/{user_id}/profile_image", || {
             post(user_account::set_user_profile_image)
-                .layer(DefaultBodyLimit::max(11 * 1024 * 1024))
+                .body_limit(11 * 1024 * 1024)
                 .delete(user_account::delete_user_profile_image)
         }),
         v1("/user_images/{image_id}", || get(user_account::get_user_image)),

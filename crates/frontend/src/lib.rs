@@ -7,8 +7,6 @@
 //! browser's client identified by its dev-browser token or `__client` cookie, and every mutation answered as
 //! `{response, client}` with the full current client of that browser.
 
-use axum::Router;
-
 use tessera_api::AppState;
 
 pub mod extract;
@@ -29,15 +27,31 @@ pub mod scim;
 /// (`/v1/organizations/{organization_id}`) would reach the frontend handler with the Backend API's path
 /// parameters as well as its own. One service function rather than middleware, for the per-request cost (see
 /// `tessera_api::edge`).
-pub fn app(state: AppState) -> Router {
-    // One `Arc` clone per request, not a clone of the state and both faces' routes.
-    let faces = std::sync::Arc::new(host::Faces {
+pub fn app(state: AppState) -> App {
+    App(std::sync::Arc::new(host::Faces {
         frontend: routes::router(&state).with_state(state.clone()),
         backend: tessera_api::Backend::new(state.clone()),
         state,
-    });
-    Router::new().fallback_service(tower::service_fn(move |request: axum::extract::Request| {
-        let faces = faces.clone();
-        async move { Ok::<_, std::convert::Infallible>(faces.dispatch(request).await) }
     }))
+}
+
+/// The application as a service (`axum::serve(listener, app.into_make_service())`, or `oneshot` in tests): a clone
+/// is one `Arc`. Not an axum `Router` with the dispatch as its fallback service, which cloned that service into a
+/// new box and boxed its future again for every request.
+#[derive(Clone)]
+pub struct App(std::sync::Arc<host::Faces>);
+
+impl tower::Service<axum::extract::Request> for App {
+    type Response = axum::response::Response;
+    type Error = std::convert::Infallible;
+    type Future = std::pin::Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: axum::extract::Request) -> Self::Future {
+        let faces = self.0.clone();
+        Box::pin(async move { Ok(faces.dispatch(request).await) })
+    }
 }

@@ -3,10 +3,9 @@
 //! `operation_not_implemented`.
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get, patch, post, put};
 use tessera_api::AppState;
 use tessera_api::lazy_route::{LazyRoute, MakeHandlers};
+use tessera_api::lazy_route::{delete, get, patch, post, put};
 
 pub mod billing;
 pub mod clerk_js;
@@ -157,9 +156,7 @@ pub fn table() -> Vec<(&'static str, MakeHandlers<AppState>)> {
         v1("/v1/me/remove_password", || post(me_account::remove_password)),
         // Images may be up to 10 MB (plus multipart framing).
         v1("/v1/me/profile_image", || {
-            post(me_account::update_profile_image)
-                .layer(DefaultBodyLimit::max(11 * 1024 * 1024))
-                .delete(me_account::delete_profile_image)
+            post(me_account::update_profile_image).body_limit(11 * 1024 * 1024).delete(me_account::delete_profile_image)
         }),
         // Second factors
         v1("/v1/me/totp", || post(me_mfa::post_totp).delete(me_mfa::delete_totp)),
@@ -193,7 +190,7 @@ pub fn table() -> Vec<(&'static str, MakeHandlers<AppState>)> {
         // Logos may be up to 10 MB (plus multipart framing).
         v1("/v1/organizations/{organization_id}/logo", || {
             put(organizations::update_organization_logo)
-                .layer(DefaultBodyLimit::max(11 * 1024 * 1024))
+                .body_limit(11 * 1024 * 1024)
                 .delete(organizations::delete_organization_logo)
         }),
         v1("/v1/organizations/{organization_id}/roles", || get(organizations::list_organization_roles)),

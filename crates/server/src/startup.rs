@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
+use axum::ServiceExt as _;
 use tessera_api::AppState;
 use tessera_core::crypto::MasterKey;
 use tessera_core::instances::{self, Environment};
@@ -195,11 +196,15 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     match tls {
         Some(config) => {
-            let app = tessera_frontend::app(state).layer(axum::middleware::from_fn(crate::tls::mark_https));
+            let https = axum::middleware::from_fn(crate::tls::mark_https);
+            let app = tower::Layer::layer(&https, tessera_frontend::app(state));
             let listener = crate::tls::TlsListener::new(listener, config)?;
+            axum::serve(listener, app.into_make_service()).with_graceful_shutdown(shutdown).await?;
+        }
+        None => {
+            let app = tessera_frontend::app(state).into_make_service();
             axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
         }
-        None => axum::serve(listener, tessera_frontend::app(state)).with_graceful_shutdown(shutdown).await?,
     }
     let _ = stop_worker.send(true);
     let _ = tokio::time::timeout(std::time::Duration::from_secs(20), billing_clock).await;

@@ -2,7 +2,6 @@
 //! `TESSERA_TEST_DATABASE_URL=postgres://…` is set) and a request builder whose every response is validated
 //! against the operation's schema in Clerk's OpenAPI spec of the API version the request asked for.
 
-use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request};
 use http_body_util::BodyExt as _;
@@ -92,7 +91,7 @@ async fn fresh_postgres_schema(url: &str) -> (Db, String) {
 pub struct TestApp {
     /// State shared with the router (the core context is `state.ctx`).
     pub state: AppState,
-    router: Router,
+    router: tessera_frontend::App,
     /// The first instance's secret key, sent by default.
     pub secret_key: String,
     /// The first instance.

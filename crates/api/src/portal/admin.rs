@@ -9,12 +9,12 @@
 //! directories; a link without one manages the connections linked to no organization and theirs. Scopes: see
 //! `tessera_core::admin_portal::scope`.
 
+use crate::lazy_route::{get, post};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::routing::{get, post};
 use serde::Deserialize;
 use tessera_core::admin_portal::{self, PortalAccess};
 use tessera_core::enterprise_connections::{

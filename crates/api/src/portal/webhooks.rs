@@ -1,12 +1,12 @@
 //! The webhook endpoint portal: pages where a person adds, edits and removes endpoints (URL, event filter, secret
 //! shown and rotated), sees recent deliveries and replays one. Opened by the link of `POST /v1/webhooks/svix_url`.
 
+use crate::lazy_route::{get, post};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::routing::{get, post};
 use serde::Deserialize;
 use tessera_core::events::EventType;
 use tessera_core::webhooks::{self, EndpointInput};

@@ -23,7 +23,7 @@ impl Answer {
 }
 
 /// Sends `GET path` (raw, not normalised) with `host` to the whole application.
-async fn get(router: &axum::Router, host: &str, path: &str) -> Answer {
+async fn get(router: &tessera_frontend::App, host: &str, path: &str) -> Answer {
     let request = Request::builder().uri(path).header("host", host).body(Body::empty()).expect("request");
     let response = router.clone().oneshot(request).await.expect("infallible");
     let status = response.status().as_u16();

@@ -4,12 +4,12 @@
 //! turns provisioning on or off and deletes it. Every change is the core operation the Backend API's
 //! `/directories` routes call; the scope is the link's (`tessera_core::admin_portal::directories`).
 
+use crate::lazy_route::{get, post};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::routing::{get, post};
 use serde::Deserialize;
 use tessera_core::admin_portal::{self, PortalAccess};
 use tessera_core::directories::{self, Directory, DirectoryUpdate};
