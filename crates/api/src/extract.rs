@@ -12,6 +12,82 @@ use tessera_core::{Error, ErrorCode};
 use crate::AppState;
 use crate::error::ApiError;
 
+/// The path parameters a [`crate::route_table::RouteTable`] matched, percent-decoded, in the path's order.
+#[derive(Debug, Clone)]
+pub struct PathParams(Vec<(Box<str>, String)>);
+
+impl PathParams {
+    /// The parameters of a match, if it has any (`None`: the request gets no extension). A value that does not
+    /// decode to UTF-8 stays as written: the edge answers such paths 404 before any route sees them.
+    pub(crate) fn of<'k, 'v>(params: impl Iterator<Item = (&'k str, &'v str)>) -> Option<Self> {
+        let params: Vec<_> = params
+            .map(|(name, value)| {
+                let decoded = percent_encoding::percent_decode_str(value).decode_utf8();
+                (Box::from(name), decoded.map_or_else(|_| value.to_owned(), |v| v.into_owned()))
+            })
+            .collect();
+        (!params.is_empty()).then_some(Self(params))
+    }
+}
+
+/// The parameters of the request's path (`{user_id}`…), as a `String` (one parameter), a tuple of two (in the
+/// path's order) or a map by name. A route that has other parameters than the handler asks for is a mistake of the
+/// route table: answered 500.
+#[derive(Debug)]
+pub struct Path<T>(pub T);
+
+impl<T> std::ops::Deref for Path<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// What [`Path`] can hold.
+pub trait FromPathParams: Sized {
+    /// The value, if the parameters have its shape.
+    fn from_params(params: &[(Box<str>, String)]) -> Option<Self>;
+}
+
+impl FromPathParams for String {
+    fn from_params(params: &[(Box<str>, String)]) -> Option<Self> {
+        match params {
+            [(_, value)] => Some(value.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl FromPathParams for (String, String) {
+    fn from_params(params: &[(Box<str>, String)]) -> Option<Self> {
+        match params {
+            [(_, a), (_, b)] => Some((a.clone(), b.clone())),
+            _ => None,
+        }
+    }
+}
+
+impl FromPathParams for std::collections::HashMap<String, String> {
+    fn from_params(params: &[(Box<str>, String)]) -> Option<Self> {
+        Some(params.iter().map(|(name, value)| (name.to_string(), value.clone())).collect())
+    }
+}
+
+impl<T: FromPathParams, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let params = parts.extensions.get::<PathParams>().map_or(&[][..], |p| &p.0[..]);
+        T::from_params(params).map(Path).ok_or_else(|| {
+            ApiError(Error::internal(std::io::Error::other(format!(
+                "the route's path parameters ({}) do not fit the handler's",
+                params.iter().map(|(name, _)| &**name).collect::<Vec<_>>().join(", ")
+            ))))
+        })
+    }
+}
+
 /// Largest JSON body accepted.
 const MAX_JSON_BODY: usize = 1024 * 1024;
 

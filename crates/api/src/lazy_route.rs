@@ -10,9 +10,9 @@
 //! Why not axum's `MethodRouter`: it dispatches from `&mut self` only, so a shared route had to clone it for every
 //! request (a box per method, its fallback's, and a copy of its `Allow` header), and each handler sat behind another
 //! boxed, cloned service and two future adapters. [`Methods`] keeps one erased function per method and calls it
-//! from `&self`: a request pays the handler's own boxed future and nothing else. axum's router still matches the
-//! path (and gives the handlers their `Path` parameters); a route table builds its routes with this module's
-//! [`get`], [`post`]… in place of axum's.
+//! from `&self`: a request pays the handler's own boxed future and nothing else. A route table
+//! ([`crate::route_table::RouteTable`]) matches the path and builds its routes with this module's [`get`],
+//! [`post`]… in place of axum's.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -26,7 +26,7 @@ use axum::handler::Handler;
 use axum::http::header::{ALLOW, CONTENT_LENGTH};
 use axum::http::{HeaderValue, Method};
 use axum::response::Response;
-use tower::{Layer as _, Service};
+use tower::{Layer as _, Service as _};
 
 /// The future of an axum handler (every `async fn` handler's `Handler::Future`).
 pub type HandlerFuture = Pin<Box<dyn Future<Output = Response> + Send>>;
@@ -63,8 +63,7 @@ macro_rules! methods {
                 T: 'static,
                 S: Send + 'static,
             {
-                Methods { get: None, post: None, put: None, patch: None, delete: None, body_limit: None }
-                    .$method(handler)
+                Methods::none().$method(handler)
             }
         )*
 
@@ -88,6 +87,11 @@ macro_rules! methods {
 methods!(get, post, put, patch, delete);
 
 impl<S> Methods<S> {
+    /// No method served (every request goes to the route's answer for methods it does not serve).
+    fn none() -> Self {
+        Self { get: None, post: None, put: None, patch: None, delete: None, body_limit: None }
+    }
+
     /// Lets this route's body extractors read up to `bytes` (axum's [`DefaultBodyLimit`]; 2 MB otherwise).
     #[must_use]
     pub fn body_limit(mut self, bytes: usize) -> Self {
@@ -95,8 +99,8 @@ impl<S> Methods<S> {
         self
     }
 
-    /// `Allow`: what a 405 from this path names (`HEAD` with `GET`, as axum's routes do).
-    fn allow(&self) -> HeaderValue {
+    /// `Allow`: what a 405 from this path names (`HEAD` with `GET`, as axum's routes do); none for no method.
+    fn allow(&self) -> Option<HeaderValue> {
         let served = [
             (self.get.is_some(), "GET,HEAD"),
             (self.post.is_some(), "POST"),
@@ -105,16 +109,16 @@ impl<S> Methods<S> {
             (self.delete.is_some(), "DELETE"),
         ];
         let names: Vec<&str> = served.iter().filter(|(on, _)| *on).map(|(_, name)| *name).collect();
-        HeaderValue::from_str(&names.join(",")).unwrap_or(HeaderValue::from_static(""))
+        if names.is_empty() { None } else { HeaderValue::from_str(&names.join(",")).ok() }
     }
 }
 
 /// Makes one path's handlers (by method); a route table holds these rather than the handlers themselves.
 pub type MakeHandlers<S> = fn() -> Methods<S>;
 
-/// One path's handlers, bound to their state when first requested: a service for `Router::route_service` (one
-/// route may serve several paths: clones share the binding). It carries its own answer to methods it does not
-/// serve, since axum's `Router::method_not_allowed_fallback` reaches only the routes added with `Router::route`.
+/// One path's handlers, bound to their state when first requested (one route may serve several paths of a
+/// [`crate::route_table::RouteTable`]: clones share the binding), with its own answer to the methods it does not
+/// serve.
 pub struct LazyRoute<S>(Arc<Unbound<S>>);
 
 impl<S> LazyRoute<S> {
@@ -133,6 +137,16 @@ impl<S> LazyRoute<S> {
         };
         Self(Arc::new(Unbound { bind: Box::new(bind), state: state.clone(), bound: OnceLock::new() }))
     }
+
+    /// A route that answers every method with `handler` (a table's answer to paths it does not have).
+    pub fn fallback<H, T>(handler: H, state: &S) -> Self
+    where
+        H: Handler<T, S, Future = HandlerFuture>,
+        T: 'static,
+        S: Clone + Send + Sync + 'static,
+    {
+        Self::new(Methods::none, handler, state)
+    }
 }
 
 struct Unbound<S> {
@@ -144,7 +158,7 @@ struct Unbound<S> {
 struct Bound<S> {
     methods: Methods<S>,
     method_not_allowed: Endpoint<S>,
-    allow: HeaderValue,
+    allow: Option<HeaderValue>,
 }
 
 impl<S> Clone for LazyRoute<S> {
@@ -153,16 +167,9 @@ impl<S> Clone for LazyRoute<S> {
     }
 }
 
-impl<S: Clone + Send + Sync + 'static> Service<Request> for LazyRoute<S> {
-    type Response = Response;
-    type Error = Infallible;
-    type Future = Answer;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, mut request: Request) -> Self::Future {
+impl<S: Clone + Send + Sync + 'static> LazyRoute<S> {
+    /// Answers `request` with the handler of its method (binding the handlers first if this is the first request).
+    pub fn answer(&self, mut request: Request) -> Answer {
         let unbound = &*self.0;
         let bound = unbound.bound.get_or_init(|| (unbound.bind)());
         let methods = &bound.methods;
@@ -180,7 +187,7 @@ impl<S: Clone + Send + Sync + 'static> Service<Request> for LazyRoute<S> {
         }
         let (endpoint, allow) = match served {
             Some(endpoint) => (endpoint, None),
-            None => (&bound.method_not_allowed, Some(bound.allow.clone())),
+            None => (&bound.method_not_allowed, bound.allow.clone()),
         };
         Answer { response: endpoint(request, unbound.state.clone()), head, allow }
     }
@@ -206,7 +213,7 @@ pub struct Answer {
 }
 
 impl Future for Answer {
-    type Output = Result<Response, Infallible>;
+    type Output = Response;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut response = ready!(self.response.as_mut().poll(cx));
@@ -221,22 +228,26 @@ impl Future for Answer {
             }
             *response.body_mut() = Body::empty();
         }
-        Poll::Ready(Ok(response))
+        Poll::Ready(response)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use axum::http::StatusCode;
-    use tower::ServiceExt;
 
     use super::*;
+    use crate::route_table::RouteTable;
 
     async fn state_and_path(
         axum::extract::State(s): axum::extract::State<&'static str>,
-        axum::extract::Path(id): axum::extract::Path<String>,
+        crate::extract::Path(id): crate::extract::Path<String>,
     ) -> String {
         format!("{s}:{id}")
+    }
+
+    async fn two_params(crate::extract::Path((a, b)): crate::extract::Path<(String, String)>) -> String {
+        format!("{a}+{b}")
     }
 
     async fn body_length(body: axum::body::Bytes) -> String {
@@ -247,20 +258,25 @@ mod tests {
         StatusCode::IM_A_TEAPOT
     }
 
-    fn app() -> axum::Router {
-        let lazy = LazyRoute::new(|| get(state_and_path).delete(state_and_path), not_allowed, &"state");
-        let limited = LazyRoute::new(|| post(body_length).body_limit(3 * 1024 * 1024), not_allowed, &"state");
-        axum::Router::new()
-            .route_service("/things/{id}", lazy.clone())
-            .route_service("/v1/things/{id}", lazy)
-            .route_service("/limited", limited)
-            .route_service("/unlimited", LazyRoute::new(|| post(body_length), not_allowed, &"state"))
-            .with_state("state")
+    async fn unmatched() -> StatusCode {
+        StatusCode::GONE
+    }
+
+    fn table() -> RouteTable<&'static str> {
+        let state = &"state";
+        let lazy = LazyRoute::new(|| get(state_and_path).delete(state_and_path), not_allowed, state);
+        let limited = LazyRoute::new(|| post(body_length).body_limit(3 * 1024 * 1024), not_allowed, state);
+        RouteTable::new(LazyRoute::fallback(unmatched, state))
+            .route("/things/{id}", lazy.clone())
+            .route("/v1/things/{id}", lazy)
+            .route("/things/{id}/parts/{part}", LazyRoute::new(|| get(two_params), not_allowed, state))
+            .route("/limited", limited)
+            .route("/unlimited", LazyRoute::new(|| post(body_length), not_allowed, state))
     }
 
     async fn send_body(method: Method, path: &str, body: Body) -> Response {
         let request = Request::builder().method(method).uri(path).body(body).unwrap();
-        app().oneshot(request).await.unwrap()
+        table().answer(request).await
     }
 
     async fn send(method: Method, path: &str) -> (StatusCode, String) {
@@ -275,6 +291,7 @@ mod tests {
         assert_eq!(send(Method::GET, "/things/42").await, (StatusCode::OK, "state:42".to_owned()));
         assert_eq!(send(Method::GET, "/v1/things/7").await, (StatusCode::OK, "state:7".to_owned()));
         assert_eq!(send(Method::DELETE, "/v1/things/8").await, (StatusCode::OK, "state:8".to_owned()));
+        assert_eq!(send(Method::GET, "/things/a%20b/parts/c").await, (StatusCode::OK, "a b+c".to_owned()));
     }
 
     #[tokio::test]
@@ -304,7 +321,11 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_path_it_does_not_match_is_not_found() {
-        assert_eq!(send(Method::GET, "/other").await.0, StatusCode::NOT_FOUND);
+    async fn a_path_it_does_not_match_goes_to_the_unmatched_route_whatever_the_method() {
+        for method in [Method::GET, Method::POST, Method::OPTIONS] {
+            let response = send_body(method, "/other", Body::empty()).await;
+            assert_eq!(response.status(), StatusCode::GONE);
+            assert!(!response.headers().contains_key(ALLOW));
+        }
     }
 }

@@ -9,15 +9,15 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::Request;
 use axum::http::HeaderName;
-use axum::http::header::{AUTHORIZATION, COOKIE, Entry};
+use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use futures_util::FutureExt;
 use tessera_core::{Ctx, Error};
 use tracing::Instrument;
 
 use crate::dists::Dists;
 use crate::lazy_route::LazyRoute;
+use crate::route_table::RouteTable;
 
 pub mod billing_clock;
 pub mod dists;
@@ -32,6 +32,7 @@ pub mod operations;
 pub mod outbound;
 pub mod portal;
 pub mod rate_limits;
+pub mod route_table;
 pub mod routes;
 pub mod version;
 pub mod worker;
@@ -115,41 +116,33 @@ pub fn router(state: AppState) -> Router {
     }))
 }
 
-/// Answers `request` with `routes` (axum's router never fails).
-pub async fn route(routes: &Router, request: Request) -> Response {
-    match tower::ServiceExt::oneshot(routes.clone(), request).await {
-        Ok(response) => response,
-        Err(never) => match never {},
-    }
-}
-
 /// The Backend API's routes with their state, and the steps before routing.
 pub struct Backend {
     state: AppState,
-    routes: Router,
+    routes: RouteTable<AppState>,
 }
 
 impl Backend {
     /// The route table, with the state it serves.
     pub fn new(state: AppState) -> Self {
-        let mut app = Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz));
+        let lazy = |make| LazyRoute::new(make, routes::fallback::method_not_allowed, &state);
+        let mut table = RouteTable::new(LazyRoute::fallback(routes::fallback::not_found, &state))
+            .route("/healthz", lazy(|| lazy_route::get(healthz)))
+            .route("/readyz", lazy(|| lazy_route::get(readyz)));
         for route in routes::table() {
-            let lazy = LazyRoute::new(route.handlers, routes::fallback::method_not_allowed, &state);
+            let lazy = lazy(route.handlers);
             if route.unversioned {
-                app = app.route_service(route.path, lazy.clone());
+                table = table.route(route.path, lazy.clone());
             }
-            app = app.route_service(&format!("/v1{}", route.path), lazy);
+            table = table.route(&format!("/v1{}", route.path), lazy);
         }
-        let routes = metrics::tag_routes(app.merge(portal::router(&state)))
-            .fallback(routes::fallback::not_found)
-            .method_not_allowed_fallback(routes::fallback::method_not_allowed)
-            .with_state(state.clone());
+        let routes = portal::routes(table, &state);
         Self { state, routes }
     }
 
     /// Answers a Backend API request: the API version negotiated once, then Clerk's rate limits, then the route.
     pub async fn answer(&self, request: Request) -> Response {
-        let request = match version::negotiate(&self.state, request) {
+        let request = match version::negotiate(request) {
             Ok(request) => request,
             Err(refused) => return error::ApiError(refused).into_response(),
         };
@@ -163,7 +156,7 @@ impl Backend {
         } else {
             request
         };
-        route(&self.routes, request).await
+        self.routes.answer(request).await
     }
 }
 
@@ -200,9 +193,10 @@ where
         ))
         .into_response()
     } else {
-        for name in &SENSITIVE_HEADERS {
-            if let Entry::Occupied(mut values) = request.headers_mut().entry(name) {
-                values.iter_mut().for_each(|v| v.set_sensitive(true));
+        // One pass over the request's few headers rather than a hashed lookup per sensitive name.
+        for (name, value) in request.headers_mut().iter_mut() {
+            if SENSITIVE_HEADERS.contains(name) {
+                value.set_sensitive(true);
             }
         }
         let span = request_span(&request);
@@ -221,9 +215,9 @@ where
             }
             response
         };
-        match tokio::time::timeout(REQUEST_TIMEOUT, answered.instrument(span)).await {
-            Ok(response) => response,
-            Err(_) => error::ApiError(Error::new(tessera_core::ErrorCode::ServiceUnavailable)).into_response(),
+        match within(observed.deadline(REQUEST_TIMEOUT), answered.instrument(span)).await {
+            Some(response) => response,
+            None => error::ApiError(Error::new(tessera_core::ErrorCode::ServiceUnavailable)).into_response(),
         }
     };
     observed.finish(&response);
@@ -241,6 +235,22 @@ fn request_span(request: &Request) -> tracing::Span {
         query = %query_names(request.uri().query()),
         version = ?request.version(),
     )
+}
+
+/// `answer`'s output, or `None` once `deadline` passed first. The timer is armed only when `answer` has to wait:
+/// most answers (from memory) come in their first poll, and arming one for every request (the runtime's handle,
+/// the timer entry) was a measurable part of `GET /v1/jwks`.
+async fn within<F: Future>(deadline: tokio::time::Instant, answer: F) -> Option<F::Output> {
+    let mut answer = std::pin::pin!(answer);
+    let mut timer: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
+    std::future::poll_fn(|cx| {
+        if let std::task::Poll::Ready(output) = answer.as_mut().poll(cx) {
+            return std::task::Poll::Ready(Some(output));
+        }
+        let timer = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        timer.as_mut().poll(cx).map(|()| None)
+    })
+    .await
 }
 
 /// `a=1&b=x&a=2` → `a,b,a`.
@@ -286,4 +296,25 @@ async fn readyz(
 ) -> Result<impl IntoResponse, error::ApiError> {
     app.ctx.db.ping().await.map_err(Error::from)?;
     Ok(crate::json::Json(serde_json::json!({ "status": "ready" })))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::within;
+
+    #[tokio::test(start_paused = true)]
+    async fn an_answer_past_its_deadline_is_none_and_one_before_it_is_some() {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        assert_eq!(within(deadline, async { 1 }).await, Some(1));
+        let slow = async {
+            tokio::time::sleep(Duration::from_secs(29)).await;
+            2
+        };
+        assert_eq!(within(deadline, slow).await, Some(2));
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        assert_eq!(within(deadline, std::future::pending::<()>()).await, None);
+        assert!(tokio::time::Instant::now() >= deadline);
+    }
 }

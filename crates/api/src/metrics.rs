@@ -7,9 +7,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request};
 use axum::http::Method;
-use axum::middleware::Next;
 use axum::response::Response;
 
 /// Requests answered: `face`, `operation` (route template), `method`, `status`.
@@ -51,25 +49,10 @@ pub fn recording() -> bool {
     RECORDING.load(Ordering::Relaxed)
 }
 
-/// Tags the routes of a face with their operation when request metrics are recorded (see [`tag_operation`]).
-pub fn tag_routes<S: Clone + Send + Sync + 'static>(routes: axum::Router<S>) -> axum::Router<S> {
-    if recording() { routes.route_layer(axum::middleware::from_fn(tag_operation)) } else { routes }
-}
-
-/// The route template a request matched, carried from the route layer out to [`Observed`] in the response.
+/// The route template a request matched (`/v1/users/{user_id}`), put on the response by the route table for
+/// [`Observed`] to label it with.
 #[derive(Debug, Clone)]
-struct Operation(MatchedPath);
-
-/// Route layer (`Router::route_layer`): tags the response with the route template that matched. Requests no route
-/// matches (the not-implemented and not-found fallbacks) carry no tag and are counted as `unmatched`.
-pub async fn tag_operation(request: Request, next: Next) -> Response {
-    let matched = request.extensions().get::<MatchedPath>().cloned();
-    let mut response = next.run(request).await;
-    if let Some(m) = matched {
-        response.extensions_mut().insert(Operation(m));
-    }
-    response
-}
+pub struct Operation(pub std::sync::Arc<str>);
 
 /// A request being answered by a face: counted and its duration observed when [`Observed::finish`] sees the
 /// answer (the first step of every request, in `tessera_api`'s `edge` middleware).
@@ -85,6 +68,11 @@ impl Observed {
         Self { face, method: method_label(method), start: Instant::now() }
     }
 
+    /// When a request that started now must be answered by, at the latest.
+    pub fn deadline(&self, timeout: std::time::Duration) -> tokio::time::Instant {
+        tokio::time::Instant::from_std(self.start) + timeout
+    }
+
     /// How long the request has taken so far.
     pub fn elapsed(&self) -> std::time::Duration {
         self.start.elapsed()
@@ -95,7 +83,7 @@ impl Observed {
         if !recording() {
             return;
         }
-        let operation = response.extensions().get::<Operation>().map_or("unmatched", |o| o.0.as_str()).to_owned();
+        let operation = response.extensions().get::<Operation>().map_or("unmatched", |o| &*o.0).to_owned();
         let (face, method) = (self.face.label(), self.method);
         metrics::histogram!(REQUEST_DURATION, "face" => face, "operation" => operation.clone(), "method" => method)
             .record(self.start.elapsed().as_secs_f64());

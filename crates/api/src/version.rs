@@ -110,23 +110,22 @@ fn invalid(param: &str, long: String) -> Error {
 }
 
 /// The Backend API's first step (in [`crate::Backend::answer`], before routing): decides the request's version once
-/// and leaves it in the request's extensions for [`ApiVersion`]'s extractor; an invalid request is answered here.
-pub fn negotiate(app: &AppState, request: Request) -> Result<Request, Error> {
+/// and leaves the version it names in the request's extensions for [`ApiVersion`]'s extractor; an invalid request is
+/// answered here. A request that names none gets no extension (the extractor then answers the server's default):
+/// most requests name none, and the extension was the only one a request such as `GET /v1/jwks` allocated.
+pub fn negotiate(request: Request) -> Result<Request, Error> {
     let (mut parts, body) = request.into_parts();
-    let requested = ApiVersion::requested(&parts)?;
-    parts.extensions.insert(requested.unwrap_or(app.default_api_version));
+    if let Some(requested) = ApiVersion::requested(&parts)? {
+        parts.extensions.insert(requested);
+    }
     Ok(Request::from_parts(parts, body))
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for ApiVersion {
+impl FromRequestParts<AppState> for ApiVersion {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        if let Some(version) = parts.extensions.get::<ApiVersion>() {
-            return Ok(*version);
-        }
-        // Outside the Backend API router (no [`negotiate`]): the same rules, with the built-in default.
-        Ok(Self::requested(parts)?.unwrap_or(ApiVersion::V2025_11_10))
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(parts.extensions.get::<ApiVersion>().copied().unwrap_or(app.default_api_version))
     }
 }
 

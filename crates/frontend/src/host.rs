@@ -31,7 +31,7 @@ pub struct Faces {
     /// Shared state.
     pub state: AppState,
     /// The Frontend API's routes, with their state.
-    pub frontend: axum::Router,
+    pub frontend: tessera_api::route_table::RouteTable<AppState>,
     /// The Backend API.
     pub backend: tessera_api::Backend,
 }
@@ -53,7 +53,7 @@ impl Faces {
 
     /// A request for the frontend routes, through the frontend face's edge.
     async fn serve_frontend(&self, request: Request) -> Response {
-        tessera_api::edge(Face::Frontend, request, |r| tessera_api::route(&self.frontend, r)).await
+        tessera_api::edge(Face::Frontend, request, |r| self.frontend.answer(r)).await
     }
 }
 

@@ -29,7 +29,7 @@ pub mod scim;
 /// `tessera_api::edge`).
 pub fn app(state: AppState) -> App {
     App(std::sync::Arc::new(host::Faces {
-        frontend: routes::router(&state).with_state(state.clone()),
+        frontend: routes::routes(&state),
         backend: tessera_api::Backend::new(state.clone()),
         state,
     }))

@@ -2,10 +2,10 @@
 //! Handler names are the snake_case of the operationId. Paths of the spec not listed here answer 404
 //! `operation_not_implemented`.
 
-use axum::Router;
 use tessera_api::AppState;
 use tessera_api::lazy_route::{LazyRoute, MakeHandlers};
 use tessera_api::lazy_route::{delete, get, patch, post, put};
+use tessera_api::route_table::RouteTable;
 
 pub mod billing;
 pub mod clerk_js;
@@ -45,7 +45,7 @@ fn v1(path: &'static str, handlers: MakeHandlers<AppState>) -> (&'static str, Ma
 }
 
 /// Every implemented Frontend API operation.
-pub fn table() -> Vec<(&'static str, MakeHandlers<AppState>)> {
+pub fn table_of_operations() -> Vec<(&'static str, MakeHandlers<AppState>)> {
     vec![
         // Tickets (sign-in tokens, actor tokens, agent tasks)
         v1("/v1/tickets/accept", || get(tickets::accept_ticket)),
@@ -255,19 +255,18 @@ pub fn table() -> Vec<(&'static str, MakeHandlers<AppState>)> {
     ]
 }
 
-/// The Frontend API router (without the shared request layers). The table's routes are bound to `state` on first
-/// use (see `LazyRoute`).
-pub fn router(state: &AppState) -> Router<AppState> {
-    let mut router = Router::new();
-    for (path, handlers) in table() {
-        router = router.route_service(path, LazyRoute::new(handlers, fallback::method_not_allowed, state));
+/// The Frontend API's route table (without the shared request steps). The table's routes are bound to `state` on
+/// first use (see `LazyRoute`).
+pub fn routes(state: &AppState) -> RouteTable<AppState> {
+    let lazy = |make| LazyRoute::new(make, fallback::method_not_allowed, state);
+    let mut table = RouteTable::new(LazyRoute::fallback(fallback::not_found, state));
+    for (path, handlers) in table_of_operations() {
+        table = table.route(path, lazy(handlers));
     }
-    tessera_api::metrics::tag_routes(router)
-        // Enterprise connection test runs (pages outside the spec).
-        .route("/enterprise-sso/test/{token}", axum::routing::get(sso_test::open_test_run))
-        .route("/enterprise-sso/test-runs/{run_id}", axum::routing::get(sso_test::test_run_result))
-        // Each directory's SCIM service provider (its own errors and media type).
-        .nest("/scim/v2/{directory_id}", crate::scim::router(state))
-        .fallback(fallback::not_found)
-        .method_not_allowed_fallback(fallback::method_not_allowed)
+    // Enterprise connection test runs (pages outside the spec).
+    let table = table
+        .route("/enterprise-sso/test/{token}", lazy(|| get(sso_test::open_test_run)))
+        .route("/enterprise-sso/test-runs/{run_id}", lazy(|| get(sso_test::test_run_result)));
+    // Each directory's SCIM service provider (its own errors and media type).
+    crate::scim::routes(table, "/scim/v2/{directory_id}", state)
 }

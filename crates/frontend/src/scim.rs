@@ -5,9 +5,8 @@
 
 use std::collections::HashMap;
 
-use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -15,11 +14,13 @@ use serde_json::Value;
 use tessera_api::AppState;
 use tessera_api::lazy_route::{LazyRoute, MakeHandlers};
 use tessera_api::lazy_route::{get, post};
+use tessera_api::route_table::RouteTable;
 use tessera_core::scim::patch::PatchRequest;
 use tessera_core::scim::{self, ScimError, groups, schemas, users};
 use tessera_core::store::directories::DirectoryRow;
 
 use crate::host::FrontendRequest;
+use tessera_api::extract::Path;
 
 /// The SCIM media type.
 const MEDIA_TYPE: &str = "application/scim+json";
@@ -304,25 +305,25 @@ async fn method_not_allowed() -> Failure {
     Failure(ScimError::new(405, None, "This method is not supported on this endpoint."))
 }
 
-/// The SCIM route table, nested under `/scim/v2/{directory_id}`.
-pub fn router(state: &AppState) -> Router<AppState> {
+/// Adds the SCIM routes under `prefix` (`/scim/v2/{directory_id}`) to `table`; any other path under it answers
+/// SCIM's 404.
+pub fn routes(table: RouteTable<AppState>, prefix: &str, state: &AppState) -> RouteTable<AppState> {
     // Bound on first use (see `LazyRoute`), each with the SCIM 405 for methods it does not serve.
     let lazy = |handlers: MakeHandlers<AppState>| LazyRoute::new(handlers, method_not_allowed, state);
-    Router::new()
-        .route_service("/ServiceProviderConfig", lazy(|| get(service_provider_config)))
-        .route_service("/ResourceTypes", lazy(|| get(resource_types)))
-        .route_service("/ResourceTypes/{id}", lazy(|| get(resource_type)))
-        .route_service("/Schemas", lazy(|| get(list_schemas)))
-        .route_service("/Schemas/{id}", lazy(|| get(get_schema)))
-        .route_service("/.search", lazy(|| post(search_everything)))
-        .route_service("/Users", lazy(|| get(list_users).post(create_user)))
-        .route_service("/Users/.search", lazy(|| post(search_users)))
-        .route_service("/Users/{id}", lazy(|| get(get_user).put(replace_user).patch(patch_user).delete(delete_user)))
-        .route_service("/Groups", lazy(|| get(list_groups).post(create_group)))
-        .route_service("/Groups/.search", lazy(|| post(search_groups)))
-        .route_service(
-            "/Groups/{id}",
-            lazy(|| get(get_group).put(replace_group).patch(patch_group).delete(delete_group)),
-        )
-        .fallback(not_found)
+    let at = |path: &str| format!("{prefix}{path}");
+    table
+        .route(&at("/ServiceProviderConfig"), lazy(|| get(service_provider_config)))
+        .route(&at("/ResourceTypes"), lazy(|| get(resource_types)))
+        .route(&at("/ResourceTypes/{id}"), lazy(|| get(resource_type)))
+        .route(&at("/Schemas"), lazy(|| get(list_schemas)))
+        .route(&at("/Schemas/{id}"), lazy(|| get(get_schema)))
+        .route(&at("/.search"), lazy(|| post(search_everything)))
+        .route(&at("/Users"), lazy(|| get(list_users).post(create_user)))
+        .route(&at("/Users/.search"), lazy(|| post(search_users)))
+        .route(&at("/Users/{id}"), lazy(|| get(get_user).put(replace_user).patch(patch_user).delete(delete_user)))
+        .route(&at("/Groups"), lazy(|| get(list_groups).post(create_group)))
+        .route(&at("/Groups/.search"), lazy(|| post(search_groups)))
+        .route(&at("/Groups/{id}"), lazy(|| get(get_group).put(replace_group).patch(patch_group).delete(delete_group)))
+        .route(prefix, LazyRoute::fallback(not_found, state))
+        .route(&at("/{*rest}"), LazyRoute::fallback(not_found, state))
 }

@@ -10,9 +10,8 @@
 //! `tessera_core::admin_portal::scope`.
 
 use crate::lazy_route::{get, post};
-use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
@@ -24,7 +23,9 @@ use tessera_core::instances::{self, Instance};
 
 use super::{Empty, checked_form, cookie, esc, internal, lazy, open_session, page, see_other, user_message};
 use crate::AppState;
+use crate::extract::Path;
 use crate::objects::enterprise_connection::EnterpriseConnectionObject;
+use crate::route_table::RouteTable;
 use crate::routes::enterprise_connections::fetch_metadata;
 
 mod directory;
@@ -37,17 +38,14 @@ const TITLE: &str = "Single sign-on";
 const MAX_CONNECTIONS: i64 = 100;
 
 /// The portal's routes.
-pub fn router(state: &AppState) -> Router<AppState> {
-    Router::new()
-        .route_service(&format!("{BASE}/open/{{token}}"), lazy(|| get(open), state))
-        .route_service(BASE, lazy(|| get(dashboard), state))
-        .route_service(&format!("{BASE}/connections"), lazy(|| post(create_connection), state))
-        .route_service(
-            &format!("{BASE}/connections/{{id}}"),
-            lazy(|| get(connection_page).post(update_connection), state),
-        )
-        .route_service(&format!("{BASE}/connections/{{id}}/delete"), lazy(|| post(delete_connection), state))
-        .merge(directory::router(state))
+pub fn routes(table: RouteTable<AppState>, state: &AppState) -> RouteTable<AppState> {
+    let table = table
+        .route(&format!("{BASE}/open/{{token}}"), lazy(|| get(open), state))
+        .route(BASE, lazy(|| get(dashboard), state))
+        .route(&format!("{BASE}/connections"), lazy(|| post(create_connection), state))
+        .route(&format!("{BASE}/connections/{{id}}"), lazy(|| get(connection_page).post(update_connection), state))
+        .route(&format!("{BASE}/connections/{{id}}/delete"), lazy(|| post(delete_connection), state));
+    directory::routes(table, state)
 }
 
 fn denied() -> Response {

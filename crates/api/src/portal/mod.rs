@@ -7,7 +7,6 @@
 //! instance); every form carries the session's CSRF token; pages are `no-store`, unframeable, send no referrer and
 //! allow no script.
 
-use axum::Router;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -16,13 +15,14 @@ use serde::de::DeserializeOwned;
 
 use crate::AppState;
 use crate::lazy_route::MakeHandlers;
+use crate::route_table::RouteTable;
 
 pub mod admin;
 pub mod webhooks;
 
-/// The portals' routes.
-pub fn router(state: &AppState) -> Router<AppState> {
-    webhooks::router(state).merge(admin::router(state))
+/// Adds the portals' routes to `table`.
+pub fn routes(table: RouteTable<AppState>, state: &AppState) -> RouteTable<AppState> {
+    admin::routes(webhooks::routes(table, state), state)
 }
 
 /// A portal route, bound to its state on first use (see [`crate::lazy_route`]); other methods answer the Backend

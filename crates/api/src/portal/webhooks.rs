@@ -2,9 +2,8 @@
 //! shown and rotated), sees recent deliveries and replays one. Opened by the link of `POST /v1/webhooks/svix_url`.
 
 use crate::lazy_route::{get, post};
-use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
@@ -13,6 +12,8 @@ use tessera_core::webhooks::{self, EndpointInput};
 
 use super::{Empty, checked_form, cookie, esc, internal, lazy, open_session, page, see_other, user_message};
 use crate::AppState;
+use crate::extract::Path;
+use crate::route_table::RouteTable;
 
 /// Where the portal lives.
 pub const BASE: &str = "/webhooks-portal";
@@ -25,15 +26,15 @@ pub fn open_path(token: &str) -> String {
 }
 
 /// The portal's routes.
-pub fn router(state: &AppState) -> Router<AppState> {
-    Router::new()
-        .route_service(&format!("{BASE}/open/{{token}}"), lazy(|| get(open), state))
-        .route_service(BASE, lazy(|| get(dashboard), state))
-        .route_service(&format!("{BASE}/endpoints"), lazy(|| post(create_endpoint), state))
-        .route_service(&format!("{BASE}/endpoints/{{id}}"), lazy(|| get(endpoint_page).post(update_endpoint), state))
-        .route_service(&format!("{BASE}/endpoints/{{id}}/rotate"), lazy(|| post(rotate_secret), state))
-        .route_service(&format!("{BASE}/endpoints/{{id}}/delete"), lazy(|| post(delete_endpoint), state))
-        .route_service(&format!("{BASE}/deliveries/{{id}}/replay"), lazy(|| post(replay), state))
+pub fn routes(table: RouteTable<AppState>, state: &AppState) -> RouteTable<AppState> {
+    table
+        .route(&format!("{BASE}/open/{{token}}"), lazy(|| get(open), state))
+        .route(BASE, lazy(|| get(dashboard), state))
+        .route(&format!("{BASE}/endpoints"), lazy(|| post(create_endpoint), state))
+        .route(&format!("{BASE}/endpoints/{{id}}"), lazy(|| get(endpoint_page).post(update_endpoint), state))
+        .route(&format!("{BASE}/endpoints/{{id}}/rotate"), lazy(|| post(rotate_secret), state))
+        .route(&format!("{BASE}/endpoints/{{id}}/delete"), lazy(|| post(delete_endpoint), state))
+        .route(&format!("{BASE}/deliveries/{{id}}/replay"), lazy(|| post(replay), state))
 }
 
 fn denied() -> Response {

@@ -2,7 +2,7 @@
 //! errors are 400 `bad_request`; an id that cannot be a token id is 404 like an unknown one).
 
 use crate::json::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -10,6 +10,7 @@ use tessera_core::admin_portal::{self, NewToken};
 
 use crate::AppState;
 use crate::error::ApiResult;
+use crate::extract::Path;
 use crate::extract::{BadRequestBody, SecretKey};
 use crate::objects::admin_portal_link_token::AdminPortalLinkTokenObject;
 

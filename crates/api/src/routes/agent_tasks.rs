@@ -2,13 +2,14 @@
 //! Frontend API's (`tessera_core::agent_tasks::redeem`).
 
 use crate::json::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Deserialize;
 use serde_json::Value;
 use tessera_core::agent_tasks::{self, NewAgentTask, OnBehalfOf};
 
 use crate::AppState;
 use crate::error::ApiResult;
+use crate::extract::Path;
 use crate::extract::{Body, SecretKey};
 use crate::objects::agent_task;
 

@@ -4,7 +4,7 @@
 //! only 400 (and 404, 409) for errors. Create answers 201 (see `tessera_spec_check::DEVIATIONS`).
 
 use crate::json::Json;
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::Deserialize;
@@ -14,6 +14,7 @@ use tessera_core::api_keys::{self, ApiKeyUpdate, ListQuery, NewApiKey};
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::Path;
 use crate::extract::{BadRequestBody, Params, SecretKey, lenient_bool, lenient_u64, nullable};
 use crate::list::{Paging, data_list};
 use crate::objects::api_key::ApiKeyObject;

@@ -2,7 +2,7 @@
 //! and payment attempts — a local ledger (see `tessera_core::billing`). Every list answers `{data, total_count}`.
 
 use crate::json::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse as _, Response};
 use serde::{Deserialize, Serialize};
 use tessera_core::Error;
@@ -15,6 +15,7 @@ use tessera_core::store::billing::ledger::ItemFilter;
 
 use crate::AppState;
 use crate::error::ApiResult;
+use crate::extract::Path;
 use crate::extract::{Body, Params, SecretKey, lenient_bool};
 use crate::list::Paging;
 

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::json::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tessera_core::directories::{self, DirectoryUpdate, MappingInput, NewDirectory};
@@ -13,6 +13,7 @@ use tessera_core::instances::Instance;
 
 use crate::AppState;
 use crate::error::ApiResult;
+use crate::extract::Path;
 use crate::extract::{Body, Params, SecretKey};
 use crate::list::{Paging, data_list};
 use crate::objects::deleted::DeletedObject;

@@ -1,12 +1,13 @@
 //! Domains: the instance's primary domain and its satellites.
 
 use crate::json::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde_json::Value;
 use tessera_core::domains::{self, DomainPatch, NewDomain};
 
 use crate::AppState;
 use crate::error::ApiResult;
+use crate::extract::Path;
 use crate::extract::{Body, SecretKey};
 use crate::list::data_list;
 use crate::objects;

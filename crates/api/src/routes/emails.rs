@@ -3,7 +3,7 @@
 //! messages, each with an optional `idempotency_key`, one result per message in order) and `GET /v1/email/{id}`.
 
 use crate::json::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -13,6 +13,7 @@ use tessera_core::{Error, ErrorMeta};
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::Path;
 use crate::extract::{Body, SecretKey, data_error};
 use crate::objects::email::EmailObject;
 

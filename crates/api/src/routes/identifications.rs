@@ -2,7 +2,7 @@
 //! Operations whose spec declares 400 but not 422 answer parameter errors as 400 `bad_request`.
 
 use crate::json::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -11,6 +11,7 @@ use tessera_core::users::verification;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::Path;
 use crate::extract::{BadRequestBody, Body, SecretKey, as_bad_request};
 use crate::objects::user::{email_address, phone_number};
 use crate::objects::verification::code_verification;

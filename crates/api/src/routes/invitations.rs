@@ -1,7 +1,7 @@
 //! Invitations (instance level) and the Allow-list / Block-list.
 
 use crate::json::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -10,6 +10,7 @@ use tessera_core::restriction_lists::{self, List};
 
 use crate::AppState;
 use crate::error::ApiResult;
+use crate::extract::Path;
 use crate::extract::{Body, Params, SecretKey};
 use crate::list::{OrderBy, Paging, array_or_paginated, data_list};
 use crate::objects::invitation::{DeletedInvitationObject, invitation, list_entry};

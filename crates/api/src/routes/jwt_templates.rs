@@ -1,13 +1,14 @@
 //! JWT templates (list, create, get, update, delete) and minting a session token from one.
 
 use crate::json::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Deserialize;
 use serde_json::Value;
 use tessera_core::jwt_templates::{self, TemplateInput};
 
 use crate::AppState;
 use crate::error::ApiResult;
+use crate::extract::Path;
 use crate::extract::{Body, Params, SecretKey, nullable};
 use crate::list::{Paging, array_or_paginated};
 use crate::objects::jwt_template;

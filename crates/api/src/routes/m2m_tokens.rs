@@ -3,7 +3,7 @@
 //! answers 400 `bad_request`: the spec declares no 422 for these operations.
 
 use crate::json::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -12,6 +12,7 @@ use tessera_core::m2m_tokens::{NewM2mToken, TokenFormat, TokenListQuery, bad_req
 
 use crate::AppState;
 use crate::error::ApiResult;
+use crate::extract::Path;
 use crate::extract::{BadRequestBody, MachineOrSecretKey, Params, lenient_bool, lenient_u64};
 use crate::list::{Paging, keyed_list};
 use crate::objects::m2m_token::M2mTokenObject;

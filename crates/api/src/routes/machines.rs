@@ -1,7 +1,7 @@
 //! Machines: CRUD, secret key (get, rotate) and scopes. Authenticated with the instance secret key.
 
 use crate::json::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::Value;
@@ -10,6 +10,7 @@ use tessera_core::store::machines::MachineOrder;
 
 use crate::AppState;
 use crate::error::ApiResult;
+use crate::extract::Path;
 use crate::extract::{Body, Params, SecretKey, lenient_u64};
 use crate::list::{OrderBy, Paging, data_list};
 use crate::objects::machine::{

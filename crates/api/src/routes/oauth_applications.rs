@@ -4,7 +4,7 @@
 
 use crate::json::Json;
 use axum::body::Bytes;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -17,6 +17,7 @@ use tessera_core::{Error, ErrorCode};
 use super::users::RequestOrigin;
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::Path;
 use crate::extract::{BadRequestBody, Body, Params, SecretKey, lenient_u64};
 use crate::list::{OrderBy, Paging, data_list};
 use crate::objects::oauth_application::{AccessTokenObject, OAuthApplicationObject};

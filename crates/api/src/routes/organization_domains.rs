@@ -1,7 +1,7 @@
 //! Organization Domains: create, list (per organization and instance-wide), update, delete, verify ownership.
 
 use crate::json::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tessera_core::Error;
@@ -11,6 +11,7 @@ use tessera_core::store::organization_domains::DomainFilter;
 use super::users::RequestOrigin;
 use crate::AppState;
 use crate::error::ApiResult;
+use crate::extract::Path;
 use crate::extract::{Body, Params, SecretKey, lenient_u64, nullable};
 use crate::list::{OrderBy, Paging, data_list};
 use crate::objects::organization_domain::organization_domain;

@@ -2,7 +2,7 @@
 //! The per-user list is `user_credentials::users_get_organization_invitations`.
 
 use crate::json::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use tessera_core::organization_invitations::{self as invitations, NewOrganizationInvitation, OrganizationInvitation};
@@ -12,6 +12,7 @@ use tessera_core::{Error, ErrorCode};
 use super::users::RequestOrigin;
 use crate::AppState;
 use crate::error::ApiResult;
+use crate::extract::Path;
 use crate::extract::{Body, Params, SecretKey, nullable};
 use crate::list::{OrderBy, Paging, data_list};
 use crate::objects::organization_invitation::organization_invitation;

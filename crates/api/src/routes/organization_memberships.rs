@@ -2,7 +2,7 @@
 //! metadata, delete.
 
 use crate::json::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use tessera_core::Error;
@@ -13,6 +13,7 @@ use tessera_core::users::list::{MAX_FILTER_VALUES, UserListQuery, user_filter};
 use super::users::RequestOrigin;
 use crate::AppState;
 use crate::error::ApiResult;
+use crate::extract::Path;
 use crate::extract::{Body, Params, SecretKey, lenient_u64};
 use crate::list::{OrderBy, Paging, data_list};
 use crate::objects::organization::membership;

@@ -1,7 +1,7 @@
 //! Organization roles: list, create, get, update, delete, assign and remove a permission.
 
 use crate::json::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tessera_core::Error;
@@ -10,6 +10,7 @@ use tessera_core::store::organization_roles::RoleOrder;
 
 use crate::AppState;
 use crate::error::ApiResult;
+use crate::extract::Path;
 use crate::extract::{Body, Params, SecretKey, lenient_u64, nullable};
 use crate::list::{OrderBy, Paging, data_list};
 use crate::objects::organization::role;

@@ -1,7 +1,7 @@
 //! Organizations: create, list, get (by id or slug), update, delete, metadata, logo, and the logo itself.
 
 use crate::json::Json;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -13,6 +13,7 @@ use tessera_core::{Error, ErrorCode};
 use super::users::RequestOrigin;
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::Path;
 use crate::extract::{Body, Params, SecretKey, lenient_bool, lenient_u64, nullable};
 use crate::list::{OrderBy, Paging, data_list};
 use crate::objects::organization::{Include, organization, organization_with_logo};

@@ -1,12 +1,13 @@
 //! Redirect URLs.
 
 use crate::json::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde_json::Value;
 use tessera_core::redirect_urls::{self, NewRedirectUrl};
 
 use crate::AppState;
 use crate::error::ApiResult;
+use crate::extract::Path;
 use crate::extract::{Body, Params, SecretKey};
 use crate::list::{Paging, array_or_paginated};
 use crate::objects::redirect_url;

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::json::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tessera_core::Error;
@@ -12,6 +12,7 @@ use tessera_core::store::role_sets::RoleSetOrder;
 
 use crate::AppState;
 use crate::error::ApiResult;
+use crate::extract::Path;
 use crate::extract::{Body, Params, SecretKey, lenient_u64, nullable};
 use crate::list::{OrderBy, Paging, data_list};
 use crate::objects::organization::role_set;

@@ -5,7 +5,7 @@
 //! another operation); other values are ignored.
 
 use crate::json::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tessera_core::enterprise_connections::{self as ec, By, Changes, ConnectionFilter, SamlChanges, VerifiedDomains};
@@ -15,6 +15,7 @@ use tessera_core::{Error, Result};
 use super::enterprise_connections::{AttributeMappingBody, LoginHintBody, fetch_metadata};
 use crate::AppState;
 use crate::error::ApiResult;
+use crate::extract::Path;
 use crate::extract::{Body, Params, SecretKey};
 use crate::list::{Paging, data_list};
 use crate::objects::deleted::DeletedObject;

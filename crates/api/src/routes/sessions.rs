@@ -2,7 +2,7 @@
 //! verify. Authenticated with the instance secret key.
 
 use crate::json::Json;
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -11,6 +11,7 @@ use tessera_core::sessions::SessionListQuery;
 
 use crate::AppState;
 use crate::error::ApiResult;
+use crate::extract::Path;
 use crate::extract::{BadRequestBody, Body, Params, SecretKey, lenient_bool, lenient_u64};
 use crate::list::{Paging, array_or_paginated};
 use crate::objects::session::{ClientObject, SessionObject, TokenObject};

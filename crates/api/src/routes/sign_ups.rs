@@ -3,13 +3,14 @@
 //! session.
 
 use crate::json::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Deserialize;
 use serde_json::Value;
 use tessera_core::sign_ups::{self, SignUpPatch};
 
 use crate::AppState;
 use crate::error::ApiResult;
+use crate::extract::Path;
 use crate::extract::{Body, SecretKey, nullable};
 use crate::objects::sign_up::sign_up;
 

@@ -2,10 +2,10 @@
 //! answered 410 `operation_superseded` in the Clerk envelope, saying what to call instead, so that an app's error
 //! log points at the fix (an unknown path would only say "not found").
 
-use axum::extract::Path;
 use tessera_core::{Error, ErrorCode};
 
 use crate::error::ApiError;
+use crate::extract::Path;
 use crate::extract::SecretKey;
 
 fn superseded(long_message: &str) -> ApiError {

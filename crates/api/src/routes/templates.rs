@@ -2,13 +2,14 @@
 //! delivery toggle. Unknown template types are 400 (naming `template_type`), unknown slugs 404.
 
 use crate::json::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tessera_core::templates::{self, PreviewInput, TemplateType, TemplateUpdate};
 
 use crate::AppState;
 use crate::error::ApiResult;
+use crate::extract::Path;
 use crate::extract::{BadRequestBody, Body, Params, SecretKey};
 use crate::list::{Paging, array_or_paginated};
 use crate::objects::template::template;

@@ -2,13 +2,14 @@
 //! session refresh. Tickets are redeemed by the Frontend API (the `ticket` strategy and the tokens' `url`).
 
 use crate::json::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Deserialize;
 use serde_json::Value;
 use tessera_core::tickets::{self, NewActorToken, NewSignInToken};
 
 use crate::AppState;
 use crate::error::ApiResult;
+use crate::extract::Path;
 use crate::extract::{Body, Params, SecretKey};
 use crate::objects::ticket;
 

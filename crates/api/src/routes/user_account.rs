@@ -1,6 +1,6 @@
 //! Users: update, metadata, ban/unban (one and bulk), lock/unlock, profile image, and the image itself.
 
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -11,6 +11,7 @@ use tessera_core::{Error, ErrorCode};
 use super::users::RequestOrigin;
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::Path;
 use crate::extract::{BadRequestBody, Body, SecretKey, nullable};
 use crate::objects::user::{user, users};
 use crate::version::ApiVersion;

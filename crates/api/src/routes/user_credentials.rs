@@ -3,7 +3,7 @@
 //! organization memberships and invitations).
 
 use crate::json::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -13,6 +13,7 @@ use tessera_core::{Error, ErrorCode};
 use super::users::RequestOrigin;
 use crate::AppState;
 use crate::error::ApiResult;
+use crate::extract::Path;
 use crate::extract::{Body, Params, SecretKey, lenient_bool, lenient_u64};
 use crate::list::{Paging, array_or_paginated, data_list};
 use crate::objects::organization_invitation::organization_invitation;

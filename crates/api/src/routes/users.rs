@@ -1,7 +1,7 @@
 //! Users: create, get, list, count, delete. Authenticated with the instance secret key.
 
 use crate::json::Json;
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse as _, Response};
 use serde::{Deserialize, Deserializer};
@@ -12,6 +12,7 @@ use tessera_core::users::{NewUser, UserListQuery};
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::Path;
 use crate::extract::{Body, Params, SecretKey, lenient_bool, lenient_u64};
 use crate::list::{OrderBy, Paging};
 use crate::objects::user::{DeletedUserObject, TotalCountObject, render_user, rendered_users, user};

@@ -1,7 +1,7 @@
 //! Waitlist Entries: list, create (one or bulk), delete, invite, reject.
 
 use crate::json::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tessera_core::store::waitlist_entries::WaitlistOrder;
@@ -10,6 +10,7 @@ use tessera_core::{Error, ErrorCode};
 
 use crate::AppState;
 use crate::error::ApiResult;
+use crate::extract::Path;
 use crate::extract::{Body, Params, SecretKey};
 use crate::list::{OrderBy, Paging, data_list};
 use crate::objects::waitlist_entry::waitlist_entry;

@@ -2,7 +2,7 @@
 //! subscription and subscription items of the signed-in user or of an organization they may read the billing of
 //! (`org:sys_billing:read`). The same ledger the Backend API manages (`tessera_core::billing`).
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse as _, Response};
 use serde::{Deserialize, Serialize};
 use tessera_api::AppState;
@@ -15,6 +15,7 @@ use tessera_core::organizations::access;
 
 use crate::extract::{Fapi, SignedIn};
 use crate::respond;
+use tessera_api::extract::Path;
 
 /// The permission to read an organization's billing (a system permission of `org:admin`).
 const BILLING_READ: &str = "org:sys_billing:read";

@@ -9,12 +9,13 @@
 use std::path::Path;
 
 use axum::body::Body;
-use axum::extract::{Path as UrlPath, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse as _, Response};
 use tessera_api::AppState;
 use tessera_api::dists::Dists;
 use tessera_api::error::ApiError;
+use tessera_api::extract::Path as UrlPath;
 use tessera_core::{Error, ErrorCode};
 use tower::ServiceExt as _;
 use tower_http::services::ServeDir;

@@ -3,7 +3,7 @@
 //! ([`tessera_core::users::credentials`], [`tessera_core::users::images`], [`tessera_core::sessions`]).
 
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, State};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use tessera_api::AppState;
@@ -20,6 +20,7 @@ use crate::objects::client::{SessionObject, SessionParts, SessionUserData};
 use crate::objects::user::UserObject;
 use crate::respond;
 use crate::routes::me_identifiers::DeletedObject;
+use tessera_api::extract::Path;
 
 async fn answer_user(app: &AppState, signed: &SignedIn, user: &tessera_core::users::User) -> ApiResult<Response> {
     let ms = memberships::of_user(&app.ctx, signed.instance_id(), signed.user_id()).await?;

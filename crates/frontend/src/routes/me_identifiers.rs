@@ -3,7 +3,7 @@
 //! rules are the Backend API's ([`tessera_core::users::addresses`], [`tessera_core::users::verification`]); an
 //! identification of another user answers 404, as an unknown one.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use tessera_api::AppState;
@@ -18,6 +18,7 @@ use tessera_core::{Error, ErrorCode};
 
 use crate::extract::{Form, SignedIn};
 use crate::respond;
+use tessera_api::extract::Path;
 
 /// `Client.DeletedObject`.
 #[derive(Debug, Serialize)]

@@ -2,7 +2,7 @@
 //! an invitation addressed to them, and accepting a suggestion (which asks the organization to let them in). Both act for the session `_clerk_session_id` names ([`SignedIn`]) and answer
 //! `{response, client}`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use tessera_api::AppState;
 use tessera_api::error::ApiResult;
@@ -12,6 +12,7 @@ use tessera_core::{domain_enrollment, organization_invitations};
 use crate::extract::SignedIn;
 use crate::objects::organization::{DeletedObject, OrganizationInvitationObject, OrganizationSuggestionObject};
 use crate::respond;
+use tessera_api::extract::Path;
 
 /// `DELETE /v1/me/organization_memberships/{organization_id}`: the user leaves the organization. A member who can
 /// manage memberships must remain (400 `organization_minimum_permissions_needed` for the last one); an

@@ -7,7 +7,7 @@
 //! posted to `/v1/me/oauth/consent/{client_id}` with the authorization request in the query and a token bound to
 //! the session and request (a keyed digest), so that no other site can post a decision for the person.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Json, Response};
 use serde::{Deserialize, Serialize};
@@ -20,6 +20,7 @@ use tessera_core::{Error, ErrorCode};
 
 use crate::extract::{CLIENT_COOKIE, Fapi, Form};
 use crate::oauth_pages;
+use tessera_api::extract::Path;
 
 /// The cookie clerk-js keeps the dev browser token in (development instances).
 const DEV_BROWSER_COOKIE: &str = "__clerk_db_jwt";

@@ -2,7 +2,7 @@
 //! (`/v1/organizations/{id}/domains/{domain_id}/prepare_affiliation_verification` and `…/attempt_…`), as
 //! `<OrganizationProfile/>`'s "verify domain" step calls them. Both need `org:sys_domains:manage`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 use tessera_api::AppState;
@@ -13,6 +13,7 @@ use tessera_core::organizations::access;
 use crate::extract::{Form, SignedIn};
 use crate::objects::organization_domain::OrganizationDomainObject;
 use crate::respond;
+use tessera_api::extract::Path;
 
 /// The form of `…/prepare_affiliation_verification`.
 #[derive(Debug, Default, Deserialize)]

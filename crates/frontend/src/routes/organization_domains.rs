@@ -2,7 +2,7 @@
 //! needs `org:sys_domains:read`, changes `org:sys_domains:manage`; changes need verified domains enabled for the
 //! instance's organizations, and automatic enrollment modes enabled too.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 use tessera_api::AppState;
@@ -18,6 +18,7 @@ use crate::extract::{Form, SignedIn};
 use crate::objects::organization::{DeletedObject, Page};
 use crate::objects::organization_domain::OrganizationDomainObject;
 use crate::respond;
+use tessera_api::extract::Path;
 
 /// The query of `GET /v1/organizations/{id}/domains`.
 #[derive(Debug, Default, Deserialize)]

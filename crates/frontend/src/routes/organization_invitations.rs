@@ -1,7 +1,7 @@
 //! Invitations of an organization, as its members manage them (`/v1/organizations/{id}/invitations…`, all
 //! `org:sys_memberships:manage`): list, create one or several (the signed-in member is the inviter), revoke.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 use tessera_api::AppState;
@@ -16,6 +16,7 @@ use super::organizations::{Paging, given};
 use crate::extract::{Form, SignedIn};
 use crate::objects::organization::{OrganizationInvitationObject, Page};
 use crate::respond;
+use tessera_api::extract::Path;
 
 /// The statuses the list filters by (the spec's; Tessera's invitations are never `invalid` or `completed`).
 const STATUSES: &[&str] = &["pending", "accepted", "revoked", "expired", "invalid", "completed"];

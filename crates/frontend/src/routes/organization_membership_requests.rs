@@ -2,7 +2,7 @@
 //! suggestion of a verified domain ask to join; a member who can manage memberships (`org:sys_memberships:manage`)
 //! lists them and accepts (the user becomes a member with the instance's domain role) or rejects them.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 use tessera_api::AppState;
@@ -15,6 +15,7 @@ use super::organizations::Paging;
 use crate::extract::SignedIn;
 use crate::objects::organization::{MembershipRequestObject, Page};
 use crate::respond;
+use tessera_api::extract::Path;
 
 /// The query of `GET /v1/organizations/{id}/membership_requests`: paging, and `status` (repeatable).
 #[derive(Debug, Default, Deserialize)]

@@ -3,7 +3,7 @@
 //! leave the organization without a member who can manage its memberships (400
 //! `organization_minimum_permissions_needed`).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 use tessera_api::AppState;
@@ -19,6 +19,7 @@ use super::organizations::given;
 use crate::extract::{Form, SignedIn};
 use crate::objects::organization::{MembershipObject, Page};
 use crate::respond;
+use tessera_api::extract::Path;
 
 /// The query of `GET /v1/organizations/{id}/memberships`.
 #[derive(Debug, Default, Deserialize)]

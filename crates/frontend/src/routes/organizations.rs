@@ -3,7 +3,7 @@
 //! member may do is decided by their role's permissions ([`access`]): an organization the user is not a member of
 //! answers 404 `organization_not_found_or_unauthorized`, a missing permission 403 `missing_organization_permission`.
 
-use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::extract::{FromRequest, Multipart, Query, Request, State};
 use axum::http::header;
 use axum::response::Response;
 use serde::Deserialize;
@@ -15,6 +15,7 @@ use tessera_core::{Error, ErrorCode};
 use crate::extract::{Form, SignedIn};
 use crate::objects::organization::{DeletedObject, OrganizationObject, RoleObject, RolePage};
 use crate::respond;
+use tessera_api::extract::Path;
 
 /// The paging of the organization lists: `limit` (1–500, default 10) and `offset`. Values that are not numbers
 /// fall back to the defaults, as clerk-js never sends such values and a lenient answer is more useful than a 422.

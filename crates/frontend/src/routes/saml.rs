@@ -2,7 +2,7 @@
 //! with, and the Assertion Consumer Service the IdP's page posts the `SAMLResponse` to (HTTP-POST binding). The
 //! protocol checks and the sign-in are in `tessera_core::enterprise_sso`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -12,6 +12,7 @@ use tessera_core::enterprise_sso::{AcsOutcome, binding::Arrival};
 use tessera_core::{Error, enterprise_connections, enterprise_sso};
 
 use crate::extract::{CLIENT_COOKIE, Fapi, Form};
+use tessera_api::extract::Path;
 
 /// `GET /v1/saml/metadata/{saml_connection_id}.xml` (samlMetadata): the SP metadata document.
 pub async fn saml_metadata(State(app): State<AppState>, fapi: Fapi, Path(file): Path<String>) -> ApiResult<Response> {

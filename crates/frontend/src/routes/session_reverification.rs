@@ -3,7 +3,7 @@
 //! `{response: SessionReverification, client}`; the session inside carries a token whose `fva` claim shows the
 //! factors just verified.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 use tessera_api::AppState;
@@ -14,6 +14,7 @@ use tessera_core::sessions;
 use crate::extract::{Browser, Form};
 use crate::objects::session_reverification::SessionReverificationObject;
 use crate::respond;
+use tessera_api::extract::Path;
 
 /// The browser's client id, or 404 for the session (a browser without a client has no sessions).
 fn client_id(browser: &Browser) -> Result<String, ApiError> {

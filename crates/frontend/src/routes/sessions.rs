@@ -1,6 +1,6 @@
 //! The browser's sessions (`/v1/client/sessions…`): activate (touch), mint tokens, end, remove, sign out.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tessera_api::AppState;
@@ -13,6 +13,7 @@ use tessera_core::{Error, ErrorCode};
 use crate::extract::{Browser, Form};
 use crate::objects::client::TokenObject;
 use crate::respond;
+use tessera_api::extract::Path;
 
 /// The browser's client, or 404 for a browser that has none (so it has no sessions).
 fn client_of(browser: &Browser) -> Result<&BrowserClient, ApiError> {

@@ -1,7 +1,7 @@
 //! Sign-ins on the browser's client (`/v1/client/sign_ins…`). Every answer is `{response: SignIn, client}`; a
 //! sign-in of another client is a 404, as is any sign-in id for a browser without a client.
 
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::response::Response;
 use serde::Deserialize;
@@ -15,6 +15,7 @@ use crate::extract::{Browser, Fapi, Form};
 use crate::objects::sign_in::SignInObject;
 use crate::respond;
 use crate::routes::client::ensure_client;
+use tessera_api::extract::Path;
 
 /// The sign-in in progress on a client (none once it completed or was abandoned).
 pub async fn in_progress(ctx: &Ctx, fapi: &Fapi, client: &BrowserClient) -> Result<Option<SignIn>, Error> {

@@ -3,7 +3,7 @@
 //! `{response: SignUp, client}`; the attempt that completes opens a session on this client, in the transaction that
 //! creates the user. Only the client an attempt was made on reaches it: another's answers 404.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -17,6 +17,7 @@ use crate::extract::{Browser, Fapi, Form};
 use crate::objects::sign_up::SignUpObject;
 use crate::respond;
 use crate::routes::client::ensure_client;
+use tessera_api::extract::Path;
 
 /// The sign-up in progress on a client, as its object (for the client object): the client's latest attempt until
 /// it completes.

@@ -3,13 +3,14 @@
 //! the ACS or the OIDC callback sends it back to. The result shows the status and the log messages only (the
 //! parsed user and the raw exchange are for the Backend API); every value is HTML-escaped.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tessera_api::AppState;
 use tessera_core::enterprise_sso::test_runs;
 
 use crate::extract::Fapi;
+use tessera_api::extract::Path;
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")

@@ -5,9 +5,8 @@
 //! `/directories` routes call; the scope is the link's (`tessera_core::admin_portal::directories`).
 
 use crate::lazy_route::{get, post};
-use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
@@ -17,23 +16,22 @@ use tessera_core::enterprise_connections::EnterpriseConnection;
 
 use super::{BASE, ConnectionForm, Session, TITLE, csrf_field, form_session, render_dashboard, session};
 use crate::AppState;
+use crate::extract::Path;
 use crate::objects::directory::{DirectoryObject, View};
 use crate::portal::{Empty, esc, internal, lazy, page, see_other, user_message};
+use crate::route_table::RouteTable;
 
 /// The identity providers the create form offers (any SCIM client works as `custom`).
 const PROVIDERS: &[(&str, &str)] =
     &[("okta", "Okta"), ("microsoft", "Microsoft Entra ID"), ("onelogin", "OneLogin"), ("custom", "Other (SCIM 2.0)")];
 
 /// The section's routes.
-pub(super) fn router(state: &AppState) -> Router<AppState> {
-    Router::new()
-        .route_service(&format!("{BASE}/directories"), lazy(|| post(create_directory), state))
-        .route_service(
-            &format!("{BASE}/directories/{{id}}"),
-            lazy(|| get(directory_page).post(update_directory), state),
-        )
-        .route_service(&format!("{BASE}/directories/{{id}}/rotate"), lazy(|| post(rotate_api_key), state))
-        .route_service(&format!("{BASE}/directories/{{id}}/delete"), lazy(|| post(delete_directory), state))
+pub(super) fn routes(table: RouteTable<AppState>, state: &AppState) -> RouteTable<AppState> {
+    table
+        .route(&format!("{BASE}/directories"), lazy(|| post(create_directory), state))
+        .route(&format!("{BASE}/directories/{{id}}"), lazy(|| get(directory_page).post(update_directory), state))
+        .route(&format!("{BASE}/directories/{{id}}/rotate"), lazy(|| post(rotate_api_key), state))
+        .route(&format!("{BASE}/directories/{{id}}/delete"), lazy(|| post(delete_directory), state))
 }
 
 fn not_found() -> Response {
