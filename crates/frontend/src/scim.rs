@@ -325,5 +325,7 @@ pub fn routes(table: RouteTable<AppState>, prefix: &str, state: &AppState) -> Ro
         .route(&at("/Groups/.search"), lazy(|| post(search_groups)))
         .route(&at("/Groups/{id}"), lazy(|| get(get_group).put(replace_group).patch(patch_group).delete(delete_group)))
         .route(prefix, LazyRoute::fallback(not_found, state))
+        // A catch-all matches at least one character: the bare trailing slash needs its own route.
+        .route(&at("/"), LazyRoute::fallback(not_found, state))
         .route(&at("/{*rest}"), LazyRoute::fallback(not_found, state))
 }

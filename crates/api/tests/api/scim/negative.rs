@@ -148,6 +148,10 @@ async fn unknown_resources_and_paths() {
     scim.put("/Users/user_nope", json!({ "userName": "x@acme.test" })).await.error(404, None);
     scim.delete("/Groups/dgrp_nope").await.error(404, None);
     scim.get("/Nope").await.error(404, None);
+    // The directory's base, with and without a trailing slash, and deeper unknown paths: SCIM's 404, not Clerk's.
+    for path in ["", "/", "/Nope/deeper", "/Users/user_nope/extra"] {
+        scim.get(path).await.error(404, None);
+    }
     scim.raw(Method::DELETE, "/Users", Vec::new()).await.error(405, None);
     // A group member must be a user of this directory.
     scim.post("/Groups", json!({ "displayName": "g", "members": [{ "value": "user_other" }] }))
