@@ -40,15 +40,9 @@ impl<S: Clone + Send + Sync + 'static> RouteTable<S> {
 
     /// Answers `request` with the route its path matches, else with the unmatched route.
     pub async fn answer(&self, mut request: Request) -> Response {
-        let found = match self.paths.at(request.uri().path()) {
-            Ok(found) => {
-                let params = PathParams::of(found.params.iter());
-                Some((*found.value, params))
-            }
-            Err(_) => None,
-        };
-        let Some((index, params)) = found else { return self.unmatched.answer(request).await };
-        if let Some(params) = params {
+        let Ok(found) = self.paths.at(request.uri().path()) else { return self.unmatched.answer(request).await };
+        let index = *found.value;
+        if let Some(params) = PathParams::of(found.params.iter()) {
             request.extensions_mut().insert(params);
         }
         let (template, route) = &self.routes[index];

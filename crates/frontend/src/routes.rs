@@ -45,7 +45,7 @@ fn v1(path: &'static str, handlers: MakeHandlers<AppState>) -> (&'static str, Ma
 }
 
 /// Every implemented Frontend API operation.
-pub fn table_of_operations() -> Vec<(&'static str, MakeHandlers<AppState>)> {
+pub fn table() -> Vec<(&'static str, MakeHandlers<AppState>)> {
     vec![
         // Tickets (sign-in tokens, actor tokens, agent tasks)
         v1("/v1/tickets/accept", || get(tickets::accept_ticket)),
@@ -259,14 +259,14 @@ pub fn table_of_operations() -> Vec<(&'static str, MakeHandlers<AppState>)> {
 /// first use (see `LazyRoute`).
 pub fn routes(state: &AppState) -> RouteTable<AppState> {
     let lazy = |make| LazyRoute::new(make, fallback::method_not_allowed, state);
-    let mut table = RouteTable::new(LazyRoute::fallback(fallback::not_found, state));
-    for (path, handlers) in table_of_operations() {
-        table = table.route(path, lazy(handlers));
+    let mut frontend = RouteTable::new(LazyRoute::fallback(fallback::not_found, state));
+    for (path, handlers) in table() {
+        frontend = frontend.route(path, lazy(handlers));
     }
     // Enterprise connection test runs (pages outside the spec).
-    let table = table
+    let frontend = frontend
         .route("/enterprise-sso/test/{token}", lazy(|| get(sso_test::open_test_run)))
         .route("/enterprise-sso/test-runs/{run_id}", lazy(|| get(sso_test::test_run_result)));
     // Each directory's SCIM service provider (its own errors and media type).
-    crate::scim::routes(table, "/scim/v2/{directory_id}", state)
+    crate::scim::routes(frontend, "/scim/v2/{directory_id}", state)
 }
