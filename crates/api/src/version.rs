@@ -9,6 +9,7 @@
 
 use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, Uri};
 use tessera_core::{Error, ErrorCode};
 
 use crate::AppState;
@@ -64,9 +65,9 @@ impl ApiVersion {
     }
 
     /// The version a request names, if any: `Err` when it names one both ways or names one Clerk does not have.
-    pub fn requested(parts: &Parts) -> Result<Option<Self>, Error> {
-        let header = parts.headers.get_all(HEADER).iter().map(|v| v.to_str().unwrap_or("\u{0}")).collect::<Vec<_>>();
-        let query: Vec<String> = url::form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes())
+    pub fn requested(headers: &HeaderMap, uri: &Uri) -> Result<Option<Self>, Error> {
+        let header = headers.get_all(HEADER).iter().map(|v| v.to_str().unwrap_or("\u{0}")).collect::<Vec<_>>();
+        let query: Vec<String> = url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
             .filter(|(k, _)| k == QUERY_PARAM)
             .map(|(_, v)| v.into_owned())
             .collect();
@@ -113,12 +114,11 @@ fn invalid(param: &str, long: String) -> Error {
 /// and leaves the version it names in the request's extensions for [`ApiVersion`]'s extractor; an invalid request is
 /// answered here. A request that names none gets no extension (the extractor then answers the server's default):
 /// most requests name none, and the extension was the only one a request such as `GET /v1/jwks` allocated.
-pub fn negotiate(request: Request) -> Result<Request, Error> {
-    let (mut parts, body) = request.into_parts();
-    if let Some(requested) = ApiVersion::requested(&parts)? {
-        parts.extensions.insert(requested);
+pub fn negotiate(mut request: Request) -> Result<Request, Error> {
+    if let Some(requested) = ApiVersion::requested(request.headers(), request.uri())? {
+        request.extensions_mut().insert(requested);
     }
-    Ok(Request::from_parts(parts, body))
+    Ok(request)
 }
 
 impl FromRequestParts<AppState> for ApiVersion {
@@ -139,7 +139,7 @@ mod tests {
             builder = builder.header(HEADER, *h);
         }
         let (parts, ()) = builder.body(()).unwrap().into_parts();
-        ApiVersion::requested(&parts).map_err(|e| e.items()[0].long_message.clone())
+        ApiVersion::requested(&parts.headers, &parts.uri).map_err(|e| e.items()[0].long_message.clone())
     }
 
     #[test]
