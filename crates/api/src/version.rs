@@ -9,7 +9,7 @@
 
 use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Uri};
+use axum::http::{HeaderMap, HeaderName, Uri};
 use tessera_core::{Error, ErrorCode};
 
 use crate::AppState;
@@ -17,6 +17,9 @@ use crate::error::ApiError;
 
 /// The header naming the version.
 pub const HEADER: &str = "Clerk-API-Version";
+/// [`HEADER`] as the name a lookup takes: looked up by `&str`, the mixed-case name was lower-cased into a buffer and
+/// validated again on every Backend API request.
+static HEADER_NAME: HeaderName = HeaderName::from_static("clerk-api-version");
 /// The query parameter naming the version.
 pub const QUERY_PARAM: &str = "__clerk_api_version";
 
@@ -66,7 +69,7 @@ impl ApiVersion {
 
     /// The version a request names, if any: `Err` when it names one both ways or names one Clerk does not have.
     pub fn requested(headers: &HeaderMap, uri: &Uri) -> Result<Option<Self>, Error> {
-        let header = headers.get_all(HEADER).iter().map(|v| v.to_str().unwrap_or("\u{0}")).collect::<Vec<_>>();
+        let header = headers.get_all(&HEADER_NAME).iter().map(|v| v.to_str().unwrap_or("\u{0}")).collect::<Vec<_>>();
         let query: Vec<String> = url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
             .filter(|(k, _)| k == QUERY_PARAM)
             .map(|(_, v)| v.into_owned())

@@ -6,7 +6,8 @@
 //! on every host. Everything else belongs to the Backend API.
 
 use axum::extract::Request;
-use axum::http::{HeaderValue, Method, StatusCode, Uri};
+use axum::http::header::{AsHeaderName, HOST};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse as _, Response};
 use tessera_api::AppState;
 use tessera_api::error::ApiError;
@@ -15,6 +16,10 @@ use tessera_core::instances::{self, Instance};
 
 /// The path prefix of proxied frontend requests: `/fapi/{frontend host}/v1/…`.
 pub const PROXY_PREFIX: &str = "/fapi/";
+
+/// The proxy helpers' header, which every request is checked for: by name rather than by `&str`, which is parsed
+/// and validated again at each lookup.
+static CLERK_PROXY_URL: HeaderName = HeaderName::from_static("clerk-proxy-url");
 
 /// The instance a frontend request is for, and the URL the browser reaches the Frontend API at.
 #[derive(Debug, Clone)]
@@ -173,14 +178,14 @@ fn method_override(query: Option<&str>) -> Option<Method> {
     })
 }
 
-fn header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
+fn header(request: &Request, name: impl AsHeaderName) -> Option<&str> {
     request.headers().get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
 }
 
 /// `scheme://host` of the request as the client sent it (honouring `X-Forwarded-Proto`/`-Host` of a proxy).
 fn request_origin(request: &Request) -> String {
     let proto = header(request, "x-forwarded-proto").unwrap_or("http");
-    let host = header(request, "x-forwarded-host").or_else(|| header(request, "host")).unwrap_or("localhost");
+    let host = header(request, "x-forwarded-host").or_else(|| header(request, HOST)).unwrap_or("localhost");
     format!("{proto}://{host}")
 }
 
@@ -205,14 +210,14 @@ async fn resolve(state: &AppState, request: &mut Request) -> Result<Option<Front
     }
     // 2. Clerk's proxy helpers: Clerk-Proxy-Url + Clerk-Secret-Key.
     if let (Some(proxy_url), Some(secret_key)) =
-        (header(request, "clerk-proxy-url"), header(request, "clerk-secret-key"))
+        (header(request, &CLERK_PROXY_URL), header(request, "clerk-secret-key"))
     {
         let instance = instances::authenticate(ctx, secret_key).await?;
         let base_url = proxy_url.trim_end_matches('/').to_owned();
         return Ok(Some(FrontendRequest { instance, base_url }));
     }
     // 3. Host: an instance's frontend host. IP literals and bare names are never frontend hosts.
-    let Some(host) = header(request, "host") else { return Ok(None) };
+    let Some(host) = header(request, HOST) else { return Ok(None) };
     let name = host.rsplit_once(':').filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit())).map_or(host, |h| h.0);
     if !name.contains('.') || name.parse::<std::net::IpAddr>().is_ok() || name.starts_with('[') {
         return Ok(None);
