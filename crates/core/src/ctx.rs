@@ -1,6 +1,6 @@
 //! The context every core operation receives.
 
-use std::collections::HashMap;
+use crate::cache::FastMap;
 use std::sync::RwLock;
 
 use tessera_store::Db;
@@ -30,9 +30,9 @@ pub struct Ctx {
     /// instance mapping never goes stale and needs no invalidation. Only the immutable fields (`id`, `environment`) of a cached
     /// instance may be read on request paths: its `publishable_key` changes with the primary domain on any node,
     /// so code that needs it reads the instance from the database.
-    pub(crate) instance_auth_cache: RwLock<HashMap<Vec<u8>, Instance>>,
+    pub(crate) instance_auth_cache: RwLock<FastMap<Vec<u8>, Instance>>,
     /// Frontend host → instance, with the time it was loaded (see `instances::by_frontend_host`).
-    pub(crate) frontend_host_cache: RwLock<Option<(i64, HashMap<String, Instance>)>>,
+    pub(crate) frontend_host_cache: RwLock<Option<(i64, FastMap<String, Instance>)>>,
 }
 
 impl Ctx {

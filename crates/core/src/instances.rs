@@ -111,7 +111,7 @@ pub async fn by_frontend_host(ctx: &Ctx, host: &str) -> Result<Option<Instance>>
             }
         }
     }
-    let map: std::collections::HashMap<String, Instance> =
+    let map: crate::cache::FastMap<String, Instance> =
         list_instances(ctx).await?.into_iter().map(|i| (i.frontend_host().to_ascii_lowercase(), i)).collect();
     let found = map.get(&host).cloned();
     *ctx.frontend_host_cache.write().unwrap_or_else(|p| p.into_inner()) = Some((now, map));

@@ -9,7 +9,7 @@
 //! signs with a key some other node's JWKS does not show yet. Parsed private keys are cached by `kid`; a key never
 //! changes under its `kid`.
 
-use std::collections::HashMap;
+use crate::cache::FastMap;
 use std::sync::{Arc, RwLock};
 
 use aws_lc_rs::encoding::AsDer;
@@ -89,8 +89,8 @@ struct Keyset {
 /// Parsed private keys by `kid`, and keysets by instance.
 #[derive(Default)]
 pub struct Keyring {
-    signers: RwLock<HashMap<String, Arc<KeyPair>>>,
-    keysets: RwLock<HashMap<String, Arc<Keyset>>>,
+    signers: RwLock<FastMap<String, Arc<KeyPair>>>,
+    keysets: RwLock<FastMap<String, Arc<Keyset>>>,
 }
 
 /// The instance's keyset: from memory while younger than [`KEYSET_TTL_MS`] (unless `fresh`), else from the

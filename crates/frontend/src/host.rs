@@ -209,8 +209,8 @@ async fn resolve(state: &AppState, request: &mut Request) -> Result<Option<Front
         return Ok(Some(FrontendRequest { instance, base_url }));
     }
     // 2. Clerk's proxy helpers: Clerk-Proxy-Url + Clerk-Secret-Key.
-    if let (Some(proxy_url), Some(secret_key)) =
-        (header(request, &CLERK_PROXY_URL), header(request, "clerk-secret-key"))
+    if let Some(proxy_url) = header(request, &CLERK_PROXY_URL)
+        && let Some(secret_key) = header(request, "clerk-secret-key")
     {
         let instance = instances::authenticate(ctx, secret_key).await?;
         let base_url = proxy_url.trim_end_matches('/').to_owned();
@@ -219,7 +219,9 @@ async fn resolve(state: &AppState, request: &mut Request) -> Result<Option<Front
     // 3. Host: an instance's frontend host. IP literals and bare names are never frontend hosts.
     let Some(host) = header(request, HOST) else { return Ok(None) };
     let name = host.rsplit_once(':').filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit())).map_or(host, |h| h.0);
-    if !name.contains('.') || name.parse::<std::net::IpAddr>().is_ok() || name.starts_with('[') {
+    // Only a name that starts with a digit can be an IPv4 literal (the parse is most of this function's work).
+    let ipv4 = || name.starts_with(|c: char| c.is_ascii_digit()) && name.parse::<std::net::Ipv4Addr>().is_ok();
+    if !name.contains('.') || name.starts_with('[') || ipv4() {
         return Ok(None);
     }
     let Some(instance) = instances::by_frontend_host(ctx, name).await? else { return Ok(None) };
