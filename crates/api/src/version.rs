@@ -19,7 +19,7 @@ use crate::error::ApiError;
 pub const HEADER: &str = "Clerk-API-Version";
 /// [`HEADER`] as the name a lookup takes: looked up by `&str`, the mixed-case name was lower-cased into a buffer and
 /// validated again on every Backend API request.
-static HEADER_NAME: HeaderName = HeaderName::from_static("clerk-api-version");
+pub static HEADER_NAME: HeaderName = HeaderName::from_static("clerk-api-version");
 /// The query parameter naming the version.
 pub const QUERY_PARAM: &str = "__clerk_api_version";
 

@@ -138,7 +138,8 @@ impl FromRequestParts<AppState> for Fapi {
                 version = Some(v.into_owned());
             }
         }
-        let header_version = parts.headers.get("clerk-api-version").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let header_version =
+            parts.headers.get(&tessera_api::version::HEADER_NAME).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let version = ApiVersion::parse(version.or(header_version).as_deref())?;
         let origin = parts.headers.get(axum::http::header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_owned);
         Ok(Self {

@@ -6,7 +6,7 @@
 //! on every host. Everything else belongs to the Backend API.
 
 use axum::extract::Request;
-use axum::http::header::{AsHeaderName, HOST};
+use axum::http::header::{ACCESS_CONTROL_REQUEST_HEADERS, AsHeaderName, HOST, ORIGIN};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse as _, Response};
 use tessera_api::AppState;
@@ -17,9 +17,13 @@ use tessera_core::instances::{self, Instance};
 /// The path prefix of proxied frontend requests: `/fapi/{frontend host}/v1/…`.
 pub const PROXY_PREFIX: &str = "/fapi/";
 
-/// The proxy helpers' header, which every request is checked for: by name rather than by `&str`, which is parsed
-/// and validated again at each lookup.
+// Headers are looked up by name rather than by `&str`, which is parsed and validated again at each lookup.
+/// The proxy helpers' headers: the proxy's URL (every request is checked for it) and the instance's secret key.
 static CLERK_PROXY_URL: HeaderName = HeaderName::from_static("clerk-proxy-url");
+static CLERK_SECRET_KEY: HeaderName = HeaderName::from_static("clerk-secret-key");
+/// What a reverse proxy in front of Tessera says the browser's scheme and host were.
+static X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+static X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 
 /// The instance a frontend request is for, and the URL the browser reaches the Frontend API at.
 #[derive(Debug, Clone)]
@@ -78,7 +82,7 @@ async fn frontend_request(faces: &Faces, frontend: FrontendRequest, mut request:
         request.extensions_mut().insert(frontend);
         return faces.serve_frontend(request).await;
     }
-    let origin = header(&request, "origin").filter(|o| *o != "null").map(str::to_owned);
+    let origin = header(&request, ORIGIN).filter(|o| *o != "null").map(str::to_owned);
     if let Some(origin) = &origin {
         match tessera_core::origins::origin_allowed(&faces.state.ctx, &frontend.instance, origin).await {
             Ok(true) => {}
@@ -94,7 +98,7 @@ async fn frontend_request(faces: &Faces, frontend: FrontendRequest, mut request:
         cors(&mut response, origin.as_deref());
         let h = response.headers_mut();
         h.insert("access-control-allow-methods", HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE, OPTIONS"));
-        if let Some(asked) = request.headers().get("access-control-request-headers").cloned() {
+        if let Some(asked) = request.headers().get(ACCESS_CONTROL_REQUEST_HEADERS).cloned() {
             h.insert("access-control-allow-headers", asked);
         }
         h.insert("access-control-max-age", HeaderValue::from_static("600"));
@@ -184,8 +188,8 @@ fn header(request: &Request, name: impl AsHeaderName) -> Option<&str> {
 
 /// `scheme://host` of the request as the client sent it (honouring `X-Forwarded-Proto`/`-Host` of a proxy).
 fn request_origin(request: &Request) -> String {
-    let proto = header(request, "x-forwarded-proto").unwrap_or("http");
-    let host = header(request, "x-forwarded-host").or_else(|| header(request, HOST)).unwrap_or("localhost");
+    let proto = header(request, &X_FORWARDED_PROTO).unwrap_or("http");
+    let host = header(request, &X_FORWARDED_HOST).or_else(|| header(request, HOST)).unwrap_or("localhost");
     format!("{proto}://{host}")
 }
 
@@ -210,7 +214,7 @@ async fn resolve(state: &AppState, request: &mut Request) -> Result<Option<Front
     }
     // 2. Clerk's proxy helpers: Clerk-Proxy-Url + Clerk-Secret-Key.
     if let Some(proxy_url) = header(request, &CLERK_PROXY_URL)
-        && let Some(secret_key) = header(request, "clerk-secret-key")
+        && let Some(secret_key) = header(request, &CLERK_SECRET_KEY)
     {
         let instance = instances::authenticate(ctx, secret_key).await?;
         let base_url = proxy_url.trim_end_matches('/').to_owned();
@@ -225,7 +229,7 @@ async fn resolve(state: &AppState, request: &mut Request) -> Result<Option<Front
         return Ok(None);
     }
     let Some(instance) = instances::by_frontend_host(ctx, name).await? else { return Ok(None) };
-    let proto = header(request, "x-forwarded-proto").unwrap_or("https");
+    let proto = header(request, &X_FORWARDED_PROTO).unwrap_or("https");
     let base_url = format!("{proto}://{host}");
     Ok(Some(FrontendRequest { instance, base_url }))
 }

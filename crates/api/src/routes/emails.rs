@@ -4,7 +4,7 @@
 
 use crate::json::Json;
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderName};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -27,7 +27,8 @@ pub async fn create_email(
     headers: HeaderMap,
     Body(email): Body<NewEmail>,
 ) -> ApiResult<Response> {
-    let key = match headers.get("idempotency-key") {
+    static IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+    let key = match headers.get(&IDEMPOTENCY_KEY) {
         Some(v) => Some(v.to_str().map_err(|_| {
             Error::param_format_invalid(
                 "Idempotency-Key",
