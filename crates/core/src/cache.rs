@@ -113,9 +113,10 @@ impl Topic {
 }
 
 /// The map of the in-memory caches (these, the secret-key, keyset and frontend-host caches): foldhash instead of
-/// std's SipHash, which was about 900 of a `GET /v1/jwks`'s 19,000 instructions (two lookups, an instance id and a
-/// digest; callgrind). Keys are ids and digests the server made, not strings a client chooses, so SipHash's
-/// resistance to chosen-key flooding buys nothing here; foldhash is still seeded per process.
+/// std's SipHash, which cost a `GET /v1/jwks` about 750 of the 18,500 instructions it spends besides the secret
+/// key's digest (two lookups, a digest and an instance id; callgrind, the same build with either hasher). Keys are
+/// ids and digests the server made, not strings a client chooses, so SipHash's resistance to chosen-key flooding
+/// buys nothing here; foldhash is still seeded per process.
 pub type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// One cache: key → (instance, value, loaded at).
