@@ -59,6 +59,8 @@ pub struct FapiQuery {
     pub is_native: bool,
     /// `__clerk_testing_token`.
     pub testing_token: Option<String>,
+    /// `__clerk_api_version` (the last one given), which [`Fapi::version`] is decided from.
+    pub api_version: Option<String>,
 }
 
 impl FapiQuery {
@@ -71,6 +73,7 @@ impl FapiQuery {
                 "_clerk_session_id" if !v.is_empty() => q.session_id = Some(v),
                 "_is_native" => q.is_native = v == "1" || v == "true",
                 "__clerk_testing_token" if !v.is_empty() => q.testing_token = Some(v),
+                tessera_api::version::QUERY_PARAM => q.api_version = Some(v),
                 _ => {}
             }
         }
@@ -132,21 +135,16 @@ impl FromRequestParts<AppState> for Fapi {
                 None,
             ))
         })?;
-        let mut version = None;
-        for (k, v) in url::form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes()) {
-            if k == "__clerk_api_version" {
-                version = Some(v.into_owned());
-            }
-        }
-        let header_version =
-            parts.headers.get(&tessera_api::version::HEADER_NAME).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let version = ApiVersion::parse(version.or(header_version).as_deref())?;
+        // The query once: clerk-js's parameters and the version it asks for.
+        let query = FapiQuery::parse(parts.uri.query());
+        let header_version = parts.headers.get(&tessera_api::version::HEADER_NAME).and_then(|v| v.to_str().ok());
+        let version = ApiVersion::parse(query.api_version.as_deref().or(header_version))?;
         let origin = parts.headers.get(axum::http::header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_owned);
         Ok(Self {
             instance: frontend.instance,
             base_url: frontend.base_url,
             version,
-            query: FapiQuery::parse(parts.uri.query()),
+            query,
             origin: origin.filter(|o| o != "null"),
             cookies: parse_cookies(parts),
             bearer: tessera_api::extract::bearer_token(parts).map(str::to_owned),

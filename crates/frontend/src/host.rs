@@ -18,11 +18,13 @@ use tessera_core::instances::{self, Instance};
 pub const PROXY_PREFIX: &str = "/fapi/";
 
 // Headers are looked up by name rather than by `&str`, which is parsed and validated again at each lookup.
-/// The proxy helpers' headers: the proxy's URL (every request is checked for it) and the instance's secret key.
+/// Clerk's proxy helpers: the proxy's URL (every request is checked for it)…
 static CLERK_PROXY_URL: HeaderName = HeaderName::from_static("clerk-proxy-url");
+/// …and the instance's secret key.
 static CLERK_SECRET_KEY: HeaderName = HeaderName::from_static("clerk-secret-key");
-/// What a reverse proxy in front of Tessera says the browser's scheme and host were.
+/// The browser's scheme, as a reverse proxy in front of Tessera saw it.
 static X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+/// The browser's host, as a reverse proxy in front of Tessera saw it.
 static X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 
 /// The instance a frontend request is for, and the URL the browser reaches the Frontend API at.

@@ -12,6 +12,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use tessera_api::AppState;
+use tessera_api::extract::Path;
 use tessera_api::lazy_route::{LazyRoute, MakeHandlers};
 use tessera_api::lazy_route::{get, post};
 use tessera_api::route_table::RouteTable;
@@ -20,7 +21,6 @@ use tessera_core::scim::{self, ScimError, groups, schemas, users};
 use tessera_core::store::directories::DirectoryRow;
 
 use crate::host::FrontendRequest;
-use tessera_api::extract::Path;
 
 /// The SCIM media type.
 const MEDIA_TYPE: &str = "application/scim+json";
@@ -311,6 +311,7 @@ pub fn routes(table: RouteTable<AppState>, prefix: &str, state: &AppState) -> Ro
     // Bound on first use (see `LazyRoute`), each with the SCIM 405 for methods it does not serve.
     let lazy = |handlers: MakeHandlers<AppState>| LazyRoute::new(handlers, method_not_allowed, state);
     let at = |path: &str| format!("{prefix}{path}");
+    let unknown = LazyRoute::fallback(not_found, state);
     table
         .route(&at("/ServiceProviderConfig"), lazy(|| get(service_provider_config)))
         .route(&at("/ResourceTypes"), lazy(|| get(resource_types)))
@@ -324,8 +325,8 @@ pub fn routes(table: RouteTable<AppState>, prefix: &str, state: &AppState) -> Ro
         .route(&at("/Groups"), lazy(|| get(list_groups).post(create_group)))
         .route(&at("/Groups/.search"), lazy(|| post(search_groups)))
         .route(&at("/Groups/{id}"), lazy(|| get(get_group).put(replace_group).patch(patch_group).delete(delete_group)))
-        .route(prefix, LazyRoute::fallback(not_found, state))
+        .route(prefix, unknown.clone())
         // A catch-all matches at least one character: the bare trailing slash needs its own route.
-        .route(&at("/"), LazyRoute::fallback(not_found, state))
-        .route(&at("/{*rest}"), LazyRoute::fallback(not_found, state))
+        .route(&at("/"), unknown.clone())
+        .route(&at("/{*rest}"), unknown)
 }
